@@ -1,0 +1,4 @@
+//! `cargo stall`: checks the current workspace.
+fn main() -> std::process::ExitCode {
+    stall::cli::main()
+}

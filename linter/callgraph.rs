@@ -1,0 +1,221 @@
+//! Crate-wide function summaries for transitive blocking: a sync function of the crate that
+//! blocks, directly or through other functions of the crate, blocks the async code calling it.
+//!
+//! Each file yields plain summaries (no syntax trees); `transitive_diagnostics` joins them once:
+//! a fixed point over the call graph, linear in the number of call edges.
+
+use std::collections::HashMap;
+
+use crate::diagnostic::Diagnostic;
+use crate::rules::Rule;
+use crate::source::Span;
+
+/// A blocking call made directly in a sync function.
+#[derive(Debug, Clone)]
+pub struct BlockSite {
+    pub rule: Rule,
+    pub callee: String,
+    pub span: Span,
+    pub reason: String,
+    pub instead: String,
+}
+
+/// A call to a function that may belong to the crates being checked.
+#[derive(Debug, Clone)]
+pub struct CallSite {
+    /// The callee's key: its canonical path with `crate` replaced by the crate's name.
+    pub key: String,
+    /// The callee as written, for messages.
+    pub callee: String,
+    pub span: Span,
+    /// The async context the call is made in (for calls from async code).
+    pub context: String,
+}
+
+/// What one sync function does that matters for blocking.
+#[derive(Debug, Clone)]
+pub struct FnSummary {
+    pub key: String,
+    pub name: String,
+    pub span: Span,
+    pub blocking: Vec<BlockSite>,
+    pub calls: Vec<CallSite>,
+}
+
+/// The summaries of one file, tagged with the file they came from.
+#[derive(Debug, Clone, Default)]
+pub struct FileGraph {
+    pub functions: Vec<FnSummary>,
+    pub async_calls: Vec<CallSite>,
+}
+
+/// Where a function's blocking comes from: a call it makes directly, or a call to another
+/// function of the crates that blocks.
+#[derive(Debug, Clone, Copy)]
+enum Via {
+    Direct(usize),
+    Call { site: usize, callee: FnId },
+}
+
+/// A function: (file index, index in that file's summaries).
+type FnId = (usize, usize);
+
+/// Joins the per-file summaries and reports every call from async code to a sync function of
+/// the checked crates that blocks, with the chain that leads to the blocking call.
+/// `files` gives each file's display path and graph; the result pairs a file index with a
+/// diagnostic for that file.
+pub fn transitive_diagnostics(files: &[(&str, &FileGraph)]) -> Vec<(usize, Diagnostic)> {
+    let mut by_key: HashMap<&str, Vec<FnId>> = HashMap::new();
+    for (f, (_, graph)) in files.iter().enumerate() {
+        for (i, func) in graph.functions.iter().enumerate() {
+            by_key.entry(func.key.as_str()).or_default().push((f, i));
+        }
+    }
+    let func = |(f, i): FnId| &files[f].1.functions[i];
+
+    // Callers of each function, as (caller, call-site index in the caller).
+    let mut callers: HashMap<FnId, Vec<(FnId, usize)>> = HashMap::new();
+    for (f, (_, graph)) in files.iter().enumerate() {
+        for (i, caller) in graph.functions.iter().enumerate() {
+            for (s, call) in caller.calls.iter().enumerate() {
+                for &callee in by_key.get(call.key.as_str()).into_iter().flatten() {
+                    callers.entry(callee).or_default().push(((f, i), s));
+                }
+            }
+        }
+    }
+
+    // Breadth-first from the functions that block directly: each function gets the shortest
+    // chain, and is visited once, so the cost is linear in the call edges.
+    let mut via: HashMap<FnId, (Via, usize)> = HashMap::new();
+    let mut queue = std::collections::VecDeque::new();
+    for (f, (_, graph)) in files.iter().enumerate() {
+        for (i, func) in graph.functions.iter().enumerate() {
+            if !func.blocking.is_empty() {
+                via.insert((f, i), (Via::Direct(0), 1));
+                queue.push_back((f, i));
+            }
+        }
+    }
+    while let Some(id) = queue.pop_front() {
+        let depth = via[&id].1;
+        for &(caller, site) in callers.get(&id).into_iter().flatten() {
+            via.entry(caller).or_insert_with(|| {
+                queue.push_back(caller);
+                (Via::Call { site, callee: id }, depth + 1)
+            });
+        }
+    }
+
+    let mut out = Vec::new();
+    for (f, (_, graph)) in files.iter().enumerate() {
+        for call in &graph.async_calls {
+            let Some(&start) = by_key
+                .get(call.key.as_str())
+                .into_iter()
+                .flatten()
+                .filter(|id| via.contains_key(id))
+                .min_by_key(|id| via[id].1)
+            else {
+                continue;
+            };
+            let mut notes = Vec::new();
+            let mut id = start;
+            let end = loop {
+                let here = func(id);
+                let (file, _) = files[id.0];
+                match via[&id].0 {
+                    Via::Direct(b) => {
+                        let site = &here.blocking[b];
+                        notes.push(format!(
+                            "`{}` calls `{}` at {file}:{}:{} ({})",
+                            here.name, site.callee, site.span.start.line, site.span.start.column, site.reason
+                        ));
+                        break site;
+                    }
+                    Via::Call { site, callee } => {
+                        let s = &here.calls[site];
+                        notes.push(format!(
+                            "`{}` calls `{}` at {file}:{}:{}",
+                            here.name, func(callee).name, s.span.start.line, s.span.start.column
+                        ));
+                        id = callee;
+                    }
+                }
+            };
+            let depth = via[&start].1;
+            let callee = &func(start).name;
+            let calls = if depth == 1 { "1 call".to_string() } else { format!("{depth} calls") };
+            let d = Diagnostic::new(
+                end.rule,
+                call.span,
+                format!("`{callee}` blocks in {}: it reaches `{}`", call.context, end.callee),
+            )
+            .with_label(format!("blocking call {calls} deep: {}", end.reason))
+            .with_help(format!(
+                "run `{callee}` in `tokio::task::spawn_blocking`, or make it async; instead of `{}`, use {}",
+                end.callee, end.instead
+            ));
+            let mut d = d;
+            d.notes = notes;
+            out.push((f, d));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Position;
+
+    fn span(line: usize) -> Span {
+        let p = Position { line, column: 1, offset: 0 };
+        Span { start: p, end: p }
+    }
+
+    fn call(key: &str, line: usize) -> CallSite {
+        CallSite { key: key.into(), callee: key.into(), span: span(line), context: "async fn `h`".into() }
+    }
+
+    fn func(key: &str, calls: Vec<CallSite>, blocks: bool) -> FnSummary {
+        FnSummary {
+            key: key.into(),
+            name: key.rsplit("::").next().unwrap().into(),
+            span: span(1),
+            blocking: if blocks {
+                vec![BlockSite {
+                    rule: Rule::BlockingFs,
+                    callee: "std::fs::read".into(),
+                    span: span(9),
+                    reason: "file".into(),
+                    instead: "tokio".into(),
+                }]
+            } else {
+                vec![]
+            },
+            calls,
+        }
+    }
+
+    #[test]
+    fn follows_chains_and_survives_cycles() {
+        let graph = FileGraph {
+            functions: vec![
+                func("c::a", vec![call("c::b", 2)], false),
+                func("c::b", vec![call("c::a", 3), call("c::leaf", 4)], false),
+                func("c::leaf", vec![], true),
+                func("c::loop1", vec![call("c::loop2", 5)], false),
+                func("c::loop2", vec![call("c::loop1", 6)], false),
+            ],
+            async_calls: vec![call("c::a", 10), call("c::loop1", 11), call("other::x", 12)],
+        };
+        let out = transitive_diagnostics(&[("src/lib.rs", &graph)]);
+        assert_eq!(out.len(), 1);
+        let d = &out[0].1;
+        assert_eq!(d.rule, Rule::BlockingFs);
+        assert_eq!(d.span.start.line, 10);
+        assert_eq!(d.notes.len(), 3, "{:?}", d.notes);
+        assert!(d.label.contains("3 calls deep"));
+    }
+}

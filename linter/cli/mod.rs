@@ -1,0 +1,154 @@
+//! The command line: flags (clap derive), exit codes, stdin mode. Thin: everything it does is
+//! a library call followed by printing.
+
+mod color;
+
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::output::{self, Format, Style};
+use crate::rules::Rule;
+use crate::run::{self, Report, RunOptions};
+use color::ColorChoice;
+
+/// Exit codes.
+pub const EXIT_CLEAN: u8 = 0;
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(name = "stall", version, about = "Find code that stalls an async Rust runtime", propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check files and directories (default: the current directory)
+    Check(CheckArgs),
+    /// List the rules
+    Rules,
+    /// Print a rule's documentation
+    Explain {
+        /// A rule id, e.g. blocking-fs
+        rule: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files or directories to check; `-` reads one file from stdin
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format
+    #[arg(long = "output-format", alias = "format", value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// When to use colour
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Also check test code (`#[test]`, `#[tokio::test]`, `#[cfg(test)]`)
+    #[arg(long)]
+    pub include_tests: bool,
+    /// Do not follow calls into sync functions of the checked crates
+    #[arg(long)]
+    pub no_transitive: bool,
+    /// Name to use for the file read from stdin
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
+    /// Print findings only, no summary
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print the number of findings per rule
+    #[arg(long)]
+    pub statistics: bool,
+    /// Exit with 0 even when there are findings (errors still exit with 2)
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Worker threads (default: all cores)
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+pub fn main() -> ExitCode {
+    run::install_panic_hook();
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Check(args) => check(args),
+        Command::Rules => {
+            let mut out = io::stdout().lock();
+            for rule in Rule::ALL {
+                let _ = writeln!(out, "{:<24}{}", rule.id(), rule.summary());
+            }
+            EXIT_CLEAN
+        }
+        Command::Explain { rule } => match Rule::from_id(&rule) {
+            Some(r) => {
+                print!("# {}\n\n{}", r.id(), r.doc());
+                EXIT_CLEAN
+            }
+            None => {
+                eprintln!("error: unknown rule `{rule}`; run `stall rules` to list them");
+                EXIT_ERROR
+            }
+        },
+    };
+    ExitCode::from(code)
+}
+
+fn check(args: CheckArgs) -> u8 {
+    let run = RunOptions {
+        options: crate::Options { include_tests: args.include_tests, ..Default::default() },
+        transitive: !args.no_transitive,
+        jobs: args.jobs,
+        ..Default::default()
+    };
+    let report = if args.paths.len() == 1 && args.paths[0].as_os_str() == "-" {
+        check_stdin(&args, &run)
+    } else {
+        let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+        run::check_paths(&paths, &run)
+    };
+    let style = Style {
+        color: args.color.enabled(io::stdout().is_terminal()),
+        quiet: args.quiet,
+        statistics: args.statistics,
+    };
+    let mut out = io::stdout().lock();
+    let written = output::write(&report, args.format, &style, &mut out).and_then(|_| out.flush());
+    if let Err(e) = written {
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write output: {e}");
+            return EXIT_ERROR;
+        }
+    }
+    if args.format == Format::Human {
+        for e in &report.errors {
+            eprintln!("error: {}: {}", e.path, e.message);
+        }
+    }
+    if !report.errors.is_empty() {
+        EXIT_ERROR
+    } else if report.diagnostics().next().is_some() && !args.exit_zero {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    }
+}
+
+fn check_stdin(args: &CheckArgs, run: &RunOptions) -> Report {
+    let name = args.stdin_filename.clone().unwrap_or_else(|| PathBuf::from("<stdin>"));
+    let mut bytes = Vec::new();
+    if let Err(e) = io::stdin().read_to_end(&mut bytes) {
+        let mut report = Report::default();
+        report.errors.push(crate::discover::FileError {
+            path: name.display().to_string(),
+            message: format!("cannot read standard input: {e}"),
+        });
+        return report;
+    }
+    run::check_text(&name, bytes, run)
+}

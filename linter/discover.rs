@@ -1,0 +1,237 @@
+//! Which files to read: a gitignore-aware parallel walk of the given paths, and for each file
+//! the crate it belongs to and its module path (from its place under the crate's directory).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ignore::{WalkBuilder, WalkState};
+
+/// A file to check.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    /// The path as shown to users: as given on the command line, joined with the rest.
+    pub display: String,
+    pub crate_name: String,
+    pub module: String,
+}
+
+/// Something that kept a path from being checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError {
+    pub path: String,
+    pub message: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub files: Vec<SourceFile>,
+    pub errors: Vec<FileError>,
+}
+
+/// Walks `paths`. `excluded` tells whether a path (relative to the walked root) is left out.
+pub fn discover(paths: &[PathBuf], excluded: &(dyn Fn(&Path) -> bool + Sync)) -> Discovery {
+    let found: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
+    let errors: Mutex<Vec<FileError>> = Mutex::new(Vec::new());
+    for root in paths {
+        let meta = match std::fs::metadata(root) {
+            Ok(m) => m,
+            Err(e) => {
+                errors.lock().unwrap().push(FileError {
+                    path: display(root),
+                    message: format!("cannot read this path: {}", io_reason(&e)),
+                });
+                continue;
+            }
+        };
+        if meta.is_file() {
+            // A file named explicitly is checked whatever its name.
+            found.lock().unwrap().push((root.clone(), display(root)));
+            continue;
+        }
+        let walker = WalkBuilder::new(root)
+            .hidden(true)
+            .git_ignore(true)
+            .git_exclude(true)
+            .require_git(false)
+            .follow_links(true)
+            .filter_entry(|e| !(e.file_type().is_some_and(|t| t.is_dir()) && e.file_name() == "target"))
+            .build_parallel();
+        walker.run(|| {
+            Box::new(|entry| {
+                match entry {
+                    Ok(e) => {
+                        let is_rs = e.path().extension().is_some_and(|x| x == "rs");
+                        let is_file = e.file_type().is_some_and(|t| !t.is_dir());
+                        let rel = e.path().strip_prefix(root).unwrap_or(e.path());
+                        if is_rs && is_file && !excluded(rel) {
+                            found.lock().unwrap().push((e.path().to_path_buf(), display(e.path())));
+                        }
+                    }
+                    Err(err) => {
+                        let path = walk_error_path(&err).unwrap_or_else(|| display(root));
+                        errors.lock().unwrap().push(FileError { path, message: walk_error_message(&err) });
+                    }
+                }
+                WalkState::Continue
+            })
+        });
+    }
+    let mut found = found.into_inner().unwrap();
+    found.sort();
+    found.dedup();
+    let mut crates = CrateCache::default();
+    let files = found
+        .into_iter()
+        .map(|(path, display)| {
+            let (crate_name, module) = crates.locate(&path);
+            SourceFile { path, display, crate_name, module }
+        })
+        .collect();
+    let mut errors = errors.into_inner().unwrap();
+    errors.sort_by(|a, b| a.path.cmp(&b.path));
+    Discovery { files, errors }
+}
+
+fn display(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    s.strip_prefix("./").map(str::to_string).unwrap_or_else(|| s.into_owned())
+}
+
+pub fn io_reason(e: &std::io::Error) -> String {
+    let mut s = e.to_string();
+    if let Some(i) = s.find(" (os error") {
+        s.truncate(i);
+    }
+    s.to_lowercase()
+}
+
+fn walk_error_path(err: &ignore::Error) -> Option<String> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(display(path)),
+        ignore::Error::Loop { child, .. } => Some(display(child)),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => walk_error_path(err),
+        _ => None,
+    }
+}
+
+fn walk_error_message(err: &ignore::Error) -> String {
+    match err {
+        ignore::Error::Loop { ancestor, .. } => {
+            format!("symbolic link loop back to {}; not followed", display(ancestor))
+        }
+        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => walk_error_message(err),
+        ignore::Error::Io(e) => format!("cannot read this path: {}", io_reason(e)),
+        other => other.to_string(),
+    }
+}
+
+/// The crate name and module path of one file.
+pub fn locate(file: &Path) -> (String, String) {
+    CrateCache::default().locate(file)
+}
+
+/// Finds the crate of a file (nearest `Cargo.toml` with a `[package]`), caching per directory.
+#[derive(Default)]
+struct CrateCache {
+    dirs: HashMap<PathBuf, Option<(PathBuf, String)>>,
+}
+
+impl CrateCache {
+    fn locate(&mut self, file: &Path) -> (String, String) {
+        let abs = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+        let Some(dir) = abs.parent() else {
+            return ("crate".into(), "crate".into());
+        };
+        match self.crate_of(dir) {
+            Some((root, name)) => {
+                let rel = abs.strip_prefix(&root).unwrap_or(&abs);
+                (name, module_path(rel))
+            }
+            None => ("crate".into(), "crate".into()),
+        }
+    }
+
+    fn crate_of(&mut self, dir: &Path) -> Option<(PathBuf, String)> {
+        if let Some(hit) = self.dirs.get(dir) {
+            return hit.clone();
+        }
+        let manifest = dir.join("Cargo.toml");
+        let here = std::fs::read_to_string(&manifest).ok().and_then(|text| package_name(&text));
+        let result = match here {
+            Some(name) => Some((dir.to_path_buf(), name)),
+            None => dir.parent().and_then(|p| self.crate_of(p)),
+        };
+        self.dirs.insert(dir.to_path_buf(), result.clone());
+        result
+    }
+}
+
+/// The package name of a manifest, as Rust code spells it (`-` -> `_`).
+pub fn package_name(manifest: &str) -> Option<String> {
+    let value: toml::Table = toml::from_str(manifest).ok()?;
+    let name = value.get("package")?.get("name")?.as_str()?;
+    Some(name.replace('-', "_"))
+}
+
+/// The module path of a file from its path relative to the crate directory:
+/// `src/lib.rs` -> `crate`, `src/net/http.rs` -> `crate::net::http`, `src/net/mod.rs` ->
+/// `crate::net`; binaries, tests, examples and benches are crate roots of their own.
+pub fn module_path(rel: &Path) -> String {
+    let parts: Vec<String> = rel.iter().map(|c| c.to_string_lossy().into_owned()).collect();
+    let mut parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    if let Some(last) = parts.last_mut() {
+        *last = last.strip_suffix(".rs").unwrap_or(last);
+    }
+    let root_dirs = ["src", "tests", "examples", "benches"];
+    if parts.first().is_some_and(|p| root_dirs.contains(p)) {
+        parts.remove(0);
+    }
+    if parts.first() == Some(&"bin") {
+        parts.remove(0);
+        if !parts.is_empty() {
+            parts.remove(0); // the binary's own file or directory
+        }
+    }
+    if matches!(parts.last(), Some(&"mod") | Some(&"main")) || parts.len() == 1 && parts[0] == "lib" {
+        parts.pop();
+    }
+    // `tests/it.rs`, `examples/demo.rs`, `build.rs`: crate roots.
+    if parts.len() == 1 && rel.iter().count() <= 2 && rel.iter().next().is_some_and(|c| c != "src") {
+        parts.pop();
+    }
+    let mut module = String::from("crate");
+    for p in parts {
+        module.push_str("::");
+        module.push_str(p);
+    }
+    module
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_paths_follow_cargo_layout() {
+        let m = |p: &str| module_path(Path::new(p));
+        assert_eq!(m("src/lib.rs"), "crate");
+        assert_eq!(m("src/main.rs"), "crate");
+        assert_eq!(m("src/net/http.rs"), "crate::net::http");
+        assert_eq!(m("src/net/mod.rs"), "crate::net");
+        assert_eq!(m("src/bin/tool.rs"), "crate");
+        assert_eq!(m("src/bin/tool/main.rs"), "crate");
+        assert_eq!(m("src/bin/tool/cli.rs"), "crate::cli");
+        assert_eq!(m("tests/it.rs"), "crate");
+        assert_eq!(m("tests/common/mod.rs"), "crate::common");
+        assert_eq!(m("examples/demo.rs"), "crate");
+        assert_eq!(m("build.rs"), "crate");
+    }
+
+    #[test]
+    fn package_names_use_underscores() {
+        assert_eq!(package_name("[package]\nname = \"my-crate\"\n").as_deref(), Some("my_crate"));
+        assert_eq!(package_name("[workspace]\nmembers = []\n"), None);
+    }
+}

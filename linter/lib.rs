@@ -1,0 +1,113 @@
+//! stall finds code that stalls an async Rust runtime: blocking calls made on an executor
+//! thread, and futures awaited one after another when they could run together.
+//!
+//! The library checks source text (`check_source`) and paths (`check_paths`); it never prints.
+//! Data flows one way: discover -> read -> parse -> resolve -> rules -> diagnostics.
+
+pub mod blocking;
+pub mod callgraph;
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod context;
+pub mod diagnostic;
+pub mod discover;
+pub mod output;
+pub mod prescan;
+pub mod resolve;
+pub mod rules;
+pub mod run;
+pub mod source;
+
+use std::collections::HashSet;
+
+use catalog::Catalog;
+use context::{Analyzer, Settings};
+use diagnostic::Diagnostic;
+use resolve::Resolver;
+use rules::Rule;
+use source::SourceIndex;
+
+pub use callgraph::FileGraph;
+pub use run::{check_paths, FileReport, Report};
+
+/// Where the project lives; rule docs link here.
+pub const REPOSITORY: &str = "https://github.com/stall-rs/stall";
+
+/// What a check needs to know about the file besides its text.
+#[derive(Debug, Clone)]
+pub struct FileContext {
+    /// Canonical module path of the file within its crate (`crate::net::http`).
+    pub module: String,
+    /// Name of the crate the file belongs to (call-graph keys).
+    pub crate_name: String,
+}
+
+impl Default for FileContext {
+    fn default() -> Self {
+        FileContext { module: "crate".into(), crate_name: "crate".into() }
+    }
+}
+
+/// Options that change what the analysis reports.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub catalog: Catalog,
+    pub include_tests: bool,
+    /// Crate names of the run (for calls between workspace members).
+    pub local_crates: HashSet<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { catalog: Catalog::builtin(), include_tests: false, local_crates: HashSet::new() }
+    }
+}
+
+/// The findings of one file, and what the call graph needs from it.
+#[derive(Debug, Default)]
+pub struct SourceOutcome {
+    pub diagnostics: Vec<Diagnostic>,
+    pub graph: FileGraph,
+}
+
+/// Checks one source text. Pure: no I/O, no printing. Must run on a thread with a large
+/// stack (see `run::ANALYSIS_STACK`): deep input is refused by the prescan, but the walk
+/// of legitimately nested code still recurses.
+pub fn check_source(text: &str, file: &FileContext, options: &Options) -> SourceOutcome {
+    let idx = SourceIndex::new(text);
+    let shape = prescan::scan(text.as_bytes());
+    if let Some(why) = shape.too_deep() {
+        let at = idx.position_of_offset(shape.worst_offset);
+        let span = source::Span { start: at, end: at };
+        return SourceOutcome { diagnostics: vec![Diagnostic::new(Rule::ParseError, span, why)], ..Default::default() };
+    }
+    let outcome = match syn::parse_file(text) {
+        Ok(ast) => analyze(&ast, &idx, file, options),
+        Err(e) => {
+            let span = idx.span(e.span());
+            let d = Diagnostic::new(Rule::ParseError, span, format!("could not parse this file: {e}"))
+                .with_label(e.to_string());
+            SourceOutcome { diagnostics: vec![d], ..Default::default() }
+        }
+    };
+    // proc-macro2 keeps every parsed source in a per-thread map until told to forget it.
+    proc_macro2::extra::invalidate_current_thread_spans();
+    outcome
+}
+
+fn analyze(ast: &syn::File, idx: &SourceIndex, file: &FileContext, options: &Options) -> SourceOutcome {
+    let settings = Settings {
+        include_tests: options.include_tests,
+        crate_name: &file.crate_name,
+        local_crates: &options.local_crates,
+    };
+    let resolver = Resolver::new(&options.catalog);
+    let mut analyzer = Analyzer::new(idx, resolver, &settings);
+    analyzer.analyze_file(&file.module, ast);
+    let mut diagnostics = analyzer.diagnostics;
+    diagnostics.extend(rules::serial_await_loop::check(ast, idx, &settings));
+    diagnostics.extend(rules::serial_await_sequence::check(ast, idx, &settings));
+    diagnostics.sort_by_key(Diagnostic::sort_key);
+    SourceOutcome { diagnostics, graph: analyzer.graph }
+}

@@ -1,0 +1,79 @@
+//! Human output: rustc's look (codespan-reporting, ASCII), colour only when asked for.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label, Severity as CsSeverity};
+use codespan_reporting::files::SimpleFile;
+use codespan_reporting::term::termcolor::{Ansi, NoColor, WriteColor};
+use codespan_reporting::term::{self, Chars, Config};
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::run::Report;
+
+use super::Style;
+
+pub fn write(report: &Report, style: &Style, out: &mut dyn Write) -> io::Result<()> {
+    if style.color {
+        write_with(report, style, &mut Ansi::new(out))
+    } else {
+        write_with(report, style, &mut NoColor::new(out))
+    }
+}
+
+fn write_with(report: &Report, style: &Style, w: &mut dyn WriteColor) -> io::Result<()> {
+    let config = Config { chars: Chars::ascii(), ..Config::default() };
+    for file in &report.files {
+        let text = file.text.as_deref().unwrap_or("");
+        let source = SimpleFile::new(file.display.as_str(), text);
+        for d in &file.diagnostics {
+            term::emit(w, &config, &source, &to_codespan(d, text.len()))
+                .map_err(|e| io::Error::other(e.to_string()))?;
+        }
+    }
+    if style.statistics {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for (_, d) in report.diagnostics() {
+            *counts.entry(d.rule.id()).or_default() += 1;
+        }
+        for (rule, n) in counts {
+            writeln!(w, "{n:>6}  {rule}")?;
+        }
+    }
+    if !style.quiet {
+        let n = report.diagnostics().count();
+        let files = report.files.len();
+        let checked = report.files_checked;
+        let noun = |n: usize, one: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") };
+        if n == 0 {
+            writeln!(w, "No problems found ({} checked).", noun(checked, "file"))?;
+        } else {
+            writeln!(
+                w,
+                "Found {} in {} ({} checked).",
+                noun(n, "problem"),
+                noun(files, "file"),
+                noun(checked, "file")
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn to_codespan(d: &Diagnostic, len: usize) -> CsDiagnostic<()> {
+    let severity = match d.severity {
+        Severity::Error => CsSeverity::Error,
+        Severity::Warning => CsSeverity::Warning,
+    };
+    let start = d.span.start.offset.min(len);
+    let end = d.span.end.offset.clamp(start, len);
+    let mut notes: Vec<String> = d.notes.iter().map(|n| format!("note: {n}")).collect();
+    if let Some(h) = &d.help {
+        notes.push(format!("help: {h}"));
+    }
+    CsDiagnostic::new(severity)
+        .with_code(d.rule.id())
+        .with_message(&d.message)
+        .with_labels(vec![Label::primary((), start..end).with_message(&d.label)])
+        .with_notes(notes)
+}

@@ -1,0 +1,384 @@
+//! Name resolution without types: turns paths written in the code into canonical paths
+//! (`fs::read` -> `std::fs::read`) through the file's `use` items, local items and
+//! variable bindings, scope by scope.
+
+pub mod imports;
+pub mod types;
+
+use std::collections::{HashMap, HashSet};
+
+use syn::{Item, Stmt};
+
+use crate::catalog::Catalog;
+use imports::{Import, UsePath};
+pub use types::Ty;
+
+/// Names every Rust module sees without importing them.
+const PRELUDE: &[(&str, &str)] = &[
+    ("Box", "std::boxed::Box"),
+    ("Option", "std::option::Option"),
+    ("Result", "std::result::Result"),
+    ("Vec", "std::vec::Vec"),
+    ("String", "std::string::String"),
+];
+
+/// How deep `use` aliases may chain before we give up (guards against cycles).
+const MAX_ALIAS_DEPTH: usize = 8;
+
+#[derive(Debug, Default)]
+struct Frame {
+    /// Canonical path of the module the frame belongs to (`crate::a::b`).
+    module: String,
+    is_module: bool,
+    imports: HashMap<String, UsePath>,
+    globs: Vec<UsePath>,
+    items: HashSet<String>,
+}
+
+/// Scopes of one file, pushed and popped as the analysis walks it.
+pub struct Resolver<'c> {
+    pub catalog: &'c Catalog,
+    frames: Vec<Frame>,
+    vars: Vec<HashMap<String, Ty>>,
+    /// Items of each inline module of the file, for `use super::*` and friends.
+    modules: HashMap<String, HashSet<String>>,
+    /// The `Self` type of each enclosing impl (canonical), innermost last.
+    self_types: Vec<Option<String>>,
+    /// Field types of the structs of this file, by struct name.
+    pub(crate) structs: HashMap<String, HashMap<String, syn::Type>>,
+}
+
+impl<'c> Resolver<'c> {
+    pub fn new(catalog: &'c Catalog) -> Self {
+        Resolver {
+            catalog,
+            frames: Vec::new(),
+            vars: Vec::new(),
+            modules: HashMap::new(),
+            self_types: Vec::new(),
+            structs: HashMap::new(),
+        }
+    }
+
+    /// Records the items of every module of the file and the fields of its structs.
+    pub fn index_file(&mut self, module: &str, items: &[Item]) {
+        self.modules.insert(module.to_string(), item_names(items));
+        for item in items {
+            match item {
+                Item::Mod(m) => {
+                    if let Some((_, inner)) = &m.content {
+                        self.index_file(&format!("{module}::{}", m.ident), inner);
+                    }
+                }
+                Item::Struct(s) => {
+                    let fields = s
+                        .fields
+                        .iter()
+                        .enumerate()
+                        .map(|(i, f)| {
+                            let name = f.ident.as_ref().map_or_else(|| i.to_string(), |id| id.to_string());
+                            (name, f.ty.clone())
+                        })
+                        .collect();
+                    self.structs.insert(s.ident.to_string(), fields);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    pub fn push_module(&mut self, module: String, items: &[Item]) {
+        let mut frame = Frame { module, is_module: true, ..Frame::default() };
+        fill_frame(&mut frame, items.iter());
+        self.frames.push(frame);
+        self.vars.push(HashMap::new());
+    }
+
+    pub fn push_block(&mut self, stmts: &[Stmt]) {
+        let module = self.current_module().to_string();
+        let mut frame = Frame { module, is_module: false, ..Frame::default() };
+        fill_frame(
+            &mut frame,
+            stmts.iter().filter_map(|s| match s {
+                Stmt::Item(i) => Some(i),
+                _ => None,
+            }),
+        );
+        self.frames.push(frame);
+        self.vars.push(HashMap::new());
+    }
+
+    pub fn pop(&mut self) {
+        self.frames.pop();
+        self.vars.pop();
+    }
+
+    /// A scope for variables only (closure parameters, match arms).
+    pub fn push_vars(&mut self) {
+        self.vars.push(HashMap::new());
+    }
+
+    pub fn pop_vars(&mut self) {
+        self.vars.pop();
+    }
+
+    pub fn push_self_type(&mut self, ty: Option<String>) {
+        self.self_types.push(ty);
+    }
+
+    pub fn pop_self_type(&mut self) {
+        self.self_types.pop();
+    }
+
+    pub fn self_type(&self) -> Option<&str> {
+        self.self_types.last().and_then(|t| t.as_deref())
+    }
+
+    pub fn current_module(&self) -> &str {
+        self.frames.last().map_or("crate", |f| f.module.as_str())
+    }
+
+    pub fn bind(&mut self, name: String, ty: Ty) {
+        if let Some(scope) = self.vars.last_mut() {
+            scope.insert(name, ty);
+        }
+    }
+
+    pub fn var(&self, name: &str) -> Option<&Ty> {
+        self.vars.iter().rev().find_map(|s| s.get(name))
+    }
+
+    /// Resolves a path used as a value or callee. `None` when it names a local variable.
+    pub fn resolve_value(&self, path: &syn::Path) -> Option<String> {
+        if path.leading_colon.is_none() && path.segments.len() == 1 {
+            let name = path.segments[0].ident.to_string();
+            if self.var(&name).is_some() {
+                return None;
+            }
+        }
+        Some(self.resolve_path(path))
+    }
+
+    pub fn resolve_path(&self, path: &syn::Path) -> String {
+        let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        self.resolve_segments(path.leading_colon.is_some(), &segments)
+    }
+
+    pub fn resolve_segments(&self, extern_root: bool, segments: &[String]) -> String {
+        let resolved = self.resolve_raw(extern_root, segments);
+        self.catalog.normalize(resolved)
+    }
+
+    fn resolve_raw(&self, extern_root: bool, segments: &[String]) -> String {
+        let Some((first, rest)) = segments.split_first() else {
+            return String::new();
+        };
+        if extern_root {
+            return segments.join("::");
+        }
+        match first.as_str() {
+            "crate" => return segments.join("::"),
+            "self" | "super" => return join(&relative(self.current_module(), segments), &[]),
+            "Self" => {
+                if let Some(ty) = self.self_type() {
+                    return join_str(ty, rest);
+                }
+            }
+            _ => {}
+        }
+        let scope = self.scope_frames();
+        for frame in scope.clone() {
+            if frame.items.contains(first) {
+                return join_str(&format!("{}::{first}", frame.module), rest);
+            }
+            if let Some(target) = frame.imports.get(first) {
+                return join_str(&self.import_target(frame, target, 0), rest);
+            }
+        }
+        for frame in scope {
+            for glob in &frame.globs {
+                let module = self.import_target(frame, glob, 0);
+                let found = match self.modules.get(&module) {
+                    Some(items) => items.contains(first),
+                    None => self.catalog.has_member(&module, first),
+                };
+                if found {
+                    return join_str(&format!("{module}::{first}"), rest);
+                }
+            }
+        }
+        if let Some((_, full)) = PRELUDE.iter().find(|(n, _)| n == first) {
+            return join_str(full, rest);
+        }
+        segments.join("::")
+    }
+
+    /// The frames a name is looked up in: blocks out to (and including) the nearest module.
+    fn scope_frames(&self) -> impl Iterator<Item = &Frame> + Clone {
+        let start = self.frames.iter().rposition(|f| f.is_module).unwrap_or(0);
+        self.frames[start..].iter().rev()
+    }
+
+    /// Canonical form of a `use` target declared in `frame`.
+    fn import_target(&self, frame: &Frame, target: &UsePath, depth: usize) -> String {
+        let segs = &target.segments;
+        let Some(first) = segs.first() else {
+            return String::new();
+        };
+        if target.extern_root {
+            return segs.join("::");
+        }
+        match first.as_str() {
+            "crate" => segs.join("::"),
+            "self" | "super" => join(&relative(&frame.module, segs), &[]),
+            _ if frame.items.contains(first) => format!("{}::{}", frame.module, segs.join("::")),
+            _ => match frame.imports.get(first) {
+                // `use std::fs; use fs::File;`: a 2018 "uniform path" through another import.
+                Some(inner) if depth < MAX_ALIAS_DEPTH && inner != target => {
+                    join_str(&self.import_target(frame, inner, depth + 1), &segs[1..])
+                }
+                _ => segs.join("::"),
+            },
+        }
+    }
+
+    /// Resolves a written type to a `Ty` (references and parentheses looked through).
+    pub fn resolve_type(&self, ty: &syn::Type) -> Ty {
+        match ty {
+            syn::Type::Path(tp) if tp.qself.is_none() => {
+                let path = self.resolve_path(&tp.path);
+                let args = match tp.path.segments.last().map(|s| &s.arguments) {
+                    Some(syn::PathArguments::AngleBracketed(a)) => a
+                        .args
+                        .iter()
+                        .filter_map(|arg| match arg {
+                            syn::GenericArgument::Type(t) => Some(self.resolve_type(t)),
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                Ty::Named(path, args)
+            }
+            syn::Type::Reference(r) => self.resolve_type(&r.elem),
+            syn::Type::Paren(p) => self.resolve_type(&p.elem),
+            syn::Type::Group(g) => self.resolve_type(&g.elem),
+            syn::Type::Tuple(t) => Ty::Tuple(t.elems.iter().map(|e| self.resolve_type(e)).collect()),
+            _ => Ty::Unknown,
+        }
+    }
+}
+
+fn fill_frame<'a>(frame: &mut Frame, items: impl Iterator<Item = &'a Item>) {
+    let mut imports = Vec::new();
+    for item in items {
+        if let Item::Use(u) = item {
+            imports::flatten(&u.tree, u.leading_colon.is_some(), &mut imports);
+        } else if let Some(name) = item_name(item) {
+            frame.items.insert(name);
+        }
+    }
+    for import in imports {
+        match import {
+            Import::Name { alias, target } => {
+                frame.imports.insert(alias, target);
+            }
+            Import::Glob(p) => frame.globs.push(p),
+        }
+    }
+}
+
+fn item_names(items: &[Item]) -> HashSet<String> {
+    items.iter().filter_map(item_name).collect()
+}
+
+fn item_name(item: &Item) -> Option<String> {
+    let ident = match item {
+        Item::Fn(i) => &i.sig.ident,
+        Item::Mod(i) => &i.ident,
+        Item::Struct(i) => &i.ident,
+        Item::Enum(i) => &i.ident,
+        Item::Union(i) => &i.ident,
+        Item::Trait(i) => &i.ident,
+        Item::Type(i) => &i.ident,
+        Item::Const(i) => &i.ident,
+        Item::Static(i) => &i.ident,
+        Item::ExternCrate(i) => i.rename.as_ref().map_or(&i.ident, |r| &r.1),
+        _ => return None,
+    };
+    Some(ident.to_string())
+}
+
+/// Applies leading `self`/`super` segments to `module`.
+fn relative(module: &str, segments: &[String]) -> Vec<String> {
+    let mut base: Vec<String> = module.split("::").map(str::to_string).collect();
+    let mut rest = segments;
+    while let Some((first, tail)) = rest.split_first() {
+        match first.as_str() {
+            "self" => {}
+            "super" if base.len() > 1 => {
+                base.pop();
+            }
+            "super" => {}
+            _ => break,
+        }
+        rest = tail;
+    }
+    base.extend(rest.iter().cloned());
+    base
+}
+
+fn join(a: &[String], b: &[String]) -> String {
+    a.iter().chain(b).map(String::as_str).collect::<Vec<_>>().join("::")
+}
+
+fn join_str(base: &str, rest: &[String]) -> String {
+    let mut s = base.to_string();
+    for r in rest {
+        s.push_str("::");
+        s.push_str(r);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve_in(src: &str, path: &str) -> String {
+        let catalog = Catalog::builtin();
+        let file: syn::File = syn::parse_str(src).unwrap();
+        let mut r = Resolver::new(&catalog);
+        r.index_file("crate", &file.items);
+        r.push_module("crate".into(), &file.items);
+        let p: syn::Path = syn::parse_str(path).unwrap();
+        r.resolve_path(&p)
+    }
+
+    #[test]
+    fn resolves_through_imports() {
+        assert_eq!(resolve_in("use std::fs;", "fs::read"), "std::fs::read");
+        assert_eq!(resolve_in("use std::fs as f;", "f::read"), "std::fs::read");
+        assert_eq!(resolve_in("use std::{fs::{self, File}};", "File::open"), "std::fs::File::open");
+        assert_eq!(resolve_in("use std::fs; use fs::File;", "File::open"), "std::fs::File::open");
+        assert_eq!(resolve_in("use tokio::fs;", "fs::read"), "tokio::fs::read");
+        assert_eq!(resolve_in("", "std::thread::sleep"), "std::thread::sleep");
+        assert_eq!(resolve_in("use core::time;", "time::Duration"), "std::time::Duration");
+    }
+
+    #[test]
+    fn globs_resolve_only_to_known_members() {
+        assert_eq!(resolve_in("use std::thread::*;", "sleep"), "std::thread::sleep");
+        assert_eq!(resolve_in("use std::fs::*;", "File::open"), "std::fs::File::open");
+        assert_eq!(resolve_in("use std::fs::*;", "helper"), "helper");
+    }
+
+    #[test]
+    fn local_items_shadow_imports_and_globs() {
+        assert_eq!(resolve_in("use std::thread::*; async fn sleep() {}", "sleep"), "crate::sleep");
+        assert_eq!(
+            resolve_in("mod fs { pub fn read() {} } use fs::read;", "read"),
+            "crate::fs::read"
+        );
+    }
+}
