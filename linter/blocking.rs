@@ -45,8 +45,20 @@ impl Hit {
 
 /// Methods that take a `Result` apart: their receiver is used as a result.
 pub const RESULT_METHODS: &[&str] = &[
-    "unwrap", "expect", "is_ok", "is_err", "ok", "err", "unwrap_or", "unwrap_or_default",
-    "unwrap_or_else", "map_err", "context", "with_context", "expect_err", "unwrap_err",
+    "unwrap",
+    "expect",
+    "is_ok",
+    "is_err",
+    "ok",
+    "err",
+    "unwrap_or",
+    "unwrap_or_default",
+    "unwrap_or_else",
+    "map_err",
+    "context",
+    "with_context",
+    "expect_err",
+    "unwrap_err",
 ];
 
 /// Does `expr` (a call or method call) block?
@@ -69,7 +81,11 @@ pub fn classify(res: &Resolver, expr: &Expr, usage: Use) -> Option<Hit> {
             // `Type::method(&mut value, ..)`, the method called as a function.
             let (ty, method) = path.rsplit_once("::")?;
             let api = res.catalog.method(ty, method)?;
-            Some(Hit::new(api, format!("{}::{method}", short(ty)), Some(path.clone())))
+            Some(Hit::new(
+                api,
+                format!("{}::{method}", short(ty)),
+                Some(path.clone()),
+            ))
         }
         Expr::MethodCall(m) => classify_method(res, m, usage),
         _ => None,
@@ -91,10 +107,21 @@ fn classify_method(res: &Resolver, m: &ExprMethodCall, usage: Use) -> Option<Hit
         }
         ty = next;
     }
-    if ty != Ty::Unknown {
-        return None;
-    }
+    // A receiver of a known type the catalog does not list is not blocking; an unknown one
+    // (or a tuple, like `(host, port).to_socket_addrs()`) may be.
+    let receiver_unknown = !matches!(ty, Ty::Named(..));
     res.catalog.untyped(&method).iter().find_map(|entry| {
+        if entry.arg_types.is_empty() {
+            if !receiver_unknown {
+                return None;
+            }
+        } else if !m.args.iter().any(|a| {
+            let ty = res.deref_all(res.infer(a));
+            ty.path()
+                .is_some_and(|p| entry.arg_types.iter().any(|t| t == p))
+        }) {
+            return None;
+        }
         let args_match = entry.args.is_none_or(|n| n == m.args.len());
         let used = match entry.when {
             When::Any => true,

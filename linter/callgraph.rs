@@ -129,7 +129,11 @@ pub fn transitive_diagnostics(files: &[(&str, &FileGraph)]) -> Vec<(usize, Diagn
                         let site = &here.blocking[b];
                         notes.push(format!(
                             "`{}` calls `{}` at {file}:{}:{} ({})",
-                            here.name, site.callee, site.span.start.line, site.span.start.column, site.reason
+                            here.name,
+                            site.callee,
+                            site.span.start.line,
+                            site.span.start.column,
+                            site.reason
                         ));
                         break site;
                     }
@@ -137,7 +141,10 @@ pub fn transitive_diagnostics(files: &[(&str, &FileGraph)]) -> Vec<(usize, Diagn
                         let s = &here.calls[site];
                         notes.push(format!(
                             "`{}` calls `{}` at {file}:{}:{}",
-                            here.name, func(callee).name, s.span.start.line, s.span.start.column
+                            here.name,
+                            func(callee).name,
+                            s.span.start.line,
+                            s.span.start.column
                         ));
                         id = callee;
                     }
@@ -145,7 +152,11 @@ pub fn transitive_diagnostics(files: &[(&str, &FileGraph)]) -> Vec<(usize, Diagn
             };
             let depth = via[&start].1;
             let callee = &func(start).name;
-            let calls = if depth == 1 { "1 call".to_string() } else { format!("{depth} calls") };
+            let calls = if depth == 1 {
+                "1 call".to_string()
+            } else {
+                format!("{depth} calls")
+            };
             let d = Diagnostic::new(
                 end.rule,
                 call.span,
@@ -170,12 +181,21 @@ mod tests {
     use crate::source::Position;
 
     fn span(line: usize) -> Span {
-        let p = Position { line, column: 1, offset: 0 };
+        let p = Position {
+            line,
+            column: 1,
+            offset: 0,
+        };
         Span { start: p, end: p }
     }
 
     fn call(key: &str, line: usize) -> CallSite {
-        CallSite { key: key.into(), callee: key.into(), span: span(line), context: "async fn `h`".into() }
+        CallSite {
+            key: key.into(),
+            callee: key.into(),
+            span: span(line),
+            context: "async fn `h`".into(),
+        }
     }
 
     fn func(key: &str, calls: Vec<CallSite>, blocks: bool) -> FnSummary {

@@ -44,8 +44,14 @@ enum ClosureMode {
 }
 
 /// Macros whose tokens are code templates, not code that runs here.
-const QUOTING_MACROS: &[&str] =
-    &["quote", "quote_spanned", "parse_quote", "parse_quote_spanned", "macro_rules", "format_ident"];
+const QUOTING_MACROS: &[&str] = &[
+    "quote",
+    "quote_spanned",
+    "parse_quote",
+    "parse_quote_spanned",
+    "macro_rules",
+    "format_ident",
+];
 /// Macros whose arguments are futures polled by the macro.
 const FUTURE_MACROS: &[&str] = &["join", "try_join", "pin", "pin_mut", "join_all"];
 
@@ -120,7 +126,10 @@ impl<'a> Analyzer<'a> {
             return Some(format!("{}::{rest}", self.settings.crate_name));
         }
         let first = path.split("::").next()?;
-        self.settings.local_crates.contains(first).then(|| path.to_string())
+        self.settings
+            .local_crates
+            .contains(first)
+            .then(|| path.to_string())
     }
 
     fn enter_fn(&mut self, sig: &Signature, owner: Option<String>, body: &Block) {
@@ -147,7 +156,10 @@ impl<'a> Analyzer<'a> {
         } else {
             None
         };
-        self.ctx.push(Ctx { kind, what: what.into() });
+        self.ctx.push(Ctx {
+            kind,
+            what: what.into(),
+        });
         self.fn_stack.push(summary);
         self.res.push_vars();
         for input in &sig.inputs {
@@ -163,15 +175,28 @@ impl<'a> Analyzer<'a> {
     }
 
     fn visit_closure_as(&mut self, c: &ExprClosure, mode: ClosureMode) {
-        let mode = if self.offloaded_closures.remove(&addr(c)) { ClosureMode::Offload } else { mode };
+        let mode = if self.offloaded_closures.remove(&addr(c)) {
+            ClosureMode::Offload
+        } else {
+            mode
+        };
         let ctx = if c.asyncness.is_some() {
-            Ctx { kind: Kind::Async, what: "async closure".into() }
+            Ctx {
+                kind: Kind::Async,
+                what: "async closure".into(),
+            }
         } else if mode == ClosureMode::Offload {
-            Ctx { kind: Kind::Offload, what: "offloaded closure".into() }
+            Ctx {
+                kind: Kind::Offload,
+                what: "offloaded closure".into(),
+            }
         } else {
             match self.ctx.last() {
                 Some(c) => c.clone(),
-                None => Ctx { kind: Kind::Sync, what: "closure".into() },
+                None => Ctx {
+                    kind: Kind::Sync,
+                    what: "closure".into(),
+                },
             }
         };
         self.ctx.push(ctx);
@@ -188,7 +213,10 @@ impl<'a> Analyzer<'a> {
         // An async block run by `block_on` from sync code runs on that (dedicated) thread.
         let ctx = match (detached, self.ctx.last()) {
             (true, Some(c)) if c.kind != Kind::Async => c.clone(),
-            _ => Ctx { kind: Kind::Async, what: "async block".into() },
+            _ => Ctx {
+                kind: Kind::Async,
+                what: "async block".into(),
+            },
         };
         self.ctx.push(ctx);
         self.visit_block(block);
@@ -212,8 +240,13 @@ impl<'a> Analyzer<'a> {
         let span = self.span(expr.span());
         match kind {
             Kind::Async => {
-                let what = self.ctx.last().map(|c| c.what.clone()).unwrap_or_else(|| "".into());
-                self.diagnostics.push(blocking_diagnostic(&hit, span, &what));
+                let what = self
+                    .ctx
+                    .last()
+                    .map(|c| c.what.clone())
+                    .unwrap_or_else(|| "".into());
+                self.diagnostics
+                    .push(blocking_diagnostic(&hit, span, &what));
             }
             Kind::Sync => {
                 if let Some(Some(i)) = self.fn_stack.last() {
@@ -242,7 +275,10 @@ impl<'a> Analyzer<'a> {
                 Expr::Paren(p) => expr = &p.expr,
                 Expr::Reference(r) => expr = &r.expr,
                 Expr::MethodCall(m) => {
-                    let usage = Use { awaited: false, as_result };
+                    let usage = Use {
+                        awaited: false,
+                        as_result,
+                    };
                     if blocking::classify(&self.res, expr, usage).is_some_and(|h| h.rule == rule) {
                         return true;
                     }
@@ -250,8 +286,12 @@ impl<'a> Analyzer<'a> {
                     expr = &m.receiver;
                 }
                 Expr::Call(_) => {
-                    let usage = Use { awaited: false, as_result };
-                    return blocking::classify(&self.res, expr, usage).is_some_and(|h| h.rule == rule);
+                    let usage = Use {
+                        awaited: false,
+                        as_result,
+                    };
+                    return blocking::classify(&self.res, expr, usage)
+                        .is_some_and(|h| h.rule == rule);
                 }
                 _ => return false,
             }
@@ -266,7 +306,11 @@ impl<'a> Analyzer<'a> {
             key,
             callee,
             span: self.span(span),
-            context: self.ctx.last().map(|c| c.what.to_string()).unwrap_or_default(),
+            context: self
+                .ctx
+                .last()
+                .map(|c| c.what.to_string())
+                .unwrap_or_default(),
         };
         match kind {
             Kind::Async => self.graph.async_calls.push(site),
@@ -289,7 +333,12 @@ impl<'a> Analyzer<'a> {
 
     /// Visits call arguments, running closures off the executor when the call offloads them
     /// and async blocks on the calling thread when the call is a `block_on`.
-    fn visit_args<'e>(&mut self, args: impl Iterator<Item = &'e Expr>, offload: bool, block_on: bool) {
+    fn visit_args<'e>(
+        &mut self,
+        args: impl Iterator<Item = &'e Expr>,
+        offload: bool,
+        block_on: bool,
+    ) {
         for arg in args {
             match arg {
                 Expr::Closure(c) if offload => self.visit_closure_as(c, ClosureMode::Offload),
@@ -304,7 +353,12 @@ impl<'a> Analyzer<'a> {
         let (mut offload, mut block_on) = (false, false);
         if let Expr::Path(p) = &*call.func {
             if let Some(path) = self.res.resolve_value(&p.path) {
-                let name = p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+                let name = p
+                    .path
+                    .segments
+                    .last()
+                    .map(|s| s.ident.to_string())
+                    .unwrap_or_default();
                 offload = self.res.catalog.is_offload(&name, Some(&path), false);
                 block_on = name == "block_on";
                 self.record_call(&path, name, call.span());
@@ -335,7 +389,9 @@ impl<'a> Analyzer<'a> {
             .iter()
             .filter_map(|s| match s {
                 Stmt::Local(l) => match (&l.pat, l.init.as_ref().map(|i| &*i.expr)) {
-                    (Pat::Ident(pi), Some(Expr::Closure(c))) => Some((pi.ident.to_string(), addr(c))),
+                    (Pat::Ident(pi), Some(Expr::Closure(c))) => {
+                        Some((pi.ident.to_string(), addr(c)))
+                    }
                     _ => None,
                 },
                 _ => None,
@@ -344,7 +400,10 @@ impl<'a> Analyzer<'a> {
         if bound.is_empty() {
             return;
         }
-        let mut finder = OffloadArgs { res: &self.res, names: HashSet::new() };
+        let mut finder = OffloadArgs {
+            res: &self.res,
+            names: HashSet::new(),
+        };
         for s in stmts {
             finder.visit_stmt(s);
         }
@@ -356,7 +415,12 @@ impl<'a> Analyzer<'a> {
     }
 
     fn visit_macro_body(&mut self, mac: &Macro) {
-        let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        let name = mac
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
         if QUOTING_MACROS.contains(&name.as_str()) {
             return;
         }
@@ -497,7 +561,10 @@ impl<'ast> Visit<'ast> for Analyzer<'_> {
     }
 
     fn visit_expr(&mut self, e: &'ast Expr) {
-        let usage = Use { awaited: self.awaited.remove(&addr(e)), as_result: self.as_result.remove(&addr(e)) };
+        let usage = Use {
+            awaited: self.awaited.remove(&addr(e)),
+            as_result: self.as_result.remove(&addr(e)),
+        };
         match e {
             Expr::Await(a) => {
                 self.mark_awaited(&a.base);
@@ -571,7 +638,12 @@ struct OffloadArgs<'r, 'c> {
 impl<'ast> Visit<'ast> for OffloadArgs<'_, '_> {
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
         if let Expr::Path(p) = &*c.func {
-            let name = p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+            let name = p
+                .path
+                .segments
+                .last()
+                .map(|s| s.ident.to_string())
+                .unwrap_or_default();
             let path = self.res.resolve_path(&p.path);
             if self.res.catalog.is_offload(&name, Some(&path), false) {
                 self.names.extend(c.args.iter().filter_map(ident_of));
@@ -581,7 +653,11 @@ impl<'ast> Visit<'ast> for OffloadArgs<'_, '_> {
     }
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
-        if self.res.catalog.is_offload(&m.method.to_string(), None, true) {
+        if self
+            .res
+            .catalog
+            .is_offload(&m.method.to_string(), None, true)
+        {
             self.names.extend(m.args.iter().filter_map(ident_of));
         }
         visit::visit_expr_method_call(self, m);
@@ -604,7 +680,11 @@ fn strip_parens(mut e: &Expr) -> &Expr {
 
 fn is_result_pattern(p: &Pat) -> bool {
     match p {
-        Pat::TupleStruct(ts) => ts.path.segments.last().is_some_and(|s| s.ident == "Ok" || s.ident == "Err"),
+        Pat::TupleStruct(ts) => ts
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Ok" || s.ident == "Err"),
         Pat::Or(o) => o.cases.iter().any(is_result_pattern),
         _ => false,
     }
@@ -614,14 +694,23 @@ fn is_result_pattern(p: &Pat) -> bool {
 fn is_test_code(attrs: &[Attribute]) -> bool {
     attrs.iter().any(|a| {
         let path = a.path();
-        let last = path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
-        if matches!(last.as_str(), "test" | "rstest" | "test_case" | "bench" | "quickcheck") {
+        let last = path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        if matches!(
+            last.as_str(),
+            "test" | "rstest" | "test_case" | "bench" | "quickcheck"
+        ) {
             return true;
         }
         if path.is_ident("cfg") {
             if let syn::Meta::List(list) = &a.meta {
                 let tokens = list.tokens.to_string();
-                return tokens.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == "test")
+                return tokens
+                    .split(|c: char| !c.is_alphanumeric() && c != '_')
+                    .any(|w| w == "test")
                     && !tokens.contains("not");
             }
         }
@@ -635,7 +724,9 @@ fn is_poll_fn(sig: &Signature) -> bool {
         && sig.inputs.iter().any(|arg| match arg {
             syn::FnArg::Typed(pt) => match &*pt.ty {
                 syn::Type::Reference(r) => match &*r.elem {
-                    syn::Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Context"),
+                    syn::Type::Path(p) => {
+                        p.path.segments.last().is_some_and(|s| s.ident == "Context")
+                    }
                     _ => false,
                 },
                 _ => false,
@@ -645,9 +736,13 @@ fn is_poll_fn(sig: &Signature) -> bool {
 }
 
 fn blocking_diagnostic(hit: &Hit, span: Span, what: &str) -> Diagnostic {
-    Diagnostic::new(hit.rule, span, format!("blocking call `{}` in {what}", hit.callee))
-        .with_label(hit.reason.clone())
-        .with_help(format!("instead, use {}", hit.instead))
+    Diagnostic::new(
+        hit.rule,
+        span,
+        format!("blocking call `{}` in {what}", hit.callee),
+    )
+    .with_label(hit.reason.clone())
+    .with_help(format!("instead, use {}", hit.instead))
 }
 
 /// One branch of `select!`.
@@ -667,19 +762,20 @@ fn parse_select(input: ParseStream) -> syn::Result<Vec<SelectBranch>> {
             input.parse::<Token![;]>()?;
             continue;
         }
-        let (pat, future) = if input.peek(Token![else]) || (input.peek(syn::Ident) && input.peek2(Token![=>])) {
-            if !input.peek(Token![else]) {
-                input.parse::<syn::Ident>()?; // `complete` / `default`
+        let (pat, future) =
+            if input.peek(Token![else]) || (input.peek(syn::Ident) && input.peek2(Token![=>])) {
+                if !input.peek(Token![else]) {
+                    input.parse::<syn::Ident>()?; // `complete` / `default`
+                } else {
+                    input.parse::<Token![else]>()?;
+                }
+                (None, None)
             } else {
-                input.parse::<Token![else]>()?;
-            }
-            (None, None)
-        } else {
-            let pat = Pat::parse_single(input)?;
-            input.parse::<Token![=]>()?;
-            let future: Expr = input.parse()?;
-            (Some(pat), Some(future))
-        };
+                let pat = Pat::parse_single(input)?;
+                input.parse::<Token![=]>()?;
+                let future: Expr = input.parse()?;
+                (Some(pat), Some(future))
+            };
         let mut guard = None;
         if input.peek(Token![,]) && input.peek2(Token![if]) {
             input.parse::<Token![,]>()?;
@@ -693,7 +789,12 @@ fn parse_select(input: ParseStream) -> syn::Result<Vec<SelectBranch>> {
         } else if input.peek(Token![,]) {
             input.parse::<Token![,]>()?;
         }
-        branches.push(SelectBranch { pat, future, guard, handler });
+        branches.push(SelectBranch {
+            pat,
+            future,
+            guard,
+            handler,
+        });
     }
     Ok(branches)
 }

@@ -56,7 +56,9 @@ pub fn discover(paths: &[PathBuf], excluded: &(dyn Fn(&Path) -> bool + Sync)) ->
             .git_exclude(true)
             .require_git(false)
             .follow_links(true)
-            .filter_entry(|e| !(e.file_type().is_some_and(|t| t.is_dir()) && e.file_name() == "target"))
+            .filter_entry(|e| {
+                !(e.file_type().is_some_and(|t| t.is_dir()) && e.file_name() == "target")
+            })
             .build_parallel();
         walker.run(|| {
             Box::new(|entry| {
@@ -66,12 +68,18 @@ pub fn discover(paths: &[PathBuf], excluded: &(dyn Fn(&Path) -> bool + Sync)) ->
                         let is_file = e.file_type().is_some_and(|t| !t.is_dir());
                         let rel = e.path().strip_prefix(root).unwrap_or(e.path());
                         if is_rs && is_file && !excluded(rel) {
-                            found.lock().unwrap().push((e.path().to_path_buf(), display(e.path())));
+                            found
+                                .lock()
+                                .unwrap()
+                                .push((e.path().to_path_buf(), display(e.path())));
                         }
                     }
                     Err(err) => {
                         let path = walk_error_path(&err).unwrap_or_else(|| display(root));
-                        errors.lock().unwrap().push(FileError { path, message: walk_error_message(&err) });
+                        errors.lock().unwrap().push(FileError {
+                            path,
+                            message: walk_error_message(&err),
+                        });
                     }
                 }
                 WalkState::Continue
@@ -86,7 +94,12 @@ pub fn discover(paths: &[PathBuf], excluded: &(dyn Fn(&Path) -> bool + Sync)) ->
         .into_iter()
         .map(|(path, display)| {
             let (crate_name, module) = crates.locate(&path);
-            SourceFile { path, display, crate_name, module }
+            SourceFile {
+                path,
+                display,
+                crate_name,
+                module,
+            }
         })
         .collect();
     let mut errors = errors.into_inner().unwrap();
@@ -96,7 +109,9 @@ pub fn discover(paths: &[PathBuf], excluded: &(dyn Fn(&Path) -> bool + Sync)) ->
 
 fn display(path: &Path) -> String {
     let s = path.to_string_lossy();
-    s.strip_prefix("./").map(str::to_string).unwrap_or_else(|| s.into_owned())
+    s.strip_prefix("./")
+        .map(str::to_string)
+        .unwrap_or_else(|| s.into_owned())
 }
 
 pub fn io_reason(e: &std::io::Error) -> String {
@@ -111,7 +126,9 @@ fn walk_error_path(err: &ignore::Error) -> Option<String> {
     match err {
         ignore::Error::WithPath { path, .. } => Some(display(path)),
         ignore::Error::Loop { child, .. } => Some(display(child)),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => walk_error_path(err),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error_path(err)
+        }
         _ => None,
     }
 }
@@ -119,9 +136,14 @@ fn walk_error_path(err: &ignore::Error) -> Option<String> {
 fn walk_error_message(err: &ignore::Error) -> String {
     match err {
         ignore::Error::Loop { ancestor, .. } => {
-            format!("symbolic link loop back to {}; not followed", display(ancestor))
+            format!(
+                "symbolic link loop back to {}; not followed",
+                display(ancestor)
+            )
         }
-        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => walk_error_message(err),
+        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => {
+            walk_error_message(err)
+        }
         ignore::Error::Io(e) => format!("cannot read this path: {}", io_reason(e)),
         other => other.to_string(),
     }
@@ -141,15 +163,17 @@ struct CrateCache {
 impl CrateCache {
     fn locate(&mut self, file: &Path) -> (String, String) {
         let abs = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+        // Outside any package a file is a crate of its own: its functions link to no other file.
+        let alone = || (format!("<{}>", abs.display()), "crate".to_string());
         let Some(dir) = abs.parent() else {
-            return ("crate".into(), "crate".into());
+            return alone();
         };
         match self.crate_of(dir) {
             Some((root, name)) => {
                 let rel = abs.strip_prefix(&root).unwrap_or(&abs);
                 (name, module_path(rel))
             }
-            None => ("crate".into(), "crate".into()),
+            None => alone(),
         }
     }
 
@@ -158,7 +182,9 @@ impl CrateCache {
             return hit.clone();
         }
         let manifest = dir.join("Cargo.toml");
-        let here = std::fs::read_to_string(&manifest).ok().and_then(|text| package_name(&text));
+        let here = std::fs::read_to_string(&manifest)
+            .ok()
+            .and_then(|text| package_name(&text));
         let result = match here {
             Some(name) => Some((dir.to_path_buf(), name)),
             None => dir.parent().and_then(|p| self.crate_of(p)),
@@ -179,7 +205,10 @@ pub fn package_name(manifest: &str) -> Option<String> {
 /// `src/lib.rs` -> `crate`, `src/net/http.rs` -> `crate::net::http`, `src/net/mod.rs` ->
 /// `crate::net`; binaries, tests, examples and benches are crate roots of their own.
 pub fn module_path(rel: &Path) -> String {
-    let parts: Vec<String> = rel.iter().map(|c| c.to_string_lossy().into_owned()).collect();
+    let parts: Vec<String> = rel
+        .iter()
+        .map(|c| c.to_string_lossy().into_owned())
+        .collect();
     let mut parts: Vec<&str> = parts.iter().map(String::as_str).collect();
     if let Some(last) = parts.last_mut() {
         *last = last.strip_suffix(".rs").unwrap_or(last);
@@ -194,11 +223,13 @@ pub fn module_path(rel: &Path) -> String {
             parts.remove(0); // the binary's own file or directory
         }
     }
-    if matches!(parts.last(), Some(&"mod") | Some(&"main")) || parts.len() == 1 && parts[0] == "lib" {
+    if matches!(parts.last(), Some(&"mod") | Some(&"main")) || parts.len() == 1 && parts[0] == "lib"
+    {
         parts.pop();
     }
     // `tests/it.rs`, `examples/demo.rs`, `build.rs`: crate roots.
-    if parts.len() == 1 && rel.iter().count() <= 2 && rel.iter().next().is_some_and(|c| c != "src") {
+    if parts.len() == 1 && rel.iter().count() <= 2 && rel.iter().next().is_some_and(|c| c != "src")
+    {
         parts.pop();
     }
     let mut module = String::from("crate");
@@ -231,7 +262,10 @@ mod tests {
 
     #[test]
     fn package_names_use_underscores() {
-        assert_eq!(package_name("[package]\nname = \"my-crate\"\n").as_deref(), Some("my_crate"));
+        assert_eq!(
+            package_name("[package]\nname = \"my-crate\"\n").as_deref(),
+            Some("my_crate")
+        );
         assert_eq!(package_name("[workspace]\nmembers = []\n"), None);
     }
 }

@@ -45,7 +45,10 @@ pub struct FileContext {
 
 impl Default for FileContext {
     fn default() -> Self {
-        FileContext { module: "crate".into(), crate_name: "crate".into() }
+        FileContext {
+            module: "crate".into(),
+            crate_name: "crate".into(),
+        }
     }
 }
 
@@ -60,7 +63,11 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { catalog: Catalog::builtin(), include_tests: false, local_crates: HashSet::new() }
+        Options {
+            catalog: Catalog::builtin(),
+            include_tests: false,
+            local_crates: HashSet::new(),
+        }
     }
 }
 
@@ -80,15 +87,25 @@ pub fn check_source(text: &str, file: &FileContext, options: &Options) -> Source
     if let Some(why) = shape.too_deep() {
         let at = idx.position_of_offset(shape.worst_offset);
         let span = source::Span { start: at, end: at };
-        return SourceOutcome { diagnostics: vec![Diagnostic::new(Rule::ParseError, span, why)], ..Default::default() };
+        return SourceOutcome {
+            diagnostics: vec![Diagnostic::new(Rule::ParseError, span, why)],
+            ..Default::default()
+        };
     }
     let outcome = match syn::parse_file(text) {
         Ok(ast) => analyze(&ast, &idx, file, options),
         Err(e) => {
             let span = idx.span(e.span());
-            let d = Diagnostic::new(Rule::ParseError, span, format!("could not parse this file: {e}"))
-                .with_label(e.to_string());
-            SourceOutcome { diagnostics: vec![d], ..Default::default() }
+            let d = Diagnostic::new(
+                Rule::ParseError,
+                span,
+                format!("could not parse this file: {e}"),
+            )
+            .with_label(e.to_string());
+            SourceOutcome {
+                diagnostics: vec![d],
+                ..Default::default()
+            }
         }
     };
     // proc-macro2 keeps every parsed source in a per-thread map until told to forget it.
@@ -96,7 +113,12 @@ pub fn check_source(text: &str, file: &FileContext, options: &Options) -> Source
     outcome
 }
 
-fn analyze(ast: &syn::File, idx: &SourceIndex, file: &FileContext, options: &Options) -> SourceOutcome {
+fn analyze(
+    ast: &syn::File,
+    idx: &SourceIndex,
+    file: &FileContext,
+    options: &Options,
+) -> SourceOutcome {
     let settings = Settings {
         include_tests: options.include_tests,
         crate_name: &file.crate_name,
@@ -109,5 +131,8 @@ fn analyze(ast: &syn::File, idx: &SourceIndex, file: &FileContext, options: &Opt
     diagnostics.extend(rules::serial_await_loop::check(ast, idx, &settings));
     diagnostics.extend(rules::serial_await_sequence::check(ast, idx, &settings));
     diagnostics.sort_by_key(Diagnostic::sort_key);
-    SourceOutcome { diagnostics, graph: analyzer.graph }
+    SourceOutcome {
+        diagnostics,
+        graph: analyzer.graph,
+    }
 }

@@ -138,7 +138,13 @@ fn is_raw_string_start(src: &[u8], i: usize) -> bool {
     if i > 0 && (src[i - 1].is_ascii_alphanumeric() || src[i - 1] == b'_') {
         return false;
     }
-    let j = if src[i] == b'b' && src.get(i + 1) == Some(&b'r') { i + 2 } else if src[i] == b'r' { i + 1 } else { return false };
+    let j = if src[i] == b'b' && src.get(i + 1) == Some(&b'r') {
+        i + 2
+    } else if src[i] == b'r' {
+        i + 1
+    } else {
+        return false;
+    };
     matches!(src.get(j), Some(b'"') | Some(b'#'))
         && src[j..].iter().take_while(|&&c| c == b'#').count() < 256
         && src[j..].iter().find(|&&c| c != b'#') == Some(&b'"')
@@ -153,7 +159,14 @@ fn skip_raw_string(src: &[u8], i: usize) -> usize {
     let hashes = src[j..].iter().take_while(|&&c| c == b'#').count();
     j += hashes + 1; // past the opening quote
     while j < src.len() {
-        if src[j] == b'"' && src[j + 1..].iter().take(hashes).filter(|&&c| c == b'#').count() == hashes {
+        if src[j] == b'"'
+            && src[j + 1..]
+                .iter()
+                .take(hashes)
+                .filter(|&&c| c == b'#')
+                .count()
+                == hashes
+        {
             return j + 1 + hashes;
         }
         j += 1;

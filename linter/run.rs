@@ -31,7 +31,12 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { options: Options::default(), transitive: true, jobs: None, exclude: Arc::new(|_| false) }
+        RunOptions {
+            options: Options::default(),
+            transitive: true,
+            jobs: None,
+            exclude: Arc::new(|_| false),
+        }
     }
 }
 
@@ -54,7 +59,9 @@ pub struct Report {
 
 impl Report {
     pub fn diagnostics(&self) -> impl Iterator<Item = (&FileReport, &Diagnostic)> {
-        self.files.iter().flat_map(|f| f.diagnostics.iter().map(move |d| (f, d)))
+        self.files
+            .iter()
+            .flat_map(|f| f.diagnostics.iter().map(move |d| (f, d)))
     }
 }
 
@@ -67,7 +74,9 @@ pub fn check_paths(paths: &[PathBuf], run: &RunOptions) -> Report {
 /// Checks already discovered files.
 pub fn check_files(files: Vec<SourceFile>, mut errors: Vec<FileError>, run: &RunOptions) -> Report {
     let mut options = run.options.clone();
-    options.local_crates.extend(files.iter().map(|f| f.crate_name.clone()));
+    options
+        .local_crates
+        .extend(files.iter().map(|f| f.crate_name.clone()));
     let mut builder = rayon::ThreadPoolBuilder::new().stack_size(ANALYSIS_STACK);
     if let Some(j) = run.jobs {
         builder = builder.num_threads(j);
@@ -88,8 +97,11 @@ pub fn check_files(files: Vec<SourceFile>, mut errors: Vec<FileError>, run: &Run
         }
     }
     if run.transitive {
-        let joined: Vec<(&str, &FileGraph)> =
-            reports.iter().zip(&graphs).map(|(r, g)| (r.display.as_str(), g)).collect();
+        let joined: Vec<(&str, &FileGraph)> = reports
+            .iter()
+            .zip(&graphs)
+            .map(|(r, g)| (r.display.as_str(), g))
+            .collect();
         let extra = callgraph::transitive_diagnostics(&joined);
         let mut needs_text = Vec::new();
         for (f, d) in extra {
@@ -108,7 +120,11 @@ pub fn check_files(files: Vec<SourceFile>, mut errors: Vec<FileError>, run: &Run
     let files_checked = reports.len();
     reports.retain(|r| !r.diagnostics.is_empty());
     errors.sort_by(|a, b| a.path.cmp(&b.path));
-    Report { files: reports, errors, files_checked }
+    Report {
+        files: reports,
+        errors,
+        files_checked,
+    }
 }
 
 thread_local! {
@@ -134,13 +150,25 @@ fn check_file(file: &SourceFile, options: &Options) -> Result<(FileReport, FileG
     check_bytes(file, bytes, options)
 }
 
-fn check_bytes(file: &SourceFile, bytes: Vec<u8>, options: &Options) -> Result<(FileReport, FileGraph), FileError> {
-    let error = |message: String| FileError { path: file.display.clone(), message };
+fn check_bytes(
+    file: &SourceFile,
+    bytes: Vec<u8>,
+    options: &Options,
+) -> Result<(FileReport, FileGraph), FileError> {
+    let error = |message: String| FileError {
+        path: file.display.clone(),
+        message,
+    };
     let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
-        error(format!("not valid UTF-8 (first bad byte at offset {at}); the file was not checked"))
+        error(format!(
+            "not valid UTF-8 (first bad byte at offset {at}); the file was not checked"
+        ))
     })?;
-    let context = FileContext { module: file.module.clone(), crate_name: file.crate_name.clone() };
+    let context = FileContext {
+        module: file.module.clone(),
+        crate_name: file.crate_name.clone(),
+    };
     IN_CHECK.with(|c| c.set(true));
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| check_source(&text, &context, options)));
     IN_CHECK.with(|c| c.set(false));
@@ -151,7 +179,9 @@ fn check_bytes(file: &SourceFile, bytes: Vec<u8>, options: &Options) -> Result<(
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        error(format!("internal error while checking this file ({what}); please report it"))
+        error(format!(
+            "internal error while checking this file ({what}); please report it"
+        ))
     })?;
     let text = (!outcome.diagnostics.is_empty()).then(|| Arc::from(text));
     let report = FileReport {
@@ -167,7 +197,12 @@ fn check_bytes(file: &SourceFile, bytes: Vec<u8>, options: &Options) -> Result<(
 pub fn check_text(name: &Path, bytes: Vec<u8>, run: &RunOptions) -> Report {
     let display = name.display().to_string();
     let (crate_name, module) = discover::locate(name);
-    let file = SourceFile { path: name.to_path_buf(), display, crate_name, module };
+    let file = SourceFile {
+        path: name.to_path_buf(),
+        display,
+        crate_name,
+        module,
+    };
     let mut options = run.options.clone();
     options.local_crates.insert(file.crate_name.clone());
     let pool = rayon::ThreadPoolBuilder::new()
@@ -176,7 +211,10 @@ pub fn check_text(name: &Path, bytes: Vec<u8>, run: &RunOptions) -> Report {
         .build()
         .expect("cannot start a worker thread");
     let result = pool.install(|| check_bytes(&file, bytes, &options));
-    let mut report = Report { files_checked: 1, ..Report::default() };
+    let mut report = Report {
+        files_checked: 1,
+        ..Report::default()
+    };
     match result {
         Ok((r, _)) if !r.diagnostics.is_empty() => report.files.push(r),
         Ok(_) => {}

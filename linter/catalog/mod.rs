@@ -47,6 +47,10 @@ pub struct UntypedEntry {
     #[serde(default)]
     pub args: Option<usize>,
     pub when: When,
+    /// When set, the call blocks only if one of its arguments has one of these types
+    /// (`query.load(&mut conn)` with a sync diesel connection).
+    #[serde(default)]
+    pub arg_types: Vec<String>,
     pub rule: Rule,
     #[serde(default)]
     pub reason: String,
@@ -165,7 +169,10 @@ impl Catalog {
             }
         }
         for entry in file.untyped {
-            self.untyped.entry(entry.name.clone()).or_default().push(entry);
+            self.untyped
+                .entry(entry.name.clone())
+                .or_default()
+                .push(entry);
         }
         for entry in file.types {
             self.note_member(&entry.path);
@@ -188,11 +195,14 @@ impl Catalog {
     pub fn add_offload(&mut self, paths: &[String]) {
         for p in paths {
             let name = p.rsplit("::").next().unwrap_or(p).to_string();
-            let entry = self.offload_names.entry(name.clone()).or_insert(OffloadEntry {
-                names: vec![name],
-                paths: vec![],
-                closure_methods: true,
-            });
+            let entry = self
+                .offload_names
+                .entry(name.clone())
+                .or_insert(OffloadEntry {
+                    names: vec![name],
+                    paths: vec![],
+                    closure_methods: true,
+                });
             if !entry.paths.is_empty() {
                 entry.paths.push(p.clone());
             }
@@ -201,7 +211,10 @@ impl Catalog {
 
     fn note_member(&mut self, path: &str) {
         if let Some((parent, last)) = path.rsplit_once("::") {
-            self.members.entry(last.to_string()).or_default().push(parent.to_string());
+            self.members
+                .entry(last.to_string())
+                .or_default()
+                .push(parent.to_string());
             // `std::fs::File::open`: `File` is a member of `std::fs` too.
             self.note_member(parent);
         }
@@ -299,7 +312,10 @@ mod tests {
         assert!(c.is_offload("spawn_blocking", None, false));
         assert!(c.is_offload("spawn", Some("std::thread::spawn"), false));
         assert!(!c.is_offload("spawn", Some("tokio::spawn"), false));
-        assert_eq!(c.normalize("core::time::Duration".into()), "std::time::Duration");
+        assert_eq!(
+            c.normalize("core::time::Duration".into()),
+            "std::time::Duration"
+        );
         assert_eq!(
             c.normalize("crossbeam::channel::Receiver".into()),
             "crossbeam_channel::Receiver"

@@ -22,7 +22,10 @@ pub fn write(report: &Report, style: &Style, out: &mut dyn Write) -> io::Result<
 }
 
 fn write_with(report: &Report, style: &Style, w: &mut dyn WriteColor) -> io::Result<()> {
-    let config = Config { chars: Chars::ascii(), ..Config::default() };
+    let config = Config {
+        chars: Chars::ascii(),
+        ..Config::default()
+    };
     for file in &report.files {
         let text = file.text.as_deref().unwrap_or("");
         let source = SimpleFile::new(file.display.as_str(), text);
@@ -44,7 +47,13 @@ fn write_with(report: &Report, style: &Style, w: &mut dyn WriteColor) -> io::Res
         let n = report.diagnostics().count();
         let files = report.files.len();
         let checked = report.files_checked;
-        let noun = |n: usize, one: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") };
+        let noun = |n: usize, one: &str| {
+            if n == 1 {
+                format!("1 {one}")
+            } else {
+                format!("{n} {one}s")
+            }
+        };
         if n == 0 {
             writeln!(w, "No problems found ({} checked).", noun(checked, "file"))?;
         } else {

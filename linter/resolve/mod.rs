@@ -6,6 +6,7 @@ pub mod imports;
 pub mod types;
 
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use syn::{Item, Stmt};
 
@@ -25,7 +26,7 @@ const PRELUDE: &[(&str, &str)] = &[
 /// How deep `use` aliases may chain before we give up (guards against cycles).
 const MAX_ALIAS_DEPTH: usize = 8;
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Frame {
     /// Canonical path of the module the frame belongs to (`crate::a::b`).
     module: String,
@@ -38,10 +39,10 @@ struct Frame {
 /// Scopes of one file, pushed and popped as the analysis walks it.
 pub struct Resolver<'c> {
     pub catalog: &'c Catalog,
-    frames: Vec<Frame>,
+    frames: Vec<Rc<Frame>>,
     vars: Vec<HashMap<String, Ty>>,
-    /// Items of each inline module of the file, for `use super::*` and friends.
-    modules: HashMap<String, HashSet<String>>,
+    /// Every module of the file (root and inline), for `use super::*` and re-exports.
+    modules: HashMap<String, Rc<Frame>>,
     /// The `Self` type of each enclosing impl (canonical), innermost last.
     self_types: Vec<Option<String>>,
     /// Field types of the structs of this file, by struct name.
@@ -62,7 +63,13 @@ impl<'c> Resolver<'c> {
 
     /// Records the items of every module of the file and the fields of its structs.
     pub fn index_file(&mut self, module: &str, items: &[Item]) {
-        self.modules.insert(module.to_string(), item_names(items));
+        let mut frame = Frame {
+            module: module.to_string(),
+            is_module: true,
+            ..Frame::default()
+        };
+        fill_frame(&mut frame, items.iter());
+        self.modules.insert(module.to_string(), Rc::new(frame));
         for item in items {
             match item {
                 Item::Mod(m) => {
@@ -76,7 +83,10 @@ impl<'c> Resolver<'c> {
                         .iter()
                         .enumerate()
                         .map(|(i, f)| {
-                            let name = f.ident.as_ref().map_or_else(|| i.to_string(), |id| id.to_string());
+                            let name = f
+                                .ident
+                                .as_ref()
+                                .map_or_else(|| i.to_string(), |id| id.to_string());
                             (name, f.ty.clone())
                         })
                         .collect();
@@ -88,15 +98,29 @@ impl<'c> Resolver<'c> {
     }
 
     pub fn push_module(&mut self, module: String, items: &[Item]) {
-        let mut frame = Frame { module, is_module: true, ..Frame::default() };
-        fill_frame(&mut frame, items.iter());
+        let frame = match self.modules.get(&module) {
+            Some(f) => f.clone(),
+            None => {
+                let mut frame = Frame {
+                    module,
+                    is_module: true,
+                    ..Frame::default()
+                };
+                fill_frame(&mut frame, items.iter());
+                Rc::new(frame)
+            }
+        };
         self.frames.push(frame);
         self.vars.push(HashMap::new());
     }
 
     pub fn push_block(&mut self, stmts: &[Stmt]) {
         let module = self.current_module().to_string();
-        let mut frame = Frame { module, is_module: false, ..Frame::default() };
+        let mut frame = Frame {
+            module,
+            is_module: false,
+            ..Frame::default()
+        };
         fill_frame(
             &mut frame,
             stmts.iter().filter_map(|s| match s {
@@ -104,7 +128,7 @@ impl<'c> Resolver<'c> {
                 _ => None,
             }),
         );
-        self.frames.push(frame);
+        self.frames.push(Rc::new(frame));
         self.vars.push(HashMap::new());
     }
 
@@ -166,7 +190,40 @@ impl<'c> Resolver<'c> {
 
     pub fn resolve_segments(&self, extern_root: bool, segments: &[String]) -> String {
         let resolved = self.resolve_raw(extern_root, segments);
-        self.catalog.normalize(resolved)
+        self.catalog.normalize(self.follow_reexports(resolved))
+    }
+
+    /// `crate::sys::fs::read` where module `crate::sys` of this file has `pub use std::fs;`
+    /// is `std::fs::read`.
+    fn follow_reexports(&self, mut path: String) -> String {
+        for _ in 0..MAX_ALIAS_DEPTH {
+            if !path.starts_with("crate") {
+                return path;
+            }
+            let mut rewritten = None;
+            let mut end = 0;
+            while let Some(i) = path[end..].find("::").map(|i| end + i) {
+                let (module, rest) = (&path[..i], &path[i + 2..]);
+                let (name, tail) = rest.split_once("::").map_or((rest, ""), |(a, b)| (a, b));
+                if let Some(frame) = self.modules.get(module) {
+                    if let Some(target) = frame.imports.get(name) {
+                        let base = self.import_target(frame, target, 0);
+                        rewritten = Some(if tail.is_empty() {
+                            base
+                        } else {
+                            format!("{base}::{tail}")
+                        });
+                        break;
+                    }
+                }
+                end = i + 2;
+            }
+            match rewritten {
+                Some(p) if p != path => path = p,
+                _ => return path,
+            }
+        }
+        path
     }
 
     fn resolve_raw(&self, extern_root: bool, segments: &[String]) -> String {
@@ -198,12 +255,22 @@ impl<'c> Resolver<'c> {
         for frame in scope {
             for glob in &frame.globs {
                 let module = self.import_target(frame, glob, 0);
-                let found = match self.modules.get(&module) {
-                    Some(items) => items.contains(first),
-                    None => self.catalog.has_member(&module, first),
-                };
-                if found {
-                    return join_str(&format!("{module}::{first}"), rest);
+                match self.modules.get(&module) {
+                    // `use super::*`: the parent's items and its own imports.
+                    Some(m) if m.items.contains(first) => {
+                        return join_str(&format!("{module}::{first}"), rest)
+                    }
+                    Some(m) => {
+                        if let Some(target) = m.imports.get(first) {
+                            return join_str(&self.import_target(m, target, 0), rest);
+                        }
+                    }
+                    None => {
+                        let module = self.catalog.normalize(module);
+                        if self.catalog.has_member(&module, first) {
+                            return join_str(&format!("{module}::{first}"), rest);
+                        }
+                    }
                 }
             }
         }
@@ -216,7 +283,7 @@ impl<'c> Resolver<'c> {
     /// The frames a name is looked up in: blocks out to (and including) the nearest module.
     fn scope_frames(&self) -> impl Iterator<Item = &Frame> + Clone {
         let start = self.frames.iter().rposition(|f| f.is_module).unwrap_or(0);
-        self.frames[start..].iter().rev()
+        self.frames[start..].iter().rev().map(|f| &**f)
     }
 
     /// Canonical form of a `use` target declared in `frame`.
@@ -263,7 +330,9 @@ impl<'c> Resolver<'c> {
             syn::Type::Reference(r) => self.resolve_type(&r.elem),
             syn::Type::Paren(p) => self.resolve_type(&p.elem),
             syn::Type::Group(g) => self.resolve_type(&g.elem),
-            syn::Type::Tuple(t) => Ty::Tuple(t.elems.iter().map(|e| self.resolve_type(e)).collect()),
+            syn::Type::Tuple(t) => {
+                Ty::Tuple(t.elems.iter().map(|e| self.resolve_type(e)).collect())
+            }
             _ => Ty::Unknown,
         }
     }
@@ -286,10 +355,6 @@ fn fill_frame<'a>(frame: &mut Frame, items: impl Iterator<Item = &'a Item>) {
             Import::Glob(p) => frame.globs.push(p),
         }
     }
-}
-
-fn item_names(items: &[Item]) -> HashSet<String> {
-    items.iter().filter_map(item_name).collect()
 }
 
 fn item_name(item: &Item) -> Option<String> {
@@ -329,7 +394,11 @@ fn relative(module: &str, segments: &[String]) -> Vec<String> {
 }
 
 fn join(a: &[String], b: &[String]) -> String {
-    a.iter().chain(b).map(String::as_str).collect::<Vec<_>>().join("::")
+    a.iter()
+        .chain(b)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join("::")
 }
 
 fn join_str(base: &str, rest: &[String]) -> String {
@@ -359,23 +428,41 @@ mod tests {
     fn resolves_through_imports() {
         assert_eq!(resolve_in("use std::fs;", "fs::read"), "std::fs::read");
         assert_eq!(resolve_in("use std::fs as f;", "f::read"), "std::fs::read");
-        assert_eq!(resolve_in("use std::{fs::{self, File}};", "File::open"), "std::fs::File::open");
-        assert_eq!(resolve_in("use std::fs; use fs::File;", "File::open"), "std::fs::File::open");
+        assert_eq!(
+            resolve_in("use std::{fs::{self, File}};", "File::open"),
+            "std::fs::File::open"
+        );
+        assert_eq!(
+            resolve_in("use std::fs; use fs::File;", "File::open"),
+            "std::fs::File::open"
+        );
         assert_eq!(resolve_in("use tokio::fs;", "fs::read"), "tokio::fs::read");
         assert_eq!(resolve_in("", "std::thread::sleep"), "std::thread::sleep");
-        assert_eq!(resolve_in("use core::time;", "time::Duration"), "std::time::Duration");
+        assert_eq!(
+            resolve_in("use core::time;", "time::Duration"),
+            "std::time::Duration"
+        );
     }
 
     #[test]
     fn globs_resolve_only_to_known_members() {
-        assert_eq!(resolve_in("use std::thread::*;", "sleep"), "std::thread::sleep");
-        assert_eq!(resolve_in("use std::fs::*;", "File::open"), "std::fs::File::open");
+        assert_eq!(
+            resolve_in("use std::thread::*;", "sleep"),
+            "std::thread::sleep"
+        );
+        assert_eq!(
+            resolve_in("use std::fs::*;", "File::open"),
+            "std::fs::File::open"
+        );
         assert_eq!(resolve_in("use std::fs::*;", "helper"), "helper");
     }
 
     #[test]
     fn local_items_shadow_imports_and_globs() {
-        assert_eq!(resolve_in("use std::thread::*; async fn sleep() {}", "sleep"), "crate::sleep");
+        assert_eq!(
+            resolve_in("use std::thread::*; async fn sleep() {}", "sleep"),
+            "crate::sleep"
+        );
         assert_eq!(
             resolve_in("mod fs { pub fn read() {} } use fs::read;", "read"),
             "crate::fs::read"
