@@ -27,6 +27,8 @@ pub struct Hit {
     pub reason: String,
     pub instead: String,
     pub twin: Option<String>,
+    /// Whether a sync function making this call counts as blocking for its async callers.
+    pub transitive: bool,
 }
 
 impl Hit {
@@ -37,6 +39,7 @@ impl Hit {
             reason: api.reason.clone(),
             instead: api.instead.replace("{name}", &name),
             twin: api.twin.as_ref().map(|t| t.replace("{name}", &name)),
+            transitive: api.transitive,
             callee,
             path,
         }
@@ -81,11 +84,7 @@ pub fn classify(res: &Resolver, expr: &Expr, usage: Use) -> Option<Hit> {
             // `Type::method(&mut value, ..)`, the method called as a function.
             let (ty, method) = path.rsplit_once("::")?;
             let api = res.catalog.method(ty, method)?;
-            Some(Hit::new(
-                api,
-                format!("{}::{method}", short(ty)),
-                Some(path.clone()),
-            ))
+            Some(Hit::new(api, format!("{}::{method}", short(ty)), Some(path.clone())))
         }
         Expr::MethodCall(m) => classify_method(res, m, usage),
         _ => None,
@@ -117,8 +116,7 @@ fn classify_method(res: &Resolver, m: &ExprMethodCall, usage: Use) -> Option<Hit
             }
         } else if !m.args.iter().any(|a| {
             let ty = res.deref_all(res.infer(a));
-            ty.path()
-                .is_some_and(|p| entry.arg_types.iter().any(|t| t == p))
+            ty.path().is_some_and(|p| entry.arg_types.iter().any(|t| t == p))
         }) {
             return None;
         }
@@ -134,6 +132,7 @@ fn classify_method(res: &Resolver, m: &ExprMethodCall, usage: Use) -> Option<Hit
                 reason: entry.reason.clone(),
                 instead: entry.instead.clone(),
                 twin: None,
+                transitive: true,
             };
             Hit::new(&api, format!(".{method}()"), None)
         })

@@ -47,6 +47,27 @@ pub struct FnSummary {
 pub struct FileGraph {
     pub functions: Vec<FnSummary>,
     pub async_calls: Vec<CallSite>,
+    /// Findings inside closures handed from async code to a function of the crates (by key):
+    /// reported unless that function is an offload wrapper.
+    pub deferred: Vec<(String, Diagnostic)>,
+    /// Keys of functions that hand a parameter to `spawn_blocking` and the like.
+    pub offload_wrappers: Vec<String>,
+}
+
+/// The deferred findings of every file that stand: those whose closure went to a function
+/// that does not offload it. Pairs a file index with a diagnostic.
+pub fn settle_deferred(files: &[(&str, &FileGraph)]) -> Vec<(usize, Diagnostic)> {
+    let wrappers: std::collections::HashSet<&str> =
+        files.iter().flat_map(|(_, g)| g.offload_wrappers.iter().map(String::as_str)).collect();
+    let mut out = Vec::new();
+    for (f, (_, graph)) in files.iter().enumerate() {
+        for (key, d) in &graph.deferred {
+            if !wrappers.contains(key.as_str()) {
+                out.push((f, d.clone()));
+            }
+        }
+    }
+    out
 }
 
 /// Where a function's blocking comes from: a call it makes directly, or a call to another
@@ -129,11 +150,7 @@ pub fn transitive_diagnostics(files: &[(&str, &FileGraph)]) -> Vec<(usize, Diagn
                         let site = &here.blocking[b];
                         notes.push(format!(
                             "`{}` calls `{}` at {file}:{}:{} ({})",
-                            here.name,
-                            site.callee,
-                            site.span.start.line,
-                            site.span.start.column,
-                            site.reason
+                            here.name, site.callee, site.span.start.line, site.span.start.column, site.reason
                         ));
                         break site;
                     }
@@ -152,11 +169,7 @@ pub fn transitive_diagnostics(files: &[(&str, &FileGraph)]) -> Vec<(usize, Diagn
             };
             let depth = via[&start].1;
             let callee = &func(start).name;
-            let calls = if depth == 1 {
-                "1 call".to_string()
-            } else {
-                format!("{depth} calls")
-            };
+            let calls = if depth == 1 { "1 call".to_string() } else { format!("{depth} calls") };
             let d = Diagnostic::new(
                 end.rule,
                 call.span,
@@ -181,21 +194,12 @@ mod tests {
     use crate::source::Position;
 
     fn span(line: usize) -> Span {
-        let p = Position {
-            line,
-            column: 1,
-            offset: 0,
-        };
+        let p = Position { line, column: 1, offset: 0 };
         Span { start: p, end: p }
     }
 
     fn call(key: &str, line: usize) -> CallSite {
-        CallSite {
-            key: key.into(),
-            callee: key.into(),
-            span: span(line),
-            context: "async fn `h`".into(),
-        }
+        CallSite { key: key.into(), callee: key.into(), span: span(line), context: "async fn `h`".into() }
     }
 
     fn func(key: &str, calls: Vec<CallSite>, blocks: bool) -> FnSummary {

@@ -34,24 +34,38 @@ struct Ctx {
     kind: Kind,
     /// "async fn `load`", for messages.
     what: Rc<str>,
+    /// Inside a closure handed to this function of the crate: findings wait until the call
+    /// graph says whether that function runs its argument off the executor.
+    defer: Option<Rc<str>>,
+}
+
+impl Ctx {
+    fn new(kind: Kind, what: impl Into<Rc<str>>) -> Ctx {
+        Ctx { kind, what: what.into(), defer: None }
+    }
+}
+
+/// The function being walked.
+struct FnFrame {
+    /// Index into `graph.functions` when it is a sync fn.
+    summary: Option<usize>,
+    key: Option<String>,
+    /// Names of its parameters (to spot wrappers that hand a parameter to `spawn_blocking`).
+    params: Vec<String>,
 }
 
 /// How a closure argument is treated.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 enum ClosureMode {
     Inherit,
     Offload,
+    /// Handed to a function of the checked crates, which may or may not offload it.
+    Defer(Rc<str>),
 }
 
 /// Macros whose tokens are code templates, not code that runs here.
-const QUOTING_MACROS: &[&str] = &[
-    "quote",
-    "quote_spanned",
-    "parse_quote",
-    "parse_quote_spanned",
-    "macro_rules",
-    "format_ident",
-];
+const QUOTING_MACROS: &[&str] =
+    &["quote", "quote_spanned", "parse_quote", "parse_quote_spanned", "macro_rules", "format_ident"];
 /// Macros whose arguments are futures polled by the macro.
 const FUTURE_MACROS: &[&str] = &["join", "try_join", "pin", "pin_mut", "join_all"];
 
@@ -73,8 +87,7 @@ pub struct Analyzer<'a> {
     as_result: HashSet<usize>,
     /// Closures (by address) bound to a name that is later handed to an offload call.
     offloaded_closures: HashSet<usize>,
-    /// Index into `graph.functions` of the enclosing sync fn, per fn nesting level.
-    fn_stack: Vec<Option<usize>>,
+    fn_stack: Vec<FnFrame>,
     pub diagnostics: Vec<Diagnostic>,
     pub graph: FileGraph,
 }
@@ -126,10 +139,7 @@ impl<'a> Analyzer<'a> {
             return Some(format!("{}::{rest}", self.settings.crate_name));
         }
         let first = path.split("::").next()?;
-        self.settings
-            .local_crates
-            .contains(first)
-            .then(|| path.to_string())
+        self.settings.local_crates.contains(first).then(|| path.to_string())
     }
 
     fn enter_fn(&mut self, sig: &Signature, owner: Option<String>, body: &Block) {
@@ -141,26 +151,34 @@ impl<'a> Analyzer<'a> {
         } else {
             (Kind::Sync, format!("fn `{name}`"))
         };
-        let summary = if kind == Kind::Sync {
-            let base = owner.unwrap_or_else(|| self.res.current_module().to_string());
-            self.key(&format!("{base}::{name}")).map(|key| {
+        let base = owner.unwrap_or_else(|| self.res.current_module().to_string());
+        let key = self.key(&format!("{base}::{name}"));
+        let summary = match (&key, kind) {
+            (Some(key), Kind::Sync) => {
                 self.graph.functions.push(FnSummary {
-                    key,
+                    key: key.clone(),
                     name: name.clone(),
                     span: self.span(sig.ident.span()),
                     blocking: Vec::new(),
                     calls: Vec::new(),
                 });
-                self.graph.functions.len() - 1
-            })
-        } else {
-            None
+                Some(self.graph.functions.len() - 1)
+            }
+            _ => None,
         };
-        self.ctx.push(Ctx {
-            kind,
-            what: what.into(),
-        });
-        self.fn_stack.push(summary);
+        let params = sig
+            .inputs
+            .iter()
+            .filter_map(|arg| match arg {
+                syn::FnArg::Typed(pt) => match &*pt.pat {
+                    Pat::Ident(pi) => Some(pi.ident.to_string()),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        self.ctx.push(Ctx::new(kind, what));
+        self.fn_stack.push(FnFrame { summary, key, params });
         self.res.push_vars();
         for input in &sig.inputs {
             if let syn::FnArg::Typed(pt) = input {
@@ -175,28 +193,18 @@ impl<'a> Analyzer<'a> {
     }
 
     fn visit_closure_as(&mut self, c: &ExprClosure, mode: ClosureMode) {
-        let mode = if self.offloaded_closures.remove(&addr(c)) {
-            ClosureMode::Offload
-        } else {
-            mode
-        };
-        let ctx = if c.asyncness.is_some() {
-            Ctx {
-                kind: Kind::Async,
-                what: "async closure".into(),
-            }
-        } else if mode == ClosureMode::Offload {
-            Ctx {
-                kind: Kind::Offload,
-                what: "offloaded closure".into(),
-            }
-        } else {
-            match self.ctx.last() {
-                Some(c) => c.clone(),
-                None => Ctx {
-                    kind: Kind::Sync,
-                    what: "closure".into(),
-                },
+        let mode = if self.offloaded_closures.remove(&addr(c)) { ClosureMode::Offload } else { mode };
+        let ctx = match mode {
+            _ if c.asyncness.is_some() => Ctx::new(Kind::Async, "async closure"),
+            ClosureMode::Offload => Ctx::new(Kind::Offload, "offloaded closure"),
+            ClosureMode::Inherit | ClosureMode::Defer(_) => {
+                let mut ctx = self.ctx.last().cloned().unwrap_or_else(|| Ctx::new(Kind::Sync, "closure"));
+                if let ClosureMode::Defer(key) = mode {
+                    if ctx.kind == Kind::Async {
+                        ctx.defer = Some(key);
+                    }
+                }
+                ctx
             }
         };
         self.ctx.push(ctx);
@@ -213,10 +221,7 @@ impl<'a> Analyzer<'a> {
         // An async block run by `block_on` from sync code runs on that (dedicated) thread.
         let ctx = match (detached, self.ctx.last()) {
             (true, Some(c)) if c.kind != Kind::Async => c.clone(),
-            _ => Ctx {
-                kind: Kind::Async,
-                what: "async block".into(),
-            },
+            _ => Ctx::new(Kind::Async, "async block"),
         };
         self.ctx.push(ctx);
         self.visit_block(block);
@@ -240,17 +245,17 @@ impl<'a> Analyzer<'a> {
         let span = self.span(expr.span());
         match kind {
             Kind::Async => {
-                let what = self
-                    .ctx
-                    .last()
-                    .map(|c| c.what.clone())
-                    .unwrap_or_else(|| "".into());
-                self.diagnostics
-                    .push(blocking_diagnostic(&hit, span, &what));
+                let Some(ctx) = self.ctx.last() else { return };
+                let d = blocking_diagnostic(&hit, span, &ctx.what);
+                match &ctx.defer {
+                    Some(key) => self.graph.deferred.push((key.to_string(), d)),
+                    None => self.diagnostics.push(d),
+                }
             }
+            Kind::Sync if !hit.transitive => {}
             Kind::Sync => {
-                if let Some(Some(i)) = self.fn_stack.last() {
-                    self.graph.functions[*i].blocking.push(BlockSite {
+                if let Some(i) = self.fn_stack.last().and_then(|f| f.summary) {
+                    self.graph.functions[i].blocking.push(BlockSite {
                         rule: hit.rule,
                         callee: hit.callee,
                         span,
@@ -275,10 +280,7 @@ impl<'a> Analyzer<'a> {
                 Expr::Paren(p) => expr = &p.expr,
                 Expr::Reference(r) => expr = &r.expr,
                 Expr::MethodCall(m) => {
-                    let usage = Use {
-                        awaited: false,
-                        as_result,
-                    };
+                    let usage = Use { awaited: false, as_result };
                     if blocking::classify(&self.res, expr, usage).is_some_and(|h| h.rule == rule) {
                         return true;
                     }
@@ -286,40 +288,45 @@ impl<'a> Analyzer<'a> {
                     expr = &m.receiver;
                 }
                 Expr::Call(_) => {
-                    let usage = Use {
-                        awaited: false,
-                        as_result,
-                    };
-                    return blocking::classify(&self.res, expr, usage)
-                        .is_some_and(|h| h.rule == rule);
+                    let usage = Use { awaited: false, as_result };
+                    return blocking::classify(&self.res, expr, usage).is_some_and(|h| h.rule == rule);
                 }
                 _ => return false,
             }
         }
     }
 
-    /// Records a call to a function of the crates being checked, for the call graph.
-    fn record_call(&mut self, path: &str, callee: String, span: PmSpan) {
-        let Some(kind) = self.kind() else { return };
-        let Some(key) = self.key(path) else { return };
+    /// Records a call to a function of the crates being checked, for the call graph, and
+    /// returns its key.
+    fn record_call(&mut self, path: &str, callee: String, span: PmSpan) -> Option<Rc<str>> {
+        let kind = self.kind()?;
+        let key = self.key(path)?;
+        let found: Rc<str> = key.as_str().into();
         let site = CallSite {
             key,
             callee,
             span: self.span(span),
-            context: self
-                .ctx
-                .last()
-                .map(|c| c.what.to_string())
-                .unwrap_or_default(),
+            context: self.ctx.last().map(|c| c.what.to_string()).unwrap_or_default(),
         };
         match kind {
             Kind::Async => self.graph.async_calls.push(site),
             Kind::Sync => {
-                if let Some(Some(i)) = self.fn_stack.last() {
-                    self.graph.functions[*i].calls.push(site);
+                if let Some(i) = self.fn_stack.last().and_then(|f| f.summary) {
+                    self.graph.functions[i].calls.push(site);
                 }
             }
             Kind::Offload => {}
+        }
+        Some(found)
+    }
+
+    /// An offload call (`spawn_blocking(f)`) handed one of the enclosing fn's parameters:
+    /// that fn is a wrapper that runs its argument off the executor.
+    fn note_offload_wrapper<'e>(&mut self, args: impl Iterator<Item = &'e Expr>) {
+        let Some(frame) = self.fn_stack.last() else { return };
+        let Some(key) = &frame.key else { return };
+        if args.filter_map(ident_of).any(|a| frame.params.contains(&a)) {
+            self.graph.offload_wrappers.push(key.clone());
         }
     }
 
@@ -331,17 +338,12 @@ impl<'a> Analyzer<'a> {
         self.as_result.insert(addr(strip_parens(e)));
     }
 
-    /// Visits call arguments, running closures off the executor when the call offloads them
-    /// and async blocks on the calling thread when the call is a `block_on`.
-    fn visit_args<'e>(
-        &mut self,
-        args: impl Iterator<Item = &'e Expr>,
-        offload: bool,
-        block_on: bool,
-    ) {
+    /// Visits call arguments: closures as `mode` says, and async blocks on the calling thread
+    /// when the call is a `block_on`.
+    fn visit_args<'e>(&mut self, args: impl Iterator<Item = &'e Expr>, mode: ClosureMode, block_on: bool) {
         for arg in args {
             match arg {
-                Expr::Closure(c) if offload => self.visit_closure_as(c, ClosureMode::Offload),
+                Expr::Closure(c) => self.visit_closure_as(c, mode.clone()),
                 Expr::Async(a) if block_on => self.visit_async_block(&a.block, true),
                 _ => self.visit_expr(arg),
             }
@@ -350,22 +352,21 @@ impl<'a> Analyzer<'a> {
 
     fn visit_call(&mut self, e: &Expr, call: &syn::ExprCall, usage: Use) {
         self.check_call(e, usage);
-        let (mut offload, mut block_on) = (false, false);
+        let (mut mode, mut block_on) = (ClosureMode::Inherit, false);
         if let Expr::Path(p) = &*call.func {
             if let Some(path) = self.res.resolve_value(&p.path) {
-                let name = p
-                    .path
-                    .segments
-                    .last()
-                    .map(|s| s.ident.to_string())
-                    .unwrap_or_default();
-                offload = self.res.catalog.is_offload(&name, Some(&path), false);
+                let name = p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
                 block_on = name == "block_on";
-                self.record_call(&path, name, call.span());
+                if self.res.catalog.is_offload(&name, Some(&path), false) {
+                    mode = ClosureMode::Offload;
+                    self.note_offload_wrapper(call.args.iter());
+                } else if let Some(key) = self.record_call(&path, name, call.span()) {
+                    mode = ClosureMode::Defer(key);
+                }
             }
         }
         self.visit_expr(&call.func);
-        self.visit_args(call.args.iter(), offload, block_on);
+        self.visit_args(call.args.iter(), mode, block_on);
     }
 
     fn visit_method_call(&mut self, e: &Expr, m: &syn::ExprMethodCall, usage: Use) {
@@ -374,13 +375,19 @@ impl<'a> Analyzer<'a> {
             self.mark_result(&m.receiver);
         }
         self.check_call(e, usage);
-        if let Ty::Named(ty, _) = self.res.infer(&m.receiver) {
-            self.record_call(&format!("{ty}::{method}"), method.clone(), m.span());
+        let mut mode = ClosureMode::Inherit;
+        if self.res.catalog.is_offload(&method, None, true) {
+            self.note_offload_wrapper(m.args.iter());
+            if m.args.iter().any(|a| matches!(a, Expr::Closure(_))) {
+                mode = ClosureMode::Offload;
+            }
+        } else if let Ty::Named(ty, _) = self.res.infer(&m.receiver) {
+            if let Some(key) = self.record_call(&format!("{ty}::{method}"), method.clone(), m.span()) {
+                mode = ClosureMode::Defer(key);
+            }
         }
-        let has_closure = m.args.iter().any(|a| matches!(a, Expr::Closure(_)));
-        let offload = has_closure && self.res.catalog.is_offload(&method, None, true);
         self.visit_expr(&m.receiver);
-        self.visit_args(m.args.iter(), offload, method == "block_on");
+        self.visit_args(m.args.iter(), mode, method == "block_on");
     }
 
     /// Closures bound with `let` in this block and later handed by name to an offload call.
@@ -389,9 +396,7 @@ impl<'a> Analyzer<'a> {
             .iter()
             .filter_map(|s| match s {
                 Stmt::Local(l) => match (&l.pat, l.init.as_ref().map(|i| &*i.expr)) {
-                    (Pat::Ident(pi), Some(Expr::Closure(c))) => {
-                        Some((pi.ident.to_string(), addr(c)))
-                    }
+                    (Pat::Ident(pi), Some(Expr::Closure(c))) => Some((pi.ident.to_string(), addr(c))),
                     _ => None,
                 },
                 _ => None,
@@ -400,10 +405,7 @@ impl<'a> Analyzer<'a> {
         if bound.is_empty() {
             return;
         }
-        let mut finder = OffloadArgs {
-            res: &self.res,
-            names: HashSet::new(),
-        };
+        let mut finder = OffloadArgs { res: &self.res, names: HashSet::new() };
         for s in stmts {
             finder.visit_stmt(s);
         }
@@ -415,12 +417,7 @@ impl<'a> Analyzer<'a> {
     }
 
     fn visit_macro_body(&mut self, mac: &Macro) {
-        let name = mac
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default();
+        let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
         if QUOTING_MACROS.contains(&name.as_str()) {
             return;
         }
@@ -561,10 +558,8 @@ impl<'ast> Visit<'ast> for Analyzer<'_> {
     }
 
     fn visit_expr(&mut self, e: &'ast Expr) {
-        let usage = Use {
-            awaited: self.awaited.remove(&addr(e)),
-            as_result: self.as_result.remove(&addr(e)),
-        };
+        let usage =
+            Use { awaited: self.awaited.remove(&addr(e)), as_result: self.as_result.remove(&addr(e)) };
         match e {
             Expr::Await(a) => {
                 self.mark_awaited(&a.base);
@@ -638,12 +633,7 @@ struct OffloadArgs<'r, 'c> {
 impl<'ast> Visit<'ast> for OffloadArgs<'_, '_> {
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
         if let Expr::Path(p) = &*c.func {
-            let name = p
-                .path
-                .segments
-                .last()
-                .map(|s| s.ident.to_string())
-                .unwrap_or_default();
+            let name = p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
             let path = self.res.resolve_path(&p.path);
             if self.res.catalog.is_offload(&name, Some(&path), false) {
                 self.names.extend(c.args.iter().filter_map(ident_of));
@@ -653,11 +643,7 @@ impl<'ast> Visit<'ast> for OffloadArgs<'_, '_> {
     }
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
-        if self
-            .res
-            .catalog
-            .is_offload(&m.method.to_string(), None, true)
-        {
+        if self.res.catalog.is_offload(&m.method.to_string(), None, true) {
             self.names.extend(m.args.iter().filter_map(ident_of));
         }
         visit::visit_expr_method_call(self, m);
@@ -680,11 +666,7 @@ fn strip_parens(mut e: &Expr) -> &Expr {
 
 fn is_result_pattern(p: &Pat) -> bool {
     match p {
-        Pat::TupleStruct(ts) => ts
-            .path
-            .segments
-            .last()
-            .is_some_and(|s| s.ident == "Ok" || s.ident == "Err"),
+        Pat::TupleStruct(ts) => ts.path.segments.last().is_some_and(|s| s.ident == "Ok" || s.ident == "Err"),
         Pat::Or(o) => o.cases.iter().any(is_result_pattern),
         _ => false,
     }
@@ -694,23 +676,14 @@ fn is_result_pattern(p: &Pat) -> bool {
 fn is_test_code(attrs: &[Attribute]) -> bool {
     attrs.iter().any(|a| {
         let path = a.path();
-        let last = path
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default();
-        if matches!(
-            last.as_str(),
-            "test" | "rstest" | "test_case" | "bench" | "quickcheck"
-        ) {
+        let last = path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        if matches!(last.as_str(), "test" | "rstest" | "test_case" | "bench" | "quickcheck") {
             return true;
         }
         if path.is_ident("cfg") {
             if let syn::Meta::List(list) = &a.meta {
                 let tokens = list.tokens.to_string();
-                return tokens
-                    .split(|c: char| !c.is_alphanumeric() && c != '_')
-                    .any(|w| w == "test")
+                return tokens.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == "test")
                     && !tokens.contains("not");
             }
         }
@@ -724,9 +697,7 @@ fn is_poll_fn(sig: &Signature) -> bool {
         && sig.inputs.iter().any(|arg| match arg {
             syn::FnArg::Typed(pt) => match &*pt.ty {
                 syn::Type::Reference(r) => match &*r.elem {
-                    syn::Type::Path(p) => {
-                        p.path.segments.last().is_some_and(|s| s.ident == "Context")
-                    }
+                    syn::Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Context"),
                     _ => false,
                 },
                 _ => false,
@@ -736,13 +707,9 @@ fn is_poll_fn(sig: &Signature) -> bool {
 }
 
 fn blocking_diagnostic(hit: &Hit, span: Span, what: &str) -> Diagnostic {
-    Diagnostic::new(
-        hit.rule,
-        span,
-        format!("blocking call `{}` in {what}", hit.callee),
-    )
-    .with_label(hit.reason.clone())
-    .with_help(format!("instead, use {}", hit.instead))
+    Diagnostic::new(hit.rule, span, format!("blocking call `{}` in {what}", hit.callee))
+        .with_label(hit.reason.clone())
+        .with_help(format!("instead, use {}", hit.instead))
 }
 
 /// One branch of `select!`.
@@ -762,20 +729,20 @@ fn parse_select(input: ParseStream) -> syn::Result<Vec<SelectBranch>> {
             input.parse::<Token![;]>()?;
             continue;
         }
-        let (pat, future) =
-            if input.peek(Token![else]) || (input.peek(syn::Ident) && input.peek2(Token![=>])) {
-                if !input.peek(Token![else]) {
-                    input.parse::<syn::Ident>()?; // `complete` / `default`
-                } else {
-                    input.parse::<Token![else]>()?;
-                }
-                (None, None)
+        let (pat, future) = if input.peek(Token![else]) || (input.peek(syn::Ident) && input.peek2(Token![=>]))
+        {
+            if !input.peek(Token![else]) {
+                input.parse::<syn::Ident>()?; // `complete` / `default`
             } else {
-                let pat = Pat::parse_single(input)?;
-                input.parse::<Token![=]>()?;
-                let future: Expr = input.parse()?;
-                (Some(pat), Some(future))
-            };
+                input.parse::<Token![else]>()?;
+            }
+            (None, None)
+        } else {
+            let pat = Pat::parse_single(input)?;
+            input.parse::<Token![=]>()?;
+            let future: Expr = input.parse()?;
+            (Some(pat), Some(future))
+        };
         let mut guard = None;
         if input.peek(Token![,]) && input.peek2(Token![if]) {
             input.parse::<Token![,]>()?;
@@ -789,12 +756,7 @@ fn parse_select(input: ParseStream) -> syn::Result<Vec<SelectBranch>> {
         } else if input.peek(Token![,]) {
             input.parse::<Token![,]>()?;
         }
-        branches.push(SelectBranch {
-            pat,
-            future,
-            guard,
-            handler,
-        });
+        branches.push(SelectBranch { pat, future, guard, handler });
     }
     Ok(branches)
 }

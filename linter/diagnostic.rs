@@ -58,11 +58,7 @@ impl Diagnostic {
     pub fn new(rule: Rule, span: Span, message: impl Into<String>) -> Self {
         Diagnostic {
             rule,
-            severity: if rule == Rule::ParseError {
-                Severity::Error
-            } else {
-                Severity::Warning
-            },
+            severity: if rule == Rule::ParseError { Severity::Error } else { Severity::Warning },
             span,
             message: message.into(),
             label: String::new(),

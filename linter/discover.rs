@@ -13,8 +13,21 @@ pub struct SourceFile {
     pub path: PathBuf,
     /// The path as shown to users: as given on the command line, joined with the rest.
     pub display: String,
-    pub crate_name: String,
+    pub place: Place,
+}
+
+/// Where a file sits in its package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    /// The package name as Rust code spells it (`my_crate`), when the file is in a package.
+    pub package: Option<String>,
+    /// The compilation target the file belongs to, unique in the run: the package name for
+    /// its library, `pkg@examples/demo` for an example, test, bench or binary.
+    pub target: String,
+    /// The file's module path in that target (`crate::net::http`).
     pub module: String,
+    /// In the package's `tests/` or `benches/`.
+    pub is_test: bool,
 }
 
 /// Something that kept a path from being checked.
@@ -56,9 +69,7 @@ pub fn discover(paths: &[PathBuf], excluded: &(dyn Fn(&Path) -> bool + Sync)) ->
             .git_exclude(true)
             .require_git(false)
             .follow_links(true)
-            .filter_entry(|e| {
-                !(e.file_type().is_some_and(|t| t.is_dir()) && e.file_name() == "target")
-            })
+            .filter_entry(|e| !(e.file_type().is_some_and(|t| t.is_dir()) && e.file_name() == "target"))
             .build_parallel();
         walker.run(|| {
             Box::new(|entry| {
@@ -68,18 +79,12 @@ pub fn discover(paths: &[PathBuf], excluded: &(dyn Fn(&Path) -> bool + Sync)) ->
                         let is_file = e.file_type().is_some_and(|t| !t.is_dir());
                         let rel = e.path().strip_prefix(root).unwrap_or(e.path());
                         if is_rs && is_file && !excluded(rel) {
-                            found
-                                .lock()
-                                .unwrap()
-                                .push((e.path().to_path_buf(), display(e.path())));
+                            found.lock().unwrap().push((e.path().to_path_buf(), display(e.path())));
                         }
                     }
                     Err(err) => {
                         let path = walk_error_path(&err).unwrap_or_else(|| display(root));
-                        errors.lock().unwrap().push(FileError {
-                            path,
-                            message: walk_error_message(&err),
-                        });
+                        errors.lock().unwrap().push(FileError { path, message: walk_error_message(&err) });
                     }
                 }
                 WalkState::Continue
@@ -93,13 +98,8 @@ pub fn discover(paths: &[PathBuf], excluded: &(dyn Fn(&Path) -> bool + Sync)) ->
     let files = found
         .into_iter()
         .map(|(path, display)| {
-            let (crate_name, module) = crates.locate(&path);
-            SourceFile {
-                path,
-                display,
-                crate_name,
-                module,
-            }
+            let place = crates.locate(&path);
+            SourceFile { path, display, place }
         })
         .collect();
     let mut errors = errors.into_inner().unwrap();
@@ -109,9 +109,7 @@ pub fn discover(paths: &[PathBuf], excluded: &(dyn Fn(&Path) -> bool + Sync)) ->
 
 fn display(path: &Path) -> String {
     let s = path.to_string_lossy();
-    s.strip_prefix("./")
-        .map(str::to_string)
-        .unwrap_or_else(|| s.into_owned())
+    s.strip_prefix("./").map(str::to_string).unwrap_or_else(|| s.into_owned())
 }
 
 pub fn io_reason(e: &std::io::Error) -> String {
@@ -136,21 +134,16 @@ fn walk_error_path(err: &ignore::Error) -> Option<String> {
 fn walk_error_message(err: &ignore::Error) -> String {
     match err {
         ignore::Error::Loop { ancestor, .. } => {
-            format!(
-                "symbolic link loop back to {}; not followed",
-                display(ancestor)
-            )
+            format!("symbolic link loop back to {}; not followed", display(ancestor))
         }
-        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => {
-            walk_error_message(err)
-        }
+        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => walk_error_message(err),
         ignore::Error::Io(e) => format!("cannot read this path: {}", io_reason(e)),
         other => other.to_string(),
     }
 }
 
-/// The crate name and module path of one file.
-pub fn locate(file: &Path) -> (String, String) {
+/// Where one file sits in its package.
+pub fn locate(file: &Path) -> Place {
     CrateCache::default().locate(file)
 }
 
@@ -161,17 +154,29 @@ struct CrateCache {
 }
 
 impl CrateCache {
-    fn locate(&mut self, file: &Path) -> (String, String) {
+    fn locate(&mut self, file: &Path) -> Place {
         let abs = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
         // Outside any package a file is a crate of its own: its functions link to no other file.
-        let alone = || (format!("<{}>", abs.display()), "crate".to_string());
+        let alone = || Place {
+            package: None,
+            target: format!("<{}>", abs.display()),
+            module: "crate".to_string(),
+            is_test: false,
+        };
         let Some(dir) = abs.parent() else {
             return alone();
         };
         match self.crate_of(dir) {
             Some((root, name)) => {
                 let rel = abs.strip_prefix(&root).unwrap_or(&abs);
-                (name, module_path(rel))
+                let first = rel.iter().next().and_then(|c| c.to_str()).unwrap_or("");
+                let target = target_suffix(rel).map_or_else(|| name.clone(), |t| format!("{name}@{t}"));
+                Place {
+                    module: module_path(rel),
+                    target,
+                    package: Some(name),
+                    is_test: matches!(first, "tests" | "benches"),
+                }
             }
             None => alone(),
         }
@@ -182,9 +187,7 @@ impl CrateCache {
             return hit.clone();
         }
         let manifest = dir.join("Cargo.toml");
-        let here = std::fs::read_to_string(&manifest)
-            .ok()
-            .and_then(|text| package_name(&text));
+        let here = std::fs::read_to_string(&manifest).ok().and_then(|text| package_name(&text));
         let result = match here {
             Some(name) => Some((dir.to_path_buf(), name)),
             None => dir.parent().and_then(|p| self.crate_of(p)),
@@ -201,14 +204,24 @@ pub fn package_name(manifest: &str) -> Option<String> {
     Some(name.replace('-', "_"))
 }
 
+/// For files outside the library target: which target (`examples/demo`, `bin/tool`).
+fn target_suffix(rel: &Path) -> Option<String> {
+    let parts: Vec<&str> = rel.iter().filter_map(|c| c.to_str()).collect();
+    let name = |s: &str| s.strip_suffix(".rs").unwrap_or(s).to_string();
+    match parts.as_slice() {
+        ["src", "main.rs"] => Some("bin".into()),
+        ["src", "bin", x, ..] => Some(format!("bin/{}", name(x))),
+        [dir @ ("tests" | "examples" | "benches"), x, ..] => Some(format!("{dir}/{}", name(x))),
+        [_] => Some("build".into()),
+        _ => None,
+    }
+}
+
 /// The module path of a file from its path relative to the crate directory:
 /// `src/lib.rs` -> `crate`, `src/net/http.rs` -> `crate::net::http`, `src/net/mod.rs` ->
 /// `crate::net`; binaries, tests, examples and benches are crate roots of their own.
 pub fn module_path(rel: &Path) -> String {
-    let parts: Vec<String> = rel
-        .iter()
-        .map(|c| c.to_string_lossy().into_owned())
-        .collect();
+    let parts: Vec<String> = rel.iter().map(|c| c.to_string_lossy().into_owned()).collect();
     let mut parts: Vec<&str> = parts.iter().map(String::as_str).collect();
     if let Some(last) = parts.last_mut() {
         *last = last.strip_suffix(".rs").unwrap_or(last);
@@ -223,13 +236,11 @@ pub fn module_path(rel: &Path) -> String {
             parts.remove(0); // the binary's own file or directory
         }
     }
-    if matches!(parts.last(), Some(&"mod") | Some(&"main")) || parts.len() == 1 && parts[0] == "lib"
-    {
+    if matches!(parts.last(), Some(&"mod") | Some(&"main")) || parts.len() == 1 && parts[0] == "lib" {
         parts.pop();
     }
     // `tests/it.rs`, `examples/demo.rs`, `build.rs`: crate roots.
-    if parts.len() == 1 && rel.iter().count() <= 2 && rel.iter().next().is_some_and(|c| c != "src")
-    {
+    if parts.len() == 1 && rel.iter().count() <= 2 && rel.iter().next().is_some_and(|c| c != "src") {
         parts.pop();
     }
     let mut module = String::from("crate");
@@ -261,11 +272,19 @@ mod tests {
     }
 
     #[test]
+    fn targets_separate_examples_tests_and_binaries() {
+        let t = |p: &str| target_suffix(Path::new(p));
+        assert_eq!(t("src/lib.rs"), None);
+        assert_eq!(t("src/a/b.rs"), None);
+        assert_eq!(t("src/main.rs").as_deref(), Some("bin"));
+        assert_eq!(t("src/bin/tool/cli.rs").as_deref(), Some("bin/tool"));
+        assert_eq!(t("examples/demo.rs").as_deref(), Some("examples/demo"));
+        assert_eq!(t("tests/common/mod.rs").as_deref(), Some("tests/common"));
+    }
+
+    #[test]
     fn package_names_use_underscores() {
-        assert_eq!(
-            package_name("[package]\nname = \"my-crate\"\n").as_deref(),
-            Some("my_crate")
-        );
+        assert_eq!(package_name("[package]\nname = \"my-crate\"\n").as_deref(), Some("my_crate"));
         assert_eq!(package_name("[workspace]\nmembers = []\n"), None);
     }
 }

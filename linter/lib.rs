@@ -34,21 +34,11 @@ pub use run::{check_paths, FileReport, Report};
 /// Where the project lives; rule docs link here.
 pub const REPOSITORY: &str = "https://github.com/stall-rs/stall";
 
-/// What a check needs to know about the file besides its text.
-#[derive(Debug, Clone)]
-pub struct FileContext {
-    /// Canonical module path of the file within its crate (`crate::net::http`).
-    pub module: String,
-    /// Name of the crate the file belongs to (call-graph keys).
-    pub crate_name: String,
-}
+pub use discover::Place;
 
-impl Default for FileContext {
+impl Default for Place {
     fn default() -> Self {
-        FileContext {
-            module: "crate".into(),
-            crate_name: "crate".into(),
-        }
+        Place { package: None, target: "crate".into(), module: "crate".into(), is_test: false }
     }
 }
 
@@ -57,17 +47,13 @@ impl Default for FileContext {
 pub struct Options {
     pub catalog: Catalog,
     pub include_tests: bool,
-    /// Crate names of the run (for calls between workspace members).
+    /// Package names of the run (calls between workspace members are followed).
     pub local_crates: HashSet<String>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options {
-            catalog: Catalog::builtin(),
-            include_tests: false,
-            local_crates: HashSet::new(),
-        }
+        Options { catalog: Catalog::builtin(), include_tests: false, local_crates: HashSet::new() }
     }
 }
 
@@ -81,7 +67,10 @@ pub struct SourceOutcome {
 /// Checks one source text. Pure: no I/O, no printing. Must run on a thread with a large
 /// stack (see `run::ANALYSIS_STACK`): deep input is refused by the prescan, but the walk
 /// of legitimately nested code still recurses.
-pub fn check_source(text: &str, file: &FileContext, options: &Options) -> SourceOutcome {
+pub fn check_source(text: &str, file: &Place, options: &Options) -> SourceOutcome {
+    if file.is_test && !options.include_tests {
+        return SourceOutcome::default();
+    }
     let idx = SourceIndex::new(text);
     let shape = prescan::scan(text.as_bytes());
     if let Some(why) = shape.too_deep() {
@@ -96,16 +85,9 @@ pub fn check_source(text: &str, file: &FileContext, options: &Options) -> Source
         Ok(ast) => analyze(&ast, &idx, file, options),
         Err(e) => {
             let span = idx.span(e.span());
-            let d = Diagnostic::new(
-                Rule::ParseError,
-                span,
-                format!("could not parse this file: {e}"),
-            )
-            .with_label(e.to_string());
-            SourceOutcome {
-                diagnostics: vec![d],
-                ..Default::default()
-            }
+            let d = Diagnostic::new(Rule::ParseError, span, format!("could not parse this file: {e}"))
+                .with_label(e.to_string());
+            SourceOutcome { diagnostics: vec![d], ..Default::default() }
         }
     };
     // proc-macro2 keeps every parsed source in a per-thread map until told to forget it.
@@ -113,15 +95,10 @@ pub fn check_source(text: &str, file: &FileContext, options: &Options) -> Source
     outcome
 }
 
-fn analyze(
-    ast: &syn::File,
-    idx: &SourceIndex,
-    file: &FileContext,
-    options: &Options,
-) -> SourceOutcome {
+fn analyze(ast: &syn::File, idx: &SourceIndex, file: &Place, options: &Options) -> SourceOutcome {
     let settings = Settings {
         include_tests: options.include_tests,
-        crate_name: &file.crate_name,
+        crate_name: &file.target,
         local_crates: &options.local_crates,
     };
     let resolver = Resolver::new(&options.catalog);
@@ -131,8 +108,5 @@ fn analyze(
     diagnostics.extend(rules::serial_await_loop::check(ast, idx, &settings));
     diagnostics.extend(rules::serial_await_sequence::check(ast, idx, &settings));
     diagnostics.sort_by_key(Diagnostic::sort_key);
-    SourceOutcome {
-        diagnostics,
-        graph: analyzer.graph,
-    }
+    SourceOutcome { diagnostics, graph: analyzer.graph }
 }

@@ -159,14 +159,7 @@ fn skip_raw_string(src: &[u8], i: usize) -> usize {
     let hashes = src[j..].iter().take_while(|&&c| c == b'#').count();
     j += hashes + 1; // past the opening quote
     while j < src.len() {
-        if src[j] == b'"'
-            && src[j + 1..]
-                .iter()
-                .take(hashes)
-                .filter(|&&c| c == b'#')
-                .count()
-                == hashes
-        {
+        if src[j] == b'"' && src[j + 1..].iter().take(hashes).filter(|&&c| c == b'#').count() == hashes {
             return j + 1 + hashes;
         }
         j += 1;

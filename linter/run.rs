@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::callgraph::{self, FileGraph};
 use crate::diagnostic::Diagnostic;
 use crate::discover::{self, io_reason, FileError, SourceFile};
-use crate::{check_source, FileContext, Options};
+use crate::{check_source, Options};
 
 /// Stack of each analysis thread. syn and the analysis recurse with the nesting of the code;
 /// the prescan bounds the nesting, this leaves ample room for it in debug builds too.
@@ -31,12 +31,7 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions {
-            options: Options::default(),
-            transitive: true,
-            jobs: None,
-            exclude: Arc::new(|_| false),
-        }
+        RunOptions { options: Options::default(), transitive: true, jobs: None, exclude: Arc::new(|_| false) }
     }
 }
 
@@ -59,9 +54,7 @@ pub struct Report {
 
 impl Report {
     pub fn diagnostics(&self) -> impl Iterator<Item = (&FileReport, &Diagnostic)> {
-        self.files
-            .iter()
-            .flat_map(|f| f.diagnostics.iter().map(move |d| (f, d)))
+        self.files.iter().flat_map(|f| f.diagnostics.iter().map(move |d| (f, d)))
     }
 }
 
@@ -74,9 +67,7 @@ pub fn check_paths(paths: &[PathBuf], run: &RunOptions) -> Report {
 /// Checks already discovered files.
 pub fn check_files(files: Vec<SourceFile>, mut errors: Vec<FileError>, run: &RunOptions) -> Report {
     let mut options = run.options.clone();
-    options
-        .local_crates
-        .extend(files.iter().map(|f| f.crate_name.clone()));
+    options.local_crates.extend(files.iter().filter_map(|f| f.place.package.clone()));
     let mut builder = rayon::ThreadPoolBuilder::new().stack_size(ANALYSIS_STACK);
     if let Some(j) = run.jobs {
         builder = builder.num_threads(j);
@@ -96,34 +87,29 @@ pub fn check_files(files: Vec<SourceFile>, mut errors: Vec<FileError>, run: &Run
             Err(e) => errors.push(e),
         }
     }
-    if run.transitive {
-        let joined: Vec<(&str, &FileGraph)> = reports
-            .iter()
-            .zip(&graphs)
-            .map(|(r, g)| (r.display.as_str(), g))
-            .collect();
-        let extra = callgraph::transitive_diagnostics(&joined);
-        let mut needs_text = Vec::new();
-        for (f, d) in extra {
-            reports[f].diagnostics.push(d);
-            needs_text.push(f);
-        }
-        for f in needs_text {
-            let r = &mut reports[f];
-            r.diagnostics.sort_by_key(Diagnostic::sort_key);
-            if r.text.is_none() {
-                // Rare: findings only from the call graph. Read the text again to show it.
-                r.text = std::fs::read_to_string(&r.path).ok().map(Arc::from);
-            }
-        }
-    }
+    join(&mut reports, &graphs, run.transitive);
     let files_checked = reports.len();
     reports.retain(|r| !r.diagnostics.is_empty());
     errors.sort_by(|a, b| a.path.cmp(&b.path));
-    Report {
-        files: reports,
-        errors,
-        files_checked,
+    Report { files: reports, errors, files_checked }
+}
+
+/// Adds the findings that need every file: deferred ones settled by the offload wrappers of
+/// the run, and (when `transitive`) blocking reached through sync functions.
+fn join(reports: &mut [FileReport], graphs: &[FileGraph], transitive: bool) {
+    let joined: Vec<(&str, &FileGraph)> =
+        reports.iter().zip(graphs).map(|(r, g)| (r.display.as_str(), g)).collect();
+    let mut extra = callgraph::settle_deferred(&joined);
+    if transitive {
+        extra.extend(callgraph::transitive_diagnostics(&joined));
+    }
+    let mut touched = Vec::new();
+    for (f, d) in extra {
+        reports[f].diagnostics.push(d);
+        touched.push(f);
+    }
+    for f in touched {
+        reports[f].diagnostics.sort_by_key(Diagnostic::sort_key);
     }
 }
 
@@ -155,22 +141,13 @@ fn check_bytes(
     bytes: Vec<u8>,
     options: &Options,
 ) -> Result<(FileReport, FileGraph), FileError> {
-    let error = |message: String| FileError {
-        path: file.display.clone(),
-        message,
-    };
+    let error = |message: String| FileError { path: file.display.clone(), message };
     let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
-        error(format!(
-            "not valid UTF-8 (first bad byte at offset {at}); the file was not checked"
-        ))
+        error(format!("not valid UTF-8 (first bad byte at offset {at}); the file was not checked"))
     })?;
-    let context = FileContext {
-        module: file.module.clone(),
-        crate_name: file.crate_name.clone(),
-    };
     IN_CHECK.with(|c| c.set(true));
-    let outcome = panic::catch_unwind(AssertUnwindSafe(|| check_source(&text, &context, options)));
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| check_source(&text, &file.place, options)));
     IN_CHECK.with(|c| c.set(false));
     let outcome = outcome.map_err(|payload| {
         proc_macro2::extra::invalidate_current_thread_spans();
@@ -179,11 +156,12 @@ fn check_bytes(
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        error(format!(
-            "internal error while checking this file ({what}); please report it"
-        ))
+        error(format!("internal error while checking this file ({what}); please report it"))
     })?;
-    let text = (!outcome.diagnostics.is_empty()).then(|| Arc::from(text));
+    // Keep the text of files that have, or may get, findings: it is shown with them.
+    let g = &outcome.graph;
+    let may_report = !outcome.diagnostics.is_empty() || !g.deferred.is_empty() || !g.async_calls.is_empty();
+    let text = may_report.then(|| Arc::from(text));
     let report = FileReport {
         path: file.path.clone(),
         display: file.display.clone(),
@@ -196,32 +174,22 @@ fn check_bytes(
 /// Checks one text that did not come from the walk (stdin, an editor buffer).
 pub fn check_text(name: &Path, bytes: Vec<u8>, run: &RunOptions) -> Report {
     let display = name.display().to_string();
-    let (crate_name, module) = discover::locate(name);
-    let file = SourceFile {
-        path: name.to_path_buf(),
-        display,
-        crate_name,
-        module,
-    };
+    let file = SourceFile { path: name.to_path_buf(), display, place: discover::locate(name) };
     let mut options = run.options.clone();
-    options.local_crates.insert(file.crate_name.clone());
+    options.local_crates.extend(file.place.package.clone());
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .stack_size(ANALYSIS_STACK)
         .build()
         .expect("cannot start a worker thread");
     let result = pool.install(|| check_bytes(&file, bytes, &options));
-    let mut report = Report {
-        files_checked: 1,
-        ..Report::default()
-    };
     match result {
-        Ok((r, _)) if !r.diagnostics.is_empty() => report.files.push(r),
-        Ok(_) => {}
-        Err(e) => {
-            report.errors.push(e);
-            report.files_checked = 0;
+        Ok((r, g)) => {
+            let mut files = vec![r];
+            join(&mut files, &[g], run.transitive);
+            files.retain(|r| !r.diagnostics.is_empty());
+            Report { files, errors: Vec::new(), files_checked: 1 }
         }
+        Err(e) => Report { files: Vec::new(), errors: vec![e], files_checked: 0 },
     }
-    report
 }

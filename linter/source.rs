@@ -38,32 +38,16 @@ impl<'a> SourceIndex<'a> {
     pub fn position(&self, line: usize, column0: usize) -> Position {
         let line = line.clamp(1, self.line_starts.len());
         let start = self.line_starts[line - 1];
-        let end = self
-            .line_starts
-            .get(line)
-            .copied()
-            .unwrap_or(self.text.len());
+        let end = self.line_starts.get(line).copied().unwrap_or(self.text.len());
         let line_text = &self.text[start..end];
-        let offset = start
-            + line_text
-                .char_indices()
-                .nth(column0)
-                .map(|(i, _)| i)
-                .unwrap_or(line_text.len());
-        Position {
-            line,
-            column: column0 + 1,
-            offset,
-        }
+        let offset = start + line_text.char_indices().nth(column0).map(|(i, _)| i).unwrap_or(line_text.len());
+        Position { line, column: column0 + 1, offset }
     }
 
     /// The span of a syntax node, from proc-macro2 span locations.
     pub fn span(&self, span: proc_macro2::Span) -> Span {
         let (s, e) = (span.start(), span.end());
-        Span {
-            start: self.position(s.line, s.column),
-            end: self.position(e.line, e.column),
-        }
+        Span { start: self.position(s.line, s.column), end: self.position(e.line, e.column) }
     }
 
     /// From a byte offset (clamped to a char boundary).
@@ -75,11 +59,7 @@ impl<'a> SourceIndex<'a> {
         let line = self.line_starts.partition_point(|&s| s <= offset);
         let start = self.line_starts[line - 1];
         let column = self.text[start..offset].chars().count() + 1;
-        Position {
-            line,
-            column,
-            offset,
-        }
+        Position { line, column, offset }
     }
 
     /// The text of 1-based line `line`, without its line break.
@@ -87,11 +67,7 @@ impl<'a> SourceIndex<'a> {
         let Some(&start) = self.line_starts.get(line.wrapping_sub(1)) else {
             return "";
         };
-        let end = self
-            .line_starts
-            .get(line)
-            .copied()
-            .unwrap_or(self.text.len());
+        let end = self.line_starts.get(line).copied().unwrap_or(self.text.len());
         self.text[start..end].trim_end_matches(['\n', '\r'])
     }
 }

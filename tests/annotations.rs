@@ -44,12 +44,7 @@ fn actual(root: &str) -> BTreeSet<Finding> {
         .output()
         .unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON output");
-    assert_eq!(
-        doc["errors"].as_array().unwrap().len(),
-        0,
-        "errors: {}",
-        doc["errors"]
-    );
+    assert_eq!(doc["errors"].as_array().unwrap().len(), 0, "errors: {}", doc["errors"]);
     doc["diagnostics"]
         .as_array()
         .unwrap()
@@ -75,9 +70,5 @@ fn fixtures_report_exactly_their_annotations() {
         missed.is_empty() && extra.is_empty(),
         "missed (annotated, not reported): {missed:#?}\nunexpected (reported, not annotated): {extra:#?}"
     );
-    assert!(
-        want.len() >= 50,
-        "the fixtures should carry many annotations, found {}",
-        want.len()
-    );
+    assert!(want.len() >= 50, "the fixtures should carry many annotations, found {}", want.len());
 }

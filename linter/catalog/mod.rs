@@ -29,6 +29,14 @@ pub struct BlockingEntry {
     pub instead: String,
     #[serde(default)]
     pub twin: Option<String>,
+    /// `false` for calls that are brief enough to report only when written in async code,
+    /// not when reached through a sync helper (binding a socket to an address).
+    #[serde(default = "yes")]
+    pub transitive: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// When an untyped method call counts as blocking.
@@ -120,6 +128,7 @@ pub struct Api {
     pub reason: String,
     pub instead: String,
     pub twin: Option<String>,
+    pub transitive: bool,
 }
 
 /// The catalog as lookup tables.
@@ -155,6 +164,7 @@ impl Catalog {
                 reason: entry.reason.clone(),
                 instead: entry.instead.clone(),
                 twin: entry.twin.clone(),
+                transitive: entry.transitive,
             };
             if let Some(ty) = &entry.ty {
                 self.note_member(ty);
@@ -169,10 +179,7 @@ impl Catalog {
             }
         }
         for entry in file.untyped {
-            self.untyped
-                .entry(entry.name.clone())
-                .or_default()
-                .push(entry);
+            self.untyped.entry(entry.name.clone()).or_default().push(entry);
         }
         for entry in file.types {
             self.note_member(&entry.path);
@@ -195,14 +202,11 @@ impl Catalog {
     pub fn add_offload(&mut self, paths: &[String]) {
         for p in paths {
             let name = p.rsplit("::").next().unwrap_or(p).to_string();
-            let entry = self
-                .offload_names
-                .entry(name.clone())
-                .or_insert(OffloadEntry {
-                    names: vec![name],
-                    paths: vec![],
-                    closure_methods: true,
-                });
+            let entry = self.offload_names.entry(name.clone()).or_insert(OffloadEntry {
+                names: vec![name],
+                paths: vec![],
+                closure_methods: true,
+            });
             if !entry.paths.is_empty() {
                 entry.paths.push(p.clone());
             }
@@ -211,10 +215,7 @@ impl Catalog {
 
     fn note_member(&mut self, path: &str) {
         if let Some((parent, last)) = path.rsplit_once("::") {
-            self.members
-                .entry(last.to_string())
-                .or_default()
-                .push(parent.to_string());
+            self.members.entry(last.to_string()).or_default().push(parent.to_string());
             // `std::fs::File::open`: `File` is a member of `std::fs` too.
             self.note_member(parent);
         }
@@ -273,9 +274,7 @@ impl Catalog {
 
     /// Is `module::name` something the catalog knows (for glob imports)?
     pub fn has_member(&self, module: &str, name: &str) -> bool {
-        self.members
-            .get(name)
-            .is_some_and(|parents| parents.iter().any(|p| p == module))
+        self.members.get(name).is_some_and(|parents| parents.iter().any(|p| p == module))
     }
 
     /// Does a call named `name` (resolved to `path` when known) run its closure off the
@@ -303,23 +302,14 @@ mod tests {
         let c = Catalog::builtin();
         assert_eq!(c.function("std::fs::read").unwrap().rule, Rule::BlockingFs);
         assert!(c.function("tokio::fs::read").is_none());
-        assert_eq!(
-            c.method("std::process::Command", "output").unwrap().rule,
-            Rule::BlockingProcess
-        );
+        assert_eq!(c.method("std::process::Command", "output").unwrap().rule, Rule::BlockingProcess);
         assert!(c.has_member("std::fs", "File"));
         assert!(c.has_member("std::thread", "sleep"));
         assert!(c.is_offload("spawn_blocking", None, false));
         assert!(c.is_offload("spawn", Some("std::thread::spawn"), false));
         assert!(!c.is_offload("spawn", Some("tokio::spawn"), false));
-        assert_eq!(
-            c.normalize("core::time::Duration".into()),
-            "std::time::Duration"
-        );
-        assert_eq!(
-            c.normalize("crossbeam::channel::Receiver".into()),
-            "crossbeam_channel::Receiver"
-        );
+        assert_eq!(c.normalize("core::time::Duration".into()), "std::time::Duration");
+        assert_eq!(c.normalize("crossbeam::channel::Receiver".into()), "crossbeam_channel::Receiver");
         assert_eq!(c.normalize("corex::a".into()), "corex::a");
     }
 

@@ -13,13 +13,7 @@ pub enum ColorChoice {
 impl ColorChoice {
     pub fn enabled(self, is_terminal: bool) -> bool {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        decide(
-            self,
-            is_terminal,
-            env("NO_COLOR"),
-            env("CLICOLOR_FORCE"),
-            env("CARGO_TERM_COLOR"),
-        )
+        decide(self, is_terminal, env("NO_COLOR"), env("CLICOLOR_FORCE"), env("CARGO_TERM_COLOR"))
     }
 }
 

@@ -106,10 +106,7 @@ pub fn main() -> ExitCode {
 
 fn check(args: CheckArgs) -> u8 {
     let run = RunOptions {
-        options: crate::Options {
-            include_tests: args.include_tests,
-            ..Default::default()
-        },
+        options: crate::Options { include_tests: args.include_tests, ..Default::default() },
         transitive: !args.no_transitive,
         jobs: args.jobs,
         ..Default::default()
@@ -117,11 +114,7 @@ fn check(args: CheckArgs) -> u8 {
     let report = if args.paths.len() == 1 && args.paths[0].as_os_str() == "-" {
         check_stdin(&args, &run)
     } else {
-        let paths = if args.paths.is_empty() {
-            vec![PathBuf::from(".")]
-        } else {
-            args.paths.clone()
-        };
+        let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
         run::check_paths(&paths, &run)
     };
     let style = Style {
@@ -152,10 +145,7 @@ fn check(args: CheckArgs) -> u8 {
 }
 
 fn check_stdin(args: &CheckArgs, run: &RunOptions) -> Report {
-    let name = args
-        .stdin_filename
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("<stdin>"));
+    let name = args.stdin_filename.clone().unwrap_or_else(|| PathBuf::from("<stdin>"));
     let mut bytes = Vec::new();
     if let Err(e) = io::stdin().read_to_end(&mut bytes) {
         let mut report = Report::default();

@@ -22,10 +22,7 @@ pub fn write(report: &Report, style: &Style, out: &mut dyn Write) -> io::Result<
 }
 
 fn write_with(report: &Report, style: &Style, w: &mut dyn WriteColor) -> io::Result<()> {
-    let config = Config {
-        chars: Chars::ascii(),
-        ..Config::default()
-    };
+    let config = Config { chars: Chars::ascii(), ..Config::default() };
     for file in &report.files {
         let text = file.text.as_deref().unwrap_or("");
         let source = SimpleFile::new(file.display.as_str(), text);

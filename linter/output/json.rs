@@ -44,10 +44,8 @@ struct JsonError<'a> {
 }
 
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let diagnostics: Vec<JsonDiagnostic> = report
-        .diagnostics()
-        .map(|(f, d)| json_diagnostic(&f.display, d))
-        .collect();
+    let diagnostics: Vec<JsonDiagnostic> =
+        report.diagnostics().map(|(f, d)| json_diagnostic(&f.display, d)).collect();
     let doc = Document {
         version: 1,
         summary: Summary {
@@ -56,14 +54,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             errors: report.errors.len(),
         },
         diagnostics,
-        errors: report
-            .errors
-            .iter()
-            .map(|e| JsonError {
-                path: &e.path,
-                message: &e.message,
-            })
-            .collect(),
+        errors: report.errors.iter().map(|e| JsonError { path: &e.path, message: &e.message }).collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)

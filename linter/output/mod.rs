@@ -23,12 +23,7 @@ pub struct Style {
     pub statistics: bool,
 }
 
-pub fn write(
-    report: &Report,
-    format: Format,
-    style: &Style,
-    out: &mut dyn Write,
-) -> io::Result<()> {
+pub fn write(report: &Report, format: Format, style: &Style, out: &mut dyn Write) -> io::Result<()> {
     match format {
         Format::Human => human::write(report, style, out),
         Format::Json => json::write(report, out),

@@ -23,10 +23,7 @@ pub fn flatten(tree: &UseTree, extern_root: bool, out: &mut Vec<Import>) {
 }
 
 fn walk(tree: &UseTree, extern_root: bool, prefix: &mut Vec<String>, out: &mut Vec<Import>) {
-    let path = |prefix: &[String]| UsePath {
-        extern_root,
-        segments: prefix.to_vec(),
-    };
+    let path = |prefix: &[String]| UsePath { extern_root, segments: prefix.to_vec() };
     match tree {
         UseTree::Path(p) => {
             prefix.push(p.ident.to_string());
@@ -37,17 +34,11 @@ fn walk(tree: &UseTree, extern_root: bool, prefix: &mut Vec<String>, out: &mut V
             let name = n.ident.to_string();
             if name == "self" {
                 if let Some(last) = prefix.last() {
-                    out.push(Import::Name {
-                        alias: last.clone(),
-                        target: path(prefix),
-                    });
+                    out.push(Import::Name { alias: last.clone(), target: path(prefix) });
                 }
             } else {
                 prefix.push(name.clone());
-                out.push(Import::Name {
-                    alias: name,
-                    target: path(prefix),
-                });
+                out.push(Import::Name { alias: name, target: path(prefix) });
                 prefix.pop();
             }
         }
@@ -61,13 +52,7 @@ fn walk(tree: &UseTree, extern_root: bool, prefix: &mut Vec<String>, out: &mut V
             if name != "self" {
                 target.push(name);
             }
-            out.push(Import::Name {
-                alias,
-                target: UsePath {
-                    extern_root,
-                    segments: target,
-                },
-            });
+            out.push(Import::Name { alias, target: UsePath { extern_root, segments: target } });
         }
         UseTree::Glob(_) => out.push(Import::Glob(path(prefix))),
         UseTree::Group(g) => {
@@ -98,12 +83,7 @@ mod tests {
     fn groups_self_renames_and_globs() {
         assert_eq!(
             imports("use std::{fs::{self, File as F}, io::*, thread::sleep, x as _};"),
-            [
-                "fs=std::fs",
-                "F=std::fs::File",
-                "*=std::io",
-                "sleep=std::thread::sleep"
-            ]
+            ["fs=std::fs", "F=std::fs::File", "*=std::io", "sleep=std::thread::sleep"]
         );
     }
 }

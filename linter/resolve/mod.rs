@@ -63,11 +63,7 @@ impl<'c> Resolver<'c> {
 
     /// Records the items of every module of the file and the fields of its structs.
     pub fn index_file(&mut self, module: &str, items: &[Item]) {
-        let mut frame = Frame {
-            module: module.to_string(),
-            is_module: true,
-            ..Frame::default()
-        };
+        let mut frame = Frame { module: module.to_string(), is_module: true, ..Frame::default() };
         fill_frame(&mut frame, items.iter());
         self.modules.insert(module.to_string(), Rc::new(frame));
         for item in items {
@@ -83,10 +79,7 @@ impl<'c> Resolver<'c> {
                         .iter()
                         .enumerate()
                         .map(|(i, f)| {
-                            let name = f
-                                .ident
-                                .as_ref()
-                                .map_or_else(|| i.to_string(), |id| id.to_string());
+                            let name = f.ident.as_ref().map_or_else(|| i.to_string(), |id| id.to_string());
                             (name, f.ty.clone())
                         })
                         .collect();
@@ -101,11 +94,7 @@ impl<'c> Resolver<'c> {
         let frame = match self.modules.get(&module) {
             Some(f) => f.clone(),
             None => {
-                let mut frame = Frame {
-                    module,
-                    is_module: true,
-                    ..Frame::default()
-                };
+                let mut frame = Frame { module, is_module: true, ..Frame::default() };
                 fill_frame(&mut frame, items.iter());
                 Rc::new(frame)
             }
@@ -116,11 +105,7 @@ impl<'c> Resolver<'c> {
 
     pub fn push_block(&mut self, stmts: &[Stmt]) {
         let module = self.current_module().to_string();
-        let mut frame = Frame {
-            module,
-            is_module: false,
-            ..Frame::default()
-        };
+        let mut frame = Frame { module, is_module: false, ..Frame::default() };
         fill_frame(
             &mut frame,
             stmts.iter().filter_map(|s| match s {
@@ -208,11 +193,7 @@ impl<'c> Resolver<'c> {
                 if let Some(frame) = self.modules.get(module) {
                     if let Some(target) = frame.imports.get(name) {
                         let base = self.import_target(frame, target, 0);
-                        rewritten = Some(if tail.is_empty() {
-                            base
-                        } else {
-                            format!("{base}::{tail}")
-                        });
+                        rewritten = Some(if tail.is_empty() { base } else { format!("{base}::{tail}") });
                         break;
                     }
                 }
@@ -330,9 +311,7 @@ impl<'c> Resolver<'c> {
             syn::Type::Reference(r) => self.resolve_type(&r.elem),
             syn::Type::Paren(p) => self.resolve_type(&p.elem),
             syn::Type::Group(g) => self.resolve_type(&g.elem),
-            syn::Type::Tuple(t) => {
-                Ty::Tuple(t.elems.iter().map(|e| self.resolve_type(e)).collect())
-            }
+            syn::Type::Tuple(t) => Ty::Tuple(t.elems.iter().map(|e| self.resolve_type(e)).collect()),
             _ => Ty::Unknown,
         }
     }
@@ -394,11 +373,7 @@ fn relative(module: &str, segments: &[String]) -> Vec<String> {
 }
 
 fn join(a: &[String], b: &[String]) -> String {
-    a.iter()
-        .chain(b)
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .join("::")
+    a.iter().chain(b).map(String::as_str).collect::<Vec<_>>().join("::")
 }
 
 fn join_str(base: &str, rest: &[String]) -> String {
@@ -428,44 +403,23 @@ mod tests {
     fn resolves_through_imports() {
         assert_eq!(resolve_in("use std::fs;", "fs::read"), "std::fs::read");
         assert_eq!(resolve_in("use std::fs as f;", "f::read"), "std::fs::read");
-        assert_eq!(
-            resolve_in("use std::{fs::{self, File}};", "File::open"),
-            "std::fs::File::open"
-        );
-        assert_eq!(
-            resolve_in("use std::fs; use fs::File;", "File::open"),
-            "std::fs::File::open"
-        );
+        assert_eq!(resolve_in("use std::{fs::{self, File}};", "File::open"), "std::fs::File::open");
+        assert_eq!(resolve_in("use std::fs; use fs::File;", "File::open"), "std::fs::File::open");
         assert_eq!(resolve_in("use tokio::fs;", "fs::read"), "tokio::fs::read");
         assert_eq!(resolve_in("", "std::thread::sleep"), "std::thread::sleep");
-        assert_eq!(
-            resolve_in("use core::time;", "time::Duration"),
-            "std::time::Duration"
-        );
+        assert_eq!(resolve_in("use core::time;", "time::Duration"), "std::time::Duration");
     }
 
     #[test]
     fn globs_resolve_only_to_known_members() {
-        assert_eq!(
-            resolve_in("use std::thread::*;", "sleep"),
-            "std::thread::sleep"
-        );
-        assert_eq!(
-            resolve_in("use std::fs::*;", "File::open"),
-            "std::fs::File::open"
-        );
+        assert_eq!(resolve_in("use std::thread::*;", "sleep"), "std::thread::sleep");
+        assert_eq!(resolve_in("use std::fs::*;", "File::open"), "std::fs::File::open");
         assert_eq!(resolve_in("use std::fs::*;", "helper"), "helper");
     }
 
     #[test]
     fn local_items_shadow_imports_and_globs() {
-        assert_eq!(
-            resolve_in("use std::thread::*; async fn sleep() {}", "sleep"),
-            "crate::sleep"
-        );
-        assert_eq!(
-            resolve_in("mod fs { pub fn read() {} } use fs::read;", "read"),
-            "crate::fs::read"
-        );
+        assert_eq!(resolve_in("use std::thread::*; async fn sleep() {}", "sleep"), "crate::sleep");
+        assert_eq!(resolve_in("mod fs { pub fn read() {} } use fs::read;", "read"), "crate::fs::read");
     }
 }

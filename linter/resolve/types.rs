@@ -89,11 +89,9 @@ impl Resolver<'_> {
                     syn::Member::Unnamed(i) => i.index.to_string(),
                 };
                 match base {
-                    Ty::Tuple(elems) => member
-                        .parse::<usize>()
-                        .ok()
-                        .and_then(|i| elems.get(i).cloned())
-                        .unwrap_or_default(),
+                    Ty::Tuple(elems) => {
+                        member.parse::<usize>().ok().and_then(|i| elems.get(i).cloned()).unwrap_or_default()
+                    }
                     Ty::Named(path, _) => {
                         let name = path.rsplit("::").next().unwrap_or(&path);
                         self.structs
@@ -112,9 +110,7 @@ impl Resolver<'_> {
                 },
                 _ => Ty::Unknown,
             },
-            Expr::MethodCall(m) => {
-                self.method_type(&self.infer(&m.receiver), &m.method.to_string())
-            }
+            Expr::MethodCall(m) => self.method_type(&self.infer(&m.receiver), &m.method.to_string()),
             Expr::Try(t) => self.infer(&t.expr),
             Expr::Await(a) => match self.infer(&a.base) {
                 Ty::Future(inner) => *inner,
@@ -123,9 +119,7 @@ impl Resolver<'_> {
             Expr::Paren(p) => self.infer(&p.expr),
             Expr::Group(g) => self.infer(&g.expr),
             Expr::Reference(r) => self.infer(&r.expr),
-            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {
-                self.deref_once(self.infer(&u.expr))
-            }
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => self.deref_once(self.infer(&u.expr)),
             Expr::Tuple(t) => Ty::Tuple(t.elems.iter().map(|e| self.infer(e)).collect()),
             _ => Ty::Unknown,
         }
@@ -146,10 +140,9 @@ impl Resolver<'_> {
             }
             let is_wrapper = entry.deref.as_deref() == Some("inner") || !entry.wraps.is_empty();
             return match (is_wrapper, last) {
-                (true, "new" | "from") => Ty::Named(
-                    parent.to_string(),
-                    vec![first_arg.map(|a| self.infer(a)).unwrap_or_default()],
-                ),
+                (true, "new" | "from") => {
+                    Ty::Named(parent.to_string(), vec![first_arg.map(|a| self.infer(a)).unwrap_or_default()])
+                }
                 (_, "clone") => first_arg.map(|a| self.infer(a)).unwrap_or_default(),
                 _ => Ty::named(parent),
             };
@@ -159,15 +152,9 @@ impl Resolver<'_> {
         }
         // A crate-local constructor (`Config::load()`): good enough to resolve its methods.
         let local_type = parent.starts_with("crate::")
-            && parent
-                .rsplit("::")
-                .next()
-                .is_some_and(|s| s.starts_with(|c: char| c.is_ascii_uppercase()));
+            && parent.rsplit("::").next().is_some_and(|s| s.starts_with(|c: char| c.is_ascii_uppercase()));
         if local_type
-            && matches!(
-                last,
-                "new" | "default" | "open" | "connect" | "create" | "builder" | "from"
-            )
+            && matches!(last, "new" | "default" | "open" | "connect" | "create" | "builder" | "from")
         {
             return Ty::named(parent);
         }
@@ -180,11 +167,7 @@ impl Resolver<'_> {
             return Ty::Unknown;
         };
         let Some(entry) = self.catalog.type_entry(path) else {
-            return if TRANSPARENT.contains(&method) {
-                recv.clone()
-            } else {
-                Ty::Unknown
-            };
+            return if TRANSPARENT.contains(&method) { recv.clone() } else { Ty::Unknown };
         };
         if entry.chain.iter().any(|m| m == method) {
             return recv.clone();
@@ -243,11 +226,7 @@ impl Resolver<'_> {
             }
             Pat::Type(p) => {
                 let declared = self.resolve_type(&p.ty);
-                let ty = if declared == Ty::Unknown {
-                    ty
-                } else {
-                    declared
-                };
+                let ty = if declared == Ty::Unknown { ty } else { declared };
                 self.bind_pattern(&p.pat, ty);
             }
             Pat::Reference(r) => self.bind_pattern(&r.pat, ty),
@@ -263,11 +242,8 @@ impl Resolver<'_> {
             }
             Pat::TupleStruct(ts) => {
                 // `Ok(x)` / `Some(x)`: results and options are looked through.
-                let see_through = ts
-                    .path
-                    .segments
-                    .last()
-                    .is_some_and(|s| s.ident == "Ok" || s.ident == "Some");
+                let see_through =
+                    ts.path.segments.last().is_some_and(|s| s.ident == "Ok" || s.ident == "Some");
                 for p in &ts.elems {
                     self.bind_pattern(p, if see_through { ty.clone() } else { Ty::Unknown });
                 }
@@ -307,11 +283,7 @@ mod tests {
         for stmt in &block.stmts {
             match stmt {
                 syn::Stmt::Local(l) => {
-                    let ty = l
-                        .init
-                        .as_ref()
-                        .map(|i| r.infer(&i.expr))
-                        .unwrap_or_default();
+                    let ty = l.init.as_ref().map(|i| r.infer(&i.expr)).unwrap_or_default();
                     r.bind_pattern(&l.pat, ty);
                 }
                 syn::Stmt::Expr(e, _) => last = r.infer(e),
@@ -327,18 +299,12 @@ mod tests {
             infer_last("let (tx, rx) = std::sync::mpsc::channel(); rx"),
             Ty::named("std::sync::mpsc::Receiver")
         );
-        assert_eq!(
-            infer_last("let f = std::fs::File::open(p)?; f"),
-            Ty::named("std::fs::File")
-        );
+        assert_eq!(infer_last("let f = std::fs::File::open(p)?; f"), Ty::named("std::fs::File"));
         assert_eq!(
             infer_last("std::process::Command::new(\"ls\").arg(\"-l\")"),
             Ty::named("std::process::Command")
         );
-        assert_eq!(
-            infer_last("let h = std::thread::spawn(f); h"),
-            Ty::named("std::thread::JoinHandle")
-        );
+        assert_eq!(infer_last("let h = std::thread::spawn(f); h"), Ty::named("std::thread::JoinHandle"));
         assert_eq!(infer_last("let x = other(); x"), Ty::Unknown);
     }
 

@@ -84,19 +84,12 @@ impl Rule {
 
     /// Where the rule's documentation is published (LSP `codeDescription`, SARIF `helpUri`).
     pub fn url(self) -> String {
-        format!(
-            "{}/blob/main/linter/rules/{}.rs",
-            crate::REPOSITORY,
-            self.id().replace('-', "_")
-        )
+        format!("{}/blob/main/linter/rules/{}.rs", crate::REPOSITORY, self.id().replace('-', "_"))
     }
 
     /// Rules that report blocking calls (and carry transitive chains).
     pub fn is_blocking(self) -> bool {
-        !matches!(
-            self,
-            Rule::SerialAwaitLoop | Rule::SerialAwaitSequence | Rule::ParseError
-        )
+        !matches!(self, Rule::SerialAwaitLoop | Rule::SerialAwaitSequence | Rule::ParseError)
     }
 }
 
