@@ -30,6 +30,9 @@ pub struct CallSite {
     pub span: Span,
     /// The async context the call is made in (for calls from async code).
     pub context: String,
+    /// Made inside a closure handed to this function (a key): it counts only if that
+    /// function is not an offload wrapper.
+    pub defer: Option<String>,
 }
 
 /// What one sync function does that matters for blocking.
@@ -57,8 +60,7 @@ pub struct FileGraph {
 /// The deferred findings of every file that stand: those whose closure went to a function
 /// that does not offload it. Pairs a file index with a diagnostic.
 pub fn settle_deferred(files: &[(&str, &FileGraph)]) -> Vec<(usize, Diagnostic)> {
-    let wrappers: std::collections::HashSet<&str> =
-        files.iter().flat_map(|(_, g)| g.offload_wrappers.iter().map(String::as_str)).collect();
+    let wrappers = offload_wrappers(files);
     let mut out = Vec::new();
     for (f, (_, graph)) in files.iter().enumerate() {
         for (key, d) in &graph.deferred {
@@ -68,6 +70,10 @@ pub fn settle_deferred(files: &[(&str, &FileGraph)]) -> Vec<(usize, Diagnostic)>
         }
     }
     out
+}
+
+fn offload_wrappers<'a>(files: &[(&str, &'a FileGraph)]) -> std::collections::HashSet<&'a str> {
+    files.iter().flat_map(|(_, g)| g.offload_wrappers.iter().map(String::as_str)).collect()
 }
 
 /// Where a function's blocking comes from: a call it makes directly, or a call to another
@@ -86,6 +92,7 @@ type FnId = (usize, usize);
 /// `files` gives each file's display path and graph; the result pairs a file index with a
 /// diagnostic for that file.
 pub fn transitive_diagnostics(files: &[(&str, &FileGraph)]) -> Vec<(usize, Diagnostic)> {
+    let wrappers = offload_wrappers(files);
     let mut by_key: HashMap<&str, Vec<FnId>> = HashMap::new();
     for (f, (_, graph)) in files.iter().enumerate() {
         for (i, func) in graph.functions.iter().enumerate() {
@@ -131,6 +138,9 @@ pub fn transitive_diagnostics(files: &[(&str, &FileGraph)]) -> Vec<(usize, Diagn
     let mut out = Vec::new();
     for (f, (_, graph)) in files.iter().enumerate() {
         for call in &graph.async_calls {
+            if call.defer.as_deref().is_some_and(|k| wrappers.contains(k)) {
+                continue;
+            }
             let Some(&start) = by_key
                 .get(call.key.as_str())
                 .into_iter()
@@ -199,7 +209,13 @@ mod tests {
     }
 
     fn call(key: &str, line: usize) -> CallSite {
-        CallSite { key: key.into(), callee: key.into(), span: span(line), context: "async fn `h`".into() }
+        CallSite {
+            key: key.into(),
+            callee: key.into(),
+            span: span(line),
+            context: "async fn `h`".into(),
+            defer: None,
+        }
     }
 
     fn func(key: &str, calls: Vec<CallSite>, blocks: bool) -> FnSummary {
@@ -233,6 +249,7 @@ mod tests {
                 func("c::loop2", vec![call("c::loop1", 6)], false),
             ],
             async_calls: vec![call("c::a", 10), call("c::loop1", 11), call("other::x", 12)],
+            ..FileGraph::default()
         };
         let out = transitive_diagnostics(&[("src/lib.rs", &graph)]);
         assert_eq!(out.len(), 1);

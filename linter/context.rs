@@ -307,6 +307,7 @@ impl<'a> Analyzer<'a> {
             callee,
             span: self.span(span),
             context: self.ctx.last().map(|c| c.what.to_string()).unwrap_or_default(),
+            defer: self.ctx.last().and_then(|c| c.defer.as_deref().map(str::to_string)),
         };
         match kind {
             Kind::Async => self.graph.async_calls.push(site),
@@ -673,7 +674,7 @@ fn is_result_pattern(p: &Pat) -> bool {
 }
 
 /// `#[test]`, `#[tokio::test]`, `#[rstest]`, `#[cfg(test)]` and the like.
-fn is_test_code(attrs: &[Attribute]) -> bool {
+pub fn is_test_code(attrs: &[Attribute]) -> bool {
     attrs.iter().any(|a| {
         let path = a.path();
         let last = path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
@@ -751,9 +752,9 @@ fn parse_select(input: ParseStream) -> syn::Result<Vec<SelectBranch>> {
         }
         input.parse::<Token![=>]>()?;
         let handler: Expr = input.parse()?;
-        if !input.is_empty() && !matches!(handler, Expr::Block(_)) {
-            input.parse::<Token![,]>()?;
-        } else if input.peek(Token![,]) {
+        // A comma ends a branch; after a block handler it is optional.
+        let needs_comma = !input.is_empty() && !matches!(handler, Expr::Block(_));
+        if needs_comma || input.peek(Token![,]) {
             input.parse::<Token![,]>()?;
         }
         branches.push(SelectBranch { pat, future, guard, handler });

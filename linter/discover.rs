@@ -175,7 +175,7 @@ impl CrateCache {
                     module: module_path(rel),
                     target,
                     package: Some(name),
-                    is_test: matches!(first, "tests" | "benches"),
+                    is_test: matches!(first, "tests" | "benches") || is_test_module(rel),
                 }
             }
             None => alone(),
@@ -202,6 +202,15 @@ pub fn package_name(manifest: &str) -> Option<String> {
     let value: toml::Table = toml::from_str(manifest).ok()?;
     let name = value.get("package")?.get("name")?.as_str()?;
     Some(name.replace('-', "_"))
+}
+
+/// `src/net/tests.rs`, `src/net/tests/mod.rs`: by convention a `#[cfg(test)] mod tests;`.
+fn is_test_module(rel: &Path) -> bool {
+    rel.iter().skip(1).any(|c| {
+        let c = c.to_str().unwrap_or("");
+        let stem = c.strip_suffix(".rs").unwrap_or(c);
+        matches!(stem, "tests" | "test") || stem.ends_with("_test") || stem.ends_with("_tests")
+    })
 }
 
 /// For files outside the library target: which target (`examples/demo`, `bin/tool`).

@@ -4,6 +4,7 @@
 //! The library checks source text (`check_source`) and paths (`check_paths`); it never prints.
 //! Data flows one way: discover -> read -> parse -> resolve -> rules -> diagnostics.
 
+pub mod awaits;
 pub mod blocking;
 pub mod callgraph;
 pub mod catalog;

@@ -1,14 +1,328 @@
 //! ## What it does
-//! (pending)
+//! Finds loops in async code that await one independent future per iteration:
+//! `for url in urls { out.push(fetch(url).await?); }`, or futures collected first and then
+//! awaited one by one in a `for` loop. The awaited call must take the loop item (or something
+//! computed from it) and its result must not feed the next iteration.
+//!
 //! ## Why is this bad?
+//! A future only runs while it is awaited, so the loop runs its requests one after another:
+//! ten 100 ms requests take a second instead of 100 ms. The work is independent, so it can
+//! run concurrently.
+//!
 //! ## Example
+//! ```rust,ignore
+//! async fn fetch_all(client: &Client, urls: &[Url]) -> Result<Vec<Body>> {
+//!     let mut bodies = Vec::new();
+//!     for url in urls {
+//!         bodies.push(client.get(url.clone()).send().await?.bytes().await?);
+//!     }
+//!     Ok(bodies)
+//! }
+//! ```
+//!
 //! ## Use instead
+//! ```rust,ignore
+//! async fn fetch_all(client: &Client, urls: &[Url]) -> Result<Vec<Body>> {
+//!     futures::future::try_join_all(urls.iter().map(|url| async move {
+//!         client.get(url.clone()).send().await?.bytes().await
+//!     }))
+//!     .await
+//! }
+//! ```
+//! For large or unbounded inputs, bound the concurrency:
+//! `futures::stream::iter(urls).map(fetch).buffer_unordered(8)`. For spawned work use
+//! `tokio::task::JoinSet`.
+//!
 //! ## Known limitations
+//! To stay quiet when order matters, loops are not reported when they can leave early
+//! (`break`, `return`, a `continue` after an await), pace themselves (a sleep or interval tick),
+//! use `select!` or already run futures together, carry a value from one iteration to the next
+//! (a cursor, a counter), or await through a mutable borrow of shared state (a `&mut`
+//! connection or transaction, a writer, a channel, a lock). `while` and `loop` are reported
+//! only in the `while let Some(x) = queue.pop()` shape when the body leaves `queue` alone.
 
+use std::collections::HashSet;
+
+use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
+use syn::{Block, Expr, ExprAwait};
+
+use crate::awaits::{self, AsyncBody, BodyFacts, CONCURRENT, TIMERS};
 use crate::context::Settings;
 use crate::diagnostic::Diagnostic;
+use crate::rules::Rule;
 use crate::source::SourceIndex;
 
-pub fn check(_file: &syn::File, _idx: &SourceIndex, _settings: &Settings) -> Vec<Diagnostic> {
-    Vec::new()
+/// Awaited calls that go through a handle whose order matters: channels, locks, writers,
+/// streams, transactions. A loop awaiting one of these is sequential by design.
+const SEQUENTIAL: &[&str] = &[
+    "send",
+    "send_all",
+    "feed",
+    "write",
+    "write_all",
+    "write_buf",
+    "write_u8",
+    "write_u32",
+    "write_u64",
+    "flush",
+    "shutdown",
+    "close",
+    "lock",
+    "read",
+    "read_exact",
+    "read_to_end",
+    "read_to_string",
+    "read_line",
+    "read_buf",
+    "acquire",
+    "acquire_owned",
+    "acquire_many",
+    "wait",
+    "notified",
+    "recv",
+    "recv_from",
+    "send_to",
+    "next",
+    "try_next",
+    "next_line",
+    "accept",
+    "readable",
+    "writable",
+    "ready",
+    "changed",
+    "commit",
+    "rollback",
+    "begin",
+    "reserve",
+    "poll_fn",
+    "yield_now",
+    "sleep",
+    "tick",
+    "broadcast",
+    "emit",
+    "publish",
+    "dispatch",
+    "notify",
+    "send_message",
+    "send_event",
+];
+
+pub fn check(file: &syn::File, idx: &SourceIndex, settings: &Settings) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    awaits::for_each_async_body(file, settings.include_tests, &mut |body| {
+        let mut loops = Loops { body, idx, out: &mut out };
+        loops.visit_block(body.block);
+    });
+    out
+}
+
+struct Loops<'b, 'a> {
+    body: &'b AsyncBody<'a>,
+    idx: &'b SourceIndex<'b>,
+    out: &'b mut Vec<Diagnostic>,
+}
+
+impl<'a> Visit<'a> for Loops<'_, '_> {
+    fn visit_expr_for_loop(&mut self, l: &'a syn::ExprForLoop) {
+        let mut items = HashSet::new();
+        awaits::bound_names(&l.pat, &mut items);
+        if awaits::direct_awaits_expr(&l.expr).is_empty() {
+            let header = l.for_token.span.join(l.expr.span()).unwrap_or(l.for_token.span);
+            self.check_loop(&items, &l.expr, &l.body, header, "for");
+        }
+        visit::visit_expr_for_loop(self, l);
+    }
+
+    fn visit_expr_while(&mut self, l: &'a syn::ExprWhile) {
+        // `while let Some(x) = queue.pop()`: a worklist drained synchronously.
+        if let Expr::Let(cond) = &*l.cond {
+            let pops = matches!(&*cond.expr, Expr::MethodCall(m)
+                if matches!(m.method.to_string().as_str(), "pop" | "pop_front" | "pop_back") && m.args.is_empty());
+            if let (true, Some(queue)) = (pops, awaits::root_ident(&cond.expr)) {
+                let mentions_queue = awaits::block_idents(&l.body).contains(&queue);
+                if !mentions_queue {
+                    let mut items = HashSet::new();
+                    awaits::bound_names(&cond.pat, &mut items);
+                    let header = l.while_token.span.join(l.cond.span()).unwrap_or(l.while_token.span);
+                    self.check_loop(&items, &cond.expr, &l.body, header, "while let");
+                }
+            }
+        }
+        visit::visit_expr_while(self, l);
+    }
+
+    fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
+    fn visit_expr_async(&mut self, _: &'a syn::ExprAsync) {}
+    fn visit_item(&mut self, _: &'a syn::Item) {}
+}
+
+/// A named value (`tx`, `self.sink`, `*writer`, `&mut conn`), not a freshly built one.
+fn is_handle(e: &Expr) -> bool {
+    match e {
+        Expr::Path(_) => true,
+        Expr::Field(f) => is_handle(&f.base),
+        Expr::Paren(p) => is_handle(&p.expr),
+        Expr::Reference(r) => is_handle(&r.expr),
+        Expr::Unary(u) => is_handle(&u.expr),
+        Expr::MethodCall(m) => {
+            // `self.conn.lock().await.send(..)`-like chains through accessors stay handles.
+            matches!(m.method.to_string().as_str(), "as_mut" | "as_ref" | "borrow_mut" | "get_mut" | "lock")
+                && is_handle(&m.receiver)
+        }
+        _ => false,
+    }
+}
+
+/// Why an awaited expression makes the loop sequential by design, if it does.
+fn sequential_await(a: &ExprAwait, facts: &BodyFacts, outer_mutable: &HashSet<String>) -> bool {
+    let base = &*a.base;
+    let name = awaits::call_name(base).unwrap_or_default();
+    if TIMERS.contains(&name.as_str()) || matches!(name.as_str(), "yield_now" | "poll_fn") {
+        return true;
+    }
+    // `tx.send(..)`, `self.writer.write_all(..)`, `rx.recv()`: a call on a long-lived handle.
+    // (`client.get(url).send()` sends a request built for this item: not sequential.)
+    if let Expr::MethodCall(m) = base {
+        if SEQUENTIAL.contains(&name.as_str()) && is_handle(&m.receiver) {
+            return true;
+        }
+    }
+    let inputs = awaits::idents(base);
+    let local = |n: &String| facts.declared.contains(n);
+    // A value the loop changes feeds this await: a cursor, a counter, a page token.
+    if inputs.iter().any(|n| !local(n) && (facts.assigned.contains(n) || facts.mutated.contains(n))) {
+        return true;
+    }
+    // `execute(&mut conn)`, `tx.query(..)` on a `let mut tx`, `self.x(..)` in a `&mut self`
+    // fn, `f(req)` with `req: &mut Request`: one mutable borrow, used by one call at a time.
+    awaits::mut_borrows(base).iter().any(|n| !local(n))
+        || inputs.iter().any(|n| !local(n) && outer_mutable.contains(n))
+}
+
+impl Loops<'_, '_> {
+    fn check_loop(
+        &mut self,
+        items: &HashSet<String>,
+        iterable: &Expr,
+        body: &Block,
+        header: proc_macro2::Span,
+        keyword: &str,
+    ) {
+        let found = awaits::direct_awaits(body);
+        if found.is_empty() {
+            return;
+        }
+        let facts = awaits::body_facts(body);
+        if facts.exits || facts.calls.iter().any(|c| CONCURRENT.contains(&c.as_str())) {
+            return;
+        }
+        let first_await = found[0].await_token.span.start();
+        if facts.continues.iter().any(|&c| c > (first_await.line, first_await.column)) {
+            return;
+        }
+        if found.iter().any(|a| sequential_await(a, &facts, &self.body.mutable)) {
+            return;
+        }
+        let derived = derived_names(items, body);
+        let per_item = found.iter().find(|a| {
+            let inputs = awaits::idents(&a.base);
+            match &*a.base {
+                // `for fut in futs { fut.await }`: fine for spawned handles, serial for futures.
+                Expr::Path(p) if p.path.get_ident().is_some_and(|i| items.contains(&i.to_string())) => {
+                    self.holds_lazy_futures(iterable)
+                }
+                _ => inputs.iter().any(|n| derived.contains(n)),
+            }
+        });
+        let Some(a) = per_item else { return };
+        let uses_try = body_uses_try(body);
+        let awaited = compact(&a.base);
+        let span = self.idx.span(header);
+        let join = if uses_try { "futures::future::try_join_all" } else { "futures::future::join_all" };
+        let d = Diagnostic::new(
+            Rule::SerialAwaitLoop,
+            span,
+            format!("`{keyword}` loop awaits `{awaited}` one iteration at a time"),
+        )
+        .with_label("each iteration waits for the previous one to finish")
+        .with_help(format!(
+            "run the iterations concurrently: `{join}(..)` over the items, \
+             `futures::stream::iter(..).buffer_unordered(n)` to bound how many run at once, \
+             or `tokio::task::JoinSet` for spawned work; unbounded concurrency may need a limit"
+        ));
+        self.out.push(d);
+    }
+
+    /// Is the iterated collection made of futures built by mapping a call, rather than
+    /// handles of spawned tasks (which already run)?
+    fn holds_lazy_futures(&self, iterable: &Expr) -> bool {
+        let Some(name) = awaits::root_ident(iterable) else { return false };
+        let Some(init) = self.body.lets.get(&name) else { return false };
+        let text = awaits::idents(init);
+        if text.iter().any(|n| n.contains("spawn") || n == "JoinHandle" || n == "JoinSet") {
+            return false;
+        }
+        let mut finder = MapsToCall(false);
+        finder.visit_expr(init);
+        finder.0
+    }
+}
+
+/// A closure whose body is a call or an async block: `.map(|id| fetch(id))`.
+struct MapsToCall(bool);
+
+impl<'a> Visit<'a> for MapsToCall {
+    fn visit_expr_closure(&mut self, c: &'a syn::ExprClosure) {
+        let mut body = &*c.body;
+        if let Expr::Block(b) = body {
+            if let Some(syn::Stmt::Expr(last, None)) = b.block.stmts.last() {
+                body = last;
+            }
+        }
+        if matches!(body, Expr::Call(_) | Expr::MethodCall(_) | Expr::Async(_)) {
+            self.0 = true;
+        }
+    }
+}
+
+/// The loop item's names and every `let` in the body computed from them.
+fn derived_names(items: &HashSet<String>, body: &Block) -> HashSet<String> {
+    let mut names = items.clone();
+    for stmt in &body.stmts {
+        if let syn::Stmt::Local(l) = stmt {
+            if let Some(init) = &l.init {
+                if awaits::idents(&init.expr).iter().any(|n| names.contains(n)) {
+                    awaits::bound_names(&l.pat, &mut names);
+                }
+            }
+        }
+    }
+    names
+}
+
+fn body_uses_try(body: &Block) -> bool {
+    struct Try(bool);
+    impl<'a> Visit<'a> for Try {
+        fn visit_expr_try(&mut self, _: &'a syn::ExprTry) {
+            self.0 = true;
+        }
+        fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
+    }
+    let mut t = Try(false);
+    t.visit_block(body);
+    t.0
+}
+
+/// A short rendering of an expression for messages.
+pub fn compact(e: &Expr) -> String {
+    let text = quote::ToTokens::to_token_stream(e).to_string();
+    let text = text.replace(" . ", ".").replace(" (", "(").replace("( ", "(").replace(" )", ")");
+    let text = text.replace(" ,", ",").replace(" :: ", "::").replace("& ", "&");
+    if text.chars().count() > 60 {
+        let short: String = text.chars().take(57).collect();
+        format!("{short}...")
+    } else {
+        text
+    }
 }

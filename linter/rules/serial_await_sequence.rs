@@ -1,14 +1,186 @@
 //! ## What it does
-//! (pending)
+//! Finds futures that are created up front and then awaited one after another:
+//! `let a = fetch(1); let b = fetch(2); let x = a.await; let y = b.await;`.
+//!
 //! ## Why is this bad?
+//! Creating a future does not start it: `a` runs only while `a.await` polls it, and `b` only
+//! after that. Written this way the code looks concurrent but takes the sum of both
+//! latencies instead of the longest.
+//!
 //! ## Example
+//! ```rust,ignore
+//! async fn dashboard(api: &Api) -> Result<Dashboard> {
+//!     let user = api.user();
+//!     let orders = api.orders();
+//!     let user = user.await?;
+//!     let orders = orders.await?;
+//!     Ok(Dashboard { user, orders })
+//! }
+//! ```
+//!
 //! ## Use instead
+//! ```rust,ignore
+//! async fn dashboard(api: &Api) -> Result<Dashboard> {
+//!     let (user, orders) = tokio::try_join!(api.user(), api.orders())?;
+//!     Ok(Dashboard { user, orders })
+//! }
+//! ```
+//!
 //! ## Known limitations
+//! Only futures bound with `let name = call(..)` and awaited as `name.await` in the same block
+//! are seen. Handles of spawned tasks (`tokio::spawn`), timers, and values from functions of
+//! the same file that are not `async` (they may return an already running operation, such as
+//! a oneshot receiver) are left alone.
 
+use std::collections::{HashMap, HashSet};
+
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+use syn::{Expr, Pat, Stmt};
+
+use crate::awaits::{self, TIMERS};
 use crate::context::Settings;
 use crate::diagnostic::Diagnostic;
+use crate::rules::Rule;
 use crate::source::SourceIndex;
 
-pub fn check(_file: &syn::File, _idx: &SourceIndex, _settings: &Settings) -> Vec<Diagnostic> {
-    Vec::new()
+pub fn check(file: &syn::File, idx: &SourceIndex, settings: &Settings) -> Vec<Diagnostic> {
+    let eager = eager_functions(file);
+    let mut out = Vec::new();
+    awaits::for_each_async_body(file, settings.include_tests, &mut |body| {
+        for stmts in awaits::nested_blocks(body.block) {
+            check_block(stmts, &eager, idx, &mut out);
+        }
+    });
+    out
+}
+
+/// A future bound with `let` and not yet awaited.
+struct Pending<'a> {
+    stmt: usize,
+    init: &'a Expr,
+}
+
+fn check_block(stmts: &[Stmt], eager: &HashSet<String>, idx: &SourceIndex, out: &mut Vec<Diagnostic>) {
+    let mut pending: HashMap<String, Pending> = HashMap::new();
+    // Awaited pending futures: (name, statement index of the await, the await, the future).
+    let mut awaited: Vec<Awaited> = Vec::new();
+    for (i, stmt) in stmts.iter().enumerate() {
+        let exprs: Vec<&Expr> = match stmt {
+            Stmt::Local(l) => l.init.iter().map(|i| &*i.expr).collect(),
+            Stmt::Expr(e, _) => vec![e],
+            _ => vec![],
+        };
+        for e in &exprs {
+            for a in awaits::direct_awaits_expr(e) {
+                if let Some(name) = bare_name(&a.base) {
+                    if let Some(p) = pending.remove(&name) {
+                        awaited.push((name, i, a, p));
+                    }
+                }
+            }
+        }
+        if let Stmt::Local(l) = stmt {
+            if let (Some(name), Some(init)) = (binding_name(&l.pat), &l.init) {
+                if init.diverge.is_none() && is_future_candidate(&init.expr, eager) {
+                    pending.insert(name, Pending { stmt: i, init: &init.expr });
+                } else {
+                    pending.remove(&name);
+                }
+            }
+        }
+    }
+    // Each group: the futures created before the first of them is awaited.
+    while let Some(&(_, first_stmt, first, _)) = awaited.first() {
+        let (group, rest): (Vec<_>, Vec<_>) = awaited.into_iter().partition(|(.., p)| p.stmt < first_stmt);
+        awaited = rest;
+        if group.len() >= 2 {
+            report_group(&group, first, idx, out);
+        }
+    }
+}
+
+type Awaited<'a> = (String, usize, &'a syn::ExprAwait, Pending<'a>);
+
+fn report_group(group: &[Awaited], first: &syn::ExprAwait, idx: &SourceIndex, out: &mut Vec<Diagnostic>) {
+    let names: Vec<&str> = group.iter().map(|(n, ..)| n.as_str()).collect();
+    // A later future built from an earlier one is not independent.
+    let independent = group.iter().all(|(n, .., p)| {
+        let inputs = awaits::idents(p.init);
+        names.iter().all(|other| *other == n || !inputs.contains(*other))
+    });
+    if !independent {
+        return;
+    }
+    let list = names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+    let joined = names.join(", ");
+    let d = Diagnostic::new(
+        Rule::SerialAwaitSequence,
+        idx.span(first.span()),
+        format!("futures {list} are created together but awaited one after another"),
+    )
+    .with_label(format!("`{}` does not start until this await finishes", names[1]))
+    .with_help(format!(
+        "await them together: `let (..) = tokio::join!({joined});` (or `futures::join!`, \
+         and `try_join!` when they return `Result`)"
+    ));
+    out.push(d);
+}
+
+fn bare_name(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+        Expr::Paren(p) => bare_name(&p.expr),
+        _ => None,
+    }
+}
+
+fn binding_name(p: &Pat) -> Option<String> {
+    match p {
+        Pat::Ident(i) if i.subpat.is_none() => Some(i.ident.to_string()),
+        Pat::Type(t) => binding_name(&t.pat),
+        _ => None,
+    }
+}
+
+/// Could this initialiser be a lazy future: a call (or `Box::pin` of one, or an async block)
+/// that is not a spawn, a timer, or a call to a known non-async function of this file?
+fn is_future_candidate(e: &Expr, eager: &HashSet<String>) -> bool {
+    match e {
+        Expr::Async(_) => true,
+        Expr::Call(c) => {
+            let Expr::Path(p) = &*c.func else { return false };
+            let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+            let last = segs.last().map(String::as_str).unwrap_or("");
+            if segs.len() >= 2 && segs[segs.len() - 2] == "Box" && last == "pin" {
+                return c.args.first().is_some_and(|a| is_future_candidate(a, eager));
+            }
+            !is_excluded(last, eager)
+        }
+        Expr::MethodCall(m) => {
+            let name = m.method.to_string();
+            !is_excluded(&name, eager) && !matches!(name.as_str(), "boxed" | "clone" | "into_future")
+                || name == "boxed" && is_future_candidate(&m.receiver, eager)
+        }
+        _ => false,
+    }
+}
+
+fn is_excluded(name: &str, eager: &HashSet<String>) -> bool {
+    name.contains("spawn") || TIMERS.contains(&name) || name == "timeout" || eager.contains(name)
+}
+
+/// Functions of this file that are not `async`: what they return may already be running.
+fn eager_functions(file: &syn::File) -> HashSet<String> {
+    struct Sync(HashSet<String>);
+    impl<'a> Visit<'a> for Sync {
+        fn visit_signature(&mut self, s: &'a syn::Signature) {
+            if s.asyncness.is_none() {
+                self.0.insert(s.ident.to_string());
+            }
+        }
+    }
+    let mut s = Sync(HashSet::new());
+    s.visit_file(file);
+    s.0
 }

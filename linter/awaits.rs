@@ -1,0 +1,491 @@
+//! What an async body awaits, and the names its expressions read and write: the shared
+//! groundwork of the serial-await rules. Nested closures and async blocks are separate
+//! bodies and are not looked into.
+
+use std::collections::HashSet;
+
+use proc_macro2::{TokenStream, TokenTree};
+use syn::visit::{self, Visit};
+use syn::{Block, Expr, ExprAwait, Pat, Stmt};
+
+use crate::context::is_test_code;
+
+/// Calls an async body awaits to wait for time to pass (pacing, polling).
+pub const TIMERS: &[&str] =
+    &["sleep", "sleep_until", "delay_for", "delay_until", "tick", "after", "interval", "sleep_ms"];
+
+/// Names of calls that already run futures concurrently.
+pub const CONCURRENT: &[&str] = &[
+    "join",
+    "try_join",
+    "join_all",
+    "try_join_all",
+    "join3",
+    "join4",
+    "join5",
+    "select",
+    "select_all",
+    "select_ok",
+    "buffer_unordered",
+    "buffered",
+    "for_each_concurrent",
+    "try_for_each_concurrent",
+    "FuturesUnordered",
+    "FuturesOrdered",
+    "JoinSet",
+    "spawn",
+    "spawn_local",
+    "race",
+];
+
+/// The direct awaits of a block, in source order.
+pub fn direct_awaits(block: &Block) -> Vec<&ExprAwait> {
+    let mut c = Awaits::default();
+    c.visit_block(block);
+    c.out
+}
+
+pub fn direct_awaits_expr(expr: &Expr) -> Vec<&ExprAwait> {
+    let mut c = Awaits::default();
+    c.visit_expr(expr);
+    c.out
+}
+
+#[derive(Default)]
+struct Awaits<'a> {
+    out: Vec<&'a ExprAwait>,
+}
+
+impl<'a> Visit<'a> for Awaits<'a> {
+    fn visit_expr_await(&mut self, a: &'a ExprAwait) {
+        self.out.push(a);
+        visit::visit_expr_await(self, a);
+    }
+    fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
+    fn visit_expr_async(&mut self, _: &'a syn::ExprAsync) {}
+    fn visit_item(&mut self, _: &'a syn::Item) {}
+}
+
+/// Every plain identifier an expression mentions, macro arguments included.
+pub fn idents(expr: &Expr) -> HashSet<String> {
+    let mut c = Idents::default();
+    c.visit_expr(expr);
+    c.out
+}
+
+pub fn block_idents(block: &Block) -> HashSet<String> {
+    let mut c = Idents::default();
+    c.visit_block(block);
+    c.out
+}
+
+#[derive(Default)]
+struct Idents {
+    out: HashSet<String>,
+}
+
+impl<'a> Visit<'a> for Idents {
+    fn visit_path(&mut self, p: &'a syn::Path) {
+        if let Some(first) = p.segments.first() {
+            if p.leading_colon.is_none() {
+                self.out.insert(first.ident.to_string());
+            }
+        }
+        visit::visit_path(self, p);
+    }
+    fn visit_macro(&mut self, m: &'a syn::Macro) {
+        token_idents(m.tokens.clone(), &mut self.out);
+    }
+}
+
+fn token_idents(tokens: TokenStream, out: &mut HashSet<String>) {
+    for t in tokens {
+        match t {
+            TokenTree::Ident(i) => {
+                out.insert(i.to_string());
+            }
+            TokenTree::Group(g) => token_idents(g.stream(), out),
+            _ => {}
+        }
+    }
+}
+
+/// Names a pattern binds.
+pub fn bound_names(pat: &Pat, out: &mut HashSet<String>) {
+    struct Names<'o>(&'o mut HashSet<String>);
+    impl<'a> Visit<'a> for Names<'_> {
+        fn visit_pat_ident(&mut self, p: &'a syn::PatIdent) {
+            self.0.insert(p.ident.to_string());
+            visit::visit_pat_ident(self, p);
+        }
+    }
+    Names(out).visit_pat(pat);
+}
+
+/// What a loop body does besides awaiting: names it declares, assigns and mutates, and
+/// whether it can leave the loop early.
+#[derive(Default, Debug)]
+pub struct BodyFacts {
+    /// Bound by `let` inside the body.
+    pub declared: HashSet<String>,
+    /// Targets of `=`, `+=`, .. (the root name of `a.b = ..` too).
+    pub assigned: HashSet<String>,
+    /// Receivers of calls that look like they change their receiver (`v.push(..)`).
+    pub mutated: HashSet<String>,
+    /// `break` or `return` for this loop.
+    pub exits: bool,
+    /// Byte-order positions (line, column) of `continue`s for this loop.
+    pub continues: Vec<(usize, usize)>,
+    /// Calls by name (last path segment or method), macros included.
+    pub calls: HashSet<String>,
+}
+
+const MUTATORS: &[&str] = &[
+    "push",
+    "push_back",
+    "push_front",
+    "insert",
+    "extend",
+    "append",
+    "clear",
+    "remove",
+    "pop",
+    "pop_front",
+    "pop_back",
+    "truncate",
+    "retain",
+    "drain",
+    "take",
+    "next",
+    "advance",
+    "set",
+    "replace",
+    "swap",
+    "sort",
+    "dedup",
+    "split_off",
+];
+
+pub fn body_facts(block: &Block) -> BodyFacts {
+    let mut f = Facts { facts: BodyFacts::default(), loop_depth: 0 };
+    f.visit_block(block);
+    f.facts
+}
+
+struct Facts {
+    facts: BodyFacts,
+    /// Loops nested inside the body: an unlabeled `break`/`continue` there is theirs.
+    loop_depth: usize,
+}
+
+impl Facts {
+    fn nested_loop(&mut self, f: impl FnOnce(&mut Self)) {
+        self.loop_depth += 1;
+        f(self);
+        self.loop_depth -= 1;
+    }
+}
+
+impl<'a> Visit<'a> for Facts {
+    fn visit_local(&mut self, l: &'a syn::Local) {
+        bound_names(&l.pat, &mut self.facts.declared);
+        visit::visit_local(self, l);
+    }
+    fn visit_expr_assign(&mut self, a: &'a syn::ExprAssign) {
+        if let Some(root) = root_ident(&a.left) {
+            self.facts.assigned.insert(root);
+        }
+        visit::visit_expr_assign(self, a);
+    }
+    fn visit_expr_binary(&mut self, b: &'a syn::ExprBinary) {
+        use syn::BinOp::*;
+        if matches!(
+            b.op,
+            AddAssign(_)
+                | SubAssign(_)
+                | MulAssign(_)
+                | DivAssign(_)
+                | RemAssign(_)
+                | BitAndAssign(_)
+                | BitOrAssign(_)
+                | BitXorAssign(_)
+                | ShlAssign(_)
+                | ShrAssign(_)
+        ) {
+            if let Some(root) = root_ident(&b.left) {
+                self.facts.assigned.insert(root);
+            }
+        }
+        visit::visit_expr_binary(self, b);
+    }
+    fn visit_expr_method_call(&mut self, m: &'a syn::ExprMethodCall) {
+        let name = m.method.to_string();
+        if MUTATORS.contains(&name.as_str()) || name.starts_with("set_") {
+            if let Some(root) = root_ident(&m.receiver) {
+                self.facts.mutated.insert(root);
+            }
+        }
+        self.facts.calls.insert(name);
+        visit::visit_expr_method_call(self, m);
+    }
+    fn visit_expr_call(&mut self, c: &'a syn::ExprCall) {
+        if let Expr::Path(p) = &*c.func {
+            if let Some(last) = p.path.segments.last() {
+                self.facts.calls.insert(last.ident.to_string());
+            }
+            // `Type::new` as in `FuturesUnordered::new()`, `JoinSet::new()`.
+            for s in &p.path.segments {
+                self.facts.calls.insert(s.ident.to_string());
+            }
+        }
+        visit::visit_expr_call(self, c);
+    }
+    fn visit_macro(&mut self, m: &'a syn::Macro) {
+        if let Some(last) = m.path.segments.last() {
+            self.facts.calls.insert(last.ident.to_string());
+        }
+        let mut inner = HashSet::new();
+        token_idents(m.tokens.clone(), &mut inner);
+        if inner.contains("return") || (self.loop_depth == 0 && inner.contains("break")) {
+            self.facts.exits = true;
+        }
+        self.facts.calls.extend(inner);
+    }
+    fn visit_expr_return(&mut self, r: &'a syn::ExprReturn) {
+        self.facts.exits = true;
+        visit::visit_expr_return(self, r);
+    }
+    fn visit_expr_break(&mut self, b: &'a syn::ExprBreak) {
+        if self.loop_depth == 0 || b.label.is_some() {
+            self.facts.exits = true;
+        }
+        visit::visit_expr_break(self, b);
+    }
+    fn visit_expr_continue(&mut self, c: &'a syn::ExprContinue) {
+        if self.loop_depth == 0 || c.label.is_some() {
+            let s = c.continue_token.span.start();
+            self.facts.continues.push((s.line, s.column));
+        }
+    }
+    fn visit_expr_for_loop(&mut self, l: &'a syn::ExprForLoop) {
+        self.visit_expr(&l.expr);
+        self.nested_loop(|f| f.visit_block(&l.body));
+    }
+    fn visit_expr_while(&mut self, l: &'a syn::ExprWhile) {
+        self.visit_expr(&l.cond);
+        self.nested_loop(|f| f.visit_block(&l.body));
+    }
+    fn visit_expr_loop(&mut self, l: &'a syn::ExprLoop) {
+        self.nested_loop(|f| f.visit_block(&l.body));
+    }
+    fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
+    fn visit_expr_async(&mut self, _: &'a syn::ExprAsync) {}
+    fn visit_item(&mut self, _: &'a syn::Item) {}
+}
+
+/// `a` for `a`, `a.b.c`, `a[i]`, `*a`, `(a)`.
+pub fn root_ident(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+        Expr::Field(f) => root_ident(&f.base),
+        Expr::Index(i) => root_ident(&i.expr),
+        Expr::Unary(u) => root_ident(&u.expr),
+        Expr::Paren(p) => root_ident(&p.expr),
+        Expr::Reference(r) => root_ident(&r.expr),
+        Expr::MethodCall(m) => root_ident(&m.receiver),
+        Expr::Try(t) => root_ident(&t.expr),
+        _ => None,
+    }
+}
+
+/// The name of the call at the head of an awaited expression: `fetch` for `fetch(x)` or
+/// `client.get(x).send()` -> `send`.
+pub fn call_name(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Call(c) => match &*c.func {
+            Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+            _ => None,
+        },
+        Expr::MethodCall(m) => Some(m.method.to_string()),
+        Expr::Paren(p) => call_name(&p.expr),
+        _ => None,
+    }
+}
+
+/// Does the expression pass `&mut x` (for an `x` the caller names) anywhere in its calls?
+pub fn mut_borrows(e: &Expr) -> HashSet<String> {
+    struct Borrows(HashSet<String>);
+    impl<'a> Visit<'a> for Borrows {
+        fn visit_expr_reference(&mut self, r: &'a syn::ExprReference) {
+            if r.mutability.is_some() {
+                if let Some(root) = root_ident(&r.expr) {
+                    self.0.insert(root);
+                }
+            }
+            visit::visit_expr_reference(self, r);
+        }
+    }
+    impl Borrows {
+        fn method(&mut self, m: &syn::ExprMethodCall) {
+            let name = m.method.to_string();
+            if matches!(name.as_str(), "as_mut" | "as_deref_mut" | "get_mut" | "borrow_mut" | "by_ref") {
+                if let Some(root) = root_ident(&m.receiver) {
+                    self.0.insert(root);
+                }
+            }
+        }
+    }
+    let mut b = Borrows(HashSet::new());
+    b.visit_expr(e);
+    // `session.as_deref_mut()` borrows `session` mutably too.
+    struct Methods<'b>(&'b mut Borrows);
+    impl<'a> Visit<'a> for Methods<'_> {
+        fn visit_expr_method_call(&mut self, m: &'a syn::ExprMethodCall) {
+            self.0.method(m);
+            visit::visit_expr_method_call(self, m);
+        }
+    }
+    Methods(&mut b).visit_expr(e);
+    b.0
+}
+
+/// Walks a file and hands every async body (async fn, async block, async closure) to `f`,
+/// with the names the body's function declares mutable (`let mut x`, `x: &mut T`,
+/// `&mut self`). Test code is skipped unless `include_tests`.
+pub fn for_each_async_body<'a>(file: &'a syn::File, include_tests: bool, f: &mut dyn FnMut(&AsyncBody<'a>)) {
+    let mut w = Bodies { include_tests, mutable: Vec::new(), f };
+    w.visit_file(file);
+}
+
+pub struct AsyncBody<'a> {
+    pub block: &'a Block,
+    /// Names declared mutable in the enclosing function (including `self` for `&mut self`).
+    pub mutable: HashSet<String>,
+    /// `let` initialisers of the enclosing function, by name (last one wins).
+    pub lets: std::collections::HashMap<String, &'a Expr>,
+}
+
+struct Bodies<'f, 'a> {
+    include_tests: bool,
+    mutable: Vec<HashSet<String>>,
+    f: &'f mut dyn FnMut(&AsyncBody<'a>),
+}
+
+impl<'a> Bodies<'_, 'a> {
+    fn body(&mut self, block: &'a Block, sig: Option<&'a syn::Signature>, is_async: bool) {
+        let mut mutable = HashSet::new();
+        if let Some(sig) = sig {
+            for input in &sig.inputs {
+                match input {
+                    syn::FnArg::Receiver(r) if r.mutability.is_some() => {
+                        mutable.insert("self".to_string());
+                    }
+                    syn::FnArg::Typed(pt) => {
+                        let is_mut_ref = matches!(&*pt.ty, syn::Type::Reference(r) if r.mutability.is_some());
+                        let mut names = HashSet::new();
+                        bound_names(&pt.pat, &mut names);
+                        if is_mut_ref || matches!(&*pt.pat, Pat::Ident(p) if p.mutability.is_some()) {
+                            mutable.extend(names);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut lets = Lets::default();
+        lets.visit_block(block);
+        mutable.extend(lets.mutable);
+        if is_async {
+            let body = AsyncBody { block, mutable: mutable.clone(), lets: lets.inits };
+            (self.f)(&body);
+        }
+        self.mutable.push(mutable);
+        self.visit_block(block);
+        self.mutable.pop();
+    }
+}
+
+#[derive(Default)]
+struct Lets<'a> {
+    inits: std::collections::HashMap<String, &'a Expr>,
+    mutable: HashSet<String>,
+}
+
+impl<'a> Visit<'a> for Lets<'a> {
+    fn visit_local(&mut self, l: &'a syn::Local) {
+        let mut pat = &l.pat;
+        if let Pat::Type(t) = pat {
+            pat = &t.pat;
+        }
+        if let (Pat::Ident(p), Some(init)) = (pat, &l.init) {
+            self.inits.insert(p.ident.to_string(), &init.expr);
+            let mut_ref = matches!(&*init.expr, Expr::Reference(r) if r.mutability.is_some());
+            if p.mutability.is_some() || mut_ref {
+                self.mutable.insert(p.ident.to_string());
+            }
+        }
+        visit::visit_local(self, l);
+    }
+    fn visit_item(&mut self, _: &'a syn::Item) {}
+}
+
+impl<'a> Visit<'a> for Bodies<'_, 'a> {
+    fn visit_item_fn(&mut self, i: &'a syn::ItemFn) {
+        if self.include_tests || !is_test_code(&i.attrs) {
+            self.body(&i.block, Some(&i.sig), i.sig.asyncness.is_some());
+        }
+    }
+    fn visit_impl_item_fn(&mut self, i: &'a syn::ImplItemFn) {
+        if self.include_tests || !is_test_code(&i.attrs) {
+            self.body(&i.block, Some(&i.sig), i.sig.asyncness.is_some());
+        }
+    }
+    fn visit_trait_item_fn(&mut self, i: &'a syn::TraitItemFn) {
+        if let Some(b) = &i.default {
+            if self.include_tests || !is_test_code(&i.attrs) {
+                self.body(b, Some(&i.sig), i.sig.asyncness.is_some());
+            }
+        }
+    }
+    fn visit_item_mod(&mut self, m: &'a syn::ItemMod) {
+        if self.include_tests || !is_test_code(&m.attrs) {
+            visit::visit_item_mod(self, m);
+        }
+    }
+    fn visit_item_impl(&mut self, i: &'a syn::ItemImpl) {
+        if self.include_tests || !is_test_code(&i.attrs) {
+            visit::visit_item_impl(self, i);
+        }
+    }
+    fn visit_expr_async(&mut self, a: &'a syn::ExprAsync) {
+        self.body(&a.block, None, true);
+    }
+    fn visit_expr_closure(&mut self, c: &'a syn::ExprClosure) {
+        if c.asyncness.is_some() {
+            match &*c.body {
+                Expr::Block(b) => self.body(&b.block, None, true),
+                other => visit::visit_expr(self, other),
+            }
+        } else {
+            visit::visit_expr_closure(self, c);
+        }
+    }
+}
+
+/// The statements of a block and of every block nested in it (not in closures or async
+/// blocks), for rules that look at statement sequences.
+pub fn nested_blocks(block: &Block) -> Vec<&[Stmt]> {
+    struct Blocks<'a>(Vec<&'a [Stmt]>);
+    impl<'a> Visit<'a> for Blocks<'a> {
+        fn visit_block(&mut self, b: &'a Block) {
+            self.0.push(&b.stmts);
+            visit::visit_block(self, b);
+        }
+        fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'a syn::ExprAsync) {}
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut b = Blocks(Vec::new());
+    b.visit_block(block);
+    b.0
+}
