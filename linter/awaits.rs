@@ -312,6 +312,36 @@ pub fn call_name(e: &Expr) -> Option<String> {
     }
 }
 
+/// Names passed as whole arguments (`f(req)`, `x.m(conn)`): a `&mut` parameter passed on.
+pub fn bare_args(e: &Expr) -> HashSet<String> {
+    struct Args(HashSet<String>);
+    impl Args {
+        fn take<'a>(&mut self, args: impl Iterator<Item = &'a Expr>) {
+            for a in args {
+                if let Expr::Path(p) = a {
+                    if let Some(i) = p.path.get_ident() {
+                        self.0.insert(i.to_string());
+                    }
+                }
+            }
+        }
+    }
+    impl<'a> Visit<'a> for Args {
+        fn visit_expr_call(&mut self, c: &'a syn::ExprCall) {
+            self.take(c.args.iter());
+            visit::visit_expr_call(self, c);
+        }
+        fn visit_expr_method_call(&mut self, m: &'a syn::ExprMethodCall) {
+            self.take(m.args.iter());
+            visit::visit_expr_method_call(self, m);
+        }
+        fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
+    }
+    let mut a = Args(HashSet::new());
+    a.visit_expr(e);
+    a.0
+}
+
 /// Does the expression pass `&mut x` (for an `x` the caller names) anywhere in its calls?
 pub fn mut_borrows(e: &Expr) -> HashSet<String> {
     struct Borrows(HashSet<String>);

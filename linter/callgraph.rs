@@ -55,6 +55,41 @@ pub struct FileGraph {
     pub deferred: Vec<(String, Diagnostic)>,
     /// Keys of functions that hand a parameter to `spawn_blocking` and the like.
     pub offload_wrappers: Vec<String>,
+    /// `mod x;` declarations, for the module tree.
+    pub mods: Vec<ModDecl>,
+}
+
+/// A `mod name;` item whose body is in another file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModDecl {
+    /// The declared module's path (`crate::net::http`), as seen from the declaring file.
+    pub module: String,
+    /// Its `#[path = ".."]`, if any.
+    pub path_attr: Option<String>,
+}
+
+impl FileGraph {
+    /// Makes the keys of this file's own crate (`crate::a::f`) unique to its target
+    /// (`my_crate::a::f`, `my_crate@bin/tool::a::f`).
+    pub fn retarget(&mut self, target: &str) {
+        let fix = |k: &mut String| {
+            if let Some(rest) = k.strip_prefix("crate::") {
+                *k = format!("{target}::{rest}");
+            }
+        };
+        for f in &mut self.functions {
+            fix(&mut f.key);
+            f.calls.iter_mut().for_each(|c| fix(&mut c.key));
+        }
+        for c in &mut self.async_calls {
+            fix(&mut c.key);
+            if let Some(d) = &mut c.defer {
+                fix(d);
+            }
+        }
+        self.deferred.iter_mut().for_each(|(k, _)| fix(k));
+        self.offload_wrappers.iter_mut().for_each(fix);
+    }
 }
 
 /// The deferred findings of every file that stand: those whose closure went to a function

@@ -13,7 +13,7 @@ use syn::visit::{self, Visit};
 use syn::{Attribute, Block, Expr, ExprClosure, Macro, Pat, Signature, Stmt, Token};
 
 use crate::blocking::{self, Hit, Use, RESULT_METHODS};
-use crate::callgraph::{BlockSite, CallSite, FileGraph, FnSummary};
+use crate::callgraph::{BlockSite, CallSite, FileGraph, FnSummary, ModDecl};
 use crate::diagnostic::Diagnostic;
 use crate::resolve::{Resolver, Ty};
 use crate::source::{SourceIndex, Span};
@@ -71,8 +71,6 @@ const FUTURE_MACROS: &[&str] = &["join", "try_join", "pin", "pin_mut", "join_all
 
 pub struct Settings<'a> {
     pub include_tests: bool,
-    /// The crate's name, replacing `crate` in call-graph keys.
-    pub crate_name: &'a str,
     /// Other crates of the run, whose functions the call graph follows.
     pub local_crates: &'a HashSet<String>,
 }
@@ -133,10 +131,11 @@ impl<'a> Analyzer<'a> {
         !self.settings.include_tests && is_test_code(attrs)
     }
 
-    /// A call-graph key: `crate::a::f` in crate `foo` is `foo::a::f`.
+    /// A call-graph key: a path into this crate (`crate::a::f`, made unique per target when
+    /// the graph is joined) or into another crate of the run.
     fn key(&self, path: &str) -> Option<String> {
-        if let Some(rest) = path.strip_prefix("crate::") {
-            return Some(format!("{}::{rest}", self.settings.crate_name));
+        if path.starts_with("crate::") {
+            return Some(path.to_string());
         }
         let first = path.split("::").next()?;
         self.settings.local_crates.contains(first).then(|| path.to_string())
@@ -522,13 +521,16 @@ impl<'ast> Visit<'ast> for Analyzer<'_> {
         if self.skipped(&m.attrs) {
             return;
         }
-        if let Some((_, items)) = &m.content {
-            let path = format!("{}::{}", self.res.current_module(), m.ident);
-            self.res.push_module(path, items);
-            for item in items {
-                self.visit_item(item);
+        let path = format!("{}::{}", self.res.current_module(), m.ident);
+        match &m.content {
+            Some((_, items)) => {
+                self.res.push_module(path, items);
+                for item in items {
+                    self.visit_item(item);
+                }
+                self.res.pop();
             }
-            self.res.pop();
+            None => self.graph.mods.push(ModDecl { module: path, path_attr: path_attribute(&m.attrs) }),
         }
     }
 
@@ -689,6 +691,17 @@ pub fn is_test_code(attrs: &[Attribute]) -> bool {
             }
         }
         false
+    })
+}
+
+/// `#[path = "x.rs"]` on a `mod` item.
+fn path_attribute(attrs: &[Attribute]) -> Option<String> {
+    attrs.iter().find(|a| a.path().is_ident("path")).and_then(|a| match &a.meta {
+        syn::Meta::NameValue(nv) => match &nv.value {
+            Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
+            _ => None,
+        },
+        _ => None,
     })
 }
 

@@ -28,6 +28,9 @@ pub struct Place {
     pub module: String,
     /// In the package's `tests/` or `benches/`.
     pub is_test: bool,
+    /// A crate root (`src/lib.rs`, `src/main.rs`, a test, example or binary, or a path the
+    /// manifest names): where the module tree starts.
+    pub is_root: bool,
 }
 
 /// Something that kept a path from being checked.
@@ -150,7 +153,16 @@ pub fn locate(file: &Path) -> Place {
 /// Finds the crate of a file (nearest `Cargo.toml` with a `[package]`), caching per directory.
 #[derive(Default)]
 struct CrateCache {
-    dirs: HashMap<PathBuf, Option<(PathBuf, String)>>,
+    dirs: HashMap<PathBuf, Option<Package>>,
+}
+
+/// A package: its directory, name, and the crate roots its manifest names explicitly.
+#[derive(Debug, Clone)]
+struct Package {
+    dir: PathBuf,
+    name: String,
+    /// `[lib] path` and `[[bin]] path`, relative to `dir`, with the target they start.
+    roots: Vec<(PathBuf, Option<String>)>,
 }
 
 impl CrateCache {
@@ -162,34 +174,40 @@ impl CrateCache {
             target: format!("<{}>", abs.display()),
             module: "crate".to_string(),
             is_test: false,
+            is_root: true,
         };
         let Some(dir) = abs.parent() else {
             return alone();
         };
-        match self.crate_of(dir) {
-            Some((root, name)) => {
-                let rel = abs.strip_prefix(&root).unwrap_or(&abs);
-                let first = rel.iter().next().and_then(|c| c.to_str()).unwrap_or("");
-                let target = target_suffix(rel).map_or_else(|| name.clone(), |t| format!("{name}@{t}"));
-                Place {
-                    module: module_path(rel),
-                    target,
-                    package: Some(name),
-                    is_test: matches!(first, "tests" | "benches") || is_test_module(rel),
-                }
-            }
-            None => alone(),
+        let Some(pkg) = self.crate_of(dir) else {
+            return alone();
+        };
+        let rel = abs.strip_prefix(&pkg.dir).unwrap_or(&abs);
+        let first = rel.iter().next().and_then(|c| c.to_str()).unwrap_or("");
+        let is_test = matches!(first, "tests" | "benches") || is_test_module(rel);
+        let name = pkg.name.clone();
+        let named = |t: Option<String>| t.map_or_else(|| name.clone(), |t| format!("{name}@{t}"));
+        if let Some((_, t)) = pkg.roots.iter().find(|(p, _)| p == rel) {
+            let target = named(t.clone());
+            return Place { package: Some(name), target, module: "crate".into(), is_test, is_root: true };
+        }
+        Place {
+            module: module_path(rel),
+            target: named(target_suffix(rel)),
+            package: Some(name.clone()),
+            is_test,
+            is_root: is_conventional_root(rel),
         }
     }
 
-    fn crate_of(&mut self, dir: &Path) -> Option<(PathBuf, String)> {
+    fn crate_of(&mut self, dir: &Path) -> Option<Package> {
         if let Some(hit) = self.dirs.get(dir) {
             return hit.clone();
         }
         let manifest = dir.join("Cargo.toml");
-        let here = std::fs::read_to_string(&manifest).ok().and_then(|text| package_name(&text));
+        let here = std::fs::read_to_string(&manifest).ok().and_then(|text| read_manifest(&text));
         let result = match here {
-            Some(name) => Some((dir.to_path_buf(), name)),
+            Some((name, roots)) => Some(Package { dir: dir.to_path_buf(), name, roots }),
             None => dir.parent().and_then(|p| self.crate_of(p)),
         };
         self.dirs.insert(dir.to_path_buf(), result.clone());
@@ -199,9 +217,38 @@ impl CrateCache {
 
 /// The package name of a manifest, as Rust code spells it (`-` -> `_`).
 pub fn package_name(manifest: &str) -> Option<String> {
+    read_manifest(manifest).map(|(name, _)| name)
+}
+
+/// The package name and the explicit `[lib]` / `[[bin]]` roots of a manifest.
+fn read_manifest(manifest: &str) -> Option<(String, Vec<(PathBuf, Option<String>)>)> {
     let value: toml::Table = toml::from_str(manifest).ok()?;
-    let name = value.get("package")?.get("name")?.as_str()?;
-    Some(name.replace('-', "_"))
+    let name = value.get("package")?.get("name")?.as_str()?.replace('-', "_");
+    let mut roots = Vec::new();
+    if let Some(p) = value.get("lib").and_then(|l| l.get("path")).and_then(|p| p.as_str()) {
+        roots.push((PathBuf::from(p), None));
+    }
+    for bin in value.get("bin").and_then(|b| b.as_array()).into_iter().flatten() {
+        if let Some(p) = bin.get("path").and_then(|p| p.as_str()) {
+            let target = bin.get("name").and_then(|n| n.as_str()).unwrap_or("bin");
+            roots.push((PathBuf::from(p), Some(format!("bin/{target}"))));
+        }
+    }
+    Some((name, roots))
+}
+
+/// `src/lib.rs`, `src/main.rs`, `src/bin/x.rs`, `tests/x.rs`, `build.rs` and the like.
+fn is_conventional_root(rel: &Path) -> bool {
+    let parts: Vec<&str> = rel.iter().filter_map(|c| c.to_str()).collect();
+    matches!(
+        parts.as_slice(),
+        ["src", "lib.rs" | "main.rs"]
+            | ["src", "bin", _]
+            | ["src", "bin", _, "main.rs"]
+            | ["tests" | "examples" | "benches", _]
+            | ["examples" | "benches", _, "main.rs"]
+            | ["build.rs"]
+    )
 }
 
 /// `src/net/tests.rs`, `src/net/tests/mod.rs`: by convention a `#[cfg(test)] mod tests;`.

@@ -39,7 +39,7 @@ pub use discover::Place;
 
 impl Default for Place {
     fn default() -> Self {
-        Place { package: None, target: "crate".into(), module: "crate".into(), is_test: false }
+        Place { package: None, target: "crate".into(), module: "crate".into(), is_test: false, is_root: true }
     }
 }
 
@@ -97,11 +97,7 @@ pub fn check_source(text: &str, file: &Place, options: &Options) -> SourceOutcom
 }
 
 fn analyze(ast: &syn::File, idx: &SourceIndex, file: &Place, options: &Options) -> SourceOutcome {
-    let settings = Settings {
-        include_tests: options.include_tests,
-        crate_name: &file.target,
-        local_crates: &options.local_crates,
-    };
+    let settings = Settings { include_tests: options.include_tests, local_crates: &options.local_crates };
     let resolver = Resolver::new(&options.catalog);
     let mut analyzer = Analyzer::new(idx, resolver, &settings);
     analyzer.analyze_file(&file.module, ast);

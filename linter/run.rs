@@ -12,7 +12,8 @@ use rayon::prelude::*;
 use crate::callgraph::{self, FileGraph};
 use crate::diagnostic::Diagnostic;
 use crate::discover::{self, io_reason, FileError, SourceFile};
-use crate::{check_source, Options};
+use crate::resolve::modtree::{self, TreeFile};
+use crate::{check_source, Options, Place};
 
 /// Stack of each analysis thread. syn and the analysis recurse with the nesting of the code;
 /// the prescan bounds the nesting, this leaves ample room for it in debug builds too.
@@ -78,16 +79,18 @@ pub fn check_files(files: Vec<SourceFile>, mut errors: Vec<FileError>, run: &Run
 
     let mut reports = Vec::new();
     let mut graphs = Vec::new();
-    for r in results {
+    let mut places = Vec::new();
+    for (r, file) in results.into_iter().zip(&files) {
         match r {
             Ok((report, graph)) => {
                 reports.push(report);
                 graphs.push(graph);
+                places.push(&file.place);
             }
             Err(e) => errors.push(e),
         }
     }
-    join(&mut reports, &graphs, run.transitive);
+    join(&mut reports, &mut graphs, &places, run.transitive);
     let files_checked = reports.len();
     reports.retain(|r| !r.diagnostics.is_empty());
     errors.sort_by(|a, b| a.path.cmp(&b.path));
@@ -96,9 +99,25 @@ pub fn check_files(files: Vec<SourceFile>, mut errors: Vec<FileError>, run: &Run
 
 /// Adds the findings that need every file: deferred ones settled by the offload wrappers of
 /// the run, and (when `transitive`) blocking reached through sync functions.
-fn join(reports: &mut [FileReport], graphs: &[FileGraph], transitive: bool) {
+fn join(reports: &mut [FileReport], graphs: &mut [FileGraph], places: &[&Place], transitive: bool) {
+    let tree: Vec<TreeFile> = reports
+        .iter()
+        .zip(graphs.iter())
+        .zip(places)
+        .map(|((r, g), p)| TreeFile {
+            path: &r.path,
+            module: &p.module,
+            is_root: p.is_root,
+            target: &p.target,
+            mods: &g.mods,
+        })
+        .collect();
+    let targets = modtree::assign_targets(&tree);
+    for (g, t) in graphs.iter_mut().zip(&targets) {
+        g.retarget(t);
+    }
     let joined: Vec<(&str, &FileGraph)> =
-        reports.iter().zip(graphs).map(|(r, g)| (r.display.as_str(), g)).collect();
+        reports.iter().zip(graphs.iter()).map(|(r, g)| (r.display.as_str(), g)).collect();
     let mut extra = callgraph::settle_deferred(&joined);
     if transitive {
         extra.extend(callgraph::transitive_diagnostics(&joined));
@@ -186,7 +205,7 @@ pub fn check_text(name: &Path, bytes: Vec<u8>, run: &RunOptions) -> Report {
     match result {
         Ok((r, g)) => {
             let mut files = vec![r];
-            join(&mut files, &[g], run.transitive);
+            join(&mut files, &mut [g], &[&file.place], run.transitive);
             files.retain(|r| !r.diagnostics.is_empty());
             Report { files, errors: Vec::new(), files_checked: 1 }
         }

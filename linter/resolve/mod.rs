@@ -3,6 +3,7 @@
 //! variable bindings, scope by scope.
 
 pub mod imports;
+pub mod modtree;
 pub mod types;
 
 use std::collections::{HashMap, HashSet};

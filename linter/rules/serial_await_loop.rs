@@ -196,8 +196,10 @@ fn sequential_await(a: &ExprAwait, facts: &BodyFacts, outer_mutable: &HashSet<St
     }
     // `execute(&mut conn)`, `tx.query(..)` on a `let mut tx`, `self.x(..)` in a `&mut self`
     // fn, `f(req)` with `req: &mut Request`: one mutable borrow, used by one call at a time.
+    let outer_mut = |n: &String| !local(n) && outer_mutable.contains(n);
     awaits::mut_borrows(base).iter().any(|n| !local(n))
-        || inputs.iter().any(|n| !local(n) && outer_mutable.contains(n))
+        || matches!(base, Expr::MethodCall(_)) && awaits::root_ident(base).is_some_and(|r| outer_mut(&r))
+        || awaits::bare_args(base).iter().any(outer_mut)
 }
 
 impl Loops<'_, '_> {
