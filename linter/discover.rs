@@ -161,9 +161,12 @@ struct CrateCache {
 struct Package {
     dir: PathBuf,
     name: String,
-    /// `[lib] path` and `[[bin]] path`, relative to `dir`, with the target they start.
-    roots: Vec<(PathBuf, Option<String>)>,
+    /// `[lib] path` and `[[bin]] path`, relative to `dir`.
+    roots: Vec<Root>,
 }
+
+/// A crate root named by a manifest, and the target it starts (`None` for the library).
+type Root = (PathBuf, Option<String>);
 
 impl CrateCache {
     fn locate(&mut self, file: &Path) -> Place {
@@ -221,7 +224,7 @@ pub fn package_name(manifest: &str) -> Option<String> {
 }
 
 /// The package name and the explicit `[lib]` / `[[bin]]` roots of a manifest.
-fn read_manifest(manifest: &str) -> Option<(String, Vec<(PathBuf, Option<String>)>)> {
+fn read_manifest(manifest: &str) -> Option<(String, Vec<Root>)> {
     let value: toml::Table = toml::from_str(manifest).ok()?;
     let name = value.get("package")?.get("name")?.as_str()?.replace('-', "_");
     let mut roots = Vec::new();
