@@ -107,8 +107,12 @@ fn classify_method(res: &Resolver, m: &ExprMethodCall, usage: Use) -> Option<Hit
         ty = next;
     }
     // A receiver of a known type the catalog does not list is not blocking; an unknown one
-    // (or a tuple, like `(host, port).to_socket_addrs()`) may be.
-    let receiver_unknown = !matches!(ty, Ty::Named(..));
+    // may be, and so may strings and tuples, whose methods come only from std's traits
+    // (`(host, port).to_socket_addrs()`, `addr.to_socket_addrs()` with `addr: &str`).
+    let receiver_unknown = match &ty {
+        Ty::Named(p, _) => matches!(p.as_str(), "str" | "std::string::String"),
+        _ => true,
+    };
     res.catalog.untyped(&method).iter().find_map(|entry| {
         if entry.arg_types.is_empty() {
             if !receiver_unknown {

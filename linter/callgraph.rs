@@ -57,6 +57,8 @@ pub struct FileGraph {
     pub offload_wrappers: Vec<String>,
     /// `mod x;` declarations, for the module tree.
     pub mods: Vec<ModDecl>,
+    /// `use` items of the file's modules: (path of the name it makes, path it names).
+    pub aliases: Vec<(String, String)>,
 }
 
 /// A `mod name;` item whose body is in another file.
@@ -88,6 +90,10 @@ impl FileGraph {
             }
         }
         self.deferred.iter_mut().for_each(|(k, _)| fix(k));
+        for (a, b) in &mut self.aliases {
+            fix(a);
+            fix(b);
+        }
         self.offload_wrappers.iter_mut().for_each(fix);
     }
 }
@@ -105,6 +111,33 @@ pub fn settle_deferred(files: &[(&str, &FileGraph)]) -> Vec<(usize, Diagnostic)>
         }
     }
     out
+}
+
+/// The functions a key names, following `use` re-exports (`crate::Store::open` ->
+/// `crate::store::Store::open`) a few steps.
+fn resolve_key(key: &str, by_key: &HashMap<&str, Vec<FnId>>, aliases: &HashMap<&str, &str>) -> Vec<FnId> {
+    let mut key = key.to_string();
+    for _ in 0..8 {
+        if let Some(ids) = by_key.get(key.as_str()) {
+            return ids.clone();
+        }
+        // The longest prefix that is an alias.
+        let mut end = key.len();
+        let rewritten = loop {
+            if let Some(to) = aliases.get(&key[..end]) {
+                break Some(format!("{to}{}", &key[end..]));
+            }
+            match key[..end].rfind("::") {
+                Some(i) => end = i,
+                None => break None,
+            }
+        };
+        match rewritten {
+            Some(k) if k != key => key = k,
+            _ => break,
+        }
+    }
+    Vec::new()
 }
 
 fn offload_wrappers<'a>(files: &[(&str, &'a FileGraph)]) -> std::collections::HashSet<&'a str> {
@@ -135,13 +168,16 @@ pub fn transitive_diagnostics(files: &[(&str, &FileGraph)]) -> Vec<(usize, Diagn
         }
     }
     let func = |(f, i): FnId| &files[f].1.functions[i];
+    let aliases: HashMap<&str, &str> =
+        files.iter().flat_map(|(_, g)| g.aliases.iter().map(|(a, b)| (a.as_str(), b.as_str()))).collect();
+    let lookup = |key: &str| -> Vec<FnId> { resolve_key(key, &by_key, &aliases) };
 
     // Callers of each function, as (caller, call-site index in the caller).
     let mut callers: HashMap<FnId, Vec<(FnId, usize)>> = HashMap::new();
     for (f, (_, graph)) in files.iter().enumerate() {
         for (i, caller) in graph.functions.iter().enumerate() {
             for (s, call) in caller.calls.iter().enumerate() {
-                for &callee in by_key.get(call.key.as_str()).into_iter().flatten() {
+                for callee in lookup(&call.key) {
                     callers.entry(callee).or_default().push(((f, i), s));
                 }
             }
@@ -176,12 +212,8 @@ pub fn transitive_diagnostics(files: &[(&str, &FileGraph)]) -> Vec<(usize, Diagn
             if call.defer.as_deref().is_some_and(|k| wrappers.contains(k)) {
                 continue;
             }
-            let Some(&start) = by_key
-                .get(call.key.as_str())
-                .into_iter()
-                .flatten()
-                .filter(|id| via.contains_key(id))
-                .min_by_key(|id| via[id].1)
+            let Some(start) =
+                lookup(&call.key).into_iter().filter(|id| via.contains_key(id)).min_by_key(|id| via[id].1)
             else {
                 continue;
             };

@@ -117,6 +117,7 @@ impl<'a> Analyzer<'a> {
             self.visit_item(item);
         }
         self.res.pop();
+        self.graph.aliases = self.res.module_aliases();
     }
 
     fn span(&self, span: PmSpan) -> Span {

@@ -81,6 +81,12 @@ pub fn scan(src: &[u8]) -> Shape {
                 if chains.len() > 1 {
                     chains.pop();
                 }
+                // A closing brace ends a block or an item: what follows is a new statement.
+                if b == b'}' {
+                    if let Some(c) = chains.last_mut() {
+                        *c = 0;
+                    }
+                }
             }
             b',' | b';' => {
                 if let Some(c) = chains.last_mut() {
@@ -221,5 +227,7 @@ mod tests {
         assert!(scan(chain.as_bytes()).too_deep().is_some());
         let array = format!("const A: [u8; 5000] = [{}];", "1,".repeat(5000));
         assert!(scan(array.as_bytes()).too_deep().is_none());
+        let items = "pub fn f(x: u64) -> u64 { x.wrapping_mul(2) }\n".repeat(5000);
+        assert!(scan(items.as_bytes()).too_deep().is_none());
     }
 }

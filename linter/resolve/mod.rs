@@ -48,6 +48,9 @@ pub struct Resolver<'c> {
     self_types: Vec<Option<String>>,
     /// Field types of the structs of this file, by struct name.
     pub(crate) structs: HashMap<String, HashMap<String, syn::Type>>,
+    /// `Type::f` for associated functions of this file that return `Self` (or a `Result` or
+    /// `Option` of it).
+    pub(crate) constructors: HashSet<String>,
 }
 
 impl<'c> Resolver<'c> {
@@ -59,6 +62,7 @@ impl<'c> Resolver<'c> {
             modules: HashMap::new(),
             self_types: Vec::new(),
             structs: HashMap::new(),
+            constructors: HashSet::new(),
         }
     }
 
@@ -86,9 +90,34 @@ impl<'c> Resolver<'c> {
                         .collect();
                     self.structs.insert(s.ident.to_string(), fields);
                 }
+                Item::Impl(i) => {
+                    let syn::Type::Path(tp) = &*i.self_ty else { continue };
+                    let Some(ty) = tp.path.segments.last().map(|s| s.ident.to_string()) else { continue };
+                    for item in &i.items {
+                        if let syn::ImplItem::Fn(f) = item {
+                            if returns_self(&f.sig.output, &ty) {
+                                self.constructors.insert(format!("{ty}::{}", f.sig.ident));
+                            }
+                        }
+                    }
+                }
                 _ => {}
             }
         }
+    }
+
+    /// The `use` items of every module of the file as (alias path, target path), for
+    /// re-exports across files (`pub use store::Store;` in `lib.rs`).
+    pub fn module_aliases(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (module, frame) in &self.modules {
+            for (alias, target) in &frame.imports {
+                let to = self.catalog.normalize(self.import_target(frame, target, 0));
+                out.push((format!("{module}::{alias}"), to));
+            }
+        }
+        out.sort();
+        out
     }
 
     pub fn push_module(&mut self, module: String, items: &[Item]) {
@@ -316,6 +345,28 @@ impl<'c> Resolver<'c> {
             _ => Ty::Unknown,
         }
     }
+}
+
+/// Does a signature return `Self` or `ty`, possibly inside a `Result` or `Option`?
+fn returns_self(output: &syn::ReturnType, ty: &str) -> bool {
+    let syn::ReturnType::Type(_, t) = output else { return false };
+    let mut t = &**t;
+    for _ in 0..3 {
+        let syn::Type::Path(tp) = t else { return false };
+        let Some(last) = tp.path.segments.last() else { return false };
+        if last.ident == "Self" || last.ident == ty {
+            return true;
+        }
+        let wrapper = last.ident == "Result" || last.ident == "Option";
+        match (&last.arguments, wrapper) {
+            (syn::PathArguments::AngleBracketed(a), true) => match a.args.first() {
+                Some(syn::GenericArgument::Type(inner)) => t = inner,
+                _ => return false,
+            },
+            _ => return false,
+        }
+    }
+    false
 }
 
 fn fill_frame<'a>(frame: &mut Frame, items: impl Iterator<Item = &'a Item>) {

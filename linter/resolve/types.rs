@@ -151,10 +151,29 @@ impl Resolver<'_> {
             return Ty::named(parent);
         }
         // A crate-local constructor (`Config::load()`): good enough to resolve its methods.
-        let local_type = parent.starts_with("crate::")
-            && parent.rsplit("::").next().is_some_and(|s| s.starts_with(|c: char| c.is_ascii_uppercase()));
+        let type_name = parent.rsplit("::").next().unwrap_or(parent);
+        let local_type =
+            parent.starts_with("crate::") && type_name.starts_with(|c: char| c.is_ascii_uppercase());
+        let looks_like_constructor = matches!(
+            last,
+            "new"
+                | "default"
+                | "open"
+                | "connect"
+                | "create"
+                | "builder"
+                | "build"
+                | "start"
+                | "init"
+                | "load"
+                | "bind"
+                | "launch"
+        ) || last.starts_with("from_")
+            || last.starts_with("with_")
+            || last.starts_with("new_")
+            || last.starts_with("open_");
         if local_type
-            && matches!(last, "new" | "default" | "open" | "connect" | "create" | "builder" | "from")
+            && (looks_like_constructor || self.constructors.contains(&format!("{type_name}::{last}")))
         {
             return Ty::named(parent);
         }

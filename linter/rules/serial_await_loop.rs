@@ -320,7 +320,8 @@ fn body_uses_try(body: &Block) -> bool {
 pub fn compact(e: &Expr) -> String {
     let text = quote::ToTokens::to_token_stream(e).to_string();
     let text = text.replace(" . ", ".").replace(" (", "(").replace("( ", "(").replace(" )", ")");
-    let text = text.replace(" ,", ",").replace(" :: ", "::").replace("& ", "&");
+    let text = text.replace(" ,", ",").replace(" :: ", "::").replace("& ", "&").replace(" ?", "?");
+    let text = text.replace("(* ", "(*").replace(" ! (", "!(").replace(" . await", ".await");
     if text.chars().count() > 60 {
         let short: String = text.chars().take(57).collect();
         format!("{short}...")
