@@ -73,6 +73,13 @@ pub fn idents(expr: &Expr) -> HashSet<String> {
     c.out
 }
 
+/// Every identifier in an expression's tokens: path segments and method names too.
+pub fn all_names(expr: &Expr) -> HashSet<String> {
+    let mut out = HashSet::new();
+    token_idents(quote::ToTokens::to_token_stream(expr), &mut out);
+    out
+}
+
 pub fn block_idents(block: &Block) -> HashSet<String> {
     let mut c = Idents::default();
     c.visit_block(block);
@@ -98,7 +105,7 @@ impl<'a> Visit<'a> for Idents {
     }
 }
 
-fn token_idents(tokens: TokenStream, out: &mut HashSet<String>) {
+pub fn token_idents(tokens: TokenStream, out: &mut HashSet<String>) {
     for t in tokens {
         match t {
             TokenTree::Ident(i) => {

@@ -115,7 +115,8 @@ fn classify_method(res: &Resolver, m: &ExprMethodCall, usage: Use) -> Option<Hit
     };
     res.catalog.untyped(&method).iter().find_map(|entry| {
         if entry.arg_types.is_empty() {
-            if !receiver_unknown {
+            // `block_on` and tokio's `blocking_*` block whatever they are called on.
+            if !receiver_unknown && entry.when != When::Any {
                 return None;
             }
         } else if !m.args.iter().any(|a| {

@@ -121,6 +121,21 @@ impl Resolver<'_> {
             Expr::Reference(r) => self.infer(&r.expr),
             Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => self.deref_once(self.infer(&u.expr)),
             Expr::Tuple(t) => Ty::Tuple(t.elems.iter().map(|e| self.infer(e)).collect()),
+            // `match open(p) { Ok(c) => c, Err(e) => return .. }`: the value of the `Ok` arm.
+            Expr::Match(m) => {
+                let passes_through = m.arms.iter().any(|arm| match (&arm.pat, &*arm.body) {
+                    (Pat::TupleStruct(ts), Expr::Path(body)) => {
+                        ts.path.segments.last().is_some_and(|s| s.ident == "Ok" || s.ident == "Some")
+                            && matches!(ts.elems.first(), Some(Pat::Ident(b)) if body.path.is_ident(&b.ident))
+                    }
+                    _ => false,
+                });
+                if passes_through {
+                    self.infer(&m.expr)
+                } else {
+                    Ty::Unknown
+                }
+            }
             _ => Ty::Unknown,
         }
     }
@@ -260,11 +275,18 @@ impl Resolver<'_> {
                 }
             }
             Pat::TupleStruct(ts) => {
-                // `Ok(x)` / `Some(x)`: results and options are looked through.
-                let see_through =
-                    ts.path.segments.last().is_some_and(|s| s.ident == "Ok" || s.ident == "Some");
+                let name = ts.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+                // `Ok(x)` / `Some(x)`: results and options are looked through. `State(s):
+                // State<App>`: a one-field wrapper (web extractors) holds its type argument.
+                let inner = match &ty {
+                    _ if name == "Ok" || name == "Some" => ty.clone(),
+                    Ty::Named(p, args) if ts.elems.len() == 1 && p.rsplit("::").next() == Some(name.as_str()) => {
+                        args.first().cloned().unwrap_or_default()
+                    }
+                    _ => Ty::Unknown,
+                };
                 for p in &ts.elems {
-                    self.bind_pattern(p, if see_through { ty.clone() } else { Ty::Unknown });
+                    self.bind_pattern(p, inner.clone());
                 }
             }
             Pat::Struct(s) => {

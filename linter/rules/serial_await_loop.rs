@@ -261,8 +261,8 @@ impl Loops<'_, '_> {
     fn holds_lazy_futures(&self, iterable: &Expr) -> bool {
         let Some(name) = awaits::root_ident(iterable) else { return false };
         let Some(init) = self.body.lets.get(&name) else { return false };
-        let text = awaits::idents(init);
-        if text.iter().any(|n| n.contains("spawn") || n == "JoinHandle" || n == "JoinSet") {
+        let names = awaits::all_names(init);
+        if names.iter().any(|n| n.contains("spawn") || n == "JoinHandle" || n == "JoinSet") {
             return false;
         }
         let mut finder = MapsToCall(false);

@@ -172,15 +172,40 @@ fn is_excluded(name: &str, eager: &HashSet<String>) -> bool {
 
 /// Functions of this file that are not `async`: what they return may already be running.
 fn eager_functions(file: &syn::File) -> HashSet<String> {
-    struct Sync(HashSet<String>);
-    impl<'a> Visit<'a> for Sync {
-        fn visit_signature(&mut self, s: &'a syn::Signature) {
-            if s.asyncness.is_none() {
-                self.0.insert(s.ident.to_string());
+    // Type aliases of futures (`type HashFut<'a> = Pin<Box<dyn Future<..>>>`).
+    struct Aliases(Vec<String>);
+    impl<'a> Visit<'a> for Aliases {
+        fn visit_item_type(&mut self, t: &'a syn::ItemType) {
+            if mentions_future(&t.ty, &[]) {
+                self.0.push(t.ident.to_string());
             }
         }
     }
-    let mut s = Sync(HashSet::new());
+    struct Sync<'f> {
+        eager: HashSet<String>,
+        future_aliases: &'f [String],
+    }
+    impl<'a> Visit<'a> for Sync<'_> {
+        fn visit_signature(&mut self, s: &'a syn::Signature) {
+            // A sync fn returning a future (`-> BoxFuture<..>`, `-> impl Future`) is lazy too.
+            let returns_future = match &s.output {
+                syn::ReturnType::Type(_, t) => mentions_future(t, self.future_aliases),
+                syn::ReturnType::Default => false,
+            };
+            if s.asyncness.is_none() && !returns_future {
+                self.eager.insert(s.ident.to_string());
+            }
+        }
+    }
+    let mut aliases = Aliases(Vec::new());
+    aliases.visit_file(file);
+    let mut s = Sync { eager: HashSet::new(), future_aliases: &aliases.0 };
     s.visit_file(file);
-    s.0
+    s.eager
+}
+
+fn mentions_future(ty: &syn::Type, aliases: &[String]) -> bool {
+    let mut names = HashSet::new();
+    awaits::token_idents(quote::ToTokens::to_token_stream(ty), &mut names);
+    names.iter().any(|n| n.contains("Future") || aliases.contains(n))
 }
