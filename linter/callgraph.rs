@@ -25,10 +25,8 @@ pub struct BlockSite {
 pub struct CallSite {
     /// The callee's key: its canonical path with `crate` replaced by the crate's name.
     pub key: String,
-    /// The callee as written, for messages.
-    pub callee: String,
     pub span: Span,
-    /// The async context the call is made in (for calls from async code).
+    /// The async context the call is made in (for calls from async code; empty otherwise).
     pub context: String,
     /// Made inside a closure handed to this function (a key): it counts only if that
     /// function is not an offload wrapper.
@@ -55,8 +53,6 @@ pub struct FileGraph {
     pub deferred: Vec<(String, Diagnostic)>,
     /// Keys of functions that hand a parameter to `spawn_blocking` and the like.
     pub offload_wrappers: Vec<String>,
-    /// `mod x;` declarations, for the module tree.
-    pub mods: Vec<ModDecl>,
     /// `use` items of the file's modules: (path of the name it makes, path it names).
     pub aliases: Vec<(String, String)>,
 }
@@ -278,7 +274,6 @@ mod tests {
     fn call(key: &str, line: usize) -> CallSite {
         CallSite {
             key: key.into(),
-            callee: key.into(),
             span: span(line),
             context: "async fn `h`".into(),
             defer: None,

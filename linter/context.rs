@@ -13,7 +13,7 @@ use syn::visit::{self, Visit};
 use syn::{Attribute, Block, Expr, ExprClosure, Macro, Pat, Signature, Stmt, Token};
 
 use crate::blocking::{self, Hit, Use, RESULT_METHODS};
-use crate::callgraph::{BlockSite, CallSite, FileGraph, FnSummary, ModDecl};
+use crate::callgraph::{BlockSite, CallSite, FileGraph, FnSummary};
 use crate::diagnostic::Diagnostic;
 use crate::resolve::{Resolver, Ty};
 use crate::source::{SourceIndex, Span};
@@ -118,6 +118,8 @@ impl<'a> Analyzer<'a> {
         }
         self.res.pop();
         self.graph.aliases = self.res.module_aliases();
+        // Functions that neither block nor call into the crates cannot make a chain.
+        self.graph.functions.retain(|f| !f.blocking.is_empty() || !f.calls.is_empty());
     }
 
     fn span(&self, span: PmSpan) -> Span {
@@ -298,15 +300,17 @@ impl<'a> Analyzer<'a> {
 
     /// Records a call to a function of the crates being checked, for the call graph, and
     /// returns its key.
-    fn record_call(&mut self, path: &str, callee: String, span: PmSpan) -> Option<Rc<str>> {
+    fn record_call(&mut self, path: &str, span: PmSpan) -> Option<Rc<str>> {
         let kind = self.kind()?;
         let key = self.key(path)?;
         let found: Rc<str> = key.as_str().into();
         let site = CallSite {
             key,
-            callee,
             span: self.span(span),
-            context: self.ctx.last().map(|c| c.what.to_string()).unwrap_or_default(),
+            context: match kind {
+                Kind::Async => self.ctx.last().map(|c| c.what.to_string()).unwrap_or_default(),
+                _ => String::new(),
+            },
             defer: self.ctx.last().and_then(|c| c.defer.as_deref().map(str::to_string)),
         };
         match kind {
@@ -361,7 +365,7 @@ impl<'a> Analyzer<'a> {
                 if self.res.catalog.is_offload(&name, Some(&path), false) {
                     mode = ClosureMode::Offload;
                     self.note_offload_wrapper(call.args.iter());
-                } else if let Some(key) = self.record_call(&path, name, call.span()) {
+                } else if let Some(key) = self.record_call(&path, call.span()) {
                     mode = ClosureMode::Defer(key);
                 }
             }
@@ -383,7 +387,7 @@ impl<'a> Analyzer<'a> {
                 mode = ClosureMode::Offload;
             }
         } else if let Ty::Named(ty, _) = self.res.infer(&m.receiver) {
-            if let Some(key) = self.record_call(&format!("{ty}::{method}"), method.clone(), m.span()) {
+            if let Some(key) = self.record_call(&format!("{ty}::{method}"), m.span()) {
                 mode = ClosureMode::Defer(key);
             }
         }
@@ -531,7 +535,7 @@ impl<'ast> Visit<'ast> for Analyzer<'_> {
                 }
                 self.res.pop();
             }
-            None => self.graph.mods.push(ModDecl { module: path, path_attr: path_attribute(&m.attrs) }),
+            None => {}
         }
     }
 
@@ -692,17 +696,6 @@ pub fn is_test_code(attrs: &[Attribute]) -> bool {
             }
         }
         false
-    })
-}
-
-/// `#[path = "x.rs"]` on a `mod` item.
-fn path_attribute(attrs: &[Attribute]) -> Option<String> {
-    attrs.iter().find(|a| a.path().is_ident("path")).and_then(|a| match &a.meta {
-        syn::Meta::NameValue(nv) => match &nv.value {
-            Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
-            _ => None,
-        },
-        _ => None,
     })
 }
 

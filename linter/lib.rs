@@ -74,7 +74,12 @@ pub fn check_source(text: &str, file: &Place, options: &Options) -> SourceOutcom
     }
     let idx = SourceIndex::new(text);
     let shape = prescan::scan(text.as_bytes());
+    // A file stall cannot read is worth a word only if it could hold async code.
+    let relevant = || prescan::outline(text.as_bytes()).has_async;
     if let Some(why) = shape.too_deep() {
+        if !relevant() {
+            return SourceOutcome::default();
+        }
         let at = idx.position_of_offset(shape.worst_offset);
         let span = source::Span { start: at, end: at };
         return SourceOutcome {
@@ -84,6 +89,7 @@ pub fn check_source(text: &str, file: &Place, options: &Options) -> SourceOutcom
     }
     let outcome = match syn::parse_file(text) {
         Ok(ast) => analyze(&ast, &idx, file, options),
+        Err(_) if !relevant() => SourceOutcome::default(),
         Err(e) => {
             let span = idx.span(e.span());
             let d = Diagnostic::new(Rule::ParseError, span, format!("could not parse this file: {e}"))

@@ -231,3 +231,208 @@ mod tests {
         assert!(scan(items.as_bytes()).too_deep().is_none());
     }
 }
+
+/// What a byte scan can tell about a file without parsing it: whether it can hold async code,
+/// its `mod x;` declarations (for the module tree), and the names it defines or re-exports
+/// (for the call graph to find callees in files it has not parsed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outline {
+    /// The file mentions `async` or defines a `poll*` fn: it may hold async code.
+    pub has_async: bool,
+    /// `mod x;` declarations: the inline modules around them, the name, and any `#[path]`.
+    pub mods: Vec<OutlineMod>,
+    /// The functions it defines, as `name` or `Type::name` inside `impl Type`.
+    pub fns: Vec<String>,
+    /// The names its `pub use` items mention.
+    pub exports: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutlineMod {
+    /// Inline modules (`mod a { .. }`) around the declaration, then its name.
+    pub path: Vec<String>,
+    pub path_attr: Option<String>,
+}
+
+/// Scans identifiers, skipping comments, strings and chars.
+pub fn outline(src: &[u8]) -> Outline {
+    let mut out = Outline::default();
+    let mut prev: &[u8] = b"";
+    // Punctuation seen since the last identifier (`=` of `path = ".."`).
+    let mut last_punct = 0u8;
+    let mut depth = 0usize;
+    // Open inline modules: (name, depth inside their braces).
+    let mut inline: Vec<(String, usize)> = Vec::new();
+    let mut inline_pending: Option<String> = None;
+    let mut path_attr: Option<String> = None;
+    let mut in_pub_use = false;
+    // Open `impl` blocks: (type name, depth inside their braces).
+    let mut impls: Vec<(String, usize)> = Vec::new();
+    let mut impl_pending: Option<String> = None;
+    let mut in_impl_header = false;
+    let mut angle = 0usize;
+    let mut i = 0;
+    let n = src.len();
+    while i < n {
+        let b = src[i];
+        match b {
+            b'/' if src.get(i + 1) == Some(&b'/') => {
+                while i < n && src[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if src.get(i + 1) == Some(&b'*') => i = skip_block_comment(src, i),
+            b'"' => {
+                let end = skip_string(src, i + 1);
+                if prev == b"path" && last_punct == b'=' {
+                    let body = &src[i + 1..end.saturating_sub(1).max(i + 1)];
+                    path_attr = Some(String::from_utf8_lossy(body).into_owned());
+                }
+                i = end;
+            }
+            b'r' | b'b' if is_raw_string_start(src, i) => i = skip_raw_string(src, i),
+            b'\'' => i = skip_char_or_lifetime(src, i),
+            _ if b.is_ascii_alphabetic() || b == b'_' => {
+                let mut start = i;
+                let ident_at = |j: usize| j < n && (src[j].is_ascii_alphanumeric() || src[j] == b'_');
+                while ident_at(i) {
+                    i += 1;
+                }
+                // A raw identifier, `r#name`.
+                if &src[start..i] == b"r" && src.get(i) == Some(&b'#') && ident_at(i + 1) {
+                    start = i + 1;
+                    i += 1;
+                    while ident_at(i) {
+                        i += 1;
+                    }
+                }
+                let word = &src[start..i];
+                let text = || String::from_utf8_lossy(word).into_owned();
+                match (prev, word) {
+                    (_, b"async") => out.has_async = true,
+                    (b"fn", name) => {
+                        if name.starts_with(b"poll") {
+                            out.has_async = true;
+                        }
+                        match impls.last() {
+                            Some((ty, _)) => out.fns.push(format!("{ty}::{}", text())),
+                            None => out.fns.push(text()),
+                        }
+                    }
+                    (_, b"impl") => {
+                        in_impl_header = true;
+                        impl_pending = None;
+                        angle = 0;
+                    }
+                    // In `impl<T> a::Type<T> for b::Other where ..`, the type is the last
+                    // path segment before `<`, `for`, `where` or `{`, after any `for`.
+                    (_, b"for") if in_impl_header && angle == 0 => impl_pending = None,
+                    (_, b"where") if in_impl_header => in_impl_header = false,
+                    (_, w) if in_impl_header && angle == 0 && w != b"dyn" && w != b"mut" => {
+                        impl_pending = Some(text());
+                    }
+                    (b"pub", b"use") => in_pub_use = true,
+                    (b"mod", _) => match src[i..].iter().find(|c| !c.is_ascii_whitespace()) {
+                        Some(b';') => {
+                            let mut path: Vec<String> = inline.iter().map(|(m, _)| m.clone()).collect();
+                            path.push(text());
+                            out.mods.push(OutlineMod { path, path_attr: path_attr.take() });
+                        }
+                        Some(b'{') => inline_pending = Some(text()),
+                        _ => {}
+                    },
+                    _ if in_pub_use => out.exports.push(text()),
+                    _ => {}
+                }
+                prev = word;
+                last_punct = 0;
+            }
+            b')' if matches!(prev, b"crate" | b"super" | b"self") && last_punct == 0 => {
+                // `pub(crate) use`: let `use` see `pub` before the parenthesis.
+                prev = b"pub";
+                i += 1;
+            }
+            _ => {
+                match b {
+                    b'{' => {
+                        depth += 1;
+                        if let Some(name) = inline_pending.take() {
+                            inline.push((name, depth));
+                        }
+                        if in_impl_header || impl_pending.is_some() {
+                            in_impl_header = false;
+                            impls.push((impl_pending.take().unwrap_or_default(), depth));
+                        }
+                    }
+                    b'}' => {
+                        if inline.last().is_some_and(|(_, d)| *d == depth) {
+                            inline.pop();
+                        }
+                        if impls.last().is_some_and(|(_, d)| *d == depth) {
+                            impls.pop();
+                        }
+                        depth = depth.saturating_sub(1);
+                    }
+                    b'<' if in_impl_header => angle += 1,
+                    b'>' if in_impl_header => angle = angle.saturating_sub(1),
+                    b';' => {
+                        in_pub_use = false;
+                        path_attr = None;
+                    }
+                    _ => {}
+                }
+                if !b.is_ascii_whitespace() {
+                    if b != b'(' {
+                        last_punct = b;
+                    }
+                    if b != b'(' && b != b'=' && b != b']' {
+                        prev = b"";
+                    }
+                }
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod outline_tests {
+    use super::*;
+
+    #[test]
+    fn finds_async_and_names() {
+        let o = outline(b"// async in a comment\nfn load() {}\npub(crate) fn r#read() {}\n");
+        assert!(!o.has_async);
+        assert_eq!(o.fns, ["load", "read"]);
+        assert!(outline(b"impl Future for F { fn poll(self) {} }").has_async);
+        assert!(!outline(b"fn f() { let s = \"async fn\"; }").has_async);
+        let o = outline(b"pub use crate::store::{Store, open as open_store};\nuse x::y;");
+        assert_eq!(o.exports, ["crate", "store", "Store", "open", "as", "open_store"]);
+        assert_eq!(outline(b"pub(crate) use a::b;").exports, ["a", "b"]);
+        let o = outline(
+            b"impl<T: Clone> a::Store<T> { fn open() {} }\nimpl fmt::Display for Store { fn fmt(&self) {} }\n\
+              impl<T> Trait for Vec<T> where T: Copy { fn m() {} }\nfn free() {}",
+        );
+        assert_eq!(o.fns, ["Store::open", "Store::fmt", "Vec::m", "free"]);
+    }
+
+    #[test]
+    fn finds_module_declarations_inline_modules_and_paths() {
+        let o = outline(
+            b"mod config;\nmod inline { fn x() {} mod deep; }\n#[path = \"sys/unix.rs\"]\nmod sys;\n\
+              #[cfg(test)]\nmod tests { }\nmod last;",
+        );
+        let got: Vec<(String, Option<String>)> =
+            o.mods.iter().map(|m| (m.path.join("::"), m.path_attr.clone())).collect();
+        assert_eq!(
+            got,
+            [
+                ("config".into(), None),
+                ("inline::deep".into(), None),
+                ("sys".into(), Some("sys/unix.rs".into())),
+                ("last".into(), None)
+            ]
+        );
+    }
+}

@@ -3,6 +3,7 @@
 //! language server) that does I/O.
 
 use std::cell::Cell;
+use std::collections::HashSet;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,8 +13,10 @@ use rayon::prelude::*;
 use crate::callgraph::{self, FileGraph};
 use crate::diagnostic::Diagnostic;
 use crate::discover::{self, io_reason, FileError, SourceFile};
+use crate::callgraph::ModDecl;
+use crate::prescan;
 use crate::resolve::modtree::{self, TreeFile};
-use crate::{check_source, Options, Place};
+use crate::{check_source, Options};
 
 /// Stack of each analysis thread. syn and the analysis recurse with the nesting of the code;
 /// the prescan bounds the nesting, this leaves ample room for it in debug builds too.
@@ -26,13 +29,22 @@ pub struct RunOptions {
     pub transitive: bool,
     /// Worker threads; all cores when `None`.
     pub jobs: Option<usize>,
+    /// Skip parsing files that cannot hold findings until the call graph needs them.
+    /// Findings are the same either way (a test holds this); off only to prove that.
+    pub prefilter: bool,
     /// Whether a path (relative to the walked root) is excluded by config.
     pub exclude: Arc<dyn Fn(&Path) -> bool + Send + Sync>,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { options: Options::default(), transitive: true, jobs: None, exclude: Arc::new(|_| false) }
+        RunOptions {
+            options: Options::default(),
+            transitive: true,
+            jobs: None,
+            prefilter: true,
+            exclude: Arc::new(|_| false),
+        }
     }
 }
 
@@ -74,24 +86,98 @@ pub fn check_files(files: Vec<SourceFile>, mut errors: Vec<FileError>, run: &Run
         builder = builder.num_threads(j);
     }
     let pool = builder.build().expect("cannot start worker threads");
-    let results: Vec<Result<(FileReport, FileGraph), FileError>> =
-        pool.install(|| files.par_iter().map(|f| check_file(f, &options)).collect());
+    let mut results: Vec<Result<(Scanned, Vec<ModDecl>), FileError>> =
+        pool.install(|| files.par_iter().map(|f| scan_file(f, &options, run.prefilter)).collect());
 
+    // Parse, round by round, the waiting files that define (or re-export) a function the call
+    // graph needs. A callee `pkg::a::Type::f` is wanted as `Type::f` in an impl, or as a free
+    // `f` in a module named `Type`; a re-export of any wanted name pulls its file in too.
+    let mut needed: HashSet<String> = HashSet::new();
+    let mut needed_parts: HashSet<String> = HashSet::new();
+    let mut fresh: Vec<usize> = (0..results.len()).collect();
+    loop {
+        for &i in &fresh {
+            if let Ok((Scanned::Checked(_, g), _)) = &results[i] {
+                for (pkg, qual, name) in callees(g, files[i].place.package.as_deref()) {
+                    needed.insert(format!("{pkg}/{qual}::{name}"));
+                    needed_parts.insert(format!("{pkg}/{qual}"));
+                    needed_parts.insert(format!("{pkg}/{name}"));
+                }
+            }
+        }
+        let wanted: Vec<usize> = results
+            .iter()
+            .enumerate()
+            .filter(|(i, r)| {
+                let (Ok((Scanned::Waiting(o), _)), Some(pkg)) = (r, &files[*i].place.package) else {
+                    return false;
+                };
+                let module = files[*i].place.module.rsplit("::").next().unwrap_or("crate");
+                o.fns.iter().any(|f| match f.contains("::") {
+                    true => needed.contains(&format!("{pkg}/{f}")),
+                    false => needed.contains(&format!("{pkg}/{module}::{f}")),
+                }) || o.exports.iter().any(|e| needed_parts.contains(&format!("{pkg}/{e}")))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if wanted.is_empty() {
+            break;
+        }
+        let parsed: Vec<Result<(Scanned, Vec<ModDecl>), FileError>> =
+            pool.install(|| wanted.par_iter().map(|&i| scan_file(&files[i], &options, false)).collect());
+        for (&i, r) in wanted.iter().zip(parsed) {
+            results[i] = r;
+        }
+        fresh = wanted;
+    }
+
+    // The module tree spans every file read, parsed or not: a file that only declares
+    // modules still says which crate target they belong to.
+    let tree: Vec<TreeFile> = results
+        .iter()
+        .zip(&files)
+        .filter_map(|(r, f)| {
+            let (_, mods) = r.as_ref().ok()?;
+            let p = &f.place;
+            Some(TreeFile { path: &f.path, module: &p.module, is_root: p.is_root, target: &p.target, mods })
+        })
+        .collect();
+    let mut targets = modtree::assign_targets(&tree).into_iter();
+    drop(tree);
+
+    if std::env::var_os("STALL_DEBUG_PREFILTER").is_some() {
+        let parsed = results.iter().filter(|r| matches!(r, Ok((Scanned::Checked(..), _)))).count();
+        eprintln!("prefilter: parsed {parsed} of {} files", results.len());
+        let (mut f, mut c, mut a) = (0, 0, 0);
+        for (s, _) in results.iter().flatten() {
+            if let Scanned::Checked(_, g) = s {
+                f += g.functions.len();
+                c += g.functions.iter().map(|x| x.calls.len()).sum::<usize>();
+                a += g.async_calls.len() + g.aliases.len();
+            }
+        }
+        eprintln!("graph: {f} fns, {c} calls, {a} async calls and aliases");
+    }
+    let mut files_checked = 0;
     let mut reports = Vec::new();
     let mut graphs = Vec::new();
-    let mut places = Vec::new();
-    for (r, file) in results.into_iter().zip(&files) {
+    let mut report_targets = Vec::new();
+    for r in results {
         match r {
-            Ok((report, graph)) => {
+            Ok((Scanned::Checked(report, graph), _)) => {
                 reports.push(report);
                 graphs.push(graph);
-                places.push(&file.place);
+                report_targets.push(targets.next().unwrap_or_default());
+            }
+            Ok((Scanned::Waiting(_), _)) => {
+                targets.next();
+                files_checked += 1;
             }
             Err(e) => errors.push(e),
         }
     }
-    join(&mut reports, &mut graphs, &places, run.transitive);
-    let files_checked = reports.len();
+    join(&mut reports, &mut graphs, &report_targets, run.transitive);
+    let files_checked = files_checked + reports.len();
     reports.retain(|r| !r.diagnostics.is_empty());
     errors.sort_by(|a, b| a.path.cmp(&b.path));
     Report { files: reports, errors, files_checked }
@@ -99,21 +185,8 @@ pub fn check_files(files: Vec<SourceFile>, mut errors: Vec<FileError>, run: &Run
 
 /// Adds the findings that need every file: deferred ones settled by the offload wrappers of
 /// the run, and (when `transitive`) blocking reached through sync functions.
-fn join(reports: &mut [FileReport], graphs: &mut [FileGraph], places: &[&Place], transitive: bool) {
-    let tree: Vec<TreeFile> = reports
-        .iter()
-        .zip(graphs.iter())
-        .zip(places)
-        .map(|((r, g), p)| TreeFile {
-            path: &r.path,
-            module: &p.module,
-            is_root: p.is_root,
-            target: &p.target,
-            mods: &g.mods,
-        })
-        .collect();
-    let targets = modtree::assign_targets(&tree);
-    for (g, t) in graphs.iter_mut().zip(&targets) {
+fn join(reports: &mut [FileReport], graphs: &mut [FileGraph], targets: &[String], transitive: bool) {
+    for (g, t) in graphs.iter_mut().zip(targets) {
         g.retarget(t);
     }
     let joined: Vec<(&str, &FileGraph)> =
@@ -128,7 +201,11 @@ fn join(reports: &mut [FileReport], graphs: &mut [FileGraph], places: &[&Place],
         touched.push(f);
     }
     for f in touched {
-        reports[f].diagnostics.sort_by_key(Diagnostic::sort_key);
+        let r = &mut reports[f];
+        r.diagnostics.sort_by_key(Diagnostic::sort_key);
+        if r.text.is_none() {
+            r.text = std::fs::read_to_string(&r.path).ok().map(Arc::from);
+        }
     }
 }
 
@@ -147,12 +224,55 @@ pub fn install_panic_hook() {
     }));
 }
 
-fn check_file(file: &SourceFile, options: &Options) -> Result<(FileReport, FileGraph), FileError> {
+/// A file after the first pass: analysed, or waiting (with its outline: the functions it
+/// defines and the names it re-exports) because nothing in it can be found unless the call
+/// graph asks for one of them.
+enum Scanned {
+    Checked(FileReport, FileGraph),
+    Waiting(prescan::Outline),
+}
+
+/// Reads a file, outlines it, and analyses it unless `prefilter` says it can wait; also
+/// returns its `mod` declarations for the module tree.
+fn scan_file(
+    file: &SourceFile,
+    options: &Options,
+    prefilter: bool,
+) -> Result<(Scanned, Vec<ModDecl>), FileError> {
     let bytes = std::fs::read(&file.path).map_err(|e| FileError {
         path: file.display.clone(),
         message: format!("cannot read this file: {}", io_reason(&e)),
     })?;
-    check_bytes(file, bytes, options)
+    let outline = prescan::outline(&bytes);
+    let module = &file.place.module;
+    let mods = outline
+        .mods
+        .iter()
+        .map(|m| ModDecl { module: format!("{module}::{}", m.path.join("::")), path_attr: m.path_attr.clone() })
+        .collect();
+    if prefilter && !outline.has_async && std::str::from_utf8(&bytes).is_ok() {
+        return Ok((Scanned::Waiting(outline), mods));
+    }
+    let (report, graph) = check_bytes(file, bytes, options)?;
+    Ok((Scanned::Checked(report, graph), mods))
+}
+
+/// (package, qualifier, name) of everything a file's graph may call, through its aliases
+/// too: `crate::..` keys are in the file's own package, others name theirs first.
+fn callees<'g>(g: &'g FileGraph, own: Option<&'g str>) -> impl Iterator<Item = (&'g str, &'g str, &'g str)> + 'g {
+    let split = move |k: &'g str| {
+        let mut parts = k.rsplit("::");
+        let name = parts.next()?;
+        let mut qual = parts.next()?;
+        let first = k.split("::").next()?;
+        if parts.next().is_none() {
+            qual = "crate"; // `dotenvy::var`: a function at the crate root
+        }
+        let pkg = if first == "crate" { own? } else { first };
+        Some((pkg, qual, name))
+    };
+    let calls = g.async_calls.iter().chain(g.functions.iter().flat_map(|f| &f.calls)).map(|c| c.key.as_str());
+    calls.chain(g.aliases.iter().map(|(_, to)| to.as_str())).filter_map(split)
 }
 
 fn check_bytes(
@@ -177,9 +297,9 @@ fn check_bytes(
             .unwrap_or_default();
         error(format!("internal error while checking this file ({what}); please report it"))
     })?;
-    // Keep the text of files that have, or may get, findings: it is shown with them.
-    let g = &outcome.graph;
-    let may_report = !outcome.diagnostics.is_empty() || !g.deferred.is_empty() || !g.async_calls.is_empty();
+    // Keep the text of files with findings, to show it with them. (The few that get findings
+    // only from the call graph read it again: keeping every text would cost more memory.)
+    let may_report = !outcome.diagnostics.is_empty() || !outcome.graph.deferred.is_empty();
     let text = may_report.then(|| Arc::from(text));
     let report = FileReport {
         path: file.path.clone(),
@@ -205,7 +325,7 @@ pub fn check_text(name: &Path, bytes: Vec<u8>, run: &RunOptions) -> Report {
     match result {
         Ok((r, g)) => {
             let mut files = vec![r];
-            join(&mut files, &mut [g], &[&file.place], run.transitive);
+            join(&mut files, &mut [g], std::slice::from_ref(&file.place.target), run.transitive);
             files.retain(|r| !r.diagnostics.is_empty());
             Report { files, errors: Vec::new(), files_checked: 1 }
         }

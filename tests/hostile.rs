@@ -38,15 +38,14 @@ fn error_for<'a>(doc: &'a serde_json::Value, file: &str) -> Option<&'a str> {
 fn deep_nesting_is_refused_with_a_diagnostic_not_a_stack_overflow() {
     let dir = tempfile::tempdir().unwrap();
     let n = 200_000;
-    std::fs::write(
-        dir.path().join("parens.rs"),
-        format!("fn f() {{ let x = {}1{}; }}", "(".repeat(n), ")".repeat(n)),
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("blocks.rs"), format!("fn f() {}{}", "{".repeat(n), "}".repeat(n)))
-        .unwrap();
-    std::fs::write(dir.path().join("chain.rs"), format!("fn f() {{ x{}; }}", ".a()".repeat(n))).unwrap();
-    std::fs::write(dir.path().join("unary.rs"), format!("fn f() {{ let x = {}1; }}", "-".repeat(n))).unwrap();
+    // Each is async code, so stall owes a word about it.
+    let write = |name: &str, body: String| {
+        std::fs::write(dir.path().join(name), format!("async fn f() {body}")).unwrap();
+    };
+    write("parens.rs", format!("{{ let x = {}1{}; }}", "(".repeat(n), ")".repeat(n)));
+    write("blocks.rs", format!("{}{}", "{".repeat(n), "}".repeat(n)));
+    write("chain.rs", format!("{{ x{}; }}", ".a()".repeat(n)));
+    write("unary.rs", format!("{{ let x = {}1; }}", "-".repeat(n)));
     std::fs::write(dir.path().join("bad.rs"), BAD).unwrap();
     let (code, doc) = check_json(dir.path());
     assert_eq!(code, 1, "{doc}");

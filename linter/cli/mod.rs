@@ -76,6 +76,9 @@ pub struct CheckArgs {
     /// Worker threads (default: all cores)
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
+    /// Parse every file up front instead of only those that can matter (same findings; slower)
+    #[arg(long, hide = true)]
+    pub no_prefilter: bool,
 }
 
 pub fn main() -> ExitCode {
@@ -109,6 +112,7 @@ fn check(args: CheckArgs) -> u8 {
         options: crate::Options { include_tests: args.include_tests, ..Default::default() },
         transitive: !args.no_transitive,
         jobs: args.jobs,
+        prefilter: !args.no_prefilter,
         ..Default::default()
     };
     let report = if args.paths.len() == 1 && args.paths[0].as_os_str() == "-" {
