@@ -272,12 +272,7 @@ mod tests {
     }
 
     fn call(key: &str, line: usize) -> CallSite {
-        CallSite {
-            key: key.into(),
-            span: span(line),
-            context: "async fn `h`".into(),
-            defer: None,
-        }
+        CallSite { key: key.into(), span: span(line), context: "async fn `h`".into(), defer: None }
     }
 
     fn func(key: &str, calls: Vec<CallSite>, blocks: bool) -> FnSummary {

@@ -10,10 +10,10 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::callgraph::ModDecl;
 use crate::callgraph::{self, FileGraph};
 use crate::diagnostic::Diagnostic;
 use crate::discover::{self, io_reason, FileError, SourceFile};
-use crate::callgraph::ModDecl;
 use crate::prescan;
 use crate::resolve::modtree::{self, TreeFile};
 use crate::{check_source, Options};
@@ -92,31 +92,28 @@ pub fn check_files(files: Vec<SourceFile>, mut errors: Vec<FileError>, run: &Run
     // Parse, round by round, the waiting files that define (or re-export) a function the call
     // graph needs. A callee `pkg::a::Type::f` is wanted as `Type::f` in an impl, or as a free
     // `f` in a module named `Type`; a re-export of any wanted name pulls its file in too.
-    let mut needed: HashSet<String> = HashSet::new();
-    let mut needed_parts: HashSet<String> = HashSet::new();
+    let mut needed: HashSet<u64> = HashSet::new();
+    let mut needed_parts: HashSet<u64> = HashSet::new();
     let mut fresh: Vec<usize> = (0..results.len()).collect();
     loop {
         for &i in &fresh {
             if let Ok((Scanned::Checked(_, g), _)) = &results[i] {
                 for (pkg, qual, name) in callees(g, files[i].place.package.as_deref()) {
-                    needed.insert(format!("{pkg}/{qual}::{name}"));
-                    needed_parts.insert(format!("{pkg}/{qual}"));
-                    needed_parts.insert(format!("{pkg}/{name}"));
+                    needed.insert(name_hash(&[pkg, qual, name]));
+                    needed_parts.insert(name_hash(&[pkg, qual]));
+                    needed_parts.insert(name_hash(&[pkg, name]));
                 }
             }
         }
         let wanted: Vec<usize> = results
             .iter()
             .enumerate()
-            .filter(|(i, r)| {
-                let (Ok((Scanned::Waiting(o), _)), Some(pkg)) = (r, &files[*i].place.package) else {
-                    return false;
-                };
-                let module = files[*i].place.module.rsplit("::").next().unwrap_or("crate");
-                o.fns.iter().any(|f| match f.contains("::") {
-                    true => needed.contains(&format!("{pkg}/{f}")),
-                    false => needed.contains(&format!("{pkg}/{module}::{f}")),
-                }) || o.exports.iter().any(|e| needed_parts.contains(&format!("{pkg}/{e}")))
+            .filter(|(_, r)| match r {
+                Ok((Scanned::Waiting(w), _)) => {
+                    w.fns.iter().any(|h| needed.contains(h))
+                        || w.exports.iter().any(|h| needed_parts.contains(h))
+                }
+                _ => false,
             })
             .map(|(i, _)| i)
             .collect();
@@ -145,19 +142,6 @@ pub fn check_files(files: Vec<SourceFile>, mut errors: Vec<FileError>, run: &Run
     let mut targets = modtree::assign_targets(&tree).into_iter();
     drop(tree);
 
-    if std::env::var_os("STALL_DEBUG_PREFILTER").is_some() {
-        let parsed = results.iter().filter(|r| matches!(r, Ok((Scanned::Checked(..), _)))).count();
-        eprintln!("prefilter: parsed {parsed} of {} files", results.len());
-        let (mut f, mut c, mut a) = (0, 0, 0);
-        for (s, _) in results.iter().flatten() {
-            if let Scanned::Checked(_, g) = s {
-                f += g.functions.len();
-                c += g.functions.iter().map(|x| x.calls.len()).sum::<usize>();
-                a += g.async_calls.len() + g.aliases.len();
-            }
-        }
-        eprintln!("graph: {f} fns, {c} calls, {a} async calls and aliases");
-    }
     let mut files_checked = 0;
     let mut reports = Vec::new();
     let mut graphs = Vec::new();
@@ -229,7 +213,22 @@ pub fn install_panic_hook() {
 /// graph asks for one of them.
 enum Scanned {
     Checked(FileReport, FileGraph),
-    Waiting(prescan::Outline),
+    Waiting(Waiting),
+}
+
+/// What a waiting file offers the call graph, as hashes of (package, qualifier, name) for
+/// its functions (`Type::f` in an impl, `module::f` for a free fn) and of (package, name) for
+/// what it re-exports: small, as most files of a large run wait.
+struct Waiting {
+    fns: Vec<u64>,
+    exports: Vec<u64>,
+}
+
+fn name_hash(parts: &[&str]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    parts.hash(&mut h);
+    h.finish()
 }
 
 /// Reads a file, outlines it, and analyses it unless `prefilter` says it can wait; also
@@ -248,10 +247,26 @@ fn scan_file(
     let mods = outline
         .mods
         .iter()
-        .map(|m| ModDecl { module: format!("{module}::{}", m.path.join("::")), path_attr: m.path_attr.clone() })
+        .map(|m| ModDecl {
+            module: format!("{module}::{}", m.path.join("::")),
+            path_attr: m.path_attr.clone(),
+        })
         .collect();
     if prefilter && !outline.has_async && std::str::from_utf8(&bytes).is_ok() {
-        return Ok((Scanned::Waiting(outline), mods));
+        let Some(pkg) = file.place.package.as_deref() else {
+            return Ok((Scanned::Waiting(Waiting { fns: Vec::new(), exports: Vec::new() }), mods));
+        };
+        let module_name = module.rsplit("::").next().unwrap_or("crate");
+        let fns = outline
+            .fns
+            .iter()
+            .map(|f| match f.split_once("::") {
+                Some((ty, name)) => name_hash(&[pkg, ty, name]),
+                None => name_hash(&[pkg, module_name, f]),
+            })
+            .collect();
+        let exports = outline.exports.iter().map(|e| name_hash(&[pkg, e])).collect();
+        return Ok((Scanned::Waiting(Waiting { fns, exports }), mods));
     }
     let (report, graph) = check_bytes(file, bytes, options)?;
     Ok((Scanned::Checked(report, graph), mods))
@@ -259,7 +274,10 @@ fn scan_file(
 
 /// (package, qualifier, name) of everything a file's graph may call, through its aliases
 /// too: `crate::..` keys are in the file's own package, others name theirs first.
-fn callees<'g>(g: &'g FileGraph, own: Option<&'g str>) -> impl Iterator<Item = (&'g str, &'g str, &'g str)> + 'g {
+fn callees<'g>(
+    g: &'g FileGraph,
+    own: Option<&'g str>,
+) -> impl Iterator<Item = (&'g str, &'g str, &'g str)> + 'g {
     let split = move |k: &'g str| {
         let mut parts = k.rsplit("::");
         let name = parts.next()?;

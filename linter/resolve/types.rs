@@ -280,7 +280,9 @@ impl Resolver<'_> {
                 // State<App>`: a one-field wrapper (web extractors) holds its type argument.
                 let inner = match &ty {
                     _ if name == "Ok" || name == "Some" => ty.clone(),
-                    Ty::Named(p, args) if ts.elems.len() == 1 && p.rsplit("::").next() == Some(name.as_str()) => {
+                    Ty::Named(p, args)
+                        if ts.elems.len() == 1 && p.rsplit("::").next() == Some(name.as_str()) =>
+                    {
                         args.first().cloned().unwrap_or_default()
                     }
                     _ => Ty::Unknown,
