@@ -527,15 +527,12 @@ impl<'ast> Visit<'ast> for Analyzer<'_> {
             return;
         }
         let path = format!("{}::{}", self.res.current_module(), m.ident);
-        match &m.content {
-            Some((_, items)) => {
-                self.res.push_module(path, items);
-                for item in items {
-                    self.visit_item(item);
-                }
-                self.res.pop();
+        if let Some((_, items)) = &m.content {
+            self.res.push_module(path, items);
+            for item in items {
+                self.visit_item(item);
             }
-            None => {}
+            self.res.pop();
         }
     }
 
