@@ -19,6 +19,7 @@ pub mod resolve;
 pub mod rules;
 pub mod run;
 pub mod source;
+pub mod suppress;
 
 use std::collections::HashSet;
 
@@ -63,6 +64,8 @@ impl Default for Options {
 pub struct SourceOutcome {
     pub diagnostics: Vec<Diagnostic>,
     pub graph: FileGraph,
+    /// The file's suppressions: applied once every finding of the file is known.
+    pub suppressions: Vec<suppress::Suppression>,
 }
 
 /// Checks one source text. Pure: no I/O, no printing. Must run on a thread with a large
@@ -111,5 +114,6 @@ fn analyze(ast: &syn::File, idx: &SourceIndex, file: &Place, options: &Options) 
     diagnostics.extend(rules::serial_await_loop::check(ast, idx, &settings));
     diagnostics.extend(rules::serial_await_sequence::check(ast, idx, &settings));
     diagnostics.sort_by_key(Diagnostic::sort_key);
-    SourceOutcome { diagnostics, graph: analyzer.graph }
+    let suppressions = suppress::collect(idx.text(), ast, idx);
+    SourceOutcome { diagnostics, graph: analyzer.graph, suppressions }
 }
