@@ -79,7 +79,8 @@ pub fn discover(paths: &[PathBuf], excluded: &Exclude) -> Discovery {
                 let excluded = excluded.clone();
                 move |e| {
                     let is_dir = e.file_type().is_some_and(|t| t.is_dir());
-                    !(is_dir && e.file_name() == "target") && !(is_dir && e.depth() > 0 && excluded(e.path()))
+                    // `target/` and excluded directories are not entered.
+                    !is_dir || (e.file_name() != "target" && (e.depth() == 0 || !excluded(e.path())))
                 }
             })
             .build_parallel();
