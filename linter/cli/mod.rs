@@ -2,6 +2,7 @@
 //! a library call followed by printing.
 
 mod color;
+mod fixing;
 
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -89,6 +90,15 @@ pub struct CheckArgs {
     /// Ignore config files
     #[arg(long, conflicts_with = "config")]
     pub isolated: bool,
+    /// Apply the fixes that are safe (machine-applicable), then report what is left
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix or --diff, also apply fixes that may need a hand (maybe-incorrect)
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// Show the fixes as a unified diff instead of writing them
+    #[arg(long)]
+    pub diff: bool,
     /// Report `stall: allow(..)` suppressions that suppress nothing
     #[arg(long)]
     pub report_unused_suppressions: bool,
@@ -131,12 +141,30 @@ fn check(args: CheckArgs) -> u8 {
             return EXIT_ERROR;
         }
     };
-    let report = if args.paths.len() == 1 && args.paths[0].as_os_str() == "-" {
-        check_stdin(&args, &run)
-    } else {
-        let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
-        run::check_paths(&paths, &run)
-    };
+    let stdin = args.paths.len() == 1 && args.paths[0].as_os_str() == "-";
+    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+    let mut report = if stdin { check_stdin(&args, &run) } else { run::check_paths(&paths, &run) };
+    if (args.fix || args.diff) && !stdin {
+        let mut out = io::stdout().lock();
+        let applied = match fixing::apply(&report, args.unsafe_fixes, args.diff, &mut out) {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("error: cannot write output: {e}");
+                return EXIT_ERROR;
+            }
+        };
+        for (path, why) in &applied.refused {
+            eprintln!("warning: {path}: not fixed: {why}");
+        }
+        if args.diff {
+            eprintln!("{} fix(es) in {} file(s) would be applied.", applied.fixed, applied.files);
+            return if applied.fixed > 0 { EXIT_FINDINGS } else { EXIT_CLEAN };
+        }
+        if applied.fixed > 0 {
+            eprintln!("Fixed {} problem(s) in {} file(s).", applied.fixed, applied.files);
+            report = run::check_paths(&paths, &run);
+        }
+    }
     let style = Style {
         color: args.color.enabled(io::stdout().is_terminal()),
         quiet: args.quiet,

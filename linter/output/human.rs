@@ -77,6 +77,13 @@ fn to_codespan(d: &Diagnostic, len: usize) -> CsDiagnostic<()> {
     if let Some(h) = &d.help {
         notes.push(format!("help: {h}"));
     }
+    match d.fix.as_ref().map(|f| f.applicability) {
+        Some(crate::diagnostic::Applicability::MachineApplicable) => {
+            notes.push("help: fixable with `--fix`".into())
+        }
+        Some(_) => notes.push("help: fixable with `--fix --unsafe-fixes`".into()),
+        None => {}
+    }
     CsDiagnostic::new(severity)
         .with_code(d.rule.id())
         .with_message(&d.message)
