@@ -121,7 +121,10 @@ impl<'a> Analyzer<'a> {
             self.visit_item(item);
         }
         self.res.pop();
-        self.graph.aliases = self.res.module_aliases();
+        // Only aliases into the checked crates can lead the call graph anywhere.
+        let mut aliases = self.res.module_aliases();
+        aliases.retain(|(_, to)| self.key(to).is_some());
+        self.graph.aliases = aliases;
         // Functions that neither block nor call into the crates cannot make a chain.
         self.graph.functions.retain(|f| !f.blocking.is_empty() || !f.calls.is_empty());
     }
