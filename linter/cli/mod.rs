@@ -1,6 +1,7 @@
 //! The command line: flags (clap derive), exit codes, stdin mode. Thin: everything it does is
 //! a library call followed by printing.
 
+pub mod cargo;
 mod color;
 
 use std::io::{self, IsTerminal, Read, Write};
@@ -9,7 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::output::{self, Format, Style};
+use crate::output::{self, Context, Format, Style};
 use crate::rules::Rule;
 use crate::run::{self, Report, RunOptions};
 use color::ColorChoice;
@@ -84,8 +85,14 @@ pub struct CheckArgs {
 pub fn main() -> ExitCode {
     run::install_panic_hook();
     let cli = Cli::parse();
-    let code = match cli.command {
-        Command::Check(args) => check(args),
+    ExitCode::from(dispatch(cli, &[PathBuf::from(".")], None))
+}
+
+/// Runs a parsed command line. `check` without paths checks `defaults`; `workspace` (from
+/// cargo metadata, for `cargo stall`) names the packages of files for `--format cargo`.
+pub(crate) fn dispatch(cli: Cli, defaults: &[PathBuf], workspace: Option<&cargo::Workspace>) -> u8 {
+    match cli.command {
+        Command::Check(args) => check(args, defaults, workspace),
         Command::Rules => {
             let mut out = io::stdout().lock();
             for rule in Rule::ALL {
@@ -103,11 +110,10 @@ pub fn main() -> ExitCode {
                 EXIT_ERROR
             }
         },
-    };
-    ExitCode::from(code)
+    }
 }
 
-fn check(args: CheckArgs) -> u8 {
+fn check(args: CheckArgs, defaults: &[PathBuf], workspace: Option<&cargo::Workspace>) -> u8 {
     let run = RunOptions {
         options: crate::Options { include_tests: args.include_tests, ..Default::default() },
         transitive: !args.no_transitive,
@@ -118,13 +124,18 @@ fn check(args: CheckArgs) -> u8 {
     let report = if args.paths.len() == 1 && args.paths[0].as_os_str() == "-" {
         check_stdin(&args, &run)
     } else {
-        let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+        let paths = if args.paths.is_empty() { defaults.to_vec() } else { args.paths.clone() };
         run::check_paths(&paths, &run)
     };
+    let mut context = Context { root: std::env::current_dir().unwrap_or_default(), ..Context::default() };
+    if args.format == Format::Cargo {
+        context.targets = cargo::Targets::new(workspace).of_report(&report);
+    }
     let style = Style {
         color: args.color.enabled(io::stdout().is_terminal()),
         quiet: args.quiet,
         statistics: args.statistics,
+        context,
     };
     let mut out = io::stdout().lock();
     let written = output::write(&report, args.format, &style, &mut out).and_then(|_| out.flush());
@@ -134,7 +145,8 @@ fn check(args: CheckArgs) -> u8 {
             return EXIT_ERROR;
         }
     }
-    if args.format == Format::Human {
+    // JSON and SARIF carry the errors; the other formats leave them to stderr.
+    if !matches!(args.format, Format::Json | Format::Sarif) {
         for e in &report.errors {
             eprintln!("error: {}: {}", e.path, e.message);
         }
