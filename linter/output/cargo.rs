@@ -248,7 +248,7 @@ pub fn file_url(path: &Path) -> String {
     }
     for b in s.bytes() {
         // The `url` crate's path-segment set, as cargo uses it.
-        let encode = b < 0x20 || b >= 0x7f || b" \"#<>?`{}%".contains(&b);
+        let encode = !(0x20..0x7f).contains(&b) || b" \"#<>?`{}%".contains(&b);
         if encode {
             url.push_str(&format!("%{b:02X}"));
         } else {
