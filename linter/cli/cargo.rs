@@ -475,7 +475,7 @@ mod tests {
             packages: vec![pkg("a", "/w"), pkg("b", "/w/crates/b"), pkg("c", "/other/c")],
             members: vec!["a".into(), "b".into(), "c".into()],
         };
-        assert_eq!(w.member_dirs(&[], Path::new("/w")), [PathBuf::from("."), PathBuf::from("/other/c")]);
+        assert_eq!(w.member_dirs(&[], Path::new("/w")), [PathBuf::from("/other/c"), PathBuf::from(".")]);
         assert_eq!(w.member_dirs(&["b".into()], Path::new("/w")), [PathBuf::from("crates/b")]);
     }
 }
