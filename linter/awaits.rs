@@ -51,9 +51,18 @@ pub fn direct_awaits_expr(expr: &Expr) -> Vec<&ExprAwait> {
     c.out
 }
 
+/// The awaits of a loop body that belong to that loop: not those of loops nested in it,
+/// which are theirs to report.
+pub fn loop_awaits(block: &Block) -> Vec<&ExprAwait> {
+    let mut c = Awaits { out: Vec::new(), skip_loops: true };
+    c.visit_block(block);
+    c.out
+}
+
 #[derive(Default)]
 struct Awaits<'a> {
     out: Vec<&'a ExprAwait>,
+    skip_loops: bool,
 }
 
 impl<'a> Visit<'a> for Awaits<'a> {
@@ -64,6 +73,23 @@ impl<'a> Visit<'a> for Awaits<'a> {
     fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
     fn visit_expr_async(&mut self, _: &'a syn::ExprAsync) {}
     fn visit_item(&mut self, _: &'a syn::Item) {}
+    fn visit_expr_for_loop(&mut self, l: &'a syn::ExprForLoop) {
+        self.visit_expr(&l.expr);
+        if !self.skip_loops {
+            self.visit_block(&l.body);
+        }
+    }
+    fn visit_expr_while(&mut self, l: &'a syn::ExprWhile) {
+        self.visit_expr(&l.cond);
+        if !self.skip_loops {
+            self.visit_block(&l.body);
+        }
+    }
+    fn visit_expr_loop(&mut self, l: &'a syn::ExprLoop) {
+        if !self.skip_loops {
+            self.visit_block(&l.body);
+        }
+    }
 }
 
 /// Every plain identifier an expression mentions, macro arguments included.

@@ -39,7 +39,9 @@
 //! use `select!` or already run futures together, carry a value from one iteration to the next
 //! (a cursor, a counter), or await through a mutable borrow of shared state (a `&mut`
 //! connection or transaction, a writer, a channel, a lock). `while` and `loop` are reported
-//! only in the `while let Some(x) = queue.pop()` shape when the body leaves `queue` alone.
+//! only in the `while let Some(x) = queue.pop()` shape when the body leaves `queue` alone, and
+//! `for` loops over a range (`for case in 1..=total`) are left alone: they are mostly drivers
+//! that run cases in turn on purpose.
 
 use std::collections::HashSet;
 
@@ -127,7 +129,10 @@ impl<'a> Visit<'a> for Loops<'_, '_> {
     fn visit_expr_for_loop(&mut self, l: &'a syn::ExprForLoop) {
         let mut items = HashSet::new();
         awaits::bound_names(&l.pat, &mut items);
-        if awaits::direct_awaits_expr(&l.expr).is_empty() {
+        // `for case in 1..=total`: counting loops are mostly drivers (test cases, retries,
+        // benchmarks) that run in turn on purpose; only loops over data are reported.
+        let counting = matches!(&*l.expr, Expr::Range(_));
+        if !counting && awaits::direct_awaits_expr(&l.expr).is_empty() {
             let header = l.for_token.span.join(l.expr.span()).unwrap_or(l.for_token.span);
             self.check_loop(&items, &l.expr, &l.body, header, "for");
         }
@@ -175,7 +180,12 @@ fn is_handle(e: &Expr) -> bool {
 }
 
 /// Why an awaited expression makes the loop sequential by design, if it does.
-fn sequential_await(a: &ExprAwait, facts: &BodyFacts, outer_mutable: &HashSet<String>) -> bool {
+fn sequential_await(
+    a: &ExprAwait,
+    facts: &BodyFacts,
+    carried: &HashSet<String>,
+    outer_mutable: &HashSet<String>,
+) -> bool {
     let base = &*a.base;
     let name = awaits::call_name(base).unwrap_or_default();
     if TIMERS.contains(&name.as_str()) || matches!(name.as_str(), "yield_now" | "poll_fn") {
@@ -190,8 +200,9 @@ fn sequential_await(a: &ExprAwait, facts: &BodyFacts, outer_mutable: &HashSet<St
     }
     let inputs = awaits::idents(base);
     let local = |n: &String| facts.declared.contains(n);
-    // A value the loop changes feeds this await: a cursor, a counter, a page token.
-    if inputs.iter().any(|n| !local(n) && (facts.assigned.contains(n) || facts.mutated.contains(n))) {
+    // A value the loop changes feeds this await: a cursor, a counter, a page token (directly
+    // or through a `let` computed from it).
+    if inputs.iter().any(|n| carried.contains(n)) {
         return true;
     }
     // `execute(&mut conn)`, `tx.query(..)` on a `let mut tx`, `self.x(..)` in a `&mut self`
@@ -211,7 +222,7 @@ impl Loops<'_, '_> {
         header: proc_macro2::Span,
         keyword: &str,
     ) {
-        let found = awaits::direct_awaits(body);
+        let found = awaits::loop_awaits(body);
         if found.is_empty() {
             return;
         }
@@ -223,7 +234,8 @@ impl Loops<'_, '_> {
         if facts.continues.iter().any(|&c| c > (first_await.line, first_await.column)) {
             return;
         }
-        if found.iter().any(|a| sequential_await(a, &facts, &self.body.mutable)) {
+        let carried = carried_names(&facts, body);
+        if found.iter().any(|a| sequential_await(a, &facts, &carried, &self.body.mutable)) {
             return;
         }
         let derived = derived_names(items, body);
@@ -286,6 +298,28 @@ impl<'a> Visit<'a> for MapsToCall {
             self.0 = true;
         }
     }
+}
+
+/// Names whose value one iteration can hand to the next: outer variables the body assigns or
+/// mutates, and every `let` in the body computed from them.
+fn carried_names(facts: &BodyFacts, body: &Block) -> HashSet<String> {
+    let mut carried: HashSet<String> = facts
+        .assigned
+        .iter()
+        .chain(&facts.mutated)
+        .filter(|n| !facts.declared.contains(*n))
+        .cloned()
+        .collect();
+    for stmt in &body.stmts {
+        if let syn::Stmt::Local(l) = stmt {
+            if let Some(init) = &l.init {
+                if awaits::idents(&init.expr).iter().any(|n| carried.contains(n)) {
+                    awaits::bound_names(&l.pat, &mut carried);
+                }
+            }
+        }
+    }
+    carried
 }
 
 /// The loop item's names and every `let` in the body computed from them.
