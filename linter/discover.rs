@@ -63,7 +63,7 @@ pub fn discover(paths: &[PathBuf], excluded: &Exclude) -> Discovery {
             Err(e) => {
                 errors.lock().unwrap().push(FileError {
                     path: display(root),
-                    message: format!("cannot read this path: {}", io_reason(&e)),
+                    message: format!("cannot read this path: {}; check the path you passed", io_reason(&e)),
                 });
                 continue;
             }
