@@ -112,8 +112,9 @@ const SEQUENTIAL: &[&str] = &[
 
 pub fn check(file: &syn::File, idx: &SourceIndex, settings: &Settings) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    let idle = idle_async_fns(file);
     awaits::for_each_async_body(file, settings.include_tests, &mut |body| {
-        let mut loops = Loops { body, idx, out: &mut out };
+        let mut loops = Loops { body, idx, idle: &idle, out: &mut out };
         loops.visit_block(body.block);
     });
     out
@@ -122,6 +123,8 @@ pub fn check(file: &syn::File, idx: &SourceIndex, settings: &Settings) -> Vec<Di
 struct Loops<'b, 'a> {
     body: &'b AsyncBody<'a>,
     idx: &'b SourceIndex<'b>,
+    /// Async fns of this file that never wait on I/O (see `idle_async_fns`).
+    idle: &'b HashSet<String>,
     out: &'b mut Vec<Diagnostic>,
 }
 
@@ -238,6 +241,11 @@ impl Loops<'_, '_> {
         if found.iter().any(|a| sequential_await(a, &facts, &carried, &self.body.mutable)) {
             return;
         }
+        // Awaiting a fn of this file that only takes locks, waits for a notification, or never
+        // suspends: running those together gains nothing.
+        if found.iter().any(|a| awaits::call_name(&a.base).is_some_and(|n| self.idle.contains(&n))) {
+            return;
+        }
         let derived = derived_names(items, body);
         let per_item = found.iter().find(|a| {
             let inputs = awaits::idents(&a.base);
@@ -282,6 +290,67 @@ impl Loops<'_, '_> {
         finder.0
     }
 }
+
+/// Async fns of the file whose awaits are all on locks, semaphores, notifications or timers
+/// (or that have no await at all): they do no I/O a concurrent run could overlap. A name
+/// defined twice counts only if both definitions are idle.
+fn idle_async_fns(file: &syn::File) -> HashSet<String> {
+    struct Fns {
+        idle: HashSet<String>,
+        busy: HashSet<String>,
+    }
+    impl Fns {
+        fn add(&mut self, sig: &syn::Signature, body: &Block) {
+            if sig.asyncness.is_none() {
+                return;
+            }
+            let waits_only = awaits::direct_awaits(body).iter().all(|a| {
+                let name = awaits::call_name(&a.base).unwrap_or_default();
+                // `lock()`, `read()`, `notified()` take no argument; `read(&mut buf)` is I/O.
+                let no_args = matches!(&*a.base, Expr::MethodCall(m) if m.args.is_empty());
+                (no_args && IDLE_WAITS.contains(&name.as_str())) || TIMERS.contains(&name.as_str())
+            });
+            let name = sig.ident.to_string();
+            if waits_only && !self.busy.contains(&name) {
+                self.idle.insert(name);
+            } else {
+                self.idle.remove(&name);
+                self.busy.insert(name);
+            }
+        }
+    }
+    impl<'a> Visit<'a> for Fns {
+        fn visit_item_fn(&mut self, f: &'a syn::ItemFn) {
+            self.add(&f.sig, &f.block);
+            visit::visit_item_fn(self, f);
+        }
+        fn visit_impl_item_fn(&mut self, f: &'a syn::ImplItemFn) {
+            self.add(&f.sig, &f.block);
+            visit::visit_impl_item_fn(self, f);
+        }
+    }
+    let mut fns = Fns { idle: HashSet::new(), busy: HashSet::new() };
+    fns.visit_file(file);
+    fns.idle
+}
+
+/// Awaits that wait for another task rather than for I/O.
+const IDLE_WAITS: &[&str] = &[
+    "lock",
+    "read",
+    "write",
+    "lock_owned",
+    "read_owned",
+    "write_owned",
+    "acquire",
+    "acquire_owned",
+    "acquire_many",
+    "notified",
+    "changed",
+    "wait",
+    "wait_for",
+    "yield_now",
+];
 
 /// A closure whose body is a call or an async block: `.map(|id| fetch(id))`.
 struct MapsToCall(bool);
