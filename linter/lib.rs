@@ -13,6 +13,7 @@ pub mod config;
 pub mod context;
 pub mod diagnostic;
 pub mod discover;
+pub mod lsp;
 pub mod output;
 pub mod prescan;
 pub mod resolve;
