@@ -54,7 +54,10 @@ fn bytecount(b: &[u8]) -> usize {
 }
 
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
-    let found = stall::discover::discover(&[dir.to_path_buf()], &|_| false);
+    let found = stall::discover::discover(
+        &[dir.to_path_buf()],
+        &(std::sync::Arc::new(|_: &Path| false) as stall::discover::Exclude),
+    );
     found.files.into_iter().map(|f| f.path).collect()
 }
 

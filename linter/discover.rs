@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use ignore::{WalkBuilder, WalkState};
 
@@ -46,8 +46,11 @@ pub struct Discovery {
     pub errors: Vec<FileError>,
 }
 
-/// Walks `paths`. `excluded` tells whether a path (relative to the walked root) is left out.
-pub fn discover(paths: &[PathBuf], excluded: &(dyn Fn(&Path) -> bool + Sync)) -> Discovery {
+/// Whether a path (as walked: the root joined with the rest) is left out.
+pub type Exclude = Arc<dyn Fn(&Path) -> bool + Send + Sync>;
+
+/// Walks `paths`; excluded directories are not entered.
+pub fn discover(paths: &[PathBuf], excluded: &Exclude) -> Discovery {
     let found: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
     let errors: Mutex<Vec<FileError>> = Mutex::new(Vec::new());
     for root in paths {
@@ -72,7 +75,14 @@ pub fn discover(paths: &[PathBuf], excluded: &(dyn Fn(&Path) -> bool + Sync)) ->
             .git_exclude(true)
             .require_git(false)
             .follow_links(true)
-            .filter_entry(|e| !(e.file_type().is_some_and(|t| t.is_dir()) && e.file_name() == "target"))
+            .filter_entry({
+                let excluded = excluded.clone();
+                move |e| {
+                    let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+                    // `target/` and excluded directories are not entered.
+                    !is_dir || (e.file_name() != "target" && (e.depth() == 0 || !excluded(e.path())))
+                }
+            })
             .build_parallel();
         walker.run(|| {
             Box::new(|entry| {
@@ -80,8 +90,7 @@ pub fn discover(paths: &[PathBuf], excluded: &(dyn Fn(&Path) -> bool + Sync)) ->
                     Ok(e) => {
                         let is_rs = e.path().extension().is_some_and(|x| x == "rs");
                         let is_file = e.file_type().is_some_and(|t| !t.is_dir());
-                        let rel = e.path().strip_prefix(root).unwrap_or(e.path());
-                        if is_rs && is_file && !excluded(rel) {
+                        if is_rs && is_file && !excluded(e.path()) {
                             found.lock().unwrap().push((e.path().to_path_buf(), display(e.path())));
                         }
                     }

@@ -20,6 +20,7 @@ pub mod resolve;
 pub mod rules;
 pub mod run;
 pub mod source;
+pub mod suppress;
 
 use std::collections::HashSet;
 
@@ -64,6 +65,8 @@ impl Default for Options {
 pub struct SourceOutcome {
     pub diagnostics: Vec<Diagnostic>,
     pub graph: FileGraph,
+    /// The file's suppressions: applied once every finding of the file is known.
+    pub suppressions: Vec<suppress::Suppression>,
 }
 
 /// Checks one source text. Pure: no I/O, no printing. Must run on a thread with a large
@@ -112,5 +115,6 @@ fn analyze(ast: &syn::File, idx: &SourceIndex, file: &Place, options: &Options) 
     diagnostics.extend(rules::serial_await_loop::check(ast, idx, &settings));
     diagnostics.extend(rules::serial_await_sequence::check(ast, idx, &settings));
     diagnostics.sort_by_key(Diagnostic::sort_key);
-    SourceOutcome { diagnostics, graph: analyzer.graph }
+    let suppressions = suppress::collect(idx.text(), ast, idx);
+    SourceOutcome { diagnostics, graph: analyzer.graph, suppressions }
 }

@@ -59,10 +59,22 @@ pub const DEBOUNCE: Duration = Duration::from_millis(150);
 /// What every published diagnostic says it comes from.
 pub const SOURCE: &str = "stall";
 
-/// The options a document at `path` is checked with. The one place to read the workspace
-/// configuration from once `stall::config` can say what applies to a path.
-pub fn run_options_for(_path: &Path) -> RunOptions {
-    RunOptions::default()
+/// The options a document (or package directory) at `path` is checked with: the nearest
+/// config (`stall.toml`, or stall metadata in a Cargo.toml), read again for every check, so an
+/// edit to it applies from the next check on. A config that does not load is reported on
+/// stderr (the client's log) and the defaults are used.
+pub fn run_options_for(path: &Path) -> RunOptions {
+    let mut run = RunOptions::default();
+    let applied = match crate::config::discover(path) {
+        Ok(Some(loaded)) => loaded.apply(&mut run).map_err(|e| e.to_string()),
+        Ok(None) => Ok(()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(e) = applied {
+        eprintln!("stall lsp: {e}; checking with the default configuration");
+        run = RunOptions::default();
+    }
+    run
 }
 
 /// Runs the server on stdin/stdout until the client says `exit`. `Ok` after a `shutdown`
@@ -493,24 +505,36 @@ fn code_actions(params: &CodeActionParams, text: Option<&str>) -> Vec<CodeAction
         }
         if let Some(idx) = &idx {
             if rule != Rule::ParseError {
-                let line = d.range.start.line as usize + 1;
-                let line_text = idx.line_text(line);
-                let end = lsp_types::Position {
-                    line: d.range.start.line,
-                    character: line_text.chars().map(char::len_utf16).sum::<usize>() as u32,
-                };
-                let gap =
-                    if line_text.is_empty() || line_text.ends_with(char::is_whitespace) { "" } else { " " };
-                let edit = TextEdit {
-                    range: Range { start: end, end },
-                    new_text: format!("{gap}// stall: allow({rule})"),
-                };
+                let edit =
+                    allow_edit(idx.line_text(d.range.start.line as usize + 1), d.range.start.line, rule);
                 actions.push(action(format!("Allow {rule} on this line"), d, vec![edit], false));
             }
         }
     }
     actions
 }
+
+/// The edit that allows `rule` on a line (0-based `line`, text `line_text`): the rule added to
+/// the line's `// stall: allow(..)` comment if it has one, else such a comment at its end.
+fn allow_edit(line_text: &str, line: u32, rule: Rule) -> TextEdit {
+    let utf16 = |s: &str| s.chars().map(char::len_utf16).sum::<usize>() as u32;
+    let at = |byte: usize| lsp_types::Position { line, character: utf16(&line_text[..byte]) };
+    let close = line_text.find("//").and_then(|c| {
+        let marker = c + line_text[c..].find(MARKER)? + MARKER.len();
+        Some(marker + line_text[marker..].find(')')?)
+    });
+    let (pos, new_text) = match close {
+        Some(close) => (at(close), format!(", {rule}")),
+        None => {
+            let gap = if line_text.is_empty() || line_text.ends_with(char::is_whitespace) { "" } else { " " };
+            (at(line_text.len()), format!("{gap}// {MARKER}{rule})"))
+        }
+    };
+    TextEdit { range: Range { start: pos, end: pos }, new_text }
+}
+
+/// How an inline suppression starts (see `crate::suppress`).
+const MARKER: &str = "stall: allow(";
 
 #[cfg(test)]
 mod tests {
@@ -553,5 +577,14 @@ mod tests {
         let edits = &a.edit.as_ref().unwrap().changes.as_ref().unwrap()[&uri];
         assert_eq!(edits[0].range.start, lsp_types::Position { line: 1, character: 32 });
         assert_eq!(edits[0].new_text, " // stall: allow(blocking-sleep)");
+    }
+
+    #[test]
+    fn an_existing_allow_comment_gets_the_rule_added() {
+        let e = allow_edit("    f(); // stall: allow(blocking-fs) -- why", 3, Rule::BlockingSleep);
+        assert_eq!(e.range.start, lsp_types::Position { line: 3, character: 36 });
+        assert_eq!(e.new_text, ", blocking-sleep");
+        let e = allow_edit("", 0, Rule::BlockingFs);
+        assert_eq!(e.new_text, "// stall: allow(blocking-fs)");
     }
 }

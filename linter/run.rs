@@ -12,10 +12,12 @@ use rayon::prelude::*;
 
 use crate::callgraph::ModDecl;
 use crate::callgraph::{self, FileGraph};
+use crate::config::Policy;
 use crate::diagnostic::Diagnostic;
 use crate::discover::{self, io_reason, FileError, SourceFile};
 use crate::prescan;
 use crate::resolve::modtree::{self, TreeFile};
+use crate::suppress::{self, Suppression};
 use crate::{check_source, Options};
 
 /// Stack of each analysis thread. syn and the analysis recurse with the nesting of the code;
@@ -32,8 +34,10 @@ pub struct RunOptions {
     /// Skip parsing files that cannot hold findings until the call graph needs them.
     /// Findings are the same either way (a test holds this); off only to prove that.
     pub prefilter: bool,
-    /// Whether a path (relative to the walked root) is excluded by config.
-    pub exclude: Arc<dyn Fn(&Path) -> bool + Send + Sync>,
+    /// Paths excluded by config.
+    pub exclude: discover::Exclude,
+    /// Which findings to report, and how.
+    pub policy: Policy,
 }
 
 impl Default for RunOptions {
@@ -44,6 +48,7 @@ impl Default for RunOptions {
             jobs: None,
             prefilter: true,
             exclude: Arc::new(|_| false),
+            policy: Policy::default(),
         }
     }
 }
@@ -56,6 +61,7 @@ pub struct FileReport {
     /// The file's text, kept only when the file has findings (for rendering snippets).
     pub text: Option<Arc<str>>,
     pub diagnostics: Vec<Diagnostic>,
+    pub suppressions: Vec<Suppression>,
 }
 
 #[derive(Debug, Default)]
@@ -81,8 +87,7 @@ pub fn check_paths(paths: &[PathBuf], run: &RunOptions) -> Report {
 
 /// `check_paths`, reading the files in `overlay` from there instead of from disk.
 pub fn check_paths_overlaid(paths: &[PathBuf], run: &RunOptions, overlay: &Overlay) -> Report {
-    let exclude = run.exclude.clone();
-    let found = discover::discover(paths, &move |p: &Path| exclude(p));
+    let found = discover::discover(paths, &run.exclude);
     check_files_overlaid(found.files, found.errors, run, overlay)
 }
 
@@ -179,7 +184,8 @@ pub fn check_files_overlaid(
             Err(e) => errors.push(e),
         }
     }
-    join(&mut reports, &mut graphs, &report_targets, run.transitive, overlay);
+    join(&mut reports, &mut graphs, &report_targets, run.transitive);
+    finish(&mut reports, &run.policy, overlay);
     let files_checked = files_checked + reports.len();
     reports.retain(|r| !r.diagnostics.is_empty());
     errors.sort_by(|a, b| a.path.cmp(&b.path));
@@ -188,13 +194,7 @@ pub fn check_files_overlaid(
 
 /// Adds the findings that need every file: deferred ones settled by the offload wrappers of
 /// the run, and (when `transitive`) blocking reached through sync functions.
-fn join(
-    reports: &mut [FileReport],
-    graphs: &mut [FileGraph],
-    targets: &[String],
-    transitive: bool,
-    overlay: &Overlay,
-) {
+fn join(reports: &mut [FileReport], graphs: &mut [FileGraph], targets: &[String], transitive: bool) {
     for (g, t) in graphs.iter_mut().zip(targets) {
         g.retarget(t);
     }
@@ -210,9 +210,21 @@ fn join(
         touched.push(f);
     }
     for f in touched {
-        let r = &mut reports[f];
-        r.diagnostics.sort_by_key(Diagnostic::sort_key);
-        if r.text.is_none() {
+        reports[f].diagnostics.sort_by_key(Diagnostic::sort_key);
+    }
+}
+
+/// Applies suppressions and the reporting policy to every file's findings.
+fn finish(reports: &mut [FileReport], policy: &Policy, overlay: &Overlay) {
+    for r in reports {
+        suppress::apply(&mut r.diagnostics, &mut r.suppressions);
+        if policy.report_unused_suppressions {
+            r.diagnostics.extend(suppress::unused(&r.suppressions));
+            r.diagnostics.sort_by_key(Diagnostic::sort_key);
+        }
+        policy.filter(&r.path, &mut r.diagnostics);
+        // Rare: findings only from the call graph. Read the text again to show it with them.
+        if !r.diagnostics.is_empty() && r.text.is_none() {
             r.text = match overlay.get(&r.path) {
                 Some(text) => Some(text.clone()),
                 None => std::fs::read_to_string(&r.path).ok().map(Arc::from),
@@ -356,6 +368,7 @@ fn check_bytes(
         display: file.display.clone(),
         text,
         diagnostics: outcome.diagnostics,
+        suppressions: outcome.suppressions,
     };
     Ok((report, outcome.graph))
 }
@@ -375,8 +388,8 @@ pub fn check_text(name: &Path, bytes: Vec<u8>, run: &RunOptions) -> Report {
     match result {
         Ok((r, g)) => {
             let mut files = vec![r];
-            let target = std::slice::from_ref(&file.place.target);
-            join(&mut files, &mut [g], target, run.transitive, &Overlay::new());
+            join(&mut files, &mut [g], std::slice::from_ref(&file.place.target), run.transitive);
+            finish(&mut files, &run.policy, &Overlay::new());
             files.retain(|r| !r.diagnostics.is_empty());
             Report { files, errors: Vec::new(), files_checked: 1 }
         }

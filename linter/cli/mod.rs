@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::config;
 use crate::output::{self, Format, Style};
 use crate::rules::Rule;
 use crate::run::{self, Report, RunOptions};
@@ -78,6 +79,21 @@ pub struct CheckArgs {
     /// Worker threads (default: all cores)
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
+    /// Report only these rules (comma-separated rule ids)
+    #[arg(long, value_delimiter = ',', value_parser = parse_rule, value_name = "RULES")]
+    pub select: Vec<Rule>,
+    /// Do not report these rules (comma-separated rule ids)
+    #[arg(long, value_delimiter = ',', value_parser = parse_rule, value_name = "RULES")]
+    pub ignore: Vec<Rule>,
+    /// Use this config file (stall.toml syntax, or a Cargo.toml with a stall metadata table)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore config files
+    #[arg(long, conflicts_with = "config")]
+    pub isolated: bool,
+    /// Report `stall: allow(..)` suppressions that suppress nothing
+    #[arg(long)]
+    pub report_unused_suppressions: bool,
     /// Parse every file up front instead of only those that can matter (same findings; slower)
     #[arg(long, hide = true)]
     pub no_prefilter: bool,
@@ -117,12 +133,12 @@ pub fn main() -> ExitCode {
 }
 
 fn check(args: CheckArgs) -> u8 {
-    let run = RunOptions {
-        options: crate::Options { include_tests: args.include_tests, ..Default::default() },
-        transitive: !args.no_transitive,
-        jobs: args.jobs,
-        prefilter: !args.no_prefilter,
-        ..Default::default()
+    let run = match run_options(&args) {
+        Ok(run) => run,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_ERROR;
+        }
     };
     let report = if args.paths.len() == 1 && args.paths[0].as_os_str() == "-" {
         check_stdin(&args, &run)
@@ -155,6 +171,42 @@ fn check(args: CheckArgs) -> u8 {
     } else {
         EXIT_CLEAN
     }
+}
+
+/// Options from the config (found from the first path, or named by `--config`), then flags.
+fn run_options(args: &CheckArgs) -> Result<RunOptions, String> {
+    let mut run = RunOptions { jobs: args.jobs, prefilter: !args.no_prefilter, ..Default::default() };
+    let start = match (&args.stdin_filename, args.paths.first()) {
+        (Some(p), _) => p.clone(),
+        (None, Some(p)) if p.as_os_str() != "-" => p.clone(),
+        _ => PathBuf::from("."),
+    };
+    if !args.isolated {
+        let loaded = match &args.config {
+            Some(path) => Some(config::load_file(path)),
+            None => config::discover(&start).transpose(),
+        };
+        if let Some(loaded) = loaded {
+            let loaded = loaded.map_err(|e| format!("{e}; fix the config or pass --isolated"))?;
+            loaded.apply(&mut run).map_err(|e| e.to_string())?;
+        }
+    }
+    if args.include_tests {
+        run.options.include_tests = true;
+    }
+    if args.no_transitive {
+        run.transitive = false;
+    }
+    if !args.select.is_empty() {
+        run.policy.select = Some(args.select.iter().copied().collect());
+    }
+    run.policy.ignore.extend(args.ignore.iter().copied());
+    run.policy.report_unused_suppressions = args.report_unused_suppressions;
+    Ok(run)
+}
+
+fn parse_rule(s: &str) -> Result<Rule, String> {
+    Rule::from_id(s).ok_or_else(|| format!("unknown rule `{s}`; `stall rules` lists them"))
 }
 
 fn check_stdin(args: &CheckArgs, run: &RunOptions) -> Report {

@@ -18,6 +18,7 @@ pub mod blocking_wait;
 pub mod parse_error;
 pub mod serial_await_loop;
 pub mod serial_await_sequence;
+pub mod unused_suppression;
 
 macro_rules! rules {
     ($($variant:ident = $id:literal, $file:literal, $summary:literal;)*) => {
@@ -59,6 +60,7 @@ rules! {
     SerialAwaitLoop = "serial-await-loop", "serial_await_loop.rs", "independent futures awaited one per loop iteration";
     SerialAwaitSequence = "serial-await-sequence", "serial_await_sequence.rs", "futures created together but awaited one after another";
     ParseError = "parse-error", "parse_error.rs", "a file that could not be parsed";
+    UnusedSuppression = "unused-suppression", "unused_suppression.rs", "a suppression comment that suppresses nothing";
 }
 
 impl Rule {
@@ -89,7 +91,10 @@ impl Rule {
 
     /// Rules that report blocking calls (and carry transitive chains).
     pub fn is_blocking(self) -> bool {
-        !matches!(self, Rule::SerialAwaitLoop | Rule::SerialAwaitSequence | Rule::ParseError)
+        !matches!(
+            self,
+            Rule::SerialAwaitLoop | Rule::SerialAwaitSequence | Rule::ParseError | Rule::UnusedSuppression
+        )
     }
 }
 
