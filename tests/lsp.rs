@@ -321,3 +321,65 @@ fn measure_latency() {
     }
     assert!(client.stop().success());
 }
+
+/// Neovim's own LSP client starts `stall lsp` and gets the diagnostics. Uses
+/// `vim.lsp.start_client` (Neovim 0.7, as Debian ships it; `vim.lsp.start` is 0.8+).
+#[test]
+fn neovim_shows_the_diagnostics() {
+    // Nothing to drive without Neovim; CI installs it (`.ci/run`).
+    let Ok(found) = Command::new("nvim").arg("--version").output() else { return };
+    if !found.status.success() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sleepy.rs");
+    std::fs::write(&file, SLEEPY).unwrap();
+    let out = dir.path().join("diagnostics.txt");
+    let script = dir.path().join("check.lua");
+    std::fs::write(
+        &script,
+        r#"
+local out = io.open(os.getenv("STALL_OUT"), "w")
+vim.cmd("edit " .. vim.fn.fnameescape(os.getenv("STALL_FILE")))
+local buf = vim.api.nvim_get_current_buf()
+local id = vim.lsp.start_client({
+  name = "stall",
+  cmd = { os.getenv("STALL_BIN"), "lsp" },
+  root_dir = os.getenv("STALL_DIR"),
+})
+vim.lsp.buf_attach_client(buf, id)
+vim.wait(20000, function() return #vim.diagnostic.get(buf) > 0 end, 20)
+for _, d in ipairs(vim.diagnostic.get(buf)) do
+  local lsp = (d.user_data or {}).lsp or {}
+  out:write(string.format("%s|%s|%d|%d\n", d.source, d.code or lsp.code, d.lnum, d.col))
+end
+out:close()
+vim.lsp.stop_client(id)
+vim.wait(5000, function() return vim.lsp.get_client_by_id(id) == nil end, 20)
+vim.cmd("qa!")
+"#,
+    )
+    .unwrap();
+    let mut nvim = Command::new("nvim")
+        .args(["--headless", "--clean", "-n", "-c"])
+        .arg(format!("luafile {}", script.display()))
+        .env("STALL_BIN", assert_cmd::cargo::cargo_bin("stall"))
+        .env("STALL_FILE", &file)
+        .env("STALL_DIR", dir.path())
+        .env("STALL_OUT", &out)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while nvim.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = nvim.kill();
+            panic!("nvim did not finish");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let start = SLEEPY.find("std::thread::sleep").unwrap();
+    let got = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(got, format!("stall|blocking-sleep|0|{start}\n"));
+}
