@@ -386,7 +386,7 @@ fn check_alone(path: Option<&Path>, text: &str) -> Vec<Diagnostic> {
             report.files.into_iter().flat_map(|f| f.diagnostics).collect()
         }
         None => {
-            let options = run_options_for(Path::new("")).options;
+            let options = run_options_for(Path::new(".")).options;
             let place = crate::Place::default();
             let outcome =
                 panic::catch_unwind(AssertUnwindSafe(|| crate::check_source(text, &place, &options)));
@@ -455,7 +455,7 @@ pub fn to_lsp(d: &Diagnostic, uri: &Url, idx: &SourceIndex) -> lsp_types::Diagno
     }
 }
 
-/// The code actions for the stall diagnostics the client sent that touch the requested range:
+/// The code actions for the stall diagnostics the client sent that touch the requested lines:
 /// each one's fix, if it has one, and a comment that allows its rule on its first line (when
 /// the document's `text` is known, to find the line's end).
 fn code_actions(params: &CodeActionParams, text: Option<&str>) -> Vec<CodeActionOrCommand> {
@@ -471,7 +471,8 @@ fn code_actions(params: &CodeActionParams, text: Option<&str>) -> Vec<CodeAction
         return Vec::new();
     }
     let idx = text.map(SourceIndex::new);
-    let overlaps = |r: &Range| r.start <= params.range.end && params.range.start <= r.end;
+    // By lines: a client may send the cursor's position with the diagnostics of its line.
+    let overlaps = |r: &Range| r.start.line <= params.range.end.line && params.range.start.line <= r.end.line;
     let action = |title: String, d: &lsp_types::Diagnostic, edits: Vec<TextEdit>, preferred: bool| {
         CodeActionOrCommand::CodeAction(CodeAction {
             title,
@@ -577,6 +578,48 @@ mod tests {
         let edits = &a.edit.as_ref().unwrap().changes.as_ref().unwrap()[&uri];
         assert_eq!(edits[0].range.start, lsp_types::Position { line: 1, character: 32 });
         assert_eq!(edits[0].new_text, " // stall: allow(blocking-sleep)");
+    }
+
+    #[test]
+    fn a_fix_becomes_the_preferred_action() {
+        use crate::diagnostic::{Edit, Fix};
+        let text = "async fn f(d: D) {\n    let s = \"\u{1d11e}\"; std::thread::sleep(d);\n}\n";
+        let uri = Url::parse("file:///tmp/a.rs").unwrap();
+        let idx = SourceIndex::new(text);
+        let p = |line, column| Position { line, column, offset: 0 };
+        let mut d = Diagnostic::new(Rule::BlockingSleep, Span { start: p(2, 18), end: p(2, 39) }, "m");
+        d.fix = Some(Fix {
+            applicability: Applicability::MachineApplicable,
+            edits: vec![Edit {
+                start: p(2, 18),
+                end: p(2, 39),
+                replacement: "tokio::time::sleep(d).await".into(),
+            }],
+        });
+        let lsp = to_lsp(&d, &uri, &idx);
+        let params: CodeActionParams = serde_json::from_value(serde_json::json!({
+            "textDocument": {"uri": uri},
+            "range": {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 0}},
+            "context": {"diagnostics": [lsp]},
+        }))
+        .unwrap();
+        let actions = code_actions(&params, Some(text));
+        let [CodeActionOrCommand::CodeAction(fix), CodeActionOrCommand::CodeAction(allow)] =
+            actions.as_slice()
+        else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(fix.title, "Replace with `tokio::time::sleep(d).await`");
+        assert_eq!(fix.is_preferred, Some(true));
+        let edit = &fix.edit.as_ref().unwrap().changes.as_ref().unwrap()[&uri][0];
+        // 17 chars before the call, one of them (`𝄞`) two UTF-16 units.
+        assert_eq!(edit.range.start, lsp_types::Position { line: 1, character: 18 });
+        assert_eq!(edit.range.end, lsp_types::Position { line: 1, character: 39 });
+        assert_eq!(allow.title, "Allow blocking-sleep on this line");
+        // `only` without quick fixes: nothing.
+        let mut only = params.clone();
+        only.context.only = Some(vec![CodeActionKind::REFACTOR]);
+        assert!(code_actions(&only, Some(text)).is_empty());
     }
 
     #[test]
