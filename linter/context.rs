@@ -14,7 +14,7 @@ use syn::{Attribute, Block, Expr, ExprClosure, Macro, Pat, Signature, Stmt, Toke
 
 use crate::blocking::{self, Hit, Use, RESULT_METHODS};
 use crate::callgraph::{BlockSite, CallSite, FileGraph, FnSummary};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Edit, Fix};
 use crate::resolve::{Resolver, Ty};
 use crate::source::{SourceIndex, Span};
 
@@ -37,11 +37,13 @@ struct Ctx {
     /// Inside a closure handed to this function of the crate: findings wait until the call
     /// graph says whether that function runs its argument off the executor.
     defer: Option<Rc<str>>,
+    /// In a sync closure inside the async body: `.await` cannot be added here.
+    closure: bool,
 }
 
 impl Ctx {
     fn new(kind: Kind, what: impl Into<Rc<str>>) -> Ctx {
-        Ctx { kind, what: what.into(), defer: None }
+        Ctx { kind, what: what.into(), defer: None, closure: false }
     }
 }
 
@@ -71,6 +73,8 @@ const FUTURE_MACROS: &[&str] = &["join", "try_join", "pin", "pin_mut", "join_all
 
 pub struct Settings<'a> {
     pub include_tests: bool,
+    /// The runtime of the crate, for fixes.
+    pub runtime: Option<&'a crate::fix::Runtime>,
     /// Other crates of the run, whose functions the call graph follows.
     pub local_crates: &'a HashSet<String>,
 }
@@ -117,7 +121,10 @@ impl<'a> Analyzer<'a> {
             self.visit_item(item);
         }
         self.res.pop();
-        self.graph.aliases = self.res.module_aliases();
+        // Only aliases into the checked crates can lead the call graph anywhere.
+        let mut aliases = self.res.module_aliases();
+        aliases.retain(|(_, to)| self.key(to).is_some());
+        self.graph.aliases = aliases;
         // Functions that neither block nor call into the crates cannot make a chain.
         self.graph.functions.retain(|f| !f.blocking.is_empty() || !f.calls.is_empty());
     }
@@ -201,6 +208,7 @@ impl<'a> Analyzer<'a> {
             ClosureMode::Offload => Ctx::new(Kind::Offload, "offloaded closure"),
             ClosureMode::Inherit | ClosureMode::Defer(_) => {
                 let mut ctx = self.ctx.last().cloned().unwrap_or_else(|| Ctx::new(Kind::Sync, "closure"));
+                ctx.closure = true;
                 if let ClosureMode::Defer(key) = mode {
                     if ctx.kind == Kind::Async {
                         ctx.defer = Some(key);
@@ -248,7 +256,10 @@ impl<'a> Analyzer<'a> {
         match kind {
             Kind::Async => {
                 let Some(ctx) = self.ctx.last() else { return };
-                let d = blocking_diagnostic(&hit, span, &ctx.what);
+                let mut d = blocking_diagnostic(&hit, span, &ctx.what);
+                if !ctx.closure {
+                    d.fix = self.twin_fix(expr, &hit);
+                }
                 match &ctx.defer {
                     Some(key) => self.graph.deferred.push((key.to_string(), d)),
                     None => self.diagnostics.push(d),
@@ -268,6 +279,19 @@ impl<'a> Analyzer<'a> {
             }
             Kind::Offload => {}
         }
+    }
+
+    /// `std::fs::read(p)` -> `tokio::fs::read(p).await`, for the crate's runtime.
+    fn twin_fix(&self, expr: &Expr, hit: &Hit) -> Option<Fix> {
+        let Expr::Call(call) = expr else { return None };
+        let (path, applicability) = self.settings.runtime?.twin(hit.twin.as_deref()?)?;
+        let func = self.span(call.func.span());
+        let end = self.span(call.span()).end;
+        let edits = vec![
+            Edit { start: func.start, end: func.end, replacement: path },
+            Edit { start: end, end, replacement: ".await".into() },
+        ];
+        Some(Fix { applicability, edits })
     }
 
     /// Does the receiver chain of a method call already block with the same rule?

@@ -7,6 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use ignore::{WalkBuilder, WalkState};
 
+use crate::fix::Runtime;
+
 /// A file to check.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
@@ -31,6 +33,8 @@ pub struct Place {
     /// A crate root (`src/lib.rs`, `src/main.rs`, a test, example or binary, or a path the
     /// manifest names): where the module tree starts.
     pub is_root: bool,
+    /// The async runtime the package depends on (for fixes).
+    pub runtime: Option<Runtime>,
 }
 
 /// Something that kept a path from being checked.
@@ -172,6 +176,7 @@ struct Package {
     name: String,
     /// `[lib] path` and `[[bin]] path`, relative to `dir`.
     roots: Vec<Root>,
+    runtime: Option<Runtime>,
 }
 
 /// A crate root named by a manifest, and the target it starts (`None` for the library).
@@ -187,6 +192,7 @@ impl CrateCache {
             module: "crate".to_string(),
             is_test: false,
             is_root: true,
+            runtime: None,
         };
         let Some(dir) = abs.parent() else {
             return alone();
@@ -201,7 +207,15 @@ impl CrateCache {
         let named = |t: Option<String>| t.map_or_else(|| name.clone(), |t| format!("{name}@{t}"));
         if let Some((_, t)) = pkg.roots.iter().find(|(p, _)| p == rel) {
             let target = named(t.clone());
-            return Place { package: Some(name), target, module: "crate".into(), is_test, is_root: true };
+            let runtime = pkg.runtime.clone();
+            return Place {
+                package: Some(name),
+                target,
+                module: "crate".into(),
+                is_test,
+                is_root: true,
+                runtime,
+            };
         }
         Place {
             module: module_path(rel),
@@ -209,6 +223,7 @@ impl CrateCache {
             package: Some(name.clone()),
             is_test,
             is_root: is_conventional_root(rel),
+            runtime: pkg.runtime.clone(),
         }
     }
 
@@ -219,7 +234,7 @@ impl CrateCache {
         let manifest = dir.join("Cargo.toml");
         let here = std::fs::read_to_string(&manifest).ok().and_then(|text| read_manifest(&text));
         let result = match here {
-            Some((name, roots)) => Some(Package { dir: dir.to_path_buf(), name, roots }),
+            Some((name, roots, runtime)) => Some(Package { dir: dir.to_path_buf(), name, roots, runtime }),
             None => dir.parent().and_then(|p| self.crate_of(p)),
         };
         self.dirs.insert(dir.to_path_buf(), result.clone());
@@ -229,11 +244,11 @@ impl CrateCache {
 
 /// The package name of a manifest, as Rust code spells it (`-` -> `_`).
 pub fn package_name(manifest: &str) -> Option<String> {
-    read_manifest(manifest).map(|(name, _)| name)
+    read_manifest(manifest).map(|(name, ..)| name)
 }
 
 /// The package name and the explicit `[lib]` / `[[bin]]` roots of a manifest.
-fn read_manifest(manifest: &str) -> Option<(String, Vec<Root>)> {
+fn read_manifest(manifest: &str) -> Option<(String, Vec<Root>, Option<Runtime>)> {
     let value: toml::Table = toml::from_str(manifest).ok()?;
     let name = value.get("package")?.get("name")?.as_str()?.replace('-', "_");
     let mut roots = Vec::new();
@@ -246,7 +261,7 @@ fn read_manifest(manifest: &str) -> Option<(String, Vec<Root>)> {
             roots.push((PathBuf::from(p), Some(format!("bin/{target}"))));
         }
     }
-    Some((name, roots))
+    Some((name, roots, Runtime::from_manifest(&value)))
 }
 
 /// `src/lib.rs`, `src/main.rs`, `src/bin/x.rs`, `tests/x.rs`, `build.rs` and the like.

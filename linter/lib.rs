@@ -13,6 +13,7 @@ pub mod config;
 pub mod context;
 pub mod diagnostic;
 pub mod discover;
+pub mod fix;
 pub mod lsp;
 pub mod output;
 pub mod prescan;
@@ -41,7 +42,14 @@ pub use discover::Place;
 
 impl Default for Place {
     fn default() -> Self {
-        Place { package: None, target: "crate".into(), module: "crate".into(), is_test: false, is_root: true }
+        Place {
+            package: None,
+            target: "crate".into(),
+            module: "crate".into(),
+            is_test: false,
+            is_root: true,
+            runtime: None,
+        }
     }
 }
 
@@ -107,7 +115,11 @@ pub fn check_source(text: &str, file: &Place, options: &Options) -> SourceOutcom
 }
 
 fn analyze(ast: &syn::File, idx: &SourceIndex, file: &Place, options: &Options) -> SourceOutcome {
-    let settings = Settings { include_tests: options.include_tests, local_crates: &options.local_crates };
+    let settings = Settings {
+        include_tests: options.include_tests,
+        local_crates: &options.local_crates,
+        runtime: file.runtime.as_ref(),
+    };
     let resolver = Resolver::new(&options.catalog);
     let mut analyzer = Analyzer::new(idx, resolver, &settings);
     analyzer.analyze_file(&file.module, ast);

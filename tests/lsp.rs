@@ -383,3 +383,31 @@ vim.cmd("qa!")
     let got = std::fs::read_to_string(&out).unwrap();
     assert_eq!(got, format!("stall|blocking-sleep|0|{start}\n"));
 }
+
+/// In a package that uses tokio, `std::thread::sleep` has a fix; its code action applies it.
+#[test]
+fn a_fix_is_offered_as_the_preferred_action() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let manifest = "[package]\nname = \"app\"\nversion = \"0.1.0\"\n\n[dependencies]\ntokio = { version = \"1\", features = [\"full\"] }\n";
+    std::fs::write(root.join("Cargo.toml"), manifest).unwrap();
+    std::fs::create_dir(root.join("src")).unwrap();
+    let main = format!("{SLEEPY}\nfn main() {{}}\n");
+    std::fs::write(root.join("src/main.rs"), &main).unwrap();
+    let uri = uri(&root.join("src/main.rs"));
+    let mut client = Client::start();
+
+    client.open(&uri, &main);
+    let diagnostics = client.diagnostics(&uri);
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    let id = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": diagnostics[0]["range"], "context": {"diagnostics": diagnostics}}),
+    );
+    let actions = client.response(id);
+    let fix = &actions[0];
+    assert_eq!(fix["isPreferred"], true, "{actions}");
+    let fixed = apply(&main, fix["edit"]["changes"][uri.as_str()].as_array().unwrap());
+    assert!(fixed.contains("tokio::time::sleep(std::time::Duration::from_secs(1)).await"), "{fixed}");
+    assert!(client.stop().success());
+}

@@ -1,4 +1,5 @@
-//! `cargo stall`: checks the current workspace.
+//! `cargo stall`: checks the current workspace's members; `cargo stall --message-format=json`
+//! runs cargo check and appends stall's findings to its messages.
 fn main() -> std::process::ExitCode {
-    stall::cli::main()
+    stall::cli::cargo::main()
 }

@@ -1,7 +1,9 @@
 //! The command line: flags (clap derive), exit codes, stdin mode. Thin: everything it does is
 //! a library call followed by printing.
 
+pub mod cargo;
 mod color;
+mod fixing;
 
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -10,7 +12,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config;
-use crate::output::{self, Format, Style};
+use crate::output::{self, Context, Format, Style};
 use crate::rules::Rule;
 use crate::run::{self, Report, RunOptions};
 use color::ColorChoice;
@@ -91,6 +93,15 @@ pub struct CheckArgs {
     /// Ignore config files
     #[arg(long, conflicts_with = "config")]
     pub isolated: bool,
+    /// Apply the fixes that are safe (machine-applicable), then report what is left
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix or --diff, also apply fixes that may need a hand (maybe-incorrect)
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// Show the fixes as a unified diff instead of writing them
+    #[arg(long)]
+    pub diff: bool,
     /// Report `stall: allow(..)` suppressions that suppress nothing
     #[arg(long)]
     pub report_unused_suppressions: bool,
@@ -102,8 +113,14 @@ pub struct CheckArgs {
 pub fn main() -> ExitCode {
     run::install_panic_hook();
     let cli = Cli::parse();
-    let code = match cli.command {
-        Command::Check(args) => check(args),
+    ExitCode::from(dispatch(cli, &[PathBuf::from(".")], None))
+}
+
+/// Runs a parsed command line. `check` without paths checks `defaults`; `workspace` (from
+/// cargo metadata, for `cargo stall`) names the packages of files for `--format cargo`.
+pub(crate) fn dispatch(cli: Cli, defaults: &[PathBuf], workspace: Option<&cargo::Workspace>) -> u8 {
+    match cli.command {
+        Command::Check(args) => check(args, defaults, workspace),
         Command::Rules => {
             let mut out = io::stdout().lock();
             for rule in Rule::ALL {
@@ -128,11 +145,10 @@ pub fn main() -> ExitCode {
                 EXIT_ERROR
             }
         },
-    };
-    ExitCode::from(code)
+    }
 }
 
-fn check(args: CheckArgs) -> u8 {
+fn check(args: CheckArgs, defaults: &[PathBuf], workspace: Option<&cargo::Workspace>) -> u8 {
     let run = match run_options(&args) {
         Ok(run) => run,
         Err(e) => {
@@ -140,16 +156,39 @@ fn check(args: CheckArgs) -> u8 {
             return EXIT_ERROR;
         }
     };
-    let report = if args.paths.len() == 1 && args.paths[0].as_os_str() == "-" {
-        check_stdin(&args, &run)
-    } else {
-        let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
-        run::check_paths(&paths, &run)
-    };
+    let stdin = args.paths.len() == 1 && args.paths[0].as_os_str() == "-";
+    let paths = if args.paths.is_empty() { defaults.to_vec() } else { args.paths.clone() };
+    let mut report = if stdin { check_stdin(&args, &run) } else { run::check_paths(&paths, &run) };
+    if (args.fix || args.diff) && !stdin {
+        let mut out = io::stdout().lock();
+        let applied = match fixing::apply(&report, args.unsafe_fixes, args.diff, &mut out) {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("error: cannot write output: {e}");
+                return EXIT_ERROR;
+            }
+        };
+        for (path, why) in &applied.refused {
+            eprintln!("warning: {path}: not fixed: {why}");
+        }
+        if args.diff {
+            eprintln!("{} fix(es) in {} file(s) would be applied.", applied.fixed, applied.files);
+            return if applied.fixed > 0 { EXIT_FINDINGS } else { EXIT_CLEAN };
+        }
+        if applied.fixed > 0 {
+            eprintln!("Fixed {} problem(s) in {} file(s).", applied.fixed, applied.files);
+            report = run::check_paths(&paths, &run);
+        }
+    }
+    let mut context = Context { root: std::env::current_dir().unwrap_or_default(), ..Context::default() };
+    if args.format == Format::Cargo {
+        context.targets = cargo::Targets::new(workspace).of_report(&report);
+    }
     let style = Style {
         color: args.color.enabled(io::stdout().is_terminal()),
         quiet: args.quiet,
         statistics: args.statistics,
+        context,
     };
     let mut out = io::stdout().lock();
     let written = output::write(&report, args.format, &style, &mut out).and_then(|_| out.flush());
@@ -159,7 +198,8 @@ fn check(args: CheckArgs) -> u8 {
             return EXIT_ERROR;
         }
     }
-    if args.format == Format::Human {
+    // JSON and SARIF carry the errors; the other formats leave them to stderr.
+    if !matches!(args.format, Format::Json | Format::Sarif) {
         for e in &report.errors {
             eprintln!("error: {}: {}", e.path, e.message);
         }

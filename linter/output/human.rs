@@ -9,7 +9,7 @@ use codespan_reporting::term::termcolor::{Ansi, NoColor, WriteColor};
 use codespan_reporting::term::{self, Chars, Config};
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::run::Report;
+use crate::run::{FileReport, Report};
 
 use super::Style;
 
@@ -66,6 +66,17 @@ fn write_with(report: &Report, style: &Style, w: &mut dyn WriteColor) -> io::Res
     Ok(())
 }
 
+/// One diagnostic as the human output shows it, without colour (cargo's `rendered`).
+pub fn render(file: &FileReport, d: &Diagnostic) -> String {
+    let config = Config { chars: Chars::ascii(), ..Config::default() };
+    let text = file.text.as_deref().unwrap_or("");
+    let source = SimpleFile::new(file.display.as_str(), text);
+    let mut out = NoColor::new(Vec::new());
+    // Writing to memory cannot fail; a file error would only lose the snippet.
+    let _ = term::emit(&mut out, &config, &source, &to_codespan(d, text.len()));
+    String::from_utf8_lossy(&out.into_inner()).into_owned()
+}
+
 fn to_codespan(d: &Diagnostic, len: usize) -> CsDiagnostic<()> {
     let severity = match d.severity {
         Severity::Error => CsSeverity::Error,
@@ -76,6 +87,13 @@ fn to_codespan(d: &Diagnostic, len: usize) -> CsDiagnostic<()> {
     let mut notes: Vec<String> = d.notes.iter().map(|n| format!("note: {n}")).collect();
     if let Some(h) = &d.help {
         notes.push(format!("help: {h}"));
+    }
+    match d.fix.as_ref().map(|f| f.applicability) {
+        Some(crate::diagnostic::Applicability::MachineApplicable) => {
+            notes.push("help: fixable with `--fix`".into())
+        }
+        Some(_) => notes.push("help: fixable with `--fix --unsafe-fixes`".into()),
+        None => {}
     }
     CsDiagnostic::new(severity)
         .with_code(d.rule.id())

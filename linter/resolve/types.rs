@@ -52,6 +52,7 @@ impl Ty {
 const TRANSPARENT: &[&str] = &[
     "unwrap",
     "expect",
+    "ok",
     "clone",
     "as_ref",
     "as_mut",
