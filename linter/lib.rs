@@ -14,6 +14,7 @@ pub mod context;
 pub mod diagnostic;
 pub mod discover;
 pub mod fix;
+pub mod lsp;
 pub mod output;
 pub mod prescan;
 pub mod resolve;

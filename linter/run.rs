@@ -3,7 +3,7 @@
 //! language server) that does I/O.
 
 use std::cell::Cell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -77,13 +77,32 @@ impl Report {
     }
 }
 
+/// Texts that stand in for files on disk (an editor's unsaved buffers), by path as the walk
+/// finds it (the walked root joined with the rest).
+pub type Overlay = HashMap<PathBuf, Arc<str>>;
+
 pub fn check_paths(paths: &[PathBuf], run: &RunOptions) -> Report {
+    check_paths_overlaid(paths, run, &Overlay::new())
+}
+
+/// `check_paths`, reading the files in `overlay` from there instead of from disk.
+pub fn check_paths_overlaid(paths: &[PathBuf], run: &RunOptions, overlay: &Overlay) -> Report {
     let found = discover::discover(paths, &run.exclude);
-    check_files(found.files, found.errors, run)
+    check_files_overlaid(found.files, found.errors, run, overlay)
 }
 
 /// Checks already discovered files.
-pub fn check_files(files: Vec<SourceFile>, mut errors: Vec<FileError>, run: &RunOptions) -> Report {
+pub fn check_files(files: Vec<SourceFile>, errors: Vec<FileError>, run: &RunOptions) -> Report {
+    check_files_overlaid(files, errors, run, &Overlay::new())
+}
+
+/// `check_files`, reading the files in `overlay` from there instead of from disk.
+pub fn check_files_overlaid(
+    files: Vec<SourceFile>,
+    mut errors: Vec<FileError>,
+    run: &RunOptions,
+    overlay: &Overlay,
+) -> Report {
     let mut options = run.options.clone();
     options.local_crates.extend(files.iter().filter_map(|f| f.place.package.clone()));
     let mut builder = rayon::ThreadPoolBuilder::new().stack_size(ANALYSIS_STACK);
@@ -92,7 +111,7 @@ pub fn check_files(files: Vec<SourceFile>, mut errors: Vec<FileError>, run: &Run
     }
     let pool = builder.build().expect("cannot start worker threads");
     let mut results: Vec<Result<(Scanned, Vec<ModDecl>), FileError>> =
-        pool.install(|| files.par_iter().map(|f| scan_file(f, &options, run.prefilter)).collect());
+        pool.install(|| files.par_iter().map(|f| scan_file(f, &options, run.prefilter, overlay)).collect());
 
     // Parse, round by round, the waiting files that define (or re-export) a function the call
     // graph needs. A callee `pkg::a::Type::f` is wanted as `Type::f` in an impl, or as a free
@@ -125,8 +144,8 @@ pub fn check_files(files: Vec<SourceFile>, mut errors: Vec<FileError>, run: &Run
         if wanted.is_empty() {
             break;
         }
-        let parsed: Vec<Result<(Scanned, Vec<ModDecl>), FileError>> =
-            pool.install(|| wanted.par_iter().map(|&i| scan_file(&files[i], &options, false)).collect());
+        let parsed: Vec<Result<(Scanned, Vec<ModDecl>), FileError>> = pool
+            .install(|| wanted.par_iter().map(|&i| scan_file(&files[i], &options, false, overlay)).collect());
         for (&i, r) in wanted.iter().zip(parsed) {
             results[i] = r;
         }
@@ -166,7 +185,7 @@ pub fn check_files(files: Vec<SourceFile>, mut errors: Vec<FileError>, run: &Run
         }
     }
     join(&mut reports, &mut graphs, &report_targets, run.transitive);
-    finish(&mut reports, &run.policy);
+    finish(&mut reports, &run.policy, overlay);
     let files_checked = files_checked + reports.len();
     reports.retain(|r| !r.diagnostics.is_empty());
     errors.sort_by(|a, b| a.path.cmp(&b.path));
@@ -196,7 +215,7 @@ fn join(reports: &mut [FileReport], graphs: &mut [FileGraph], targets: &[String]
 }
 
 /// Applies suppressions and the reporting policy to every file's findings.
-fn finish(reports: &mut [FileReport], policy: &Policy) {
+fn finish(reports: &mut [FileReport], policy: &Policy, overlay: &Overlay) {
     for r in reports {
         suppress::apply(&mut r.diagnostics, &mut r.suppressions);
         if policy.report_unused_suppressions {
@@ -206,7 +225,10 @@ fn finish(reports: &mut [FileReport], policy: &Policy) {
         policy.filter(&r.path, &mut r.diagnostics);
         // Rare: findings only from the call graph. Read the text again to show it with them.
         if !r.diagnostics.is_empty() && r.text.is_none() {
-            r.text = std::fs::read_to_string(&r.path).ok().map(Arc::from);
+            r.text = match overlay.get(&r.path) {
+                Some(text) => Some(text.clone()),
+                None => std::fs::read_to_string(&r.path).ok().map(Arc::from),
+            };
         }
     }
 }
@@ -255,11 +277,15 @@ fn scan_file(
     file: &SourceFile,
     options: &Options,
     prefilter: bool,
+    overlay: &Overlay,
 ) -> Result<(Scanned, Vec<ModDecl>), FileError> {
-    let bytes = std::fs::read(&file.path).map_err(|e| FileError {
-        path: file.display.clone(),
-        message: format!("cannot read this file: {}", io_reason(&e)),
-    })?;
+    let bytes = match overlay.get(&file.path) {
+        Some(text) => text.as_bytes().to_vec(),
+        None => std::fs::read(&file.path).map_err(|e| FileError {
+            path: file.display.clone(),
+            message: format!("cannot read this file: {}", io_reason(&e)),
+        })?,
+    };
     let outline = prescan::outline(&bytes);
     let module = &file.place.module;
     let mods = outline
@@ -363,7 +389,7 @@ pub fn check_text(name: &Path, bytes: Vec<u8>, run: &RunOptions) -> Report {
         Ok((r, g)) => {
             let mut files = vec![r];
             join(&mut files, &mut [g], std::slice::from_ref(&file.place.target), run.transitive);
-            finish(&mut files, &run.policy);
+            finish(&mut files, &run.policy, &Overlay::new());
             files.retain(|r| !r.diagnostics.is_empty());
             Report { files, errors: Vec::new(), files_checked: 1 }
         }

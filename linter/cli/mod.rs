@@ -45,6 +45,8 @@ pub enum Command {
         /// A rule id, e.g. blocking-fs
         rule: String,
     },
+    /// Run the language server (LSP over stdin/stdout), for editors
+    Lsp,
 }
 
 #[derive(Debug, Args)]
@@ -133,6 +135,13 @@ pub(crate) fn dispatch(cli: Cli, defaults: &[PathBuf], workspace: Option<&cargo:
             }
             None => {
                 eprintln!("error: unknown rule `{rule}`; run `stall rules` to list them");
+                EXIT_ERROR
+            }
+        },
+        Command::Lsp => match crate::lsp::serve() {
+            Ok(()) => EXIT_CLEAN,
+            Err(e) => {
+                eprintln!("error: stall lsp: {e}");
                 EXIT_ERROR
             }
         },
