@@ -372,28 +372,17 @@ impl<'a> Visit<'a> for MapsToCall {
 /// Names whose value one iteration can hand to the next: outer variables the body assigns or
 /// mutates, and every `let` in the body computed from them.
 fn carried_names(facts: &BodyFacts, body: &Block) -> HashSet<String> {
-    let mut carried: HashSet<String> = facts
-        .assigned
-        .iter()
-        .chain(&facts.mutated)
-        .filter(|n| !facts.declared.contains(*n))
-        .cloned()
-        .collect();
-    for stmt in &body.stmts {
-        if let syn::Stmt::Local(l) = stmt {
-            if let Some(init) = &l.init {
-                if awaits::idents(&init.expr).iter().any(|n| carried.contains(n)) {
-                    awaits::bound_names(&l.pat, &mut carried);
-                }
-            }
-        }
-    }
-    carried
+    let changed = facts.assigned.iter().chain(&facts.mutated).filter(|n| !facts.declared.contains(*n));
+    through_lets(changed.cloned().collect(), body)
 }
 
 /// The loop item's names and every `let` in the body computed from them.
 fn derived_names(items: &HashSet<String>, body: &Block) -> HashSet<String> {
-    let mut names = items.clone();
+    through_lets(items.clone(), body)
+}
+
+/// `names`, plus the names of every `let` in the body whose value is computed from them.
+fn through_lets(mut names: HashSet<String>, body: &Block) -> HashSet<String> {
     for stmt in &body.stmts {
         if let syn::Stmt::Local(l) = stmt {
             if let Some(init) = &l.init {
