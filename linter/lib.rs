@@ -84,10 +84,15 @@ pub fn check_source(text: &str, file: &Place, options: &Options) -> SourceOutcom
     if file.is_test && !options.include_tests {
         return SourceOutcome::default();
     }
-    let idx = SourceIndex::new(text);
-    let shape = prescan::scan(text.as_bytes());
     // A file stall cannot read is worth a word only if it could hold async code.
     let relevant = || prescan::outline(text.as_bytes()).has_async;
+    // Huge files without async code are generated bindings: parsing them for the call graph
+    // costs hundreds of MB and finds nothing the catalog knows.
+    if text.len() > prescan::LARGE_SYNC_FILE && !relevant() {
+        return SourceOutcome::default();
+    }
+    let idx = SourceIndex::new(text);
+    let shape = prescan::scan(text.as_bytes());
     if let Some(why) = shape.too_deep() {
         if !relevant() {
             return SourceOutcome::default();

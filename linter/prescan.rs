@@ -8,6 +8,8 @@ pub const MAX_DEPTH: usize = 256;
 /// Most operator tokens in one run of code between `,`/`;`/brackets: long operator or method
 /// chains nest as deeply as brackets in the syntax tree.
 pub const MAX_CHAIN: usize = 2_000;
+/// Files without async code larger than this are left out of the call graph.
+pub const LARGE_SYNC_FILE: usize = 1 << 20;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Shape {

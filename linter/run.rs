@@ -297,7 +297,8 @@ fn scan_file(
         })
         .collect();
     if prefilter && !outline.has_async && std::str::from_utf8(&bytes).is_ok() {
-        let Some(pkg) = file.place.package.as_deref() else {
+        let Some(pkg) = file.place.package.as_deref().filter(|_| bytes.len() <= prescan::LARGE_SYNC_FILE)
+        else {
             return Ok((Scanned::Waiting(Waiting { fns: Vec::new(), exports: Vec::new() }), mods));
         };
         let module_name = module.rsplit("::").next().unwrap_or("crate");
