@@ -37,6 +37,29 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     files
 }
 
+/// Recall and false positives on any annotated directory, e.g. a held-out evaluation set:
+/// `STALL_EVAL_DIR=/path cargo test --test annotations -- --ignored --nocapture`.
+#[test]
+#[ignore = "needs STALL_EVAL_DIR"]
+fn evaluate_an_annotated_directory() {
+    let Ok(dir) = std::env::var("STALL_EVAL_DIR") else { return };
+    let want = expected(Path::new(&dir));
+    let got = actual(&dir);
+    for family in ["blocking", "serial"] {
+        let is = |f: &&Finding| f.2.starts_with("serial") == (family == "serial");
+        let w: BTreeSet<_> = want.iter().filter(is).collect();
+        let g: BTreeSet<_> = got.iter().filter(is).collect();
+        let found = w.intersection(&g).count();
+        println!("{family}: found {found} of {} annotated; {} unexpected", w.len(), g.difference(&w).count());
+    }
+    for f in want.difference(&got) {
+        println!("missed: {f:?}");
+    }
+    for f in got.difference(&want) {
+        println!("unexpected: {f:?}");
+    }
+}
+
 fn actual(root: &str) -> BTreeSet<Finding> {
     let out = Command::cargo_bin("stall")
         .unwrap()
