@@ -47,27 +47,13 @@ pub fn scan(src: &[u8]) -> Shape {
     let n = src.len();
     while i < n {
         let b = src[i];
+        if let Some(next) = skip_trivia(src, i) {
+            i = next;
+            continue;
+        }
         match b {
-            b'/' if src.get(i + 1) == Some(&b'/') => {
-                while i < n && src[i] != b'\n' {
-                    i += 1;
-                }
-                continue;
-            }
-            b'/' if src.get(i + 1) == Some(&b'*') => {
-                i = skip_block_comment(src, i);
-                continue;
-            }
             b'"' => {
                 i = skip_string(src, i + 1);
-                continue;
-            }
-            b'r' | b'b' if is_raw_string_start(src, i) => {
-                i = skip_raw_string(src, i);
-                continue;
-            }
-            b'\'' => {
-                i = skip_char_or_lifetime(src, i);
                 continue;
             }
             b'(' | b'[' | b'{' => {
@@ -109,6 +95,20 @@ pub fn scan(src: &[u8]) -> Shape {
         i += 1;
     }
     shape
+}
+
+/// Past a comment, raw string, char literal or lifetime starting at `i`, if one does.
+/// (Plain strings are left to the callers: the outline reads `#[path = ".."]` ones.)
+fn skip_trivia(src: &[u8], i: usize) -> Option<usize> {
+    match src[i] {
+        b'/' if src.get(i + 1) == Some(&b'/') => {
+            Some(src[i..].iter().position(|&c| c == b'\n').map_or(src.len(), |p| i + p))
+        }
+        b'/' if src.get(i + 1) == Some(&b'*') => Some(skip_block_comment(src, i)),
+        b'r' | b'b' if is_raw_string_start(src, i) => Some(skip_raw_string(src, i)),
+        b'\'' => Some(skip_char_or_lifetime(src, i)),
+        _ => None,
+    }
 }
 
 fn skip_block_comment(src: &[u8], mut i: usize) -> usize {
@@ -277,13 +277,11 @@ pub fn outline(src: &[u8]) -> Outline {
     let n = src.len();
     while i < n {
         let b = src[i];
+        if let Some(next) = skip_trivia(src, i) {
+            i = next;
+            continue;
+        }
         match b {
-            b'/' if src.get(i + 1) == Some(&b'/') => {
-                while i < n && src[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if src.get(i + 1) == Some(&b'*') => i = skip_block_comment(src, i),
             b'"' => {
                 let end = skip_string(src, i + 1);
                 if prev == b"path" && last_punct == b'=' {
@@ -292,8 +290,6 @@ pub fn outline(src: &[u8]) -> Outline {
                 }
                 i = end;
             }
-            b'r' | b'b' if is_raw_string_start(src, i) => i = skip_raw_string(src, i),
-            b'\'' => i = skip_char_or_lifetime(src, i),
             _ if b.is_ascii_alphabetic() || b == b'_' => {
                 let mut start = i;
                 let ident_at = |j: usize| j < n && (src[j].is_ascii_alphanumeric() || src[j] == b'_');
