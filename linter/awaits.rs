@@ -38,6 +38,118 @@ pub const CONCURRENT: &[&str] = &[
     "race",
 ];
 
+/// Awaited calls that go through a handle whose order matters: channels, locks, writers,
+/// streams, transactions. A loop awaiting one of these is sequential by design.
+pub const SEQUENTIAL: &[&str] = &[
+    "send",
+    "send_all",
+    "feed",
+    "write",
+    "write_all",
+    "write_buf",
+    "write_u8",
+    "write_u32",
+    "write_u64",
+    "flush",
+    "shutdown",
+    "close",
+    "lock",
+    "read",
+    "read_exact",
+    "read_to_end",
+    "read_to_string",
+    "read_line",
+    "read_buf",
+    "acquire",
+    "acquire_owned",
+    "acquire_many",
+    "wait",
+    "notified",
+    "recv",
+    "recv_from",
+    "send_to",
+    "next",
+    "try_next",
+    "next_line",
+    "accept",
+    "readable",
+    "writable",
+    "ready",
+    "changed",
+    "commit",
+    "rollback",
+    "begin",
+    "reserve",
+    "poll_fn",
+    "yield_now",
+    "sleep",
+    "tick",
+    "broadcast",
+    "emit",
+    "publish",
+    "dispatch",
+    "notify",
+    "send_message",
+    "send_event",
+];
+
+/// Awaits that wait for another task rather than for I/O.
+pub const IDLE_WAITS: &[&str] = &[
+    "lock",
+    "read",
+    "write",
+    "lock_owned",
+    "read_owned",
+    "write_owned",
+    "acquire",
+    "acquire_owned",
+    "acquire_many",
+    "notified",
+    "changed",
+    "wait",
+    "wait_for",
+    "yield_now",
+];
+
+/// A named value (`tx`, `self.sink`, `*writer`, `&mut conn`), not a freshly built one.
+pub fn is_handle(e: &Expr) -> bool {
+    match e {
+        Expr::Path(_) => true,
+        Expr::Field(f) => is_handle(&f.base),
+        Expr::Paren(p) => is_handle(&p.expr),
+        Expr::Reference(r) => is_handle(&r.expr),
+        Expr::Unary(u) => is_handle(&u.expr),
+        Expr::MethodCall(m) => {
+            // `self.conn.lock().await.send(..)`-like chains through accessors stay handles.
+            matches!(m.method.to_string().as_str(), "as_mut" | "as_ref" | "borrow_mut" | "get_mut" | "lock")
+                && is_handle(&m.receiver)
+        }
+        _ => false,
+    }
+}
+
+/// The future under adaptors that only wrap it: `fetch(x).instrument(span)`, `Box::pin(f)`.
+pub fn peel_adaptors(e: &Expr) -> &Expr {
+    match e {
+        Expr::MethodCall(m)
+            if matches!(
+                m.method.to_string().as_str(),
+                "instrument" | "in_current_span" | "boxed" | "fuse"
+            ) =>
+        {
+            peel_adaptors(&m.receiver)
+        }
+        Expr::Call(c)
+            if c.args.len() == 1
+                && matches!(&*c.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "pin")) =>
+        {
+            peel_adaptors(&c.args[0])
+        }
+        Expr::Paren(p) => peel_adaptors(&p.expr),
+        _ => e,
+    }
+}
+
 /// The direct awaits of a block, in source order.
 pub fn direct_awaits(block: &Block) -> Vec<&ExprAwait> {
     let mut c = Awaits::default();
@@ -138,7 +250,28 @@ pub fn token_idents(tokens: TokenStream, out: &mut HashSet<String>) {
                 out.insert(i.to_string());
             }
             TokenTree::Group(g) => token_idents(g.stream(), out),
-            _ => {}
+            TokenTree::Literal(l) => format_captures(&l.to_string(), out),
+            TokenTree::Punct(_) => {}
+        }
+    }
+}
+
+/// Names a format string captures inline: `"{base_url}/health"`, `"{id:>8}"`.
+fn format_captures(literal: &str, out: &mut HashSet<String>) {
+    if !literal.ends_with('"') {
+        return;
+    }
+    let mut rest = literal;
+    while let Some(i) = rest.find('{') {
+        rest = &rest[i + 1..];
+        if let Some(escaped) = rest.strip_prefix('{') {
+            rest = escaped;
+            continue;
+        }
+        let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
+        let name = &rest[..end];
+        if name.starts_with(|c: char| c.is_alphabetic() || c == '_') && name != "_" {
+            out.insert(name.to_string());
         }
     }
 }
@@ -169,6 +302,8 @@ pub struct BodyFacts {
     pub exits: bool,
     /// Byte-order positions (line, column) of `continue`s for this loop.
     pub continues: Vec<(usize, usize)>,
+    /// A labelled `continue`: it may go on with an outer loop, leaving this one.
+    pub labelled_continue: bool,
     /// Calls by name (last path segment or method), macros included.
     pub calls: HashSet<String>,
 }
@@ -298,6 +433,7 @@ impl<'a> Visit<'a> for Facts {
         if self.loop_depth == 0 || c.label.is_some() {
             let s = c.continue_token.span.start();
             self.facts.continues.push((s.line, s.column));
+            self.facts.labelled_continue |= c.label.is_some();
         }
     }
     fn visit_expr_for_loop(&mut self, l: &'a syn::ExprForLoop) {
@@ -416,7 +552,7 @@ pub fn mut_borrows(e: &Expr) -> HashSet<String> {
 /// with the names the body's function declares mutable (`let mut x`, `x: &mut T`,
 /// `&mut self`). Test code is skipped unless `include_tests`.
 pub fn for_each_async_body<'a>(file: &'a syn::File, include_tests: bool, f: &mut dyn FnMut(&AsyncBody<'a>)) {
-    let mut w = Bodies { include_tests, mutable: Vec::new(), f };
+    let mut w = Bodies { include_tests, mutable: Vec::new(), self_type: None, f };
     w.visit_file(file);
 }
 
@@ -426,11 +562,14 @@ pub struct AsyncBody<'a> {
     pub mutable: HashSet<String>,
     /// `let` initialisers of the enclosing function, by name (last one wins).
     pub lets: std::collections::HashMap<String, &'a Expr>,
+    /// The type of the enclosing `impl` (its last path segment): what `Self` and `self` are.
+    pub self_type: Option<String>,
 }
 
 struct Bodies<'f, 'a> {
     include_tests: bool,
     mutable: Vec<HashSet<String>>,
+    self_type: Option<String>,
     f: &'f mut dyn FnMut(&AsyncBody<'a>),
 }
 
@@ -459,7 +598,8 @@ impl<'a> Bodies<'_, 'a> {
         lets.visit_block(block);
         mutable.extend(lets.mutable);
         if is_async {
-            let body = AsyncBody { block, mutable: mutable.clone(), lets: lets.inits };
+            let self_type = self.self_type.clone();
+            let body = AsyncBody { block, mutable: mutable.clone(), lets: lets.inits, self_type };
             (self.f)(&body);
         }
         self.mutable.push(mutable);
@@ -517,7 +657,9 @@ impl<'a> Visit<'a> for Bodies<'_, 'a> {
     }
     fn visit_item_impl(&mut self, i: &'a syn::ItemImpl) {
         if self.include_tests || !is_test_code(&i.attrs) {
+            let outer = std::mem::replace(&mut self.self_type, type_name(&i.self_ty));
             visit::visit_item_impl(self, i);
+            self.self_type = outer;
         }
     }
     fn visit_expr_async(&mut self, a: &'a syn::ExprAsync) {
@@ -532,6 +674,16 @@ impl<'a> Visit<'a> for Bodies<'_, 'a> {
         } else {
             visit::visit_expr_closure(self, c);
         }
+    }
+}
+
+/// The last path segment of a type (`Invalidator` for `crate::x::Invalidator<K, V>`).
+pub fn type_name(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        syn::Type::Reference(r) => type_name(&r.elem),
+        syn::Type::Paren(p) => type_name(&p.elem),
+        _ => None,
     }
 }
 

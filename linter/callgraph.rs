@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use crate::diagnostic::Diagnostic;
+use crate::idle;
 use crate::rules::Rule;
 use crate::source::Span;
 
@@ -55,6 +56,10 @@ pub struct FileGraph {
     pub offload_wrappers: Vec<String>,
     /// `use` items of the file's modules: (path of the name it makes, path it names).
     pub aliases: Vec<(String, String)>,
+    /// What the file's async fns wait on, to tell idle callees of serial loops.
+    pub async_fns: Vec<idle::AsyncFnSummary>,
+    /// Serial-await findings that stand unless the loop awaits an idle fn.
+    pub serial: Vec<idle::Pending>,
 }
 
 /// A `mod name;` item whose body is in another file.

@@ -14,6 +14,7 @@ pub mod context;
 pub mod diagnostic;
 pub mod discover;
 pub mod fix;
+pub mod idle;
 pub mod lsp;
 pub mod output;
 pub mod prescan;
@@ -77,6 +78,18 @@ pub struct SourceOutcome {
     pub suppressions: Vec<suppress::Suppression>,
 }
 
+impl SourceOutcome {
+    /// Every finding of a file checked on its own, pending ones settled within the file.
+    pub fn into_diagnostics(self) -> Vec<Diagnostic> {
+        let g = &self.graph;
+        let settled = idle::settle(&[(None, &g.async_fns, &g.serial)]);
+        let mut all = self.diagnostics;
+        all.extend(settled.into_iter().map(|(_, d)| d));
+        all.sort_by_key(Diagnostic::sort_key);
+        all
+    }
+}
+
 /// Checks one source text. Pure: no I/O, no printing. Must run on a thread with a large
 /// stack (see `run::ANALYSIS_STACK`): deep input is refused by the prescan, but the walk
 /// of legitimately nested code still recurses.
@@ -129,9 +142,11 @@ fn analyze(ast: &syn::File, idx: &SourceIndex, file: &Place, options: &Options) 
     let mut analyzer = Analyzer::new(idx, resolver, &settings);
     analyzer.analyze_file(&file.module, ast);
     let mut diagnostics = analyzer.diagnostics;
-    diagnostics.extend(rules::serial_await_loop::check(ast, idx, &settings));
-    diagnostics.extend(rules::serial_await_sequence::check(ast, idx, &settings));
     diagnostics.sort_by_key(Diagnostic::sort_key);
+    let mut graph = analyzer.graph;
+    graph.serial = rules::serial_await_loop::check(ast, idx, &settings);
+    graph.serial.extend(rules::serial_await_sequence::check(ast, idx, &settings));
+    graph.async_fns = idle::summarize(ast);
     let suppressions = suppress::collect(idx.text(), ast, idx);
-    SourceOutcome { diagnostics, graph: analyzer.graph, suppressions }
+    SourceOutcome { diagnostics, graph, suppressions }
 }

@@ -391,7 +391,7 @@ fn check_alone(path: Option<&Path>, text: &str) -> Vec<Diagnostic> {
             let outcome =
                 panic::catch_unwind(AssertUnwindSafe(|| crate::check_source(text, &place, &options)));
             proc_macro2::extra::invalidate_current_thread_spans();
-            outcome.map(|o| o.diagnostics).unwrap_or_default()
+            outcome.map(|o| o.into_diagnostics()).unwrap_or_default()
         }
     }
 }

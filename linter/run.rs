@@ -15,6 +15,7 @@ use crate::callgraph::{self, FileGraph};
 use crate::config::Policy;
 use crate::diagnostic::Diagnostic;
 use crate::discover::{self, io_reason, FileError, SourceFile};
+use crate::idle;
 use crate::prescan;
 use crate::resolve::modtree::{self, TreeFile};
 use crate::suppress::{self, Suppression};
@@ -170,12 +171,14 @@ pub fn check_files_overlaid(
     let mut reports = Vec::new();
     let mut graphs = Vec::new();
     let mut report_targets = Vec::new();
-    for r in results {
+    let mut packages = Vec::new();
+    for (r, f) in results.into_iter().zip(&files) {
         match r {
             Ok((Scanned::Checked(report, graph), _)) => {
                 reports.push(report);
-                graphs.push(graph);
+                graphs.push(*graph);
                 report_targets.push(targets.next().unwrap_or_default());
+                packages.push(f.place.package.as_deref());
             }
             Ok((Scanned::Waiting(_), _)) => {
                 targets.next();
@@ -184,7 +187,7 @@ pub fn check_files_overlaid(
             Err(e) => errors.push(e),
         }
     }
-    join(&mut reports, &mut graphs, &report_targets, run.transitive);
+    join(&mut reports, &mut graphs, &report_targets, &packages, run.transitive);
     finish(&mut reports, &run.policy, overlay);
     let files_checked = files_checked + reports.len();
     reports.retain(|r| !r.diagnostics.is_empty());
@@ -193,14 +196,24 @@ pub fn check_files_overlaid(
 }
 
 /// Adds the findings that need every file: deferred ones settled by the offload wrappers of
-/// the run, and (when `transitive`) blocking reached through sync functions.
-fn join(reports: &mut [FileReport], graphs: &mut [FileGraph], targets: &[String], transitive: bool) {
+/// the run, serial loops settled by the idle fns of their package, and (when `transitive`)
+/// blocking reached through sync functions.
+fn join(
+    reports: &mut [FileReport],
+    graphs: &mut [FileGraph],
+    targets: &[String],
+    packages: &[Option<&str>],
+    transitive: bool,
+) {
     for (g, t) in graphs.iter_mut().zip(targets) {
         g.retarget(t);
     }
     let joined: Vec<(&str, &FileGraph)> =
         reports.iter().zip(graphs.iter()).map(|(r, g)| (r.display.as_str(), g)).collect();
     let mut extra = callgraph::settle_deferred(&joined);
+    let serial: Vec<_> =
+        graphs.iter().zip(packages).map(|(g, p)| (*p, g.async_fns.as_slice(), g.serial.as_slice())).collect();
+    extra.extend(idle::settle(&serial));
     if transitive {
         extra.extend(callgraph::transitive_diagnostics(&joined));
     }
@@ -252,7 +265,7 @@ pub fn install_panic_hook() {
 /// defines and the names it re-exports) because nothing in it can be found unless the call
 /// graph asks for one of them.
 enum Scanned {
-    Checked(FileReport, FileGraph),
+    Checked(FileReport, Box<FileGraph>),
     Waiting(Waiting),
 }
 
@@ -314,7 +327,7 @@ fn scan_file(
         return Ok((Scanned::Waiting(Waiting { fns, exports }), mods));
     }
     let (report, graph) = check_bytes(file, bytes, options)?;
-    Ok((Scanned::Checked(report, graph), mods))
+    Ok((Scanned::Checked(report, Box::new(graph)), mods))
 }
 
 /// (package, qualifier, name) of everything a file's graph may call, through its aliases
@@ -362,7 +375,8 @@ fn check_bytes(
     })?;
     // Keep the text of files with findings, to show it with them. (The few that get findings
     // only from the call graph read it again: keeping every text would cost more memory.)
-    let may_report = !outcome.diagnostics.is_empty() || !outcome.graph.deferred.is_empty();
+    let g = &outcome.graph;
+    let may_report = !outcome.diagnostics.is_empty() || !g.deferred.is_empty() || !g.serial.is_empty();
     let text = may_report.then(|| Arc::from(text));
     let report = FileReport {
         path: file.path.clone(),
@@ -389,7 +403,8 @@ pub fn check_text(name: &Path, bytes: Vec<u8>, run: &RunOptions) -> Report {
     match result {
         Ok((r, g)) => {
             let mut files = vec![r];
-            join(&mut files, &mut [g], std::slice::from_ref(&file.place.target), run.transitive);
+            let package = [file.place.package.as_deref()];
+            join(&mut files, &mut [g], std::slice::from_ref(&file.place.target), &package, run.transitive);
             finish(&mut files, &run.policy, &Overlay::new());
             files.retain(|r| !r.diagnostics.is_empty());
             Report { files, errors: Vec::new(), files_checked: 1 }

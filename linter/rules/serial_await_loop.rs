@@ -35,13 +35,15 @@
 //!
 //! ## Known limitations
 //! To stay quiet when order matters, loops are not reported when they can leave early
-//! (`break`, `return`, a `continue` after an await), pace themselves (a sleep or interval tick),
-//! use `select!` or already run futures together, carry a value from one iteration to the next
-//! (a cursor, a counter), or await through a mutable borrow of shared state (a `&mut`
-//! connection or transaction, a writer, a channel, a lock). `while` and `loop` are reported
-//! only in the `while let Some(x) = queue.pop()` shape when the body leaves `queue` alone, and
-//! `for` loops over a range (`for case in 1..=total`) are left alone: they are mostly drivers
-//! that run cases in turn on purpose.
+//! (`break`, `return`, or a `continue` after an await in a `while` or `loop`: a retry), pace
+//! themselves (a sleep or interval tick), use `select!` or already run futures together, carry
+//! a value from one iteration to the next (a cursor, a counter), await through a mutable borrow
+//! of shared state (a `&mut` connection or transaction, a writer, a channel, a lock), or await a
+//! fn of the crate that only waits for other tasks (see `idle`). `while` and `loop` are
+//! reported only when they drain a queue or iterator the body leaves alone
+//! (`while let Some(x) = queue.pop()`, `loop { let Some(x) = it.next() else { break }; .. }`),
+//! and `for` loops over a range (`for case in 1..=total`) are left alone: they are mostly
+//! drivers that run cases in turn on purpose.
 
 use std::collections::HashSet;
 
@@ -52,69 +54,15 @@ use syn::{Block, Expr, ExprAwait};
 use crate::awaits::{self, AsyncBody, BodyFacts, CONCURRENT, TIMERS};
 use crate::context::Settings;
 use crate::diagnostic::Diagnostic;
+use crate::idle::{self, Pending};
 use crate::rules::Rule;
 use crate::source::SourceIndex;
 
-/// Awaited calls that go through a handle whose order matters: channels, locks, writers,
-/// streams, transactions. A loop awaiting one of these is sequential by design.
-const SEQUENTIAL: &[&str] = &[
-    "send",
-    "send_all",
-    "feed",
-    "write",
-    "write_all",
-    "write_buf",
-    "write_u8",
-    "write_u32",
-    "write_u64",
-    "flush",
-    "shutdown",
-    "close",
-    "lock",
-    "read",
-    "read_exact",
-    "read_to_end",
-    "read_to_string",
-    "read_line",
-    "read_buf",
-    "acquire",
-    "acquire_owned",
-    "acquire_many",
-    "wait",
-    "notified",
-    "recv",
-    "recv_from",
-    "send_to",
-    "next",
-    "try_next",
-    "next_line",
-    "accept",
-    "readable",
-    "writable",
-    "ready",
-    "changed",
-    "commit",
-    "rollback",
-    "begin",
-    "reserve",
-    "poll_fn",
-    "yield_now",
-    "sleep",
-    "tick",
-    "broadcast",
-    "emit",
-    "publish",
-    "dispatch",
-    "notify",
-    "send_message",
-    "send_event",
-];
-
-pub fn check(file: &syn::File, idx: &SourceIndex, settings: &Settings) -> Vec<Diagnostic> {
+/// The loops found, pending: each stands unless it awaits an idle fn (see `idle`).
+pub fn check(file: &syn::File, idx: &SourceIndex, settings: &Settings) -> Vec<Pending> {
     let mut out = Vec::new();
-    let idle = idle_async_fns(file);
     awaits::for_each_async_body(file, settings.include_tests, &mut |body| {
-        let mut loops = Loops { body, idx, idle: &idle, out: &mut out };
+        let mut loops = Loops { body, idx, out: &mut out };
         loops.visit_block(body.block);
     });
     out
@@ -123,9 +71,7 @@ pub fn check(file: &syn::File, idx: &SourceIndex, settings: &Settings) -> Vec<Di
 struct Loops<'b, 'a> {
     body: &'b AsyncBody<'a>,
     idx: &'b SourceIndex<'b>,
-    /// Async fns of this file that never wait on I/O (see `idle_async_fns`).
-    idle: &'b HashSet<String>,
-    out: &'b mut Vec<Diagnostic>,
+    out: &'b mut Vec<Pending>,
 }
 
 impl<'a> Visit<'a> for Loops<'_, '_> {
@@ -145,19 +91,27 @@ impl<'a> Visit<'a> for Loops<'_, '_> {
     fn visit_expr_while(&mut self, l: &'a syn::ExprWhile) {
         // `while let Some(x) = queue.pop()`: a worklist drained synchronously.
         if let Expr::Let(cond) = &*l.cond {
-            let pops = matches!(&*cond.expr, Expr::MethodCall(m)
-                if matches!(m.method.to_string().as_str(), "pop" | "pop_front" | "pop_back") && m.args.is_empty());
-            if let (true, Some(queue)) = (pops, awaits::root_ident(&cond.expr)) {
-                let mentions_queue = awaits::block_idents(&l.body).contains(&queue);
-                if !mentions_queue {
-                    let mut items = HashSet::new();
-                    awaits::bound_names(&cond.pat, &mut items);
-                    let header = l.while_token.span.join(l.cond.span()).unwrap_or(l.while_token.span);
-                    self.check_loop(&items, &cond.expr, &l.body, header, "while let");
-                }
+            let queue = drained(&cond.expr);
+            if queue.is_some_and(|q| !awaits::block_idents(&l.body).contains(&q)) {
+                let mut items = HashSet::new();
+                awaits::bound_names(&cond.pat, &mut items);
+                let header = l.while_token.span.join(l.cond.span()).unwrap_or(l.while_token.span);
+                self.check_loop(&items, &cond.expr, &l.body, header, "while let");
             }
         }
         visit::visit_expr_while(self, l);
+    }
+
+    fn visit_expr_loop(&mut self, l: &'a syn::ExprLoop) {
+        // `loop { let x = match iter.next() { Some(x) => x, None => break }; .. }`, or with
+        // `let Some(x) = iter.next() else { break };`: the `while let` shape spelled out.
+        if let Some((items, source, rest)) = pulled_item(&l.body) {
+            let queue = awaits::root_ident(source);
+            if queue.is_some_and(|q| !awaits::block_idents(&rest).contains(&q)) {
+                self.check_loop(&items, source, &rest, l.loop_token.span, "loop");
+            }
+        }
+        visit::visit_expr_loop(self, l);
     }
 
     fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
@@ -165,19 +119,38 @@ impl<'a> Visit<'a> for Loops<'_, '_> {
     fn visit_item(&mut self, _: &'a syn::Item) {}
 }
 
-/// A named value (`tx`, `self.sink`, `*writer`, `&mut conn`), not a freshly built one.
-fn is_handle(e: &Expr) -> bool {
+/// The collection or iterator `e` takes the next item from synchronously (`queue.pop()`,
+/// `iter.next()`), if it does.
+fn drained(e: &Expr) -> Option<String> {
+    let Expr::MethodCall(m) = e else { return None };
+    let pulls = matches!(m.method.to_string().as_str(), "pop" | "pop_front" | "pop_back" | "next");
+    (pulls && m.args.is_empty()).then(|| awaits::root_ident(&m.receiver)).flatten()
+}
+
+/// A `loop` body that starts by taking the next item or leaving: the names it binds, the
+/// expression it takes them from, and the rest of the body.
+fn pulled_item(body: &Block) -> Option<(HashSet<String>, &Expr, Block)> {
+    let syn::Stmt::Local(first) = body.stmts.first()? else { return None };
+    let init = first.init.as_ref()?;
+    let source = match (&*init.expr, &init.diverge) {
+        // `let Some(x) = iter.next() else { break };`
+        (source, Some((_, diverge))) if is_break(diverge) => source,
+        // `let x = match iter.next() { Some(x) => x, None => break };`
+        (Expr::Match(m), None) if m.arms.len() == 2 && m.arms.iter().any(|a| is_break(&a.body)) => &*m.expr,
+        _ => return None,
+    };
+    drained(source)?;
+    let mut items = HashSet::new();
+    awaits::bound_names(&first.pat, &mut items);
+    let rest = Block { brace_token: body.brace_token, stmts: body.stmts[1..].to_vec() };
+    Some((items, source, rest))
+}
+
+/// `break` or `{ break }` (without a label or value).
+fn is_break(e: &Expr) -> bool {
     match e {
-        Expr::Path(_) => true,
-        Expr::Field(f) => is_handle(&f.base),
-        Expr::Paren(p) => is_handle(&p.expr),
-        Expr::Reference(r) => is_handle(&r.expr),
-        Expr::Unary(u) => is_handle(&u.expr),
-        Expr::MethodCall(m) => {
-            // `self.conn.lock().await.send(..)`-like chains through accessors stay handles.
-            matches!(m.method.to_string().as_str(), "as_mut" | "as_ref" | "borrow_mut" | "get_mut" | "lock")
-                && is_handle(&m.receiver)
-        }
+        Expr::Break(b) => b.label.is_none() && b.expr.is_none(),
+        Expr::Block(b) => matches!(b.block.stmts.as_slice(), [syn::Stmt::Expr(e, _)] if is_break(e)),
         _ => false,
     }
 }
@@ -197,7 +170,7 @@ fn sequential_await(
     // `tx.send(..)`, `self.writer.write_all(..)`, `rx.recv()`: a call on a long-lived handle.
     // (`client.get(url).send()` sends a request built for this item: not sequential.)
     if let Expr::MethodCall(m) = base {
-        if SEQUENTIAL.contains(&name.as_str()) && is_handle(&m.receiver) {
+        if awaits::SEQUENTIAL.contains(&name.as_str()) && awaits::is_handle(&m.receiver) {
             return true;
         }
     }
@@ -233,17 +206,15 @@ impl Loops<'_, '_> {
         if facts.exits || facts.calls.iter().any(|c| CONCURRENT.contains(&c.as_str())) {
             return;
         }
+        // A `continue` decided by an awaited result: a retry in a `while` or `loop`, but only
+        // a skipped item in a `for` over data, which leaves the iterations independent.
         let first_await = found[0].await_token.span.start();
-        if facts.continues.iter().any(|&c| c > (first_await.line, first_await.column)) {
+        let retries = facts.labelled_continue || keyword != "for";
+        if retries && facts.continues.iter().any(|&c| c > (first_await.line, first_await.column)) {
             return;
         }
         let carried = carried_names(&facts, body);
         if found.iter().any(|a| sequential_await(a, &facts, &carried, &self.body.mutable)) {
-            return;
-        }
-        // Awaiting a fn of this file that only takes locks, waits for a notification, or never
-        // suspends: running those together gains nothing.
-        if found.iter().any(|a| awaits::call_name(&a.base).is_some_and(|n| self.idle.contains(&n))) {
             return;
         }
         let derived = derived_names(items, body);
@@ -259,7 +230,7 @@ impl Loops<'_, '_> {
         });
         let Some(a) = per_item else { return };
         let uses_try = body_uses_try(body);
-        let awaited = compact(&a.base);
+        let awaited = compact(awaits::peel_adaptors(&a.base));
         let span = self.idx.span(header);
         let join = if uses_try { "futures::future::try_join_all" } else { "futures::future::join_all" };
         let d = Diagnostic::new(
@@ -273,7 +244,11 @@ impl Loops<'_, '_> {
              `futures::stream::iter(..).buffer_unordered(n)` to bound how many run at once, \
              or `tokio::task::JoinSet` for spawned work; unbounded concurrency may need a limit"
         ));
-        self.out.push(d);
+        // Awaiting a fn that only takes locks, waits for a notification, or never suspends
+        // gains nothing from running together: the join drops those (see `idle`).
+        let self_type = self.body.self_type.as_deref();
+        let awaited = found.iter().filter_map(|a| idle::callee(&a.base, self_type)).collect();
+        self.out.push(Pending { diagnostic: d, awaited });
     }
 
     /// Is the iterated collection made of futures built by mapping a call, rather than
@@ -290,67 +265,6 @@ impl Loops<'_, '_> {
         finder.0
     }
 }
-
-/// Async fns of the file whose awaits are all on locks, semaphores, notifications or timers
-/// (or that have no await at all): they do no I/O a concurrent run could overlap. A name
-/// defined twice counts only if both definitions are idle.
-fn idle_async_fns(file: &syn::File) -> HashSet<String> {
-    struct Fns {
-        idle: HashSet<String>,
-        busy: HashSet<String>,
-    }
-    impl Fns {
-        fn add(&mut self, sig: &syn::Signature, body: &Block) {
-            if sig.asyncness.is_none() {
-                return;
-            }
-            let waits_only = awaits::direct_awaits(body).iter().all(|a| {
-                let name = awaits::call_name(&a.base).unwrap_or_default();
-                // `lock()`, `read()`, `notified()` take no argument; `read(&mut buf)` is I/O.
-                let no_args = matches!(&*a.base, Expr::MethodCall(m) if m.args.is_empty());
-                (no_args && IDLE_WAITS.contains(&name.as_str())) || TIMERS.contains(&name.as_str())
-            });
-            let name = sig.ident.to_string();
-            if waits_only && !self.busy.contains(&name) {
-                self.idle.insert(name);
-            } else {
-                self.idle.remove(&name);
-                self.busy.insert(name);
-            }
-        }
-    }
-    impl<'a> Visit<'a> for Fns {
-        fn visit_item_fn(&mut self, f: &'a syn::ItemFn) {
-            self.add(&f.sig, &f.block);
-            visit::visit_item_fn(self, f);
-        }
-        fn visit_impl_item_fn(&mut self, f: &'a syn::ImplItemFn) {
-            self.add(&f.sig, &f.block);
-            visit::visit_impl_item_fn(self, f);
-        }
-    }
-    let mut fns = Fns { idle: HashSet::new(), busy: HashSet::new() };
-    fns.visit_file(file);
-    fns.idle
-}
-
-/// Awaits that wait for another task rather than for I/O.
-const IDLE_WAITS: &[&str] = &[
-    "lock",
-    "read",
-    "write",
-    "lock_owned",
-    "read_owned",
-    "write_owned",
-    "acquire",
-    "acquire_owned",
-    "acquire_many",
-    "notified",
-    "changed",
-    "wait",
-    "wait_for",
-    "yield_now",
-];
 
 /// A closure whose body is a call or an async block: `.map(|id| fetch(id))`.
 struct MapsToCall(bool);

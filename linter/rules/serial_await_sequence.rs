@@ -41,28 +41,36 @@ use syn::{Expr, Pat, Stmt};
 use crate::awaits::{self, TIMERS};
 use crate::context::Settings;
 use crate::diagnostic::Diagnostic;
+use crate::idle::{self, Pending};
 use crate::rules::Rule;
 use crate::source::SourceIndex;
 
-pub fn check(file: &syn::File, idx: &SourceIndex, settings: &Settings) -> Vec<Diagnostic> {
+/// The sequences found, pending: each stands unless it awaits an idle fn (see `idle`).
+pub fn check(file: &syn::File, idx: &SourceIndex, settings: &Settings) -> Vec<Pending> {
     let eager = eager_functions(file);
     let mut out = Vec::new();
     awaits::for_each_async_body(file, settings.include_tests, &mut |body| {
         for stmts in awaits::nested_blocks(body.block) {
-            check_block(stmts, &eager, idx, &mut out);
+            check_block(stmts, &eager, body.self_type.as_deref(), idx, &mut out);
         }
     });
     out
 }
 
 /// A future bound with `let` and not yet awaited.
-struct Pending<'a> {
+struct Created<'a> {
     stmt: usize,
     init: &'a Expr,
 }
 
-fn check_block(stmts: &[Stmt], eager: &HashSet<String>, idx: &SourceIndex, out: &mut Vec<Diagnostic>) {
-    let mut pending: HashMap<String, Pending> = HashMap::new();
+fn check_block(
+    stmts: &[Stmt],
+    eager: &HashSet<String>,
+    self_type: Option<&str>,
+    idx: &SourceIndex,
+    out: &mut Vec<Pending>,
+) {
+    let mut pending: HashMap<String, Created> = HashMap::new();
     // Awaited pending futures: (name, statement index of the await, the await, the future).
     let mut awaited: Vec<Awaited> = Vec::new();
     for (i, stmt) in stmts.iter().enumerate() {
@@ -83,7 +91,7 @@ fn check_block(stmts: &[Stmt], eager: &HashSet<String>, idx: &SourceIndex, out: 
         if let Stmt::Local(l) = stmt {
             if let (Some(name), Some(init)) = (binding_name(&l.pat), &l.init) {
                 if init.diverge.is_none() && is_future_candidate(&init.expr, eager) {
-                    pending.insert(name, Pending { stmt: i, init: &init.expr });
+                    pending.insert(name, Created { stmt: i, init: &init.expr });
                 } else {
                     pending.remove(&name);
                 }
@@ -95,14 +103,20 @@ fn check_block(stmts: &[Stmt], eager: &HashSet<String>, idx: &SourceIndex, out: 
         let (group, rest): (Vec<_>, Vec<_>) = awaited.into_iter().partition(|(.., p)| p.stmt < first_stmt);
         awaited = rest;
         if group.len() >= 2 {
-            report_group(&group, first, idx, out);
+            report_group(&group, first, self_type, idx, out);
         }
     }
 }
 
-type Awaited<'a> = (String, usize, &'a syn::ExprAwait, Pending<'a>);
+type Awaited<'a> = (String, usize, &'a syn::ExprAwait, Created<'a>);
 
-fn report_group(group: &[Awaited], first: &syn::ExprAwait, idx: &SourceIndex, out: &mut Vec<Diagnostic>) {
+fn report_group(
+    group: &[Awaited],
+    first: &syn::ExprAwait,
+    self_type: Option<&str>,
+    idx: &SourceIndex,
+    out: &mut Vec<Pending>,
+) {
     let names: Vec<&str> = group.iter().map(|(n, ..)| n.as_str()).collect();
     // A later future built from an earlier one is not independent.
     let independent = group.iter().all(|(n, .., p)| {
@@ -124,7 +138,8 @@ fn report_group(group: &[Awaited], first: &syn::ExprAwait, idx: &SourceIndex, ou
         "await them together: `let (..) = tokio::join!({joined});` (or `futures::join!`, \
          and `try_join!` when they return `Result`)"
     ));
-    out.push(d);
+    let awaited = group.iter().filter_map(|(.., p)| idle::callee(p.init, self_type)).collect();
+    out.push(Pending { diagnostic: d, awaited });
 }
 
 fn bare_name(e: &Expr) -> Option<String> {
