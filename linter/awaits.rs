@@ -40,7 +40,65 @@ pub const CONCURRENT: &[&str] = &[
 
 /// Awaited calls that go through a handle whose order matters: channels, locks, writers,
 /// streams, transactions. A loop awaiting one of these is sequential by design.
-pub const SEQUENTIAL: &[&str] = &[
+pub fn is_sequential(name: &str) -> bool {
+    SEQUENTIAL.contains(&name) || SEQUENTIAL_PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+/// Calls that change state step by step, each step needing the one before: directories made
+/// parent first, subscriptions and binds set up in turn. Matched anywhere in the name
+/// (`create_dir_all`, `webdav_mkcol`, `ssubscribe`, `queue_bind`).
+pub const STEPWISE: &[&str] = &["mkdir", "mkcol", "create_dir", "make_dir", "subscribe", "bind", "listen"];
+
+/// Receivers that queue commands to run later, in order: a pipeline, a batch, a transaction.
+pub fn is_queue_of_commands(receiver: &Expr) -> bool {
+    const NAMES: &[&str] = &["pipeline", "pipe", "batch", "txn", "tx", "transaction", "multi"];
+    fn last_name(e: &Expr) -> Option<String> {
+        match e {
+            Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+            Expr::Field(f) => match &f.member {
+                syn::Member::Named(i) => Some(i.to_string()),
+                syn::Member::Unnamed(_) => None,
+            },
+            Expr::Paren(p) => last_name(&p.expr),
+            Expr::Reference(r) => last_name(&r.expr),
+            Expr::Unary(u) => last_name(&u.expr),
+            _ => None,
+        }
+    }
+    let Some(name) = last_name(receiver) else { return false };
+    NAMES.iter().any(|n| name == *n || name.ends_with(&format!("_{n}")))
+}
+
+/// `Manager::interfaces_added(&emitter, ..)`, `forward(item, &sender)`: a call handed a
+/// long-lived channel end or writer, through which its effects go out in order.
+pub fn passes_ordered_handle(e: &Expr) -> bool {
+    const HANDLES: &[&str] = &["emitter", "sender", "writer", "sink", "publisher"];
+    let args: Vec<&Expr> = match e {
+        Expr::Call(c) => c.args.iter().collect(),
+        Expr::MethodCall(m) => m.args.iter().collect(),
+        _ => return false,
+    };
+    args.into_iter().any(|mut a| {
+        while let Expr::Reference(r) = a {
+            a = &r.expr;
+        }
+        matches!(a, Expr::Path(p) if p.path.get_ident().is_some_and(|i| {
+            let i = i.to_string();
+            HANDLES.iter().any(|h| i == *h || i.ends_with(&format!("_{h}")))
+        }))
+    })
+}
+
+/// Calls by name whose steps are local work or effects seen in order: `batch_sign` (signing
+/// with a cached credential), `create_reaction`, `reply` (a chat shows them as sent).
+pub fn is_local_or_ordered_effect(name: &str) -> bool {
+    name.split('_').any(|w| matches!(w, "sign" | "reaction" | "react" | "reply" | "say"))
+}
+
+/// Families of the calls in `SEQUENTIAL`: `write_i32`, `broadcast_direct`, `publish_event`.
+const SEQUENTIAL_PREFIXES: &[&str] = &["write_", "broadcast", "publish_", "emit_", "notify_"];
+
+const SEQUENTIAL: &[&str] = &[
     "send",
     "send_all",
     "feed",
@@ -119,6 +177,7 @@ pub fn is_handle(e: &Expr) -> bool {
         Expr::Paren(p) => is_handle(&p.expr),
         Expr::Reference(r) => is_handle(&r.expr),
         Expr::Unary(u) => is_handle(&u.expr),
+        Expr::Index(i) => is_handle(&i.expr),
         Expr::MethodCall(m) => {
             // `self.conn.lock().await.send(..)`-like chains through accessors stay handles.
             matches!(m.method.to_string().as_str(), "as_mut" | "as_ref" | "borrow_mut" | "get_mut" | "lock")
@@ -300,8 +359,6 @@ pub struct BodyFacts {
     pub mutated: HashSet<String>,
     /// `break` or `return` for this loop.
     pub exits: bool,
-    /// Byte-order positions (line, column) of `continue`s for this loop.
-    pub continues: Vec<(usize, usize)>,
     /// A labelled `continue`: it may go on with an outer loop, leaving this one.
     pub labelled_continue: bool,
     /// Calls by name (last path segment or method), macros included.
@@ -431,8 +488,6 @@ impl<'a> Visit<'a> for Facts {
     }
     fn visit_expr_continue(&mut self, c: &'a syn::ExprContinue) {
         if self.loop_depth == 0 || c.label.is_some() {
-            let s = c.continue_token.span.start();
-            self.facts.continues.push((s.line, s.column));
             self.facts.labelled_continue |= c.label.is_some();
         }
     }
@@ -552,7 +607,7 @@ pub fn mut_borrows(e: &Expr) -> HashSet<String> {
 /// with the names the body's function declares mutable (`let mut x`, `x: &mut T`,
 /// `&mut self`). Test code is skipped unless `include_tests`.
 pub fn for_each_async_body<'a>(file: &'a syn::File, include_tests: bool, f: &mut dyn FnMut(&AsyncBody<'a>)) {
-    let mut w = Bodies { include_tests, mutable: Vec::new(), self_type: None, f };
+    let mut w = Bodies { include_tests, mutable: Vec::new(), self_type: None, fn_name: None, f };
     w.visit_file(file);
 }
 
@@ -564,12 +619,15 @@ pub struct AsyncBody<'a> {
     pub lets: std::collections::HashMap<String, &'a Expr>,
     /// The type of the enclosing `impl` (its last path segment): what `Self` and `self` are.
     pub self_type: Option<String>,
+    /// The enclosing fn (for an async block, the fn it is written in).
+    pub fn_name: Option<String>,
 }
 
 struct Bodies<'f, 'a> {
     include_tests: bool,
     mutable: Vec<HashSet<String>>,
     self_type: Option<String>,
+    fn_name: Option<String>,
     f: &'f mut dyn FnMut(&AsyncBody<'a>),
 }
 
@@ -597,14 +655,19 @@ impl<'a> Bodies<'_, 'a> {
         let mut lets = Lets::default();
         lets.visit_block(block);
         mutable.extend(lets.mutable);
+        let outer_fn = match sig {
+            Some(sig) => self.fn_name.replace(sig.ident.to_string()),
+            None => self.fn_name.clone(),
+        };
         if is_async {
-            let self_type = self.self_type.clone();
-            let body = AsyncBody { block, mutable: mutable.clone(), lets: lets.inits, self_type };
+            let (self_type, fn_name) = (self.self_type.clone(), self.fn_name.clone());
+            let body = AsyncBody { block, mutable: mutable.clone(), lets: lets.inits, self_type, fn_name };
             (self.f)(&body);
         }
         self.mutable.push(mutable);
         self.visit_block(block);
         self.mutable.pop();
+        self.fn_name = outer_fn;
     }
 }
 

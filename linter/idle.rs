@@ -1,10 +1,14 @@
-//! Idle async fns: those that only wait for other tasks (a lock, a notification, a timer) or
-//! work one ordered handle (a channel, a writer), directly or through other idle fns. A loop
-//! awaiting one of them one call at a time is sequential by design: running the calls together
-//! would gain nothing, so the serial-await finding is dropped.
+//! Callees that make a serial await sequential by design, so its finding is dropped:
+//! - idle async fns: those that only wait for other tasks (a lock, a notification, a timer) or
+//!   work one ordered handle (a channel, a writer), directly or through other idle fns. Running
+//!   calls to them together would gain nothing;
+//! - recursive descent: a callee that leads back to the fn holding the loop (a resolver walking
+//!   name servers, a type lookup walking composite types). Such walks share per-walk state
+//!   (depth limits, in-flight guards, caches the earlier steps fill) that concurrent steps
+//!   would race on.
 //!
 //! The callee often lives in another file, so each file summarises its async fns and keeps its
-//! loop findings pending; `settle` decides once every file of the run is known.
+//! findings pending; `settle` decides once every file of the run is known.
 
 use std::collections::{HashMap, HashSet};
 
@@ -20,6 +24,11 @@ use crate::diagnostic::Diagnostic;
 pub struct Callee {
     pub owner: Option<String>,
     pub name: String,
+}
+
+/// The fn an async body is written in, as a callee.
+pub fn within(body: &awaits::AsyncBody) -> Option<Callee> {
+    Some(Callee { owner: body.self_type.clone(), name: body.fn_name.clone()? })
 }
 
 /// The fn an awaited expression calls, in code whose `Self` is `self_type`.
@@ -46,20 +55,24 @@ pub fn callee(e: &Expr, self_type: Option<&str>) -> Option<Callee> {
     Some(Callee { owner, name })
 }
 
-/// What one async fn waits on.
+/// What one async fn (or sync fn returning a future) waits on.
 #[derive(Debug, Clone)]
 pub struct AsyncFnSummary {
     pub callee: Callee,
     /// `None` when some await may do I/O; otherwise the fns it awaits, which must be idle too
     /// for this one to be.
     pub waits_on: Option<Vec<Callee>>,
+    /// Every fn it awaits (for a sync fn, every fn it calls): the edges of recursion.
+    pub calls: Vec<Callee>,
 }
 
-/// A finding that stands unless one of the calls its loop awaits is idle.
+/// A finding that stands unless one of the calls it awaits is idle or leads back to `within`.
 #[derive(Debug, Clone)]
 pub struct Pending {
     pub diagnostic: Diagnostic,
     pub awaited: Vec<Callee>,
+    /// The fn the awaits are written in.
+    pub within: Option<Callee>,
 }
 
 /// Summaries of every async fn and method of a file.
@@ -71,12 +84,19 @@ pub fn summarize(file: &syn::File) -> Vec<AsyncFnSummary> {
     }
     impl Fns {
         fn add(&mut self, sig: &syn::Signature, body: &Block) {
-            if sig.asyncness.is_some() {
-                let owner = self.self_type.clone();
-                let waits_on = waits_on(body, owner.as_deref());
-                let callee = Callee { owner, name: sig.ident.to_string() };
-                self.out.push(AsyncFnSummary { callee, waits_on });
-            }
+            let owner = self.self_type.clone();
+            let self_type = owner.as_deref();
+            let (waits_on, calls) = if sig.asyncness.is_some() {
+                let awaited =
+                    awaits::direct_awaits(body).iter().filter_map(|a| callee(&a.base, self_type)).collect();
+                (waits_on(body, self_type), awaited)
+            } else if returns_future(&sig.output) {
+                (None, calls_in(body, self_type))
+            } else {
+                return;
+            };
+            let callee = Callee { owner, name: sig.ident.to_string() };
+            self.out.push(AsyncFnSummary { callee, waits_on, calls });
         }
     }
     impl<'a> Visit<'a> for Fns {
@@ -109,6 +129,32 @@ pub fn summarize(file: &syn::File) -> Vec<AsyncFnSummary> {
     let mut fns = Fns::default();
     fns.visit_file(file);
     fns.out
+}
+
+/// `-> BoxFuture<..>`, `-> Pin<Box<dyn Future<..>>>`, `-> impl Future<..>`.
+fn returns_future(output: &syn::ReturnType) -> bool {
+    let syn::ReturnType::Type(_, ty) = output else { return false };
+    let mut names = HashSet::new();
+    awaits::token_idents(quote::ToTokens::to_token_stream(ty), &mut names);
+    names.iter().any(|n| n.contains("Future"))
+}
+
+/// Every fn a body calls (not in closures or nested items).
+fn calls_in(body: &Block, self_type: Option<&str>) -> Vec<Callee> {
+    struct Calls<'s>(Vec<Callee>, Option<&'s str>);
+    impl<'a> Visit<'a> for Calls<'_> {
+        fn visit_expr(&mut self, e: &'a Expr) {
+            if matches!(e, Expr::Call(_) | Expr::MethodCall(_)) {
+                self.0.extend(callee(e, self.1));
+            }
+            visit::visit_expr(self, e);
+        }
+        fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut calls = Calls(Vec::new(), self_type);
+    calls.visit_block(body);
+    calls.0
 }
 
 fn waits_on(body: &Block, self_type: Option<&str>) -> Option<Vec<Callee>> {
@@ -149,7 +195,8 @@ fn classify(e: &Expr, lets: &HashMap<String, &Expr>, self_type: Option<&str>, de
     if (no_args && awaits::IDLE_WAITS.contains(&n))
         || awaits::TIMERS.contains(&n)
         || n == "yield_now"
-        || (on_handle && awaits::SEQUENTIAL.contains(&n))
+        || (on_handle && awaits::is_sequential(n))
+        || awaits::passes_ordered_handle(e)
     {
         Wait::Idle
     } else {
@@ -230,18 +277,59 @@ pub fn settle(files: &[(Option<&str>, &[AsyncFnSummary], &[Pending])]) -> Vec<(u
     for (f, (_, summaries, _)) in files.iter().enumerate() {
         by_unit.entry(unit(f)).or_default().extend(summaries.iter());
     }
-    let idle: HashMap<Result<&str, usize>, IdleFns> =
-        by_unit.into_iter().map(|(u, s)| (u, IdleFns::new(s.into_iter()))).collect();
+    let units: HashMap<Result<&str, usize>, (IdleFns, Calls)> = by_unit
+        .into_iter()
+        .map(|(u, s)| (u, (IdleFns::new(s.iter().copied()), Calls::new(s.iter().copied()))))
+        .collect();
     let mut out = Vec::new();
     for (f, (_, _, pending)) in files.iter().enumerate() {
-        let idle = &idle[&unit(f)];
+        let (idle, calls) = &units[&unit(f)];
         for p in pending.iter() {
-            if !p.awaited.iter().any(|c| idle.is_idle(c)) {
+            let recursive = p.within.as_ref().is_some_and(|w| calls.reaches(&p.awaited, w));
+            if !recursive && !p.awaited.iter().any(|c| idle.is_idle(c)) {
                 out.push((f, p.diagnostic.clone()));
             }
         }
     }
     out
+}
+
+/// Which fns the async fns of one package await, by name.
+struct Calls<'a> {
+    by_name: HashMap<&'a str, Vec<&'a AsyncFnSummary>>,
+}
+
+impl<'a> Calls<'a> {
+    fn new(summaries: impl Iterator<Item = &'a AsyncFnSummary>) -> Self {
+        let mut by_name: HashMap<&str, Vec<&AsyncFnSummary>> = HashMap::new();
+        for s in summaries {
+            by_name.entry(&s.callee.name).or_default().push(s);
+        }
+        Calls { by_name }
+    }
+
+    /// Do calls to `from` lead, through the awaits of the package's fns, to `target`? A call
+    /// reaches every fn of its name that it may be, but only a call that names the same type
+    /// (or a free fn) counts as reaching `target`: common method names must not make cycles.
+    fn reaches(&self, from: &[Callee], target: &Callee) -> bool {
+        let may_be = |call: &Callee, def: &Callee| call.owner.is_none() || call.owner == def.owner;
+        let mut seen: HashSet<&Callee> = HashSet::new();
+        let mut todo: Vec<&Callee> = from.iter().collect();
+        while let Some(c) = todo.pop() {
+            if c == target {
+                return true;
+            }
+            if !seen.insert(c) {
+                continue;
+            }
+            for def in self.by_name.get(c.name.as_str()).into_iter().flatten() {
+                if may_be(c, &def.callee) {
+                    todo.extend(def.calls.iter().filter(|n| !seen.contains(n)));
+                }
+            }
+        }
+        false
+    }
 }
 
 #[cfg(test)]

@@ -34,16 +34,27 @@
 //! `tokio::task::JoinSet`.
 //!
 //! ## Known limitations
-//! To stay quiet when order matters, loops are not reported when they can leave early
-//! (`break`, `return`, or a `continue` after an await in a `while` or `loop`: a retry), pace
-//! themselves (a sleep or interval tick), use `select!` or already run futures together, carry
-//! a value from one iteration to the next (a cursor, a counter), await through a mutable borrow
-//! of shared state (a `&mut` connection or transaction, a writer, a channel, a lock), or await a
-//! fn of the crate that only waits for other tasks (see `idle`). `while` and `loop` are
-//! reported only when they drain a queue or iterator the body leaves alone
-//! (`while let Some(x) = queue.pop()`, `loop { let Some(x) = it.next() else { break }; .. }`),
+//! To stay quiet when order matters, loops are not reported when they:
+//! - can leave early (`break`, `return`, `continue 'outer`); a plain `continue` only skips an
+//!   item and is reported;
+//! - pace themselves (a sleep or interval tick), use `select!`, or already run futures together;
+//! - carry a value from one iteration to the next (a cursor, a counter, a page token);
+//! - await through state whose order matters: a `&mut` borrow (connection, transaction), a
+//!   channel, writer, lock or emitter (as receiver or argument), a pipeline or batch that only
+//!   queues commands;
+//! - do stepwise setup (directories parent first, subscribe, bind, listen), local work (request
+//!   signing) or effects a user sees in order (chat replies and reactions), by call name;
+//! - walk items the code sorted first, or migrations;
+//! - run as phases: several loops of one fn awaiting different methods of one handle
+//!   (declare every queue, then bind them, then consume);
+//! - await a fn of the package that only waits for other tasks, or that leads back to the fn
+//!   holding the loop (recursive descent; see `idle`).
+//!
+//! `while` and `loop` are reported only when they drain a queue or iterator the body leaves
+//! alone (`while let Some(x) = queue.pop()`, `loop { let Some(x) = it.next() else { break }; .. }`),
 //! and `for` loops over a range (`for case in 1..=total`) are left alone: they are mostly
-//! drivers that run cases in turn on purpose.
+//! drivers that run cases in turn on purpose. Callees are matched by name within the package,
+//! so a same-named fn elsewhere can hide or keep a finding.
 
 use std::collections::HashSet;
 
@@ -62,16 +73,35 @@ use crate::source::SourceIndex;
 pub fn check(file: &syn::File, idx: &SourceIndex, settings: &Settings) -> Vec<Pending> {
     let mut out = Vec::new();
     awaits::for_each_async_body(file, settings.include_tests, &mut |body| {
-        let mut loops = Loops { body, idx, out: &mut out };
+        let mut loops = Loops { body, idx, out: Vec::new() };
         loops.visit_block(body.block);
+        out.extend(without_phases(loops.out));
     });
     out
+}
+
+/// A loop found, with the handle and method it awaits when that is a method call.
+type Found = (Pending, Option<(String, String)>);
+
+/// Drops loops that run in turn as phases of one protocol: several loops of a body awaiting
+/// different methods of one handle (declare every queue, then bind them, then consume).
+fn without_phases(found: Vec<Found>) -> impl Iterator<Item = Pending> {
+    let mut methods: std::collections::HashMap<String, HashSet<String>> = Default::default();
+    for (_, step) in &found {
+        if let Some((handle, method)) = step {
+            methods.entry(handle.clone()).or_default().insert(method.clone());
+        }
+    }
+    found.into_iter().filter_map(move |(p, step)| match step {
+        Some((handle, _)) if methods[&handle].len() >= 2 => None,
+        _ => Some(p),
+    })
 }
 
 struct Loops<'b, 'a> {
     body: &'b AsyncBody<'a>,
     idx: &'b SourceIndex<'b>,
-    out: &'b mut Vec<Pending>,
+    out: Vec<Found>,
 }
 
 impl<'a> Visit<'a> for Loops<'_, '_> {
@@ -170,9 +200,17 @@ fn sequential_await(
     // `tx.send(..)`, `self.writer.write_all(..)`, `rx.recv()`: a call on a long-lived handle.
     // (`client.get(url).send()` sends a request built for this item: not sequential.)
     if let Expr::MethodCall(m) = base {
-        if awaits::SEQUENTIAL.contains(&name.as_str()) && awaits::is_handle(&m.receiver) {
+        if awaits::is_sequential(&name) && awaits::is_handle(&m.receiver)
+            || awaits::is_queue_of_commands(&m.receiver)
+        {
             return true;
         }
+    }
+    if awaits::STEPWISE.iter().any(|s| name.contains(s)) || awaits::passes_ordered_handle(base) {
+        return true;
+    }
+    if awaits::is_local_or_ordered_effect(&name) {
+        return true;
     }
     let inputs = awaits::idents(base);
     let local = |n: &String| facts.declared.contains(n);
@@ -206,11 +244,13 @@ impl Loops<'_, '_> {
         if facts.exits || facts.calls.iter().any(|c| CONCURRENT.contains(&c.as_str())) {
             return;
         }
-        // A `continue` decided by an awaited result: a retry in a `while` or `loop`, but only
-        // a skipped item in a `for` over data, which leaves the iterations independent.
-        let first_await = found[0].await_token.span.start();
-        let retries = facts.labelled_continue || keyword != "for";
-        if retries && facts.continues.iter().any(|&c| c > (first_await.line, first_await.column)) {
+        // Every loop checked here walks items (a `for`, or a `while`/`loop` draining a queue
+        // the body leaves alone), so a `continue` only skips an item: the iterations stay
+        // independent. One to an outer loop leaves this one.
+        if facts.labelled_continue {
+            return;
+        }
+        if self.in_order(iterable, items) {
             return;
         }
         let carried = carried_names(&facts, body);
@@ -248,7 +288,39 @@ impl Loops<'_, '_> {
         // gains nothing from running together: the join drops those (see `idle`).
         let self_type = self.body.self_type.as_deref();
         let awaited = found.iter().filter_map(|a| idle::callee(&a.base, self_type)).collect();
-        self.out.push(Pending { diagnostic: d, awaited });
+        let step = match awaits::peel_adaptors(&a.base) {
+            Expr::MethodCall(m) => Some((compact(&m.receiver), m.method.to_string())),
+            _ => None,
+        };
+        let within = idle::within(self.body);
+        self.out.push((Pending { diagnostic: d, awaited, within }, step));
+    }
+
+    /// Does the code say the items must be handled in order: a collection sorted before the
+    /// loop (`pending.sort_by_key(|m| m.version)`, `.sorted()`), or migrations?
+    fn in_order(&self, iterable: &Expr, items: &HashSet<String>) -> bool {
+        let Some(name) = awaits::root_ident(iterable) else { return false };
+        let migrations = |n: &str| n.contains("migration");
+        if migrations(&name) || items.iter().any(|i| migrations(i)) {
+            return true;
+        }
+        let sorted = |init: &&Expr| awaits::all_names(init).iter().any(|n| n.starts_with("sort"));
+        if self.body.lets.get(&name).is_some_and(sorted) {
+            return true;
+        }
+        struct Sorts<'n>(&'n str, bool);
+        impl<'a> Visit<'a> for Sorts<'_> {
+            fn visit_expr_method_call(&mut self, m: &'a syn::ExprMethodCall) {
+                let method = m.method.to_string();
+                if method.starts_with("sort") && awaits::root_ident(&m.receiver).as_deref() == Some(self.0) {
+                    self.1 = true;
+                }
+                visit::visit_expr_method_call(self, m);
+            }
+        }
+        let mut sorts = Sorts(&name, false);
+        sorts.visit_block(self.body.block);
+        sorts.1
     }
 
     /// Is the iterated collection made of futures built by mapping a call, rather than

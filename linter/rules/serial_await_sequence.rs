@@ -30,7 +30,10 @@
 //! Only futures bound with `let name = call(..)` and awaited as `name.await` in the same block
 //! are seen. Handles of spawned tasks (`tokio::spawn`), timers, and values from functions of
 //! the same file that are not `async` (they may return an already running operation, such as
-//! a oneshot receiver) are left alone.
+//! a oneshot receiver) are left alone. So are futures used before their await (pinned, raced in
+//! `select!`, passed on), futures awaited in another order than created (the order is the
+//! point), and calls to async fns of the package that only wait for other tasks or never
+//! suspend (see `idle`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -38,7 +41,7 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{Expr, Pat, Stmt};
 
-use crate::awaits::{self, TIMERS};
+use crate::awaits::{self, AsyncBody, TIMERS};
 use crate::context::Settings;
 use crate::diagnostic::Diagnostic;
 use crate::idle::{self, Pending};
@@ -51,7 +54,7 @@ pub fn check(file: &syn::File, idx: &SourceIndex, settings: &Settings) -> Vec<Pe
     let mut out = Vec::new();
     awaits::for_each_async_body(file, settings.include_tests, &mut |body| {
         for stmts in awaits::nested_blocks(body.block) {
-            check_block(stmts, &eager, body.self_type.as_deref(), idx, &mut out);
+            check_block(stmts, &eager, body, idx, &mut out);
         }
     });
     out
@@ -66,7 +69,7 @@ struct Created<'a> {
 fn check_block(
     stmts: &[Stmt],
     eager: &HashSet<String>,
-    self_type: Option<&str>,
+    body: &AsyncBody,
     idx: &SourceIndex,
     out: &mut Vec<Pending>,
 ) {
@@ -79,14 +82,22 @@ fn check_block(
             Stmt::Expr(e, _) => vec![e],
             _ => vec![],
         };
+        let mut awaited_here = HashSet::new();
         for e in &exprs {
             for a in awaits::direct_awaits_expr(e) {
                 if let Some(name) = bare_name(&a.base) {
                     if let Some(p) = pending.remove(&name) {
+                        awaited_here.insert(name.clone());
                         awaited.push((name, i, a, p));
                     }
                 }
             }
+        }
+        // A future used otherwise before its await (`tokio::pin!(f)`, `select! { _ = &mut f
+        // => .. }`, passed to a fn) may already have run: no longer a plain pending one.
+        if !pending.is_empty() {
+            let used = stmt_idents(stmt);
+            pending.retain(|name, _| !used.contains(name) || awaited_here.contains(name));
         }
         if let Stmt::Local(l) = stmt {
             if let (Some(name), Some(init)) = (binding_name(&l.pat), &l.init) {
@@ -103,7 +114,7 @@ fn check_block(
         let (group, rest): (Vec<_>, Vec<_>) = awaited.into_iter().partition(|(.., p)| p.stmt < first_stmt);
         awaited = rest;
         if group.len() >= 2 {
-            report_group(&group, first, self_type, idx, out);
+            report_group(&group, first, body, idx, out);
         }
     }
 }
@@ -113,11 +124,16 @@ type Awaited<'a> = (String, usize, &'a syn::ExprAwait, Created<'a>);
 fn report_group(
     group: &[Awaited],
     first: &syn::ExprAwait,
-    self_type: Option<&str>,
+    body: &AsyncBody,
     idx: &SourceIndex,
     out: &mut Vec<Pending>,
 ) {
     let names: Vec<&str> = group.iter().map(|(n, ..)| n.as_str()).collect();
+    // Awaited in another order than created: the order is the point (a test of out-of-order
+    // completion, a preferred result first).
+    if group.windows(2).any(|w| w[0].3.stmt > w[1].3.stmt) {
+        return;
+    }
     // A later future built from an earlier one is not independent.
     let independent = group.iter().all(|(n, .., p)| {
         let inputs = awaits::idents(p.init);
@@ -138,8 +154,22 @@ fn report_group(
         "await them together: `let (..) = tokio::join!({joined});` (or `futures::join!`, \
          and `try_join!` when they return `Result`)"
     ));
+    let self_type = body.self_type.as_deref();
     let awaited = group.iter().filter_map(|(.., p)| idle::callee(p.init, self_type)).collect();
-    out.push(Pending { diagnostic: d, awaited });
+    out.push(Pending { diagnostic: d, awaited, within: idle::within(body) });
+}
+
+fn stmt_idents(stmt: &Stmt) -> HashSet<String> {
+    match stmt {
+        Stmt::Local(l) => l.init.as_ref().map(|i| awaits::idents(&i.expr)).unwrap_or_default(),
+        Stmt::Expr(e, _) => awaits::idents(e),
+        Stmt::Macro(m) => {
+            let mut out = HashSet::new();
+            awaits::token_idents(m.mac.tokens.clone(), &mut out);
+            out
+        }
+        Stmt::Item(_) => HashSet::new(),
+    }
 }
 
 fn bare_name(e: &Expr) -> Option<String> {
