@@ -677,6 +677,13 @@ struct Lets<'a> {
     mutable: HashSet<String>,
 }
 
+/// The `let name = init` bindings of a block, by name (the last one wins).
+pub fn let_inits(block: &Block) -> std::collections::HashMap<String, &Expr> {
+    let mut lets = Lets::default();
+    lets.visit_block(block);
+    lets.inits
+}
+
 impl<'a> Visit<'a> for Lets<'a> {
     fn visit_local(&mut self, l: &'a syn::Local) {
         let mut pat = &l.pat;

@@ -158,7 +158,7 @@ fn calls_in(body: &Block, self_type: Option<&str>) -> Vec<Callee> {
 }
 
 fn waits_on(body: &Block, self_type: Option<&str>) -> Option<Vec<Callee>> {
-    let lets = simple_lets(body);
+    let lets = awaits::let_inits(body);
     let mut calls = Vec::new();
     for a in awaits::direct_awaits(body) {
         match classify(&a.base, &lets, self_type, 0) {
@@ -202,25 +202,6 @@ fn classify(e: &Expr, lets: &HashMap<String, &Expr>, self_type: Option<&str>, de
     } else {
         Wait::Call(call)
     }
-}
-
-/// `let name = init;` bindings of a body (not of closures or async blocks in it).
-fn simple_lets(body: &Block) -> HashMap<String, &Expr> {
-    struct Lets<'a>(HashMap<String, &'a Expr>);
-    impl<'a> Visit<'a> for Lets<'a> {
-        fn visit_local(&mut self, l: &'a syn::Local) {
-            if let (syn::Pat::Ident(p), Some(init)) = (&l.pat, &l.init) {
-                self.0.insert(p.ident.to_string(), &init.expr);
-            }
-            visit::visit_local(self, l);
-        }
-        fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
-        fn visit_expr_async(&mut self, _: &'a syn::ExprAsync) {}
-        fn visit_item(&mut self, _: &'a syn::Item) {}
-    }
-    let mut lets = Lets(HashMap::new());
-    lets.visit_block(body);
-    lets.0
 }
 
 /// The idle async fns of one package. A fn counts only if every definition of it is idle
