@@ -273,17 +273,31 @@ impl Loops<'_, '_> {
         let awaited = compact(awaits::peel_adaptors(&a.base));
         let span = self.idx.span(header);
         let join = if uses_try { "futures::future::try_join_all" } else { "futures::future::join_all" };
+        // `for fut in futs { fut.await }`: the futures exist already; otherwise they are built
+        // from the items.
+        let prebuilt = matches!(&*a.base, Expr::Path(p) if p.path.get_ident().is_some_and(|i| items.contains(&i.to_string())));
+        let help = if prebuilt {
+            let futs = compact(iterable);
+            format!(
+                "await them together: `{join}({futs}).await`, or collect them into a \
+                 `futures::stream::FuturesUnordered` to handle each result as it completes; \
+                 many at once may need a limit: `futures::stream::iter({futs}).buffer_unordered(n)`"
+            )
+        } else {
+            format!(
+                "run the iterations concurrently: `{join}(..)` over the items, \
+                 `futures::stream::iter(..).buffer_unordered(n)` to bound how many run at once, \
+                 a `FuturesUnordered` to handle results as they complete, or \
+                 `tokio::task::JoinSet` for spawned work; unbounded concurrency may need a limit"
+            )
+        };
         let d = Diagnostic::new(
             Rule::SerialAwaitLoop,
             span,
             format!("`{keyword}` loop awaits `{awaited}` one iteration at a time"),
         )
         .with_label("each iteration waits for the previous one to finish")
-        .with_help(format!(
-            "run the iterations concurrently: `{join}(..)` over the items, \
-             `futures::stream::iter(..).buffer_unordered(n)` to bound how many run at once, \
-             or `tokio::task::JoinSet` for spawned work; unbounded concurrency may need a limit"
-        ));
+        .with_help(help);
         // Awaiting a fn that only takes locks, waits for a notification, or never suspends
         // gains nothing from running together: the join drops those (see `idle`).
         let self_type = self.body.self_type.as_deref();
