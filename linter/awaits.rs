@@ -417,7 +417,7 @@ impl<'a> Visit<'a> for Facts {
         visit::visit_local(self, l);
     }
     fn visit_expr_assign(&mut self, a: &'a syn::ExprAssign) {
-        if let Some(root) = root_ident(&a.left) {
+        if let Some(root) = state_name(&a.left) {
             self.facts.assigned.insert(root);
         }
         visit::visit_expr_assign(self, a);
@@ -437,7 +437,7 @@ impl<'a> Visit<'a> for Facts {
                 | ShlAssign(_)
                 | ShrAssign(_)
         ) {
-            if let Some(root) = root_ident(&b.left) {
+            if let Some(root) = state_name(&b.left) {
                 self.facts.assigned.insert(root);
             }
         }
@@ -446,7 +446,7 @@ impl<'a> Visit<'a> for Facts {
     fn visit_expr_method_call(&mut self, m: &'a syn::ExprMethodCall) {
         let name = m.method.to_string();
         if MUTATORS.contains(&name.as_str()) || name.starts_with("set_") {
-            if let Some(root) = root_ident(&m.receiver) {
+            if let Some(root) = state_name(&m.receiver) {
                 self.facts.mutated.insert(root);
             }
         }
@@ -519,6 +519,33 @@ pub fn root_ident(e: &Expr) -> Option<String> {
         Expr::MethodCall(m) => root_ident(&m.receiver),
         Expr::Try(t) => root_ident(&t.expr),
         _ => None,
+    }
+}
+
+/// The state an assignment or mutating call changes: its root name, or `self.field` for a
+/// field of `self` (changing `self.cache` says nothing about `self.client`).
+pub fn state_name(e: &Expr) -> Option<String> {
+    let mut e = e;
+    let mut field = None;
+    loop {
+        match e {
+            Expr::Field(f) => {
+                if let syn::Member::Named(n) = &f.member {
+                    field = Some(n.to_string());
+                }
+                e = &f.base;
+            }
+            Expr::Index(i) => e = &i.expr,
+            Expr::Paren(p) => e = &p.expr,
+            Expr::Unary(u) => e = &u.expr,
+            Expr::MethodCall(m) => e = &m.receiver,
+            _ => break,
+        }
+    }
+    let root = root_ident(e)?;
+    match field {
+        Some(f) if root == "self" => Some(format!("self.{f}")),
+        _ => Some(root),
     }
 }
 
@@ -607,7 +634,14 @@ pub fn mut_borrows(e: &Expr) -> HashSet<String> {
 /// with the names the body's function declares mutable (`let mut x`, `x: &mut T`,
 /// `&mut self`). Test code is skipped unless `include_tests`.
 pub fn for_each_async_body<'a>(file: &'a syn::File, include_tests: bool, f: &mut dyn FnMut(&AsyncBody<'a>)) {
-    let mut w = Bodies { include_tests, mutable: Vec::new(), self_type: None, fn_name: None, f };
+    let mut w = Bodies {
+        include_tests,
+        mutable: Vec::new(),
+        self_type: None,
+        fn_name: None,
+        param_types: Default::default(),
+        f,
+    };
     w.visit_file(file);
 }
 
@@ -621,6 +655,8 @@ pub struct AsyncBody<'a> {
     pub self_type: Option<String>,
     /// The enclosing fn (for an async block, the fn it is written in).
     pub fn_name: Option<String>,
+    /// The declared types of the enclosing fn's parameters (see `type_name`).
+    pub param_types: std::collections::HashMap<String, String>,
 }
 
 struct Bodies<'f, 'a> {
@@ -628,6 +664,7 @@ struct Bodies<'f, 'a> {
     mutable: Vec<HashSet<String>>,
     self_type: Option<String>,
     fn_name: Option<String>,
+    param_types: std::collections::HashMap<String, String>,
     f: &'f mut dyn FnMut(&AsyncBody<'a>),
 }
 
@@ -655,19 +692,44 @@ impl<'a> Bodies<'_, 'a> {
         let mut lets = Lets::default();
         lets.visit_block(block);
         mutable.extend(lets.mutable);
-        let outer_fn = match sig {
-            Some(sig) => self.fn_name.replace(sig.ident.to_string()),
-            None => self.fn_name.clone(),
+        let (outer_fn, outer_params) = match sig {
+            Some(sig) => {
+                let params = sig
+                    .inputs
+                    .iter()
+                    .filter_map(|i| match i {
+                        syn::FnArg::Typed(pt) => match (&*pt.pat, type_name(&pt.ty)) {
+                            (Pat::Ident(p), Some(t)) => Some((p.ident.to_string(), t)),
+                            _ => None,
+                        },
+                        syn::FnArg::Receiver(_) => None,
+                    })
+                    .collect();
+                (
+                    self.fn_name.replace(sig.ident.to_string()),
+                    Some(std::mem::replace(&mut self.param_types, params)),
+                )
+            }
+            None => (self.fn_name.clone(), None),
         };
         if is_async {
-            let (self_type, fn_name) = (self.self_type.clone(), self.fn_name.clone());
-            let body = AsyncBody { block, mutable: mutable.clone(), lets: lets.inits, self_type, fn_name };
+            let body = AsyncBody {
+                block,
+                mutable: mutable.clone(),
+                lets: lets.inits,
+                self_type: self.self_type.clone(),
+                fn_name: self.fn_name.clone(),
+                param_types: self.param_types.clone(),
+            };
             (self.f)(&body);
         }
         self.mutable.push(mutable);
         self.visit_block(block);
         self.mutable.pop();
         self.fn_name = outer_fn;
+        if let Some(params) = outer_params {
+            self.param_types = params;
+        }
     }
 }
 
@@ -747,10 +809,21 @@ impl<'a> Visit<'a> for Bodies<'_, 'a> {
     }
 }
 
-/// The last path segment of a type (`Invalidator` for `crate::x::Invalidator<K, V>`).
+/// The last path segment of a type (`Invalidator` for `crate::x::Invalidator<K, V>`), looking
+/// through references and smart pointers (`&Arc<Client>` is `Client`).
 pub fn type_name(ty: &syn::Type) -> Option<String> {
     match ty {
-        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        syn::Type::Path(p) => {
+            let last = p.path.segments.last()?;
+            if matches!(last.ident.to_string().as_str(), "Arc" | "Rc" | "Box") {
+                if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
+                    if let Some(syn::GenericArgument::Type(inner)) = a.args.first() {
+                        return type_name(inner);
+                    }
+                }
+            }
+            Some(last.ident.to_string())
+        }
         syn::Type::Reference(r) => type_name(&r.elem),
         syn::Type::Paren(p) => type_name(&p.elem),
         _ => None,

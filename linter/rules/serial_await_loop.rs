@@ -56,7 +56,7 @@
 //! drivers that run cases in turn on purpose. Callees are matched by name within the package,
 //! so a same-named fn elsewhere can hide or keep a finding.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
@@ -72,8 +72,9 @@ use crate::source::SourceIndex;
 /// The loops found, pending: each stands unless it awaits an idle fn (see `idle`).
 pub fn check(file: &syn::File, idx: &SourceIndex, settings: &Settings) -> Vec<Pending> {
     let mut out = Vec::new();
+    let field_types = field_types(file);
     awaits::for_each_async_body(file, settings.include_tests, &mut |body| {
-        let mut loops = Loops { body, idx, out: Vec::new() };
+        let mut loops = Loops { body, idx, field_types: &field_types, out: Vec::new() };
         loops.visit_block(body.block);
         out.extend(without_phases(loops.out));
     });
@@ -101,7 +102,24 @@ fn without_phases(found: Vec<Found>) -> impl Iterator<Item = Pending> {
 struct Loops<'b, 'a> {
     body: &'b AsyncBody<'a>,
     idx: &'b SourceIndex<'b>,
+    /// Declared types of the file's struct fields, by field name.
+    field_types: &'b HashMap<String, String>,
     out: Vec<Found>,
+}
+
+/// The declared type (see `awaits::type_name`) of every named struct field of a file.
+fn field_types(file: &syn::File) -> HashMap<String, String> {
+    struct Fields(HashMap<String, String>);
+    impl<'a> Visit<'a> for Fields {
+        fn visit_field(&mut self, f: &'a syn::Field) {
+            if let (Some(name), Some(ty)) = (&f.ident, awaits::type_name(&f.ty)) {
+                self.0.insert(name.to_string(), ty);
+            }
+        }
+    }
+    let mut fields = Fields(HashMap::new());
+    fields.visit_file(file);
+    fields.0
 }
 
 impl<'a> Visit<'a> for Loops<'_, '_> {
@@ -185,12 +203,31 @@ fn is_break(e: &Expr) -> bool {
     }
 }
 
+/// Does `e` read a field of `self` named in `state` (as `self.field`)?
+fn reads_self_field(e: &Expr, state: &HashSet<String>) -> bool {
+    struct Fields<'s>(&'s HashSet<String>, bool);
+    impl<'a> Visit<'a> for Fields<'_> {
+        fn visit_expr_field(&mut self, f: &'a syn::ExprField) {
+            if let (Expr::Path(p), syn::Member::Named(n)) = (&*f.base, &f.member) {
+                if p.path.is_ident("self") && self.0.contains(&format!("self.{n}")) {
+                    self.1 = true;
+                }
+            }
+            visit::visit_expr_field(self, f);
+        }
+    }
+    let mut fields = Fields(state, false);
+    fields.visit_expr(e);
+    fields.1
+}
+
 /// Why an awaited expression makes the loop sequential by design, if it does.
 fn sequential_await(
     a: &ExprAwait,
     facts: &BodyFacts,
     carried: &HashSet<String>,
     outer_mutable: &HashSet<String>,
+    is_client: &dyn Fn(&Expr) -> bool,
 ) -> bool {
     let base = &*a.base;
     let name = awaits::call_name(base).unwrap_or_default();
@@ -200,9 +237,10 @@ fn sequential_await(
     // `tx.send(..)`, `self.writer.write_all(..)`, `rx.recv()`: a call on a long-lived handle.
     // (`client.get(url).send()` sends a request built for this item: not sequential.)
     if let Expr::MethodCall(m) = base {
-        if awaits::is_sequential(&name) && awaits::is_handle(&m.receiver)
-            || awaits::is_queue_of_commands(&m.receiver)
-        {
+        // (`mailer.send(message)` on an SMTP transport or an API client is a request.)
+        let ordered =
+            awaits::is_sequential(&name) && awaits::is_handle(&m.receiver) && !is_client(&m.receiver);
+        if ordered || awaits::is_queue_of_commands(&m.receiver) {
             return true;
         }
     }
@@ -216,7 +254,7 @@ fn sequential_await(
     let local = |n: &String| facts.declared.contains(n);
     // A value the loop changes feeds this await: a cursor, a counter, a page token (directly
     // or through a `let` computed from it).
-    if inputs.iter().any(|n| carried.contains(n)) {
+    if inputs.iter().any(|n| carried.contains(n)) || reads_self_field(base, carried) {
         return true;
     }
     // `execute(&mut conn)`, `tx.query(..)` on a `let mut tx`, `self.x(..)` in a `&mut self`
@@ -254,7 +292,8 @@ impl Loops<'_, '_> {
             return;
         }
         let carried = carried_names(&facts, body);
-        if found.iter().any(|a| sequential_await(a, &facts, &carried, &self.body.mutable)) {
+        let is_client = |e: &Expr| self.is_client(e);
+        if found.iter().any(|a| sequential_await(a, &facts, &carried, &self.body.mutable, &is_client)) {
             return;
         }
         let derived = derived_names(items, body);
@@ -310,11 +349,27 @@ impl Loops<'_, '_> {
         self.out.push((Pending { diagnostic: d, awaited, within }, step));
     }
 
+    /// Is this handle declared (as a parameter of the fn, or a struct field of the file) with a
+    /// client type, whose `send` makes a request rather than queueing in order?
+    fn is_client(&self, handle: &Expr) -> bool {
+        let ty = match handle {
+            Expr::Path(p) => p.path.get_ident().and_then(|i| self.body.param_types.get(&i.to_string())),
+            Expr::Field(f) => match &f.member {
+                syn::Member::Named(n) => self.field_types.get(&n.to_string()),
+                syn::Member::Unnamed(_) => None,
+            },
+            Expr::Reference(r) => return self.is_client(&r.expr),
+            Expr::Paren(p) => return self.is_client(&p.expr),
+            _ => None,
+        };
+        ty.is_some_and(|t| ["Client", "Transport", "Mailer"].iter().any(|k| t.ends_with(k)))
+    }
+
     /// Does the code say the items must be handled in order: a collection sorted before the
     /// loop (`pending.sort_by_key(|m| m.version)`, `.sorted()`), or migrations?
     fn in_order(&self, iterable: &Expr, items: &HashSet<String>) -> bool {
         let Some(name) = awaits::root_ident(iterable) else { return false };
-        let migrations = |n: &str| n.contains("migration");
+        let migrations = |n: &str| n.to_lowercase().contains("migration");
         if migrations(&name) || items.iter().any(|i| migrations(i)) {
             return true;
         }
