@@ -392,7 +392,7 @@ const MUTATORS: &[&str] = &[
 ];
 
 pub fn body_facts(block: &Block) -> BodyFacts {
-    let mut f = Facts { facts: BodyFacts::default(), loop_depth: 0 };
+    let mut f = Facts { facts: BodyFacts::default(), loop_depth: 0, in_err_arm: false };
     f.visit_block(block);
     f.facts
 }
@@ -401,6 +401,8 @@ struct Facts {
     facts: BodyFacts,
     /// Loops nested inside the body: an unlabeled `break`/`continue` there is theirs.
     loop_depth: usize,
+    /// Inside a `match` arm for `Err(..)`: a `return` there hands the error up, like `?`.
+    in_err_arm: bool,
 }
 
 impl Facts {
@@ -477,8 +479,19 @@ impl<'a> Visit<'a> for Facts {
         self.facts.calls.extend(inner);
     }
     fn visit_expr_return(&mut self, r: &'a syn::ExprReturn) {
-        self.facts.exits = true;
+        // `Err(e) => return Err(e.into())` propagates the error like `?`; a `return` elsewhere
+        // may be a first success.
+        if !self.in_err_arm {
+            self.facts.exits = true;
+        }
         visit::visit_expr_return(self, r);
+    }
+    fn visit_arm(&mut self, a: &'a syn::Arm) {
+        let err =
+            matches!(&a.pat, Pat::TupleStruct(t) if t.path.segments.last().is_some_and(|s| s.ident == "Err"));
+        let outer = std::mem::replace(&mut self.in_err_arm, err);
+        visit::visit_arm(self, a);
+        self.in_err_arm = outer;
     }
     fn visit_expr_break(&mut self, b: &'a syn::ExprBreak) {
         if self.loop_depth == 0 || b.label.is_some() {

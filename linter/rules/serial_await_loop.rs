@@ -36,7 +36,7 @@
 //! ## Known limitations
 //! To stay quiet when order matters, loops are not reported when they:
 //! - can leave early (`break`, `return`, `continue 'outer`); a plain `continue` only skips an
-//!   item and is reported;
+//!   item, and `Err(e) => return ..` hands the error up like `?`: those are reported;
 //! - pace themselves (a sleep or interval tick), use `select!`, or already run futures together;
 //! - carry a value from one iteration to the next (a cursor, a counter, a page token);
 //! - await through state whose order matters: a `&mut` borrow (connection, transaction), a
