@@ -643,19 +643,19 @@ pub fn mut_borrows(e: &Expr) -> HashSet<String> {
     b.0
 }
 
-/// Walks a file and hands every async body (async fn, async block, async closure) to `f`,
-/// with the names the body's function declares mutable (`let mut x`, `x: &mut T`,
-/// `&mut self`). Test code is skipped unless `include_tests`.
-pub fn for_each_async_body<'a>(file: &'a syn::File, include_tests: bool, f: &mut dyn FnMut(&AsyncBody<'a>)) {
+/// Every async body of a file (async fn, async block, async closure), with what its function
+/// says about it: the names it declares mutable (`let mut x`, `x: &mut T`, `&mut self`), its
+/// `impl` type, name and parameter types. Test code is skipped unless `include_tests`.
+pub fn async_bodies(file: &syn::File, include_tests: bool) -> Vec<AsyncBody<'_>> {
     let mut w = Bodies {
         include_tests,
-        mutable: Vec::new(),
         self_type: None,
         fn_name: None,
         param_types: Default::default(),
-        f,
+        out: Vec::new(),
     };
     w.visit_file(file);
+    w.out
 }
 
 pub struct AsyncBody<'a> {
@@ -672,78 +672,75 @@ pub struct AsyncBody<'a> {
     pub param_types: std::collections::HashMap<String, String>,
 }
 
-struct Bodies<'f, 'a> {
+struct Bodies<'a> {
     include_tests: bool,
-    mutable: Vec<HashSet<String>>,
     self_type: Option<String>,
     fn_name: Option<String>,
     param_types: std::collections::HashMap<String, String>,
-    f: &'f mut dyn FnMut(&AsyncBody<'a>),
+    out: Vec<AsyncBody<'a>>,
 }
 
-impl<'a> Bodies<'_, 'a> {
+impl<'a> Bodies<'a> {
     fn body(&mut self, block: &'a Block, sig: Option<&'a syn::Signature>, is_async: bool) {
-        let mut mutable = HashSet::new();
-        if let Some(sig) = sig {
-            for input in &sig.inputs {
-                match input {
-                    syn::FnArg::Receiver(r) if r.mutability.is_some() => {
-                        mutable.insert("self".to_string());
-                    }
-                    syn::FnArg::Typed(pt) => {
-                        let is_mut_ref = matches!(&*pt.ty, syn::Type::Reference(r) if r.mutability.is_some());
-                        let mut names = HashSet::new();
-                        bound_names(&pt.pat, &mut names);
-                        if is_mut_ref || matches!(&*pt.pat, Pat::Ident(p) if p.mutability.is_some()) {
-                            mutable.extend(names);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-        let mut lets = Lets::default();
-        lets.visit_block(block);
-        mutable.extend(lets.mutable);
-        let (outer_fn, outer_params) = match sig {
-            Some(sig) => {
-                let params = sig
-                    .inputs
-                    .iter()
-                    .filter_map(|i| match i {
-                        syn::FnArg::Typed(pt) => match (&*pt.pat, type_name(&pt.ty)) {
-                            (Pat::Ident(p), Some(t)) => Some((p.ident.to_string(), t)),
-                            _ => None,
-                        },
-                        syn::FnArg::Receiver(_) => None,
-                    })
-                    .collect();
-                (
-                    self.fn_name.replace(sig.ident.to_string()),
-                    Some(std::mem::replace(&mut self.param_types, params)),
-                )
-            }
-            None => (self.fn_name.clone(), None),
-        };
+        // A fn sets the name and parameters that the async blocks written in it see.
+        let outer = sig.map(|sig| {
+            let fn_name = self.fn_name.replace(sig.ident.to_string());
+            (fn_name, std::mem::replace(&mut self.param_types, param_types(sig)))
+        });
         if is_async {
-            let body = AsyncBody {
+            let mut lets = Lets::default();
+            lets.visit_block(block);
+            let mut mutable = sig.map(mutable_params).unwrap_or_default();
+            mutable.extend(lets.mutable);
+            self.out.push(AsyncBody {
                 block,
-                mutable: mutable.clone(),
+                mutable,
                 lets: lets.inits,
                 self_type: self.self_type.clone(),
                 fn_name: self.fn_name.clone(),
                 param_types: self.param_types.clone(),
-            };
-            (self.f)(&body);
+            });
         }
-        self.mutable.push(mutable);
         self.visit_block(block);
-        self.mutable.pop();
-        self.fn_name = outer_fn;
-        if let Some(params) = outer_params {
+        if let Some((fn_name, params)) = outer {
+            self.fn_name = fn_name;
             self.param_types = params;
         }
     }
+}
+
+/// Parameters a signature declares mutable: `&mut self`, `x: &mut T`, `mut x: T`.
+fn mutable_params(sig: &syn::Signature) -> HashSet<String> {
+    let mut mutable = HashSet::new();
+    for input in &sig.inputs {
+        match input {
+            syn::FnArg::Receiver(r) if r.mutability.is_some() => {
+                mutable.insert("self".to_string());
+            }
+            syn::FnArg::Typed(pt) => {
+                let is_mut_ref = matches!(&*pt.ty, syn::Type::Reference(r) if r.mutability.is_some());
+                if is_mut_ref || matches!(&*pt.pat, Pat::Ident(p) if p.mutability.is_some()) {
+                    bound_names(&pt.pat, &mut mutable);
+                }
+            }
+            syn::FnArg::Receiver(_) => {}
+        }
+    }
+    mutable
+}
+
+/// The declared type (see `type_name`) of each plainly named parameter.
+fn param_types(sig: &syn::Signature) -> std::collections::HashMap<String, String> {
+    sig.inputs
+        .iter()
+        .filter_map(|i| match i {
+            syn::FnArg::Typed(pt) => match (&*pt.pat, type_name(&pt.ty)) {
+                (Pat::Ident(p), Some(t)) => Some((p.ident.to_string(), t)),
+                _ => None,
+            },
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect()
 }
 
 #[derive(Default)]
@@ -777,7 +774,7 @@ impl<'a> Visit<'a> for Lets<'a> {
     fn visit_item(&mut self, _: &'a syn::Item) {}
 }
 
-impl<'a> Visit<'a> for Bodies<'_, 'a> {
+impl<'a> Visit<'a> for Bodies<'a> {
     fn visit_item_fn(&mut self, i: &'a syn::ItemFn) {
         if self.include_tests || !is_test_code(&i.attrs) {
             self.body(&i.block, Some(&i.sig), i.sig.asyncness.is_some());

@@ -144,8 +144,9 @@ fn analyze(ast: &syn::File, idx: &SourceIndex, file: &Place, options: &Options) 
     let mut diagnostics = analyzer.diagnostics;
     diagnostics.sort_by_key(Diagnostic::sort_key);
     let mut graph = analyzer.graph;
-    graph.serial = rules::serial_await_loop::check(ast, idx, &settings);
-    graph.serial.extend(rules::serial_await_sequence::check(ast, idx, &settings));
+    let bodies = awaits::async_bodies(ast, settings.include_tests);
+    graph.serial = rules::serial_await_loop::check(ast, &bodies, idx);
+    graph.serial.extend(rules::serial_await_sequence::check(ast, &bodies, idx));
     graph.async_fns = idle::summarize(ast);
     let suppressions = suppress::collect(idx.text(), ast, idx);
     SourceOutcome { diagnostics, graph, suppressions }

@@ -63,21 +63,23 @@ use syn::visit::{self, Visit};
 use syn::{Block, Expr, ExprAwait};
 
 use crate::awaits::{self, AsyncBody, BodyFacts, CONCURRENT, TIMERS};
-use crate::context::Settings;
 use crate::diagnostic::Diagnostic;
 use crate::idle::{self, Pending};
 use crate::rules::Rule;
 use crate::source::SourceIndex;
 
 /// The loops found, pending: each stands unless it awaits an idle fn (see `idle`).
-pub fn check(file: &syn::File, idx: &SourceIndex, settings: &Settings) -> Vec<Pending> {
-    let mut out = Vec::new();
+pub fn check(file: &syn::File, bodies: &[AsyncBody], idx: &SourceIndex) -> Vec<Pending> {
+    if bodies.is_empty() {
+        return Vec::new();
+    }
     let field_types = field_types(file);
-    awaits::for_each_async_body(file, settings.include_tests, &mut |body| {
+    let mut out = Vec::new();
+    for body in bodies {
         let mut loops = Loops { body, idx, field_types: &field_types, out: Vec::new() };
         loops.visit_block(body.block);
         out.extend(without_phases(loops.out));
-    });
+    }
     out
 }
 

@@ -42,21 +42,23 @@ use syn::visit::Visit;
 use syn::{Expr, Pat, Stmt};
 
 use crate::awaits::{self, AsyncBody, TIMERS};
-use crate::context::Settings;
 use crate::diagnostic::Diagnostic;
 use crate::idle::{self, Pending};
 use crate::rules::Rule;
 use crate::source::SourceIndex;
 
 /// The sequences found, pending: each stands unless it awaits an idle fn (see `idle`).
-pub fn check(file: &syn::File, idx: &SourceIndex, settings: &Settings) -> Vec<Pending> {
+pub fn check(file: &syn::File, bodies: &[AsyncBody], idx: &SourceIndex) -> Vec<Pending> {
+    if bodies.is_empty() {
+        return Vec::new();
+    }
     let eager = eager_functions(file);
     let mut out = Vec::new();
-    awaits::for_each_async_body(file, settings.include_tests, &mut |body| {
+    for body in bodies {
         for stmts in awaits::nested_blocks(body.block) {
             check_block(stmts, &eager, body, idx, &mut out);
         }
-    });
+    }
     out
 }
 
