@@ -87,9 +87,9 @@ pub fn summarize(file: &syn::File) -> Vec<AsyncFnSummary> {
             let owner = self.self_type.clone();
             let self_type = owner.as_deref();
             let (waits_on, calls) = if sig.asyncness.is_some() {
-                let awaited =
-                    awaits::direct_awaits(body).iter().filter_map(|a| callee(&a.base, self_type)).collect();
-                (waits_on(body, self_type), awaited)
+                let found = awaits::direct_awaits(body);
+                let awaited = found.iter().filter_map(|a| callee(&a.base, self_type)).collect();
+                (waits_on(body, &found, self_type), awaited)
             } else if returns_future(&sig.output) {
                 (None, calls_in(body, self_type))
             } else {
@@ -157,10 +157,13 @@ fn calls_in(body: &Block, self_type: Option<&str>) -> Vec<Callee> {
     calls.0
 }
 
-fn waits_on(body: &Block, self_type: Option<&str>) -> Option<Vec<Callee>> {
-    let lets = awaits::let_inits(body);
+/// The fns a body's awaits (`found`) wait on, or `None` when one may do I/O.
+fn waits_on(body: &Block, found: &[&syn::ExprAwait], self_type: Option<&str>) -> Option<Vec<Callee>> {
+    // Only an await of a bare name (`notified.await`) looks at the lets.
+    let awaits_name = found.iter().any(|a| matches!(awaits::peel_adaptors(&a.base), Expr::Path(_)));
+    let lets = if awaits_name { awaits::let_inits(body) } else { HashMap::new() };
     let mut calls = Vec::new();
-    for a in awaits::direct_awaits(body) {
+    for a in found {
         match classify(&a.base, &lets, self_type, 0) {
             Wait::Idle => {}
             Wait::Call(c) => calls.push(c),
