@@ -54,11 +54,7 @@ fn bytecount(b: &[u8]) -> usize {
 }
 
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
-    let found = stall::discover::discover(
-        &[dir.to_path_buf()],
-        &(std::sync::Arc::new(|_: &Path| false) as stall::discover::Exclude),
-    );
-    found.files.into_iter().map(|f| f.path).collect()
+    stall::discover_files(&[dir.to_path_buf()])
 }
 
 /// One measurement; prints `wall_seconds peak_rss_kb`.
@@ -69,7 +65,7 @@ fn child(phase: &str, threads: usize, dir: &Path) {
             let files = rust_files(dir);
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
-                .stack_size(stall::run::ANALYSIS_STACK)
+                .stack_size(stall::ANALYSIS_STACK)
                 .build()
                 .unwrap();
             let parsed: usize = pool.install(|| {
@@ -85,8 +81,8 @@ fn child(phase: &str, threads: usize, dir: &Path) {
             std::hint::black_box(parsed);
         }
         _ => {
-            let run = stall::run::RunOptions { jobs: Some(threads), ..Default::default() };
-            let report = stall::run::check_paths(&[dir.to_path_buf()], &run);
+            let run = stall::RunOptions::default().with_jobs(threads);
+            let report = stall::check_paths(&[dir.to_path_buf()], &run);
             std::hint::black_box(report.files.len());
         }
     }

@@ -1,47 +1,36 @@
-//! What a check reports: plain data, free of syntax trees, so it can cross threads.
+//! What a check reports: plain data, free of syntax trees, so it can cross threads and be
+//! stored in the cache.
+
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::rules::Rule;
+use crate::registry::Rule;
+pub use crate::registry::Severity;
 use crate::source::{Position, Span};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Applicability {
     MachineApplicable,
     MaybeIncorrect,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Edit {
     pub start: Position,
     pub end: Position,
     pub replacement: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fix {
     pub applicability: Applicability,
     pub edits: Vec<Edit>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnostic {
     pub rule: Rule,
     pub severity: Severity,
@@ -58,7 +47,7 @@ impl Diagnostic {
     pub fn new(rule: Rule, span: Span, message: impl Into<String>) -> Self {
         Diagnostic {
             rule,
-            severity: if rule == Rule::ParseError { Severity::Error } else { Severity::Warning },
+            severity: rule.default_severity(),
             span,
             message: message.into(),
             label: String::new(),
@@ -78,13 +67,39 @@ impl Diagnostic {
         self
     }
 
-    pub fn with_note(mut self, note: impl Into<String>) -> Self {
-        self.notes.push(note.into());
-        self
-    }
-
     /// Sort key: position first, then rule, so output is stable.
     pub fn sort_key(&self) -> (usize, usize, Rule) {
         (self.span.start.line, self.span.start.column, self.rule)
+    }
+}
+
+/// Something that kept a path from being checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError {
+    pub path: String,
+    pub message: String,
+}
+
+/// The findings of one file.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    pub path: PathBuf,
+    pub display: String,
+    /// The file's text, kept only when the file has findings (for rendering snippets).
+    pub text: Option<Arc<str>>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The result of a run: what every output renders.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub files: Vec<FileReport>,
+    pub errors: Vec<FileError>,
+    pub files_checked: usize,
+}
+
+impl Report {
+    pub fn diagnostics(&self) -> impl Iterator<Item = (&FileReport, &Diagnostic)> {
+        self.files.iter().flat_map(|f| f.diagnostics.iter().map(move |d| (f, d)))
     }
 }

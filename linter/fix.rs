@@ -1,78 +1,6 @@
-//! Fixes: the async twin of a blocking call for the runtime a crate uses, and applying edits
-//! to a text. Pure: the CLI reads and writes the files.
+//! Applying a finding's edits to a text. Pure: the CLI reads and writes the files.
 
-use serde::{Deserialize, Serialize};
-
-use crate::diagnostic::{Applicability, Edit};
-
-/// The async runtime a package depends on, from its manifest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Runtime {
-    pub kind: RuntimeKind,
-    /// The features the manifest enables (`None`: not known, e.g. `workspace = true`).
-    pub features: Option<Vec<String>>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum RuntimeKind {
-    Tokio,
-    AsyncStd,
-    Smol,
-}
-
-impl Runtime {
-    /// The runtime named in a manifest's `[dependencies]`.
-    pub fn from_manifest(manifest: &toml::Table) -> Option<Runtime> {
-        let deps = manifest.get("dependencies")?.as_table()?;
-        for (name, kind) in
-            [("tokio", RuntimeKind::Tokio), ("async-std", RuntimeKind::AsyncStd), ("smol", RuntimeKind::Smol)]
-        {
-            let Some(dep) = deps.get(name) else { continue };
-            let features = match dep {
-                toml::Value::String(_) => Some(Vec::new()),
-                toml::Value::Table(t) if t.get("workspace").and_then(|w| w.as_bool()) == Some(true) => None,
-                toml::Value::Table(t) => Some(
-                    t.get("features")
-                        .and_then(|f| f.as_array())
-                        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-                        .unwrap_or_default(),
-                ),
-                _ => None,
-            };
-            return Some(Runtime { kind, features });
-        }
-        None
-    }
-
-    fn has_feature(&self, f: &str) -> bool {
-        self.features.as_ref().is_some_and(|fs| fs.iter().any(|x| x == f || x == "full"))
-    }
-
-    /// The async twin of a call for this runtime, from the catalog's tokio twin
-    /// (`tokio::fs::read`, `tokio::time::sleep`), and how sure the swap is to compile.
-    pub fn twin(&self, tokio_twin: &str) -> Option<(String, Applicability)> {
-        let sure =
-            |ok: bool| if ok { Applicability::MachineApplicable } else { Applicability::MaybeIncorrect };
-        match self.kind {
-            RuntimeKind::Tokio => {
-                let feature = if tokio_twin.starts_with("tokio::fs::") { "fs" } else { "time" };
-                Some((tokio_twin.to_string(), sure(self.has_feature(feature))))
-            }
-            RuntimeKind::AsyncStd => {
-                let path = match tokio_twin {
-                    "tokio::time::sleep" => "async_std::task::sleep".to_string(),
-                    p => p.strip_prefix("tokio::fs::").map(|f| format!("async_std::fs::{f}"))?,
-                };
-                // async-std's fs takes its own `Path` type: a `std::path::Path` argument may not fit.
-                Some((path, Applicability::MaybeIncorrect))
-            }
-            RuntimeKind::Smol => {
-                let f = tokio_twin.strip_prefix("tokio::fs::")?;
-                Some((format!("smol::fs::{f}"), Applicability::MaybeIncorrect))
-            }
-        }
-    }
-}
+use crate::diagnostic::Edit;
 
 /// Applies non-overlapping edits (byte offsets) to a text.
 pub fn apply_edits(text: &str, edits: &[&Edit]) -> Result<String, String> {
@@ -97,23 +25,6 @@ pub fn apply_edits(text: &str, edits: &[&Edit]) -> Result<String, String> {
 mod tests {
     use super::*;
     use crate::source::SourceIndex;
-
-    #[test]
-    fn twins_follow_the_runtime_and_its_features() {
-        let tokio = |f: &[&str]| Runtime {
-            kind: RuntimeKind::Tokio,
-            features: Some(f.iter().map(|s| s.to_string()).collect()),
-        };
-        assert_eq!(
-            tokio(&["full"]).twin("tokio::fs::read").unwrap(),
-            ("tokio::fs::read".to_string(), Applicability::MachineApplicable)
-        );
-        assert_eq!(tokio(&["rt"]).twin("tokio::time::sleep").unwrap().1, Applicability::MaybeIncorrect);
-        let async_std = Runtime { kind: RuntimeKind::AsyncStd, features: None };
-        assert_eq!(async_std.twin("tokio::time::sleep").unwrap().0, "async_std::task::sleep");
-        let smol = Runtime { kind: RuntimeKind::Smol, features: None };
-        assert!(smol.twin("tokio::time::sleep").is_none());
-    }
 
     #[test]
     fn applies_edits_in_order_and_refuses_overlaps() {

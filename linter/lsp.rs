@@ -5,9 +5,9 @@
 //! open documents' texts (for code actions) and hands every open, change and save to one
 //! checker thread over a channel. The checker debounces changes (a document is checked
 //! `DEBOUNCE` after its last change; opens and saves at once) and publishes diagnostics
-//! itself. Analysis runs on the library's own big-stack pools (`run::check_text`,
-//! `run::check_paths_overlaid`), or, for a buffer with no file path, on the checker thread,
-//! which has `run::ANALYSIS_STACK` of stack; syn trees never leave the thread that made them.
+//! itself. Analysis runs on the library's own big-stack pools (`engine::check_text` for one
+//! document, with or without a path, and `engine::check_paths_overlaid` for its package);
+//! syn trees never leave the thread that made them.
 //!
 //! What is checked: a document inside a cargo package (the nearest ancestor directory whose
 //! Cargo.toml has a `[package]`) is checked with its whole package, the texts of all open
@@ -49,8 +49,8 @@ use lsp_types::{
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::{Applicability, Diagnostic, Severity};
-use crate::rules::Rule;
-use crate::run::{self, Overlay, RunOptions};
+use crate::engine::{self, Overlay, RunOptions};
+use crate::registry::Rule;
 use crate::source::{Position, SourceIndex};
 
 /// Quiet time after the last change before a document is checked again.
@@ -65,8 +65,8 @@ pub const SOURCE: &str = "stall";
 /// stderr (the client's log) and the defaults are used.
 pub fn run_options_for(path: &Path) -> RunOptions {
     let mut run = RunOptions::default();
-    let applied = match crate::config::discover(path) {
-        Ok(Some(loaded)) => loaded.apply(&mut run).map_err(|e| e.to_string()),
+    let applied = match crate::project::config::discover(path) {
+        Ok(Some(loaded)) => run.apply_config(&loaded).map_err(|e| e.to_string()),
         Ok(None) => Ok(()),
         Err(e) => Err(e.to_string()),
     };
@@ -119,7 +119,7 @@ fn serve_on(connection: &Connection) -> anyhow::Result<()> {
     let sender = connection.sender.clone();
     let checker = std::thread::Builder::new()
         .name("stall-lsp-checker".into())
-        .stack_size(run::ANALYSIS_STACK)
+        .stack_size(engine::ANALYSIS_STACK)
         .spawn(move || Checker::new(sender).run(queue))?;
 
     let mut texts: HashMap<Url, Arc<str>> = HashMap::new();
@@ -339,7 +339,7 @@ impl Checker {
         // The open files are named too: the walk skips ignored files and new unsaved ones.
         let mut roots = vec![dir.to_path_buf()];
         roots.extend(open.iter().map(|(_, p, _, _)| p.clone()));
-        let report = run::check_paths_overlaid(&roots, &run_options_for(dir), &overlay);
+        let report = engine::check_paths_overlaid(&roots, &run_options_for(dir), &overlay);
         let mut found: HashMap<&Path, &[Diagnostic]> =
             report.files.iter().map(|f| (f.path.as_path(), f.diagnostics.as_slice())).collect();
         let errors: HashSet<&str> = report.errors.iter().map(|e| e.path.as_str()).collect();
@@ -379,21 +379,15 @@ pub fn package_dir(file: &Path) -> Option<PathBuf> {
 
 /// Checks one text alone: as the file at `path` (so its crate and module are known), or, for a
 /// buffer with no file, as a crate of its own, on this (big-stack) thread.
-fn check_alone(path: Option<&Path>, text: &str) -> Vec<Diagnostic> {
-    match path {
-        Some(path) => {
-            let report = run::check_text(path, text.as_bytes().to_vec(), &run_options_for(path));
-            report.files.into_iter().flat_map(|f| f.diagnostics).collect()
-        }
+fn check_alone(path: Option<&Path>, text: &Arc<str>) -> Vec<Diagnostic> {
+    let (name, place, options) = match path {
+        Some(path) => (path.to_path_buf(), None, run_options_for(path)),
         None => {
-            let options = run_options_for(Path::new(".")).options;
-            let place = crate::Place::default();
-            let outcome =
-                panic::catch_unwind(AssertUnwindSafe(|| crate::check_source(text, &place, &options)));
-            proc_macro2::extra::invalidate_current_thread_spans();
-            outcome.map(|o| o.into_diagnostics()).unwrap_or_default()
+            (PathBuf::from("untitled.rs"), Some(crate::Place::default()), run_options_for(Path::new(".")))
         }
-    }
+    };
+    let report = engine::check_text(&name, place, text.clone(), &options);
+    report.files.into_iter().flat_map(|f| f.diagnostics).collect()
 }
 
 /// An LSP position (0-based line, UTF-16 code units) from a stall one (1-based line and
@@ -534,7 +528,7 @@ fn allow_edit(line_text: &str, line: u32, rule: Rule) -> TextEdit {
     TextEdit { range: Range { start: pos, end: pos }, new_text }
 }
 
-/// How an inline suppression starts (see `crate::suppress`).
+/// How an inline suppression starts (see `crate::engine::suppress`).
 const MARKER: &str = "stall: allow(";
 
 #[cfg(test)]

@@ -1,18 +1,18 @@
 //! File text with a line index: converts between byte offsets and 1-based line/column
 //! (columns count chars, as rustc does).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A position in a file. `line` and `column` are 1-based; `column` counts chars.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Position {
     pub line: usize,
     pub column: usize,
-    #[serde(skip)]
+    /// Byte offset in the file (not part of the JSON output).
     pub offset: usize,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Span {
     pub start: Position,
     pub end: Position,
@@ -28,10 +28,6 @@ impl<'a> SourceIndex<'a> {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         SourceIndex { text, line_starts }
-    }
-
-    pub fn text(&self) -> &'a str {
-        self.text
     }
 
     /// From proc-macro2's line (1-based) and column (0-based, in chars).

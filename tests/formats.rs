@@ -222,8 +222,8 @@ fn sarif_is_what_code_scanning_accepts() {
     assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(driver["informationUri"], stall::REPOSITORY);
     let rules = driver["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), stall::rules::Rule::ALL.len());
-    for (rule, r) in rules.iter().zip(stall::rules::Rule::ALL) {
+    assert_eq!(rules.len(), stall::Rule::ALL.len());
+    for (rule, r) in rules.iter().zip(stall::Rule::ALL) {
         assert_eq!(rule["id"], r.id());
         assert_eq!(rule["shortDescription"]["text"], r.summary());
         assert!(!rule["fullDescription"]["text"].as_str().unwrap().is_empty());

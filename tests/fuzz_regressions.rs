@@ -11,7 +11,7 @@ fn fuzz_finds_stay_fixed() {
         let bytes = std::fs::read(&path).unwrap();
         let Ok(text) = String::from_utf8(bytes) else { continue };
         let outcome = std::thread::Builder::new()
-            .stack_size(stall::run::ANALYSIS_STACK)
+            .stack_size(stall::ANALYSIS_STACK)
             .spawn(move || stall::check_source(&text, &stall::Place::default(), &stall::Options::default()))
             .unwrap()
             .join();

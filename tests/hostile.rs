@@ -107,16 +107,12 @@ fn symlink_loops_and_unreadable_files_are_errors_naming_the_path() {
 }
 
 #[test]
-fn a_file_deleted_during_the_run_is_an_error_not_a_crash() {
-    use stall::discover::{locate, SourceFile};
+fn a_file_named_but_missing_is_an_error_not_a_crash() {
     let dir = tempfile::tempdir().unwrap();
     let gone = dir.path().join("gone.rs");
     let kept = dir.path().join("kept.rs");
     std::fs::write(&kept, BAD).unwrap();
-    let file =
-        |p: &Path| SourceFile { path: p.to_path_buf(), display: p.display().to_string(), place: locate(p) };
-    let files = vec![file(&gone), file(&kept)];
-    let report = stall::run::check_files(files, Vec::new(), &stall::run::RunOptions::default());
+    let report = stall::check_paths(&[gone, kept], &stall::RunOptions::default());
     assert_eq!(report.errors.len(), 1);
     assert!(report.errors[0].path.ends_with("gone.rs"));
     assert!(report.errors[0].message.contains("cannot read"), "{}", report.errors[0].message);

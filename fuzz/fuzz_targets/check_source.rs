@@ -9,7 +9,7 @@ fuzz_target!(|data: &[u8]| {
     let text = text.to_owned();
     // The CLI analyses on threads with this stack; so must the fuzzer.
     std::thread::Builder::new()
-        .stack_size(stall::run::ANALYSIS_STACK)
+        .stack_size(stall::ANALYSIS_STACK)
         .spawn(move || {
             let _ = stall::check_source(&text, &stall::Place::default(), &stall::Options::default());
         })

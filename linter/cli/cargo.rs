@@ -11,9 +11,10 @@ use std::process::{Command, ExitCode, Stdio};
 use clap::{CommandFactory, FromArgMatches};
 use serde_json::Value;
 
+use crate::diagnostic::Report;
+use crate::engine::{self, RunOptions};
 use crate::output::cargo::{package_id, CargoTarget, TargetInfo};
 use crate::output::{self, Context, Format, Style};
-use crate::run::{self, Report, RunOptions};
 
 use super::{Cli, EXIT_ERROR};
 
@@ -305,7 +306,7 @@ fn pick_target(package: &Package, file: &Path) -> TargetInfo {
 /// `cargo stall check|rules|explain ..` work as with `stall`; `cargo stall --message-format=json
 /// [CARGO CHECK ARGS]` runs cargo check and appends stall's findings to its messages.
 pub fn main() -> ExitCode {
-    run::install_panic_hook();
+    engine::install_panic_hook();
     let mut args: Vec<OsString> = std::env::args_os().collect();
     if args.get(1).is_some_and(|a| a == "stall") {
         args.remove(1);
@@ -417,9 +418,9 @@ fn message_format(args: &[OsString]) -> u8 {
     // The workspace's config (stall.toml or Cargo metadata) applies as for `stall check`.
     let mut run = RunOptions::default();
     let start = paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
-    match crate::config::discover(&start) {
+    match crate::project::config::discover(&start) {
         Ok(Some(loaded)) => {
-            if let Err(e) = loaded.apply(&mut run) {
+            if let Err(e) = run.apply_config(&loaded) {
                 eprintln!("error: {e}");
                 return EXIT_ERROR;
             }
@@ -430,7 +431,7 @@ fn message_format(args: &[OsString]) -> u8 {
             return EXIT_ERROR;
         }
     }
-    let report = run::check_paths(&paths, &run);
+    let report = engine::check_paths(&paths, &run);
     let mut targets = Targets::new(workspace.as_ref());
     let style =
         Style { context: Context { targets: targets.of_report(&report), root: cwd }, ..Style::default() };

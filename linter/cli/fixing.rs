@@ -4,8 +4,9 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use crate::diagnostic::Applicability;
+use crate::diagnostic::Report;
+use crate::engine::ANALYSIS_STACK;
 use crate::fix::apply_edits;
-use crate::run::{Report, ANALYSIS_STACK};
 
 /// What applying the fixes did.
 #[derive(Debug, Default)]

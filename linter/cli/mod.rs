@@ -11,10 +11,11 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config;
+use crate::diagnostic::Report;
+use crate::engine::{self, RunOptions};
 use crate::output::{self, Context, Format, Style};
-use crate::rules::Rule;
-use crate::run::{self, Report, RunOptions};
+use crate::project::config;
+use crate::registry::Rule;
 use color::ColorChoice;
 
 /// Exit codes.
@@ -111,7 +112,7 @@ pub struct CheckArgs {
 }
 
 pub fn main() -> ExitCode {
-    run::install_panic_hook();
+    engine::install_panic_hook();
     let cli = Cli::parse();
     ExitCode::from(dispatch(cli, &[PathBuf::from(".")], None))
 }
@@ -158,7 +159,7 @@ fn check(args: CheckArgs, defaults: &[PathBuf], workspace: Option<&cargo::Worksp
     };
     let stdin = args.paths.len() == 1 && args.paths[0].as_os_str() == "-";
     let paths = if args.paths.is_empty() { defaults.to_vec() } else { args.paths.clone() };
-    let mut report = if stdin { check_stdin(&args, &run) } else { run::check_paths(&paths, &run) };
+    let mut report = if stdin { check_stdin(&args, &run) } else { engine::check_paths(&paths, &run) };
     if (args.fix || args.diff) && !stdin {
         let mut out = io::stdout().lock();
         let applied = match fixing::apply(&report, args.unsafe_fixes, args.diff, &mut out) {
@@ -177,7 +178,7 @@ fn check(args: CheckArgs, defaults: &[PathBuf], workspace: Option<&cargo::Worksp
         }
         if applied.fixed > 0 {
             eprintln!("Fixed {} problem(s) in {} file(s).", applied.fixed, applied.files);
-            report = run::check_paths(&paths, &run);
+            report = engine::check_paths(&paths, &run);
         }
     }
     let mut context = Context { root: std::env::current_dir().unwrap_or_default(), ..Context::default() };
@@ -228,7 +229,7 @@ fn run_options(args: &CheckArgs) -> Result<RunOptions, String> {
         };
         if let Some(loaded) = loaded {
             let loaded = loaded.map_err(|e| format!("{e}; fix the config or pass --isolated"))?;
-            loaded.apply(&mut run).map_err(|e| e.to_string())?;
+            run.apply_config(&loaded).map_err(|e| e.to_string())?;
         }
     }
     if args.include_tests {
@@ -254,11 +255,22 @@ fn check_stdin(args: &CheckArgs, run: &RunOptions) -> Report {
     let mut bytes = Vec::new();
     if let Err(e) = io::stdin().read_to_end(&mut bytes) {
         let mut report = Report::default();
-        report.errors.push(crate::discover::FileError {
+        report.errors.push(crate::diagnostic::FileError {
             path: name.display().to_string(),
             message: format!("cannot read standard input: {e}"),
         });
         return report;
     }
-    run::check_text(&name, bytes, run)
+    match String::from_utf8(bytes) {
+        Ok(text) => engine::check_text(&name, None, text.into(), run),
+        Err(e) => {
+            let mut report = Report::default();
+            let at = e.utf8_error().valid_up_to();
+            report.errors.push(crate::diagnostic::FileError {
+                path: name.display().to_string(),
+                message: format!("not valid UTF-8 (first bad byte at offset {at}); the file was not checked"),
+            });
+            report
+        }
+    }
 }

@@ -11,7 +11,7 @@ use std::path::{Component, Path, PathBuf};
 use serde::Serialize;
 
 use crate::diagnostic::{Applicability, Diagnostic, Edit};
-use crate::run::{FileReport, Report};
+use crate::diagnostic::{FileReport, Report};
 use crate::source::{Position, SourceIndex};
 
 use super::{human, Context};

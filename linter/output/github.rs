@@ -4,8 +4,8 @@
 
 use std::io::{self, Write};
 
+use crate::diagnostic::Report;
 use crate::diagnostic::Severity;
-use crate::run::Report;
 
 use super::{relative_path, Context};
 

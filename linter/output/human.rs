@@ -9,7 +9,7 @@ use codespan_reporting::term::termcolor::{Ansi, NoColor, WriteColor};
 use codespan_reporting::term::{self, Chars, Config};
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::run::{FileReport, Report};
+use crate::diagnostic::{FileReport, Report};
 
 use super::Style;
 

@@ -4,9 +4,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::diagnostic::{Diagnostic, Fix};
-use crate::rules::Rule;
-use crate::run::Report;
+use crate::diagnostic::Report;
+use crate::diagnostic::{Applicability, Diagnostic};
+use crate::registry::Rule;
 use crate::source::Position;
 
 #[derive(Serialize)]
@@ -23,11 +23,37 @@ struct JsonDiagnostic<'a> {
     severity: &'static str,
     message: &'a str,
     path: &'a str,
-    start: Position,
-    end: Position,
+    start: JsonPosition,
+    end: JsonPosition,
     help: Option<&'a str>,
     notes: &'a [String],
-    fix: Option<&'a Fix>,
+    fix: Option<JsonFix<'a>>,
+}
+
+/// A position as the contract has it: 1-based line and column (chars), no byte offset.
+#[derive(Serialize)]
+struct JsonPosition {
+    line: usize,
+    column: usize,
+}
+
+impl From<Position> for JsonPosition {
+    fn from(p: Position) -> Self {
+        JsonPosition { line: p.line, column: p.column }
+    }
+}
+
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    applicability: Applicability,
+    edits: Vec<JsonEdit<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonEdit<'a> {
+    start: JsonPosition,
+    end: JsonPosition,
+    replacement: &'a str,
 }
 
 #[derive(Serialize)]
@@ -66,10 +92,17 @@ fn json_diagnostic<'a>(path: &'a str, d: &'a Diagnostic) -> JsonDiagnostic<'a> {
         severity: d.severity.as_str(),
         message: &d.message,
         path,
-        start: d.span.start,
-        end: d.span.end,
+        start: d.span.start.into(),
+        end: d.span.end.into(),
         help: d.help.as_deref(),
         notes: &d.notes,
-        fix: d.fix.as_ref(),
+        fix: d.fix.as_ref().map(|f| JsonFix {
+            applicability: f.applicability,
+            edits: f
+                .edits
+                .iter()
+                .map(|e| JsonEdit { start: e.start.into(), end: e.end.into(), replacement: &e.replacement })
+                .collect(),
+        }),
     }
 }

@@ -13,7 +13,7 @@ use std::path::{Component, Path, PathBuf};
 
 use clap::ValueEnum;
 
-use crate::run::Report;
+use crate::diagnostic::Report;
 
 pub use cargo::CargoTarget;
 

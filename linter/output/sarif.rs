@@ -6,9 +6,9 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
+use crate::diagnostic::Report;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::rules::Rule;
-use crate::run::Report;
+use crate::registry::Rule;
 
 use super::{cargo::file_url, relative_path, Context};
 

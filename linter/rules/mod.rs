@@ -1,127 +1,180 @@
-//! The rules. Each lives in its own file whose `//!` doc is what `stall explain RULE` prints.
-//! The blocking rules share one detector (`crate::context`) driven by the catalog; their
-//! files hold their docs. The serial-await rules hold their own analysis.
+//! The rules, and the checker that runs them all from the one walk of a file. Each rule lives in
+//! one file with its `//!` doc (what `stall explain` prints) and its `declare_rule!`:
+//! - `blocking/`: one detector driven by the catalog (data); the rule files hold the docs;
+//! - `serial/`: one shared set of loop and body helpers; each rule file is a `SerialRule`;
+//! - `meta/`: findings about the run (parse errors, unused suppressions).
+//!
+//! The checker turns the walk's hooks into `FileFacts`: findings, and what the call graph
+//! needs (sync fn summaries, calls into the crates, idle async fns, pending serial findings).
 
-use std::fmt;
+pub(crate) mod blocking;
+pub(crate) mod meta;
+pub(crate) mod serial;
 
-use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 
-pub mod block_on_in_async;
-pub mod blocking_db;
-pub mod blocking_fs;
-pub mod blocking_http;
-pub mod blocking_net;
-pub mod blocking_process;
-pub mod blocking_sleep;
-pub mod blocking_stdio;
-pub mod blocking_wait;
-pub mod parse_error;
-pub mod serial_await_loop;
-pub mod serial_await_sequence;
-pub mod unused_suppression;
+use proc_macro2::Span as PmSpan;
+use syn::spanned::Spanned;
+use syn::{Attribute, Expr, ExprAwait, Stmt};
 
-macro_rules! rules {
-    ($($variant:ident = $id:literal, $file:literal, $summary:literal;)*) => {
-        /// A rule id, stable across releases.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        pub enum Rule {
-            $(#[serde(rename = $id)] $variant,)*
-        }
+use crate::facts::{AttrAllow, CallSite, FileFacts, FnSummary, ItemLines};
+use crate::project::{Place, Runtime};
+use crate::semantic::{self, Hooks, Kind, Knowledge, Model, Settings, Use};
+use crate::source::SourceIndex;
+use blocking::{Catalog, Finding};
+use serial::{Found, IdleBuilder};
 
-        impl Rule {
-            pub const ALL: &'static [Rule] = &[$(Rule::$variant,)*];
+/// What the rules need to know about the run.
+pub(crate) struct RuleOptions<'a> {
+    pub catalog: &'a Catalog,
+    pub knowledge: &'a Knowledge,
+    pub include_tests: bool,
+    pub local_crates: &'a HashSet<String>,
+    /// The async runtime of the file's package, for fixes.
+    pub runtime: Option<&'a Runtime>,
+}
 
-            pub fn id(self) -> &'static str {
-                match self { $(Rule::$variant => $id,)* }
-            }
-
-            /// One line for `stall rules` and SARIF's shortDescription.
-            pub fn summary(self) -> &'static str {
-                match self { $(Rule::$variant => $summary,)* }
-            }
-
-            fn source(self) -> &'static str {
-                match self { $(Rule::$variant => include_str!($file),)* }
-            }
-        }
+/// Runs every rule over one parsed file.
+pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: &RuleOptions) -> FileFacts {
+    let settings = Settings { include_tests: options.include_tests, local_crates: options.local_crates };
+    let arena = semantic::MacroArena::new();
+    let mut model = Model::new(idx, options.knowledge, settings);
+    let mut checker = Checker {
+        options,
+        facts: FileFacts::default(),
+        summaries: Vec::new(),
+        idle: Vec::new(),
+        serial: Vec::new(),
     };
+    semantic::walk(ast, &place.module, &arena, &mut model, &mut checker);
+    let mut facts = checker.facts;
+    // Only aliases into the checked crates can lead the call graph anywhere.
+    let mut aliases = model.res.module_aliases();
+    aliases.retain(|(_, to)| model.key(to).is_some());
+    facts.aliases = aliases;
+    facts.offload_wrappers = model.offload_wrappers;
+    // Functions that neither block nor call into the crates cannot make a chain.
+    facts.functions.retain(|f| !f.blocking.is_empty() || !f.calls.is_empty());
+    facts.diagnostics.sort_by_key(crate::diagnostic::Diagnostic::sort_key);
+    facts
 }
 
-rules! {
-    BlockingSleep = "blocking-sleep", "blocking_sleep.rs", "`std::thread::sleep` in async code";
-    BlockingFs = "blocking-fs", "blocking_fs.rs", "synchronous file-system I/O in async code";
-    BlockingNet = "blocking-net", "blocking_net.rs", "synchronous sockets or DNS lookups in async code";
-    BlockingStdio = "blocking-stdio", "blocking_stdio.rs", "reading standard input synchronously in async code";
-    BlockingProcess = "blocking-process", "blocking_process.rs", "waiting for a child process synchronously in async code";
-    BlockingHttp = "blocking-http", "blocking_http.rs", "a blocking HTTP client in async code";
-    BlockingDb = "blocking-db", "blocking_db.rs", "a synchronous database driver in async code";
-    BlockingWait = "blocking-wait", "blocking_wait.rs", "waiting on a channel, Condvar, Barrier or thread in async code";
-    BlockOnInAsync = "block-on-in-async", "block_on_in_async.rs", "`block_on` called from async code";
-    SerialAwaitLoop = "serial-await-loop", "serial_await_loop.rs", "independent futures awaited one per loop iteration";
-    SerialAwaitSequence = "serial-await-sequence", "serial_await_sequence.rs", "futures created together but awaited one after another";
-    ParseError = "parse-error", "parse_error.rs", "a file that could not be parsed";
-    UnusedSuppression = "unused-suppression", "unused_suppression.rs", "a suppression comment that suppresses nothing";
+struct Checker<'o, 'a> {
+    options: &'o RuleOptions<'a>,
+    facts: FileFacts,
+    /// Per fn entered: its index in `facts.functions` when it is a sync fn of the crates.
+    summaries: Vec<Option<usize>>,
+    /// Per fn entered: the idle summary being built, for async fns and fns returning futures.
+    idle: Vec<Option<IdleBuilder>>,
+    /// Per async body entered: what each serial rule found in it so far.
+    serial: Vec<Vec<Vec<Found>>>,
 }
 
-impl Rule {
-    pub fn from_id(id: &str) -> Option<Rule> {
-        Rule::ALL.iter().copied().find(|r| r.id() == id)
-    }
-
-    /// The rule's documentation: the `//!` lines of its file.
-    pub fn doc(self) -> String {
-        let mut doc = String::new();
-        for line in self.source().lines() {
-            let Some(rest) = line.strip_prefix("//!") else {
-                if !doc.is_empty() {
-                    break;
+impl<'ast> Hooks<'ast> for Checker<'_, '_> {
+    fn call(&mut self, m: &Model<'_, 'ast>, expr: &'ast Expr, usage: Use, callee: Option<&str>) {
+        let Some(kind) = m.kind() else { return };
+        match blocking::check_call(m, expr, usage, self.options.catalog, self.options.runtime) {
+            Some(Finding::Direct(d)) => self.facts.diagnostics.push(d),
+            Some(Finding::Deferred(key, d)) => self.facts.deferred.push((key, d)),
+            Some(Finding::InSync(site)) => {
+                if let Some(Some(i)) = self.summaries.last() {
+                    self.facts.functions[*i].blocking.push(site);
                 }
-                continue;
-            };
-            doc.push_str(rest.strip_prefix(' ').unwrap_or(rest));
-            doc.push('\n');
-        }
-        doc
-    }
-
-    /// Where the rule's documentation is published (LSP `codeDescription`, SARIF `helpUri`).
-    pub fn url(self) -> String {
-        format!("{}/blob/main/linter/rules/{}.rs", crate::REPOSITORY, self.id().replace('-', "_"))
-    }
-
-    /// Rules that report blocking calls (and carry transitive chains).
-    pub fn is_blocking(self) -> bool {
-        !matches!(
-            self,
-            Rule::SerialAwaitLoop | Rule::SerialAwaitSequence | Rule::ParseError | Rule::UnusedSuppression
-        )
-    }
-}
-
-impl fmt::Display for Rule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.id())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_rule_has_a_complete_doc() {
-        for rule in Rule::ALL {
-            let doc = rule.doc();
-            for heading in [
-                "## What it does",
-                "## Why is this bad?",
-                "## Example",
-                "## Use instead",
-                "## Known limitations",
-            ] {
-                assert!(doc.contains(heading), "{rule}: missing {heading}");
             }
-            assert_eq!(Rule::from_id(rule.id()), Some(*rule));
+            None => {}
         }
+        if let Some(Some(b)) = self.idle.last_mut() {
+            b.call(m, expr);
+        }
+        let Some(key) = callee else { return };
+        let ctx = m.ctx();
+        let site = CallSite {
+            key: key.to_string(),
+            span: m.span(expr.span()),
+            context: match kind {
+                Kind::Async => ctx.map(|c| c.what.to_string()).unwrap_or_default(),
+                _ => String::new(),
+            },
+            defer: ctx.and_then(|c| c.defer.as_deref().map(str::to_string)),
+        };
+        match kind {
+            Kind::Async => self.facts.async_calls.push(site),
+            Kind::Sync => {
+                if let Some(Some(i)) = self.summaries.last() {
+                    self.facts.functions[*i].calls.push(site);
+                }
+            }
+            Kind::Offload => {}
+        }
+    }
+
+    fn enter_fn(&mut self, m: &Model<'_, 'ast>) {
+        let Some(f) = m.current_fn() else { return };
+        let summary = match (&f.key, m.kind()) {
+            (Some(key), Some(Kind::Sync)) => {
+                self.facts.functions.push(FnSummary {
+                    key: key.clone(),
+                    name: f.name.clone(),
+                    span: f.ident_span,
+                    blocking: Vec::new(),
+                    calls: Vec::new(),
+                });
+                Some(self.facts.functions.len() - 1)
+            }
+            _ => None,
+        };
+        self.summaries.push(summary);
+        self.idle.push(IdleBuilder::new(f));
+    }
+
+    fn exit_fn(&mut self, _m: &Model<'_, 'ast>) {
+        self.summaries.pop();
+        if let Some(Some(b)) = self.idle.pop() {
+            self.facts.async_fns.push(b.finish());
+        }
+    }
+
+    fn await_expr(&mut self, m: &Model<'_, 'ast>, a: &'ast ExprAwait) {
+        if let Some(Some(b)) = self.idle.last_mut() {
+            b.await_expr(m, a);
+        }
+    }
+
+    fn loop_expr(&mut self, m: &Model<'_, 'ast>, e: &'ast Expr) {
+        let Some(body) = m.async_body() else { return };
+        let Some(found) = self.serial.last_mut() else { return };
+        for (rule, out) in serial::CHECKS.iter().zip(found.iter_mut()) {
+            rule.loop_expr(m, body, e, out);
+        }
+    }
+
+    fn block(&mut self, m: &Model<'_, 'ast>, stmts: &'ast [Stmt]) {
+        let Some(body) = m.async_body() else { return };
+        let Some(found) = self.serial.last_mut() else { return };
+        for (rule, out) in serial::CHECKS.iter().zip(found.iter_mut()) {
+            rule.block(m, body, stmts, out);
+        }
+    }
+
+    fn enter_async_body(&mut self, _m: &Model<'_, 'ast>) {
+        self.serial.push(vec![Vec::new(); serial::CHECKS.len()]);
+    }
+
+    fn exit_async_body(&mut self, _m: &Model<'_, 'ast>) {
+        let Some(found) = self.serial.pop() else { return };
+        for (rule, found) in serial::CHECKS.iter().zip(found) {
+            self.facts.serial.extend(rule.body_done(found));
+        }
+    }
+
+    fn item(&mut self, m: &Model<'_, 'ast>, attrs: &'ast [Attribute], span: PmSpan) {
+        let allows = attrs
+            .iter()
+            .filter_map(|a| {
+                let rules = semantic::context::stall_allows(a);
+                (!rules.is_empty()).then(|| AttrAllow { rules, span: m.span(a.span()) })
+            })
+            .collect();
+        self.facts.items.push(ItemLines { first: span.start().line, last: span.end().line, allows });
     }
 }

@@ -1,0 +1,99 @@
+//! The options of a run: built-in knowledge and catalog, then the config, then flags.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use crate::project::config::{ConfigError, Loaded, Policy};
+use crate::project::discover::Exclude;
+use crate::rules::blocking::{Catalog, CatalogFile};
+use crate::semantic::Knowledge;
+
+/// What the analysis of each file needs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub(crate) catalog: Catalog,
+    /// The model's knowledge, taught every path the catalog names.
+    pub(crate) knowledge: Knowledge,
+    pub include_tests: bool,
+    /// Package names of the run (calls between workspace members are followed).
+    pub(crate) local_crates: HashSet<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        let catalog = Catalog::builtin();
+        let mut knowledge = Knowledge::builtin();
+        catalog.teach(&mut knowledge);
+        Options { catalog, knowledge, include_tests: false, local_crates: HashSet::new() }
+    }
+}
+
+/// Options of a whole run.
+#[derive(Clone)]
+pub struct RunOptions {
+    pub options: Options,
+    /// Report blocking reached through sync functions of the checked crates.
+    pub transitive: bool,
+    /// Worker threads; all cores when `None`.
+    pub jobs: Option<usize>,
+    /// Skip parsing files that cannot hold findings until the call graph needs them.
+    /// Findings are the same either way (a test holds this); off only to prove that.
+    pub prefilter: bool,
+    /// Paths excluded by config.
+    pub(crate) exclude: Exclude,
+    /// Which findings to report, and how.
+    pub(crate) policy: Policy,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            options: Options::default(),
+            transitive: true,
+            jobs: None,
+            prefilter: true,
+            exclude: Arc::new(|_| false),
+            policy: Policy::default(),
+        }
+    }
+}
+
+impl RunOptions {
+    /// The same options with `n` worker threads.
+    pub fn with_jobs(mut self, n: usize) -> Self {
+        self.jobs = Some(n);
+        self
+    }
+
+    /// Applies a config: catalog entries, allowed APIs, offload wrappers, exclusions and the
+    /// reporting policy.
+    pub(crate) fn apply_config(&mut self, loaded: &Loaded) -> Result<(), ConfigError> {
+        let c = &loaded.config;
+        let mut blocking = Vec::new();
+        for entry in &c.blocking {
+            let parsed =
+                Deserialize::deserialize(entry.get_ref().clone()).map_err(|e: toml::de::Error| {
+                    loaded.error_at(Some(entry.span().start), e.message().trim().to_string())
+                })?;
+            blocking.push(parsed);
+        }
+        let options = &mut self.options;
+        options.catalog.extend(CatalogFile { blocking, ..CatalogFile::default() });
+        options.catalog.allow(c.allow.iter().cloned());
+        options.catalog.teach(&mut options.knowledge);
+        options.knowledge.add_offload(&c.offload);
+        if let Some(t) = c.include_tests {
+            options.include_tests = t;
+        }
+        if let Some(t) = c.transitive {
+            self.transitive = t;
+        }
+        if let Some(excluded) = loaded.excluder()? {
+            let previous = self.exclude.clone();
+            self.exclude = Arc::new(move |p| previous(p) || excluded(p));
+        }
+        loaded.apply_policy(&mut self.policy)
+    }
+}

@@ -1,0 +1,203 @@
+//! `FileFacts`: what one file's analysis hands to the cross-file stage, and the only thing that
+//! crosses. Plain, serialisable data (the cache stores it): no syntax trees.
+//!
+//! Functions are named across files by their call-graph key: the canonical path the resolver
+//! gives them (`crate::store::Store::open`), made unique per target when the graph is joined
+//! (`my_crate::store::Store::open`, `my_crate@bin::cli::run`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::diagnostic::Diagnostic;
+use crate::registry::Rule;
+use crate::source::Span;
+
+/// Everything a file contributes to the run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct FileFacts {
+    /// Findings that stand on their own.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Sync functions of the checked crates that block or call into them.
+    pub functions: Vec<FnSummary>,
+    /// Calls from async code to functions of the checked crates.
+    pub async_calls: Vec<CallSite>,
+    /// Findings inside closures handed from async code to a function of the crates (by key):
+    /// reported unless that function is an offload wrapper.
+    pub deferred: Vec<(String, Diagnostic)>,
+    /// Keys of functions that hand a parameter to `spawn_blocking` and the like.
+    pub offload_wrappers: Vec<String>,
+    /// `use` items of the file's modules: (path of the name it makes, path it names).
+    pub aliases: Vec<(String, String)>,
+    /// What the file's async fns wait on, to tell idle callees of serial findings.
+    pub async_fns: Vec<AsyncFnSummary>,
+    /// Serial-await findings that stand unless they await an idle fn.
+    pub serial: Vec<Pending>,
+    /// Items with their line ranges, for suppressions written before them.
+    pub items: Vec<ItemLines>,
+    /// The file's suppressions (from its text and items).
+    pub suppressions: Vec<Suppression>,
+}
+
+/// One suppression and the lines it covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Suppression {
+    /// Rule ids; `all` covers every rule.
+    pub rules: Vec<String>,
+    pub first_line: usize,
+    pub last_line: usize,
+    /// Where the suppression is written (for `--report-unused-suppressions`).
+    pub at: Span,
+    pub used: bool,
+}
+
+/// A blocking call made directly in a sync function.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct BlockSite {
+    pub rule: Rule,
+    pub callee: String,
+    pub span: Span,
+    pub reason: String,
+    pub instead: String,
+}
+
+/// A call to a function that may belong to the crates being checked.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct CallSite {
+    /// The callee's key.
+    pub key: String,
+    pub span: Span,
+    /// The async context the call is made in (for calls from async code; empty otherwise).
+    pub context: String,
+    /// Made inside a closure handed to this function (a key): it counts only if that
+    /// function is not an offload wrapper.
+    pub defer: Option<String>,
+}
+
+/// What one sync function does that matters for blocking.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct FnSummary {
+    pub key: String,
+    pub name: String,
+    pub span: Span,
+    pub blocking: Vec<BlockSite>,
+    pub calls: Vec<CallSite>,
+}
+
+/// A called fn, by name, and by the type it belongs to when the call says (`Self::f`,
+/// `self.f()`, `Type::f`); a method called on another value could be any type's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub(crate) struct Callee {
+    pub owner: Option<String>,
+    pub name: String,
+}
+
+/// What one async fn (or sync fn returning a future) waits on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct AsyncFnSummary {
+    pub callee: Callee,
+    /// `None` when some await may do I/O; otherwise the fns it awaits, which must be idle too
+    /// for this one to be.
+    pub waits_on: Option<Vec<Callee>>,
+    /// Every fn it awaits (for a sync fn, every fn it calls): the edges of recursion.
+    pub calls: Vec<Callee>,
+}
+
+/// A serial finding that stands unless one of the calls it awaits is idle or leads back to
+/// `within`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Pending {
+    pub diagnostic: Diagnostic,
+    pub awaited: Vec<Callee>,
+    /// The fn the awaits are written in.
+    pub within: Option<Callee>,
+}
+
+/// An item's lines (from its first attribute to its end) and its
+/// `#[cfg_attr(stall, allow(..))]` attributes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ItemLines {
+    pub first: usize,
+    pub last: usize,
+    pub allows: Vec<AttrAllow>,
+}
+
+/// One `#[cfg_attr(stall, allow(stall::rule, ..))]`: the rule ids it allows, and where.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct AttrAllow {
+    pub rules: Vec<String>,
+    pub span: Span,
+}
+
+/// The qualifier and name of a call-graph key (`Store`, `open` for `crate::store::Store::open`;
+/// `crate` for a fn at a crate root), as the prefilter's outline names functions.
+pub(crate) fn key_parts(key: &str) -> Option<(&str, &str)> {
+    let mut parts = key.rsplit("::");
+    let name = parts.next()?;
+    let qual = parts.next()?;
+    // `dotenvy::var`: a function at the crate root.
+    let qual = if parts.next().is_none() { "crate" } else { qual };
+    Some((qual, name))
+}
+
+impl FileFacts {
+    /// Makes the keys of this file's own crate (`crate::a::f`) unique to its target
+    /// (`my_crate::a::f`, `my_crate@bin/tool::a::f`).
+    pub(crate) fn retarget(&mut self, target: &str) {
+        let fix = |k: &mut String| {
+            if let Some(rest) = k.strip_prefix("crate::") {
+                *k = format!("{target}::{rest}");
+            }
+        };
+        for f in &mut self.functions {
+            fix(&mut f.key);
+            f.calls.iter_mut().for_each(|c| fix(&mut c.key));
+        }
+        for c in &mut self.async_calls {
+            fix(&mut c.key);
+            if let Some(d) = &mut c.defer {
+                fix(d);
+            }
+        }
+        self.deferred.iter_mut().for_each(|(k, _)| fix(k));
+        for (a, b) in &mut self.aliases {
+            fix(a);
+            fix(b);
+        }
+        self.offload_wrappers.iter_mut().for_each(fix);
+    }
+
+    /// (package, qualifier, name) of every function this file may call, through its aliases
+    /// too: `crate::..` keys are in the file's own package, others name theirs first.
+    pub(crate) fn callees<'f>(
+        &'f self,
+        own: Option<&'f str>,
+    ) -> impl Iterator<Item = (&'f str, &'f str, &'f str)> {
+        let calls = self
+            .async_calls
+            .iter()
+            .chain(self.functions.iter().flat_map(|f| &f.calls))
+            .map(|c| c.key.as_str());
+        calls.chain(self.aliases.iter().map(|(_, to)| to.as_str())).filter_map(move |k| {
+            let (qual, name) = key_parts(k)?;
+            let first = k.split("::").next()?;
+            let pkg = if first == "crate" { own? } else { first };
+            Some((pkg, qual, name))
+        })
+    }
+
+    /// Could the cross-file stage add findings to this file?
+    pub(crate) fn may_report(&self) -> bool {
+        !self.diagnostics.is_empty() || !self.deferred.is_empty() || !self.serial.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_split_into_qualifier_and_name() {
+        assert_eq!(key_parts("crate::store::Store::open"), Some(("Store", "open")));
+        assert_eq!(key_parts("dotenvy::var"), Some(("crate", "var")));
+        assert_eq!(key_parts("f"), None);
+    }
+}

@@ -1,0 +1,161 @@
+//! Callees that make a serial await sequential by design, so its finding is dropped:
+//! - idle async fns: those that only wait for other tasks (a lock, a notification, a timer) or
+//!   work one ordered handle (a channel, a writer), directly or through other idle fns. Running
+//!   calls to them together would gain nothing;
+//! - recursive descent: a callee that leads back to the fn holding the loop (a resolver walking
+//!   name servers, a type lookup walking composite types). Such walks share per-walk state
+//!   (depth limits, in-flight guards, caches the earlier steps fill) that concurrent steps
+//!   would race on.
+//!
+//! The callee often lives in another file, so each file summarises its async fns and keeps its
+//! findings pending (`rules::serial`); `settle` decides once every file of the run is known.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::diagnostic::Diagnostic;
+use crate::facts::{AsyncFnSummary, Callee, Pending};
+
+/// The idle async fns of one package. A fn counts only if every definition of it is idle
+/// (a call that does not say its type stands for every method of that name). A fixed point,
+/// as idle fns may await other idle fns.
+pub(crate) struct IdleFns<'a> {
+    idle: HashSet<&'a Callee>,
+    by_name: HashMap<&'a str, Vec<&'a Callee>>,
+}
+
+impl<'a> IdleFns<'a> {
+    pub(crate) fn new(summaries: impl Iterator<Item = &'a AsyncFnSummary>) -> Self {
+        let mut defs: HashMap<&Callee, Vec<Option<&[Callee]>>> = HashMap::new();
+        for s in summaries {
+            defs.entry(&s.callee).or_default().push(s.waits_on.as_deref());
+        }
+        let mut by_name: HashMap<&str, Vec<&Callee>> = HashMap::new();
+        for c in defs.keys() {
+            by_name.entry(c.name.as_str()).or_default().push(c);
+        }
+        defs.retain(|_, d| d.iter().all(Option::is_some));
+        let mut fns = IdleFns { idle: HashSet::new(), by_name };
+        loop {
+            let newly: Vec<&Callee> = defs
+                .iter()
+                .filter(|(c, d)| {
+                    !fns.idle.contains(*c) && d.iter().flatten().all(|on| on.iter().all(|c| fns.is_idle(c)))
+                })
+                .map(|(c, _)| *c)
+                .collect();
+            if newly.is_empty() {
+                return fns;
+            }
+            fns.idle.extend(newly);
+        }
+    }
+
+    pub(crate) fn is_idle(&self, c: &Callee) -> bool {
+        match c.owner {
+            Some(_) => self.idle.contains(c),
+            None => {
+                self.by_name.get(c.name.as_str()).is_some_and(|all| all.iter().all(|d| self.idle.contains(d)))
+            }
+        }
+    }
+}
+
+/// The pending findings that stand, as (file index, diagnostic). `files` pairs each file's
+/// package with its summaries and pending findings; callees are looked up in the package (a
+/// file outside any package is a crate of its own).
+pub(crate) fn settle(files: &[(Option<&str>, &[AsyncFnSummary], &[Pending])]) -> Vec<(usize, Diagnostic)> {
+    let unit = |f: usize| files[f].0.ok_or(f);
+    let mut by_unit: HashMap<Result<&str, usize>, Vec<&AsyncFnSummary>> = HashMap::new();
+    for (f, (_, summaries, _)) in files.iter().enumerate() {
+        by_unit.entry(unit(f)).or_default().extend(summaries.iter());
+    }
+    let units: HashMap<Result<&str, usize>, (IdleFns, Calls)> = by_unit
+        .into_iter()
+        .map(|(u, s)| (u, (IdleFns::new(s.iter().copied()), Calls::new(s.iter().copied()))))
+        .collect();
+    let mut out = Vec::new();
+    for (f, (_, _, pending)) in files.iter().enumerate() {
+        let (idle, calls) = &units[&unit(f)];
+        for p in pending.iter() {
+            let recursive = p.within.as_ref().is_some_and(|w| calls.reaches(&p.awaited, w));
+            if !recursive && !p.awaited.iter().any(|c| idle.is_idle(c)) {
+                out.push((f, p.diagnostic.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// Which fns the async fns of one package await, by name.
+struct Calls<'a> {
+    by_name: HashMap<&'a str, Vec<&'a AsyncFnSummary>>,
+}
+
+impl<'a> Calls<'a> {
+    fn new(summaries: impl Iterator<Item = &'a AsyncFnSummary>) -> Self {
+        let mut by_name: HashMap<&str, Vec<&AsyncFnSummary>> = HashMap::new();
+        for s in summaries {
+            by_name.entry(&s.callee.name).or_default().push(s);
+        }
+        Calls { by_name }
+    }
+
+    /// Do calls to `from` lead, through the awaits of the package's fns, to `target`? A call
+    /// reaches every fn of its name that it may be, but only a call that names the same type
+    /// (or a free fn) counts as reaching `target`: common method names must not make cycles.
+    fn reaches(&self, from: &[Callee], target: &Callee) -> bool {
+        let may_be = |call: &Callee, def: &Callee| call.owner.is_none() || call.owner == def.owner;
+        let mut seen: HashSet<&Callee> = HashSet::new();
+        let mut todo: Vec<&Callee> = from.iter().collect();
+        while let Some(c) = todo.pop() {
+            if c == target {
+                return true;
+            }
+            if !seen.insert(c) {
+                continue;
+            }
+            for def in self.by_name.get(c.name.as_str()).into_iter().flatten() {
+                if may_be(c, &def.callee) {
+                    todo.extend(def.calls.iter().filter(|n| !seen.contains(n)));
+                }
+            }
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn callee(owner: Option<&str>, name: &str) -> Callee {
+        Callee { owner: owner.map(str::to_string), name: name.into() }
+    }
+
+    fn summary(owner: Option<&str>, name: &str, waits_on: Option<Vec<Callee>>) -> AsyncFnSummary {
+        let calls = waits_on.clone().unwrap_or_default();
+        AsyncFnSummary { callee: callee(owner, name), waits_on, calls }
+    }
+
+    #[test]
+    fn waits_through_other_fns_are_idle_and_a_busy_namesake_or_a_cycle_is_not() {
+        let summaries = vec![
+            summary(Some("Pool"), "ready", Some(vec![])),
+            summary(Some("Node"), "wait", Some(vec![callee(None, "ready")])),
+            summary(Some("Pool"), "query", None),
+            summary(Some("Cache"), "get", Some(vec![])),
+            summary(Some("Remote"), "get", None),
+            summary(None, "ping", Some(vec![callee(None, "pong")])),
+            summary(None, "pong", Some(vec![callee(None, "ping")])),
+        ];
+        let fns = IdleFns::new(summaries.iter());
+        assert!(fns.is_idle(&callee(Some("Node"), "wait")));
+        assert!(fns.is_idle(&callee(None, "ready")));
+        assert!(!fns.is_idle(&callee(None, "query")));
+        assert!(fns.is_idle(&callee(Some("Cache"), "get")));
+        assert!(!fns.is_idle(&callee(Some("Remote"), "get")));
+        // `x.get(k)` could be either.
+        assert!(!fns.is_idle(&callee(None, "get")));
+        assert!(!fns.is_idle(&callee(None, "ping")));
+    }
+}

@@ -1,0 +1,198 @@
+//! Transitive blocking: a sync function of the checked crates that blocks, directly or through
+//! other functions of the crates, blocks the async code calling it. A breadth-first search over
+//! the call graph of every file's summaries, linear in the number of call edges.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use crate::diagnostic::Diagnostic;
+use crate::facts::FileFacts;
+use crate::rules::blocking::{chain_note, transitive_diagnostic};
+
+/// The functions a key names, following `use` re-exports (`crate::Store::open` ->
+/// `crate::store::Store::open`) a few steps.
+fn resolve_key(key: &str, by_key: &HashMap<&str, Vec<FnId>>, aliases: &HashMap<&str, &str>) -> Vec<FnId> {
+    let mut key = key.to_string();
+    for _ in 0..8 {
+        if let Some(ids) = by_key.get(key.as_str()) {
+            return ids.clone();
+        }
+        // The longest prefix that is an alias.
+        let mut end = key.len();
+        let rewritten = loop {
+            if let Some(to) = aliases.get(&key[..end]) {
+                break Some(format!("{to}{}", &key[end..]));
+            }
+            match key[..end].rfind("::") {
+                Some(i) => end = i,
+                None => break None,
+            }
+        };
+        match rewritten {
+            Some(k) if k != key => key = k,
+            _ => break,
+        }
+    }
+    Vec::new()
+}
+
+/// Where a function's blocking comes from: a call it makes directly, or a call to another
+/// function of the crates that blocks.
+#[derive(Debug, Clone, Copy)]
+enum Via {
+    Direct(usize),
+    Call { site: usize, callee: FnId },
+}
+
+/// A function: (file index, index in that file's summaries).
+type FnId = (usize, usize);
+
+/// Joins the per-file summaries and reports every call from async code to a sync function of
+/// the checked crates that blocks, with the chain that leads to the blocking call.
+/// `files` gives each file's display path and graph; the result pairs a file index with a
+/// diagnostic for that file.
+pub(crate) fn diagnostics(
+    files: &[(&str, &FileFacts)],
+    wrappers: &HashSet<&str>,
+) -> Vec<(usize, Diagnostic)> {
+    let mut by_key: HashMap<&str, Vec<FnId>> = HashMap::new();
+    for (f, (_, graph)) in files.iter().enumerate() {
+        for (i, func) in graph.functions.iter().enumerate() {
+            by_key.entry(func.key.as_str()).or_default().push((f, i));
+        }
+    }
+    let func = |(f, i): FnId| &files[f].1.functions[i];
+    let aliases: HashMap<&str, &str> =
+        files.iter().flat_map(|(_, g)| g.aliases.iter().map(|(a, b)| (a.as_str(), b.as_str()))).collect();
+    let lookup = |key: &str| -> Vec<FnId> { resolve_key(key, &by_key, &aliases) };
+
+    // Callers of each function, as (caller, call-site index in the caller).
+    let mut callers: HashMap<FnId, Vec<(FnId, usize)>> = HashMap::new();
+    for (f, (_, graph)) in files.iter().enumerate() {
+        for (i, caller) in graph.functions.iter().enumerate() {
+            for (s, call) in caller.calls.iter().enumerate() {
+                for callee in lookup(&call.key) {
+                    callers.entry(callee).or_default().push(((f, i), s));
+                }
+            }
+        }
+    }
+
+    // Breadth-first from the functions that block directly: each function gets the shortest
+    // chain, and is visited once, so the cost is linear in the call edges.
+    let mut via: HashMap<FnId, (Via, usize)> = HashMap::new();
+    let mut queue = VecDeque::new();
+    for (f, (_, graph)) in files.iter().enumerate() {
+        for (i, func) in graph.functions.iter().enumerate() {
+            if !func.blocking.is_empty() {
+                via.insert((f, i), (Via::Direct(0), 1));
+                queue.push_back((f, i));
+            }
+        }
+    }
+    while let Some(id) = queue.pop_front() {
+        let depth = via[&id].1;
+        for &(caller, site) in callers.get(&id).into_iter().flatten() {
+            via.entry(caller).or_insert_with(|| {
+                queue.push_back(caller);
+                (Via::Call { site, callee: id }, depth + 1)
+            });
+        }
+    }
+
+    let mut out = Vec::new();
+    for (f, (_, graph)) in files.iter().enumerate() {
+        for call in &graph.async_calls {
+            if call.defer.as_deref().is_some_and(|k| wrappers.contains(k)) {
+                continue;
+            }
+            let Some(start) =
+                lookup(&call.key).into_iter().filter(|id| via.contains_key(id)).min_by_key(|id| via[id].1)
+            else {
+                continue;
+            };
+            let mut notes = Vec::new();
+            let mut id = start;
+            let end = loop {
+                let here = func(id);
+                let (file, _) = files[id.0];
+                match via[&id].0 {
+                    Via::Direct(b) => {
+                        let site = &here.blocking[b];
+                        let at = format!("{file}:{}:{}", site.span.start.line, site.span.start.column);
+                        notes.push(chain_note(&here.name, &site.callee, &at, Some(&site.reason)));
+                        break site;
+                    }
+                    Via::Call { site, callee } => {
+                        let s = &here.calls[site];
+                        let at = format!("{file}:{}:{}", s.span.start.line, s.span.start.column);
+                        notes.push(chain_note(&here.name, &func(callee).name, &at, None));
+                        id = callee;
+                    }
+                }
+            };
+            let d =
+                transitive_diagnostic(call.span, &call.context, &func(start).name, end, via[&start].1, notes);
+            out.push((f, d));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::{BlockSite, CallSite, FnSummary};
+    use crate::registry::Rule;
+    use crate::source::{Position, Span};
+
+    fn span(line: usize) -> Span {
+        let p = Position { line, column: 1, offset: 0 };
+        Span { start: p, end: p }
+    }
+
+    fn call(key: &str, line: usize) -> CallSite {
+        CallSite { key: key.into(), span: span(line), context: "async fn `h`".into(), defer: None }
+    }
+
+    fn func(key: &str, calls: Vec<CallSite>, blocks: bool) -> FnSummary {
+        FnSummary {
+            key: key.into(),
+            name: key.rsplit("::").next().unwrap().into(),
+            span: span(1),
+            blocking: if blocks {
+                vec![BlockSite {
+                    rule: Rule::BlockingFs,
+                    callee: "std::fs::read".into(),
+                    span: span(9),
+                    reason: "file".into(),
+                    instead: "tokio".into(),
+                }]
+            } else {
+                vec![]
+            },
+            calls,
+        }
+    }
+
+    #[test]
+    fn follows_chains_and_survives_cycles() {
+        let graph = FileFacts {
+            functions: vec![
+                func("c::a", vec![call("c::b", 2)], false),
+                func("c::b", vec![call("c::a", 3), call("c::leaf", 4)], false),
+                func("c::leaf", vec![], true),
+                func("c::loop1", vec![call("c::loop2", 5)], false),
+                func("c::loop2", vec![call("c::loop1", 6)], false),
+            ],
+            async_calls: vec![call("c::a", 10), call("c::loop1", 11), call("other::x", 12)],
+            ..FileFacts::default()
+        };
+        let out = diagnostics(&[("src/lib.rs", &graph)], &HashSet::new());
+        assert_eq!(out.len(), 1);
+        let d = &out[0].1;
+        assert_eq!(d.rule, Rule::BlockingFs);
+        assert_eq!(d.span.start.line, 10);
+        assert_eq!(d.notes.len(), 3, "{:?}", d.notes);
+        assert!(d.label.contains("3 calls deep"));
+    }
+}

@@ -1,0 +1,312 @@
+//! Which files to read: a gitignore-aware parallel walk of the given paths, and for each file
+//! the crate it belongs to and its module path (from its place under the crate's directory).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use ignore::{WalkBuilder, WalkState};
+
+use super::manifest::{self, Runtime};
+use super::{Place, SourceFile};
+use crate::diagnostic::FileError;
+
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub files: Vec<SourceFile>,
+    pub errors: Vec<FileError>,
+}
+
+/// Whether a path (as walked: the root joined with the rest) is left out.
+pub type Exclude = Arc<dyn Fn(&Path) -> bool + Send + Sync>;
+
+/// Walks `paths`; excluded directories are not entered.
+pub fn discover(paths: &[PathBuf], excluded: &Exclude) -> Discovery {
+    let found: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
+    let errors: Mutex<Vec<FileError>> = Mutex::new(Vec::new());
+    for root in paths {
+        let meta = match std::fs::metadata(root) {
+            Ok(m) => m,
+            Err(e) => {
+                errors.lock().unwrap().push(FileError {
+                    path: display(root),
+                    message: format!("cannot read this path: {}; check the path you passed", io_reason(&e)),
+                });
+                continue;
+            }
+        };
+        if meta.is_file() {
+            // A file named explicitly is checked whatever its name.
+            found.lock().unwrap().push((root.clone(), display(root)));
+            continue;
+        }
+        let walker = WalkBuilder::new(root)
+            .hidden(true)
+            .git_ignore(true)
+            .git_exclude(true)
+            .require_git(false)
+            .follow_links(true)
+            .filter_entry({
+                let excluded = excluded.clone();
+                move |e| {
+                    let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+                    // `target/` and excluded directories are not entered.
+                    !is_dir || (e.file_name() != "target" && (e.depth() == 0 || !excluded(e.path())))
+                }
+            })
+            .build_parallel();
+        walker.run(|| {
+            Box::new(|entry| {
+                match entry {
+                    Ok(e) => {
+                        let is_rs = e.path().extension().is_some_and(|x| x == "rs");
+                        let is_file = e.file_type().is_some_and(|t| !t.is_dir());
+                        if is_rs && is_file && !excluded(e.path()) {
+                            found.lock().unwrap().push((e.path().to_path_buf(), display(e.path())));
+                        }
+                    }
+                    Err(err) => {
+                        let path = walk_error_path(&err).unwrap_or_else(|| display(root));
+                        errors.lock().unwrap().push(FileError { path, message: walk_error_message(&err) });
+                    }
+                }
+                WalkState::Continue
+            })
+        });
+    }
+    let mut found = found.into_inner().unwrap();
+    found.sort();
+    found.dedup();
+    let mut crates = CrateCache::default();
+    let files = found
+        .into_iter()
+        .map(|(path, display)| {
+            let place = crates.locate(&path);
+            SourceFile { path, display, place }
+        })
+        .collect();
+    let mut errors = errors.into_inner().unwrap();
+    errors.sort_by(|a, b| a.path.cmp(&b.path));
+    Discovery { files, errors }
+}
+
+fn display(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    s.strip_prefix("./").map(str::to_string).unwrap_or_else(|| s.into_owned())
+}
+
+pub fn io_reason(e: &std::io::Error) -> String {
+    let mut s = e.to_string();
+    if let Some(i) = s.find(" (os error") {
+        s.truncate(i);
+    }
+    s.to_lowercase()
+}
+
+fn walk_error_path(err: &ignore::Error) -> Option<String> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(display(path)),
+        ignore::Error::Loop { child, .. } => Some(display(child)),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error_path(err)
+        }
+        _ => None,
+    }
+}
+
+fn walk_error_message(err: &ignore::Error) -> String {
+    match err {
+        ignore::Error::Loop { ancestor, .. } => {
+            format!("symbolic link loop back to {}; not followed", display(ancestor))
+        }
+        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => walk_error_message(err),
+        ignore::Error::Io(e) => format!("cannot read this path: {}", io_reason(e)),
+        other => other.to_string(),
+    }
+}
+
+/// Where one file sits in its package.
+pub fn locate(file: &Path) -> Place {
+    CrateCache::default().locate(file)
+}
+
+/// Finds the crate of a file (nearest `Cargo.toml` with a `[package]`), caching per directory.
+#[derive(Default)]
+struct CrateCache {
+    dirs: HashMap<PathBuf, Option<Package>>,
+}
+
+/// A package: its directory, name, and the crate roots its manifest names explicitly.
+#[derive(Debug, Clone)]
+struct Package {
+    dir: PathBuf,
+    name: String,
+    /// `[lib] path` and `[[bin]] path`, relative to `dir`.
+    roots: Vec<Root>,
+    runtime: Option<Runtime>,
+}
+
+/// A crate root named by a manifest, and the target it starts (`None` for the library).
+use manifest::Root;
+
+impl CrateCache {
+    fn locate(&mut self, file: &Path) -> Place {
+        let abs = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+        // Outside any package a file is a crate of its own: its functions link to no other file.
+        let alone = || Place {
+            package: None,
+            target: format!("<{}>", abs.display()),
+            module: "crate".to_string(),
+            is_test: false,
+            is_root: true,
+            runtime: None,
+        };
+        let Some(dir) = abs.parent() else {
+            return alone();
+        };
+        let Some(pkg) = self.crate_of(dir) else {
+            return alone();
+        };
+        let rel = abs.strip_prefix(&pkg.dir).unwrap_or(&abs);
+        let first = rel.iter().next().and_then(|c| c.to_str()).unwrap_or("");
+        let is_test = matches!(first, "tests" | "benches") || is_test_module(rel);
+        let name = pkg.name.clone();
+        let named = |t: Option<String>| t.map_or_else(|| name.clone(), |t| format!("{name}@{t}"));
+        if let Some((_, t)) = pkg.roots.iter().find(|(p, _)| p == rel) {
+            let target = named(t.clone());
+            let runtime = pkg.runtime.clone();
+            return Place {
+                package: Some(name),
+                target,
+                module: "crate".into(),
+                is_test,
+                is_root: true,
+                runtime,
+            };
+        }
+        Place {
+            module: module_path(rel),
+            target: named(target_suffix(rel)),
+            package: Some(name.clone()),
+            is_test,
+            is_root: is_conventional_root(rel),
+            runtime: pkg.runtime.clone(),
+        }
+    }
+
+    fn crate_of(&mut self, dir: &Path) -> Option<Package> {
+        if let Some(hit) = self.dirs.get(dir) {
+            return hit.clone();
+        }
+        let manifest = dir.join("Cargo.toml");
+        let here = std::fs::read_to_string(&manifest).ok().and_then(|text| manifest::read(&text));
+        let result = match here {
+            Some((name, roots, runtime)) => Some(Package { dir: dir.to_path_buf(), name, roots, runtime }),
+            None => dir.parent().and_then(|p| self.crate_of(p)),
+        };
+        self.dirs.insert(dir.to_path_buf(), result.clone());
+        result
+    }
+}
+
+/// `src/lib.rs`, `src/main.rs`, `src/bin/x.rs`, `tests/x.rs`, `build.rs` and the like.
+fn is_conventional_root(rel: &Path) -> bool {
+    let parts: Vec<&str> = rel.iter().filter_map(|c| c.to_str()).collect();
+    matches!(
+        parts.as_slice(),
+        ["src", "lib.rs" | "main.rs"]
+            | ["src", "bin", _]
+            | ["src", "bin", _, "main.rs"]
+            | ["tests" | "examples" | "benches", _]
+            | ["examples" | "benches", _, "main.rs"]
+            | ["build.rs"]
+    )
+}
+
+/// `src/net/tests.rs`, `src/net/tests/mod.rs`: by convention a `#[cfg(test)] mod tests;`.
+fn is_test_module(rel: &Path) -> bool {
+    rel.iter().skip(1).any(|c| {
+        let c = c.to_str().unwrap_or("");
+        let stem = c.strip_suffix(".rs").unwrap_or(c);
+        matches!(stem, "tests" | "test") || stem.ends_with("_test") || stem.ends_with("_tests")
+    })
+}
+
+/// For files outside the library target: which target (`examples/demo`, `bin/tool`).
+fn target_suffix(rel: &Path) -> Option<String> {
+    let parts: Vec<&str> = rel.iter().filter_map(|c| c.to_str()).collect();
+    let name = |s: &str| s.strip_suffix(".rs").unwrap_or(s).to_string();
+    match parts.as_slice() {
+        ["src", "main.rs"] => Some("bin".into()),
+        ["src", "bin", x, ..] => Some(format!("bin/{}", name(x))),
+        [dir @ ("tests" | "examples" | "benches"), x, ..] => Some(format!("{dir}/{}", name(x))),
+        [_] => Some("build".into()),
+        _ => None,
+    }
+}
+
+/// The module path of a file from its path relative to the crate directory:
+/// `src/lib.rs` -> `crate`, `src/net/http.rs` -> `crate::net::http`, `src/net/mod.rs` ->
+/// `crate::net`; binaries, tests, examples and benches are crate roots of their own.
+pub fn module_path(rel: &Path) -> String {
+    let parts: Vec<String> = rel.iter().map(|c| c.to_string_lossy().into_owned()).collect();
+    let mut parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    if let Some(last) = parts.last_mut() {
+        *last = last.strip_suffix(".rs").unwrap_or(last);
+    }
+    let root_dirs = ["src", "tests", "examples", "benches"];
+    if parts.first().is_some_and(|p| root_dirs.contains(p)) {
+        parts.remove(0);
+    }
+    if parts.first() == Some(&"bin") {
+        parts.remove(0);
+        if !parts.is_empty() {
+            parts.remove(0); // the binary's own file or directory
+        }
+    }
+    if matches!(parts.last(), Some(&"mod") | Some(&"main")) || parts.len() == 1 && parts[0] == "lib" {
+        parts.pop();
+    }
+    // `tests/it.rs`, `examples/demo.rs`, `build.rs`: crate roots.
+    if parts.len() == 1 && rel.iter().count() <= 2 && rel.iter().next().is_some_and(|c| c != "src") {
+        parts.pop();
+    }
+    let mut module = String::from("crate");
+    for p in parts {
+        module.push_str("::");
+        module.push_str(p);
+    }
+    module
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_paths_follow_cargo_layout() {
+        let m = |p: &str| module_path(Path::new(p));
+        assert_eq!(m("src/lib.rs"), "crate");
+        assert_eq!(m("src/main.rs"), "crate");
+        assert_eq!(m("src/net/http.rs"), "crate::net::http");
+        assert_eq!(m("src/net/mod.rs"), "crate::net");
+        assert_eq!(m("src/bin/tool.rs"), "crate");
+        assert_eq!(m("src/bin/tool/main.rs"), "crate");
+        assert_eq!(m("src/bin/tool/cli.rs"), "crate::cli");
+        assert_eq!(m("tests/it.rs"), "crate");
+        assert_eq!(m("tests/common/mod.rs"), "crate::common");
+        assert_eq!(m("examples/demo.rs"), "crate");
+        assert_eq!(m("build.rs"), "crate");
+    }
+
+    #[test]
+    fn targets_separate_examples_tests_and_binaries() {
+        let t = |p: &str| target_suffix(Path::new(p));
+        assert_eq!(t("src/lib.rs"), None);
+        assert_eq!(t("src/a/b.rs"), None);
+        assert_eq!(t("src/main.rs").as_deref(), Some("bin"));
+        assert_eq!(t("src/bin/tool/cli.rs").as_deref(), Some("bin/tool"));
+        assert_eq!(t("examples/demo.rs").as_deref(), Some("examples/demo"));
+        assert_eq!(t("tests/common/mod.rs").as_deref(), Some("tests/common"));
+    }
+}

@@ -1,0 +1,54 @@
+//! The project: which files to check (a gitignore-aware walk), the package, target and module
+//! each belongs to (manifests, module trees), and the configuration. Everything here reads the
+//! file system; nothing here knows about rules.
+
+pub(crate) mod config;
+pub(crate) mod discover;
+pub(crate) mod manifest;
+pub(crate) mod modtree;
+
+use std::path::PathBuf;
+
+pub use manifest::{Runtime, RuntimeKind};
+
+/// A file to check.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    /// The path as shown to users: as given on the command line, joined with the rest.
+    pub display: String,
+    pub place: Place,
+}
+
+/// Where a file sits in its package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    /// The package name as Rust code spells it (`my_crate`), when the file is in a package.
+    pub package: Option<String>,
+    /// The compilation target the file belongs to, unique in the run: the package name for
+    /// its library, `pkg@examples/demo` for an example, test, bench or binary.
+    pub target: String,
+    /// The file's module path in that target (`crate::net::http`).
+    pub module: String,
+    /// In the package's `tests/` or `benches/`.
+    pub is_test: bool,
+    /// A crate root (`src/lib.rs`, `src/main.rs`, a test, example or binary, or a path the
+    /// manifest names): where the module tree starts.
+    pub is_root: bool,
+    /// The async runtime the package depends on (for fixes).
+    pub runtime: Option<Runtime>,
+}
+
+impl Default for Place {
+    /// A file outside any package: a crate of its own.
+    fn default() -> Self {
+        Place {
+            package: None,
+            target: "crate".into(),
+            module: "crate".into(),
+            is_test: false,
+            is_root: true,
+            runtime: None,
+        }
+    }
+}

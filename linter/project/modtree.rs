@@ -1,0 +1,121 @@
+//! The module tree: which crate target each file belongs to, found by following `mod x;`
+//! declarations from the crate roots (`src/lib.rs`, `src/main.rs`, binaries, tests, examples,
+//! and the paths a manifest names). Pure: works on paths and declarations already read.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// A `mod name;` item whose body is in another file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ModDecl {
+    /// The declared module's path (`crate::net::http`), as seen from the declaring file.
+    pub module: String,
+    /// Its `#[path = ".."]`, if any.
+    pub path_attr: Option<String>,
+}
+
+/// One file as the tree sees it.
+pub(crate) struct TreeFile<'a> {
+    pub path: &'a Path,
+    /// Its module path as analysed (`crate::net` for `src/net/mod.rs`).
+    pub module: &'a str,
+    pub is_root: bool,
+    /// The target it is given when no root reaches it.
+    pub target: &'a str,
+    pub mods: &'a [ModDecl],
+}
+
+/// The target of every file: the target of the root whose `mod` declarations reach it.
+pub(crate) fn assign_targets(files: &[TreeFile]) -> Vec<String> {
+    let index: HashMap<&Path, usize> = files.iter().enumerate().map(|(i, f)| (f.path, i)).collect();
+    let mut target: Vec<Option<String>> = vec![None; files.len()];
+    let mut stack = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        if f.is_root {
+            target[i] = Some(f.target.to_string());
+            stack.push(i);
+        }
+    }
+    while let Some(i) = stack.pop() {
+        let file = &files[i];
+        for decl in file.mods {
+            for candidate in module_files(file, decl) {
+                if let Some(&j) = index.get(candidate.as_path()) {
+                    if target[j].is_none() && !files[j].is_root {
+                        target[j] = target[i].clone();
+                        stack.push(j);
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    target.into_iter().zip(files).map(|(t, f)| t.unwrap_or_else(|| f.target.to_string())).collect()
+}
+
+/// Where the file of `decl` may be: `dir/name.rs` or `dir/name/mod.rs`, `dir` being the
+/// declaring file's directory (for roots and `mod.rs`) or `dir/<stem>` (for `a.rs`), plus any
+/// inline modules in between; or the `#[path]`, relative to the declaring file's directory.
+fn module_files(file: &TreeFile, decl: &ModDecl) -> Vec<PathBuf> {
+    let dir = file.path.parent().unwrap_or(Path::new(""));
+    if let Some(p) = &decl.path_attr {
+        return vec![dir.join(p)];
+    }
+    let own_dir = file.is_root || file.path.file_name().is_some_and(|n| n == "mod.rs");
+    let mut base = dir.to_path_buf();
+    if !own_dir {
+        if let Some(stem) = file.path.file_stem() {
+            base.push(stem);
+        }
+    }
+    let rel = decl.module.strip_prefix(file.module).unwrap_or(&decl.module);
+    let segments: Vec<&str> = rel.split("::").filter(|s| !s.is_empty()).collect();
+    let Some((name, inline)) = segments.split_last() else { return Vec::new() };
+    for s in inline {
+        base.push(s);
+    }
+    vec![base.join(format!("{name}.rs")), base.join(name).join("mod.rs")]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decl(module: &str) -> ModDecl {
+        ModDecl { module: module.into(), path_attr: None }
+    }
+
+    fn file<'a>(path: &'a str, module: &'a str, is_root: bool, mods: &'a [ModDecl]) -> TreeFile<'a> {
+        TreeFile { path: Path::new(path), module, is_root, target: if is_root { "root" } else { "?" }, mods }
+    }
+
+    #[test]
+    fn modules_of_a_binary_belong_to_the_binary() {
+        let main_mods = [decl("crate::config"), decl("crate::net")];
+        let net_mods = [decl("crate::net::http")];
+        let files = [
+            file("p/src/main.rs", "crate", true, &main_mods),
+            file("p/src/config.rs", "crate::config", false, &[]),
+            file("p/src/net/mod.rs", "crate::net", false, &net_mods),
+            file("p/src/net/http.rs", "crate::net::http", false, &[]),
+            file("p/src/orphan.rs", "crate::orphan", false, &[]),
+        ];
+        assert_eq!(assign_targets(&files), ["root", "root", "root", "root", "?"]);
+    }
+
+    #[test]
+    fn path_attributes_and_non_mod_rs_parents() {
+        let lib_mods = [
+            ModDecl { module: "crate::sys".into(), path_attr: Some("platform/unix.rs".into()) },
+            decl("crate::a"),
+        ];
+        let a_mods = [decl("crate::a::b")];
+        let files = [
+            file("src/lib.rs", "crate", true, &lib_mods),
+            file("src/platform/unix.rs", "crate::platform::unix", false, &[]),
+            file("src/a.rs", "crate::a", false, &a_mods),
+            file("src/a/b.rs", "crate::a::b", false, &[]),
+        ];
+        assert_eq!(assign_targets(&files), ["root", "root", "root", "root"]);
+    }
+}

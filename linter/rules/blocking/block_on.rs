@@ -1,0 +1,34 @@
+//! ## What it does
+//! Finds `block_on` called on an async executor thread: `futures::executor::block_on`,
+//! `Runtime::block_on`, `Handle::block_on`, `pollster::block_on`, `async_std::task::block_on`,
+//! `smol::block_on` and any method named `block_on`.
+//!
+//! ## Why is this bad?
+//! `block_on` parks the thread until the future completes. Inside a runtime this either panics
+//! ("Cannot start a runtime from within a runtime") or deadlocks when the future needs the very
+//! thread it is blocking.
+//!
+//! ## Example
+//! ```rust,ignore
+//! async fn handler(state: State) -> String {
+//!     futures::executor::block_on(state.load())
+//! }
+//! ```
+//!
+//! ## Use instead
+//! ```rust,ignore
+//! async fn handler(state: State) -> String {
+//!     state.load().await
+//! }
+//! ```
+//!
+//! ## Known limitations
+//! `block_on` inside `spawn_blocking` or `block_in_place` is not reported: that is the
+//! supported way to call async code from sync code.
+
+crate::registry::declare_rule! {
+    BlockOnInAsync = "block-on-in-async",
+    summary: "`block_on` called from async code",
+    severity: Warning,
+    fixable: false,
+}

@@ -1,0 +1,199 @@
+//! The blocking-API catalog. The data lives in `catalog.toml` (embedded); this module only
+//! loads it into lookup tables. Users extend it with the same schema in their config.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use crate::registry::Rule;
+use crate::semantic::Knowledge;
+
+const BUILTIN: &str = include_str!("catalog.toml");
+
+/// One blocking API as written in the catalog file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BlockingEntry {
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Shorthand for a single path (the form users write in config).
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default, rename = "type")]
+    pub ty: Option<String>,
+    #[serde(default)]
+    pub methods: Vec<String>,
+    pub rule: Rule,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub instead: String,
+    #[serde(default)]
+    pub twin: Option<String>,
+    /// `false` for calls that are brief enough to report only when written in async code,
+    /// not when reached through a sync helper (binding a socket to an address).
+    #[serde(default = "yes")]
+    pub transitive: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// When an untyped method call counts as blocking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum When {
+    Any,
+    NotAwaited,
+    ResultUsed,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UntypedEntry {
+    pub name: String,
+    #[serde(default)]
+    pub args: Option<usize>,
+    pub when: When,
+    /// When set, the call blocks only if one of its arguments has one of these types
+    /// (`query.load(&mut conn)` with a sync diesel connection).
+    #[serde(default)]
+    pub arg_types: Vec<String>,
+    pub rule: Rule,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub instead: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CatalogFile {
+    #[serde(default)]
+    pub blocking: Vec<BlockingEntry>,
+    #[serde(default)]
+    pub untyped: Vec<UntypedEntry>,
+}
+
+/// What the catalog says about one blocking API.
+#[derive(Debug, Clone)]
+pub(crate) struct Api {
+    pub rule: Rule,
+    pub reason: String,
+    pub instead: String,
+    pub twin: Option<String>,
+    pub transitive: bool,
+}
+
+/// The catalog as lookup tables.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    paths: HashMap<String, Api>,
+    methods: HashMap<(String, String), Api>,
+    untyped: HashMap<String, Vec<UntypedEntry>>,
+    /// Paths users declared non-blocking.
+    allowed: Vec<String>,
+    /// Every path and type the catalog names: the model resolves glob imports to them and
+    /// knows the types' constructors.
+    known: Vec<(String, bool)>,
+}
+
+impl Catalog {
+    pub fn builtin() -> Catalog {
+        let file: CatalogFile = toml::from_str(BUILTIN).expect("the built-in catalog parses");
+        let mut catalog = Catalog::default();
+        catalog.extend(file);
+        catalog
+    }
+
+    /// Adds entries; later entries override earlier ones with the same path.
+    pub(crate) fn extend(&mut self, file: CatalogFile) {
+        for entry in file.blocking {
+            let api = Api {
+                rule: entry.rule,
+                reason: entry.reason.clone(),
+                instead: entry.instead.clone(),
+                twin: entry.twin.clone(),
+                transitive: entry.transitive,
+            };
+            if let Some(ty) = &entry.ty {
+                self.known.push((ty.clone(), true));
+                for m in &entry.methods {
+                    self.methods.insert((ty.clone(), m.clone()), api.clone());
+                }
+            }
+            for p in entry.paths.iter().chain(entry.path.iter()) {
+                self.known.push((p.clone(), false));
+                self.paths.insert(p.clone(), api.clone());
+            }
+        }
+        for entry in file.untyped {
+            self.untyped.entry(entry.name.clone()).or_default().push(entry);
+        }
+    }
+
+    /// Tells the model every path and type this catalog names.
+    pub(crate) fn teach(&self, knowledge: &mut Knowledge) {
+        for (path, typed) in &self.known {
+            knowledge.note_api(path, *typed);
+        }
+    }
+
+    /// Declares APIs non-blocking (config `allow`): a path or a `Type::method`.
+    pub(crate) fn allow(&mut self, paths: impl IntoIterator<Item = String>) {
+        self.allowed.extend(paths);
+    }
+
+    fn is_allowed(&self, key: &str) -> bool {
+        self.allowed.iter().any(|a| a == key)
+    }
+
+    /// A blocking function or associated function, by its resolved path.
+    pub(crate) fn function(&self, path: &str) -> Option<&Api> {
+        if self.is_allowed(path) {
+            return None;
+        }
+        self.paths.get(path)
+    }
+
+    /// A blocking method of a known type.
+    pub(crate) fn method(&self, ty: &str, method: &str) -> Option<&Api> {
+        if self.is_allowed(&format!("{ty}::{method}")) {
+            return None;
+        }
+        self.methods.get(&(ty.to_string(), method.to_string()))
+    }
+
+    pub(crate) fn untyped(&self, method: &str) -> &[UntypedEntry] {
+        if self.is_allowed(method) {
+            return &[];
+        }
+        self.untyped.get(method).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_catalog_loads_and_answers() {
+        let c = Catalog::builtin();
+        assert_eq!(c.function("std::fs::read").unwrap().rule, Rule::BlockingFs);
+        assert!(c.function("tokio::fs::read").is_none());
+        assert_eq!(c.method("std::process::Command", "output").unwrap().rule, Rule::BlockingProcess);
+        let mut k = Knowledge::default();
+        c.teach(&mut k);
+        assert!(k.has_member("std::fs", "File"));
+        assert!(k.has_member("std::thread", "sleep"));
+        assert!(k.has_methods("std::fs::File") && !k.has_methods("std::fs::read"));
+    }
+
+    #[test]
+    fn allow_list_silences_an_api() {
+        let mut c = Catalog::builtin();
+        c.allow(["std::fs::read".to_string()]);
+        assert!(c.function("std::fs::read").is_none());
+    }
+}

@@ -1,0 +1,39 @@
+//! ## What it does
+//! Finds synchronous file-system calls on an async executor thread: `std::fs` functions,
+//! opening `std::fs::File` / `OpenOptions`, reads and writes on a `std::fs::File` held in a
+//! local binding, parameter or field, and `Path` methods that query the disk
+//! (`exists`, `metadata`, `read_dir`, `canonicalize`, ..).
+//!
+//! ## Why is this bad?
+//! File-system calls block the calling thread until the kernel answers. On a slow disk, a
+//! network file system or a large file that is milliseconds to seconds in which no other task
+//! on the thread makes progress.
+//!
+//! ## Example
+//! ```rust,ignore
+//! async fn load(path: &Path) -> anyhow::Result<Config> {
+//!     let text = std::fs::read_to_string(path)?;
+//!     Ok(toml::from_str(&text)?)
+//! }
+//! ```
+//!
+//! ## Use instead
+//! ```rust,ignore
+//! async fn load(path: &Path) -> anyhow::Result<Config> {
+//!     let text = tokio::fs::read_to_string(path).await?;
+//!     Ok(toml::from_str(&text)?)
+//! }
+//! ```
+//! For many small operations, one `tokio::task::spawn_blocking` around all of them is cheaper.
+//!
+//! ## Known limitations
+//! Types are not inferred: a `std::fs::File` is recognised when it comes from `File::open`,
+//! `File::create`, an `OpenOptions` chain, or a parameter or field declared with that type.
+//! Files returned by other functions are not followed.
+
+crate::registry::declare_rule! {
+    BlockingFs = "blocking-fs",
+    summary: "synchronous file-system I/O in async code",
+    severity: Warning,
+    fixable: true,
+}

@@ -1,0 +1,39 @@
+//! ## What it does
+//! Finds `std::thread::sleep` called on an async executor thread: in an `async fn`, an
+//! `async` block or closure, or a plain closure that runs inside one.
+//!
+//! ## Why is this bad?
+//! An executor runs many tasks on a few threads and switches between them only at `.await`.
+//! `std::thread::sleep` puts the whole thread to sleep, so every other task scheduled on that
+//! thread waits too; on a single-threaded runtime the whole program stops.
+//!
+//! ## Example
+//! ```rust,ignore
+//! async fn poll_status(client: &Client) {
+//!     loop {
+//!         client.refresh().await;
+//!         std::thread::sleep(Duration::from_secs(5));
+//!     }
+//! }
+//! ```
+//!
+//! ## Use instead
+//! ```rust,ignore
+//! async fn poll_status(client: &Client) {
+//!     loop {
+//!         client.refresh().await;
+//!         tokio::time::sleep(Duration::from_secs(5)).await;
+//!     }
+//! }
+//! ```
+//!
+//! ## Known limitations
+//! Sleeps reached through a function of another crate are not seen. A sleep inside a closure
+//! that is stored and later sent to `spawn_blocking` is reported as if it ran in place.
+
+crate::registry::declare_rule! {
+    BlockingSleep = "blocking-sleep",
+    summary: "`std::thread::sleep` in async code",
+    severity: Warning,
+    fixable: true,
+}

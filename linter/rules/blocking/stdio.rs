@@ -1,0 +1,38 @@
+//! ## What it does
+//! Finds reads of standard input on an async executor thread: `std::io::stdin().read_line`,
+//! `stdin().lines()`, `stdin().lock()` reads.
+//!
+//! ## Why is this bad?
+//! Reading stdin waits for a human or another process, possibly forever. Every task on the
+//! thread waits with it.
+//!
+//! ## Example
+//! ```rust,ignore
+//! async fn repl(client: Client) {
+//!     let mut line = String::new();
+//!     while std::io::stdin().read_line(&mut line).unwrap() > 0 {
+//!         client.send(&line).await;
+//!     }
+//! }
+//! ```
+//!
+//! ## Use instead
+//! ```rust,ignore
+//! async fn repl(client: Client) {
+//!     let mut lines = BufReader::new(tokio::io::stdin()).lines();
+//!     while let Some(line) = lines.next_line().await.unwrap() {
+//!         client.send(&line).await;
+//!     }
+//! }
+//! ```
+//!
+//! ## Known limitations
+//! Writes to stdout and stderr (`println!`) are not reported: they block too, but rarely for
+//! long, and flagging them would bury everything else.
+
+crate::registry::declare_rule! {
+    BlockingStdio = "blocking-stdio",
+    summary: "reading standard input synchronously in async code",
+    severity: Warning,
+    fixable: false,
+}

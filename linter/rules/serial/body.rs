@@ -1,0 +1,467 @@
+//! What a loop body or statement awaits, and the names its expressions read and write: the
+//! shared groundwork of the serial rules. Each helper looks inside the node a rule was called
+//! on; nested closures and async blocks are bodies of their own and are not looked into.
+
+use std::collections::HashSet;
+
+use proc_macro2::{TokenStream, TokenTree};
+use syn::visit::{self, Visit};
+use syn::{Block, Expr, ExprAwait, Pat};
+
+use super::names::names;
+pub(crate) use crate::semantic::context::{bound_names, root_ident};
+
+/// Awaited calls that go through a handle whose order matters: channels, locks, writers,
+/// streams, transactions. A loop awaiting one of these is sequential by design.
+pub(crate) fn is_sequential(name: &str) -> bool {
+    names().sequential.matches(name)
+}
+
+/// Receivers that queue commands to run later, in order: a pipeline, a batch, a transaction.
+pub(crate) fn is_queue_of_commands(receiver: &Expr) -> bool {
+    fn last_name(e: &Expr) -> Option<String> {
+        match e {
+            Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+            Expr::Field(f) => match &f.member {
+                syn::Member::Named(i) => Some(i.to_string()),
+                syn::Member::Unnamed(_) => None,
+            },
+            Expr::Paren(p) => last_name(&p.expr),
+            Expr::Reference(r) => last_name(&r.expr),
+            Expr::Unary(u) => last_name(&u.expr),
+            _ => None,
+        }
+    }
+    last_name(receiver).is_some_and(|name| names().command_queues.matches_suffixed(&name))
+}
+
+/// `Manager::interfaces_added(&emitter, ..)`, `forward(item, &sender)`: a call handed a
+/// long-lived channel end or writer, through which its effects go out in order.
+pub(crate) fn passes_ordered_handle(e: &Expr) -> bool {
+    let args: Vec<&Expr> = match e {
+        Expr::Call(c) => c.args.iter().collect(),
+        Expr::MethodCall(m) => m.args.iter().collect(),
+        _ => return false,
+    };
+    args.into_iter().any(|mut a| {
+        while let Expr::Reference(r) = a {
+            a = &r.expr;
+        }
+        matches!(a, Expr::Path(p) if p.path.get_ident().is_some_and(|i| {
+            names().ordered_handles.matches_suffixed(&i.to_string())
+        }))
+    })
+}
+
+/// Calls by name whose steps are local work or effects seen in order: `batch_sign` (signing
+/// with a cached credential), `create_reaction`, `reply` (a chat shows them as sent).
+pub(crate) fn is_local_or_ordered_effect(name: &str) -> bool {
+    names().local_or_ordered.matches(name)
+}
+
+/// A named value (`tx`, `self.sink`, `*writer`, `&mut conn`), not a freshly built one.
+pub(crate) fn is_handle(e: &Expr) -> bool {
+    match e {
+        Expr::Path(_) => true,
+        Expr::Field(f) => is_handle(&f.base),
+        Expr::Paren(p) => is_handle(&p.expr),
+        Expr::Reference(r) => is_handle(&r.expr),
+        Expr::Unary(u) => is_handle(&u.expr),
+        Expr::Index(i) => is_handle(&i.expr),
+        Expr::MethodCall(m) => {
+            // `self.conn.lock().await.send(..)`-like chains through accessors stay handles.
+            names().accessors.matches(&m.method.to_string()) && is_handle(&m.receiver)
+        }
+        _ => false,
+    }
+}
+
+/// The future under adaptors that only wrap it: `fetch(x).instrument(span)`, `Box::pin(f)`.
+pub(crate) fn peel_adaptors(e: &Expr) -> &Expr {
+    match e {
+        Expr::MethodCall(m) if names().adaptors.matches(&m.method.to_string()) => peel_adaptors(&m.receiver),
+        Expr::Call(c)
+            if c.args.len() == 1
+                && matches!(&*c.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "pin")) =>
+        {
+            peel_adaptors(&c.args[0])
+        }
+        Expr::Paren(p) => peel_adaptors(&p.expr),
+        _ => e,
+    }
+}
+
+/// The awaits of an expression, in source order (not those in closures or async blocks).
+pub(crate) fn direct_awaits_expr(expr: &Expr) -> Vec<&ExprAwait> {
+    let mut c = Awaits::default();
+    c.visit_expr(expr);
+    c.out
+}
+
+/// The awaits of a loop body that belong to that loop: not those of loops nested in it,
+/// which are theirs to report.
+pub(crate) fn loop_awaits(block: &Block) -> Vec<&ExprAwait> {
+    let mut c = Awaits { out: Vec::new(), skip_loops: true };
+    c.visit_block(block);
+    c.out
+}
+
+#[derive(Default)]
+struct Awaits<'a> {
+    out: Vec<&'a ExprAwait>,
+    skip_loops: bool,
+}
+
+impl<'a> Visit<'a> for Awaits<'a> {
+    fn visit_expr_await(&mut self, a: &'a ExprAwait) {
+        self.out.push(a);
+        visit::visit_expr_await(self, a);
+    }
+    fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
+    fn visit_expr_async(&mut self, _: &'a syn::ExprAsync) {}
+    fn visit_item(&mut self, _: &'a syn::Item) {}
+    fn visit_expr_for_loop(&mut self, l: &'a syn::ExprForLoop) {
+        self.visit_expr(&l.expr);
+        if !self.skip_loops {
+            self.visit_block(&l.body);
+        }
+    }
+    fn visit_expr_while(&mut self, l: &'a syn::ExprWhile) {
+        self.visit_expr(&l.cond);
+        if !self.skip_loops {
+            self.visit_block(&l.body);
+        }
+    }
+    fn visit_expr_loop(&mut self, l: &'a syn::ExprLoop) {
+        if !self.skip_loops {
+            self.visit_block(&l.body);
+        }
+    }
+}
+
+/// Every plain identifier an expression mentions, macro arguments included.
+pub(crate) fn idents(expr: &Expr) -> HashSet<String> {
+    let mut c = Idents::default();
+    c.visit_expr(expr);
+    c.out
+}
+
+/// Every identifier in an expression's tokens: path segments and method names too.
+pub(crate) fn all_names(expr: &Expr) -> HashSet<String> {
+    let mut out = HashSet::new();
+    token_idents(quote::ToTokens::to_token_stream(expr), &mut out);
+    out
+}
+
+pub(crate) fn block_idents(block: &Block) -> HashSet<String> {
+    let mut c = Idents::default();
+    c.visit_block(block);
+    c.out
+}
+
+#[derive(Default)]
+struct Idents {
+    out: HashSet<String>,
+}
+
+impl<'a> Visit<'a> for Idents {
+    fn visit_path(&mut self, p: &'a syn::Path) {
+        if let Some(first) = p.segments.first() {
+            if p.leading_colon.is_none() {
+                self.out.insert(first.ident.to_string());
+            }
+        }
+        visit::visit_path(self, p);
+    }
+    fn visit_macro(&mut self, m: &'a syn::Macro) {
+        token_idents(m.tokens.clone(), &mut self.out);
+    }
+}
+
+pub(crate) fn token_idents(tokens: TokenStream, out: &mut HashSet<String>) {
+    for t in tokens {
+        match t {
+            TokenTree::Ident(i) => {
+                out.insert(i.to_string());
+            }
+            TokenTree::Group(g) => token_idents(g.stream(), out),
+            TokenTree::Literal(l) => format_captures(&l.to_string(), out),
+            TokenTree::Punct(_) => {}
+        }
+    }
+}
+
+/// Names a format string captures inline: `"{base_url}/health"`, `"{id:>8}"`.
+fn format_captures(literal: &str, out: &mut HashSet<String>) {
+    if !literal.ends_with('"') {
+        return;
+    }
+    let mut rest = literal;
+    while let Some(i) = rest.find('{') {
+        rest = &rest[i + 1..];
+        if let Some(escaped) = rest.strip_prefix('{') {
+            rest = escaped;
+            continue;
+        }
+        let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
+        let name = &rest[..end];
+        if name.starts_with(|c: char| c.is_alphabetic() || c == '_') && name != "_" {
+            out.insert(name.to_string());
+        }
+    }
+}
+
+/// What a loop body does besides awaiting: names it declares, assigns and mutates, and
+/// whether it can leave the loop early.
+#[derive(Default, Debug)]
+pub(crate) struct BodyFacts {
+    /// Bound by `let` inside the body.
+    pub declared: HashSet<String>,
+    /// Targets of `=`, `+=`, .. (the root name of `a.b = ..` too).
+    pub assigned: HashSet<String>,
+    /// Receivers of calls that look like they change their receiver (`v.push(..)`).
+    pub mutated: HashSet<String>,
+    /// `break` or `return` for this loop.
+    pub exits: bool,
+    /// A labelled `continue`: it may go on with an outer loop, leaving this one.
+    pub labelled_continue: bool,
+    /// Calls by name (last path segment or method), macros included.
+    pub calls: HashSet<String>,
+}
+
+pub(crate) fn body_facts(block: &Block) -> BodyFacts {
+    let mut f = Facts { facts: BodyFacts::default(), loop_depth: 0, in_err_arm: false };
+    f.visit_block(block);
+    f.facts
+}
+
+struct Facts {
+    facts: BodyFacts,
+    /// Loops nested inside the body: an unlabeled `break`/`continue` there is theirs.
+    loop_depth: usize,
+    /// Inside a `match` arm for `Err(..)`: a `return` there hands the error up, like `?`.
+    in_err_arm: bool,
+}
+
+impl Facts {
+    fn nested_loop(&mut self, f: impl FnOnce(&mut Self)) {
+        self.loop_depth += 1;
+        f(self);
+        self.loop_depth -= 1;
+    }
+}
+
+impl<'a> Visit<'a> for Facts {
+    fn visit_local(&mut self, l: &'a syn::Local) {
+        bound_names(&l.pat, &mut self.facts.declared);
+        visit::visit_local(self, l);
+    }
+    fn visit_expr_assign(&mut self, a: &'a syn::ExprAssign) {
+        if let Some(root) = state_name(&a.left) {
+            self.facts.assigned.insert(root);
+        }
+        visit::visit_expr_assign(self, a);
+    }
+    fn visit_expr_binary(&mut self, b: &'a syn::ExprBinary) {
+        use syn::BinOp::*;
+        if matches!(
+            b.op,
+            AddAssign(_)
+                | SubAssign(_)
+                | MulAssign(_)
+                | DivAssign(_)
+                | RemAssign(_)
+                | BitAndAssign(_)
+                | BitOrAssign(_)
+                | BitXorAssign(_)
+                | ShlAssign(_)
+                | ShrAssign(_)
+        ) {
+            if let Some(root) = state_name(&b.left) {
+                self.facts.assigned.insert(root);
+            }
+        }
+        visit::visit_expr_binary(self, b);
+    }
+    fn visit_expr_method_call(&mut self, m: &'a syn::ExprMethodCall) {
+        let name = m.method.to_string();
+        if names().mutators.matches(&name) {
+            if let Some(root) = state_name(&m.receiver) {
+                self.facts.mutated.insert(root);
+            }
+        }
+        self.facts.calls.insert(name);
+        visit::visit_expr_method_call(self, m);
+    }
+    fn visit_expr_call(&mut self, c: &'a syn::ExprCall) {
+        if let Expr::Path(p) = &*c.func {
+            if let Some(last) = p.path.segments.last() {
+                self.facts.calls.insert(last.ident.to_string());
+            }
+            // `Type::new` as in `FuturesUnordered::new()`, `JoinSet::new()`.
+            for s in &p.path.segments {
+                self.facts.calls.insert(s.ident.to_string());
+            }
+        }
+        visit::visit_expr_call(self, c);
+    }
+    fn visit_macro(&mut self, m: &'a syn::Macro) {
+        if let Some(last) = m.path.segments.last() {
+            self.facts.calls.insert(last.ident.to_string());
+        }
+        let mut inner = HashSet::new();
+        token_idents(m.tokens.clone(), &mut inner);
+        if inner.contains("return") || (self.loop_depth == 0 && inner.contains("break")) {
+            self.facts.exits = true;
+        }
+        self.facts.calls.extend(inner);
+    }
+    fn visit_expr_return(&mut self, r: &'a syn::ExprReturn) {
+        // `Err(e) => return Err(e.into())` propagates the error like `?`; a `return` elsewhere
+        // may be a first success.
+        if !self.in_err_arm {
+            self.facts.exits = true;
+        }
+        visit::visit_expr_return(self, r);
+    }
+    fn visit_arm(&mut self, a: &'a syn::Arm) {
+        let err =
+            matches!(&a.pat, Pat::TupleStruct(t) if t.path.segments.last().is_some_and(|s| s.ident == "Err"));
+        let outer = std::mem::replace(&mut self.in_err_arm, err);
+        visit::visit_arm(self, a);
+        self.in_err_arm = outer;
+    }
+    fn visit_expr_break(&mut self, b: &'a syn::ExprBreak) {
+        if self.loop_depth == 0 || b.label.is_some() {
+            self.facts.exits = true;
+        }
+        visit::visit_expr_break(self, b);
+    }
+    fn visit_expr_continue(&mut self, c: &'a syn::ExprContinue) {
+        if self.loop_depth == 0 || c.label.is_some() {
+            self.facts.labelled_continue |= c.label.is_some();
+        }
+    }
+    fn visit_expr_for_loop(&mut self, l: &'a syn::ExprForLoop) {
+        self.visit_expr(&l.expr);
+        self.nested_loop(|f| f.visit_block(&l.body));
+    }
+    fn visit_expr_while(&mut self, l: &'a syn::ExprWhile) {
+        self.visit_expr(&l.cond);
+        self.nested_loop(|f| f.visit_block(&l.body));
+    }
+    fn visit_expr_loop(&mut self, l: &'a syn::ExprLoop) {
+        self.nested_loop(|f| f.visit_block(&l.body));
+    }
+    fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
+    fn visit_expr_async(&mut self, _: &'a syn::ExprAsync) {}
+    fn visit_item(&mut self, _: &'a syn::Item) {}
+}
+
+/// The state an assignment or mutating call changes: its root name, or `self.field` for a
+/// field of `self` (changing `self.cache` says nothing about `self.client`).
+pub(crate) fn state_name(e: &Expr) -> Option<String> {
+    let mut e = e;
+    let mut field = None;
+    loop {
+        match e {
+            Expr::Field(f) => {
+                if let syn::Member::Named(n) = &f.member {
+                    field = Some(n.to_string());
+                }
+                e = &f.base;
+            }
+            Expr::Index(i) => e = &i.expr,
+            Expr::Paren(p) => e = &p.expr,
+            Expr::Unary(u) => e = &u.expr,
+            Expr::MethodCall(m) => e = &m.receiver,
+            _ => break,
+        }
+    }
+    let root = root_ident(e)?;
+    match field {
+        Some(f) if root == "self" => Some(format!("self.{f}")),
+        _ => Some(root),
+    }
+}
+
+/// The name of the call at the head of an awaited expression: `fetch` for `fetch(x)` or
+/// `client.get(x).send()` -> `send`.
+pub(crate) fn call_name(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Call(c) => match &*c.func {
+            Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+            _ => None,
+        },
+        Expr::MethodCall(m) => Some(m.method.to_string()),
+        Expr::Paren(p) => call_name(&p.expr),
+        _ => None,
+    }
+}
+
+/// Names passed as whole arguments (`f(req)`, `x.m(conn)`): a `&mut` parameter passed on.
+pub(crate) fn bare_args(e: &Expr) -> HashSet<String> {
+    struct Args(HashSet<String>);
+    impl Args {
+        fn take<'a>(&mut self, args: impl Iterator<Item = &'a Expr>) {
+            for a in args {
+                if let Expr::Path(p) = a {
+                    if let Some(i) = p.path.get_ident() {
+                        self.0.insert(i.to_string());
+                    }
+                }
+            }
+        }
+    }
+    impl<'a> Visit<'a> for Args {
+        fn visit_expr_call(&mut self, c: &'a syn::ExprCall) {
+            self.take(c.args.iter());
+            visit::visit_expr_call(self, c);
+        }
+        fn visit_expr_method_call(&mut self, m: &'a syn::ExprMethodCall) {
+            self.take(m.args.iter());
+            visit::visit_expr_method_call(self, m);
+        }
+        fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
+    }
+    let mut a = Args(HashSet::new());
+    a.visit_expr(e);
+    a.0
+}
+
+/// Does the expression pass `&mut x` (for an `x` the caller names) anywhere in its calls?
+pub(crate) fn mut_borrows(e: &Expr) -> HashSet<String> {
+    struct Borrows(HashSet<String>);
+    impl<'a> Visit<'a> for Borrows {
+        fn visit_expr_reference(&mut self, r: &'a syn::ExprReference) {
+            if r.mutability.is_some() {
+                if let Some(root) = root_ident(&r.expr) {
+                    self.0.insert(root);
+                }
+            }
+            visit::visit_expr_reference(self, r);
+        }
+    }
+    impl Borrows {
+        fn method(&mut self, m: &syn::ExprMethodCall) {
+            let name = m.method.to_string();
+            if names().mut_borrows.matches(&name) {
+                if let Some(root) = root_ident(&m.receiver) {
+                    self.0.insert(root);
+                }
+            }
+        }
+    }
+    let mut b = Borrows(HashSet::new());
+    b.visit_expr(e);
+    // `session.as_deref_mut()` borrows `session` mutably too.
+    struct Methods<'b>(&'b mut Borrows);
+    impl<'a> Visit<'a> for Methods<'_> {
+        fn visit_expr_method_call(&mut self, m: &'a syn::ExprMethodCall) {
+            self.0.method(m);
+            visit::visit_expr_method_call(self, m);
+        }
+    }
+    Methods(&mut b).visit_expr(e);
+    b.0
+}

@@ -1,0 +1,122 @@
+//! Per file, what each async fn waits on, so the cross-file stage (`graph::idle`) can tell the
+//! awaited fns that only wait for other tasks (a lock, a notification, a timer) or work one
+//! ordered handle: running calls to them together would gain nothing.
+
+use syn::{Expr, ExprAwait};
+
+use super::body;
+use super::names::names;
+use crate::facts::{AsyncFnSummary, Callee};
+use crate::semantic::{AsyncBody, FnFrame, Model};
+
+/// The fn an async body is written in, as a callee.
+pub(crate) fn within(body: &AsyncBody) -> Option<Callee> {
+    Some(Callee { owner: body.self_type.clone(), name: body.fn_name.clone()? })
+}
+
+/// The fn an awaited expression calls, in code whose `Self` is `self_type`.
+pub(crate) fn callee(e: &Expr, self_type: Option<&str>) -> Option<Callee> {
+    let e = body::peel_adaptors(e);
+    let name = body::call_name(e)?;
+    let owner = match e {
+        Expr::Call(c) => match &*c.func {
+            Expr::Path(p) if p.path.segments.len() >= 2 => {
+                let ty = p.path.segments[p.path.segments.len() - 2].ident.to_string();
+                if ty == "Self" {
+                    self_type.map(str::to_string)
+                } else {
+                    ty.starts_with(|c: char| c.is_ascii_uppercase()).then_some(ty)
+                }
+            }
+            _ => None,
+        },
+        Expr::MethodCall(m) if matches!(&*m.receiver, Expr::Path(p) if p.path.is_ident("self")) => {
+            self_type.map(str::to_string)
+        }
+        _ => None,
+    };
+    Some(Callee { owner, name })
+}
+
+/// The summary of one async fn (or sync fn returning a future) as the walk goes through it.
+pub(crate) struct IdleBuilder {
+    callee: Callee,
+    is_async: bool,
+    /// `None` once an await may do I/O.
+    waits_on: Option<Vec<Callee>>,
+    calls: Vec<Callee>,
+}
+
+impl IdleBuilder {
+    /// A builder for the fn the walk just entered, if it is async or returns a future.
+    pub(crate) fn new(f: &FnFrame) -> Option<IdleBuilder> {
+        (f.is_async || f.returns_future).then(|| IdleBuilder {
+            callee: Callee { owner: f.owner.clone(), name: f.name.clone() },
+            is_async: f.is_async,
+            waits_on: if f.is_async { Some(Vec::new()) } else { None },
+            calls: Vec::new(),
+        })
+    }
+
+    /// An await; it counts when written directly in the async fn's body.
+    pub(crate) fn await_expr(&mut self, m: &Model, a: &ExprAwait) {
+        let Some(body) = m.async_body().filter(|b| b.is_fn) else { return };
+        let owner = self.callee.owner.as_deref();
+        self.calls.extend(callee(&a.base, owner));
+        match classify(&a.base, body, owner, 0) {
+            Wait::Idle => {}
+            Wait::Call(c) => {
+                if let Some(w) = &mut self.waits_on {
+                    w.push(c);
+                }
+            }
+            Wait::Busy => self.waits_on = None,
+        }
+    }
+
+    /// A call; for a fn returning a future, every call outside its closures is an edge.
+    pub(crate) fn call(&mut self, m: &Model, e: &Expr) {
+        if self.is_async || m.current_fn().is_none_or(|f| f.closures > 0) {
+            return;
+        }
+        self.calls.extend(callee(e, self.callee.owner.as_deref()));
+    }
+
+    pub(crate) fn finish(self) -> AsyncFnSummary {
+        AsyncFnSummary { callee: self.callee, waits_on: self.waits_on, calls: self.calls }
+    }
+}
+
+enum Wait {
+    Idle,
+    /// A call to a fn: idle if that fn is.
+    Call(Callee),
+    Busy,
+}
+
+fn classify(e: &Expr, body: &AsyncBody, self_type: Option<&str>, depth: usize) -> Wait {
+    let e = body::peel_adaptors(e);
+    // `let notified = self.notify.notified(); .. notified.await`
+    if let Expr::Path(p) = e {
+        let init = p.path.get_ident().and_then(|i| body.lets.get(&i.to_string()));
+        return match init {
+            Some(init) if depth < 4 => classify(init, body, self_type, depth + 1),
+            _ => Wait::Busy,
+        };
+    }
+    let Some(call) = callee(e, self_type) else { return Wait::Busy };
+    let n = call.name.as_str();
+    let no_args = matches!(e, Expr::MethodCall(m) if m.args.is_empty());
+    let on_handle = matches!(e, Expr::MethodCall(m) if body::is_handle(&m.receiver));
+    let names = names();
+    if (no_args && names.idle_waits.matches(n))
+        || names.timers.matches(n)
+        || names.yields.matches(n)
+        || (on_handle && body::is_sequential(n))
+        || body::passes_ordered_handle(e)
+    {
+        Wait::Idle
+    } else {
+        Wait::Call(call)
+    }
+}

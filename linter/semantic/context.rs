@@ -1,0 +1,214 @@
+//! Where code runs, and which code is test code: the parts of the model the walk keeps per
+//! position (context, function, async body) and the attribute policies.
+
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use syn::{Attribute, Expr, Signature};
+
+use crate::source::Span;
+
+/// Where the code being walked runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// On an executor thread: blocking here stalls other tasks.
+    Async,
+    /// Ordinary sync code: blocking is fine, but recorded for the call graph.
+    Sync,
+    /// Handed to `spawn_blocking`, a thread, rayon: off the executor.
+    Offload,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Ctx {
+    pub kind: Kind,
+    /// "async fn `load`", for messages.
+    pub what: Rc<str>,
+    /// Inside a closure handed to this function of the crate: findings wait until the call
+    /// graph says whether that function runs its argument off the executor.
+    pub defer: Option<Rc<str>>,
+    /// In a sync closure inside the async body: `.await` cannot be added here.
+    pub closure: bool,
+}
+
+impl Ctx {
+    pub fn new(kind: Kind, what: impl Into<Rc<str>>) -> Ctx {
+        Ctx { kind, what: what.into(), defer: None, closure: false }
+    }
+}
+
+/// How a closure argument is treated.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum ClosureMode {
+    Inherit,
+    Offload,
+    /// Handed to a function of the checked crates, which may or may not offload it.
+    Defer(Rc<str>),
+}
+
+/// The function being walked.
+#[derive(Debug)]
+pub(crate) struct FnFrame {
+    pub name: String,
+    /// Its call-graph key, when it belongs to the checked crates.
+    pub key: Option<String>,
+    pub ident_span: Span,
+    pub is_async: bool,
+    /// A sync fn returning a future (`-> BoxFuture<..>`, `-> impl Future`).
+    pub returns_future: bool,
+    /// The name of the `impl` type it belongs to (`Client` for `impl Client`).
+    pub owner: Option<String>,
+    /// Names of its parameters (to spot wrappers that hand a parameter to `spawn_blocking`).
+    pub params: Vec<String>,
+    /// Closures entered inside it and not yet left.
+    pub closures: usize,
+}
+
+/// An async body (async fn, async block, async closure) the walk is directly in, with what the
+/// walk has seen of it so far: the serial rules ask for it.
+#[derive(Debug, Default)]
+pub(crate) struct AsyncBody<'ast> {
+    /// The body of an `async fn` (not a block or closure inside a fn).
+    pub is_fn: bool,
+    /// The enclosing fn (for an async block, the fn it is written in).
+    pub fn_name: Option<String>,
+    /// The name of the enclosing `impl` type: what `Self` and `self` are.
+    pub self_type: Option<String>,
+    /// Names declared mutable (`let mut x`, `x: &mut T`, `&mut self`, `let r = &mut ..`).
+    pub mutable: HashSet<String>,
+    /// `let name = init` bindings seen so far, by name (the last one wins).
+    pub lets: HashMap<String, &'ast Expr>,
+    /// Names a `.sort*()` call was seen on.
+    pub sorted: HashSet<String>,
+}
+
+/// How a call's value is used by its parent expression.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Use {
+    /// `.await`ed (or handed to `join!`/`select!`): a future, not a blocking call.
+    pub awaited: bool,
+    /// Consumed as a `Result` right away (`?`, `.unwrap()`, `match { Ok(..) }`).
+    pub as_result: bool,
+}
+
+/// Methods that take a `Result` apart: their receiver is used as a result.
+pub(crate) const RESULT_METHODS: &[&str] = &[
+    "unwrap",
+    "expect",
+    "is_ok",
+    "is_err",
+    "ok",
+    "err",
+    "unwrap_or",
+    "unwrap_or_default",
+    "unwrap_or_else",
+    "map_err",
+    "context",
+    "with_context",
+    "expect_err",
+    "unwrap_err",
+];
+
+/// `#[test]`, `#[tokio::test]`, `#[rstest]`, `#[cfg(test)]` and the like.
+pub(crate) fn is_test_code(attrs: &[Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        let path = a.path();
+        let last = path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        if matches!(last.as_str(), "test" | "rstest" | "test_case" | "bench" | "quickcheck") {
+            return true;
+        }
+        if path.is_ident("cfg") {
+            if let syn::Meta::List(list) = &a.meta {
+                let tokens = list.tokens.to_string();
+                return tokens.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == "test")
+                    && !tokens.contains("not");
+            }
+        }
+        false
+    })
+}
+
+/// A `poll_*` method taking a `&mut Context`: it runs on the executor like async code.
+pub(crate) fn is_poll_fn(sig: &Signature) -> bool {
+    sig.ident.to_string().starts_with("poll")
+        && sig.inputs.iter().any(|arg| match arg {
+            syn::FnArg::Typed(pt) => match &*pt.ty {
+                syn::Type::Reference(r) => match &*r.elem {
+                    syn::Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Context"),
+                    _ => false,
+                },
+                _ => false,
+            },
+            _ => false,
+        })
+}
+
+/// Parameters a signature declares mutable: `&mut self`, `x: &mut T`, `mut x: T`.
+pub(crate) fn mutable_params(sig: &Signature) -> HashSet<String> {
+    let mut mutable = HashSet::new();
+    for input in &sig.inputs {
+        match input {
+            syn::FnArg::Receiver(r) if r.mutability.is_some() => {
+                mutable.insert("self".to_string());
+            }
+            syn::FnArg::Typed(pt) => {
+                let is_mut_ref = matches!(&*pt.ty, syn::Type::Reference(r) if r.mutability.is_some());
+                if is_mut_ref || matches!(&*pt.pat, syn::Pat::Ident(p) if p.mutability.is_some()) {
+                    bound_names(&pt.pat, &mut mutable);
+                }
+            }
+            syn::FnArg::Receiver(_) => {}
+        }
+    }
+    mutable
+}
+
+/// Names a pattern binds.
+pub(crate) fn bound_names(pat: &syn::Pat, out: &mut HashSet<String>) {
+    use syn::visit::Visit;
+    struct Names<'o>(&'o mut HashSet<String>);
+    impl<'a> Visit<'a> for Names<'_> {
+        fn visit_pat_ident(&mut self, p: &'a syn::PatIdent) {
+            self.0.insert(p.ident.to_string());
+            syn::visit::visit_pat_ident(self, p);
+        }
+    }
+    Names(out).visit_pat(pat);
+}
+
+/// The rules an attribute allows: `#[cfg_attr(stall, allow(stall::blocking_fs, stall::all))]`
+/// -> `["blocking-fs", "all"]`.
+pub(crate) fn stall_allows(attr: &Attribute) -> Vec<String> {
+    if !attr.path().is_ident("cfg_attr") {
+        return Vec::new();
+    }
+    let mut names = Vec::new();
+    let tokens = match &attr.meta {
+        syn::Meta::List(l) => l.tokens.to_string(),
+        _ => return names,
+    };
+    let compact: String = tokens.chars().filter(|c| !c.is_whitespace()).collect();
+    let Some(rest) = compact.strip_prefix("stall,allow(") else { return names };
+    for part in rest.trim_end_matches(')').split(',') {
+        if let Some(rule) = part.strip_prefix("stall::") {
+            names.push(rule.replace('_', "-"));
+        }
+    }
+    names
+}
+
+/// `a` for `a`, `a.b.c`, `a[i]`, `*a`, `(a)`, `&a`, `a.m()`, `a?`: the variable an
+/// expression starts from.
+pub(crate) fn root_ident(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+        Expr::Field(f) => root_ident(&f.base),
+        Expr::Index(i) => root_ident(&i.expr),
+        Expr::Unary(u) => root_ident(&u.expr),
+        Expr::Paren(p) => root_ident(&p.expr),
+        Expr::Reference(r) => root_ident(&r.expr),
+        Expr::MethodCall(m) => root_ident(&m.receiver),
+        Expr::Try(t) => root_ident(&t.expr),
+        _ => None,
+    }
+}

@@ -1,0 +1,188 @@
+//! What the model knows about APIs it cannot see (`knowledge.toml`, embedded): how values flow
+//! between types, which calls run a closure off the executor, which paths are spellings of
+//! the same item, and which names exist in external modules (for glob imports). The rules'
+//! catalogs add the paths they know with `note_api`.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Deserialize;
+
+const BUILTIN: &str = include_str!("knowledge.toml");
+
+/// How a method of a wrapper type hands out what it wraps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Unwrap {
+    /// The method returns the inner value itself.
+    Direct,
+    /// It returns a `Result` of it (looked through by `?`, `unwrap`, ..).
+    Result,
+    /// It returns a future of it.
+    Await,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TypeEntry {
+    pub path: String,
+    #[serde(default)]
+    pub chain: Vec<String>,
+    #[serde(default)]
+    pub returns: HashMap<String, String>,
+    #[serde(default)]
+    pub wraps: HashMap<String, Unwrap>,
+    /// `"inner"` for smart pointers, or a type path the value derefs to.
+    #[serde(default)]
+    pub deref: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OffloadEntry {
+    pub names: Vec<String>,
+    /// When set, a call resolved to another path is not an offload (a bare name still is
+    /// when it resolves nowhere known, like a method call).
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Whether a method call with this name and a closure argument counts.
+    #[serde(default)]
+    pub closure_methods: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KnowledgeFile {
+    #[serde(default, rename = "type")]
+    types: Vec<TypeEntry>,
+    #[serde(default)]
+    offload: Vec<OffloadEntry>,
+    #[serde(default)]
+    aliases: HashMap<String, String>,
+}
+
+/// The knowledge as lookup tables.
+#[derive(Debug, Clone, Default)]
+pub struct Knowledge {
+    types: HashMap<String, TypeEntry>,
+    offload_names: HashMap<String, OffloadEntry>,
+    aliases: HashMap<String, String>,
+    /// Last segments of every known path, mapped to their parents (for glob imports).
+    members: HashMap<String, Vec<String>>,
+    /// Types whose methods a rule's catalog knows: a constructor call returns the type.
+    typed: HashSet<String>,
+}
+
+impl Knowledge {
+    pub fn builtin() -> Knowledge {
+        let file: KnowledgeFile = toml::from_str(BUILTIN).expect("the built-in knowledge parses");
+        let mut k = Knowledge { aliases: file.aliases, ..Knowledge::default() };
+        for entry in file.types {
+            k.note_member(&entry.path);
+            k.types.insert(entry.path.clone(), entry);
+        }
+        for entry in file.offload {
+            for n in &entry.names {
+                k.offload_names.insert(n.clone(), entry.clone());
+            }
+        }
+        k
+    }
+
+    /// Declares a path a catalog knows (`std::fs::read`), and when `has_methods`, that the
+    /// path is a type with known methods.
+    pub(crate) fn note_api(&mut self, path: &str, has_methods: bool) {
+        self.note_member(path);
+        if has_methods {
+            self.typed.insert(path.to_string());
+        }
+    }
+
+    /// Adds functions whose closure argument runs off the executor (config `offload`).
+    pub(crate) fn add_offload(&mut self, paths: &[String]) {
+        for p in paths {
+            let name = p.rsplit("::").next().unwrap_or(p).to_string();
+            let entry = self.offload_names.entry(name.clone()).or_insert(OffloadEntry {
+                names: vec![name],
+                paths: vec![],
+                closure_methods: true,
+            });
+            if !entry.paths.is_empty() {
+                entry.paths.push(p.clone());
+            }
+        }
+    }
+
+    fn note_member(&mut self, path: &str) {
+        if let Some((parent, last)) = path.rsplit_once("::") {
+            let parents = self.members.entry(last.to_string()).or_default();
+            if !parents.iter().any(|p| p == parent) {
+                parents.push(parent.to_string());
+            }
+            // `std::fs::File::open`: `File` is a member of `std::fs` too.
+            self.note_member(parent);
+        }
+    }
+
+    /// Rewrites a resolved path to its canonical spelling (`core::` -> `std::`).
+    pub(crate) fn normalize(&self, path: String) -> String {
+        let mut end = path.len();
+        loop {
+            let prefix = &path[..end];
+            if let Some(to) = self.aliases.get(prefix) {
+                return format!("{to}{}", &path[end..]);
+            }
+            match prefix.rfind("::") {
+                Some(i) => end = i,
+                None => return path,
+            }
+        }
+    }
+
+    /// Does a catalog know methods of this type?
+    pub(crate) fn has_methods(&self, ty: &str) -> bool {
+        self.typed.contains(ty)
+    }
+
+    pub(crate) fn type_entry(&self, path: &str) -> Option<&TypeEntry> {
+        self.types.get(path)
+    }
+
+    /// Is `module::name` something the knowledge or a catalog knows (for glob imports)?
+    pub(crate) fn has_member(&self, module: &str, name: &str) -> bool {
+        self.members.get(name).is_some_and(|parents| parents.iter().any(|p| p == module))
+    }
+
+    /// Does a call named `name` (resolved to `path` when known) run its closure off the
+    /// executor?
+    pub(crate) fn is_offload(&self, name: &str, path: Option<&str>, is_method: bool) -> bool {
+        let Some(entry) = self.offload_names.get(name) else {
+            return false;
+        };
+        if entry.paths.is_empty() {
+            return true;
+        }
+        match path {
+            Some(p) => entry.paths.iter().any(|q| q == p),
+            None => is_method && entry.closure_methods,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_knowledge_loads_and_answers() {
+        let mut k = Knowledge::builtin();
+        k.note_api("std::thread::sleep", false);
+        assert!(k.has_member("std::fs", "OpenOptions"));
+        assert!(k.has_member("std::thread", "sleep"));
+        assert!(k.is_offload("spawn_blocking", None, false));
+        assert!(k.is_offload("spawn", Some("std::thread::spawn"), false));
+        assert!(!k.is_offload("spawn", Some("tokio::spawn"), false));
+        assert_eq!(k.normalize("core::time::Duration".into()), "std::time::Duration");
+        assert_eq!(k.normalize("crossbeam::channel::Receiver".into()), "crossbeam_channel::Receiver");
+        assert_eq!(k.normalize("corex::a".into()), "corex::a");
+    }
+}

@@ -1,0 +1,69 @@
+//! Macro bodies are code: the tokens of `select!`, `join!`, `format!`-like and statement-like
+//! macros are parsed again so the walk sees the calls inside them (spans map back to the file).
+
+use syn::parse::{Parse, ParseStream};
+use syn::{Expr, Pat, Token};
+
+/// Macros whose tokens are code templates, not code that runs here.
+pub(crate) const QUOTING_MACROS: &[&str] =
+    &["quote", "quote_spanned", "parse_quote", "parse_quote_spanned", "macro_rules", "format_ident"];
+
+/// Macros whose arguments are futures polled by the macro: an argument is awaited.
+pub(crate) const FUTURE_MACROS: &[&str] = &["join", "try_join", "pin", "pin_mut", "join_all"];
+
+/// One branch of `select!`.
+pub(crate) struct SelectBranch {
+    pub pat: Option<Pat>,
+    pub future: Option<Expr>,
+    pub guard: Option<Expr>,
+    pub handler: Expr,
+}
+
+/// Parses the branches of `tokio::select!` / `futures::select!`.
+pub(crate) fn parse_select(input: ParseStream) -> syn::Result<Vec<SelectBranch>> {
+    let mut branches = Vec::new();
+    while !input.is_empty() {
+        if input.peek(syn::Ident) && input.peek2(Token![;]) {
+            input.parse::<syn::Ident>()?; // `biased;`
+            input.parse::<Token![;]>()?;
+            continue;
+        }
+        let (pat, future) = if input.peek(Token![else]) || (input.peek(syn::Ident) && input.peek2(Token![=>]))
+        {
+            if !input.peek(Token![else]) {
+                input.parse::<syn::Ident>()?; // `complete` / `default`
+            } else {
+                input.parse::<Token![else]>()?;
+            }
+            (None, None)
+        } else {
+            let pat = Pat::parse_single(input)?;
+            input.parse::<Token![=]>()?;
+            let future: Expr = input.parse()?;
+            (Some(pat), Some(future))
+        };
+        let mut guard = None;
+        if input.peek(Token![,]) && input.peek2(Token![if]) {
+            input.parse::<Token![,]>()?;
+            input.parse::<Token![if]>()?;
+            guard = Some(input.parse()?);
+        }
+        input.parse::<Token![=>]>()?;
+        let handler: Expr = input.parse()?;
+        // A comma ends a branch; after a block handler it is optional.
+        let needs_comma = !input.is_empty() && !matches!(handler, Expr::Block(_));
+        if needs_comma || input.peek(Token![,]) {
+            input.parse::<Token![,]>()?;
+        }
+        branches.push(SelectBranch { pat, future, guard, handler });
+    }
+    Ok(branches)
+}
+
+/// `vec![elem; n]`.
+pub(crate) fn parse_repeat(input: ParseStream) -> syn::Result<(Expr, Expr)> {
+    let a = Expr::parse(input)?;
+    input.parse::<Token![;]>()?;
+    let b = Expr::parse(input)?;
+    Ok((a, b))
+}

@@ -1,0 +1,117 @@
+//! The per-file semantic model: the one walk over a parsed file fills it, and every rule asks
+//! it where the code at hand runs (async, sync, offloaded), what a path or method resolves
+//! to, what type a value has, and which async body and function it is in. Rules never keep
+//! that state themselves; they are called from the walk through `Hooks`.
+
+pub(crate) mod context;
+mod imports;
+pub(crate) mod knowledge;
+pub(crate) mod macros;
+mod resolve;
+pub(crate) mod types;
+mod walk;
+
+use std::collections::HashSet;
+
+use syn::Expr;
+
+pub(crate) use context::{AsyncBody, Ctx, FnFrame, Kind, Use, RESULT_METHODS};
+pub use knowledge::Knowledge;
+pub(crate) use resolve::Resolver;
+pub(crate) use types::Ty;
+pub(crate) use walk::{walk, Hooks, MacroArena};
+
+use crate::source::{SourceIndex, Span};
+
+/// What the model needs to know about the run.
+pub(crate) struct Settings<'a> {
+    pub include_tests: bool,
+    /// Other crates of the run, whose functions the call graph follows.
+    pub local_crates: &'a HashSet<String>,
+}
+
+/// The model of one file at the walk's current position.
+pub(crate) struct Model<'a, 'ast> {
+    pub idx: &'a SourceIndex<'a>,
+    /// Names, scopes, variables and their types, and the file's item index.
+    pub res: Resolver<'a>,
+    settings: Settings<'a>,
+    ctx: Vec<Ctx>,
+    fns: Vec<FnFrame>,
+    /// One entry per fn, closure and async block entered: `Some` for async bodies.
+    bodies: Vec<Option<AsyncBody<'ast>>>,
+    /// Expressions (by address) whose parent awaits them or uses them as a `Result`.
+    awaited: HashSet<usize>,
+    as_result: HashSet<usize>,
+    /// Closures (by address) bound to a name that is later handed to an offload call.
+    offloaded_closures: HashSet<usize>,
+    /// Keys of the fns that hand one of their parameters to an offload call.
+    pub offload_wrappers: Vec<String>,
+}
+
+impl<'a, 'ast> Model<'a, 'ast> {
+    pub(crate) fn new(idx: &'a SourceIndex<'a>, knowledge: &'a Knowledge, settings: Settings<'a>) -> Self {
+        Model {
+            idx,
+            res: Resolver::new(knowledge),
+            settings,
+            ctx: Vec::new(),
+            fns: Vec::new(),
+            bodies: Vec::new(),
+            awaited: HashSet::new(),
+            as_result: HashSet::new(),
+            offloaded_closures: HashSet::new(),
+            offload_wrappers: Vec::new(),
+        }
+    }
+
+    pub(crate) fn span(&self, span: proc_macro2::Span) -> Span {
+        self.idx.span(span)
+    }
+
+    /// Where the code at hand runs; `None` outside any function (consts, statics).
+    pub(crate) fn kind(&self) -> Option<Kind> {
+        self.ctx.last().map(|c| c.kind)
+    }
+
+    pub(crate) fn ctx(&self) -> Option<&Ctx> {
+        self.ctx.last()
+    }
+
+    /// The innermost function being walked.
+    pub(crate) fn current_fn(&self) -> Option<&FnFrame> {
+        self.fns.last()
+    }
+
+    /// The async body the walk is directly in (not in a closure or nested fn inside it).
+    pub(crate) fn async_body(&self) -> Option<&AsyncBody<'ast>> {
+        self.bodies.last().and_then(Option::as_ref)
+    }
+
+    /// Whether items with these attributes are test code that the run leaves out.
+    pub(crate) fn skips(&self, attrs: &[syn::Attribute]) -> bool {
+        !self.settings.include_tests && context::is_test_code(attrs)
+    }
+
+    /// A call-graph key: a path into this crate (`crate::a::f`, made unique per target when
+    /// the graph is joined) or into another crate of the run.
+    pub(crate) fn key(&self, path: &str) -> Option<String> {
+        if path.starts_with("crate::") {
+            return Some(path.to_string());
+        }
+        let first = path.split("::").next()?;
+        self.settings.local_crates.contains(first).then(|| path.to_string())
+    }
+
+    /// The name of an expression's type (`Client` for a `&Arc<reqwest::Client>`), through
+    /// references and smart pointers.
+    pub(crate) fn type_name(&self, e: &Expr) -> Option<String> {
+        self.res.deref_all(self.res.infer(e)).last_segment().map(str::to_string)
+    }
+
+    /// The innermost async body, even from inside a closure of it (lets and sorts recorded
+    /// there belong to the body, as they run in its order).
+    fn enclosing_body_mut(&mut self) -> Option<&mut AsyncBody<'ast>> {
+        self.bodies.iter_mut().rev().find_map(Option::as_mut)
+    }
+}

@@ -1,0 +1,543 @@
+//! Name resolution without types: turns paths written in the code into canonical paths
+//! (`fs::read` -> `std::fs::read`) through the file's `use` items, local items and
+//! variable bindings, scope by scope. Also the file's item index, read before the walk:
+//! module items, struct fields, constructors, and which fns are not async.
+
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use syn::{Item, Stmt};
+
+use super::imports::{self, Import, UsePath};
+use super::knowledge::Knowledge;
+use super::types::Ty;
+
+/// Names every Rust module sees without importing them.
+const PRELUDE: &[(&str, &str)] = &[
+    ("Box", "std::boxed::Box"),
+    ("Option", "std::option::Option"),
+    ("Result", "std::result::Result"),
+    ("Vec", "std::vec::Vec"),
+    ("String", "std::string::String"),
+];
+
+/// How deep `use` aliases may chain before we give up (guards against cycles).
+const MAX_ALIAS_DEPTH: usize = 8;
+
+#[derive(Debug, Default, Clone)]
+struct Frame {
+    /// Canonical path of the module the frame belongs to (`crate::a::b`).
+    module: String,
+    is_module: bool,
+    imports: HashMap<String, UsePath>,
+    globs: Vec<UsePath>,
+    items: HashSet<String>,
+}
+
+/// Scopes of one file, pushed and popped as the analysis walks it.
+pub(crate) struct Resolver<'c> {
+    pub(crate) knowledge: &'c Knowledge,
+    frames: Vec<Rc<Frame>>,
+    vars: Vec<HashMap<String, Ty>>,
+    /// Every module of the file (root and inline), for `use super::*` and re-exports.
+    modules: HashMap<String, Rc<Frame>>,
+    /// The `Self` type of each enclosing impl (canonical), innermost last.
+    self_types: Vec<Option<String>>,
+    /// Field types of the structs of this file, by struct name.
+    pub(crate) structs: HashMap<String, HashMap<String, syn::Type>>,
+    /// `Type::f` for associated functions of this file that return `Self` (or a `Result` or
+    /// `Option` of it).
+    pub(crate) constructors: HashSet<String>,
+    /// Names of the file's fns that are not `async` and return no future: what they return
+    /// may already be running.
+    pub(crate) eager: HashSet<String>,
+}
+
+impl<'c> Resolver<'c> {
+    pub(crate) fn new(knowledge: &'c Knowledge) -> Self {
+        Resolver {
+            knowledge,
+            frames: Vec::new(),
+            vars: Vec::new(),
+            modules: HashMap::new(),
+            self_types: Vec::new(),
+            structs: HashMap::new(),
+            constructors: HashSet::new(),
+            eager: HashSet::new(),
+        }
+    }
+
+    /// Reads the file's items (not fn bodies) before the walk: every module's names, struct
+    /// fields, constructors, and the fns that are not async.
+    pub(crate) fn index_file(&mut self, module: &str, items: &[Item]) {
+        let mut future_aliases = HashSet::new();
+        future_type_aliases(items, &mut future_aliases);
+        self.index_items(module, items, &future_aliases);
+    }
+
+    fn index_items(&mut self, module: &str, items: &[Item], future_aliases: &HashSet<String>) {
+        let mut eager = |sig: &syn::Signature| {
+            if sig.asyncness.is_none() && !returns_future(&sig.output, future_aliases) {
+                self.eager.insert(sig.ident.to_string());
+            }
+        };
+        for item in items {
+            match item {
+                Item::Fn(f) => eager(&f.sig),
+                Item::Impl(i) => i.items.iter().for_each(|it| {
+                    if let syn::ImplItem::Fn(f) = it {
+                        eager(&f.sig)
+                    }
+                }),
+                Item::Trait(t) => t.items.iter().for_each(|it| {
+                    if let syn::TraitItem::Fn(f) = it {
+                        eager(&f.sig)
+                    }
+                }),
+                _ => {}
+            }
+        }
+        let mut frame = Frame { module: module.to_string(), is_module: true, ..Frame::default() };
+        fill_frame(&mut frame, items.iter());
+        self.modules.insert(module.to_string(), Rc::new(frame));
+        for item in items {
+            match item {
+                Item::Mod(m) => {
+                    if let Some((_, inner)) = &m.content {
+                        self.index_items(&format!("{module}::{}", m.ident), inner, future_aliases);
+                    }
+                }
+                Item::Struct(s) => {
+                    let fields = s
+                        .fields
+                        .iter()
+                        .enumerate()
+                        .map(|(i, f)| {
+                            let name = f.ident.as_ref().map_or_else(|| i.to_string(), |id| id.to_string());
+                            (name, f.ty.clone())
+                        })
+                        .collect();
+                    self.structs.insert(s.ident.to_string(), fields);
+                }
+                Item::Impl(i) => {
+                    let syn::Type::Path(tp) = &*i.self_ty else { continue };
+                    let Some(ty) = tp.path.segments.last().map(|s| s.ident.to_string()) else { continue };
+                    for item in &i.items {
+                        if let syn::ImplItem::Fn(f) = item {
+                            if returns_self(&f.sig.output, &ty) {
+                                self.constructors.insert(format!("{ty}::{}", f.sig.ident));
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The `use` items of every module of the file as (alias path, target path), for
+    /// re-exports across files (`pub use store::Store;` in `lib.rs`).
+    pub(crate) fn module_aliases(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (module, frame) in &self.modules {
+            for (alias, target) in &frame.imports {
+                let to = self.knowledge.normalize(self.import_target(frame, target, 0));
+                out.push((format!("{module}::{alias}"), to));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    pub(crate) fn push_module(&mut self, module: String, items: &[Item]) {
+        let frame = match self.modules.get(&module) {
+            Some(f) => f.clone(),
+            None => {
+                let mut frame = Frame { module, is_module: true, ..Frame::default() };
+                fill_frame(&mut frame, items.iter());
+                Rc::new(frame)
+            }
+        };
+        self.frames.push(frame);
+        self.vars.push(HashMap::new());
+    }
+
+    pub(crate) fn push_block(&mut self, stmts: &[Stmt]) {
+        let module = self.current_module().to_string();
+        let mut frame = Frame { module, is_module: false, ..Frame::default() };
+        fill_frame(
+            &mut frame,
+            stmts.iter().filter_map(|s| match s {
+                Stmt::Item(i) => Some(i),
+                _ => None,
+            }),
+        );
+        self.frames.push(Rc::new(frame));
+        self.vars.push(HashMap::new());
+    }
+
+    pub(crate) fn pop(&mut self) {
+        self.frames.pop();
+        self.vars.pop();
+    }
+
+    /// A scope for variables only (closure parameters, match arms).
+    pub(crate) fn push_vars(&mut self) {
+        self.vars.push(HashMap::new());
+    }
+
+    pub(crate) fn pop_vars(&mut self) {
+        self.vars.pop();
+    }
+
+    pub(crate) fn push_self_type(&mut self, ty: Option<String>) {
+        self.self_types.push(ty);
+    }
+
+    pub(crate) fn pop_self_type(&mut self) {
+        self.self_types.pop();
+    }
+
+    pub(crate) fn self_type(&self) -> Option<&str> {
+        self.self_types.last().and_then(|t| t.as_deref())
+    }
+
+    pub(crate) fn current_module(&self) -> &str {
+        self.frames.last().map_or("crate", |f| f.module.as_str())
+    }
+
+    pub(crate) fn bind(&mut self, name: String, ty: Ty) {
+        if let Some(scope) = self.vars.last_mut() {
+            scope.insert(name, ty);
+        }
+    }
+
+    pub(crate) fn var(&self, name: &str) -> Option<&Ty> {
+        self.vars.iter().rev().find_map(|s| s.get(name))
+    }
+
+    /// Resolves a path used as a value or callee. `None` when it names a local variable.
+    pub(crate) fn resolve_value(&self, path: &syn::Path) -> Option<String> {
+        if path.leading_colon.is_none() && path.segments.len() == 1 {
+            let name = path.segments[0].ident.to_string();
+            if self.var(&name).is_some() {
+                return None;
+            }
+        }
+        Some(self.resolve_path(path))
+    }
+
+    pub(crate) fn resolve_path(&self, path: &syn::Path) -> String {
+        let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        self.resolve_segments(path.leading_colon.is_some(), &segments)
+    }
+
+    pub(crate) fn resolve_segments(&self, extern_root: bool, segments: &[String]) -> String {
+        let resolved = self.resolve_raw(extern_root, segments);
+        self.knowledge.normalize(self.follow_reexports(resolved))
+    }
+
+    /// `crate::sys::fs::read` where module `crate::sys` of this file has `pub use std::fs;`
+    /// is `std::fs::read`.
+    fn follow_reexports(&self, mut path: String) -> String {
+        for _ in 0..MAX_ALIAS_DEPTH {
+            if !path.starts_with("crate") {
+                return path;
+            }
+            let mut rewritten = None;
+            let mut end = 0;
+            while let Some(i) = path[end..].find("::").map(|i| end + i) {
+                let (module, rest) = (&path[..i], &path[i + 2..]);
+                let (name, tail) = rest.split_once("::").map_or((rest, ""), |(a, b)| (a, b));
+                if let Some(frame) = self.modules.get(module) {
+                    if let Some(target) = frame.imports.get(name) {
+                        let base = self.import_target(frame, target, 0);
+                        rewritten = Some(if tail.is_empty() { base } else { format!("{base}::{tail}") });
+                        break;
+                    }
+                }
+                end = i + 2;
+            }
+            match rewritten {
+                Some(p) if p != path => path = p,
+                _ => return path,
+            }
+        }
+        path
+    }
+
+    fn resolve_raw(&self, extern_root: bool, segments: &[String]) -> String {
+        let Some((first, rest)) = segments.split_first() else {
+            return String::new();
+        };
+        if extern_root {
+            return segments.join("::");
+        }
+        match first.as_str() {
+            "crate" => return segments.join("::"),
+            "self" | "super" => return join(&relative(self.current_module(), segments), &[]),
+            "Self" => {
+                if let Some(ty) = self.self_type() {
+                    return join_str(ty, rest);
+                }
+            }
+            _ => {}
+        }
+        let scope = self.scope_frames();
+        for frame in scope.clone() {
+            if frame.items.contains(first) {
+                return join_str(&format!("{}::{first}", frame.module), rest);
+            }
+            if let Some(target) = frame.imports.get(first) {
+                return join_str(&self.import_target(frame, target, 0), rest);
+            }
+        }
+        for frame in scope {
+            for glob in &frame.globs {
+                let module = self.import_target(frame, glob, 0);
+                match self.modules.get(&module) {
+                    // `use super::*`: the parent's items and its own imports.
+                    Some(m) if m.items.contains(first) => {
+                        return join_str(&format!("{module}::{first}"), rest)
+                    }
+                    Some(m) => {
+                        if let Some(target) = m.imports.get(first) {
+                            return join_str(&self.import_target(m, target, 0), rest);
+                        }
+                    }
+                    None => {
+                        let module = self.knowledge.normalize(module);
+                        if self.knowledge.has_member(&module, first) {
+                            return join_str(&format!("{module}::{first}"), rest);
+                        }
+                    }
+                }
+            }
+        }
+        if let Some((_, full)) = PRELUDE.iter().find(|(n, _)| n == first) {
+            return join_str(full, rest);
+        }
+        segments.join("::")
+    }
+
+    /// The frames a name is looked up in: blocks out to (and including) the nearest module.
+    fn scope_frames(&self) -> impl Iterator<Item = &Frame> + Clone {
+        let start = self.frames.iter().rposition(|f| f.is_module).unwrap_or(0);
+        self.frames[start..].iter().rev().map(|f| &**f)
+    }
+
+    /// Canonical form of a `use` target declared in `frame`.
+    fn import_target(&self, frame: &Frame, target: &UsePath, depth: usize) -> String {
+        let segs = &target.segments;
+        let Some(first) = segs.first() else {
+            return String::new();
+        };
+        if target.extern_root {
+            return segs.join("::");
+        }
+        match first.as_str() {
+            "crate" => segs.join("::"),
+            "self" | "super" => join(&relative(&frame.module, segs), &[]),
+            _ if frame.items.contains(first) => format!("{}::{}", frame.module, segs.join("::")),
+            _ => match frame.imports.get(first) {
+                // `use std::fs; use fs::File;`: a 2018 "uniform path" through another import.
+                Some(inner) if depth < MAX_ALIAS_DEPTH && inner != target => {
+                    join_str(&self.import_target(frame, inner, depth + 1), &segs[1..])
+                }
+                _ => segs.join("::"),
+            },
+        }
+    }
+
+    /// Resolves a written type to a `Ty` (references and parentheses looked through).
+    pub(crate) fn resolve_type(&self, ty: &syn::Type) -> Ty {
+        match ty {
+            syn::Type::Path(tp) if tp.qself.is_none() => {
+                let path = self.resolve_path(&tp.path);
+                let args = match tp.path.segments.last().map(|s| &s.arguments) {
+                    Some(syn::PathArguments::AngleBracketed(a)) => a
+                        .args
+                        .iter()
+                        .filter_map(|arg| match arg {
+                            syn::GenericArgument::Type(t) => Some(self.resolve_type(t)),
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                Ty::Named(path, args)
+            }
+            syn::Type::Reference(r) => self.resolve_type(&r.elem),
+            syn::Type::Paren(p) => self.resolve_type(&p.elem),
+            syn::Type::Group(g) => self.resolve_type(&g.elem),
+            syn::Type::Tuple(t) => Ty::Tuple(t.elems.iter().map(|e| self.resolve_type(e)).collect()),
+            _ => Ty::Unknown,
+        }
+    }
+}
+
+/// Type aliases of futures (`type HashFut<'a> = Pin<Box<dyn Future<..>>>`), in every module.
+fn future_type_aliases(items: &[Item], out: &mut HashSet<String>) {
+    for item in items {
+        match item {
+            Item::Type(t) if returns_future_type(&t.ty, out) => {
+                out.insert(t.ident.to_string());
+            }
+            Item::Mod(m) => {
+                if let Some((_, inner)) = &m.content {
+                    future_type_aliases(inner, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `-> BoxFuture<..>`, `-> Pin<Box<dyn Future<..>>>`, `-> impl Future<..>`, or an alias of one.
+pub(crate) fn returns_future(output: &syn::ReturnType, aliases: &HashSet<String>) -> bool {
+    match output {
+        syn::ReturnType::Type(_, ty) => returns_future_type(ty, aliases),
+        syn::ReturnType::Default => false,
+    }
+}
+
+fn returns_future_type(ty: &syn::Type, aliases: &HashSet<String>) -> bool {
+    fn any_ident(tokens: proc_macro2::TokenStream, f: &mut impl FnMut(&str) -> bool) -> bool {
+        tokens.into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => f(&i.to_string()),
+            proc_macro2::TokenTree::Group(g) => any_ident(g.stream(), f),
+            _ => false,
+        })
+    }
+    any_ident(quote::ToTokens::to_token_stream(ty), &mut |n| n.contains("Future") || aliases.contains(n))
+}
+
+/// Does a signature return `Self` or `ty`, possibly inside a `Result` or `Option`?
+fn returns_self(output: &syn::ReturnType, ty: &str) -> bool {
+    let syn::ReturnType::Type(_, t) = output else { return false };
+    let mut t = &**t;
+    for _ in 0..3 {
+        let syn::Type::Path(tp) = t else { return false };
+        let Some(last) = tp.path.segments.last() else { return false };
+        if last.ident == "Self" || last.ident == ty {
+            return true;
+        }
+        let wrapper = last.ident == "Result" || last.ident == "Option";
+        match (&last.arguments, wrapper) {
+            (syn::PathArguments::AngleBracketed(a), true) => match a.args.first() {
+                Some(syn::GenericArgument::Type(inner)) => t = inner,
+                _ => return false,
+            },
+            _ => return false,
+        }
+    }
+    false
+}
+
+fn fill_frame<'a>(frame: &mut Frame, items: impl Iterator<Item = &'a Item>) {
+    let mut imports = Vec::new();
+    for item in items {
+        if let Item::Use(u) = item {
+            imports::flatten(&u.tree, u.leading_colon.is_some(), &mut imports);
+        } else if let Some(name) = item_name(item) {
+            frame.items.insert(name);
+        }
+    }
+    for import in imports {
+        match import {
+            Import::Name { alias, target } => {
+                frame.imports.insert(alias, target);
+            }
+            Import::Glob(p) => frame.globs.push(p),
+        }
+    }
+}
+
+fn item_name(item: &Item) -> Option<String> {
+    let ident = match item {
+        Item::Fn(i) => &i.sig.ident,
+        Item::Mod(i) => &i.ident,
+        Item::Struct(i) => &i.ident,
+        Item::Enum(i) => &i.ident,
+        Item::Union(i) => &i.ident,
+        Item::Trait(i) => &i.ident,
+        Item::Type(i) => &i.ident,
+        Item::Const(i) => &i.ident,
+        Item::Static(i) => &i.ident,
+        Item::ExternCrate(i) => i.rename.as_ref().map_or(&i.ident, |r| &r.1),
+        _ => return None,
+    };
+    Some(ident.to_string())
+}
+
+/// Applies leading `self`/`super` segments to `module`.
+fn relative(module: &str, segments: &[String]) -> Vec<String> {
+    let mut base: Vec<String> = module.split("::").map(str::to_string).collect();
+    let mut rest = segments;
+    while let Some((first, tail)) = rest.split_first() {
+        match first.as_str() {
+            "self" => {}
+            "super" if base.len() > 1 => {
+                base.pop();
+            }
+            "super" => {}
+            _ => break,
+        }
+        rest = tail;
+    }
+    base.extend(rest.iter().cloned());
+    base
+}
+
+fn join(a: &[String], b: &[String]) -> String {
+    a.iter().chain(b).map(String::as_str).collect::<Vec<_>>().join("::")
+}
+
+fn join_str(base: &str, rest: &[String]) -> String {
+    let mut s = base.to_string();
+    for r in rest {
+        s.push_str("::");
+        s.push_str(r);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve_in(src: &str, path: &str) -> String {
+        let mut knowledge = Knowledge::builtin();
+        crate::rules::blocking::Catalog::builtin().teach(&mut knowledge);
+        let file: syn::File = syn::parse_str(src).unwrap();
+        let mut r = Resolver::new(&knowledge);
+        r.index_file("crate", &file.items);
+        r.push_module("crate".into(), &file.items);
+        let p: syn::Path = syn::parse_str(path).unwrap();
+        r.resolve_path(&p)
+    }
+
+    #[test]
+    fn resolves_through_imports() {
+        assert_eq!(resolve_in("use std::fs;", "fs::read"), "std::fs::read");
+        assert_eq!(resolve_in("use std::fs as f;", "f::read"), "std::fs::read");
+        assert_eq!(resolve_in("use std::{fs::{self, File}};", "File::open"), "std::fs::File::open");
+        assert_eq!(resolve_in("use std::fs; use fs::File;", "File::open"), "std::fs::File::open");
+        assert_eq!(resolve_in("use tokio::fs;", "fs::read"), "tokio::fs::read");
+        assert_eq!(resolve_in("", "std::thread::sleep"), "std::thread::sleep");
+        assert_eq!(resolve_in("use core::time;", "time::Duration"), "std::time::Duration");
+    }
+
+    #[test]
+    fn globs_resolve_only_to_known_members() {
+        assert_eq!(resolve_in("use std::thread::*;", "sleep"), "std::thread::sleep");
+        assert_eq!(resolve_in("use std::fs::*;", "File::open"), "std::fs::File::open");
+        assert_eq!(resolve_in("use std::fs::*;", "helper"), "helper");
+    }
+
+    #[test]
+    fn local_items_shadow_imports_and_globs() {
+        assert_eq!(resolve_in("use std::thread::*; async fn sleep() {}", "sleep"), "crate::sleep");
+        assert_eq!(resolve_in("mod fs { pub fn read() {} } use fs::read;", "read"), "crate::fs::read");
+    }
+}
