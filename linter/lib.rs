@@ -19,9 +19,10 @@ mod semantic;
 mod source;
 #[cfg(test)]
 mod testing;
+mod cli;
 
-pub mod cli;
-
+pub use cli::cargo::main as cargo_main;
+pub use cli::main;
 pub use diagnostic::{Applicability, Diagnostic, Edit, FileError, FileReport, Fix, Report, Severity};
 pub use engine::{check_paths, Options, RunOptions, ANALYSIS_STACK};
 pub use project::Place;

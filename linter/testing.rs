@@ -106,3 +106,73 @@ pub(crate) fn check(src: &str) {
         unmatched.iter().map(|d| describe(d)).collect::<Vec<_>>()
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[should_panic(expected = "unexpected (found, not marked)")]
+    fn a_finding_without_a_marker_fails() {
+        check("async fn f(d: std::time::Duration) {\n    std::thread::sleep(d);\n}\n");
+    }
+
+    #[test]
+    #[should_panic(expected = "missing (marked, not found)")]
+    fn a_marker_with_the_wrong_message_fails() {
+        check(
+            "async fn f(d: std::time::Duration) {\n    std::thread::sleep(d);\n//  ^^^^^^^^^^^^^^^^^^^^^ \
+             blocking-sleep: blocking call `x`\n}\n",
+        );
+    }
+
+    /// No top-level module of `linter/` (a file, or a folder taken as one unit) imports one
+    /// that imports it back, directly or around a circle: data flows one way.
+    #[test]
+    fn top_level_modules_import_without_circles() {
+        use std::collections::{BTreeMap, BTreeSet};
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("linter");
+        let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut stack = vec![root.clone()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let rel = path.strip_prefix(&root).unwrap();
+                let top = rel.iter().next().unwrap().to_string_lossy().trim_end_matches(".rs").to_string();
+                if top == "bin" || top == "testing" || path.extension().is_none_or(|e| e != "rs") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                // Code only: leave out test modules and comments.
+                let code = text.split("#[cfg(test)]").next().unwrap();
+                for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                    for (i, _) in line.match_indices("crate::") {
+                        let name: String =
+                            line[i + 7..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                        if !name.is_empty() && name != top && name.chars().next().unwrap().is_lowercase() {
+                            deps.entry(top.clone()).or_default().insert(name);
+                        }
+                    }
+                }
+            }
+        }
+        assert!(deps.len() > 8, "{deps:?}");
+        for (from, tos) in &deps {
+            for to in tos {
+                // Is `from` reachable from `to`?
+                let mut seen = BTreeSet::new();
+                let mut todo = vec![to.clone()];
+                while let Some(m) = todo.pop() {
+                    assert!(&m != from, "import circle: {from} -> {to} -> .. -> {from}\n{deps:#?}");
+                    if seen.insert(m.clone()) {
+                        todo.extend(deps.get(&m).into_iter().flatten().cloned());
+                    }
+                }
+            }
+        }
+    }
+}

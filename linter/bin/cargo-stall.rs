@@ -1,5 +1,5 @@
 //! `cargo stall`: checks the current workspace's members; `cargo stall --message-format=json`
 //! runs cargo check and appends stall's findings to its messages.
 fn main() -> std::process::ExitCode {
-    stall::cli::cargo::main()
+    stall::cargo_main()
 }

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    stall::cli::main()
+    stall::main()
 }

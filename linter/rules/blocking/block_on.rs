@@ -32,3 +32,24 @@ crate::registry::declare_rule! {
     severity: Warning,
     fixable: false,
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::check;
+
+    #[test]
+    fn block_on_in_async_code_not_in_a_sync_entry() {
+        check(
+            r#"
+async fn nested() -> u32 {
+    futures::executor::block_on(async { 1 })
+//  ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ block-on-in-async: blocking call `futures::executor::block_on` in async fn `nested`
+}
+
+fn entry() -> u32 {
+    futures::executor::block_on(async { 1 })
+}
+"#,
+        );
+    }
+}

@@ -37,3 +37,30 @@ crate::registry::declare_rule! {
     severity: Warning,
     fixable: false,
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::check;
+
+    #[test]
+    fn a_sync_driver_held_in_a_field_not_an_async_pool() {
+        check(
+            r#"
+struct Store {
+    conn: rusqlite::Connection,
+}
+
+impl Store {
+    async fn count(&self) -> i64 {
+        self.conn.query_row("SELECT count(*) FROM t", [], |r| r.get(0)).unwrap()
+//      ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ blocking-db: blocking call `Connection::query_row` in async fn `count`
+    }
+}
+
+async fn pooled(pool: &sqlx::PgPool) {
+    sqlx::query("SELECT 1").execute(pool).await.unwrap();
+}
+"#,
+        );
+    }
+}

@@ -37,3 +37,35 @@ crate::registry::declare_rule! {
     severity: Warning,
     fixable: true,
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::check;
+
+    #[test]
+    fn file_system_calls_on_values_paths_and_files_not_when_offloaded() {
+        check(
+            r#"
+use std::io::Read;
+
+async fn load(path: &std::path::Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+//              ^^^^^^^^^^^^^^^^^^^^^^^^^ blocking-fs: blocking call `std::fs::File::open` in async fn `load`
+    let mut s = String::new();
+    f.read_to_string(&mut s)?;
+//  ^^^^^^^^^^^^^^^^^^^^^^^^ blocking-fs: blocking call `File::read_to_string` in async fn `load`
+    let t = tokio::fs::read_to_string(path).await?;
+    if path.exists() {
+//     ^^^^^^^^^^^^^ blocking-fs: blocking call `Path::exists` in async fn `load`
+        return Ok(t);
+    }
+    Ok(s)
+}
+
+async fn offloaded(path: std::path::PathBuf) {
+    let _ = tokio::task::spawn_blocking(move || std::fs::read(&path)).await;
+}
+"#,
+        );
+    }
+}

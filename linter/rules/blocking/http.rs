@@ -30,3 +30,23 @@ crate::registry::declare_rule! {
     severity: Warning,
     fixable: false,
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::check;
+
+    #[test]
+    fn a_blocking_client_not_the_async_one() {
+        check(
+            r#"
+async fn fetch(url: &str) -> String {
+    let body = reqwest::blocking::get(url).unwrap().text().unwrap();
+//             ^^^^^^^^^^^^^^^^^^^^^^^^^^^ blocking-http: blocking call `reqwest::blocking::get` in async fn `fetch`
+    let client = reqwest::Client::new();
+    let other = client.get(url).send().await.unwrap().text().await.unwrap();
+    body + &other
+}
+"#,
+        );
+    }
+}

@@ -31,3 +31,27 @@ crate::registry::declare_rule! {
     severity: Warning,
     fixable: false,
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::check;
+
+    #[test]
+    fn dns_and_sockets_not_async_sockets_or_address_parsing() {
+        check(
+            r#"
+use std::net::ToSocketAddrs;
+
+async fn connect(host: &str) -> std::io::Result<()> {
+    let addrs: Vec<_> = (host, 80).to_socket_addrs()?.collect();
+//                      ^^^^^^^^^^^^^^^^^^^^^^^^^^^^ blocking-net: blocking call `.to_socket_addrs()` in async fn `connect`
+    let _s = std::net::TcpStream::connect(&addrs[..])?;
+//           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ blocking-net: blocking call `std::net::TcpStream::connect` in async fn `connect`
+    let _t = tokio::net::TcpStream::connect((host, 80)).await?;
+    let _a: std::net::SocketAddr = "127.0.0.1:80".parse().unwrap();
+    Ok(())
+}
+"#,
+        );
+    }
+}

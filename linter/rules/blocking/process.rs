@@ -33,3 +33,22 @@ crate::registry::declare_rule! {
     severity: Warning,
     fixable: false,
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::check;
+
+    #[test]
+    fn a_child_waited_for_synchronously_not_tokio_process() {
+        check(
+            r#"
+async fn git_version() -> String {
+    let out = std::process::Command::new("git").arg("--version").output().unwrap();
+//            ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ blocking-process: blocking call `Command::output` in async fn `git_version`
+    let async_out = tokio::process::Command::new("git").arg("--version").output().await.unwrap();
+    format!("{:?}{:?}", out.stdout, async_out.stdout)
+}
+"#,
+        );
+    }
+}

@@ -37,3 +37,32 @@ crate::registry::declare_rule! {
     severity: Warning,
     fixable: true,
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::check;
+
+    #[test]
+    fn a_sleep_in_async_code_directly_or_through_a_helper() {
+        check(
+            r#"
+use std::time::Duration;
+
+async fn poll(d: Duration) {
+    std::thread::sleep(d);
+//  ^^^^^^^^^^^^^^^^^^^^^ blocking-sleep: blocking call `std::thread::sleep` in async fn `poll`
+    tokio::time::sleep(d).await;
+}
+
+fn pause(d: Duration) {
+    std::thread::sleep(d);
+}
+
+async fn through_helper(d: Duration) {
+    pause(d);
+//  ^^^^^^^^ blocking-sleep: `pause` blocks in async fn `through_helper`: it reaches `std::thread::sleep`
+}
+"#,
+        );
+    }
+}

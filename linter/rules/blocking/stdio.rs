@@ -36,3 +36,28 @@ crate::registry::declare_rule! {
     severity: Warning,
     fixable: false,
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::check;
+
+    #[test]
+    fn stdin_in_async_code_not_in_sync_code() {
+        check(
+            r#"
+async fn ask() -> String {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).unwrap();
+//  ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ blocking-stdio: blocking call `Stdin::read_line` in async fn `ask`
+    line
+}
+
+fn ask_sync() -> String {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).unwrap();
+    line
+}
+"#,
+        );
+    }
+}

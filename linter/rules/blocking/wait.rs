@@ -34,3 +34,26 @@ crate::registry::declare_rule! {
     severity: Warning,
     fixable: false,
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::check;
+
+    #[test]
+    fn thread_and_channel_waits_not_async_receives() {
+        check(
+            r#"
+async fn drain(rx: std::sync::mpsc::Receiver<u32>, h: std::thread::JoinHandle<()>) {
+    let _v = rx.recv().unwrap();
+//           ^^^^^^^^^ blocking-wait: blocking call `Receiver::recv` in async fn `drain`
+    h.join().unwrap();
+//  ^^^^^^^^ blocking-wait: blocking call `JoinHandle::join` in async fn `drain`
+}
+
+async fn drain_async(mut rx: tokio::sync::mpsc::Receiver<u32>) {
+    let _v = rx.recv().await;
+}
+"#,
+        );
+    }
+}

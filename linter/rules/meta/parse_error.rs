@@ -32,3 +32,20 @@ use crate::source::Span;
 pub(crate) fn diagnostic(span: Span, message: String, label: String) -> Diagnostic {
     Diagnostic::new(RULE, span, message).with_label(label)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::findings;
+
+    #[test]
+    fn an_unclosed_parameter_list_is_one_error_naming_the_problem() {
+        let found = findings("async fn broken( {\n}\n");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].rule, super::RULE);
+        assert_eq!(found[0].severity, crate::diagnostic::Severity::Error);
+        assert!(found[0].message.starts_with("could not parse this file"), "{}", found[0].message);
+        assert_eq!(found[0].span.start.line, 1);
+        // A file without async code that does not parse is not stall's business.
+        assert!(findings("fn broken( {\n}\n").is_empty());
+    }
+}

@@ -342,8 +342,8 @@ impl Loops<'_, '_, '_> {
         if ordered(&name) || items.iter().any(|i| ordered(i)) {
             return true;
         }
-        let sorted = |init: &&Expr| awaits::all_names(init).iter().any(|n| n.starts_with("sort"));
-        self.body.lets.get(&name).is_some_and(sorted) || self.body.sorted.contains(&name)
+        let sorted = |e: &Expr| awaits::all_names(e).iter().any(|n| n.starts_with("sort"));
+        sorted(iterable) || self.body.lets.get(&name).is_some_and(|init| sorted(init)) || self.body.sorted.contains(&name)
     }
 
     /// Is the iterated collection made of futures built by mapping a call, rather than
@@ -427,5 +427,43 @@ pub fn compact(e: &Expr) -> String {
         format!("{short}...")
     } else {
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::check;
+
+    #[test]
+    fn independent_awaits_per_item_not_ordered_sends_or_cursors() {
+        check(
+            r#"
+async fn fetch_all(client: &Client, urls: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for url in urls {
+//  ^^^^^^^^^^^^^^^ serial-await-loop: `for` loop awaits `client.get(url)` one iteration at a time
+        out.push(client.get(url).await);
+    }
+    out
+}
+
+async fn send_all(tx: &tokio::sync::mpsc::Sender<String>, items: Vec<String>) {
+    for item in items {
+        tx.send(item).await.unwrap();
+    }
+}
+
+async fn paginate(client: &Client) {
+    let mut cursor = None;
+    loop {
+        let page = client.page(cursor).await;
+        cursor = page.next;
+        if cursor.is_none() {
+            break;
+        }
+    }
+}
+"#,
+        );
     }
 }

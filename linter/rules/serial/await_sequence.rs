@@ -210,3 +210,33 @@ fn is_excluded(name: &str, eager: &HashSet<String>) -> bool {
     let n = names();
     n.spawned.matches(name) || n.timers.matches(name) || n.timeouts.matches(name) || eager.contains(name)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::check;
+
+    #[test]
+    fn futures_made_together_awaited_apart_not_joined_or_dependent() {
+        check(
+            r#"
+async fn dashboard(api: &Api) -> (User, Orders) {
+    let user = api.user();
+    let orders = api.orders();
+    let user = user.await;
+//             ^^^^^^^^^^ serial-await-sequence: futures `user`, `orders` are created together but awaited one after another
+    let orders = orders.await;
+    (user, orders)
+}
+
+async fn joined(api: &Api) -> (User, Orders) {
+    tokio::join!(api.user(), api.orders())
+}
+
+async fn dependent(api: &Api) -> Orders {
+    let user = api.user().await;
+    api.orders_of(user).await
+}
+"#,
+        );
+    }
+}
