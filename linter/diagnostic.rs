@@ -30,6 +30,31 @@ pub struct Fix {
     pub edits: Vec<Edit>,
 }
 
+/// Where a finding's code runs, which decides whether it is shown by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Exposure {
+    /// While other tasks share the executor: request handlers, spawned tasks, event loops, a
+    /// library's public API, and all they call. Also where stall cannot tell.
+    #[default]
+    Hot,
+    /// Only at a program's start, from `main` before it serves (config, certificates,
+    /// one-shot subcommands).
+    Startup,
+    /// Test code and test-support code.
+    Test,
+}
+
+impl Exposure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Exposure::Hot => "hot",
+            Exposure::Startup => "startup",
+            Exposure::Test => "test",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnostic {
     pub rule: Rule,
@@ -41,6 +66,8 @@ pub struct Diagnostic {
     pub help: Option<String>,
     pub notes: Vec<String>,
     pub fix: Option<Fix>,
+    /// Where the code runs; the last note says why.
+    pub exposure: Exposure,
 }
 
 impl Diagnostic {
@@ -54,6 +81,7 @@ impl Diagnostic {
             help: None,
             notes: Vec::new(),
             fix: None,
+            exposure: Exposure::Hot,
         }
     }
 
@@ -90,12 +118,21 @@ pub struct FileReport {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// How many findings the reporting level left out, by where their code runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Hidden {
+    pub startup: usize,
+    pub test: usize,
+}
+
 /// The result of a run: what every output renders.
 #[derive(Debug, Default)]
 pub struct Report {
     pub files: Vec<FileReport>,
     pub errors: Vec<FileError>,
     pub files_checked: usize,
+    /// Findings the reporting level left out, by exposure (`--all` shows them).
+    pub hidden: Hidden,
 }
 
 impl Report {

@@ -9,20 +9,21 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::Diagnostic;
 use crate::registry::Rule;
+use crate::semantic::Hot;
 use crate::source::Span;
 
 /// Everything a file contributes to the run.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct FileFacts {
     /// Findings that stand on their own.
-    pub diagnostics: Vec<Diagnostic>,
+    pub findings: Vec<Finding>,
     /// Sync functions of the checked crates that block or call into them.
     pub functions: Vec<FnSummary>,
     /// Calls from async code to functions of the checked crates.
     pub async_calls: Vec<CallSite>,
     /// Findings inside closures handed from async code to a function of the crates (by key):
     /// reported unless that function is an offload wrapper.
-    pub deferred: Vec<(String, Diagnostic)>,
+    pub deferred: Vec<(String, Finding)>,
     /// Keys of functions that hand a parameter to `spawn_blocking` and the like.
     pub offload_wrappers: Vec<String>,
     /// `use` items of the file's modules: (path of the name it makes, path it names).
@@ -35,6 +36,49 @@ pub(crate) struct FileFacts {
     pub items: Vec<ItemLines>,
     /// The file's suppressions (from its text and items).
     pub suppressions: Vec<Suppression>,
+    /// Every function of the file, for where code runs (exposure).
+    pub fns: Vec<FnFacts>,
+    /// Calls and references to functions of the checked crates, from any code.
+    pub edges: Vec<Edge>,
+}
+
+/// A finding and where its code runs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Finding {
+    pub diagnostic: Diagnostic,
+    pub origin: Origin,
+}
+
+/// Where a finding or call sits: in which fn of the file (an index into `FileFacts::fns`), in
+/// which hot region of it, and whether in test code.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub(crate) struct Origin {
+    pub caller: Option<usize>,
+    pub hot: Option<Hot>,
+    pub test: bool,
+}
+
+/// A function of the file, as the exposure of its findings needs it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct FnFacts {
+    /// Its call-graph key (`None` for methods of types outside the checked crates).
+    pub key: Option<String>,
+    pub name: String,
+    pub is_async: bool,
+    /// A program's entry (`main`, `#[tokio::main]`): runs at startup in a binary.
+    pub entry: bool,
+    /// Why it runs hot by itself (a `poll_*` fn, a route handler).
+    pub root: Option<Hot>,
+    pub test: bool,
+}
+
+/// A call of a function of the checked crates, or a reference to one (`get(handler)`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Edge {
+    pub callee: String,
+    pub origin: Origin,
+    /// Handed over by name rather than called here.
+    pub by_name: bool,
 }
 
 /// One suppression and the lines it covers.
@@ -70,6 +114,8 @@ pub(crate) struct CallSite {
     /// Made inside a closure handed to this function (a key): it counts only if that
     /// function is not an offload wrapper.
     pub defer: Option<String>,
+    /// Where the call is made.
+    pub origin: Origin,
 }
 
 /// What one sync function does that matters for blocking.
@@ -109,6 +155,7 @@ pub(crate) struct Pending {
     pub awaited: Vec<Callee>,
     /// The fn the awaits are written in.
     pub within: Option<Callee>,
+    pub origin: Origin,
 }
 
 /// An item's lines (from its first attribute to its end) and its
@@ -163,6 +210,8 @@ impl FileFacts {
             fix(b);
         }
         self.offload_wrappers.iter_mut().for_each(fix);
+        self.fns.iter_mut().filter_map(|f| f.key.as_mut()).for_each(fix);
+        self.edges.iter_mut().for_each(|e| fix(&mut e.callee));
     }
 
     /// (package, qualifier, name) of every function this file may call, through its aliases
@@ -186,7 +235,7 @@ impl FileFacts {
 
     /// Could the cross-file stage add findings to this file?
     pub(crate) fn may_report(&self) -> bool {
-        !self.diagnostics.is_empty() || !self.deferred.is_empty() || !self.serial.is_empty()
+        !self.findings.is_empty() || !self.deferred.is_empty() || !self.serial.is_empty()
     }
 }
 

@@ -5,6 +5,7 @@
 //! prints. Data flows one way (see the README's architecture map):
 //! project -> semantic model (one walk per file) -> rules -> facts -> graph -> engine -> output.
 
+mod cli;
 mod diagnostic;
 mod engine;
 mod facts;
@@ -19,7 +20,6 @@ mod semantic;
 mod source;
 #[cfg(test)]
 mod testing;
-mod cli;
 
 pub use cli::cargo::main as cargo_main;
 pub use cli::main;

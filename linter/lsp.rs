@@ -41,14 +41,14 @@ use lsp_types::request::{CodeActionRequest, Request as _};
 use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOptions, CodeActionOrCommand, CodeActionParams,
     CodeActionProviderCapability, CodeDescription, DiagnosticRelatedInformation, DiagnosticSeverity,
-    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
+    DiagnosticTag, DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
     DidSaveTextDocumentParams, InitializeResult, Location, NumberOrString, PublishDiagnosticsParams, Range,
     SaveOptions, ServerCapabilities, ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind,
     TextDocumentSyncOptions, TextDocumentSyncSaveOptions, TextEdit, Url, WorkspaceEdit,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::diagnostic::{Applicability, Diagnostic, Severity};
+use crate::diagnostic::{Applicability, Diagnostic, Exposure, Severity};
 use crate::engine::{self, Overlay, RunOptions};
 use crate::registry::Rule;
 use crate::source::{Position, SourceIndex};
@@ -435,16 +435,18 @@ pub fn to_lsp(d: &Diagnostic, uri: &Url, idx: &SourceIndex) -> lsp_types::Diagno
     });
     lsp_types::Diagnostic {
         range,
-        severity: Some(match d.severity {
-            Severity::Error => DiagnosticSeverity::ERROR,
-            Severity::Warning => DiagnosticSeverity::WARNING,
+        // Startup-only findings are hints, shown greyed: worth knowing, rarely worth a fix.
+        severity: Some(match (d.severity, d.exposure) {
+            (_, Exposure::Startup | Exposure::Test) => DiagnosticSeverity::HINT,
+            (Severity::Error, _) => DiagnosticSeverity::ERROR,
+            (Severity::Warning, _) => DiagnosticSeverity::WARNING,
         }),
         code: Some(NumberOrString::String(d.rule.id().into())),
         code_description: Url::parse(&d.rule.url()).ok().map(|href| CodeDescription { href }),
         source: Some(SOURCE.into()),
         message,
         related_information: Some(related_information).filter(|r| !r.is_empty()),
-        tags: None,
+        tags: (d.exposure != Exposure::Hot).then(|| vec![DiagnosticTag::UNNECESSARY]),
         data,
     }
 }

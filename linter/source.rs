@@ -30,6 +30,11 @@ impl<'a> SourceIndex<'a> {
         SourceIndex { text, line_starts }
     }
 
+    /// The text a span covers.
+    pub fn slice(&self, span: Span) -> &'a str {
+        self.text.get(span.start.offset..span.end.offset).unwrap_or("")
+    }
+
     /// From proc-macro2's line (1-based) and column (0-based, in chars).
     pub fn position(&self, line: usize, column0: usize) -> Position {
         let line = line.clamp(1, self.line_starts.len());

@@ -151,8 +151,10 @@ mod tests {
                 let code = text.split("#[cfg(test)]").next().unwrap();
                 for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
                     for (i, _) in line.match_indices("crate::") {
-                        let name: String =
-                            line[i + 7..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                        let name: String = line[i + 7..]
+                            .chars()
+                            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                            .collect();
                         if !name.is_empty() && name != top && name.chars().next().unwrap().is_lowercase() {
                             deps.entry(top.clone()).or_default().insert(name);
                         }

@@ -1,18 +1,21 @@
 //! Every fixture says what it expects, clippy-style: a `//~ rule-id: message` comment on each
-//! line where a finding starts (one `//~` per finding), nothing elsewhere. `//~ rule-id` alone
-//! (or several ids) checks the rule only: held-out sets written without the messages use it.
-//! This runs the real binary over all fixtures and compares.
+//! line where a finding starts (one `//~` per finding), nothing elsewhere; `//~ rule-id
+//! [startup]: message` (or `[test]`) for a finding in code that runs only at startup (or
+//! supports tests), which the default output hides. `//~ rule-id` alone (or several ids) checks
+//! the rule only: held-out sets written without the messages use it. This runs the real binary
+//! over all fixtures (`--all`) and compares.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use assert_cmd::Command;
 
-/// (path, line, rule id, message).
-type Finding = (String, usize, String, String);
+/// (path, line, rule id, message, exposure).
+type Finding = (String, usize, String, String, String);
 
-/// What the annotations expect: a finding, whose message is checked when one is written.
-type Expected = (String, usize, String, Option<String>);
+/// What the annotations expect: a finding, whose message and exposure are checked when a
+/// message is written.
+type Expected = (String, usize, String, Option<(String, String)>);
 
 fn expected(root: &Path) -> BTreeSet<Expected> {
     let mut out = BTreeSet::new();
@@ -23,8 +26,18 @@ fn expected(root: &Path) -> BTreeSet<Expected> {
             let Some((_, annotations)) = line.split_once("//~") else { continue };
             for a in annotations.split("//~") {
                 match a.split_once(": ") {
-                    Some((id, message)) if !id.trim().contains(' ') => {
-                        out.insert((rel.clone(), i + 1, id.trim().to_string(), Some(message.trim().to_string())));
+                    Some((head, message)) if !head.trim().contains(' ') || head.trim().ends_with(']') => {
+                        let (id, exposure) = match head.trim().split_once(" [") {
+                            Some((id, e)) => (id, e.trim_end_matches(']')),
+                            None => (head.trim(), "hot"),
+                        };
+                        let message = message.trim().to_string();
+                        out.insert((
+                            rel.clone(),
+                            i + 1,
+                            id.to_string(),
+                            Some((message, exposure.to_string())),
+                        ));
                     }
                     _ => {
                         for id in a.split_whitespace() {
@@ -45,7 +58,7 @@ fn compare(want: &BTreeSet<Expected>, got: &BTreeSet<Finding>) -> (Vec<Expected>
     let mut missed = Vec::new();
     for w in want {
         let hit = extra.iter().position(|g| {
-            g.0 == w.0 && g.1 == w.1 && g.2 == w.2 && w.3.as_ref().is_none_or(|m| *m == g.3)
+            g.0 == w.0 && g.1 == w.1 && g.2 == w.2 && w.3.as_ref().is_none_or(|(m, e)| *m == g.3 && *e == g.4)
         });
         match hit {
             Some(i) => {
@@ -77,14 +90,17 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 fn evaluate_an_annotated_directory() {
     let Ok(dir) = std::env::var("STALL_EVAL_DIR") else { return };
     let want = expected(Path::new(&dir));
-    let got = actual(&dir);
+    let got = actual(&dir, &[]);
     let (missed, extra) = compare(&want, &got);
     for family in ["blocking", "serial"] {
         let serial = |rule: &str| rule.starts_with("serial") == (family == "serial");
         let annotated = want.iter().filter(|w| serial(&w.2)).count();
         let not_found = missed.iter().filter(|w| serial(&w.2)).count();
         let unexpected = extra.iter().filter(|g| serial(&g.2)).count();
-        println!("{family}: found {} of {annotated} annotated; {unexpected} unexpected", annotated - not_found);
+        println!(
+            "{family}: found {} of {annotated} annotated; {unexpected} unexpected",
+            annotated - not_found
+        );
     }
     for f in &missed {
         println!("missed: {f:?}");
@@ -94,10 +110,11 @@ fn evaluate_an_annotated_directory() {
     }
 }
 
-fn actual(root: &str) -> BTreeSet<Finding> {
+fn actual(root: &str, flags: &[&str]) -> BTreeSet<Finding> {
     let out = Command::cargo_bin("stall")
         .unwrap()
         .args(["check", "--output-format", "json", root])
+        .args(flags)
         .output()
         .unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON output");
@@ -112,6 +129,7 @@ fn actual(root: &str) -> BTreeSet<Finding> {
                 d["start"]["line"].as_u64().unwrap() as usize,
                 d["rule"].as_str().unwrap().to_string(),
                 d["message"].as_str().unwrap().to_string(),
+                d["exposure"].as_str().unwrap().to_string(),
             )
         })
         .collect()
@@ -121,7 +139,7 @@ fn actual(root: &str) -> BTreeSet<Finding> {
 fn fixtures_report_exactly_their_annotations() {
     let root = "fixtures";
     let want = expected(Path::new(root));
-    let got = actual(root);
+    let got = actual(root, &["--all"]);
     let (missed, extra) = compare(&want, &got);
     assert!(
         missed.is_empty() && extra.is_empty(),

@@ -56,8 +56,57 @@ fn json_output_follows_the_contract() {
     assert_eq!(d["end"], serde_json::json!({"line": 1, "column": 69}));
     assert!(d["path"].as_str().unwrap().ends_with("bad.rs"));
     assert!(d["help"].as_str().unwrap().contains("tokio::time::sleep"));
-    assert!(d["notes"].as_array().unwrap().is_empty());
+    // The one note says where the code runs: nothing calls `f`, so it may run anywhere.
+    let notes = d["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].as_str().unwrap().contains("nothing in the checked code calls `f`"), "{notes:?}");
+    assert_eq!(d["exposure"], "hot");
+    assert_eq!(doc["summary"]["hidden"], serde_json::json!({"startup": 0, "test": 0}));
     assert!(d["fix"].is_null());
+}
+
+const STARTUP_AND_SERVE: &str = r#"
+#[tokio::main]
+async fn main() {
+    let config = std::fs::read_to_string("app.toml").unwrap();
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:80").await.unwrap();
+    loop {
+        let (socket, _) = listener.accept().await.unwrap();
+        tokio::spawn(handle(socket));
+    }
+}
+
+async fn handle(socket: tokio::net::TcpStream) {
+    std::thread::sleep(std::time::Duration::from_millis(5));
+}
+"#;
+
+#[test]
+fn startup_findings_are_counted_by_default_and_shown_with_all() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.rs"), STARTUP_AND_SERVE).unwrap();
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let out = stall().args(["check", "--format", "json"]).args(extra).arg(dir.path()).output().unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let default = json(&[]);
+    let rules: Vec<&str> =
+        default["diagnostics"].as_array().unwrap().iter().map(|d| d["rule"].as_str().unwrap()).collect();
+    assert_eq!(rules, ["blocking-sleep"], "{default}");
+    let sleep = &default["diagnostics"][0];
+    assert_eq!(sleep["exposure"], "hot");
+    assert!(sleep["notes"][0].as_str().unwrap().contains("runs in the task spawned at"), "{sleep}");
+    assert_eq!(default["summary"]["hidden"], serde_json::json!({"startup": 1, "test": 0}));
+    let all = json(&["--all"]);
+    let read = all["diagnostics"].as_array().unwrap().iter().find(|d| d["rule"] == "blocking-fs").unwrap();
+    assert_eq!(read["exposure"], "startup");
+    assert_eq!(read["notes"][0], "runs only at startup, from `main`");
+    stall()
+        .args(["check", "--color", "never"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("1 more on startup-only paths; `--all` shows them."));
 }
 
 #[test]

@@ -137,8 +137,10 @@ fn cargo_format_is_cargo_check_messages() {
     assert_eq!(span["text"][0]["highlight_start"], 5);
     assert_eq!(span["text"][0]["highlight_end"], 58);
     assert!(span["label"].is_string());
-    let help = &msg["children"][0];
-    assert_eq!(help["level"], "help");
+    let children = msg["children"].as_array().unwrap();
+    let note = children.iter().find(|c| c["level"] == "note").unwrap();
+    assert!(note["message"].as_str().unwrap().contains("calls `fetch`"), "{note}");
+    let help = children.iter().find(|c| c["level"] == "help").unwrap();
     assert!(help["message"].as_str().unwrap().contains("tokio::time::sleep"));
     assert_eq!(help["spans"], serde_json::json!([]));
     assert_eq!(help["children"], serde_json::json!([]));

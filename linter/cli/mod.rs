@@ -67,6 +67,10 @@ pub struct CheckArgs {
     /// Do not follow calls into sync functions of the checked crates
     #[arg(long)]
     pub no_transitive: bool,
+    /// Show every finding, also those in code that runs only at startup or supports tests
+    /// (by default only code that runs beside other tasks is reported; the rest is counted)
+    #[arg(long)]
+    pub all: bool,
     /// Name to use for the file read from stdin
     #[arg(long, value_name = "PATH")]
     pub stdin_filename: Option<PathBuf>,
@@ -234,6 +238,10 @@ fn run_options(args: &CheckArgs) -> Result<RunOptions, String> {
     }
     if args.include_tests {
         run.options.include_tests = true;
+    }
+    run.policy.include_tests = run.options.include_tests;
+    if args.all {
+        run.policy.report = crate::project::config::ReportLevel::All;
     }
     if args.no_transitive {
         run.transitive = false;

@@ -16,10 +16,10 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::diagnostic::{Diagnostic, FileError, FileReport, Report};
-use crate::facts::FileFacts;
+use crate::diagnostic::{Diagnostic, FileError, FileReport, Hidden, Report};
+use crate::facts::{FileFacts, Finding, Origin};
 use crate::graph::{self, Unit};
-use crate::project::config::Policy;
+use crate::project::config::{Policy, ReportLevel};
 use crate::project::discover::{self, io_reason};
 use crate::project::modtree::{self, ModDecl, TreeFile};
 use crate::project::{Place, SourceFile};
@@ -175,7 +175,8 @@ pub(crate) fn check_files(
         }
     }
     let files_checked = waiting + checked.len();
-    let mut reports = settle(checked, run.transitive, &run.policy);
+    let mut hidden = Hidden::default();
+    let mut reports = settle(checked, run.transitive, &run.policy, &mut hidden);
     // Rare: findings only from the call graph. Read the text again to show it with them.
     for r in &mut reports {
         if r.text.is_none() {
@@ -186,7 +187,7 @@ pub(crate) fn check_files(
         }
     }
     errors.sort_by(|a, b| a.path.cmp(&b.path));
-    Report { files: reports, errors, files_checked }
+    Report { files: reports, errors, files_checked, hidden }
 }
 
 /// The one join and finish: makes keys unique per target, adds the findings that need every
@@ -195,26 +196,24 @@ fn settle(
     mut checked: Vec<(SourceFile, String, Analyzed)>,
     transitive: bool,
     policy: &Policy,
+    hidden: &mut Hidden,
 ) -> Vec<FileReport> {
     for (_, target, a) in &mut checked {
         a.facts.retarget(target);
     }
-    let extra = {
+    let own: Vec<_> = checked.iter_mut().map(|(_, _, a)| std::mem::take(&mut a.facts.findings)).collect();
+    let diagnostics = {
         let units: Vec<Unit> = checked
             .iter()
-            .map(|(f, _, a)| Unit {
+            .map(|(f, target, a)| Unit {
                 display: &f.display,
                 package: f.place.package.as_deref(),
+                target,
                 facts: &a.facts,
             })
             .collect();
-        graph::join(&units, transitive)
+        graph::join(&units, own, transitive)
     };
-    let mut diagnostics: Vec<Vec<Diagnostic>> =
-        checked.iter_mut().map(|(_, _, a)| std::mem::take(&mut a.facts.diagnostics)).collect();
-    for (f, d) in extra {
-        diagnostics[f].push(d);
-    }
     let mut reports = Vec::new();
     for ((file, _, a), mut diagnostics) in checked.into_iter().zip(diagnostics) {
         let mut suppressions = a.facts.suppressions;
@@ -222,7 +221,7 @@ fn settle(
         if policy.report_unused_suppressions {
             diagnostics.extend(suppress::unused(&suppressions));
         }
-        policy.filter(&file.path, &mut diagnostics);
+        policy.filter(&file.path, &mut diagnostics, hidden);
         if diagnostics.is_empty() {
             continue;
         }
@@ -334,7 +333,10 @@ pub(crate) fn analyze(text: &str, place: &Place, options: &Options) -> FileFacts
         }
         let at = idx.position_of_offset(shape.worst_offset);
         let d = parse_error::diagnostic(Span { start: at, end: at }, why, String::new());
-        return FileFacts { diagnostics: vec![d], ..FileFacts::default() };
+        return FileFacts {
+            findings: vec![Finding { diagnostic: d, origin: Origin::default() }],
+            ..FileFacts::default()
+        };
     }
     let facts = match syn::parse_file(text) {
         Ok(ast) => {
@@ -353,7 +355,10 @@ pub(crate) fn analyze(text: &str, place: &Place, options: &Options) -> FileFacts
         Err(e) => {
             let span = idx.span(e.span());
             let d = parse_error::diagnostic(span, format!("could not parse this file: {e}"), e.to_string());
-            FileFacts { diagnostics: vec![d], ..FileFacts::default() }
+            FileFacts {
+                findings: vec![Finding { diagnostic: d, origin: Origin::default() }],
+                ..FileFacts::default()
+            }
         }
     };
     // proc-macro2 keeps every parsed source in a per-thread map until told to forget it.
@@ -368,7 +373,9 @@ pub(crate) fn check_alone(text: &str, place: &Place, options: &Options) -> Vec<D
     let file = SourceFile { path: PathBuf::new(), display: String::new(), place: place.clone() };
     let target = place.target.clone();
     let analyzed = Analyzed { facts, text: None };
-    settle(vec![(file, target, analyzed)], true, &Policy::default())
+    let every =
+        Policy { report: ReportLevel::All, include_tests: options.include_tests, ..Policy::default() };
+    settle(vec![(file, target, analyzed)], true, &every, &mut Hidden::default())
         .into_iter()
         .flat_map(|r| r.diagnostics)
         .collect()

@@ -86,6 +86,7 @@ impl RunOptions {
         options.knowledge.add_offload(&c.offload);
         if let Some(t) = c.include_tests {
             options.include_tests = t;
+            self.policy.include_tests = t;
         }
         if let Some(t) = c.transitive {
             self.transitive = t;

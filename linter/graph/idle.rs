@@ -12,8 +12,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::diagnostic::Diagnostic;
-use crate::facts::{AsyncFnSummary, Callee, Pending};
+use crate::facts::{AsyncFnSummary, Callee, Finding, Pending};
 
 /// The idle async fns of one package. A fn counts only if every definition of it is idle
 /// (a call that does not say its type stands for every method of that name). A fixed point,
@@ -63,7 +62,7 @@ impl<'a> IdleFns<'a> {
 /// The pending findings that stand, as (file index, diagnostic). `files` pairs each file's
 /// package with its summaries and pending findings; callees are looked up in the package (a
 /// file outside any package is a crate of its own).
-pub(crate) fn settle(files: &[(Option<&str>, &[AsyncFnSummary], &[Pending])]) -> Vec<(usize, Diagnostic)> {
+pub(crate) fn settle(files: &[(Option<&str>, &[AsyncFnSummary], &[Pending])]) -> Vec<(usize, Finding)> {
     let unit = |f: usize| files[f].0.ok_or(f);
     let mut by_unit: HashMap<Result<&str, usize>, Vec<&AsyncFnSummary>> = HashMap::new();
     for (f, (_, summaries, _)) in files.iter().enumerate() {
@@ -79,7 +78,7 @@ pub(crate) fn settle(files: &[(Option<&str>, &[AsyncFnSummary], &[Pending])]) ->
         for p in pending.iter() {
             let recursive = p.within.as_ref().is_some_and(|w| calls.reaches(&p.awaited, w));
             if !recursive && !p.awaited.iter().any(|c| idle.is_idle(c)) {
-                out.push((f, p.diagnostic.clone()));
+                out.push((f, Finding { diagnostic: p.diagnostic.clone(), origin: p.origin }));
             }
         }
     }
@@ -139,7 +138,7 @@ mod tests {
 
     #[test]
     fn waits_through_other_fns_are_idle_and_a_busy_namesake_or_a_cycle_is_not() {
-        let summaries = vec![
+        let summaries = [
             summary(Some("Pool"), "ready", Some(vec![])),
             summary(Some("Node"), "wait", Some(vec![callee(None, "ready")])),
             summary(Some("Pool"), "query", None),

@@ -4,42 +4,85 @@
 //! - serial findings stand unless they await an idle fn of their package (`idle`);
 //! - async code calling sync fns of the crates that block gets transitive findings.
 
+mod exposure;
 mod idle;
+mod keys;
 mod transitive;
 
 use std::collections::HashSet;
 
 use crate::diagnostic::Diagnostic;
-use crate::facts::FileFacts;
+use crate::facts::{FileFacts, Finding};
 
 /// One file as the join sees it.
 pub(crate) struct Unit<'a> {
-    /// The path shown in chain notes.
+    /// The path shown in notes.
     pub display: &'a str,
     /// Its package, when it has one: serial callees are looked up there.
     pub package: Option<&'a str>,
+    /// Its compilation target (`pkg`, `pkg@bin`, `pkg@examples/demo`).
+    pub target: &'a str,
     pub facts: &'a FileFacts,
 }
 
-/// The findings every file gains from the others, as (file index, diagnostic). The facts'
-/// keys must already be made unique per target (`FileFacts::retarget`).
-pub(crate) fn join(units: &[Unit], transitive: bool) -> Vec<(usize, Diagnostic)> {
+impl Unit<'_> {
+    /// In an example or a bench: a program of its own beside the library.
+    fn is_example(&self) -> bool {
+        self.target.contains("@examples/") || self.target.contains("@benches/")
+    }
+
+    /// In a test target, or in a package made to support tests (`*testkit*`, `*test_utils*`,
+    /// `*_testing`).
+    fn is_test_support(&self) -> bool {
+        self.target.contains("@tests/")
+            || self.package.is_some_and(|p| {
+                let p = p.to_ascii_lowercase();
+                ["testkit", "test_util", "testutil", "test_helper", "test_support", "test_harness"]
+                    .iter()
+                    .any(|w| p.contains(w))
+                    || p.ends_with("_testing")
+                    || p.ends_with("_test_utils")
+            })
+    }
+}
+
+/// Every file's findings, settled against the whole run: its own (`own`, one list per unit)
+/// and those it gains from the others, each with its exposure and a note that says why. The
+/// facts' keys must already be made unique per target (`FileFacts::retarget`).
+pub(crate) fn join(units: &[Unit], own: Vec<Vec<Finding>>, transitive: bool) -> Vec<Vec<Diagnostic>> {
     let wrappers: HashSet<&str> =
         units.iter().flat_map(|u| u.facts.offload_wrappers.iter().map(String::as_str)).collect();
-    let mut out = Vec::new();
+    let mut all = own;
     for (f, u) in units.iter().enumerate() {
-        for (key, d) in &u.facts.deferred {
+        for (key, finding) in &u.facts.deferred {
             if !wrappers.contains(key.as_str()) {
-                out.push((f, d.clone()));
+                all[f].push(finding.clone());
             }
         }
     }
     let serial: Vec<_> =
         units.iter().map(|u| (u.package, u.facts.async_fns.as_slice(), u.facts.serial.as_slice())).collect();
-    out.extend(idle::settle(&serial));
+    let mut extra = idle::settle(&serial);
     if transitive {
         let files: Vec<(&str, &FileFacts)> = units.iter().map(|u| (u.display, u.facts)).collect();
-        out.extend(transitive::diagnostics(&files, &wrappers));
+        extra.extend(transitive::diagnostics(&files, &wrappers));
     }
-    out
+    for (f, finding) in extra {
+        all[f].push(finding);
+    }
+    let exposures = exposure::Exposures::compute(units);
+    all.into_iter()
+        .enumerate()
+        .map(|(f, findings)| {
+            findings
+                .into_iter()
+                .map(|Finding { mut diagnostic, origin }| {
+                    let (exposure, note) = exposures.of(units, f, &origin);
+                    diagnostic.exposure = exposure;
+                    diagnostic.notes.push(note);
+                    diagnostic
+                })
+                .collect()
+        })
+        .collect()
 }

@@ -4,36 +4,9 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use crate::diagnostic::Diagnostic;
-use crate::facts::FileFacts;
+use super::keys::{FnId, KeyIndex};
+use crate::facts::{FileFacts, Finding};
 use crate::rules::blocking::{chain_note, transitive_diagnostic};
-
-/// The functions a key names, following `use` re-exports (`crate::Store::open` ->
-/// `crate::store::Store::open`) a few steps.
-fn resolve_key(key: &str, by_key: &HashMap<&str, Vec<FnId>>, aliases: &HashMap<&str, &str>) -> Vec<FnId> {
-    let mut key = key.to_string();
-    for _ in 0..8 {
-        if let Some(ids) = by_key.get(key.as_str()) {
-            return ids.clone();
-        }
-        // The longest prefix that is an alias.
-        let mut end = key.len();
-        let rewritten = loop {
-            if let Some(to) = aliases.get(&key[..end]) {
-                break Some(format!("{to}{}", &key[end..]));
-            }
-            match key[..end].rfind("::") {
-                Some(i) => end = i,
-                None => break None,
-            }
-        };
-        match rewritten {
-            Some(k) if k != key => key = k,
-            _ => break,
-        }
-    }
-    Vec::new()
-}
 
 /// Where a function's blocking comes from: a call it makes directly, or a call to another
 /// function of the crates that blocks.
@@ -43,27 +16,18 @@ enum Via {
     Call { site: usize, callee: FnId },
 }
 
-/// A function: (file index, index in that file's summaries).
-type FnId = (usize, usize);
-
 /// Joins the per-file summaries and reports every call from async code to a sync function of
 /// the checked crates that blocks, with the chain that leads to the blocking call.
 /// `files` gives each file's display path and graph; the result pairs a file index with a
 /// diagnostic for that file.
-pub(crate) fn diagnostics(
-    files: &[(&str, &FileFacts)],
-    wrappers: &HashSet<&str>,
-) -> Vec<(usize, Diagnostic)> {
-    let mut by_key: HashMap<&str, Vec<FnId>> = HashMap::new();
-    for (f, (_, graph)) in files.iter().enumerate() {
-        for (i, func) in graph.functions.iter().enumerate() {
-            by_key.entry(func.key.as_str()).or_default().push((f, i));
-        }
-    }
+pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], wrappers: &HashSet<&str>) -> Vec<(usize, Finding)> {
+    let keys = files.iter().enumerate().flat_map(|(f, (_, g))| {
+        g.functions.iter().enumerate().map(move |(i, func)| ((f, i), func.key.as_str()))
+    });
+    let aliases = files.iter().flat_map(|(_, g)| g.aliases.iter().map(|(a, b)| (a.as_str(), b.as_str())));
+    let index = KeyIndex::new(keys, aliases);
     let func = |(f, i): FnId| &files[f].1.functions[i];
-    let aliases: HashMap<&str, &str> =
-        files.iter().flat_map(|(_, g)| g.aliases.iter().map(|(a, b)| (a.as_str(), b.as_str()))).collect();
-    let lookup = |key: &str| -> Vec<FnId> { resolve_key(key, &by_key, &aliases) };
+    let lookup = |key: &str| -> Vec<FnId> { index.lookup(key).to_vec() };
 
     // Callers of each function, as (caller, call-site index in the caller).
     let mut callers: HashMap<FnId, Vec<(FnId, usize)>> = HashMap::new();
@@ -132,7 +96,7 @@ pub(crate) fn diagnostics(
             };
             let d =
                 transitive_diagnostic(call.span, &call.context, &func(start).name, end, via[&start].1, notes);
-            out.push((f, d));
+            out.push((f, Finding { diagnostic: d, origin: call.origin }));
         }
     }
     out
@@ -151,7 +115,13 @@ mod tests {
     }
 
     fn call(key: &str, line: usize) -> CallSite {
-        CallSite { key: key.into(), span: span(line), context: "async fn `h`".into(), defer: None }
+        CallSite {
+            key: key.into(),
+            span: span(line),
+            context: "async fn `h`".into(),
+            defer: None,
+            origin: Default::default(),
+        }
     }
 
     fn func(key: &str, calls: Vec<CallSite>, blocks: bool) -> FnSummary {
@@ -189,7 +159,7 @@ mod tests {
         };
         let out = diagnostics(&[("src/lib.rs", &graph)], &HashSet::new());
         assert_eq!(out.len(), 1);
-        let d = &out[0].1;
+        let d = &out[0].1.diagnostic;
         assert_eq!(d.rule, Rule::BlockingFs);
         assert_eq!(d.span.start.line, 10);
         assert_eq!(d.notes.len(), 3, "{:?}", d.notes);

@@ -62,8 +62,23 @@ fn write_with(report: &Report, style: &Style, w: &mut dyn WriteColor) -> io::Res
                 noun(checked, "file")
             )?;
         }
+        if let Some(hidden) = hidden_line(report) {
+            writeln!(w, "{hidden}")?;
+        }
     }
     Ok(())
+}
+
+/// "14 more on startup-only paths and 2 in test-support code; `--all` shows them."
+pub fn hidden_line(report: &Report) -> Option<String> {
+    let h = report.hidden;
+    let parts: Vec<String> = [(h.startup, "on startup-only paths"), (h.test, "in test-support code")]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .enumerate()
+        .map(|(i, (n, what))| if i == 0 { format!("{n} more {what}") } else { format!("{n} {what}") })
+        .collect();
+    (!parts.is_empty()).then(|| format!("{}; `--all` shows them.", parts.join(" and ")))
 }
 
 /// One diagnostic as the human output shows it, without colour (cargo's `rendered`).

@@ -28,6 +28,7 @@ struct JsonDiagnostic<'a> {
     help: Option<&'a str>,
     notes: &'a [String],
     fix: Option<JsonFix<'a>>,
+    exposure: &'static str,
 }
 
 /// A position as the contract has it: 1-based line and column (chars), no byte offset.
@@ -61,6 +62,14 @@ struct Summary {
     files_checked: usize,
     diagnostics: usize,
     errors: usize,
+    /// Findings the reporting level left out, by exposure.
+    hidden: HiddenCounts,
+}
+
+#[derive(Serialize)]
+struct HiddenCounts {
+    startup: usize,
+    test: usize,
 }
 
 #[derive(Serialize)]
@@ -78,6 +87,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             files_checked: report.files_checked,
             diagnostics: diagnostics.len(),
             errors: report.errors.len(),
+            hidden: HiddenCounts { startup: report.hidden.startup, test: report.hidden.test },
         },
         diagnostics,
         errors: report.errors.iter().map(|e| JsonError { path: &e.path, message: &e.message }).collect(),
@@ -104,5 +114,6 @@ fn json_diagnostic<'a>(path: &'a str, d: &'a Diagnostic) -> JsonDiagnostic<'a> {
                 .map(|e| JsonEdit { start: e.start.into(), end: e.end.into(), replacement: &e.replacement })
                 .collect(),
         }),
+        exposure: d.exposure.as_str(),
     }
 }

@@ -108,6 +108,7 @@ fn result(d: &Diagnostic, location: &Value) -> Value {
         "level": level(d.severity),
         "message": { "text": text },
         "locations": [location],
+        "properties": { "exposure": d.exposure.as_str() },
     })
 }
 

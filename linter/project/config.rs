@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Exposure, Hidden, Severity};
 use crate::registry::Rule;
 use crate::source::SourceIndex;
 
@@ -35,6 +35,9 @@ pub struct Config {
     pub include_tests: Option<bool>,
     /// Follow calls into sync functions of the checked crates.
     pub transitive: Option<bool>,
+    /// Which findings to show: "hot" (default: code that runs beside other tasks) or "all"
+    /// (startup-only and test-support code too).
+    pub report: Option<ReportLevel>,
     /// More blocking APIs, in the catalog's own schema (read by the rules' catalog, which
     /// reports errors at the entry's place).
     #[serde(default)]
@@ -186,6 +189,9 @@ impl Loaded {
         if let Some(select) = &c.select {
             policy.select = Some(select.iter().copied().collect());
         }
+        if let Some(level) = c.report {
+            policy.report = level;
+        }
         policy.ignore.extend(c.ignore.iter().copied());
         policy.severity.extend(c.severity.iter().map(|(r, s)| (*r, *s)));
         for (pattern, rules) in &c.per_path_ignores {
@@ -211,6 +217,17 @@ pub struct PathIgnore {
     rules: Vec<Rule>,
 }
 
+/// Which findings are shown, by where their code runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportLevel {
+    /// Findings in code that runs beside other tasks; the others are counted.
+    #[default]
+    Hot,
+    /// Every finding.
+    All,
+}
+
 /// Which findings a run reports, and how loudly.
 #[derive(Debug, Clone, Default)]
 pub struct Policy {
@@ -219,6 +236,9 @@ pub struct Policy {
     pub severity: HashMap<Rule, Severity>,
     pub per_path: Vec<PathIgnore>,
     pub report_unused_suppressions: bool,
+    pub report: ReportLevel,
+    /// Test code is checked: its findings are shown.
+    pub include_tests: bool,
 }
 
 impl Policy {
@@ -232,9 +252,35 @@ impl Policy {
             && !self.per_path.iter().any(|p| p.rules.contains(&rule) && matches_under(&p.set, &p.dir, path))
     }
 
-    /// Keeps what the policy reports, at the severity it asks for.
-    pub fn filter(&self, path: &Path, diagnostics: &mut Vec<Diagnostic>) {
-        diagnostics.retain(|d| self.reports(d.rule, path));
+    /// Whether a finding's exposure is shown. `block-on-in-async` is a correctness bug
+    /// (it panics or deadlocks) wherever it runs.
+    fn shows(&self, d: &Diagnostic) -> bool {
+        self.report == ReportLevel::All
+            || d.rule == Rule::BlockOnInAsync
+            || match d.exposure {
+                Exposure::Hot => true,
+                Exposure::Startup => false,
+                Exposure::Test => self.include_tests,
+            }
+    }
+
+    /// Keeps what the policy reports, at the severity it asks for; counts in `hidden` the
+    /// findings of selected rules that only the reporting level leaves out.
+    pub fn filter(&self, path: &Path, diagnostics: &mut Vec<Diagnostic>, hidden: &mut Hidden) {
+        diagnostics.retain(|d| {
+            if !self.reports(d.rule, path) {
+                return false;
+            }
+            let shown = self.shows(d);
+            if !shown {
+                match d.exposure {
+                    Exposure::Startup => hidden.startup += 1,
+                    Exposure::Test => hidden.test += 1,
+                    Exposure::Hot => {}
+                }
+            }
+            shown
+        });
         for d in diagnostics.iter_mut() {
             if let Some(s) = self.severity.get(&d.rule) {
                 d.severity = *s;

@@ -17,11 +17,12 @@ use proc_macro2::Span as PmSpan;
 use syn::spanned::Spanned;
 use syn::{Attribute, Expr, ExprAwait, Stmt};
 
-use crate::facts::{AttrAllow, CallSite, FileFacts, FnSummary, ItemLines};
+use crate::facts::{AttrAllow, CallSite, Edge, FileFacts, Finding, FnFacts, FnSummary, ItemLines, Origin};
 use crate::project::{Place, Runtime};
-use crate::semantic::{self, Hooks, Kind, Knowledge, Model, Settings, Use};
+use crate::registry::Rule;
+use crate::semantic::{self, Hooks, Hot, Kind, Knowledge, Model, Settings, Use};
 use crate::source::SourceIndex;
-use blocking::{Catalog, Finding};
+use blocking::{Catalog, Verdict};
 use serial::{Found, IdleBuilder};
 
 /// What the rules need to know about the run.
@@ -36,12 +37,17 @@ pub(crate) struct RuleOptions<'a> {
 
 /// Runs every rule over one parsed file.
 pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: &RuleOptions) -> FileFacts {
-    let settings = Settings { include_tests: options.include_tests, local_crates: options.local_crates };
+    let settings = Settings {
+        include_tests: options.include_tests,
+        test_file: place.is_test,
+        local_crates: options.local_crates,
+    };
     let arena = semantic::MacroArena::new();
     let mut model = Model::new(idx, options.knowledge, settings);
     let mut checker = Checker {
         options,
         facts: FileFacts::default(),
+        fns: Vec::new(),
         summaries: Vec::new(),
         idle: Vec::new(),
         serial: Vec::new(),
@@ -55,13 +61,15 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
     facts.offload_wrappers = model.offload_wrappers;
     // Functions that neither block nor call into the crates cannot make a chain.
     facts.functions.retain(|f| !f.blocking.is_empty() || !f.calls.is_empty());
-    facts.diagnostics.sort_by_key(crate::diagnostic::Diagnostic::sort_key);
+    facts.findings.sort_by_key(|f| f.diagnostic.sort_key());
     facts
 }
 
 struct Checker<'o, 'a> {
     options: &'o RuleOptions<'a>,
     facts: FileFacts,
+    /// Per fn entered: its index in `facts.fns`.
+    fns: Vec<usize>,
     /// Per fn entered: its index in `facts.functions` when it is a sync fn of the crates.
     summaries: Vec<Option<usize>>,
     /// Per fn entered: the idle summary being built, for async fns and fns returning futures.
@@ -70,13 +78,37 @@ struct Checker<'o, 'a> {
     serial: Vec<Vec<Vec<Found>>>,
 }
 
+impl Checker<'_, '_> {
+    /// Where the walk is: the fn, its hot region, test code.
+    fn origin(&self, m: &Model) -> Origin {
+        let ctx = m.ctx();
+        Origin { caller: self.fns.last().copied(), hot: ctx.and_then(|c| c.hot), test: m.in_test() }
+    }
+
+    /// A finding of the code at hand; in test code only `block_on` is reported unless the run
+    /// includes tests (it panics or deadlocks there too).
+    fn finding(&self, m: &Model, diagnostic: crate::diagnostic::Diagnostic) -> Option<Finding> {
+        let origin = self.origin(m);
+        let shown = !origin.test || self.options.include_tests || diagnostic.rule == Rule::BlockOnInAsync;
+        shown.then_some(Finding { diagnostic, origin })
+    }
+}
+
 impl<'ast> Hooks<'ast> for Checker<'_, '_> {
     fn call(&mut self, m: &Model<'_, 'ast>, expr: &'ast Expr, usage: Use, callee: Option<&str>) {
         let Some(kind) = m.kind() else { return };
         match blocking::check_call(m, expr, usage, self.options.catalog, self.options.runtime) {
-            Some(Finding::Direct(d)) => self.facts.diagnostics.push(d),
-            Some(Finding::Deferred(key, d)) => self.facts.deferred.push((key, d)),
-            Some(Finding::InSync(site)) => {
+            Some(Verdict::Direct(d)) => {
+                if let Some(f) = self.finding(m, d) {
+                    self.facts.findings.push(f);
+                }
+            }
+            Some(Verdict::Deferred(key, d)) => {
+                if let Some(f) = self.finding(m, d) {
+                    self.facts.deferred.push((key, f));
+                }
+            }
+            Some(Verdict::InSync(site)) => {
                 if let Some(Some(i)) = self.summaries.last() {
                     self.facts.functions[*i].blocking.push(site);
                 }
@@ -87,6 +119,10 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
             b.call(m, expr);
         }
         let Some(key) = callee else { return };
+        let origin = self.origin(m);
+        if kind != Kind::Offload {
+            self.facts.edges.push(Edge { callee: key.to_string(), origin, by_name: false });
+        }
         let ctx = m.ctx();
         let site = CallSite {
             key: key.to_string(),
@@ -96,6 +132,7 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
                 _ => String::new(),
             },
             defer: ctx.and_then(|c| c.defer.as_deref().map(str::to_string)),
+            origin,
         };
         match kind {
             Kind::Async => self.facts.async_calls.push(site),
@@ -108,8 +145,22 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
         }
     }
 
+    fn fn_ref(&mut self, m: &Model<'_, 'ast>, callee: &str, _at: proc_macro2::Span, hot: Option<Hot>) {
+        let origin = Origin { hot, ..self.origin(m) };
+        self.facts.edges.push(Edge { callee: callee.to_string(), origin, by_name: true });
+    }
+
     fn enter_fn(&mut self, m: &Model<'_, 'ast>) {
         let Some(f) = m.current_fn() else { return };
+        self.facts.fns.push(FnFacts {
+            key: f.key.clone(),
+            name: f.name.clone(),
+            is_async: f.is_async,
+            entry: f.entry,
+            root: f.root,
+            test: f.test,
+        });
+        self.fns.push(self.facts.fns.len() - 1);
         let summary = match (&f.key, m.kind()) {
             (Some(key), Some(Kind::Sync)) => {
                 self.facts.functions.push(FnSummary {
@@ -128,6 +179,7 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
     }
 
     fn exit_fn(&mut self, _m: &Model<'_, 'ast>) {
+        self.fns.pop();
         self.summaries.pop();
         if let Some(Some(b)) = self.idle.pop() {
             self.facts.async_fns.push(b.finish());
@@ -142,17 +194,23 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
 
     fn loop_expr(&mut self, m: &Model<'_, 'ast>, e: &'ast Expr) {
         let Some(body) = m.async_body() else { return };
+        let origin = self.origin(m);
         let Some(found) = self.serial.last_mut() else { return };
         for (rule, out) in serial::CHECKS.iter().zip(found.iter_mut()) {
+            let before = out.len();
             rule.loop_expr(m, body, e, out);
+            out[before..].iter_mut().for_each(|f| f.pending.origin = origin);
         }
     }
 
     fn block(&mut self, m: &Model<'_, 'ast>, stmts: &'ast [Stmt]) {
         let Some(body) = m.async_body() else { return };
+        let origin = self.origin(m);
         let Some(found) = self.serial.last_mut() else { return };
         for (rule, out) in serial::CHECKS.iter().zip(found.iter_mut()) {
+            let before = out.len();
             rule.block(m, body, stmts, out);
+            out[before..].iter_mut().for_each(|f| f.pending.origin = origin);
         }
     }
 
@@ -162,8 +220,10 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
 
     fn exit_async_body(&mut self, _m: &Model<'_, 'ast>) {
         let Some(found) = self.serial.pop() else { return };
+        let include_tests = self.options.include_tests;
         for (rule, found) in serial::CHECKS.iter().zip(found) {
-            self.facts.serial.extend(rule.body_done(found));
+            let pending = rule.body_done(found).into_iter().filter(|p| include_tests || !p.origin.test);
+            self.facts.serial.extend(pending);
         }
     }
 

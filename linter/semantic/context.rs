@@ -4,9 +4,34 @@
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
+use serde::{Deserialize, Serialize};
 use syn::{Attribute, Expr, Signature};
 
 use crate::source::Span;
+
+/// Why code runs while other tasks share the executor ("hot"), and where that starts: the
+/// spawn call, the handler registration, the loop, the fn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Hot {
+    pub kind: HotKind,
+    pub at: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum HotKind {
+    /// The body or future of a spawned task.
+    Spawned,
+    /// An async closure or block registered as a request handler.
+    Handler,
+    /// The body of a loop that waits for messages, connections or ticks.
+    EventLoop,
+    /// A `poll_*` fn: the executor calls it.
+    Polled,
+    /// A fn passed by name as a callback (`get(handler)`, `service_fn(serve)`).
+    Callback,
+    /// A fn with a route attribute (`#[get("/")]`).
+    HandlerAttribute,
+}
 
 /// Where the code being walked runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,11 +54,21 @@ pub(crate) struct Ctx {
     pub defer: Option<Rc<str>>,
     /// In a sync closure inside the async body: `.await` cannot be added here.
     pub closure: bool,
+    /// Runs while other tasks share the executor, and why (spawned, a handler, an event loop).
+    pub hot: Option<Hot>,
+    /// Test code (walked for what is reported there too, like `block_on` in async tests).
+    pub test: bool,
 }
 
 impl Ctx {
     pub fn new(kind: Kind, what: impl Into<Rc<str>>) -> Ctx {
-        Ctx { kind, what: what.into(), defer: None, closure: false }
+        Ctx { kind, what: what.into(), defer: None, closure: false, hot: None, test: false }
+    }
+
+    /// A context for code nested in this one (a block, a closure): where it runs may differ,
+    /// but it stays in the same region and the same test code.
+    pub fn nested(&self, kind: Kind, what: impl Into<Rc<str>>) -> Ctx {
+        Ctx { hot: self.hot, test: self.test, ..Ctx::new(kind, what) }
     }
 }
 
@@ -62,6 +97,12 @@ pub(crate) struct FnFrame {
     pub params: Vec<String>,
     /// Closures entered inside it and not yet left.
     pub closures: usize,
+    /// A program's entry: `main` at a crate root, or a `#[tokio::main]`-like fn.
+    pub entry: bool,
+    /// Why the fn itself runs hot, when its kind says so (a `poll_*` fn, a route handler).
+    pub root: Option<Hot>,
+    /// Test code.
+    pub test: bool,
 }
 
 /// An async body (async fn, async block, async closure) the walk is directly in, with what the

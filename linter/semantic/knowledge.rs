@@ -49,6 +49,37 @@ pub(crate) struct OffloadEntry {
     pub closure_methods: bool,
 }
 
+/// Calls whose arguments run on the executor while other tasks share it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum RunsKind {
+    /// A spawned task (`tokio::spawn(fut)`, `join_set.spawn(async { .. })`).
+    Spawn,
+    /// A request handler registered with a router (`get(|req| async { .. })`).
+    Handler,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunsEntry {
+    kind: RunsKind,
+    #[allow(dead_code)] // the data's documentation
+    why: String,
+    names: Vec<String>,
+}
+
+/// A list of names with the reason it exists.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Names {
+    #[allow(dead_code)] // the data's documentation
+    why: String,
+    #[serde(default)]
+    names: Vec<String>,
+    #[serde(default)]
+    macros: Vec<String>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KnowledgeFile {
@@ -58,6 +89,12 @@ struct KnowledgeFile {
     offload: Vec<OffloadEntry>,
     #[serde(default)]
     aliases: HashMap<String, String>,
+    #[serde(default)]
+    runs: Vec<RunsEntry>,
+    #[serde(default)]
+    event: Names,
+    #[serde(default)]
+    handler_attributes: Names,
 }
 
 /// The knowledge as lookup tables.
@@ -70,12 +107,27 @@ pub struct Knowledge {
     members: HashMap<String, Vec<String>>,
     /// Types whose methods a rule's catalog knows: a constructor call returns the type.
     typed: HashSet<String>,
+    runs: HashMap<String, RunsKind>,
+    event_waits: HashSet<String>,
+    event_macros: HashSet<String>,
+    handler_attributes: HashSet<String>,
 }
 
 impl Knowledge {
     pub fn builtin() -> Knowledge {
         let file: KnowledgeFile = toml::from_str(BUILTIN).expect("the built-in knowledge parses");
-        let mut k = Knowledge { aliases: file.aliases, ..Knowledge::default() };
+        let mut k = Knowledge {
+            aliases: file.aliases,
+            event_waits: file.event.names.into_iter().collect(),
+            event_macros: file.event.macros.into_iter().collect(),
+            handler_attributes: file.handler_attributes.names.into_iter().collect(),
+            ..Knowledge::default()
+        };
+        for entry in file.runs {
+            for n in entry.names {
+                k.runs.insert(n, entry.kind);
+            }
+        }
         for entry in file.types {
             k.note_member(&entry.path);
             k.types.insert(entry.path.clone(), entry);
@@ -150,6 +202,25 @@ impl Knowledge {
     /// Is `module::name` something the knowledge or a catalog knows (for glob imports)?
     pub(crate) fn has_member(&self, module: &str, name: &str) -> bool {
         self.members.get(name).is_some_and(|parents| parents.iter().any(|p| p == module))
+    }
+
+    /// Do the arguments of a call named `name` run as a spawned task or a request handler?
+    pub(crate) fn runs(&self, name: &str) -> Option<RunsKind> {
+        self.runs.get(name).copied()
+    }
+
+    /// Is an awaited call or macro of this name something an event loop waits for?
+    pub(crate) fn is_event_wait(&self, name: &str) -> bool {
+        self.event_waits.contains(name)
+    }
+
+    pub(crate) fn is_event_macro(&self, name: &str) -> bool {
+        self.event_macros.contains(name)
+    }
+
+    /// Does an attribute of this name (`#[get("/")]`) make a fn a request handler?
+    pub(crate) fn is_handler_attribute(&self, name: &str) -> bool {
+        self.handler_attributes.contains(name)
     }
 
     /// Does a call named `name` (resolved to `path` when known) run its closure off the

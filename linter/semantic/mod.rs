@@ -15,7 +15,7 @@ use std::collections::HashSet;
 
 use syn::Expr;
 
-pub(crate) use context::{AsyncBody, Ctx, FnFrame, Kind, Use, RESULT_METHODS};
+pub(crate) use context::{AsyncBody, Ctx, FnFrame, Hot, HotKind, Kind, Use, RESULT_METHODS};
 pub use knowledge::Knowledge;
 pub(crate) use resolve::Resolver;
 pub(crate) use types::Ty;
@@ -26,6 +26,8 @@ use crate::source::{SourceIndex, Span};
 /// What the model needs to know about the run.
 pub(crate) struct Settings<'a> {
     pub include_tests: bool,
+    /// The whole file is test code (`tests/`, `benches/`).
+    pub test_file: bool,
     /// Other crates of the run, whose functions the call graph follows.
     pub local_crates: &'a HashSet<String>,
 }
@@ -47,6 +49,8 @@ pub(crate) struct Model<'a, 'ast> {
     offloaded_closures: HashSet<usize>,
     /// Keys of the fns that hand one of their parameters to an offload call.
     pub offload_wrappers: Vec<String>,
+    /// Test items (modules, impls) the walk is inside.
+    test_items: usize,
 }
 
 impl<'a, 'ast> Model<'a, 'ast> {
@@ -62,6 +66,7 @@ impl<'a, 'ast> Model<'a, 'ast> {
             as_result: HashSet::new(),
             offloaded_closures: HashSet::new(),
             offload_wrappers: Vec::new(),
+            test_items: 0,
         }
     }
 
@@ -88,9 +93,19 @@ impl<'a, 'ast> Model<'a, 'ast> {
         self.bodies.last().and_then(Option::as_ref)
     }
 
-    /// Whether items with these attributes are test code that the run leaves out.
-    pub(crate) fn skips(&self, attrs: &[syn::Attribute]) -> bool {
-        !self.settings.include_tests && context::is_test_code(attrs)
+    /// Whether items with these attributes are test code.
+    pub(crate) fn is_test(&self, attrs: &[syn::Attribute]) -> bool {
+        context::is_test_code(attrs)
+    }
+
+    /// Whether test code is analysed in full (otherwise only where it calls `block_on`).
+    pub(crate) fn include_tests(&self) -> bool {
+        self.settings.include_tests
+    }
+
+    /// Whether the walk is in test code.
+    pub(crate) fn in_test(&self) -> bool {
+        self.settings.test_file || self.ctx.last().is_some_and(|c| c.test) || self.test_items > 0
     }
 
     /// A call-graph key: a path into this crate (`crate::a::f`, made unique per target when
@@ -107,6 +122,11 @@ impl<'a, 'ast> Model<'a, 'ast> {
     /// references and smart pointers.
     pub(crate) fn type_name(&self, e: &Expr) -> Option<String> {
         self.res.deref_all(self.res.infer(e)).last_segment().map(str::to_string)
+    }
+
+    /// The innermost async body, even from inside a closure of it.
+    pub(crate) fn enclosing_body(&self) -> Option<&AsyncBody<'ast>> {
+        self.bodies.iter().rev().find_map(Option::as_ref)
     }
 
     /// The innermost async body, even from inside a closure of it (lets and sorts recorded

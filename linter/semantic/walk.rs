@@ -11,7 +11,8 @@ use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 use syn::{Attribute, Block, Expr, ExprAwait, ExprClosure, Macro, Pat, Signature, Stmt, Token};
 
-use super::context::{self, AsyncBody, ClosureMode, Ctx, FnFrame, Kind, Use, RESULT_METHODS};
+use super::context::{self, AsyncBody, ClosureMode, Ctx, FnFrame, Hot, HotKind, Kind, Use, RESULT_METHODS};
+use super::knowledge::RunsKind;
 use super::macros::{self, SelectBranch, FUTURE_MACROS, QUOTING_MACROS};
 use super::{Model, Ty};
 
@@ -21,6 +22,9 @@ pub(crate) trait Hooks<'ast> {
     /// A call or method call in code that runs (fn bodies, closures, async blocks). `callee`
     /// is its call-graph key when it calls a function of the checked crates.
     fn call(&mut self, _m: &Model<'_, 'ast>, _expr: &'ast Expr, _usage: Use, _callee: Option<&str>) {}
+    /// A path used as a value that names a function of the checked crates (`get(handler)`):
+    /// it may run wherever it is handed, with `hot` saying why when that is known.
+    fn fn_ref(&mut self, _m: &Model<'_, 'ast>, _callee: &str, _at: PmSpan, _hot: Option<Hot>) {}
     /// A function body was entered (`m.current_fn()` describes it), or is about to be left.
     fn enter_fn(&mut self, _m: &Model<'_, 'ast>) {}
     fn exit_fn(&mut self, _m: &Model<'_, 'ast>) {}
@@ -45,7 +49,7 @@ pub(crate) enum MacroBody {
     Select(Vec<SelectBranch>),
     Args(Punctuated<Expr, Token![,]>),
     Stmts(Vec<Stmt>),
-    Repeat(Expr, Expr),
+    Repeat(Box<(Expr, Expr)>),
 }
 
 /// Walks `file` (the module `module` of its crate) once, calling `hooks` along the way.
@@ -81,16 +85,38 @@ fn addr<T>(node: &T) -> usize {
 impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
     /// Walks a fn body. `owner` is the canonical path of its `impl` or trait; in a trait, a
     /// default method's `self` is whichever type implements it, so it has no owner name.
-    fn enter_fn(&mut self, sig: &'ast Signature, owner: Option<String>, body: &'ast Block, in_trait: bool) {
+    fn enter_fn(
+        &mut self,
+        attrs: &'ast [Attribute],
+        sig: &'ast Signature,
+        owner: Option<String>,
+        body: &'ast Block,
+        in_trait: bool,
+    ) {
         let name = sig.ident.to_string();
         let is_async = sig.asyncness.is_some();
+        let polled = context::is_poll_fn(sig);
         let (kind, what) = if is_async {
             (Kind::Async, format!("async fn `{name}`"))
-        } else if context::is_poll_fn(sig) {
+        } else if polled {
             (Kind::Async, format!("`{name}`, which the executor polls"))
         } else {
             (Kind::Sync, format!("fn `{name}`"))
         };
+        let at = self.m.span(sig.ident.span());
+        let attr_named = |f: &dyn Fn(&str) -> bool| {
+            attrs.iter().any(|a| a.path().segments.last().is_some_and(|s| f(&s.ident.to_string())))
+        };
+        let root = if polled {
+            Some(Hot { kind: HotKind::Polled, at })
+        } else if attr_named(&|n| self.m.res.knowledge.is_handler_attribute(n)) {
+            Some(Hot { kind: HotKind::HandlerAttribute, at })
+        } else {
+            None
+        };
+        let at_root = owner.is_none() && self.m.res.current_module() == "crate";
+        let entry = (name == "main" && at_root) || attr_named(&|n| n == "main");
+        let test = self.m.in_test() || self.m.is_test(attrs);
         let base = owner.clone().unwrap_or_else(|| self.m.res.current_module().to_string());
         let key = self.m.key(&format!("{base}::{name}"));
         let params = sig
@@ -115,8 +141,11 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             owner: owner_name.clone(),
             params,
             closures: 0,
+            entry,
+            root,
+            test,
         };
-        self.m.ctx.push(Ctx::new(kind, what));
+        self.m.ctx.push(Ctx { hot: root, test, ..Ctx::new(kind, what) });
         self.m.fns.push(frame);
         let body_frame = is_async.then(|| AsyncBody {
             is_fn: true,
@@ -151,11 +180,12 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
     fn visit_closure_as(&mut self, c: &'ast ExprClosure, mode: ClosureMode) {
         let mode = if self.m.offloaded_closures.remove(&addr(c)) { ClosureMode::Offload } else { mode };
         let is_async = c.asyncness.is_some();
+        let outer = self.m.ctx.last().cloned().unwrap_or_else(|| Ctx::new(Kind::Sync, "closure"));
         let ctx = match mode {
-            _ if is_async => Ctx::new(Kind::Async, "async closure"),
-            ClosureMode::Offload => Ctx::new(Kind::Offload, "offloaded closure"),
+            _ if is_async => outer.nested(Kind::Async, "async closure"),
+            ClosureMode::Offload => outer.nested(Kind::Offload, "offloaded closure"),
             ClosureMode::Inherit | ClosureMode::Defer(_) => {
-                let mut ctx = self.m.ctx.last().cloned().unwrap_or_else(|| Ctx::new(Kind::Sync, "closure"));
+                let mut ctx = outer;
                 ctx.closure = true;
                 if let ClosureMode::Defer(key) = mode {
                     if ctx.kind == Kind::Async {
@@ -205,7 +235,8 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         // An async block run by `block_on` from sync code runs on that (dedicated) thread.
         let ctx = match (detached, self.m.ctx.last()) {
             (true, Some(c)) if c.kind != Kind::Async => c.clone(),
-            _ => Ctx::new(Kind::Async, "async block"),
+            (_, Some(c)) => c.nested(Kind::Async, "async block"),
+            (_, None) => Ctx::new(Kind::Async, "async block"),
         };
         self.m.ctx.push(ctx);
         let body = self.nested_body();
@@ -242,20 +273,75 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         self.m.as_result.insert(addr(strip_parens(e)));
     }
 
-    /// Visits call arguments: closures as `mode` says, and async blocks on the calling thread
-    /// when the call is a `block_on`.
-    fn visit_args(&mut self, args: impl Iterator<Item = &'ast Expr>, mode: ClosureMode, block_on: bool) {
+    /// Visits call arguments: closures as `mode` says, async blocks on the calling thread
+    /// when the call is a `block_on`, and in a hot region when the call spawns them or
+    /// registers them as handlers (`runs`, with the call's span).
+    fn visit_args(
+        &mut self,
+        args: impl Iterator<Item = &'ast Expr>,
+        mode: ClosureMode,
+        block_on: bool,
+        runs: Option<(RunsKind, PmSpan)>,
+    ) {
         for arg in args {
+            let hot = runs.and_then(|(kind, at)| {
+                let kind = match kind {
+                    RunsKind::Spawn => HotKind::Spawned,
+                    // A closure or block, or a fn handed over by name (`get(handler)`).
+                    RunsKind::Handler if is_async_arg(arg) || matches!(strip_refs(arg), Expr::Path(_)) => {
+                        HotKind::Handler
+                    }
+                    RunsKind::Handler => return None,
+                };
+                Some(Hot { kind, at: self.m.span(at) })
+            });
+            self.note_fn_ref(arg, hot);
+            if let Some(hot) = hot {
+                let ctx = self.m.ctx.last().map(|c| Ctx { hot: Some(hot), ..c.clone() });
+                self.m.ctx.extend(ctx);
+            }
             match arg {
                 Expr::Closure(c) => self.visit_closure_as(c, mode.clone()),
                 Expr::Async(a) if block_on => self.visit_async_block(&a.block, true),
                 _ => self.visit_expr(arg),
             }
+            if hot.is_some() {
+                self.m.ctx.pop();
+            }
+        }
+    }
+
+    /// A function of the crates handed over by name (`get(handler)`), or a future made
+    /// earlier and spawned here (`let f = work(); spawn(f)`).
+    fn note_fn_ref(&mut self, arg: &'ast Expr, hot: Option<Hot>) {
+        let Expr::Path(p) = strip_refs(arg) else { return };
+        if self.m.kind().is_none() {
+            return;
+        }
+        let callee = match self.m.res.resolve_value(&p.path) {
+            Some(path) => self.m.key(&path),
+            // A local: `let fut = work(x); tokio::spawn(fut)` spawns `work`.
+            None if hot.is_some() => {
+                let name = p.path.get_ident().map(|i| i.to_string());
+                let init = name.and_then(|n| self.m.enclosing_body().and_then(|b| b.lets.get(&n).copied()));
+                match init.map(strip_refs) {
+                    Some(Expr::Call(c)) => match &*c.func {
+                        Expr::Path(f) => self.m.res.resolve_value(&f.path).and_then(|path| self.m.key(&path)),
+                        _ => None,
+                    },
+                    _ => None,
+                }
+            }
+            None => None,
+        };
+        if let Some(key) = callee {
+            let hot = hot.or(Some(Hot { kind: HotKind::Callback, at: self.m.span(p.span()) }));
+            self.hooks.fn_ref(self.m, &key, p.span(), hot);
         }
     }
 
     fn visit_call(&mut self, e: &'ast Expr, call: &'ast syn::ExprCall, usage: Use) {
-        let (mut mode, mut block_on, mut callee) = (ClosureMode::Inherit, false, None);
+        let (mut mode, mut block_on, mut callee, mut runs) = (ClosureMode::Inherit, false, None, None);
         if let Expr::Path(p) = &*call.func {
             if let Some(path) = self.m.res.resolve_value(&p.path) {
                 let name = p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
@@ -265,6 +351,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                     self.note_offload_wrapper(call.args.iter());
                 } else if self.m.kind().is_some() {
                     callee = self.m.key(&path);
+                    runs = self.m.res.knowledge.runs(&name).map(|k| (k, call.span()));
                 }
             }
         }
@@ -273,7 +360,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             mode = ClosureMode::Defer(key.as_str().into());
         }
         self.visit_expr(&call.func);
-        self.visit_args(call.args.iter(), mode, block_on);
+        self.visit_args(call.args.iter(), mode, block_on, runs);
     }
 
     fn visit_method_call(&mut self, e: &'ast Expr, m: &'ast syn::ExprMethodCall, usage: Use) {
@@ -288,10 +375,12 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             }
         }
         let (mut mode, mut callee) = (ClosureMode::Inherit, None);
+        let mut runs = self.m.res.knowledge.runs(&method).map(|k| (k, m.method.span()));
         if self.m.res.knowledge.is_offload(&method, None, true) {
             self.note_offload_wrapper(m.args.iter());
             if m.args.iter().any(|a| matches!(a, Expr::Closure(_))) {
                 mode = ClosureMode::Offload;
+                runs = None;
             }
         } else if let (Ty::Named(ty, _), Some(_)) = (self.m.res.infer(&m.receiver), self.m.kind()) {
             callee = self.m.key(&format!("{ty}::{method}"));
@@ -301,7 +390,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             mode = ClosureMode::Defer(key.as_str().into());
         }
         self.visit_expr(&m.receiver);
-        self.visit_args(m.args.iter(), mode, method == "block_on");
+        self.visit_args(m.args.iter(), mode, method == "block_on", runs);
     }
 
     /// Closures bound with `let` in this block and later handed by name to an offload call.
@@ -346,7 +435,9 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                 mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated).ok().map(MacroBody::Args)
             })
             .or_else(|| mac.parse_body_with(Block::parse_within).ok().map(MacroBody::Stmts))
-            .or_else(|| mac.parse_body_with(macros::parse_repeat).ok().map(|(a, b)| MacroBody::Repeat(a, b)));
+            .or_else(|| {
+                mac.parse_body_with(macros::parse_repeat).ok().map(|pair| MacroBody::Repeat(Box::new(pair)))
+            });
         let Some(parsed) = parsed else { return };
         let body: &'ast MacroBody = self.arena.alloc(parsed);
         self.in_macro += 1;
@@ -378,9 +469,9 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                 }
             }
             MacroBody::Stmts(stmts) => self.visit_stmts(stmts),
-            MacroBody::Repeat(a, b) => {
-                self.visit_expr(a);
-                self.visit_expr(b);
+            MacroBody::Repeat(pair) => {
+                self.visit_expr(&pair.0);
+                self.visit_expr(&pair.1);
             }
         }
         self.in_macro -= 1;
@@ -421,6 +512,23 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         if self.in_macro == 0 {
             self.hooks.loop_expr(self.m, e);
         }
+        // A `loop`/`while` in async code that waits for messages, connections or ticks runs once
+        // per event while the program serves: the code in it is hot, even in `main`.
+        let event_loop = self.m.kind() == Some(Kind::Async)
+            && !matches!(e, Expr::ForLoop(_))
+            && waits_for_events(e, self.m.res.knowledge);
+        if event_loop {
+            let hot = Hot { kind: HotKind::EventLoop, at: self.m.span(loop_header(e)) };
+            let ctx = self.m.ctx.last().map(|c| Ctx { hot: Some(hot), ..c.clone() });
+            self.m.ctx.extend(ctx);
+        }
+        self.walk_loop(e);
+        if event_loop {
+            self.m.ctx.pop();
+        }
+    }
+
+    fn walk_loop(&mut self, e: &'ast Expr) {
         match e {
             Expr::While(w) => {
                 self.m.res.push_vars();
@@ -441,74 +549,75 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
     }
 }
 
-impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
-    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
-        if self.m.skips(&f.attrs) {
+impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
+    /// Walks an item with `walk`: test code in full only when the run includes tests, and
+    /// otherwise only when it calls `block_on` (which is a bug in async tests too).
+    fn item(&mut self, attrs: &'ast [Attribute], span: PmSpan, walk: impl FnOnce(&mut Self)) {
+        let test = self.m.is_test(attrs);
+        if test && !self.m.include_tests() && !self.m.idx.slice(self.m.span(span)).contains("block_on") {
             return;
         }
-        self.hooks.item(self.m, &f.attrs, f.span());
-        self.enter_fn(&f.sig, None, &f.block, false);
+        self.hooks.item(self.m, attrs, span);
+        self.m.test_items += usize::from(test);
+        walk(self);
+        self.m.test_items -= usize::from(test);
+    }
+}
+
+impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        self.item(&f.attrs, f.span(), |w| w.enter_fn(&f.attrs, &f.sig, None, &f.block, false));
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
-        if self.m.skips(&f.attrs) {
-            return;
-        }
-        self.hooks.item(self.m, &f.attrs, f.span());
-        let owner = self.m.res.self_type().map(str::to_string);
-        self.enter_fn(&f.sig, owner, &f.block, false);
+        self.item(&f.attrs, f.span(), |w| {
+            let owner = w.m.res.self_type().map(str::to_string);
+            w.enter_fn(&f.attrs, &f.sig, owner, &f.block, false);
+        });
     }
 
     fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
-        if self.m.skips(&f.attrs) {
-            return;
-        }
-        self.hooks.item(self.m, &f.attrs, f.span());
-        if let Some(body) = &f.default {
-            let owner = self.m.res.self_type().map(str::to_string);
-            self.enter_fn(&f.sig, owner, body, true);
-        }
+        self.item(&f.attrs, f.span(), |w| {
+            if let Some(body) = &f.default {
+                let owner = w.m.res.self_type().map(str::to_string);
+                w.enter_fn(&f.attrs, &f.sig, owner, body, true);
+            }
+        });
     }
 
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
-        if self.m.skips(&i.attrs) {
-            return;
-        }
-        self.hooks.item(self.m, &i.attrs, i.span());
-        let self_ty = self.m.res.resolve_type(&i.self_ty).path().map(str::to_string);
-        self.m.res.push_self_type(self_ty);
-        for item in &i.items {
-            self.visit_impl_item(item);
-        }
-        self.m.res.pop_self_type();
+        self.item(&i.attrs, i.span(), |w| {
+            let self_ty = w.m.res.resolve_type(&i.self_ty).path().map(str::to_string);
+            w.m.res.push_self_type(self_ty);
+            for item in &i.items {
+                w.visit_impl_item(item);
+            }
+            w.m.res.pop_self_type();
+        });
     }
 
     fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
-        if self.m.skips(&t.attrs) {
-            return;
-        }
-        self.hooks.item(self.m, &t.attrs, t.span());
-        let path = format!("{}::{}", self.m.res.current_module(), t.ident);
-        self.m.res.push_self_type(Some(path));
-        for item in &t.items {
-            self.visit_trait_item(item);
-        }
-        self.m.res.pop_self_type();
+        self.item(&t.attrs, t.span(), |w| {
+            let path = format!("{}::{}", w.m.res.current_module(), t.ident);
+            w.m.res.push_self_type(Some(path));
+            for item in &t.items {
+                w.visit_trait_item(item);
+            }
+            w.m.res.pop_self_type();
+        });
     }
 
     fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
-        if self.m.skips(&m.attrs) {
-            return;
-        }
-        self.hooks.item(self.m, &m.attrs, m.span());
-        let path = format!("{}::{}", self.m.res.current_module(), m.ident);
-        if let Some((_, items)) = &m.content {
-            self.m.res.push_module(path, items);
-            for item in items {
-                self.visit_item(item);
+        self.item(&m.attrs, m.span(), |w| {
+            let path = format!("{}::{}", w.m.res.current_module(), m.ident);
+            if let Some((_, items)) = &m.content {
+                w.m.res.push_module(path, items);
+                for item in items {
+                    w.visit_item(item);
+                }
+                w.m.res.pop();
             }
-            self.m.res.pop();
-        }
+        });
     }
 
     fn visit_item_struct(&mut self, s: &'ast syn::ItemStruct) {
@@ -647,4 +756,69 @@ fn is_result_pattern(p: &Pat) -> bool {
         Pat::Or(o) => o.cases.iter().any(is_result_pattern),
         _ => false,
     }
+}
+
+fn strip_refs(mut e: &Expr) -> &Expr {
+    loop {
+        match e {
+            Expr::Reference(r) => e = &r.expr,
+            Expr::Paren(p) => e = &p.expr,
+            _ => return e,
+        }
+    }
+}
+
+/// An async block, an async closure, or a closure returning one: what a handler is.
+fn is_async_arg(e: &Expr) -> bool {
+    match strip_refs(e) {
+        Expr::Async(_) => true,
+        Expr::Closure(c) => {
+            c.asyncness.is_some()
+                || match &*c.body {
+                    Expr::Async(_) => true,
+                    Expr::Block(b) => matches!(b.block.stmts.last(), Some(Stmt::Expr(Expr::Async(_), None))),
+                    _ => false,
+                }
+        }
+        _ => false,
+    }
+}
+
+/// The `loop`/`while` keyword and condition, where a loop's region is said to start.
+fn loop_header(e: &Expr) -> PmSpan {
+    match e {
+        Expr::While(w) => w.while_token.span.join(w.cond.span()).unwrap_or(w.while_token.span),
+        Expr::Loop(l) => l.loop_token.span,
+        Expr::ForLoop(f) => f.for_token.span,
+        _ => e.span(),
+    }
+}
+
+/// Does a `loop`/`while` await an event (a message, a connection, a tick) or `select!` over
+/// several? A look inside the loop only; closures, async blocks and items are not its own.
+fn waits_for_events(e: &Expr, knowledge: &super::Knowledge) -> bool {
+    struct Events<'k>(&'k super::Knowledge, bool);
+    impl<'a> Visit<'a> for Events<'_> {
+        fn visit_expr_await(&mut self, a: &'a ExprAwait) {
+            let name = match &*a.base {
+                Expr::MethodCall(m) => Some(m.method.to_string()),
+                Expr::Call(c) => match &*c.func {
+                    Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+                    _ => None,
+                },
+                _ => None,
+            };
+            self.1 |= name.is_some_and(|n| self.0.is_event_wait(&n));
+            visit::visit_expr_await(self, a);
+        }
+        fn visit_macro(&mut self, m: &'a Macro) {
+            self.1 |= m.path.segments.last().is_some_and(|s| self.0.is_event_macro(&s.ident.to_string()));
+        }
+        fn visit_expr_closure(&mut self, _: &'a ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'a syn::ExprAsync) {}
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut events = Events(knowledge, false);
+    events.visit_expr(e);
+    events.1
 }

@@ -23,7 +23,7 @@ use crate::semantic::{Kind, Model, Resolver, Ty, Use, RESULT_METHODS};
 use crate::source::Span;
 
 /// What a blocking call in the code at hand amounts to.
-pub(crate) enum Finding {
+pub(crate) enum Verdict {
     /// A finding in async code.
     Direct(Diagnostic),
     /// A finding in a closure handed to a function of the crates (by key): it stands unless
@@ -40,7 +40,7 @@ pub(crate) fn check_call(
     usage: Use,
     catalog: &Catalog,
     runtime: Option<&Runtime>,
-) -> Option<Finding> {
+) -> Option<Verdict> {
     let kind = m.kind()?;
     if kind == Kind::Offload {
         return None;
@@ -60,11 +60,11 @@ pub(crate) fn check_call(
                 d.fix = runtime.and_then(|rt| twin::fix(m, expr, &hit, rt));
             }
             Some(match &ctx.defer {
-                Some(key) => Finding::Deferred(key.to_string(), d),
-                None => Finding::Direct(d),
+                Some(key) => Verdict::Deferred(key.to_string(), d),
+                None => Verdict::Direct(d),
             })
         }
-        Kind::Sync if hit.transitive => Some(Finding::InSync(BlockSite {
+        Kind::Sync if hit.transitive => Some(Verdict::InSync(BlockSite {
             rule: hit.rule,
             callee: hit.callee,
             span,

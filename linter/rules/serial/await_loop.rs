@@ -100,7 +100,7 @@ impl SerialRule for Check {
                 // `while let Some(x) = queue.pop()`: a worklist drained synchronously.
                 let Expr::Let(cond) = &*l.cond else { return };
                 let queue = drained(&cond.expr);
-                if !queue.is_some_and(|q| !awaits::block_idents(&l.body).contains(&q)) {
+                if queue.is_none_or(|q| awaits::block_idents(&l.body).contains(&q)) {
                     return;
                 }
                 let mut items = HashSet::new();
@@ -113,7 +113,7 @@ impl SerialRule for Check {
                 // with `let Some(x) = iter.next() else { break };`: the `while let` spelled out.
                 let Some((items, source, rest)) = pulled_item(&l.body) else { return };
                 let queue = awaits::root_ident(source);
-                if !queue.is_some_and(|q| !awaits::block_idents(&rest).contains(&q)) {
+                if queue.is_none_or(|q| awaits::block_idents(&rest).contains(&q)) {
                     return;
                 }
                 loops.check_loop(&items, source, &rest, l.loop_token.span, "loop")
@@ -325,7 +325,7 @@ impl Loops<'_, '_, '_> {
             _ => None,
         };
         let within = idle::within(self.body);
-        Some(Found { pending: Pending { diagnostic: d, awaited, within }, step })
+        Some(Found { pending: Pending { diagnostic: d, awaited, within, origin: Default::default() }, step })
     }
 
     /// Is this handle of a client type (as the model types it: a parameter, a field, a local),

@@ -1,0 +1,250 @@
+//! Where code runs: every function of the run gets an exposure from the call graph (calls and
+//! functions handed over by name, across files), and every finding the exposure of the code
+//! it sits in.
+//! - `hot`: runs while other tasks share the executor. Roots: spawned tasks, request handlers,
+//!   event loops, `poll_*` fns, async fns passed as callbacks, and functions nothing in the run
+//!   calls (a library's API, trait impls called by a framework: when unsure, hot). Everything
+//!   they call is hot too.
+//! - `startup`: reached only from a program's entry (`main`, `#[tokio::main]`), outside spawns,
+//!   handlers and event loops: configuration, certificates, one-shot subcommands.
+//! - `test`: test code and test-support code, and what only they reach.
+
+use std::collections::VecDeque;
+
+use super::keys::{FnId, KeyIndex};
+use super::Unit;
+use crate::diagnostic::Exposure;
+use crate::facts::Origin;
+use crate::semantic::{Hot, HotKind};
+
+/// Why a function has its exposure.
+#[derive(Debug, Clone, Copy)]
+enum Why {
+    /// In a hot region of a file (spawned, a handler, an event loop, passed as a callback).
+    Region(usize, Hot),
+    /// Hot by its own kind (a `poll_*` fn, a route handler).
+    Root(Hot),
+    /// Nothing in the run calls it.
+    Uncalled,
+    /// A program's entry.
+    Entry,
+    /// Test or test-support code.
+    Test,
+    /// Reached from another function, which has the root reason.
+    Via(FnId),
+    /// Not reached from any root (a cycle of functions calling each other).
+    Unreached,
+}
+
+/// The exposure of every function of the run.
+pub(crate) struct Exposures {
+    /// Per file, per function: its exposure and why.
+    of: Vec<Vec<(Exposure, Why)>>,
+}
+
+/// A call or reference between two functions of the run.
+struct Link {
+    from: Option<FnId>,
+    to: FnId,
+    hot: Option<(usize, Hot)>,
+    test: bool,
+}
+
+impl Exposures {
+    pub(crate) fn compute(units: &[Unit]) -> Exposures {
+        let keys = units.iter().enumerate().flat_map(|(u, unit)| {
+            unit.facts.fns.iter().enumerate().filter_map(move |(i, f)| Some(((u, i), f.key.as_deref()?)))
+        });
+        let aliases =
+            units.iter().flat_map(|u| u.facts.aliases.iter().map(|(a, b)| (a.as_str(), b.as_str())));
+        let index = KeyIndex::new(keys, aliases);
+
+        let mut links = Vec::new();
+        for (u, unit) in units.iter().enumerate() {
+            for e in &unit.facts.edges {
+                for &to in index.lookup(&e.callee) {
+                    // An example or bench calling into the library does not make the library's
+                    // functions startup code: its users call them from anywhere.
+                    if unit.is_example() && units[to.0].target != unit.target {
+                        continue;
+                    }
+                    let callee = &units[to.0].facts.fns[to.1];
+                    // A sync fn handed over by name runs wherever it is called, like a call.
+                    let hot = e.origin.hot.filter(|_| !e.by_name || callee.is_async);
+                    let test = e.origin.test || unit.is_test_support();
+                    links.push(Link {
+                        from: e.origin.caller.map(|c| (u, c)),
+                        to,
+                        hot: hot.map(|h| (u, h)),
+                        test,
+                    });
+                }
+            }
+        }
+        let mut out: Vec<Vec<Option<(Exposure, Why)>>> =
+            units.iter().map(|u| vec![None; u.facts.fns.len()]).collect();
+        let mut called = out.iter().map(|f| vec![false; f.len()]).collect::<Vec<_>>();
+        let mut from: Vec<Vec<Vec<FnId>>> =
+            units.iter().map(|u| vec![Vec::new(); u.facts.fns.len()]).collect();
+        for l in &links {
+            called[l.to.0][l.to.1] = true;
+            if let (Some(f), None, false) = (l.from, l.hot, l.test) {
+                from[f.0][f.1].push(l.to);
+            }
+        }
+        let is_test = |(u, i): FnId| units[u].facts.fns[i].test || units[u].is_test_support();
+
+        // Hot: roots, hot regions, and what nothing calls; then everything they call.
+        let mut queue = VecDeque::new();
+        for (u, unit) in units.iter().enumerate() {
+            for (i, f) in unit.facts.fns.iter().enumerate() {
+                if let Some(hot) = f.root {
+                    mark(&mut out, &mut queue, (u, i), Exposure::Hot, Why::Root(hot));
+                }
+            }
+        }
+        for l in links.iter().filter(|l| !l.test) {
+            if let Some((u, hot)) = l.hot {
+                mark(&mut out, &mut queue, l.to, Exposure::Hot, Why::Region(u, hot));
+            }
+        }
+        for (u, unit) in units.iter().enumerate() {
+            for (i, f) in unit.facts.fns.iter().enumerate() {
+                if !called[u][i] && !f.entry && !is_test((u, i)) {
+                    mark(&mut out, &mut queue, (u, i), Exposure::Hot, Why::Uncalled);
+                }
+            }
+        }
+        spread(&mut out, &from, &mut queue, Exposure::Hot);
+        // Startup: entries of programs, and what only they reach.
+        for (u, unit) in units.iter().enumerate() {
+            for (i, f) in unit.facts.fns.iter().enumerate() {
+                if f.entry && !is_test((u, i)) {
+                    mark(&mut out, &mut queue, (u, i), Exposure::Startup, Why::Entry);
+                }
+            }
+        }
+        spread(&mut out, &from, &mut queue, Exposure::Startup);
+        // Test: test code, and what only tests reach (through test links too).
+        for l in links.iter().filter(|l| l.test) {
+            if let Some(f) = l.from {
+                from[f.0][f.1].push(l.to);
+            }
+        }
+        for (u, unit) in units.iter().enumerate() {
+            for i in 0..unit.facts.fns.len() {
+                if is_test((u, i)) {
+                    mark(&mut out, &mut queue, (u, i), Exposure::Test, Why::Test);
+                }
+            }
+        }
+        spread(&mut out, &from, &mut queue, Exposure::Test);
+        let of = out
+            .into_iter()
+            .map(|fns| fns.into_iter().map(|e| e.unwrap_or((Exposure::Hot, Why::Unreached))).collect())
+            .collect();
+        Exposures { of }
+    }
+
+    /// The exposure of code at `origin` in file `unit`, and a note that says why.
+    pub(crate) fn of(&self, units: &[Unit], unit: usize, origin: &Origin) -> (Exposure, String) {
+        if let Some(hot) = origin.hot {
+            return (Exposure::Hot, region_note(units, unit, hot, origin.caller.map(|c| (unit, c))));
+        }
+        let Some(caller) = origin.caller else {
+            return (Exposure::Hot, "runs where stall cannot tell: assumed to share the executor".into());
+        };
+        let (exposure, _) = self.of[unit][caller];
+        let note = self.note(units, (unit, caller));
+        if origin.test && exposure != Exposure::Test {
+            return (Exposure::Test, "in test code".into());
+        }
+        (exposure, note)
+    }
+
+    /// Why `id` has its exposure: the root's reason, and the calls that lead from it.
+    fn note(&self, units: &[Unit], id: FnId) -> String {
+        let name = |id: FnId| units[id.0].facts.fns[id.1].name.as_str();
+        let mut chain = vec![id];
+        let mut root = id;
+        while let (_, Why::Via(from)) = self.of[root.0][root.1] {
+            if chain.len() > 16 || chain.contains(&from) {
+                break;
+            }
+            chain.push(from);
+            root = from;
+        }
+        let base = match self.of[root.0][root.1].1 {
+            Why::Region(u, hot) => region_note(units, u, hot, Some(root)),
+            Why::Root(hot) => match hot.kind {
+                HotKind::Polled => format!("`{}` is polled by the executor", name(root)),
+                _ => format!("`{}` is a request handler", name(root)),
+            },
+            Why::Uncalled => format!(
+                "nothing in the checked code calls `{}`: a library's API, or called by a framework, so it may run \
+                 beside other tasks",
+                name(root)
+            ),
+            Why::Entry => format!("runs only at startup, from `{}`", name(root)),
+            Why::Test => "test-support code".into(),
+            Why::Via(_) | Why::Unreached => {
+                format!("`{}` is not reached from a program's entry: assumed to share the executor", name(root))
+            }
+        };
+        if chain.len() == 1 {
+            return base;
+        }
+        let path: Vec<String> = chain.iter().rev().map(|&id| format!("`{}`", name(id))).collect();
+        format!("{base}; through {}", path.join(" -> "))
+    }
+}
+
+/// Gives `id` an exposure, unless it has one, and queues it to pass it on.
+fn mark(
+    out: &mut [Vec<Option<(Exposure, Why)>>],
+    queue: &mut VecDeque<FnId>,
+    id: FnId,
+    e: Exposure,
+    why: Why,
+) {
+    if out[id.0][id.1].is_none() {
+        out[id.0][id.1] = Some((e, why));
+        queue.push_back(id);
+    }
+}
+
+/// Marks everything reachable from the queued functions with `exposure`, each with the
+/// function it was reached from.
+fn spread(
+    out: &mut [Vec<Option<(Exposure, Why)>>],
+    from: &[Vec<Vec<FnId>>],
+    queue: &mut VecDeque<FnId>,
+    exposure: Exposure,
+) {
+    while let Some(id) = queue.pop_front() {
+        for &to in &from[id.0][id.1] {
+            if out[to.0][to.1].is_none() {
+                out[to.0][to.1] = Some((exposure, Why::Via(id)));
+                queue.push_back(to);
+            }
+        }
+    }
+}
+
+fn region_note(units: &[Unit], unit: usize, hot: Hot, within: Option<FnId>) -> String {
+    let at = format!("{}:{}", units[unit].display, hot.at.start.line);
+    let within = within.map(|(u, i)| units[u].facts.fns[i].name.as_str());
+    match hot.kind {
+        HotKind::Spawned => format!("runs in the task spawned at {at}"),
+        HotKind::Handler => format!("runs in the request handler registered at {at}"),
+        HotKind::EventLoop => format!("runs in the event loop at {at}"),
+        HotKind::Polled => format!("`{}` is polled by the executor", within.unwrap_or("poll")),
+        HotKind::Callback => match within {
+            Some(name) => {
+                format!("`{name}` is passed as a callback at {at}, so it may run beside other tasks")
+            }
+            None => format!("passed as a callback at {at}"),
+        },
+        HotKind::HandlerAttribute => format!("`{}` is a request handler", within.unwrap_or("handler")),
+    }
+}
