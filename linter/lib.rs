@@ -13,6 +13,7 @@ pub mod config;
 pub mod context;
 pub mod diagnostic;
 pub mod discover;
+pub(crate) mod engine;
 pub mod fix;
 pub mod idle;
 pub mod lsp;
