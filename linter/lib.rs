@@ -19,6 +19,7 @@ pub mod idle;
 pub mod lsp;
 pub mod output;
 pub mod prescan;
+pub(crate) mod project;
 pub mod resolve;
 pub mod rules;
 pub mod run;

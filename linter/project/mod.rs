@@ -1,0 +1,4 @@
+//! The project: its packages, their dependencies and where their sources are (being
+//! restructured; see design.md).
+
+pub(crate) mod cfg;
