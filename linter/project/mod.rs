@@ -2,3 +2,4 @@
 //! restructured; see design.md).
 
 pub(crate) mod cfg;
+pub(crate) mod deps;
