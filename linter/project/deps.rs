@@ -513,7 +513,7 @@ fn read_manifest(dir: &Path, inherited: &Inherited) -> Option<Manifest> {
         }
     }
     for (key, spec) in tables.into_iter().flatten() {
-        deps.extend(manifest_dep(dir, key, spec, inherited));
+        deps.push(manifest_dep(dir, key, spec, inherited));
     }
     let kinds =
         ["dependencies", "dev-dependencies", "dev_dependencies", "build-dependencies", "build_dependencies"];
@@ -524,15 +524,12 @@ fn read_manifest(dir: &Path, inherited: &Inherited) -> Option<Manifest> {
     for t in doc.get("target").and_then(|t| t.as_table()).into_iter().flat_map(|t| t.values()) {
         all.extend(t.as_table().map(tables_of).unwrap_or_default());
     }
-    let path_deps = all
-        .iter()
-        .flatten()
-        .filter_map(|(key, spec)| manifest_dep(dir, key, spec, inherited)?.path)
-        .collect();
+    let path_deps =
+        all.iter().flatten().filter_map(|(key, spec)| manifest_dep(dir, key, spec, inherited).path).collect();
     Some(Manifest { dir: dir.to_path_buf(), name, version, edition, lib, build_script, deps, path_deps })
 }
 
-fn manifest_dep(dir: &Path, key: &str, spec: &toml::Value, inherited: &Inherited) -> Option<ManifestDep> {
+fn manifest_dep(dir: &Path, key: &str, spec: &toml::Value, inherited: &Inherited) -> ManifestDep {
     let local = spec.as_table();
     let from_ws = local.and_then(|t| t.get("workspace")).and_then(|w| w.as_bool()) == Some(true);
     let ws_spec = if from_ws { inherited.deps.get(key) } else { None };
@@ -548,13 +545,13 @@ fn manifest_dep(dir: &Path, key: &str, spec: &toml::Value, inherited: &Inherited
         (toml::Value::String(v), _) | (_, Some(toml::Value::String(v))) => Some(v.clone()),
         _ => get("version").map(|(v, _)| v),
     };
-    Some(ManifestDep {
+    ManifestDep {
         key: key.to_string(),
         renamed: package.is_some(),
         package: package.unwrap_or_else(|| key.to_string()),
         req,
         path: get("path").map(|(p, base)| normalize(&base.join(p))),
-    })
+    }
 }
 
 /// `a/b/../c` -> `a/c`, without touching the file system (paths may not exist).
