@@ -4,6 +4,7 @@
 //! Every entry point (paths, stdin, an editor's buffers, a bare text) goes through `settle`.
 //! With the CLI and the language server, the only place that does I/O.
 
+pub(crate) mod cache;
 mod options;
 pub(crate) mod prescan;
 pub(crate) mod suppress;

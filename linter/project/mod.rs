@@ -2,7 +2,9 @@
 //! each belongs to (manifests, module trees), and the configuration. Everything here reads the
 //! file system; nothing here knows about rules.
 
+pub(crate) mod cfg;
 pub(crate) mod config;
+pub(crate) mod deps;
 pub(crate) mod discover;
 pub(crate) mod manifest;
 pub(crate) mod modtree;
