@@ -36,9 +36,6 @@ use source::SourceIndex;
 pub use callgraph::FileGraph;
 pub use run::{check_paths, FileReport, Report};
 
-/// Where the project lives; rule docs link here.
-pub const REPOSITORY: &str = "https://github.com/stall-rs/stall";
-
 pub use discover::Place;
 
 impl Default for Place {

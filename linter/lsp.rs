@@ -40,7 +40,7 @@ use lsp_types::notification::{
 use lsp_types::request::{CodeActionRequest, Request as _};
 use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOptions, CodeActionOrCommand, CodeActionParams,
-    CodeActionProviderCapability, CodeDescription, DiagnosticRelatedInformation, DiagnosticSeverity,
+    CodeActionProviderCapability, DiagnosticRelatedInformation, DiagnosticSeverity,
     DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
     DidSaveTextDocumentParams, InitializeResult, Location, NumberOrString, PublishDiagnosticsParams, Range,
     SaveOptions, ServerCapabilities, ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind,
@@ -446,7 +446,8 @@ pub fn to_lsp(d: &Diagnostic, uri: &Url, idx: &SourceIndex) -> lsp_types::Diagno
             Severity::Warning => DiagnosticSeverity::WARNING,
         }),
         code: Some(NumberOrString::String(d.rule.id().into())),
-        code_description: Url::parse(&d.rule.url()).ok().map(|href| CodeDescription { href }),
+        // No link: stall has no published home; `stall explain RULE` prints the docs.
+        code_description: None,
         source: Some(SOURCE.into()),
         message,
         related_information: Some(related_information).filter(|r| !r.is_empty()),

@@ -191,8 +191,8 @@ fn diagnostics_code_action_and_shutdown() {
     assert_eq!(d["range"]["start"], json!({"line": 0, "character": start}));
     assert_eq!(d["range"]["end"]["line"], 0);
     assert!(d["range"]["end"]["character"].as_u64().unwrap() > start as u64);
-    let href = d["codeDescription"]["href"].as_str().unwrap();
-    assert!(href.ends_with("/linter/rules/blocking_sleep.rs"), "{href}");
+    // No link to a host that does not exist: `stall explain` prints the docs.
+    assert!(d.get("codeDescription").is_none(), "{d}");
     let related = d["relatedInformation"].as_array().unwrap();
     assert!(related[0]["message"].as_str().unwrap().starts_with("help: "), "{related:?}");
     assert_eq!(related[0]["location"]["range"], d["range"]);

@@ -84,11 +84,6 @@ impl Rule {
         doc
     }
 
-    /// Where the rule's documentation is published (LSP `codeDescription`, SARIF `helpUri`).
-    pub fn url(self) -> String {
-        format!("{}/blob/main/linter/rules/{}.rs", crate::REPOSITORY, self.id().replace('-', "_"))
-    }
-
     /// Rules that report blocking calls (and carry transitive chains).
     pub fn is_blocking(self) -> bool {
         !matches!(
