@@ -15,10 +15,12 @@ pub mod diagnostic;
 pub mod discover;
 pub mod fix;
 pub mod idle;
+mod lexer;
 pub mod lsp;
 pub mod output;
 pub mod prescan;
 pub mod resolve;
+mod rule_names;
 pub mod rules;
 pub mod run;
 pub mod source;
@@ -118,9 +120,7 @@ pub fn check_source(text: &str, file: &Place, options: &Options) -> SourceOutcom
         Ok(ast) => analyze(&ast, &idx, file, options),
         Err(_) if !relevant() => SourceOutcome::default(),
         Err(e) => {
-            let span = idx.span(e.span());
-            let d = Diagnostic::new(Rule::ParseError, span, format!("could not parse this file: {e}"))
-                .with_label(e.to_string());
+            let d = lexer::parse_error(text, &idx, &e);
             SourceOutcome { diagnostics: vec![d], ..Default::default() }
         }
     };

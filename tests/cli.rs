@@ -145,3 +145,121 @@ fn walks_directories_honouring_gitignore_and_skipping_target() {
     assert_eq!(doc["summary"]["files_checked"], 1, "{doc}");
     assert!(doc["diagnostics"][0]["path"].as_str().unwrap().ends_with("src/a.rs"));
 }
+
+#[test]
+fn no_links_to_hosts_that_do_not_exist() {
+    // stall has no public host: no `repository` key, no invented URLs in what users read.
+    let manifest = std::fs::read_to_string("Cargo.toml").unwrap();
+    let table: toml::Table = toml::from_str(&manifest).unwrap();
+    assert!(table["package"].get("repository").is_none(), "Cargo.toml names a repository");
+    for file in ["Cargo.toml", "README.md", ".pre-commit-hooks.yaml"] {
+        let text = std::fs::read_to_string(file).unwrap();
+        for fake in ["stall-rs", "example.invalid", "github.com/stall"] {
+            assert!(!text.contains(fake), "{file} links to {fake}");
+        }
+    }
+    // The rule docs are printed, not linked.
+    let out = stall().args(["check", "--format", "sarif", "-"]).write_stdin(BAD).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("helpUri") && !text.contains("informationUri"), "{text}");
+}
+
+/// JSON of `stall check ARGS PATH`.
+fn json_of(args: &[&str], path: &std::path::Path) -> (i32, serde_json::Value) {
+    let out = stall().args(["check", "--output-format", "json"]).args(args).arg(path).output().unwrap();
+    let doc = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap(), doc)
+}
+
+fn rules_of(doc: &serde_json::Value) -> Vec<(String, u64)> {
+    doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["rule"].as_str().unwrap().to_string(), d["start"]["line"].as_u64().unwrap()))
+        .collect()
+}
+
+#[test]
+fn suppressions_with_a_typo_are_reported_with_what_was_meant() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a.rs");
+    std::fs::write(
+        &file,
+        "\
+async fn f(d: std::time::Duration) {
+    std::thread::sleep(d); // stall: allow(blocking_sleep)
+    std::thread::sleep(d); // stall:allow(blocking-sleep)
+    std::thread::sleep(d); /* stall: allow(blocking-sleep) */
+    std::thread::sleep(d); // stall: allow(blocking-slep)
+}
+
+#[test]
+fn cfg_attr_suppressions_compile_under_deny_warnings_with_the_documented_lints() {
+    // The README's `[lints.rust]` lines make `cfg(stall)` known to rustc's check-cfg.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let lints = "[lints.rust]\nunexpected_cfgs = { level = \"warn\", check-cfg = ['cfg(stall)'] }\n";
+    let manifest = |lints: &str| {
+        format!(
+            "[package]\nname = \"quiet\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n{lints}\n[workspace]\n"
+        )
+    };
+    std::fs::create_dir(root.join("src")).unwrap();
+    std::fs::write(
+        root.join("src/lib.rs"),
+        "#[cfg_attr(stall, allow(stall::blocking_fs))]\npub async fn load() -> String {\n    std::fs::read_to_string(\"x\").unwrap_or_default()\n}\n",
+    )
+    .unwrap();
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    assert!(readme.contains(lints.trim_end()), "the README must show the lints table");
+    let check = || {
+        std::process::Command::new(env!("CARGO"))
+            .args(["check", "--quiet", "--offline"])
+            .current_dir(root)
+            .env("RUSTFLAGS", "-D warnings")
+            .env("CARGO_TARGET_DIR", root.join("target"))
+            .output()
+            .unwrap()
+    };
+    // Without the lines, rustc rejects the unknown cfg under -D warnings: the test can fail.
+    std::fs::write(root.join("Cargo.toml"), manifest("")).unwrap();
+    let without = check();
+    assert!(!without.status.success());
+    assert!(String::from_utf8_lossy(&without.stderr).contains("unexpected `cfg` condition name: `stall`"));
+    std::fs::write(root.join("Cargo.toml"), manifest(lints)).unwrap();
+    let with = check();
+    assert!(with.status.success(), "{}", String::from_utf8_lossy(&with.stderr));
+    // And stall reads the attribute.
+    stall().arg("check").arg(root).assert().code(0);
+}
+
+#[test]
+fn parse_errors_read_like_rustc_and_count_as_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.rs");
+    // An unclosed `(` on line 3; the file ends on line 4.
+    std::fs::write(&file, "use std::fs;\n\nasync fn f() { fs::read(\"x\"\n}\n").unwrap();
+    stall()
+        .arg("check")
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("error[parse-error]: mismatched closing delimiter: `}`"))
+        .stdout(predicate::str::contains("broken.rs:3:24"))
+        .stdout(predicate::str::contains("^ unclosed delimiter"))
+        .stdout(predicate::str::contains("cannot parse string").not());
+    std::fs::write(&file, "async fn f() {\n    g(1,\n").unwrap();
+    let (code, doc) = json_of(&[], &file);
+    assert_eq!(code, 1);
+    let d = &doc["diagnostics"][0];
+    assert_eq!(d["message"], "this file contains an unclosed delimiter", "{doc}");
+    assert_eq!(d["start"], serde_json::json!({"line": 2, "column": 6}));
+    assert_eq!(d["severity"], "error");
+    assert_eq!(doc["summary"]["errors"], 1, "an error-level finding is an error: {doc}");
+    // A parser (not lexer) error keeps the parser's message and place.
+    std::fs::write(&file, "async fn f() { let x = 1 }\n").unwrap();
+    let (_, doc) = json_of(&[], &file);
+    assert_eq!(doc["diagnostics"][0]["message"], "expected `;`", "{doc}");
+}

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::diagnostic::{Diagnostic, Fix};
+use crate::diagnostic::{Diagnostic, Fix, Severity};
 use crate::rules::Rule;
 use crate::run::Report;
 use crate::source::Position;
@@ -51,7 +51,10 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         summary: Summary {
             files_checked: report.files_checked,
             diagnostics: diagnostics.len(),
-            errors: report.errors.len(),
+            // Error-level findings (a file that does not parse, a rule set to "error") and
+            // files that could not be read or checked.
+            errors: report.errors.len()
+                + report.diagnostics().filter(|(_, d)| d.severity == Severity::Error).count(),
         },
         diagnostics,
         errors: report.errors.iter().map(|e| JsonError { path: &e.path, message: &e.message }).collect(),

@@ -1,6 +1,9 @@
 //! ## What it does
 //! Reports a file that could not be parsed as Rust, or that stall declined to parse (nesting
-//! deeper than it can analyse safely). The message gives syn's error and its position.
+//! deeper than it can analyse safely). A file that does not split into tokens is reported as
+//! rustc reports it: an unclosed or mismatched delimiter at the delimiter ("this file contains
+//! an unclosed delimiter"), an unterminated string or comment where it starts; otherwise the
+//! message is the parser's, at its position.
 //!
 //! ## Why is this bad?
 //! Nothing in the file was checked, so a blocking call in it would go unnoticed.
