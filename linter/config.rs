@@ -197,6 +197,20 @@ impl Loaded {
     }
 }
 
+/// Leaves out of a run the paths matching `patterns` (globs relative to `dir`), as the
+/// config's `exclude` does (`--exclude` on the command line, relative to the working directory).
+pub fn add_excludes(run: &mut RunOptions, patterns: &[String], dir: &Path) -> Result<(), String> {
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        b.add(Glob::new(p).map_err(|e| format!("invalid glob `{p}`: {}", e.kind()))?);
+    }
+    let set = b.build().map_err(|e| e.to_string())?;
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let previous = run.exclude.clone();
+    run.exclude = Arc::new(move |p: &Path| previous(p) || matches_under(&set, &dir, p));
+    Ok(())
+}
+
 /// Does `path` (or a directory above it, below `dir`) match?
 fn matches_under(set: &GlobSet, dir: &Path, path: &Path) -> bool {
     let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
