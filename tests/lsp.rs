@@ -48,6 +48,8 @@ impl Client {
         let init = client.response(id);
         assert_eq!(init["capabilities"]["textDocumentSync"]["change"], 1, "{init}");
         assert!(init["capabilities"]["codeActionProvider"].is_object(), "{init}");
+        let kinds = &init["capabilities"]["codeActionProvider"]["codeActionKinds"];
+        assert_eq!(kinds, &json!(["quickfix", "source.fixAll"]), "{init}");
         client.notify("initialized", json!({}));
         client
     }
@@ -206,7 +208,7 @@ fn diagnostics_code_action_and_shutdown() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|a| a["title"] == "Allow blocking-sleep on this line")
+        .find(|a| a["title"] == "Allow blocking-sleep on this line: add `// stall: allow(blocking-sleep)`")
         .unwrap_or_else(|| panic!("no allow action in {actions}"));
     assert_eq!(allow["kind"], "quickfix");
     let edits = allow["edit"]["changes"][uri.as_str()].as_array().unwrap();
@@ -407,7 +409,44 @@ fn a_fix_is_offered_as_the_preferred_action() {
     let actions = client.response(id);
     let fix = &actions[0];
     assert_eq!(fix["isPreferred"], true, "{actions}");
+    // The title says what changes.
+    assert_eq!(
+        fix["title"],
+        "Replace `std::thread::sleep(std::time::Duration::from_secs(1))` with \
+         `tokio::time::sleep(std::time::Duration::from_secs(1)).await`"
+    );
+    for a in actions.as_array().unwrap() {
+        let title = a["title"].as_str().unwrap();
+        assert_eq!(title.trim(), title, "padded title");
+    }
     let fixed = apply(&main, fix["edit"]["changes"][uri.as_str()].as_array().unwrap());
     assert!(fixed.contains("tokio::time::sleep(std::time::Duration::from_secs(1)).await"), "{fixed}");
+
+    // source.fixAll, as editors ask on save: every safe fix of the file in one edit.
+    let twice =
+        format!("{main}\nasync fn g() {{ std::thread::sleep(std::time::Duration::from_secs(2)); }}\n");
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": twice}]}),
+    );
+    let whole = json!({"start": {"line": 0, "character": 0}, "end": {"line": 9, "character": 0}});
+    let id = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": whole, "context": {"diagnostics": [], "only": ["source.fixAll"]}}),
+    );
+    let actions = client.response(id);
+    let all = actions.as_array().unwrap();
+    assert_eq!(all.len(), 1, "{actions}");
+    assert_eq!(all[0]["kind"], "source.fixAll");
+    assert_eq!(all[0]["title"], "Apply 2 safe stall fixes in this file");
+    let fixed = apply(&twice, all[0]["edit"]["changes"][uri.as_str()].as_array().unwrap());
+    assert!(!fixed.contains("std::thread::sleep"), "{fixed}");
+    assert!(fixed.contains("tokio::time::sleep(std::time::Duration::from_secs(2)).await"), "{fixed}");
+    // Quick fixes only: no fix-all.
+    let id = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": whole, "context": {"diagnostics": [], "only": ["quickfix"]}}),
+    );
+    assert_eq!(client.response(id), json!([]));
     assert!(client.stop().success());
 }
