@@ -552,7 +552,9 @@ fn code_actions(params: &CodeActionParams, text: Option<&str>) -> Vec<CodeAction
             actions.push(action(title, d, fix.edits, fix.machine_applicable));
         }
         if let Some(idx) = &idx {
-            if rule != Rule::ParseError {
+            // A parse error has no suppression, and a suppression's own warning cannot be
+            // suppressed (it is found after suppressions apply).
+            if !matches!(rule, Rule::ParseError | Rule::UnusedSuppression) {
                 let (edit, title) =
                     allow_edit(idx.line_text(d.range.start.line as usize + 1), d.range.start.line, rule);
                 actions.push(action(title, d, vec![edit], false));
@@ -736,6 +738,22 @@ mod tests {
         let mut only = params.clone();
         only.context.only = Some(vec![CodeActionKind::REFACTOR]);
         assert!(code_actions(&only, Some(text)).is_empty());
+    }
+
+    #[test]
+    fn a_suppression_warning_gets_no_allow_action() {
+        let text = "fn f() {} // stall:allow(blocking-fs)\n";
+        let uri = Url::parse("file:///tmp/a.rs").unwrap();
+        let idx = SourceIndex::new(text);
+        let span = Span { start: idx.position(1, 10), end: idx.position(1, 38) };
+        let lsp = to_lsp(&Diagnostic::new(Rule::UnusedSuppression, span, "m"), &uri, &idx);
+        let params: CodeActionParams = serde_json::from_value(serde_json::json!({
+            "textDocument": {"uri": uri},
+            "range": lsp.range,
+            "context": {"diagnostics": [lsp]},
+        }))
+        .unwrap();
+        assert!(code_actions(&params, Some(text)).is_empty());
     }
 
     #[test]
