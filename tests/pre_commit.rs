@@ -128,4 +128,28 @@ fn the_hook_fails_on_a_bad_file_and_passes_on_good_ones() {
     assert!(!bad.status.success(), "the hook passed a blocking call:\n{out}");
     assert!(out.contains("blocking-sleep") && out.contains("bad.rs:2:5"), "{out}");
     assert!(out.contains("std::thread::sleep"), "{out}");
+
+    // The binary `cargo install` built for the hook is what users get: small enough to ship.
+    let installed =
+        newest_installed_binary(&target.join("pre-commit-home")).expect("the hook's stall binary");
+    let size = std::fs::metadata(&installed).unwrap().len();
+    assert!(size < 15_000_000, "{} is {size} bytes", installed.display());
+}
+
+/// The most recently built `bin/stall` under pre-commit's home.
+fn newest_installed_binary(home: &Path) -> Option<PathBuf> {
+    let mut found: Vec<(std::time::SystemTime, PathBuf)> = Vec::new();
+    let mut dirs = vec![home.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).ok()?.flatten() {
+            let path = entry.path();
+            let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+            if meta.is_dir() {
+                dirs.push(path);
+            } else if path.ends_with("bin/stall") {
+                found.push((meta.modified().ok()?, path));
+            }
+        }
+    }
+    found.into_iter().max().map(|(_, p)| p)
 }
