@@ -95,6 +95,11 @@ impl Diagnostic {
         self
     }
 
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
     /// Sort key: position first, then rule, so output is stable.
     pub fn sort_key(&self) -> (usize, usize, Rule) {
         (self.span.start.line, self.span.start.column, self.rule)

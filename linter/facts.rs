@@ -91,6 +91,16 @@ pub(crate) struct Suppression {
     /// Where the suppression is written (for `--report-unused-suppressions`).
     pub at: Span,
     pub used: bool,
+    /// What is wrong with it, if it is a near miss (reported whether or not it is used).
+    pub problems: Vec<Problem>,
+}
+
+/// A suppression that does not do what its writer meant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Problem {
+    pub message: String,
+    pub label: String,
+    pub help: String,
 }
 
 /// A blocking call made directly in a sync function.
@@ -167,10 +177,11 @@ pub(crate) struct ItemLines {
     pub allows: Vec<AttrAllow>,
 }
 
-/// One `#[cfg_attr(stall, allow(stall::rule, ..))]`: the rule ids it allows, and where.
+/// One `#[cfg_attr(stall, allow(stall::rule, ..))]`: the names it allows as written
+/// (`stall::blocking_fs`), and where.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct AttrAllow {
-    pub rules: Vec<String>,
+    pub names: Vec<String>,
     pub span: Span,
 }
 

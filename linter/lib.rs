@@ -29,9 +29,6 @@ pub use project::Place;
 pub use registry::{Family, Rule};
 pub use source::{Position, Span};
 
-/// Where the project lives; rule docs link here.
-pub const REPOSITORY: &str = "https://github.com/stall-rs/stall";
-
 /// Checks one source text on its own, as the file at `place`: every finding it has without
 /// the rest of its crate, suppressions applied. Pure: no I/O. Must run on a thread with a
 /// large stack (`ANALYSIS_STACK`).

@@ -5,9 +5,9 @@
 //! open documents' texts (for code actions) and hands every open, change and save to one
 //! checker thread over a channel. The checker debounces changes (a document is checked
 //! `DEBOUNCE` after its last change; opens and saves at once) and publishes diagnostics
-//! itself. Analysis runs on the library's own big-stack pools (`engine::check_text` for one
-//! document, with or without a path, and `engine::check_paths_overlaid` for its package);
-//! syn trees never leave the thread that made them.
+//! itself. Analysis runs on the library's own big-stack pools (`engine::check_text`,
+//! `engine::check_paths_overlaid`), or, for a buffer with no file path, on the checker thread,
+//! which has `engine::ANALYSIS_STACK` of stack; syn trees never leave the thread that made them.
 //!
 //! What is checked: a document inside a cargo package (the nearest ancestor directory whose
 //! Cargo.toml has a `[package]`) is checked with its whole package, the texts of all open
@@ -19,10 +19,13 @@
 //! outside any package is checked alone. Calls into other members of a workspace are not
 //! followed (the run covers one package).
 //!
-//! Diagnostics: range in UTF-16 code units, `code` = rule id, `codeDescription` = the rule's
-//! doc, `source` = "stall", the help and notes as related information, and the fix (if any)
-//! as LSP text edits in `data`, so a code action needs no state but the document's text.
-//! Code actions: the fix, and `// stall: allow(<rule>)` at the end of the diagnostic's line.
+//! Diagnostics: range in UTF-16 code units, `code` = rule id (no `codeDescription`: stall has
+//! no published home to link to; `stall explain RULE` prints the doc), `source` = "stall", the
+//! help and notes as related information, and the fix (if any) as LSP text edits in `data`,
+//! so a code action needs no state but the document's text.
+//! Code actions: the fix (titled with what it changes), `// stall: allow(<rule>)` at the end
+//! of the diagnostic's line, and `source.fixAll`: every safe fix of the document, from a check
+//! of its current text.
 
 use std::collections::{HashMap, HashSet};
 use std::panic::{self, AssertUnwindSafe};
@@ -40,8 +43,8 @@ use lsp_types::notification::{
 use lsp_types::request::{CodeActionRequest, Request as _};
 use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOptions, CodeActionOrCommand, CodeActionParams,
-    CodeActionProviderCapability, CodeDescription, DiagnosticRelatedInformation, DiagnosticSeverity,
-    DiagnosticTag, DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
+    CodeActionProviderCapability, DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag,
+    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
     DidSaveTextDocumentParams, InitializeResult, Location, NumberOrString, PublishDiagnosticsParams, Range,
     SaveOptions, ServerCapabilities, ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind,
     TextDocumentSyncOptions, TextDocumentSyncSaveOptions, TextEdit, Url, WorkspaceEdit,
@@ -96,7 +99,7 @@ fn capabilities() -> ServerCapabilities {
             ..Default::default()
         })),
         code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
-            code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+            code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::SOURCE_FIX_ALL]),
             resolve_provider: Some(false),
             ..Default::default()
         })),
@@ -161,7 +164,11 @@ fn handle_request(req: Request, texts: &HashMap<Url, Arc<str>>) -> Response {
     match serde_json::from_value::<CodeActionParams>(req.params) {
         Ok(params) => {
             let text = texts.get(&params.text_document.uri).map(|t| &**t);
-            Response::new_ok(req.id, code_actions(&params, text))
+            let mut actions = code_actions(&params, text);
+            if let Some(text) = text.filter(|_| asks_for_fix_all(&params)) {
+                actions.extend(fix_all(&params.text_document.uri, text));
+            }
+            Response::new_ok(req.id, actions)
         }
         Err(e) => Response::new_err(req.id, ErrorCode::InvalidParams as i32, e.to_string()),
     }
@@ -354,6 +361,8 @@ impl Checker {
 
     fn publish_checked(&self, uri: Url, text: &str, diagnostics: &[Diagnostic], version: Option<i32>) {
         let idx = SourceIndex::new(text);
+        let mut diagnostics = diagnostics.to_vec();
+        crate::fix::name_needed_features(&mut diagnostics);
         let converted = diagnostics.iter().map(|d| to_lsp(d, &uri, &idx)).collect();
         self.publish(uri, converted, version);
     }
@@ -379,14 +388,14 @@ pub fn package_dir(file: &Path) -> Option<PathBuf> {
 
 /// Checks one text alone: as the file at `path` (so its crate and module are known), or, for a
 /// buffer with no file, as a crate of its own, on this (big-stack) thread.
-fn check_alone(path: Option<&Path>, text: &Arc<str>) -> Vec<Diagnostic> {
+fn check_alone(path: Option<&Path>, text: &str) -> Vec<Diagnostic> {
     let (name, place, options) = match path {
         Some(path) => (path.to_path_buf(), None, run_options_for(path)),
         None => {
             (PathBuf::from("untitled.rs"), Some(crate::Place::default()), run_options_for(Path::new(".")))
         }
     };
-    let report = engine::check_text(&name, place, text.clone(), &options);
+    let report = engine::check_text(&name, place, text.as_bytes().to_vec(), &options);
     report.files.into_iter().flat_map(|f| f.diagnostics).collect()
 }
 
@@ -407,6 +416,44 @@ fn lsp_range(idx: &SourceIndex, start: Position, end: Position) -> Range {
 struct FixData {
     edits: Vec<TextEdit>,
     machine_applicable: bool,
+    /// What the fix changes, as the action's title says it.
+    #[serde(default)]
+    title: String,
+}
+
+/// What a fix changes, for a code action's title: "Replace `a` with `b`" for the text it
+/// rewrites, or each edit in turn when that is too long to read.
+pub fn fix_title(text: &str, fix: &crate::diagnostic::Fix) -> String {
+    let quote = |s: &str| format!("`{}`", s.trim());
+    let short = |s: &str| !s.contains('\n') && s.trim().chars().count() <= 80;
+    let mut edits: Vec<&crate::diagnostic::Edit> = fix.edits.iter().collect();
+    edits.sort_by_key(|e| e.start.offset);
+    let (Some(first), Some(last)) = (edits.first(), edits.iter().map(|e| e.end.offset).max()) else {
+        return "Apply stall's fix".into();
+    };
+    let (start, end) = (first.start.offset.min(text.len()), last.min(text.len()));
+    if let (Some(old), Ok(new)) = (text.get(start..end), crate::fix::apply_edits(text, &edits)) {
+        let new = &new[start..new.len() - (text.len() - end)];
+        if short(old) && short(new) && !old.trim().is_empty() {
+            return format!("Replace {} with {}", quote(old), quote(new));
+        }
+    }
+    let parts: Vec<String> = edits
+        .iter()
+        .map(|e| {
+            let old = text.get(e.start.offset..e.end.offset).unwrap_or("");
+            match (old.is_empty(), e.replacement.is_empty()) {
+                (true, _) => format!("add {}", quote(&e.replacement)),
+                (false, true) => format!("remove {}", quote(old)),
+                (false, false) => format!("replace {} with {}", quote(old), quote(&e.replacement)),
+            }
+        })
+        .collect();
+    let mut title = parts.join(", then ");
+    if let Some(c) = title.get(..1) {
+        title = c.to_uppercase() + &title[1..];
+    }
+    title
 }
 
 /// A stall diagnostic as LSP publishes it, in the text `idx` indexes.
@@ -429,8 +476,11 @@ pub fn to_lsp(d: &Diagnostic, uri: &Url, idx: &SourceIndex) -> lsp_types::Diagno
             .iter()
             .map(|e| TextEdit { range: lsp_range(idx, e.start, e.end), new_text: e.replacement.clone() })
             .collect();
-        let data =
-            FixData { edits, machine_applicable: fix.applicability == Applicability::MachineApplicable };
+        let data = FixData {
+            edits,
+            machine_applicable: fix.applicability == Applicability::MachineApplicable,
+            title: fix_title(idx.text(), fix),
+        };
         serde_json::to_value(data).unwrap_or_default()
     });
     lsp_types::Diagnostic {
@@ -442,7 +492,8 @@ pub fn to_lsp(d: &Diagnostic, uri: &Url, idx: &SourceIndex) -> lsp_types::Diagno
             (Severity::Warning, _) => DiagnosticSeverity::WARNING,
         }),
         code: Some(NumberOrString::String(d.rule.id().into())),
-        code_description: Url::parse(&d.rule.url()).ok().map(|href| CodeDescription { href }),
+        // No link: stall has no published home; `stall explain RULE` prints the docs.
+        code_description: None,
         source: Some(SOURCE.into()),
         message,
         related_information: Some(related_information).filter(|r| !r.is_empty()),
@@ -491,43 +542,107 @@ fn code_actions(params: &CodeActionParams, text: Option<&str>) -> Vec<CodeAction
         let Some(rule) = Rule::from_id(rule) else { continue };
         let fix = d.data.clone().and_then(|v| serde_json::from_value::<FixData>(v).ok());
         if let Some(fix) = fix.filter(|f| !f.edits.is_empty()) {
-            let title = match fix.edits.as_slice() {
-                [one] if one.new_text.lines().count() <= 1 && one.new_text.len() <= 60 => {
-                    format!("Replace with `{}`", one.new_text)
-                }
-                _ => format!("Fix {rule}"),
-            };
+            let title =
+                if fix.title.is_empty() { format!("Apply stall's fix for {rule}") } else { fix.title };
             let title = if fix.machine_applicable { title } else { format!("{title} (may be incorrect)") };
             actions.push(action(title, d, fix.edits, fix.machine_applicable));
         }
         if let Some(idx) = &idx {
-            if rule != Rule::ParseError {
-                let edit =
+            // A parse error has no suppression, and a suppression's own warning cannot be
+            // suppressed (it is found after suppressions apply).
+            if !matches!(rule, Rule::ParseError | Rule::UnusedSuppression) {
+                let (edit, title) =
                     allow_edit(idx.line_text(d.range.start.line as usize + 1), d.range.start.line, rule);
-                actions.push(action(format!("Allow {rule} on this line"), d, vec![edit], false));
+                actions.push(action(title, d, vec![edit], false));
             }
         }
     }
     actions
 }
 
+/// Whether a code action request asks for source actions that fix a whole file (`only` holds
+/// `source` or `source.fixAll`, as editors ask on save).
+fn asks_for_fix_all(params: &CodeActionParams) -> bool {
+    let fix_all = CodeActionKind::SOURCE_FIX_ALL;
+    params
+        .context
+        .only
+        .as_ref()
+        .is_some_and(|only| only.iter().any(|k| fix_all.as_str().starts_with(k.as_str())))
+}
+
+/// `source.fixAll`: every safe (machine-applicable) fix of the document in one edit, from a
+/// check of the text the editor holds now.
+fn fix_all(uri: &Url, text: &str) -> Option<CodeActionOrCommand> {
+    let path = uri.to_file_path().ok();
+    let owned = text.to_string();
+    // Analysis needs a big stack; this is the message loop's thread.
+    let diagnostics = std::thread::Builder::new()
+        .stack_size(engine::ANALYSIS_STACK)
+        .spawn(move || check_alone(path.as_deref(), &owned))
+        .ok()?
+        .join()
+        .ok()?;
+    let idx = SourceIndex::new(text);
+    let mut edits: Vec<&crate::diagnostic::Edit> = diagnostics
+        .iter()
+        .filter_map(|d| d.fix.as_ref())
+        .filter(|f| f.applicability == Applicability::MachineApplicable)
+        .flat_map(|f| &f.edits)
+        .collect();
+    edits.sort_by_key(|e| (e.start.offset, e.end.offset));
+    edits.dedup_by(|a, b| a == b);
+    let mut kept: Vec<TextEdit> = Vec::new();
+    let mut at = 0;
+    for e in edits {
+        if e.start.offset < at {
+            continue; // overlaps the previous fix: the next run fixes it
+        }
+        at = e.end.offset;
+        kept.push(TextEdit { range: lsp_range(&idx, e.start, e.end), new_text: e.replacement.clone() });
+    }
+    let fixes = diagnostics
+        .iter()
+        .filter(|d| d.fix.as_ref().is_some_and(|f| f.applicability == Applicability::MachineApplicable))
+        .count();
+    if kept.is_empty() {
+        return None;
+    }
+    let title =
+        format!("Apply {} in this file", crate::output::count(fixes, "safe stall fix", "safe stall fixes"));
+    Some(CodeActionOrCommand::CodeAction(CodeAction {
+        title,
+        kind: Some(CodeActionKind::SOURCE_FIX_ALL),
+        edit: Some(WorkspaceEdit {
+            changes: Some(HashMap::from([(uri.clone(), kept)])),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }))
+}
+
 /// The edit that allows `rule` on a line (0-based `line`, text `line_text`): the rule added to
-/// the line's `// stall: allow(..)` comment if it has one, else such a comment at its end.
-fn allow_edit(line_text: &str, line: u32, rule: Rule) -> TextEdit {
+/// the line's `// stall: allow(..)` comment if it has one, else such a comment at its end; and
+/// the action's title, saying which.
+fn allow_edit(line_text: &str, line: u32, rule: Rule) -> (TextEdit, String) {
     let utf16 = |s: &str| s.chars().map(char::len_utf16).sum::<usize>() as u32;
     let at = |byte: usize| lsp_types::Position { line, character: utf16(&line_text[..byte]) };
     let close = line_text.find("//").and_then(|c| {
         let marker = c + line_text[c..].find(MARKER)? + MARKER.len();
         Some(marker + line_text[marker..].find(')')?)
     });
-    let (pos, new_text) = match close {
-        Some(close) => (at(close), format!(", {rule}")),
+    let (pos, new_text, title) = match close {
+        Some(close) => {
+            (at(close), format!(", {rule}"), format!("Add {rule} to this line's `stall: allow(..)`"))
+        }
         None => {
             let gap = if line_text.is_empty() || line_text.ends_with(char::is_whitespace) { "" } else { " " };
-            (at(line_text.len()), format!("{gap}// {MARKER}{rule})"))
+            let comment = format!("// {MARKER}{rule})");
+            let title = format!("Allow {rule} on this line: add `{comment}`");
+            (at(line_text.len()), format!("{gap}{comment}"), title)
         }
     };
-    TextEdit { range: Range { start: pos, end: pos }, new_text }
+    (TextEdit { range: Range { start: pos, end: pos }, new_text }, title)
 }
 
 /// How an inline suppression starts (see `crate::engine::suppress`).
@@ -570,7 +685,7 @@ mod tests {
         .unwrap();
         let actions = code_actions(&params, Some(text));
         let [CodeActionOrCommand::CodeAction(a)] = actions.as_slice() else { panic!("{actions:?}") };
-        assert_eq!(a.title, "Allow blocking-sleep on this line");
+        assert_eq!(a.title, "Allow blocking-sleep on this line: add `// stall: allow(blocking-sleep)`");
         let edits = &a.edit.as_ref().unwrap().changes.as_ref().unwrap()[&uri];
         assert_eq!(edits[0].range.start, lsp_types::Position { line: 1, character: 32 });
         assert_eq!(edits[0].new_text, " // stall: allow(blocking-sleep)");
@@ -582,7 +697,7 @@ mod tests {
         let text = "async fn f(d: D) {\n    let s = \"\u{1d11e}\"; std::thread::sleep(d);\n}\n";
         let uri = Url::parse("file:///tmp/a.rs").unwrap();
         let idx = SourceIndex::new(text);
-        let p = |line, column| Position { line, column, offset: 0 };
+        let p = |line: usize, column: usize| idx.position(line, column - 1);
         let mut d = Diagnostic::new(Rule::BlockingSleep, Span { start: p(2, 18), end: p(2, 39) }, "m");
         d.fix = Some(Fix {
             applicability: Applicability::MachineApplicable,
@@ -605,13 +720,16 @@ mod tests {
         else {
             panic!("{actions:?}")
         };
-        assert_eq!(fix.title, "Replace with `tokio::time::sleep(d).await`");
+        assert_eq!(fix.title, "Replace `std::thread::sleep(d)` with `tokio::time::sleep(d).await`");
         assert_eq!(fix.is_preferred, Some(true));
         let edit = &fix.edit.as_ref().unwrap().changes.as_ref().unwrap()[&uri][0];
         // 17 chars before the call, one of them (`𝄞`) two UTF-16 units.
         assert_eq!(edit.range.start, lsp_types::Position { line: 1, character: 18 });
         assert_eq!(edit.range.end, lsp_types::Position { line: 1, character: 39 });
-        assert_eq!(allow.title, "Allow blocking-sleep on this line");
+        assert_eq!(allow.title, "Allow blocking-sleep on this line: add `// stall: allow(blocking-sleep)`");
+        for title in [&fix.title, &allow.title] {
+            assert_eq!(title.trim(), title.as_str(), "no padding in titles");
+        }
         // `only` without quick fixes: nothing.
         let mut only = params.clone();
         only.context.only = Some(vec![CodeActionKind::REFACTOR]);
@@ -619,11 +737,28 @@ mod tests {
     }
 
     #[test]
+    fn a_suppression_warning_gets_no_allow_action() {
+        let text = "fn f() {} // stall:allow(blocking-fs)\n";
+        let uri = Url::parse("file:///tmp/a.rs").unwrap();
+        let idx = SourceIndex::new(text);
+        let span = Span { start: idx.position(1, 10), end: idx.position(1, 38) };
+        let lsp = to_lsp(&Diagnostic::new(Rule::UnusedSuppression, span, "m"), &uri, &idx);
+        let params: CodeActionParams = serde_json::from_value(serde_json::json!({
+            "textDocument": {"uri": uri},
+            "range": lsp.range,
+            "context": {"diagnostics": [lsp]},
+        }))
+        .unwrap();
+        assert!(code_actions(&params, Some(text)).is_empty());
+    }
+
+    #[test]
     fn an_existing_allow_comment_gets_the_rule_added() {
-        let e = allow_edit("    f(); // stall: allow(blocking-fs) -- why", 3, Rule::BlockingSleep);
+        let (e, title) = allow_edit("    f(); // stall: allow(blocking-fs) -- why", 3, Rule::BlockingSleep);
         assert_eq!(e.range.start, lsp_types::Position { line: 3, character: 36 });
         assert_eq!(e.new_text, ", blocking-sleep");
-        let e = allow_edit("", 0, Rule::BlockingFs);
+        assert_eq!(title, "Add blocking-sleep to this line's `stall: allow(..)`");
+        let (e, _) = allow_edit("", 0, Rule::BlockingFs);
         assert_eq!(e.new_text, "// stall: allow(blocking-fs)");
     }
 }

@@ -30,6 +30,10 @@ impl<'a> SourceIndex<'a> {
         SourceIndex { text, line_starts }
     }
 
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
     /// The text a span covers.
     pub fn slice(&self, span: Span) -> &'a str {
         self.text.get(span.start.offset..span.end.offset).unwrap_or("")

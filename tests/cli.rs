@@ -39,6 +39,23 @@ fn exit_codes_say_what_happened() {
 }
 
 #[test]
+fn a_missing_path_is_an_error_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.rs");
+    stall()
+        .arg("check")
+        .arg(&missing)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("missing.rs").and(predicate::str::contains("no such file")));
+    // With a good file beside it, still no "No problems found": the run did not pass.
+    let good = dir.path().join("good.rs");
+    std::fs::write(&good, GOOD).unwrap();
+    stall().arg("check").arg(&good).arg(&missing).assert().code(2).stdout("");
+}
+
+#[test]
 fn json_output_follows_the_contract() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("bad.rs"), BAD).unwrap();
@@ -193,4 +210,337 @@ fn walks_directories_honouring_gitignore_and_skipping_target() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["summary"]["files_checked"], 1, "{doc}");
     assert!(doc["diagnostics"][0]["path"].as_str().unwrap().ends_with("src/a.rs"));
+}
+
+#[test]
+fn no_links_to_hosts_that_do_not_exist() {
+    // stall has no public host: no `repository` key, no invented URLs in what users read.
+    let manifest = std::fs::read_to_string("Cargo.toml").unwrap();
+    let table: toml::Table = toml::from_str(&manifest).unwrap();
+    assert!(table["package"].get("repository").is_none(), "Cargo.toml names a repository");
+    for file in ["Cargo.toml", "README.md", ".pre-commit-hooks.yaml"] {
+        let text = std::fs::read_to_string(file).unwrap();
+        for fake in ["stall-rs", "example.invalid", "github.com/stall"] {
+            assert!(!text.contains(fake), "{file} links to {fake}");
+        }
+    }
+    // The rule docs are printed, not linked.
+    let out = stall().args(["check", "--format", "sarif", "-"]).write_stdin(BAD).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("helpUri") && !text.contains("informationUri"), "{text}");
+}
+
+/// JSON of `stall check ARGS PATH`.
+fn json_of(args: &[&str], path: &std::path::Path) -> (i32, serde_json::Value) {
+    let out = stall().args(["check", "--output-format", "json"]).args(args).arg(path).output().unwrap();
+    let doc = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap(), doc)
+}
+
+fn rules_of(doc: &serde_json::Value) -> Vec<(String, u64)> {
+    doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["rule"].as_str().unwrap().to_string(), d["start"]["line"].as_u64().unwrap()))
+        .collect()
+}
+
+#[test]
+fn suppressions_with_a_typo_are_reported_with_what_was_meant() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a.rs");
+    std::fs::write(
+        &file,
+        "\
+async fn f(d: std::time::Duration) {
+    std::thread::sleep(d); // stall: allow(blocking_sleep)
+    std::thread::sleep(d); // stall:allow(blocking-sleep)
+    std::thread::sleep(d); /* stall: allow(blocking-sleep) */
+    std::thread::sleep(d); // stall: allow(blocking-slep)
+}
+#[cfg_attr(stall, allow(stall::blocking_sleep))]
+async fn g(d: std::time::Duration) {
+    std::thread::sleep(d);
+}
+",
+    )
+    .unwrap();
+    let (code, doc) = json_of(&[], &file);
+    assert_eq!(code, 1, "{doc}");
+    let found = rules_of(&doc);
+    // Line 2 and fn g are suppressed (underscores accepted); each near miss is a warning
+    // beside the finding it failed to suppress.
+    assert_eq!(
+        found,
+        [
+            ("blocking-sleep".to_string(), 3),
+            ("unused-suppression".to_string(), 3),
+            ("blocking-sleep".to_string(), 4),
+            ("unused-suppression".to_string(), 4),
+            ("blocking-sleep".to_string(), 5),
+            ("unused-suppression".to_string(), 5),
+        ],
+        "{doc}"
+    );
+    let said: Vec<String> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "unused-suppression")
+        .map(|d| format!("{} | {}", d["message"].as_str().unwrap(), d["help"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "`stall:allow` is not a suppression | write `// stall: allow(blocking-sleep)`",
+            "a block comment is not a suppression | write `// stall: allow(blocking-sleep)`",
+            "unknown rule `blocking-slep` in a suppression | did you mean `blocking-sleep`?",
+        ]
+    );
+    assert!(doc["diagnostics"].as_array().unwrap().iter().all(|d| d["severity"] == "warning"));
+}
+
+#[test]
+fn cfg_attr_suppressions_compile_under_deny_warnings_with_the_documented_lints() {
+    // The README's `[lints.rust]` lines make `cfg(stall)` known to rustc's check-cfg.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let lints = "[lints.rust]\nunexpected_cfgs = { level = \"warn\", check-cfg = ['cfg(stall)'] }\n";
+    let manifest = |lints: &str| {
+        format!(
+            "[package]\nname = \"quiet\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n{lints}\n[workspace]\n"
+        )
+    };
+    std::fs::create_dir(root.join("src")).unwrap();
+    std::fs::write(
+        root.join("src/lib.rs"),
+        "#[cfg_attr(stall, allow(stall::blocking_fs))]\npub async fn load() -> String {\n    std::fs::read_to_string(\"x\").unwrap_or_default()\n}\n",
+    )
+    .unwrap();
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    assert!(readme.contains(lints.trim_end()), "the README must show the lints table");
+    let check = || {
+        std::process::Command::new(env!("CARGO"))
+            .args(["check", "--quiet", "--offline"])
+            .current_dir(root)
+            .env("RUSTFLAGS", "-D warnings")
+            .env("CARGO_TARGET_DIR", root.join("target"))
+            .output()
+            .unwrap()
+    };
+    // Without the lines, rustc rejects the unknown cfg under -D warnings: the test can fail.
+    std::fs::write(root.join("Cargo.toml"), manifest("")).unwrap();
+    let without = check();
+    assert!(!without.status.success());
+    assert!(String::from_utf8_lossy(&without.stderr).contains("unexpected `cfg` condition name: `stall`"));
+    std::fs::write(root.join("Cargo.toml"), manifest(lints)).unwrap();
+    let with = check();
+    assert!(with.status.success(), "{}", String::from_utf8_lossy(&with.stderr));
+    // And stall reads the attribute.
+    stall().arg("check").arg(root).assert().code(0);
+}
+
+#[test]
+fn rule_selection_takes_all_families_underscores_and_suggests() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a.rs");
+    std::fs::write(
+        &file,
+        "async fn f(d: std::time::Duration) {\n    std::thread::sleep(d);\n    let _ = std::fs::read(\"x\");\n    let a = g(1);\n    let b = g(2);\n    a.await;\n    b.await;\n}\nasync fn g(_: u8) { tokio::net::TcpStream::connect(\"x\").await.ok(); }\n",
+    )
+    .unwrap();
+    let rules = |args: &[&str]| -> Vec<String> {
+        let (_, doc) = json_of(args, &file);
+        let mut r: Vec<String> = rules_of(&doc).into_iter().map(|(r, _)| r).collect();
+        r.dedup();
+        r
+    };
+    assert_eq!(rules(&[]), ["blocking-sleep", "blocking-fs", "serial-await-sequence"]);
+    assert_eq!(rules(&["--select", "ALL"]), rules(&[]));
+    assert_eq!(rules(&["--select", "serial"]), ["serial-await-sequence"]);
+    assert_eq!(rules(&["--select", "blocking"]), ["blocking-sleep", "blocking-fs"]);
+    assert_eq!(rules(&["--select", "blocking_fs"]), ["blocking-fs"]);
+    assert_eq!(
+        rules(&["--select", "blocking_fs", "--extend-select", "serial"]),
+        ["blocking-fs", "serial-await-sequence"]
+    );
+    assert_eq!(rules(&["--ignore", "blocking"]), ["serial-await-sequence"]);
+    stall()
+        .args(["check", "--select", "blocking-fss"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `blocking-fs`?"));
+    stall()
+        .args(["explain", "blocking_fs"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("# blocking-fs"));
+    stall()
+        .args(["explain", "blokcing-fs"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `blocking-fs`?"));
+    let serial = stall().args(["explain", "serial"]).output().unwrap();
+    let text = String::from_utf8(serial.stdout).unwrap();
+    assert!(text.contains("# serial-await-loop") && text.contains("# serial-await-sequence"), "{text}");
+}
+
+#[test]
+fn parse_errors_read_like_rustc_and_count_as_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.rs");
+    // An unclosed `(` on line 3; the file ends on line 4.
+    std::fs::write(&file, "use std::fs;\n\nasync fn f() { fs::read(\"x\"\n}\n").unwrap();
+    stall()
+        .arg("check")
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("error[parse-error]: mismatched closing delimiter: `}`"))
+        .stdout(predicate::str::contains("broken.rs:3:24"))
+        .stdout(predicate::str::contains("^ unclosed delimiter"))
+        .stdout(predicate::str::contains("cannot parse string").not());
+    std::fs::write(&file, "async fn f() {\n    g(1,\n").unwrap();
+    let (code, doc) = json_of(&[], &file);
+    assert_eq!(code, 1);
+    let d = &doc["diagnostics"][0];
+    assert_eq!(d["message"], "this file contains an unclosed delimiter", "{doc}");
+    assert_eq!(d["start"], serde_json::json!({"line": 2, "column": 6}));
+    assert_eq!(d["severity"], "error");
+    assert_eq!(doc["summary"]["errors"], 1, "an error-level finding is an error: {doc}");
+    // A parser (not lexer) error keeps the parser's message and place.
+    std::fs::write(&file, "async fn f() { let x = 1 }\n").unwrap();
+    let (_, doc) = json_of(&[], &file);
+    assert_eq!(doc["diagnostics"][0]["message"], "expected `;`", "{doc}");
+}
+
+#[test]
+fn concise_output_and_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.rs");
+    std::fs::write(&bad, BAD).unwrap();
+    let shown = bad.display().to_string();
+    stall().args(["check", "--output-format", "concise"]).arg(&bad).assert().code(1).stdout(
+        predicate::str::starts_with(format!(
+            "{shown}:1:16: blocking-sleep blocking call `std::thread::sleep` in async fn `f`\n"
+        )),
+    );
+    let report = dir.path().join("report.json");
+    stall()
+        .args(["check", "--output-format", "json", "-o"])
+        .arg(&report)
+        .arg(&bad)
+        .assert()
+        .code(1)
+        .stdout("");
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(doc["summary"]["diagnostics"], 1);
+    // Colour never goes to a file.
+    let text = dir.path().join("report.txt");
+    stall().args(["check", "--color", "always", "--output-file"]).arg(&text).arg(&bad).assert().code(1);
+    let written = std::fs::read_to_string(&text).unwrap();
+    assert!(written.contains("warning[blocking-sleep]") && !written.contains('\u{1b}'), "{written}");
+}
+
+#[test]
+fn exclude_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for p in ["src/a.rs", "generated/b.rs", "src/gen_c.rs"] {
+        let path = root.join(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, BAD).unwrap();
+    }
+    let out = stall()
+        .args(["check", "--output-format", "json", "--exclude", "generated,src/gen_*", "."])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["summary"]["files_checked"], 1, "{doc}");
+    assert_eq!(doc["diagnostics"][0]["path"], "src/a.rs");
+    // A file named on the command line is checked anyway.
+    stall().args(["check", "--exclude", "generated", "generated/b.rs"]).current_dir(root).assert().code(1);
+    stall().args(["check", "--exclude", "a[", "."]).current_dir(root).assert().code(2);
+}
+
+#[test]
+fn statistics_print_only_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.rs"), format!("{BAD}{}", BAD.replace("fn f", "fn g"))).unwrap();
+    let out = stall().args(["check", "--statistics"]).arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "     2  blocking-sleep\n");
+    let (_, doc) = json_of(&["--statistics"], dir.path());
+    assert_eq!(doc, serde_json::json!([{"rule": "blocking-sleep", "count": 2, "fixable": 0}]));
+    stall().args(["check", "--statistics", "--output-format", "sarif"]).arg(dir.path()).assert().code(2);
+}
+
+#[test]
+fn add_allow_suppresses_every_current_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("legacy.rs");
+    let text = "\
+async fn f(d: std::time::Duration) {
+    std::thread::sleep(d); let _ = std::fs::read(\"x\");
+    let _ = std::fs::read(\"y\"); // stall: allow(blocking-net) -- old
+}
+";
+    std::fs::write(&file, text).unwrap();
+    stall()
+        .args(["check", "--add-allow"])
+        .arg(&file)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("No problems found"))
+        .stderr(predicate::str::contains("Added 2 suppressions in 1 file."));
+    let after = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        after,
+        "\
+async fn f(d: std::time::Duration) {
+    std::thread::sleep(d); let _ = std::fs::read(\"x\"); // stall: allow(blocking-sleep, blocking-fs) -- TODO
+    let _ = std::fs::read(\"y\"); // stall: allow(blocking-net, blocking-fs) -- old
+}
+"
+    );
+    // With a reason, and nothing left to add the second time.
+    std::fs::write(&file, BAD).unwrap();
+    stall().args(["check", "--add-allow=legacy, see #12"]).arg(&file).assert().code(0);
+    assert!(std::fs::read_to_string(&file)
+        .unwrap()
+        .contains("// stall: allow(blocking-sleep) -- legacy, see #12"));
+    stall()
+        .args(["check", "--add-allow"])
+        .arg(&file)
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("Added 0 suppressions"));
+}
+
+/// The progress line shows on a terminal (a pseudo-terminal from `script`), never on a pipe.
+#[cfg(target_os = "linux")]
+#[test]
+fn progress_shows_on_a_terminal_only() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.rs"), BAD).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("stall");
+    let piped = stall().args(["check"]).arg(dir.path()).env("STALL_PROGRESS_DELAY_MS", "0").output().unwrap();
+    assert!(!String::from_utf8_lossy(&piped.stderr).contains("stall: checking"));
+    let Ok(out) = std::process::Command::new("script")
+        .args(["-qec"])
+        .arg(format!("{} check {} >/dev/null", bin.display(), dir.path().display()))
+        .arg("/dev/null")
+        .env("STALL_PROGRESS_DELAY_MS", "0")
+        .output()
+    else {
+        eprintln!("skipped: no `script` to make a terminal");
+        return;
+    };
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("stall: checking 1 file"), "{shown:?}");
+    assert!(shown.contains("\u{1b}[2K"), "the line is cleared at the end: {shown:?}");
 }

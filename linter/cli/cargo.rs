@@ -8,7 +8,7 @@ use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::{Arg, ArgAction, CommandFactory, FromArgMatches};
 use serde_json::Value;
 
 use crate::diagnostic::Report;
@@ -16,7 +16,7 @@ use crate::engine::{self, RunOptions};
 use crate::output::cargo::{package_id, CargoTarget, TargetInfo};
 use crate::output::{self, Context, Format, Style};
 
-use super::{Cli, EXIT_ERROR};
+use super::{Cli, Command as Subcommand, Host, EXIT_ERROR};
 
 /// A cargo workspace as `cargo metadata --no-deps` describes it.
 #[derive(Debug, Clone, Default)]
@@ -42,18 +42,35 @@ impl Package {
 }
 
 impl Workspace {
-    /// Runs `cargo metadata --no-deps`; `None` when cargo fails (no manifest, no cargo).
-    pub fn load(manifest_path: Option<&OsStr>) -> Option<Workspace> {
+    /// Runs `cargo metadata --no-deps`; the error is cargo's own message (no manifest here or
+    /// above, a broken manifest) or why cargo could not run.
+    pub fn load(manifest_path: Option<&OsStr>) -> Result<Workspace, String> {
         let mut cmd = Command::new(cargo());
         cmd.args(["metadata", "--no-deps", "--format-version", "1"]);
         if let Some(m) = manifest_path {
             cmd.arg("--manifest-path").arg(m);
         }
-        let out = cmd.stderr(Stdio::null()).output().ok()?;
+        let out =
+            cmd.stderr(Stdio::piped()).output().map_err(|e| format!("cannot run `cargo metadata`: {e}"))?;
         if !out.status.success() {
-            return None;
+            let said = String::from_utf8_lossy(&out.stderr);
+            let said = said.trim();
+            return Err(said.strip_prefix("error: ").unwrap_or(said).to_string());
         }
-        Workspace::from_metadata(&serde_json::from_slice(&out.stdout).ok()?)
+        serde_json::from_slice(&out.stdout)
+            .ok()
+            .and_then(|meta| Workspace::from_metadata(&meta))
+            .ok_or_else(|| "cannot read the output of `cargo metadata`".to_string())
+    }
+
+    /// The packages of `specs` (names or ids) that are not members of the workspace.
+    pub fn unknown_packages<'s>(&self, specs: &'s [String]) -> Vec<&'s str> {
+        let members: Vec<&Package> = self.packages.iter().filter(|p| self.members.contains(&p.id)).collect();
+        specs
+            .iter()
+            .filter(|s| !members.iter().any(|p| p.name == **s || p.id == **s))
+            .map(String::as_str)
+            .collect()
     }
 
     pub fn from_metadata(meta: &Value) -> Option<Workspace> {
@@ -301,39 +318,168 @@ fn pick_target(package: &Package, file: &Path) -> TargetInfo {
     }
 }
 
+/// What cargo exits with when a command fails (`cargo clippy` too).
+pub const EXIT_CARGO_FAILURE: u8 = 101;
+
 /// The `cargo-stall` binary. Cargo runs it as `cargo-stall stall ARGS`; the leading `stall`
-/// is dropped. `cargo stall [FLAGS]` checks the workspace members like `stall check`;
-/// `cargo stall check|rules|explain ..` work as with `stall`; `cargo stall --message-format=json
-/// [CARGO CHECK ARGS]` runs cargo check and appends stall's findings to its messages.
+/// is dropped. `cargo stall [FLAGS]` checks the workspace members (or `-p NAME`) like `stall
+/// check`, and exits as `cargo clippy` does: 0 with warnings, 101 for errors (`-- -D warnings`
+/// makes every finding one); `cargo stall check|rules|explain ..` work as with `stall`;
+/// `cargo stall --message-format=json [CARGO CHECK ARGS]` runs cargo check and appends stall's
+/// findings to its messages.
 pub fn main() -> ExitCode {
     engine::install_panic_hook();
     let mut args: Vec<OsString> = std::env::args_os().collect();
     if args.get(1).is_some_and(|a| a == "stall") {
         args.remove(1);
     }
-    if args.iter().skip(1).any(|a| a.to_str().is_some_and(|s| s.starts_with("--message-format"))) {
+    if message_format_value(&args[1..]).is_some_and(|f| f.starts_with("json")) {
         return ExitCode::from(message_format(&args[1..]));
     }
+    // `cargo stall -- -D warnings`, as for clippy.
+    let lints = match args.iter().position(|a| a == "--") {
+        Some(at) => args.split_off(at).split_off(1),
+        None => Vec::new(),
+    };
+    let deny_warnings = match deny_warnings(&lints) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
     let first = args.get(1).and_then(|a| a.to_str()).unwrap_or("");
-    let subcommands = ["check", "rules", "explain", "help", "-h", "--help", "-V", "--version"];
+    let subcommands = ["check", "rules", "explain", "lsp", "help", "-V", "--version"];
     if !subcommands.contains(&first) {
         args.insert(1, "check".into());
     }
-    let matches = match Cli::command().bin_name("cargo stall").try_get_matches_from(&args) {
+    let matches = match command().try_get_matches_from(&args) {
         Ok(m) => m,
         Err(e) => e.exit(),
     };
-    let cli = match Cli::from_arg_matches(&matches) {
+    let scope = matches.subcommand().filter(|(name, _)| *name == "check").map(|(_, m)| {
+        let packages: Vec<String> = m.get_many("package").map(|p| p.cloned().collect()).unwrap_or_default();
+        let manifest: Option<PathBuf> = m.get_one("manifest-path").cloned();
+        let format: Option<String> = m.get_one("message-format").cloned();
+        (packages, manifest, format)
+    });
+    let mut cli = match Cli::from_arg_matches(&matches) {
         Ok(c) => c,
         Err(e) => e.exit(),
     };
-    let workspace = Workspace::load(None);
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let defaults = match &workspace {
-        Some(w) => w.member_dirs(&[], &cwd),
-        None => vec![PathBuf::from(".")],
+    let Some((packages, manifest, format)) = scope else {
+        return ExitCode::from(super::dispatch(cli, &Host { cargo: true, ..Host::default() }));
     };
-    ExitCode::from(super::dispatch(cli, &defaults, workspace.as_ref()))
+    let workspace = match Workspace::load(manifest.as_deref().map(Path::as_os_str)) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_CARGO_FAILURE);
+        }
+    };
+    let unknown = workspace.unknown_packages(&packages);
+    if !unknown.is_empty() {
+        eprintln!("error: package(s) `{}` not found in workspace", unknown.join("`, `"));
+        return ExitCode::from(EXIT_CARGO_FAILURE);
+    }
+    if let (Subcommand::Check(args), Some(format)) = (&mut cli.command, format) {
+        args.format = if format == "short" { Format::Concise } else { Format::Human };
+    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let host = Host {
+        defaults: workspace.member_dirs(&packages, &cwd),
+        workspace: Some(&workspace),
+        cargo: true,
+        deny_warnings,
+    };
+    ExitCode::from(super::dispatch(cli, &host))
+}
+
+/// `stall check`'s command line with cargo's flags added, as `cargo stall` takes it.
+fn command() -> clap::Command {
+    Cli::command().bin_name("cargo stall").mut_subcommand("check", |c| {
+        c.arg(
+            Arg::new("package")
+                .short('p')
+                .long("package")
+                .value_name("SPEC")
+                .action(ArgAction::Append)
+                .help("Check only this member of the workspace (repeatable)"),
+        )
+        .arg(
+            Arg::new("workspace")
+                .long("workspace")
+                .action(ArgAction::SetTrue)
+                .help("Check every member of the workspace (the default)"),
+        )
+        .arg(
+            Arg::new("manifest-path")
+                .long("manifest-path")
+                .value_name("PATH")
+                .value_parser(clap::value_parser!(PathBuf))
+                .help("The workspace's Cargo.toml (default: found from the working directory)"),
+        )
+        .arg(
+            Arg::new("message-format")
+                .long("message-format")
+                .value_name("FMT")
+                .value_parser([
+                    "human",
+                    "short",
+                    "json",
+                    "json-diagnostic-short",
+                    "json-diagnostic-rendered-ansi",
+                    "json-render-diagnostics",
+                ])
+                .help(
+                    "As cargo: `human` (the default), `short` (one line per finding), or `json*`: run \
+                     `cargo check` with the remaining arguments and add stall's findings to its messages",
+                ),
+        )
+        .after_help(
+            "Exit status as `cargo clippy`: 0 when there are only warnings, 101 for an error (a file \
+             that does not parse, a rule set to \"error\", or any finding with `-- -D warnings`).\n\
+             Also: `cargo stall rules`, `cargo stall explain RULE`.",
+        )
+    })
+}
+
+/// The value of `--message-format` in `args`, if given (`--message-format=X` or
+/// `--message-format X`), before any `--`.
+fn message_format_value(args: &[OsString]) -> Option<String> {
+    let mut it = args.iter().map(|a| a.to_string_lossy()).take_while(|a| a != "--");
+    while let Some(a) = it.next() {
+        if let Some(v) = a.strip_prefix("--message-format=") {
+            return Some(v.to_string());
+        }
+        if a == "--message-format" {
+            return it.next().map(|v| v.to_string());
+        }
+    }
+    None
+}
+
+/// Reads the lint flags after `--`: `-D warnings` (`-Dwarnings`, `--deny warnings`) makes every
+/// finding an error; anything else is refused.
+fn deny_warnings(lints: &[OsString]) -> Result<bool, String> {
+    let mut deny = false;
+    let mut it = lints.iter().map(|a| a.to_string_lossy());
+    while let Some(a) = it.next() {
+        let value = match a.as_ref() {
+            "-D" | "--deny" => it.next().map(|v| v.into_owned()),
+            other => other.strip_prefix("-D").or_else(|| other.strip_prefix("--deny=")).map(str::to_string),
+        };
+        match value.as_deref() {
+            Some("warnings") => deny = true,
+            _ => {
+                return Err(format!(
+                    "`cargo stall -- {}`: only `-D warnings` can follow `--` (rule levels go in the config's [severity])",
+                    lints.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ")
+                ))
+            }
+        }
+    }
+    Ok(deny)
 }
 
 /// The cargo check arguments stall reads too: packages to check and the manifest.
@@ -409,12 +555,15 @@ fn message_format(args: &[OsString]) -> u8 {
             return EXIT_ERROR;
         }
     };
-    let workspace = Workspace::load(scope.manifest_path.as_deref());
+    let workspace = Workspace::load(scope.manifest_path.as_deref()).ok();
     let cwd = std::env::current_dir().unwrap_or_default();
     let paths = match &workspace {
         Some(w) => w.member_dirs(&scope.packages, &cwd),
         None => vec![PathBuf::from(".")],
     };
+    // `-- -D warnings` goes to rustc through cargo check, and makes stall's findings errors too.
+    let after: Vec<OsString> = args.iter().skip_while(|a| *a != "--").skip(1).cloned().collect();
+    let deny = deny_warnings(&after).unwrap_or(false);
     // The workspace's config (stall.toml or Cargo metadata) applies as for `stall check`.
     let mut run = RunOptions::default();
     let start = paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
@@ -431,7 +580,15 @@ fn message_format(args: &[OsString]) -> u8 {
             return EXIT_ERROR;
         }
     }
-    let report = engine::check_paths(&paths, &run);
+    let mut report = engine::check_paths(&paths, &run);
+    for file in &mut report.files {
+        crate::fix::name_needed_features(&mut file.diagnostics);
+        if deny {
+            for d in &mut file.diagnostics {
+                d.severity = crate::diagnostic::Severity::Error;
+            }
+        }
+    }
     let mut targets = Targets::new(workspace.as_ref());
     let style =
         Style { context: Context { targets: targets.of_report(&report), root: cwd }, ..Style::default() };
@@ -447,10 +604,10 @@ fn message_format(args: &[OsString]) -> u8 {
     if !status.success() {
         return status.code().map_or(101, |c| c.clamp(1, 255) as u8);
     }
-    if written.is_err() || !report.errors.is_empty() {
-        EXIT_ERROR
-    } else if report.diagnostics().next().is_some() {
-        super::EXIT_FINDINGS
+    // As cargo check: warnings pass, errors fail.
+    let errors = report.diagnostics().any(|(_, d)| d.severity == crate::diagnostic::Severity::Error);
+    if written.is_err() || !report.errors.is_empty() || errors {
+        EXIT_CARGO_FAILURE
     } else {
         super::EXIT_CLEAN
     }

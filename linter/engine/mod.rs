@@ -5,6 +5,7 @@
 //! With the CLI and the language server, the only place that does I/O.
 
 pub(crate) mod cache;
+pub(crate) mod lexer;
 mod options;
 pub(crate) mod prescan;
 pub(crate) mod suppress;
@@ -50,10 +51,20 @@ pub(crate) fn check_paths_overlaid(paths: &[PathBuf], run: &RunOptions, overlay:
 
 /// Checks one text that did not come from the walk (stdin, an editor buffer), as the file
 /// `name` at `place` (where `name` sits on disk when `None`).
-pub(crate) fn check_text(name: &Path, place: Option<Place>, text: Arc<str>, run: &RunOptions) -> Report {
+pub(crate) fn check_text(name: &Path, place: Option<Place>, bytes: Vec<u8>, run: &RunOptions) -> Report {
+    let display = name.display().to_string();
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let message =
+                format!("not valid UTF-8 (first bad byte at offset {at}); the file was not checked");
+            return Report { errors: vec![FileError { path: display, message }], ..Report::default() };
+        }
+    };
     let place = place.unwrap_or_else(|| discover::locate(name));
-    let file = SourceFile { path: name.to_path_buf(), display: name.display().to_string(), place };
-    let overlay = Overlay::from([(name.to_path_buf(), text)]);
+    let file = SourceFile { path: name.to_path_buf(), display, place };
+    let overlay = Overlay::from([(name.to_path_buf(), Arc::from(text))]);
     check_files(vec![file], Vec::new(), run, &overlay)
 }
 
@@ -354,8 +365,7 @@ pub(crate) fn analyze(text: &str, place: &Place, options: &Options) -> FileFacts
         }
         Err(_) if !relevant() => FileFacts::default(),
         Err(e) => {
-            let span = idx.span(e.span());
-            let d = parse_error::diagnostic(span, format!("could not parse this file: {e}"), e.to_string());
+            let d = lexer::parse_error(text, &idx, &e);
             FileFacts {
                 findings: vec![Finding { diagnostic: d, origin: Origin::default() }],
                 ..FileFacts::default()

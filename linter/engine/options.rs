@@ -67,6 +67,14 @@ impl RunOptions {
         self
     }
 
+    /// Leaves out the paths matching `patterns`, globs relative to `dir` (`--exclude`).
+    pub(crate) fn add_excludes(&mut self, patterns: &[String], dir: &std::path::Path) -> Result<(), String> {
+        let excluded = crate::project::config::excluder(patterns, dir)?;
+        let previous = self.exclude.clone();
+        self.exclude = Arc::new(move |p| previous(p) || excluded(p));
+        Ok(())
+    }
+
     /// Applies a config: catalog entries, allowed APIs, offload wrappers, exclusions and the
     /// reporting policy.
     pub(crate) fn apply_config(&mut self, loaded: &Loaded) -> Result<(), ConfigError> {

@@ -1,6 +1,5 @@
 //! Human output: rustc's look (codespan-reporting, ASCII), colour only when asked for.
 
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label, Severity as CsSeverity};
@@ -8,10 +7,10 @@ use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::termcolor::{Ansi, NoColor, WriteColor};
 use codespan_reporting::term::{self, Chars, Config};
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Applicability, Diagnostic, Severity};
 use crate::diagnostic::{FileReport, Report};
 
-use super::Style;
+use super::{count, Style};
 
 pub fn write(report: &Report, style: &Style, out: &mut dyn Write) -> io::Result<()> {
     if style.color {
@@ -31,42 +30,43 @@ fn write_with(report: &Report, style: &Style, w: &mut dyn WriteColor) -> io::Res
                 .map_err(|e| io::Error::other(e.to_string()))?;
         }
     }
-    if style.statistics {
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for (_, d) in report.diagnostics() {
-            *counts.entry(d.rule.id()).or_default() += 1;
-        }
-        for (rule, n) in counts {
-            writeln!(w, "{n:>6}  {rule}")?;
-        }
-    }
     if !style.quiet {
-        let n = report.diagnostics().count();
-        let files = report.files.len();
-        let checked = report.files_checked;
-        let noun = |n: usize, one: &str| {
-            if n == 1 {
-                format!("1 {one}")
-            } else {
-                format!("{n} {one}s")
-            }
-        };
-        if n == 0 {
-            writeln!(w, "No problems found ({} checked).", noun(checked, "file"))?;
-        } else {
-            writeln!(
-                w,
-                "Found {} in {} ({} checked).",
-                noun(n, "problem"),
-                noun(files, "file"),
-                noun(checked, "file")
-            )?;
-        }
-        if let Some(hidden) = hidden_line(report) {
-            writeln!(w, "{hidden}")?;
-        }
+        summary(report, w)?;
     }
     Ok(())
+}
+
+/// The closing lines: how many findings in how many files, and how many `--fix` can fix.
+/// Nothing when there is no finding but an error (the errors, on stderr, are the news).
+pub fn summary<W: Write + ?Sized>(report: &Report, w: &mut W) -> io::Result<()> {
+    let n = report.diagnostics().count();
+    let files = report.files.len();
+    let checked = count(report.files_checked, "file", "files");
+    if n == 0 && !report.errors.is_empty() {
+        return Ok(());
+    }
+    if n == 0 {
+        writeln!(w, "No problems found ({checked} checked).")?;
+        return match hidden_line(report) {
+            Some(hidden) => writeln!(w, "{hidden}"),
+            None => Ok(()),
+        };
+    }
+    let problems = count(n, "problem", "problems");
+    writeln!(w, "Found {problems} in {} ({checked} checked).", count(files, "file", "files"))?;
+    if let Some(hidden) = hidden_line(report) {
+        writeln!(w, "{hidden}")?;
+    }
+    let fixes = |a: Applicability| {
+        report.diagnostics().filter(|(_, d)| d.fix.as_ref().is_some_and(|f| f.applicability == a)).count()
+    };
+    let (safe, unsafe_) = (fixes(Applicability::MachineApplicable), fixes(Applicability::MaybeIncorrect));
+    match (safe, unsafe_) {
+        (0, 0) => Ok(()),
+        (0, u) => writeln!(w, "{u} fixable with `--fix --unsafe-fixes`."),
+        (s, 0) => writeln!(w, "{s} fixable with `--fix`."),
+        (s, u) => writeln!(w, "{s} fixable with `--fix` ({u} more with `--fix --unsafe-fixes`)."),
+    }
 }
 
 /// "14 more on startup-only paths and 2 in test-support code; `--all` shows them."

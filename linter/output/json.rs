@@ -4,8 +4,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::diagnostic::Report;
-use crate::diagnostic::{Applicability, Diagnostic};
+use crate::diagnostic::{Applicability, Diagnostic, Report, Severity};
 use crate::registry::Rule;
 use crate::source::Position;
 
@@ -28,6 +27,7 @@ struct JsonDiagnostic<'a> {
     help: Option<&'a str>,
     notes: &'a [String],
     fix: Option<JsonFix<'a>>,
+    /// Where the code runs: "hot", "startup" or "test".
     exposure: &'static str,
 }
 
@@ -62,7 +62,7 @@ struct Summary {
     files_checked: usize,
     diagnostics: usize,
     errors: usize,
-    /// Findings the reporting level left out, by exposure.
+    /// Findings the reporting level left out, by exposure (`--all` shows them).
     hidden: HiddenCounts,
 }
 
@@ -86,7 +86,10 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         summary: Summary {
             files_checked: report.files_checked,
             diagnostics: diagnostics.len(),
-            errors: report.errors.len(),
+            // Error-level findings (a file that does not parse, a rule set to "error") and
+            // files that could not be read or checked.
+            errors: report.errors.len()
+                + report.diagnostics().filter(|(_, d)| d.severity == Severity::Error).count(),
             hidden: HiddenCounts { startup: report.hidden.startup, test: report.hidden.test },
         },
         diagnostics,

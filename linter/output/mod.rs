@@ -2,10 +2,12 @@
 //! compiler messages, SARIF and GitHub workflow commands.
 
 pub mod cargo;
+pub mod concise;
 pub mod github;
 pub mod human;
 pub mod json;
 pub mod sarif;
+pub mod statistics;
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -21,6 +23,8 @@ pub use cargo::CargoTarget;
 pub enum Format {
     /// rustc-like messages with source snippets
     Human,
+    /// one line per finding: `path:line:col: rule message`
+    Concise,
     /// one JSON document (the stable contract)
     Json,
     /// one JSON object per line, as `cargo check --message-format=json` prints (rust-analyzer)
@@ -51,13 +55,28 @@ pub struct Context {
     pub targets: HashMap<PathBuf, CargoTarget>,
 }
 
+/// Writes a report in a format (with `style.statistics`: the counts per rule instead, as a
+/// table, or a JSON list for `Format::Json`).
 pub fn write(report: &Report, format: Format, style: &Style, out: &mut dyn Write) -> io::Result<()> {
+    if style.statistics {
+        return statistics::write(report, format == Format::Json, out);
+    }
     match format {
         Format::Human => human::write(report, style, out),
+        Format::Concise => concise::write(report, style, out),
         Format::Json => json::write(report, out),
         Format::Cargo => cargo::write(report, &style.context, out),
         Format::Sarif => sarif::write(report, &style.context, out),
         Format::Github => github::write(report, &style.context, out),
+    }
+}
+
+/// `n` and the noun for it: "1 file", "2 files", "0 fixes".
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
     }
 }
 

@@ -40,7 +40,6 @@ pub fn document(report: &Report, context: &Context) -> Value {
                 "name": "stall",
                 "version": env!("CARGO_PKG_VERSION"),
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": crate::REPOSITORY,
                 "rules": rules,
             }
         },
@@ -81,7 +80,6 @@ fn rule(r: Rule) -> Value {
         "shortDescription": { "text": r.summary() },
         "fullDescription": { "text": what_it_does(&doc).unwrap_or_else(|| r.summary().to_string()) },
         "help": { "text": doc, "markdown": doc },
-        "helpUri": r.url(),
         "defaultConfiguration": { "level": level(default) },
         "properties": { "tags": [ if r.is_blocking() { "blocking" } else { "concurrency" } ] },
     })

@@ -202,6 +202,21 @@ impl Loaded {
     }
 }
 
+/// A function telling whether a path (as walked) matches `patterns`, globs relative to `dir`
+/// (`--exclude` on the command line, relative to the working directory).
+pub(crate) fn excluder(
+    patterns: &[String],
+    dir: &Path,
+) -> Result<impl Fn(&Path) -> bool + Send + Sync + 'static, String> {
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        b.add(Glob::new(p).map_err(|e| format!("invalid glob `{p}`: {}", e.kind()))?);
+    }
+    let set = b.build().map_err(|e| e.to_string())?;
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    Ok(move |p: &Path| matches_under(&set, &dir, p))
+}
+
 /// Does `path` (or a directory above it, below `dir`) match?
 fn matches_under(set: &GlobSet, dir: &Path, path: &Path) -> bool {
     let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());

@@ -231,8 +231,8 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
         let allows = attrs
             .iter()
             .filter_map(|a| {
-                let rules = semantic::context::stall_allows(a);
-                (!rules.is_empty()).then(|| AttrAllow { rules, span: m.span(a.span()) })
+                let names = semantic::context::stall_allows(a);
+                (!names.is_empty()).then(|| AttrAllow { names, span: m.span(a.span()) })
             })
             .collect();
         self.facts.items.push(ItemLines { first: span.start().line, last: span.end().line, allows });

@@ -217,8 +217,8 @@ pub(crate) fn bound_names(pat: &syn::Pat, out: &mut HashSet<String>) {
     Names(out).visit_pat(pat);
 }
 
-/// The rules an attribute allows: `#[cfg_attr(stall, allow(stall::blocking_fs, stall::all))]`
-/// -> `["blocking-fs", "all"]`.
+/// The names an attribute allows for stall, as written:
+/// `#[cfg_attr(stall, allow(stall::blocking_fs, all))]` -> `["stall::blocking_fs", "all"]`.
 pub(crate) fn stall_allows(attr: &Attribute) -> Vec<String> {
     if !attr.path().is_ident("cfg_attr") {
         return Vec::new();
@@ -230,11 +230,7 @@ pub(crate) fn stall_allows(attr: &Attribute) -> Vec<String> {
     };
     let compact: String = tokens.chars().filter(|c| !c.is_whitespace()).collect();
     let Some(rest) = compact.strip_prefix("stall,allow(") else { return names };
-    for part in rest.trim_end_matches(')').split(',') {
-        if let Some(rule) = part.strip_prefix("stall::") {
-            names.push(rule.replace('_', "-"));
-        }
-    }
+    names.extend(rest.trim_end_matches(')').split(',').filter(|p| !p.is_empty()).map(str::to_string));
     names
 }
 

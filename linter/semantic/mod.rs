@@ -55,9 +55,11 @@ pub(crate) struct Model<'a, 'ast> {
 
 impl<'a, 'ast> Model<'a, 'ast> {
     pub(crate) fn new(idx: &'a SourceIndex<'a>, knowledge: &'a Knowledge, settings: Settings<'a>) -> Self {
+        let mut res = Resolver::new(knowledge);
+        res.local_crates = Some(settings.local_crates);
         Model {
             idx,
-            res: Resolver::new(knowledge),
+            res,
             settings,
             ctx: Vec::new(),
             fns: Vec::new(),

@@ -45,6 +45,13 @@ pub(crate) struct Resolver<'c> {
     self_types: Vec<Option<String>>,
     /// Field types of the structs of this file, by struct name.
     pub(crate) structs: HashMap<String, HashMap<String, syn::Type>>,
+    /// Field types of the variants of this file's enums, by enum and variant name
+    /// (`0`, `1`, .. for tuple variants).
+    pub(crate) variants: HashMap<(String, String), HashMap<String, syn::Type>>,
+    /// `Type::f` for every associated fn of this file's impls.
+    pub(crate) assoc_fns: HashSet<String>,
+    /// Package names of the run: their types are the crates' own, like `crate::` ones.
+    pub(crate) local_crates: Option<&'c HashSet<String>>,
     /// `Type::f` for associated functions of this file that return `Self` (or a `Result` or
     /// `Option` of it).
     pub(crate) constructors: HashSet<String>,
@@ -64,6 +71,9 @@ impl<'c> Resolver<'c> {
             structs: HashMap::new(),
             constructors: HashSet::new(),
             eager: HashSet::new(),
+            variants: HashMap::new(),
+            assoc_fns: HashSet::new(),
+            local_crates: None,
         }
     }
 
@@ -108,25 +118,24 @@ impl<'c> Resolver<'c> {
                     }
                 }
                 Item::Struct(s) => {
-                    let fields = s
-                        .fields
-                        .iter()
-                        .enumerate()
-                        .map(|(i, f)| {
-                            let name = f.ident.as_ref().map_or_else(|| i.to_string(), |id| id.to_string());
-                            (name, f.ty.clone())
-                        })
-                        .collect();
-                    self.structs.insert(s.ident.to_string(), fields);
+                    self.structs.insert(s.ident.to_string(), field_types(&s.fields));
+                }
+                Item::Enum(e) => {
+                    for v in &e.variants {
+                        self.variants
+                            .insert((e.ident.to_string(), v.ident.to_string()), field_types(&v.fields));
+                    }
                 }
                 Item::Impl(i) => {
                     let syn::Type::Path(tp) = &*i.self_ty else { continue };
                     let Some(ty) = tp.path.segments.last().map(|s| s.ident.to_string()) else { continue };
                     for item in &i.items {
                         if let syn::ImplItem::Fn(f) = item {
+                            let name = format!("{ty}::{}", f.sig.ident);
                             if returns_self(&f.sig.output, &ty) {
-                                self.constructors.insert(format!("{ty}::{}", f.sig.ident));
+                                self.constructors.insert(name.clone());
                             }
+                            self.assoc_fns.insert(name);
                         }
                     }
                 }
@@ -374,6 +383,15 @@ impl<'c> Resolver<'c> {
             _ => Ty::Unknown,
         }
     }
+}
+
+/// The declared types of a struct's or variant's fields, by name (`0`, `1`, .. when unnamed).
+fn field_types(fields: &syn::Fields) -> HashMap<String, syn::Type> {
+    fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.ident.as_ref().map_or_else(|| i.to_string(), |id| id.to_string()), f.ty.clone()))
+        .collect()
 }
 
 /// Type aliases of futures (`type HashFut<'a> = Pin<Box<dyn Future<..>>>`), in every module.

@@ -171,10 +171,14 @@ impl Resolver<'_> {
         if catalog.has_methods(parent) {
             return Ty::named(parent);
         }
-        // A crate-local constructor (`Config::load()`): good enough to resolve its methods.
+        // A constructor of the crates' own types (`Config::load()`, `Cli::parse()`): good enough
+        // to resolve its methods. An associated fn of this file known not to return `Self`
+        // is not one; one not seen here (another file, a derive) is taken for one.
         let type_name = parent.rsplit("::").next().unwrap_or(parent);
-        let local_type =
-            parent.starts_with("crate::") && type_name.starts_with(|c: char| c.is_ascii_uppercase());
+        let first = parent.split("::").next().unwrap_or("");
+        let local_type = (first == "crate" || self.local_crates.is_some_and(|l| l.contains(first)))
+            && type_name.starts_with(|c: char| c.is_ascii_uppercase());
+        let assoc = format!("{type_name}::{last}");
         let looks_like_constructor = matches!(
             last,
             "new"
@@ -194,7 +198,9 @@ impl Resolver<'_> {
             || last.starts_with("new_")
             || last.starts_with("open_");
         if local_type
-            && (looks_like_constructor || self.constructors.contains(&format!("{type_name}::{last}")))
+            && (looks_like_constructor
+                || self.constructors.contains(&assoc)
+                || !self.assoc_fns.contains(&assoc))
         {
             return Ty::named(parent);
         }
@@ -255,6 +261,28 @@ impl Resolver<'_> {
         ty
     }
 
+    /// The fields of the enum variant a pattern path names (`Cmd::Run`, `Self::Run`, or `Run`
+    /// when matching a value of the enum's type), if the enum is of this file.
+    fn variant_fields(
+        &self,
+        path: &syn::Path,
+        matched: &Ty,
+    ) -> Option<&std::collections::HashMap<String, syn::Type>> {
+        let variant = path.segments.last()?.ident.to_string();
+        let n = path.segments.len();
+        let enum_name = if n >= 2 {
+            let owner = path.segments[n - 2].ident.to_string();
+            if owner == "Self" {
+                self.self_type()?.rsplit("::").next()?.to_string()
+            } else {
+                owner
+            }
+        } else {
+            matched.last_segment()?.to_string()
+        };
+        self.variants.get(&(enum_name, variant))
+    }
+
     /// Binds the variables of a pattern, giving them the parts of `ty` they match.
     pub(crate) fn bind_pattern(&mut self, pat: &Pat, ty: Ty) {
         match pat {
@@ -282,6 +310,16 @@ impl Resolver<'_> {
             }
             Pat::TupleStruct(ts) => {
                 let name = ts.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+                // A variant of an enum of this file: `Cmd::Run(args)`, `Self::Run(args)`.
+                if let Some(fields) = self.variant_fields(&ts.path, &ty) {
+                    let types: Vec<Ty> = (0..ts.elems.len())
+                        .map(|i| fields.get(&i.to_string()).map(|t| self.resolve_type(t)).unwrap_or_default())
+                        .collect();
+                    for (p, t) in ts.elems.iter().zip(types) {
+                        self.bind_pattern(p, t);
+                    }
+                    return;
+                }
                 // `Ok(x)` / `Some(x)`: results and options are looked through. `State(s):
                 // State<App>`: a one-field wrapper (web extractors) holds its type argument.
                 let inner = match &ty {
@@ -298,8 +336,18 @@ impl Resolver<'_> {
                 }
             }
             Pat::Struct(s) => {
+                // A struct of this file, or a variant of one of its enums, by field name.
+                let fields = self.variant_fields(&s.path, &ty).cloned().or_else(|| {
+                    let name = s.path.segments.last()?.ident.to_string();
+                    self.structs.get(&name).cloned()
+                });
                 for f in &s.fields {
-                    self.bind_pattern(&f.pat, Ty::Unknown);
+                    let member = match &f.member {
+                        syn::Member::Named(n) => n.to_string(),
+                        syn::Member::Unnamed(i) => i.index.to_string(),
+                    };
+                    let t = fields.as_ref().and_then(|fs| fs.get(&member)).map(|t| self.resolve_type(t));
+                    self.bind_pattern(&f.pat, t.unwrap_or_default());
                 }
             }
             Pat::Slice(s) => {

@@ -1,6 +1,10 @@
 //! ## What it does
-//! Reports a `// stall: allow(..)` comment or `#[cfg_attr(stall, allow(stall::..))]` attribute
-//! that suppressed nothing. Only reported with `--report-unused-suppressions`.
+//! Reports a suppression that is not what its writer meant, always: an unknown rule id (with
+//! the closest one: "did you mean `blocking-fs`?"), a marker spelled otherwise than
+//! `// stall: allow(` (`// stall:allow(..)`), a block comment (`/* stall: allow(..) */`), a
+//! name without `stall::` in `#[cfg_attr(stall, allow(..))]`. With
+//! `--report-unused-suppressions`, also a `// stall: allow(..)` comment or `#[cfg_attr(stall,
+//! allow(stall::..))]` attribute that suppressed nothing.
 //!
 //! ## Why is this bad?
 //! A stale suppression hides the next real finding on that line, and misleads readers into

@@ -2,6 +2,8 @@
 //! is generated (build.rs) from the `declare_rule!` in each file under `linter/rules/`, so a
 //! rule is declared in one place, next to its doc; every output asks this module.
 
+pub(crate) mod names;
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -104,11 +106,6 @@ impl Rule {
     /// Whether some of its findings carry a fix.
     pub fn fixable(self) -> bool {
         self.info().fixable
-    }
-
-    /// Where the rule's documentation is published (LSP `codeDescription`, SARIF `helpUri`).
-    pub fn url(self) -> String {
-        format!("{}/blob/main/linter/rules/{}.rs", crate::REPOSITORY, self.id().replace('-', "_"))
     }
 
     /// Rules that report blocking calls (and carry transitive chains).
