@@ -238,8 +238,9 @@ impl FileFacts {
             .map(|c| c.key.as_str());
         calls.chain(self.aliases.iter().map(|(_, to)| to.as_str())).filter_map(move |k| {
             let (qual, name) = key_parts(k)?;
+            // `crate::..` before the keys are made unique per target, `pkg@bin::..` after.
             let first = k.split("::").next()?;
-            let pkg = if first == "crate" { own? } else { first };
+            let pkg = if first == "crate" { own? } else { first.split('@').next()? };
             Some((pkg, qual, name))
         })
     }

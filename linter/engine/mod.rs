@@ -85,10 +85,12 @@ enum Scanned {
 
 /// What a waiting file offers the call graph, as hashes of (package, qualifier, name) for
 /// its functions (`Type::f` in an impl, `module::f` for a free fn) and of (package, name) for
-/// what it re-exports: small, as most files of a large run wait.
+/// what it re-exports, and the identifiers it mentions (which functions it may call): small,
+/// as most files of a large run wait.
 struct Waiting {
     fns: Vec<u64>,
     exports: Vec<u64>,
+    idents: prescan::Idents,
 }
 
 fn name_hash(parts: &[&str]) -> u64 {
@@ -120,9 +122,40 @@ pub(crate) fn check_files(
     let all: Vec<usize> = (0..files.len()).collect();
     let mut results = scan(&all, run.prefilter);
 
-    // Parse, round by round, the waiting files that define (or re-export) a function the call
-    // graph needs. A callee `pkg::a::Type::f` is wanted as `Type::f` in an impl, or as a free
-    // `f` in a module named `Type`; a re-export of any wanted name pulls its file in too.
+    // The module tree spans every file read, parsed or not: a file that only declares
+    // modules still says which crate target they belong to. Keys are made unique per target
+    // as soon as a file is analysed.
+    let targets: Vec<String> = {
+        let ok: Vec<usize> = results.iter().enumerate().filter(|(_, r)| r.is_ok()).map(|(i, _)| i).collect();
+        let tree: Vec<TreeFile> = ok
+            .iter()
+            .map(|&i| {
+                let (f, mods) = (&files[i], &results[i].as_ref().expect("ok").1);
+                let p = &f.place;
+                TreeFile { path: &f.path, module: &p.module, is_root: p.is_root, target: &p.target, mods }
+            })
+            .collect();
+        let mut targets = vec![String::new(); files.len()];
+        for (i, t) in ok.into_iter().zip(modtree::assign_targets(&tree)) {
+            targets[i] = t;
+        }
+        targets
+    };
+    let retarget = |results: &mut [Result<(Scanned, Vec<ModDecl>), FileError>], indices: &[usize]| {
+        for &i in indices {
+            if let Ok((Scanned::Checked(a), _)) = &mut results[i] {
+                a.facts.retarget(&targets[i]);
+            }
+        }
+    };
+    retarget(&mut results, &all);
+
+    // Parse, round by round, the waiting files the call graph needs:
+    // - those that define (or re-export) a function it calls. A callee `pkg::a::Type::f` is
+    //   wanted as `Type::f` in an impl, or as a free `f` in a module named `Type`; a
+    //   re-export of any wanted name pulls its file in too;
+    // - when none is left, those that mention a function whose callers decide where a finding
+    //   runs (`graph::callers_wanted`): a caller there may make it hot or startup code.
     let mut needed: HashSet<u64> = HashSet::new();
     let mut needed_parts: HashSet<u64> = HashSet::new();
     let mut fresh = all;
@@ -136,53 +169,57 @@ pub(crate) fn check_files(
                 }
             }
         }
-        let wanted: Vec<usize> = results
+        fn waiting(r: &Result<(Scanned, Vec<ModDecl>), FileError>) -> Option<&Waiting> {
+            match r {
+                Ok((Scanned::Waiting(w), _)) => Some(w),
+                _ => None,
+            }
+        }
+        let mut wanted: Vec<usize> = results
             .iter()
             .enumerate()
-            .filter(|(_, r)| match r {
-                Ok((Scanned::Waiting(w), _)) => {
-                    w.fns.iter().any(|h| needed.contains(h))
-                        || w.exports.iter().any(|h| needed_parts.contains(h))
-                }
-                _ => false,
+            .filter(|(_, r)| {
+                waiting(r).is_some_and(|w| {
+                    w.fns.iter().any(|h| needed.contains(h)) || w.exports.iter().any(|h| needed_parts.contains(h))
+                })
             })
             .map(|(i, _)| i)
             .collect();
+        if wanted.is_empty() {
+            let names = {
+                let units: Vec<Unit> = results
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, r)| match r {
+                        Ok((Scanned::Checked(a), _)) => Some(unit(&files[i], &targets[i], a)),
+                        _ => None,
+                    })
+                    .collect();
+                graph::callers_wanted(&units, run.transitive)
+            };
+            wanted = results
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| waiting(r).is_some_and(|w| names.iter().any(|n| w.idents.may_contain(n))))
+                .map(|(i, _)| i)
+                .collect();
+        }
         if wanted.is_empty() {
             break;
         }
         for (&i, r) in wanted.iter().zip(scan(&wanted, false)) {
             results[i] = r;
         }
+        retarget(&mut results, &wanted);
         fresh = wanted;
     }
 
-    // The module tree spans every file read, parsed or not: a file that only declares
-    // modules still says which crate target they belong to.
-    let tree: Vec<TreeFile> = results
-        .iter()
-        .zip(&files)
-        .filter_map(|(r, f)| {
-            let (_, mods) = r.as_ref().ok()?;
-            let p = &f.place;
-            Some(TreeFile { path: &f.path, module: &p.module, is_root: p.is_root, target: &p.target, mods })
-        })
-        .collect();
-    let mut targets = modtree::assign_targets(&tree).into_iter();
-    drop(tree);
-
     let mut waiting = 0;
     let mut checked = Vec::new();
-    for (r, f) in results.into_iter().zip(files) {
+    for ((r, f), target) in results.into_iter().zip(files).zip(targets) {
         match r {
-            Ok((Scanned::Checked(a), _)) => {
-                let target = targets.next().unwrap_or_default();
-                checked.push((f, target, *a));
-            }
-            Ok((Scanned::Waiting(_), _)) => {
-                targets.next();
-                waiting += 1;
-            }
+            Ok((Scanned::Checked(a), _)) => checked.push((f, target, *a)),
+            Ok((Scanned::Waiting(_), _)) => waiting += 1,
             Err(e) => errors.push(e),
         }
     }
@@ -210,20 +247,9 @@ fn settle(
     policy: &Policy,
     hidden: &mut Hidden,
 ) -> Vec<FileReport> {
-    for (_, target, a) in &mut checked {
-        a.facts.retarget(target);
-    }
     let own: Vec<_> = checked.iter_mut().map(|(_, _, a)| std::mem::take(&mut a.facts.findings)).collect();
     let diagnostics = {
-        let units: Vec<Unit> = checked
-            .iter()
-            .map(|(f, target, a)| Unit {
-                display: &f.display,
-                package: f.place.package.as_deref(),
-                target,
-                facts: &a.facts,
-            })
-            .collect();
+        let units: Vec<Unit> = checked.iter().map(|(f, target, a)| unit(f, target, a)).collect();
         graph::join(&units, own, transitive)
     };
     let mut reports = Vec::new();
@@ -241,6 +267,11 @@ fn settle(
         reports.push(FileReport { path: file.path, display: file.display, text: a.text, diagnostics });
     }
     reports
+}
+
+/// A file as the cross-file stage sees it. Its facts' keys must be made unique per target.
+fn unit<'a>(file: &'a SourceFile, target: &'a str, a: &'a Analyzed) -> Unit<'a> {
+    Unit { display: &file.display, package: file.place.package.as_deref(), target, facts: &a.facts }
 }
 
 thread_local! {
@@ -286,7 +317,8 @@ fn scan_file(
     if prefilter && !outline.has_async && std::str::from_utf8(&bytes).is_ok() {
         let Some(pkg) = file.place.package.as_deref().filter(|_| bytes.len() <= prescan::LARGE_SYNC_FILE)
         else {
-            return Ok((Scanned::Waiting(Waiting { fns: Vec::new(), exports: Vec::new() }), mods));
+            let nothing = Waiting { fns: Vec::new(), exports: Vec::new(), idents: Default::default() };
+            return Ok((Scanned::Waiting(nothing), mods));
         };
         let module_name = module.rsplit("::").next().unwrap_or("crate");
         let fns = outline
@@ -298,7 +330,7 @@ fn scan_file(
             })
             .collect();
         let exports = outline.exports.iter().map(|e| name_hash(&[pkg, e])).collect();
-        return Ok((Scanned::Waiting(Waiting { fns, exports }), mods));
+        return Ok((Scanned::Waiting(Waiting { fns, exports, idents: outline.idents }), mods));
     }
     let error = |message: String| FileError { path: file.display.clone(), message };
     let text = String::from_utf8(bytes).map_err(|e| {
@@ -380,7 +412,8 @@ pub(crate) fn analyze(text: &str, place: &Place, options: &Options) -> FileFacts
 /// Checks one text on the calling thread, with no I/O: the findings it has on its own, settled
 /// like a run's (suppressions included).
 pub(crate) fn check_alone(text: &str, place: &Place, options: &Options) -> Vec<Diagnostic> {
-    let facts = analyze(text, place, options);
+    let mut facts = analyze(text, place, options);
+    facts.retarget(&place.target);
     let file = SourceFile { path: PathBuf::new(), display: String::new(), place: place.clone() };
     let target = place.target.clone();
     let analyzed = Analyzed { facts, text: None };

@@ -247,6 +247,41 @@ pub struct Outline {
     pub fns: Vec<String>,
     /// The names its `pub use` items mention.
     pub exports: Vec<String>,
+    /// Every identifier it mentions, as a Bloom filter: which files may call a function.
+    pub idents: Idents,
+}
+
+/// A Bloom filter of identifiers: 2048 bits, two hashes. No false negatives; a false positive
+/// only costs parsing a file that turns out not to call the function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idents(Box<[u64; 32]>);
+
+impl Default for Idents {
+    fn default() -> Self {
+        Idents(Box::new([0; 32]))
+    }
+}
+
+impl Idents {
+    fn bits(word: &[u8]) -> [usize; 2] {
+        // FNV-1a, split in two: fast, and good enough to spread short identifiers.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for &b in word {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        [(h & 2047) as usize, ((h >> 32) & 2047) as usize]
+    }
+
+    fn insert(&mut self, word: &[u8]) {
+        for b in Self::bits(word) {
+            self.0[b / 64] |= 1 << (b % 64);
+        }
+    }
+
+    /// Might the file mention `word`?
+    pub fn may_contain(&self, word: &str) -> bool {
+        Self::bits(word.as_bytes()).iter().all(|&b| self.0[b / 64] & (1 << (b % 64)) != 0)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -305,6 +340,7 @@ pub fn outline(src: &[u8]) -> Outline {
                     }
                 }
                 let word = &src[start..i];
+                out.idents.insert(word);
                 let text = || String::from_utf8_lossy(word).into_owned();
                 match (prev, word) {
                     (_, b"async") => out.has_async = true,
@@ -397,6 +433,15 @@ pub fn outline(src: &[u8]) -> Outline {
 #[cfg(test)]
 mod outline_tests {
     use super::*;
+
+    #[test]
+    fn remembers_the_identifiers_it_saw() {
+        let o = outline(b"fn main() { config::load_settings(path); } // mention_in_comment");
+        assert!(o.idents.may_contain("load_settings") && o.idents.may_contain("main"));
+        assert!(!o.idents.may_contain("mention_in_comment"));
+        let absent = ["serve", "handle_request", "run_forever", "x9"].iter().filter(|w| o.idents.may_contain(w));
+        assert!(absent.count() <= 1);
+    }
 
     #[test]
     fn finds_async_and_names() {

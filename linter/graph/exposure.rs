@@ -9,7 +9,7 @@
 //!   handlers and event loops: configuration, certificates, one-shot subcommands.
 //! - `test`: test code and test-support code, and what only they reach.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 use super::keys::{FnId, KeyIndex};
 use super::Unit;
@@ -40,6 +40,8 @@ enum Why {
 pub(crate) struct Exposures {
     /// Per file, per function: its exposure and why.
     of: Vec<Vec<(Exposure, Why)>>,
+    /// Per file, per function: who calls it (outside hot regions and test code).
+    callers: Vec<Vec<Vec<FnId>>>,
 }
 
 /// A call or reference between two functions of the run.
@@ -86,10 +88,12 @@ impl Exposures {
         let mut called = out.iter().map(|f| vec![false; f.len()]).collect::<Vec<_>>();
         let mut from: Vec<Vec<Vec<FnId>>> =
             units.iter().map(|u| vec![Vec::new(); u.facts.fns.len()]).collect();
+        let mut callers = from.clone();
         for l in &links {
             called[l.to.0][l.to.1] = true;
             if let (Some(f), None, false) = (l.from, l.hot, l.test) {
                 from[f.0][f.1].push(l.to);
+                callers[l.to.0][l.to.1].push(f);
             }
         }
         let is_test = |(u, i): FnId| units[u].facts.fns[i].test || units[u].is_test_support();
@@ -143,7 +147,31 @@ impl Exposures {
             .into_iter()
             .map(|fns| fns.into_iter().map(|e| e.unwrap_or((Exposure::Hot, Why::Unreached))).collect())
             .collect();
-        Exposures { of }
+        Exposures { of, callers }
+    }
+
+    /// The names of the functions whose callers decide where the code at `origins` runs: those
+    /// on the way up from it to a program's entry, a root, or nothing. A caller in a file not
+    /// analysed yet (the prefilter left it waiting) could change the answer.
+    pub(crate) fn callers_wanted(&self, units: &[Unit], origins: &[(usize, Origin)]) -> HashSet<String> {
+        let mut wanted = HashSet::new();
+        let mut seen = HashSet::new();
+        let mut todo: Vec<FnId> = origins
+            .iter()
+            .filter(|(_, o)| o.hot.is_none() && !o.test)
+            .filter_map(|(u, o)| Some((*u, o.caller?)))
+            .collect();
+        while let Some(id) = todo.pop() {
+            if !seen.insert(id) {
+                continue;
+            }
+            if matches!(self.of[id.0][id.1].1, Why::Region(..) | Why::Root(_)) {
+                continue; // hot whoever else calls it
+            }
+            wanted.insert(units[id.0].facts.fns[id.1].name.clone());
+            todo.extend(self.callers[id.0][id.1].iter().copied());
+        }
+        wanted
     }
 
     /// The exposure of code at `origin` in file `unit`, and a note that says why.

@@ -46,6 +46,25 @@ impl Unit<'_> {
     }
 }
 
+/// The names of the functions whose callers decide where some finding of the run's files
+/// runs (see `Exposures::callers_wanted`): the engine parses the waiting files that mention
+/// them before it settles.
+pub(crate) fn callers_wanted(units: &[Unit], transitive: bool) -> HashSet<String> {
+    let wrappers: HashSet<&str> =
+        units.iter().flat_map(|u| u.facts.offload_wrappers.iter().map(String::as_str)).collect();
+    let mut origins = Vec::new();
+    for (f, u) in units.iter().enumerate() {
+        origins.extend(u.facts.findings.iter().map(|x| (f, x.origin)));
+        origins.extend(u.facts.deferred.iter().map(|(_, x)| (f, x.origin)));
+        origins.extend(u.facts.serial.iter().map(|p| (f, p.origin)));
+    }
+    if transitive {
+        let files: Vec<(&str, &FileFacts)> = units.iter().map(|u| (u.display, u.facts)).collect();
+        origins.extend(transitive::diagnostics(&files, &wrappers).into_iter().map(|(f, x)| (f, x.origin)));
+    }
+    exposure::Exposures::compute(units).callers_wanted(units, &origins)
+}
+
 /// Every file's findings, settled against the whole run: its own (`own`, one list per unit)
 /// and those it gains from the others, each with its exposure and a note that says why. The
 /// facts' keys must already be made unique per target (`FileFacts::retarget`).
