@@ -138,6 +138,8 @@ pub struct Report {
     pub files_checked: usize,
     /// Findings the reporting level left out, by exposure (`--all` shows them).
     pub hidden: Hidden,
+    /// Things the user should know about the run (dependency sources missing).
+    pub notes: Vec<String>,
 }
 
 impl Report {

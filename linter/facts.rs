@@ -126,6 +126,9 @@ pub(crate) struct CallSite {
     pub defer: Option<String>,
     /// Where the call is made.
     pub origin: Origin,
+    /// A method called next on what the callee returns: `next` for `for x in it`, which
+    /// calls `IntoIterator::into_iter` and then `Iterator::next` on its result.
+    pub then: Option<String>,
 }
 
 /// What one sync function does that matters for blocking.
@@ -134,6 +137,9 @@ pub(crate) struct FnSummary {
     pub key: String,
     pub name: String,
     pub span: Span,
+    /// The key of the type it returns, when that is a type of the checked crates (or of a
+    /// followed dependency): where methods called on its result are found.
+    pub returns: Option<String>,
     pub blocking: Vec<BlockSite>,
     pub calls: Vec<CallSite>,
 }
@@ -196,6 +202,13 @@ pub(crate) fn key_parts(key: &str) -> Option<(&str, &str)> {
     Some((qual, name))
 }
 
+/// The (package, qualifier, name) of a key of another package (`fs_err::file::File::open` ->
+/// `fs_err`, `File`, `open`).
+pub(crate) fn key_triple(key: &str) -> Option<(&str, &str, &str)> {
+    let (qual, name) = key_parts(key)?;
+    Some((key.split("::").next()?, qual, name))
+}
+
 impl FileFacts {
     /// Makes the keys of this file's own crate (`crate::a::f`) unique to its target
     /// (`my_crate::a::f`, `my_crate@bin/tool::a::f`).
@@ -207,6 +220,9 @@ impl FileFacts {
         };
         for f in &mut self.functions {
             fix(&mut f.key);
+            if let Some(r) = &mut f.returns {
+                fix(r);
+            }
             f.calls.iter_mut().for_each(|c| fix(&mut c.key));
         }
         for c in &mut self.async_calls {
@@ -243,6 +259,13 @@ impl FileFacts {
             let pkg = if first == "crate" { own? } else { first.split('@').next()? };
             Some((pkg, qual, name))
         })
+    }
+
+    /// The keys of every call the file makes to functions of the run (async code and sync
+    /// functions both).
+    pub(crate) fn call_keys(&self) -> impl Iterator<Item = &str> {
+        let calls = self.async_calls.iter().chain(self.functions.iter().flat_map(|f| &f.calls));
+        calls.map(|c| c.key.as_str())
     }
 
     /// Could the cross-file stage add findings to this file?

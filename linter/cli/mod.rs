@@ -143,6 +143,12 @@ pub struct CheckArgs {
     /// Parse every file up front instead of only those that can matter (same findings; slower)
     #[arg(long, hide = true)]
     pub no_prefilter: bool,
+    /// Do not follow calls into the sources of dependencies
+    #[arg(long)]
+    pub no_dependencies: bool,
+    /// Neither read nor write the cache of analysed files (`STALL_CACHE_DIR` sets where it is)
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// How the command line was reached: `stall`, or `cargo stall` (which checks the workspace
@@ -219,7 +225,7 @@ fn check(args: CheckArgs, host: &Host) -> u8 {
     let check_all = || {
         let found = crate::project::discover::discover(&paths, &run.exclude);
         let progress = progress::Progress::start(found.files.len());
-        let report = engine::check_files(found.files, found.errors, &run, &engine::Overlay::new());
+        let report = engine::check_found(&paths, found, &run, &engine::Overlay::new());
         progress.finish();
         report
     };
@@ -300,6 +306,11 @@ fn finish(args: &CheckArgs, host: &Host, mut report: Report) -> u8 {
             eprintln!("error: {}: {}", e.path, e.message);
         }
     }
+    if !args.quiet {
+        for n in &report.notes {
+            eprintln!("note: {n}");
+        }
+    }
     exit_code(&report, args.exit_zero, host.cargo)
 }
 
@@ -369,6 +380,12 @@ fn run_options(args: &CheckArgs) -> Result<RunOptions, String> {
     }
     if args.no_transitive {
         run.transitive = false;
+    }
+    if args.no_dependencies {
+        run.dependencies = false;
+    }
+    if args.no_cache {
+        run.cache = false;
     }
     if !args.select.is_empty() {
         run.policy.select = Some(select::rules(&args.select).into_iter().collect());

@@ -5,6 +5,7 @@
 //! With the CLI and the language server, the only place that does I/O.
 
 pub(crate) mod cache;
+mod deps;
 pub(crate) mod lexer;
 mod options;
 pub(crate) mod prescan;
@@ -19,7 +20,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::diagnostic::{Diagnostic, FileError, FileReport, Hidden, Report};
-use crate::facts::{FileFacts, Finding, Origin};
+use crate::facts::{self, FileFacts, Finding, Origin};
 use crate::graph::{self, Unit};
 use crate::project::config::{Policy, ReportLevel};
 use crate::project::discover::{self, io_reason};
@@ -28,7 +29,15 @@ use crate::project::{Place, SourceFile};
 use crate::rules::meta::parse_error;
 use crate::rules::{self, RuleOptions};
 use crate::source::{SourceIndex, Span};
+use cache::{Cache, Key};
+pub(crate) use deps::Deps;
 pub use options::{Options, RunOptions};
+
+/// How many rounds of parsing the call graph asks for reach into dependencies.
+const MAX_DEPENDENCY_ROUNDS: usize = 12;
+/// How many packages away from the checked crates calls are followed: a dependency, and the
+/// dependencies it calls (`fs_err` and what it wraps), not the whole tree below.
+const MAX_DEPENDENCY_HOPS: u8 = 2;
 
 /// Stack of each analysis thread. syn and the analysis recurse with the nesting of the code;
 /// the prescan bounds the nesting, this leaves ample room for it in debug builds too.
@@ -45,8 +54,29 @@ pub fn check_paths(paths: &[PathBuf], run: &RunOptions) -> Report {
 
 /// `check_paths`, reading the files in `overlay` from there instead of from disk.
 pub(crate) fn check_paths_overlaid(paths: &[PathBuf], run: &RunOptions, overlay: &Overlay) -> Report {
-    let found = discover::discover(paths, &run.exclude);
-    check_files(found.files, found.errors, run, overlay)
+    check_found(paths, discover::discover(paths, &run.exclude), run, overlay)
+}
+
+/// Checks the files found under `paths` (with `discover`), and the dependencies they call.
+pub(crate) fn check_found(
+    paths: &[PathBuf],
+    found: discover::Discovery,
+    run: &RunOptions,
+    overlay: &Overlay,
+) -> Report {
+    let deps = dependencies(paths, run);
+    let note = deps.note.clone();
+    let mut report = check_files_with(found.files, found.errors, run, overlay, deps);
+    report.notes.extend(note);
+    report
+}
+
+/// The dependencies of the project the first path is in, when the run follows them.
+pub(crate) fn dependencies(paths: &[PathBuf], run: &RunOptions) -> Deps {
+    let Some(first) = paths.first().filter(|_| run.dependencies) else { return Deps::default() };
+    let root = std::path::absolute(first).unwrap_or_else(|_| first.clone());
+    let knowledge = &run.options.knowledge;
+    Deps::locate(&root, &|name| knowledge.is_opaque(name))
 }
 
 /// Checks one text that did not come from the walk (stdin, an editor buffer), as the file
@@ -89,6 +119,9 @@ enum Scanned {
 /// as most files of a large run wait.
 struct Waiting {
     fns: Vec<u64>,
+    /// (package, name) of its free functions: a glob re-export (`pub use self::imp::*`) can
+    /// make one of them any module's.
+    free_fns: Vec<u64>,
     exports: Vec<u64>,
     idents: prescan::Idents,
 }
@@ -103,52 +136,73 @@ fn name_hash(parts: &[&str]) -> u64 {
 /// Checks already discovered files.
 pub(crate) fn check_files(
     files: Vec<SourceFile>,
-    mut errors: Vec<FileError>,
+    errors: Vec<FileError>,
     run: &RunOptions,
     overlay: &Overlay,
 ) -> Report {
+    check_files_with(files, errors, run, overlay, Deps::default())
+}
+
+/// `check_files`, following calls into the dependencies `deps` offers.
+pub(crate) fn check_files_with(
+    mut files: Vec<SourceFile>,
+    mut errors: Vec<FileError>,
+    run: &RunOptions,
+    overlay: &Overlay,
+    mut deps: Deps,
+) -> Report {
     let mut options = run.options.clone();
     options.local_crates.extend(files.iter().filter_map(|f| f.place.package.clone()));
+    options.local_crates.extend(deps.names().cloned());
+    options.catalog.drop_fallbacks(&deps.present);
+    let cache = if run.cache { Cache::open() } else { Cache::disabled() };
     let mut builder = rayon::ThreadPoolBuilder::new().stack_size(ANALYSIS_STACK);
     if let Some(j) = run.jobs {
         builder = builder.num_threads(j);
     }
     let pool = builder.build().expect("cannot start worker threads");
-    let scan = |indices: &[usize], prefilter: bool| -> Vec<Result<(Scanned, Vec<ModDecl>), FileError>> {
+    let user_files = files.len();
+    // Per dependency file (index - user_files): its package's fingerprint.
+    let mut dep_of: Vec<String> = Vec::new();
+    let scan = |files: &[SourceFile], dep_of: &[String], indices: &[usize], mode: Mode| {
         pool.install(|| {
-            indices.par_iter().map(|&i| scan_file(&files[i], &options, prefilter, overlay)).collect()
+            indices
+                .par_iter()
+                .map(|&i| {
+                    let dependency = i.checked_sub(user_files).map(|d| dep_of[d].as_str());
+                    let mode = if dependency.is_some() && mode != Mode::Parse { Mode::Wait } else { mode };
+                    scan_file(&files[i], &options, mode, overlay, &cache, dependency)
+                })
+                .collect::<Vec<_>>()
         })
     };
     let all: Vec<usize> = (0..files.len()).collect();
-    let mut results = scan(&all, run.prefilter);
+    let first = if run.prefilter { Mode::Prefilter } else { Mode::Parse };
+    let mut results = scan(&files, &dep_of, &all, first);
 
     // The module tree spans every file read, parsed or not: a file that only declares
     // modules still says which crate target they belong to. Keys are made unique per target
     // as soon as a file is analysed.
-    let targets: Vec<String> = {
-        let ok: Vec<usize> = results.iter().enumerate().filter(|(_, r)| r.is_ok()).map(|(i, _)| i).collect();
-        let tree: Vec<TreeFile> = ok
-            .iter()
-            .map(|&i| {
-                let (f, mods) = (&files[i], &results[i].as_ref().expect("ok").1);
-                let p = &f.place;
-                TreeFile { path: &f.path, module: &p.module, is_root: p.is_root, target: &p.target, mods }
-            })
-            .collect();
-        let mut targets = vec![String::new(); files.len()];
-        for (i, t) in ok.into_iter().zip(modtree::assign_targets(&tree)) {
-            targets[i] = t;
-        }
-        targets
-    };
-    let retarget = |results: &mut [Result<(Scanned, Vec<ModDecl>), FileError>], indices: &[usize]| {
+    // The module tree spans every file read, parsed or not: a file that only declares
+    // modules still says which crate target its modules belong to, and a `#[path]` which
+    // module a file is. A file whose module is not what its place suggested is read again.
+    let mut targets: Vec<String> = vec![String::new(); files.len()];
+    let moved = assign_modules(&mut files, &results, &mut targets, &all);
+    for (i, r) in moved.iter().zip(scan(&files, &dep_of, &moved, first)) {
+        results[*i] = r;
+    }
+    fn retarget(
+        results: &mut [Result<(Scanned, Vec<ModDecl>), FileError>],
+        targets: &[String],
+        indices: &[usize],
+    ) {
         for &i in indices {
             if let Ok((Scanned::Checked(a), _)) = &mut results[i] {
                 a.facts.retarget(&targets[i]);
             }
         }
-    };
-    retarget(&mut results, &all);
+    }
+    retarget(&mut results, &targets, &all);
 
     // Parse, round by round, the waiting files the call graph needs:
     // - those that define (or re-export) a function it calls. A callee `pkg::a::Type::f` is
@@ -158,15 +212,63 @@ pub(crate) fn check_files(
     //   runs (`graph::callers_wanted`): a caller there may make it hot or startup code.
     let mut needed: HashSet<u64> = HashSet::new();
     let mut needed_parts: HashSet<u64> = HashSet::new();
+    let mut needed_free: HashSet<u64> = HashSet::new();
     let mut fresh = all;
+    let mut rounds = 0;
+    // Calls from the checked crates into dependencies, by canonical key (`fs_err::read`).
+    let mut dep_roots: Vec<String> = Vec::new();
     loop {
-        for &i in &fresh {
+        rounds += 1;
+        for &i in fresh.iter().filter(|&&i| i < user_files) {
             if let Ok((Scanned::Checked(a), _)) = &results[i] {
                 for (pkg, qual, name) in a.facts.callees(files[i].place.package.as_deref()) {
                     needed.insert(name_hash(&[pkg, qual, name]));
                     needed_parts.insert(name_hash(&[pkg, qual]));
                     needed_parts.insert(name_hash(&[pkg, name]));
+                    if qual.starts_with(|c: char| c.is_lowercase()) {
+                        needed_free.insert(name_hash(&[pkg, name]));
+                    }
                 }
+                dep_roots.extend(a.facts.call_keys().filter_map(|k| deps.canonical_key(k)));
+            }
+        }
+        // Into dependencies, only what the checked code reaches: the functions it calls, and
+        // what those call, a few packages deep. Their files are listed the first time one of
+        // their functions is wanted.
+        let mut expand = Vec::new();
+        if rounds <= MAX_DEPENDENCY_ROUNDS {
+            let parsed: Vec<(usize, &FileFacts)> = (user_files..results.len())
+                .filter_map(|i| match &results[i] {
+                    Ok((Scanned::Checked(a), _)) => Some((i, &a.facts)),
+                    _ => None,
+                })
+                .collect();
+            for (key, hops) in reached_in_dependencies(&dep_roots, &parsed, &deps) {
+                let Some((pkg, qual, name)) = facts::key_triple(&key) else { continue };
+                if hops <= MAX_DEPENDENCY_HOPS {
+                    expand.push((pkg.to_string(), hops));
+                }
+                needed.insert(name_hash(&[pkg, qual, name]));
+                needed_parts.insert(name_hash(&[pkg, qual]));
+                needed_parts.insert(name_hash(&[pkg, name]));
+                if qual.starts_with(|c: char| c.is_lowercase()) {
+                    needed_free.insert(name_hash(&[pkg, name]));
+                }
+            }
+        }
+        for (name, hops) in expand {
+            let Some((package, new)) = deps.expand(&name, hops) else { continue };
+            let start = files.len();
+            for f in new {
+                targets.push(f.place.target.clone());
+                dep_of.push(package.fingerprint.clone());
+                files.push(f);
+            }
+            let indices: Vec<usize> = (start..files.len()).collect();
+            results.extend(scan(&files, &dep_of, &indices, Mode::Wait));
+            let moved = assign_modules(&mut files, &results, &mut targets, &indices);
+            for (i, r) in moved.iter().zip(scan(&files, &dep_of, &moved, Mode::Wait)) {
+                results[*i] = r;
             }
         }
         fn waiting(r: &Result<(Scanned, Vec<ModDecl>), FileError>) -> Option<&Waiting> {
@@ -180,24 +282,29 @@ pub(crate) fn check_files(
             .enumerate()
             .filter(|(_, r)| {
                 waiting(r).is_some_and(|w| {
-                    w.fns.iter().any(|h| needed.contains(h)) || w.exports.iter().any(|h| needed_parts.contains(h))
+                    w.fns.iter().any(|h| needed.contains(h))
+                        || w.exports.iter().any(|h| needed_parts.contains(h))
+                        || w.free_fns.iter().any(|h| needed_free.contains(h))
                 })
             })
             .map(|(i, _)| i)
             .collect();
         if wanted.is_empty() {
             let names = {
-                let units: Vec<Unit> = results
+                let units: Vec<(Unit, bool)> = results
                     .iter()
                     .enumerate()
                     .filter_map(|(i, r)| match r {
-                        Ok((Scanned::Checked(a), _)) => Some(unit(&files[i], &targets[i], a)),
+                        Ok((Scanned::Checked(a), _)) => {
+                            Some((unit(&files[i], &targets[i], a), i >= user_files))
+                        }
                         _ => None,
                     })
                     .collect();
                 graph::callers_wanted(&units, run.transitive)
             };
-            wanted = results
+            // Only the checked crates' files: a dependency never calls them.
+            wanted = results[..user_files]
                 .iter()
                 .enumerate()
                 .filter(|(_, r)| waiting(r).is_some_and(|w| names.iter().any(|n| w.idents.may_contain(n))))
@@ -207,23 +314,27 @@ pub(crate) fn check_files(
         if wanted.is_empty() {
             break;
         }
-        for (&i, r) in wanted.iter().zip(scan(&wanted, false)) {
+        for (&i, r) in wanted.iter().zip(scan(&files, &dep_of, &wanted, Mode::Parse)) {
             results[i] = r;
         }
-        retarget(&mut results, &wanted);
+        retarget(&mut results, &targets, &wanted);
         fresh = wanted;
     }
 
     let mut waiting = 0;
     let mut checked = Vec::new();
-    for ((r, f), target) in results.into_iter().zip(files).zip(targets) {
+    for (i, ((r, f), target)) in results.into_iter().zip(files).zip(targets).enumerate() {
+        let dependency = i >= user_files;
         match r {
-            Ok((Scanned::Checked(a), _)) => checked.push((f, target, *a)),
-            Ok((Scanned::Waiting(_), _)) => waiting += 1,
-            Err(e) => errors.push(e),
+            Ok((Scanned::Checked(a), _)) => checked.push((f, target, *a, dependency)),
+            Ok((Scanned::Waiting(_), _)) if !dependency => waiting += 1,
+            Ok(_) => {}
+            // A dependency's file stall cannot read is its problem, not the user's.
+            Err(e) if !dependency => errors.push(e),
+            Err(_) => {}
         }
     }
-    let files_checked = waiting + checked.len();
+    let files_checked = waiting + checked.iter().filter(|c| !c.3).count();
     let mut hidden = Hidden::default();
     let mut reports = settle(checked, run.transitive, &run.policy, &mut hidden);
     // Rare: findings only from the call graph. Read the text again to show it with them.
@@ -236,24 +347,27 @@ pub(crate) fn check_files(
         }
     }
     errors.sort_by(|a, b| a.path.cmp(&b.path));
-    Report { files: reports, errors, files_checked, hidden }
+    Report { files: reports, errors, files_checked, hidden, notes: Vec::new() }
 }
 
 /// The one join and finish: makes keys unique per target, adds the findings that need every
 /// file, applies suppressions and the reporting policy. Returns the files with findings.
 fn settle(
-    mut checked: Vec<(SourceFile, String, Analyzed)>,
+    mut checked: Vec<(SourceFile, String, Analyzed, bool)>,
     transitive: bool,
     policy: &Policy,
     hidden: &mut Hidden,
 ) -> Vec<FileReport> {
-    let own: Vec<_> = checked.iter_mut().map(|(_, _, a)| std::mem::take(&mut a.facts.findings)).collect();
+    let own: Vec<_> = checked.iter_mut().map(|(_, _, a, _)| std::mem::take(&mut a.facts.findings)).collect();
     let diagnostics = {
-        let units: Vec<Unit> = checked.iter().map(|(f, target, a)| unit(f, target, a)).collect();
+        let units: Vec<Unit> = checked.iter().map(|(f, target, a, _)| unit(f, target, a)).collect();
         graph::join(&units, own, transitive)
     };
     let mut reports = Vec::new();
-    for ((file, _, a), mut diagnostics) in checked.into_iter().zip(diagnostics) {
+    for ((file, _, a, dependency), mut diagnostics) in checked.into_iter().zip(diagnostics) {
+        if dependency {
+            continue; // only the chains from the checked code into it are reported
+        }
         let mut suppressions = a.facts.suppressions;
         suppress::apply(&mut diagnostics, &mut suppressions);
         if policy.report_unused_suppressions {
@@ -267,6 +381,77 @@ fn settle(
         reports.push(FileReport { path: file.path, display: file.display, text: a.text, diagnostics });
     }
     reports
+}
+
+/// The keys reached from `roots` (calls from the checked crates into dependencies, by
+/// canonical key) through the dependency functions parsed so far (`parsed`), each with how
+/// many packages away from the checked crates it is.
+fn reached_in_dependencies(
+    roots: &[String],
+    parsed: &[(usize, &FileFacts)],
+    deps: &Deps,
+) -> Vec<(String, u8)> {
+    let keys = parsed.iter().enumerate().flat_map(|(f, (_, facts))| {
+        facts.functions.iter().enumerate().map(move |(i, s)| ((f, i), s.key.as_str()))
+    });
+    let aliases = parsed.iter().flat_map(|(_, f)| f.aliases.iter().map(|(a, b)| (a.as_str(), b.as_str())));
+    let index = graph::keys::KeyIndex::new(keys, aliases);
+    let mut seen: HashMap<String, u8> = HashMap::new();
+    let mut queue: std::collections::VecDeque<(String, u8)> = roots.iter().map(|k| (k.clone(), 1)).collect();
+    while let Some((key, hops)) = queue.pop_front() {
+        if seen.contains_key(&key) || hops > MAX_DEPENDENCY_HOPS {
+            continue;
+        }
+        seen.insert(key.clone(), hops);
+        let package = key.split("::").next().unwrap_or("");
+        for (f, i) in index.lookup(&key) {
+            let summary = &parsed[f].1.functions[i];
+            for call in &summary.calls {
+                let Some(next) = deps.canonical_key(&call.key) else { continue };
+                let step = u8::from(!next.starts_with(&format!("{package}::")));
+                queue.push_back((next, hops + step));
+                if let Some(then) = &call.then {
+                    for (g, j) in index.lookup(&call.key) {
+                        if let Some(r) = &parsed[g].1.functions[j].returns {
+                            queue.push_back((format!("{r}::{then}"), hops + step));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    seen.into_iter().collect()
+}
+
+/// Gives the files at `indices` their targets and declared module paths from their module
+/// tree; returns those whose module path changed (they must be read again).
+fn assign_modules(
+    files: &mut [SourceFile],
+    results: &[Result<(Scanned, Vec<ModDecl>), FileError>],
+    targets: &mut [String],
+    indices: &[usize],
+) -> Vec<usize> {
+    let ok: Vec<usize> = indices.iter().copied().filter(|&i| results[i].is_ok()).collect();
+    let assigned = {
+        let tree: Vec<TreeFile> = ok
+            .iter()
+            .map(|&i| {
+                let (f, mods) = (&files[i], &results[i].as_ref().expect("ok").1);
+                let p = &f.place;
+                TreeFile { path: &f.path, module: &p.module, is_root: p.is_root, target: &p.target, mods }
+            })
+            .collect();
+        modtree::assign_targets(&tree)
+    };
+    let mut moved = Vec::new();
+    for (i, (target, module)) in ok.into_iter().zip(assigned) {
+        targets[i] = target;
+        if files[i].place.module != module {
+            files[i].place.module = module;
+            moved.push(i);
+        }
+    }
+    moved
 }
 
 /// A file as the cross-file stage sees it. Its facts' keys must be made unique per target.
@@ -291,11 +476,42 @@ pub(crate) fn install_panic_hook() {
 
 /// Reads a file, outlines it, and analyses it unless `prefilter` says it can wait; also
 /// returns its `mod` declarations for the module tree.
+/// How a file is scanned.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Parse it, whatever it holds.
+    Parse,
+    /// Parse it if it may hold async code; otherwise it waits for the call graph.
+    Prefilter,
+    /// It waits until the call graph needs it (a dependency's file).
+    Wait,
+}
+
+/// What a file's facts depend on besides its text: where it sits and the run's settings.
+fn cache_context(file: &SourceFile, options: &Options, dependency: Option<&str>) -> String {
+    let p = &file.place;
+    let mut crates: Vec<&String> = options.local_crates.iter().collect();
+    crates.sort();
+    format!(
+        "{:?}|{}|{}|{}|{:?}|{:?}|{}|{}",
+        p.package,
+        p.target,
+        p.module,
+        p.is_test,
+        p.runtime,
+        crates,
+        options.include_tests,
+        options.fingerprint,
+    ) + dependency.unwrap_or("")
+}
+
 fn scan_file(
     file: &SourceFile,
     options: &Options,
-    prefilter: bool,
+    mode: Mode,
     overlay: &Overlay,
+    cache: &Cache,
+    dependency: Option<&str>,
 ) -> Result<(Scanned, Vec<ModDecl>), FileError> {
     let bytes = match overlay.get(&file.path) {
         Some(text) => text.as_bytes().to_vec(),
@@ -314,10 +530,20 @@ fn scan_file(
             path_attr: m.path_attr.clone(),
         })
         .collect();
-    if prefilter && !outline.has_async && std::str::from_utf8(&bytes).is_ok() {
+    let waits = match mode {
+        Mode::Parse => false,
+        Mode::Prefilter => !outline.has_async,
+        Mode::Wait => true,
+    };
+    if waits && std::str::from_utf8(&bytes).is_ok() {
         let Some(pkg) = file.place.package.as_deref().filter(|_| bytes.len() <= prescan::LARGE_SYNC_FILE)
         else {
-            let nothing = Waiting { fns: Vec::new(), exports: Vec::new(), idents: Default::default() };
+            let nothing = Waiting {
+                fns: Vec::new(),
+                free_fns: Vec::new(),
+                exports: Vec::new(),
+                idents: Default::default(),
+            };
             return Ok((Scanned::Waiting(nothing), mods));
         };
         let module_name = module.rsplit("::").next().unwrap_or("crate");
@@ -329,10 +555,21 @@ fn scan_file(
                 None => name_hash(&[pkg, module_name, f]),
             })
             .collect();
-        let exports = outline.exports.iter().map(|e| name_hash(&[pkg, e])).collect();
-        return Ok((Scanned::Waiting(Waiting { fns, exports, idents: outline.idents }), mods));
+        let free_fns =
+            outline.fns.iter().filter(|f| !f.contains("::")).map(|f| name_hash(&[pkg, f])).collect();
+        let mut exports: Vec<u64> = outline.exports.iter().map(|e| name_hash(&[pkg, e])).collect();
+        // `pub use self::platform::*`: any name of this module may be re-exported here.
+        if outline.exports.iter().any(|e| e == "*") {
+            exports.push(name_hash(&[pkg, module_name]));
+        }
+        return Ok((Scanned::Waiting(Waiting { fns, free_fns, exports, idents: outline.idents }), mods));
     }
     let error = |message: String| FileError { path: file.display.clone(), message };
+    let key = Key::file(&bytes, &cache_context(file, options, dependency));
+    if let Some(facts) = cache.get::<FileFacts>(key) {
+        let text: Option<Arc<str>> = facts.may_report().then(|| Arc::from(String::from_utf8_lossy(&bytes)));
+        return Ok((Scanned::Checked(Box::new(Analyzed { facts, text })), mods));
+    }
     let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         error(format!("not valid UTF-8 (first bad byte at offset {at}); the file was not checked"))
@@ -349,6 +586,7 @@ fn scan_file(
             .unwrap_or_default();
         error(format!("internal error while checking this file ({what}); please report it"))
     })?;
+    let _ = cache.put(key, &facts);
     // Keep the text of files that may get findings, to show it with them. (The few that get
     // findings only from the call graph read it again: keeping every text costs memory.)
     let text = facts.may_report().then(|| Arc::from(text));
@@ -419,7 +657,7 @@ pub(crate) fn check_alone(text: &str, place: &Place, options: &Options) -> Vec<D
     let analyzed = Analyzed { facts, text: None };
     let every =
         Policy { report: ReportLevel::All, include_tests: options.include_tests, ..Policy::default() };
-    settle(vec![(file, target, analyzed)], true, &every, &mut Hidden::default())
+    settle(vec![(file, target, analyzed, false)], true, &every, &mut Hidden::default())
         .into_iter()
         .flat_map(|r| r.diagnostics)
         .collect()

@@ -19,6 +19,8 @@ pub struct Options {
     pub include_tests: bool,
     /// Package names of the run (calls between workspace members are followed).
     pub(crate) local_crates: HashSet<String>,
+    /// What the config changed in the catalog and knowledge: cached facts depend on it.
+    pub(crate) fingerprint: String,
 }
 
 impl Default for Options {
@@ -26,7 +28,13 @@ impl Default for Options {
         let catalog = Catalog::builtin();
         let mut knowledge = Knowledge::builtin();
         catalog.teach(&mut knowledge);
-        Options { catalog, knowledge, include_tests: false, local_crates: HashSet::new() }
+        Options {
+            catalog,
+            knowledge,
+            include_tests: false,
+            local_crates: HashSet::new(),
+            fingerprint: String::new(),
+        }
     }
 }
 
@@ -41,6 +49,10 @@ pub struct RunOptions {
     /// Skip parsing files that cannot hold findings until the call graph needs them.
     /// Findings are the same either way (a test holds this); off only to prove that.
     pub prefilter: bool,
+    /// Follow calls into the sources of dependencies (`--no-dependencies` turns it off).
+    pub dependencies: bool,
+    /// Read and write the cache of analysed files (`--no-cache` turns it off).
+    pub cache: bool,
     /// Paths excluded by config.
     pub(crate) exclude: Exclude,
     /// Which findings to report, and how.
@@ -54,6 +66,8 @@ impl Default for RunOptions {
             transitive: true,
             jobs: None,
             prefilter: true,
+            dependencies: true,
+            cache: true,
             exclude: Arc::new(|_| false),
             policy: Policy::default(),
         }
@@ -88,10 +102,14 @@ impl RunOptions {
             blocking.push(parsed);
         }
         let options = &mut self.options;
+        options.fingerprint = format!("{:?}|{:?}|{:?}", c.blocking, c.allow, c.offload);
         options.catalog.extend(CatalogFile { blocking, ..CatalogFile::default() });
         options.catalog.allow(c.allow.iter().cloned());
         options.catalog.teach(&mut options.knowledge);
         options.knowledge.add_offload(&c.offload);
+        if let Some(d) = c.dependencies {
+            self.dependencies = d;
+        }
         if let Some(t) = c.include_tests {
             options.include_tests = t;
             self.policy.include_tests = t;

@@ -291,6 +291,22 @@ pub struct OutlineMod {
     pub path_attr: Option<String>,
 }
 
+/// How well a `#[path]` attribute (its text up to the path) fits the host: a plain `#[path]`
+/// or one for this host's family beats one for other platforms.
+fn path_fit_of(attr: &[u8]) -> u8 {
+    let text = String::from_utf8_lossy(attr);
+    if !text.contains("cfg_attr") {
+        return 2;
+    }
+    let host = if cfg!(windows) { "windows" } else { "unix" };
+    let predicate = text.split("path").next().unwrap_or("");
+    match (predicate.contains(host), predicate.contains("not(")) {
+        (true, false) => 3,
+        (false, _) if !predicate.contains("not(") => 0,
+        _ => 1,
+    }
+}
+
 /// Scans identifiers, skipping comments, strings and chars.
 pub fn outline(src: &[u8]) -> Outline {
     let mut out = Outline::default();
@@ -302,6 +318,10 @@ pub fn outline(src: &[u8]) -> Outline {
     let mut inline: Vec<(String, usize)> = Vec::new();
     let mut inline_pending: Option<String> = None;
     let mut path_attr: Option<String> = None;
+    // How well the `#[path]` found so far fits this host (see `path_fit`).
+    let mut path_fit = 0u8;
+    // Where the attribute being read starts (`#[`).
+    let mut attr_start = 0usize;
     let mut in_pub_use = false;
     // Open `impl` blocks: (type name, depth inside their braces).
     let mut impls: Vec<(String, usize)> = Vec::new();
@@ -321,7 +341,13 @@ pub fn outline(src: &[u8]) -> Outline {
                 let end = skip_string(src, i + 1);
                 if prev == b"path" && last_punct == b'=' {
                     let body = &src[i + 1..end.saturating_sub(1).max(i + 1)];
-                    path_attr = Some(String::from_utf8_lossy(body).into_owned());
+                    // `#[cfg_attr(unix, path = "unix.rs")] #[cfg_attr(windows, path = ..)]`:
+                    // the one for this host wins.
+                    let fit = path_fit_of(&src[attr_start.min(i)..i]);
+                    if path_attr.is_none() || fit > path_fit {
+                        path_attr = Some(String::from_utf8_lossy(body).into_owned());
+                        path_fit = fit;
+                    }
                 }
                 i = end;
             }
@@ -371,6 +397,7 @@ pub fn outline(src: &[u8]) -> Outline {
                             let mut path: Vec<String> = inline.iter().map(|(m, _)| m.clone()).collect();
                             path.push(text());
                             out.mods.push(OutlineMod { path, path_attr: path_attr.take() });
+                            path_fit = 0;
                         }
                         Some(b'{') => inline_pending = Some(text()),
                         _ => {}
@@ -412,7 +439,10 @@ pub fn outline(src: &[u8]) -> Outline {
                     b';' => {
                         in_pub_use = false;
                         path_attr = None;
+                        path_fit = 0;
                     }
+                    b'#' => attr_start = i,
+                    b'*' if in_pub_use => out.exports.push("*".into()),
                     _ => {}
                 }
                 if !b.is_ascii_whitespace() {
@@ -439,7 +469,8 @@ mod outline_tests {
         let o = outline(b"fn main() { config::load_settings(path); } // mention_in_comment");
         assert!(o.idents.may_contain("load_settings") && o.idents.may_contain("main"));
         assert!(!o.idents.may_contain("mention_in_comment"));
-        let absent = ["serve", "handle_request", "run_forever", "x9"].iter().filter(|w| o.idents.may_contain(w));
+        let absent =
+            ["serve", "handle_request", "run_forever", "x9"].iter().filter(|w| o.idents.may_contain(w));
         assert!(absent.count() <= 1);
     }
 
@@ -453,11 +484,23 @@ mod outline_tests {
         let o = outline(b"pub use crate::store::{Store, open as open_store};\nuse x::y;");
         assert_eq!(o.exports, ["crate", "store", "Store", "open", "as", "open_store"]);
         assert_eq!(outline(b"pub(crate) use a::b;").exports, ["a", "b"]);
+        assert_eq!(outline(b"pub use self::platform::*;").exports, ["self", "platform", "*"]);
         let o = outline(
             b"impl<T: Clone> a::Store<T> { fn open() {} }\nimpl fmt::Display for Store { fn fmt(&self) {} }\n\
               impl<T> Trait for Vec<T> where T: Copy { fn m() {} }\nfn free() {}",
         );
         assert_eq!(o.fns, ["Store::open", "Store::fmt", "Vec::m", "free"]);
+    }
+
+    #[test]
+    fn a_path_for_this_host_wins_over_other_platforms() {
+        let o = outline(
+            b"#[cfg_attr(any(unix, target_os = \"wasi\"), path = \"unix.rs\")]\n\
+              #[cfg_attr(windows, path = \"windows.rs\")]\n\
+              #[cfg_attr(not(any(unix, windows)), path = \"other.rs\")]\nmod platform;\n",
+        );
+        let want = if cfg!(windows) { "windows.rs" } else { "unix.rs" };
+        assert_eq!(o.mods[0].path_attr.as_deref(), Some(want));
     }
 
     #[test]

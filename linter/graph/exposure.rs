@@ -64,7 +64,7 @@ impl Exposures {
         let mut links = Vec::new();
         for (u, unit) in units.iter().enumerate() {
             for e in &unit.facts.edges {
-                for &to in index.lookup(&e.callee) {
+                for to in index.lookup(&e.callee) {
                     // An example or bench calling into the library does not make the library's
                     // functions startup code: its users call them from anywhere.
                     if unit.is_example() && units[to.0].target != unit.target {

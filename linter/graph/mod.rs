@@ -6,7 +6,7 @@
 
 mod exposure;
 mod idle;
-mod keys;
+pub(crate) mod keys;
 mod transitive;
 
 use std::collections::HashSet;
@@ -49,20 +49,32 @@ impl Unit<'_> {
 /// The names of the functions whose callers decide where some finding of the run's files
 /// runs (see `Exposures::callers_wanted`): the engine parses the waiting files that mention
 /// them before it settles.
-pub(crate) fn callers_wanted(units: &[Unit], transitive: bool) -> HashSet<String> {
+/// `units` pairs each file with whether it is a dependency's: dependencies lead chains but
+/// never call the crates' code, so where the crates' code runs is decided among their files.
+pub(crate) fn callers_wanted(units: &[(Unit, bool)], transitive: bool) -> HashSet<String> {
     let wrappers: HashSet<&str> =
-        units.iter().flat_map(|u| u.facts.offload_wrappers.iter().map(String::as_str)).collect();
+        units.iter().flat_map(|(u, _)| u.facts.offload_wrappers.iter().map(String::as_str)).collect();
     let mut origins = Vec::new();
-    for (f, u) in units.iter().enumerate() {
+    for (f, (u, _)) in units.iter().enumerate() {
         origins.extend(u.facts.findings.iter().map(|x| (f, x.origin)));
         origins.extend(u.facts.deferred.iter().map(|(_, x)| (f, x.origin)));
         origins.extend(u.facts.serial.iter().map(|p| (f, p.origin)));
     }
     if transitive {
-        let files: Vec<(&str, &FileFacts)> = units.iter().map(|u| (u.display, u.facts)).collect();
+        let files: Vec<(&str, &FileFacts)> = units.iter().map(|(u, _)| (u.display, u.facts)).collect();
         origins.extend(transitive::diagnostics(&files, &wrappers).into_iter().map(|(f, x)| (f, x.origin)));
     }
-    exposure::Exposures::compute(units).callers_wanted(units, &origins)
+    // The crates' own files only, renumbered.
+    let mut own = Vec::new();
+    let mut renumber = vec![None; units.len()];
+    for (f, (u, dependency)) in units.iter().enumerate() {
+        if !dependency {
+            renumber[f] = Some(own.len());
+            own.push(Unit { ..*u });
+        }
+    }
+    let origins: Vec<_> = origins.into_iter().filter_map(|(f, o)| Some((renumber[f]?, o))).collect();
+    exposure::Exposures::compute(&own).callers_wanted(&own, &origins)
 }
 
 /// Every file's findings, settled against the whole run: its own (`own`, one list per unit)

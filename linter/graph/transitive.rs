@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::keys::{FnId, KeyIndex};
-use crate::facts::{FileFacts, Finding};
+use crate::facts::{CallSite, FileFacts, Finding};
 use crate::rules::blocking::{chain_note, transitive_diagnostic};
 
 /// Where a function's blocking comes from: a call it makes directly, or a call to another
@@ -27,14 +27,29 @@ pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], wrappers: &HashSet<&str>
     let aliases = files.iter().flat_map(|(_, g)| g.aliases.iter().map(|(a, b)| (a.as_str(), b.as_str())));
     let index = KeyIndex::new(keys, aliases);
     let func = |(f, i): FnId| &files[f].1.functions[i];
-    let lookup = |key: &str| -> Vec<FnId> { index.lookup(key).to_vec() };
+    let lookup = |key: &str| -> Vec<FnId> { index.lookup(key) };
+
+    // What a call site reaches: its callee, and for `then` (`for x in it`: `into_iter`, then
+    // `next`) the method of that name on the type the callee returns.
+    let targets = |call: &CallSite| -> Vec<FnId> {
+        let mut out = lookup(&call.key);
+        if let Some(then) = &call.then {
+            let returned: Vec<FnId> = out
+                .iter()
+                .filter_map(|&id| func(id).returns.as_deref())
+                .flat_map(|r| lookup(&format!("{r}::{then}")))
+                .collect();
+            out.extend(returned);
+        }
+        out
+    };
 
     // Callers of each function, as (caller, call-site index in the caller).
     let mut callers: HashMap<FnId, Vec<(FnId, usize)>> = HashMap::new();
     for (f, (_, graph)) in files.iter().enumerate() {
         for (i, caller) in graph.functions.iter().enumerate() {
             for (s, call) in caller.calls.iter().enumerate() {
-                for callee in lookup(&call.key) {
+                for callee in targets(call) {
                     callers.entry(callee).or_default().push(((f, i), s));
                 }
             }
@@ -70,7 +85,7 @@ pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], wrappers: &HashSet<&str>
                 continue;
             }
             let Some(start) =
-                lookup(&call.key).into_iter().filter(|id| via.contains_key(id)).min_by_key(|id| via[id].1)
+                targets(call).into_iter().filter(|id| via.contains_key(id)).min_by_key(|id| via[id].1)
             else {
                 continue;
             };
@@ -121,6 +136,7 @@ mod tests {
             context: "async fn `h`".into(),
             defer: None,
             origin: Default::default(),
+            then: None,
         }
     }
 
@@ -129,6 +145,7 @@ mod tests {
             key: key.into(),
             name: key.rsplit("::").next().unwrap().into(),
             span: span(1),
+            returns: None,
             blocking: if blocks {
                 vec![BlockSite {
                     rule: Rule::BlockingFs,

@@ -62,6 +62,16 @@ impl Cfg {
         syn::parse_str(inner).unwrap_or(Cfg::Unparsed)
     }
 
+    /// Whether the predicate is about test builds (`cfg(test)`, `cfg(not(test))`, ..).
+    pub(crate) fn mentions_test(&self) -> bool {
+        match self {
+            Cfg::Name(n) => n == "test" || n == "doctest",
+            Cfg::Not(c) => c.mentions_test(),
+            Cfg::Any(cs) | Cfg::All(cs) => cs.iter().any(Cfg::mentions_test),
+            _ => false,
+        }
+    }
+
     /// The predicate's value for the package `env` describes, built for the host.
     pub(crate) fn eval(&self, env: &CfgEnv) -> Option<bool> {
         match self {

@@ -35,6 +35,8 @@ pub struct Config {
     pub include_tests: Option<bool>,
     /// Follow calls into sync functions of the checked crates.
     pub transitive: Option<bool>,
+    /// Follow calls into the sources of dependencies (default: true).
+    pub dependencies: Option<bool>,
     /// Which findings to show: "hot" (default: code that runs beside other tasks) or "all"
     /// (startup-only and test-support code too).
     pub report: Option<ReportLevel>,

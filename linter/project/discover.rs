@@ -160,6 +160,8 @@ impl CrateCache {
             is_test: false,
             is_root: true,
             runtime: None,
+            features: None,
+            build_script: false,
         };
         let Some(dir) = abs.parent() else {
             return alone();
@@ -182,6 +184,8 @@ impl CrateCache {
                 is_test,
                 is_root: true,
                 runtime,
+                features: None,
+                build_script: false,
             };
         }
         Place {
@@ -191,6 +195,8 @@ impl CrateCache {
             is_test,
             is_root: is_conventional_root(rel),
             runtime: pkg.runtime.clone(),
+            features: None,
+            build_script: false,
         }
     }
 

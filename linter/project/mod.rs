@@ -39,6 +39,10 @@ pub struct Place {
     pub is_root: bool,
     /// The async runtime the package depends on (for fixes).
     pub runtime: Option<Runtime>,
+    /// The features cargo resolved for the package (`None`: not known), for `#[cfg(feature)]`.
+    pub features: Option<std::collections::BTreeSet<String>>,
+    /// The package has a build script, which may set custom `cfg`s.
+    pub build_script: bool,
 }
 
 impl Default for Place {
@@ -51,6 +55,8 @@ impl Default for Place {
             is_test: false,
             is_root: true,
             runtime: None,
+            features: None,
+            build_script: false,
         }
     }
 }

@@ -25,10 +25,13 @@ pub(crate) struct TreeFile<'a> {
     pub mods: &'a [ModDecl],
 }
 
-/// The target of every file: the target of the root whose `mod` declarations reach it.
-pub(crate) fn assign_targets(files: &[TreeFile]) -> Vec<String> {
+/// The target of every file (the target of the root whose `mod` declarations reach it), and
+/// its module path as declared (`crate::sys` for a `#[path = "sys/unix.rs"] mod sys;`), which
+/// can differ from the one its place in the directory tree suggests.
+pub(crate) fn assign_targets(files: &[TreeFile]) -> Vec<(String, String)> {
     let index: HashMap<&Path, usize> = files.iter().enumerate().map(|(i, f)| (f.path, i)).collect();
     let mut target: Vec<Option<String>> = vec![None; files.len()];
+    let mut module: Vec<String> = files.iter().map(|f| f.module.to_string()).collect();
     let mut stack = Vec::new();
     for (i, f) in files.iter().enumerate() {
         if f.is_root {
@@ -43,6 +46,8 @@ pub(crate) fn assign_targets(files: &[TreeFile]) -> Vec<String> {
                 if let Some(&j) = index.get(candidate.as_path()) {
                     if target[j].is_none() && !files[j].is_root {
                         target[j] = target[i].clone();
+                        let rel = decl.module.strip_prefix(file.module).unwrap_or(&decl.module);
+                        module[j] = format!("{}{rel}", module[i]);
                         stack.push(j);
                     }
                     break;
@@ -50,7 +55,12 @@ pub(crate) fn assign_targets(files: &[TreeFile]) -> Vec<String> {
             }
         }
     }
-    target.into_iter().zip(files).map(|(t, f)| t.unwrap_or_else(|| f.target.to_string())).collect()
+    target
+        .into_iter()
+        .zip(files)
+        .zip(module)
+        .map(|((t, f), m)| (t.unwrap_or_else(|| f.target.to_string()), m))
+        .collect()
 }
 
 /// Where the file of `decl` may be: `dir/name.rs` or `dir/name/mod.rs`, `dir` being the
@@ -100,7 +110,8 @@ mod tests {
             file("p/src/net/http.rs", "crate::net::http", false, &[]),
             file("p/src/orphan.rs", "crate::orphan", false, &[]),
         ];
-        assert_eq!(assign_targets(&files), ["root", "root", "root", "root", "?"]);
+        let targets: Vec<String> = assign_targets(&files).into_iter().map(|(t, _)| t).collect();
+        assert_eq!(targets, ["root", "root", "root", "root", "?"]);
     }
 
     #[test]
@@ -116,6 +127,11 @@ mod tests {
             file("src/a.rs", "crate::a", false, &a_mods),
             file("src/a/b.rs", "crate::a::b", false, &[]),
         ];
-        assert_eq!(assign_targets(&files), ["root", "root", "root", "root"]);
+        let got = assign_targets(&files);
+        let targets: Vec<&str> = got.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(targets, ["root", "root", "root", "root"]);
+        // The file a `#[path]` names is the declared module, wherever it sits.
+        assert_eq!(got[1].1, "crate::sys");
+        assert_eq!(got[3].1, "crate::a::b");
     }
 }

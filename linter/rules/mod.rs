@@ -18,6 +18,7 @@ use syn::spanned::Spanned;
 use syn::{Attribute, Expr, ExprAwait, Stmt};
 
 use crate::facts::{AttrAllow, CallSite, Edge, FileFacts, Finding, FnFacts, FnSummary, ItemLines, Origin};
+use crate::project::cfg::CfgEnv;
 use crate::project::{Place, Runtime};
 use crate::registry::Rule;
 use crate::semantic::{self, Hooks, Hot, Kind, Knowledge, Model, Settings, Use};
@@ -40,6 +41,7 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
     let settings = Settings {
         include_tests: options.include_tests,
         test_file: place.is_test,
+        cfg: CfgEnv { features: place.features.as_ref(), build_script: place.build_script },
         local_crates: options.local_crates,
     };
     let arena = semantic::MacroArena::new();
@@ -60,7 +62,8 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
     facts.aliases = aliases;
     facts.offload_wrappers = model.offload_wrappers;
     // Functions that neither block nor call into the crates cannot make a chain.
-    facts.functions.retain(|f| !f.blocking.is_empty() || !f.calls.is_empty());
+    // (One that returns a type of the crates leads to the methods called on its result.)
+    facts.functions.retain(|f| !f.blocking.is_empty() || !f.calls.is_empty() || f.returns.is_some());
     facts.findings.sort_by_key(|f| f.diagnostic.sort_key());
     facts
 }
@@ -79,6 +82,37 @@ struct Checker<'o, 'a> {
 }
 
 impl Checker<'_, '_> {
+    /// Records a call of a function of the checked crates (`callee`, a key), and `then` a
+    /// method called on its result, for the call graph.
+    fn record_call(&mut self, m: &Model, callee: &str, span: proc_macro2::Span, then: Option<&str>) {
+        let Some(kind) = m.kind() else { return };
+        let origin = self.origin(m);
+        if kind != Kind::Offload {
+            self.facts.edges.push(Edge { callee: callee.to_string(), origin, by_name: false });
+        }
+        let ctx = m.ctx();
+        let site = CallSite {
+            key: callee.to_string(),
+            span: m.span(span),
+            context: match kind {
+                Kind::Async => ctx.map(|c| c.what.to_string()).unwrap_or_default(),
+                _ => String::new(),
+            },
+            defer: ctx.and_then(|c| c.defer.as_deref().map(str::to_string)),
+            origin,
+            then: then.map(str::to_string),
+        };
+        match kind {
+            Kind::Async => self.facts.async_calls.push(site),
+            Kind::Sync => {
+                if let Some(Some(i)) = self.summaries.last() {
+                    self.facts.functions[*i].calls.push(site);
+                }
+            }
+            Kind::Offload => {}
+        }
+    }
+
     /// Where the walk is: the fn, its hot region, test code.
     fn origin(&self, m: &Model) -> Origin {
         let ctx = m.ctx();
@@ -96,7 +130,9 @@ impl Checker<'_, '_> {
 
 impl<'ast> Hooks<'ast> for Checker<'_, '_> {
     fn call(&mut self, m: &Model<'_, 'ast>, expr: &'ast Expr, usage: Use, callee: Option<&str>) {
-        let Some(kind) = m.kind() else { return };
+        if m.kind().is_none() {
+            return;
+        }
         match blocking::check_call(m, expr, usage, self.options.catalog, self.options.runtime) {
             Some(Verdict::Direct(d)) => {
                 if let Some(f) = self.finding(m, d) {
@@ -118,30 +154,35 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
         if let Some(Some(b)) = self.idle.last_mut() {
             b.call(m, expr);
         }
-        let Some(key) = callee else { return };
-        let origin = self.origin(m);
-        if kind != Kind::Offload {
-            self.facts.edges.push(Edge { callee: key.to_string(), origin, by_name: false });
+        if let Some(key) = callee {
+            self.record_call(m, key, expr.span(), None);
         }
-        let ctx = m.ctx();
-        let site = CallSite {
-            key: key.to_string(),
-            span: m.span(expr.span()),
-            context: match kind {
-                Kind::Async => ctx.map(|c| c.what.to_string()).unwrap_or_default(),
-                _ => String::new(),
-            },
-            defer: ctx.and_then(|c| c.defer.as_deref().map(str::to_string)),
-            origin,
-        };
-        match kind {
-            Kind::Async => self.facts.async_calls.push(site),
-            Kind::Sync => {
-                if let Some(Some(i)) = self.summaries.last() {
-                    self.facts.functions[*i].calls.push(site);
+    }
+
+    fn iterate(&mut self, m: &Model<'_, 'ast>, iterable: &'ast Expr) {
+        match blocking::check_iteration(m, iterable, self.options.catalog) {
+            Some(Verdict::Direct(d)) => {
+                if let Some(f) = self.finding(m, d) {
+                    self.facts.findings.push(f);
                 }
             }
-            Kind::Offload => {}
+            Some(Verdict::Deferred(key, d)) => {
+                if let Some(f) = self.finding(m, d) {
+                    self.facts.deferred.push((key, f));
+                }
+            }
+            Some(Verdict::InSync(site)) => {
+                if let Some(Some(i)) = self.summaries.last() {
+                    self.facts.functions[*i].blocking.push(site);
+                }
+            }
+            None => {}
+        }
+        // `for x in it` calls `into_iter` on `it`, then `next` on what that returns.
+        if let semantic::Ty::Named(ty, _) = m.res.deref_all(m.res.infer(iterable)) {
+            if let Some(key) = m.key(&format!("{ty}::into_iter")) {
+                self.record_call(m, &key, iterable.span(), Some("next"));
+            }
         }
     }
 
@@ -167,6 +208,7 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
                     key: key.clone(),
                     name: f.name.clone(),
                     span: f.ident_span,
+                    returns: f.returns.as_deref().and_then(|r| m.key(r)),
                     blocking: Vec::new(),
                     calls: Vec::new(),
                 });

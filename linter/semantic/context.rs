@@ -103,6 +103,8 @@ pub(crate) struct FnFrame {
     pub root: Option<Hot>,
     /// Test code.
     pub test: bool,
+    /// The type it returns (through `Result`/`Option`), as a resolved path.
+    pub returns: Option<String>,
 }
 
 /// An async body (async fn, async block, async closure) the walk is directly in, with what the

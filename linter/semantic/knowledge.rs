@@ -95,6 +95,17 @@ struct KnowledgeFile {
     event: Names,
     #[serde(default)]
     handler_attributes: Names,
+    #[serde(default)]
+    dependencies: Opaque,
+}
+
+/// Dependencies whose code is not followed.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Opaque {
+    #[allow(dead_code)] // the data's documentation
+    why: String,
+    opaque: Vec<String>,
 }
 
 /// The knowledge as lookup tables.
@@ -111,6 +122,7 @@ pub struct Knowledge {
     event_waits: HashSet<String>,
     event_macros: HashSet<String>,
     handler_attributes: HashSet<String>,
+    opaque: HashSet<String>,
 }
 
 impl Knowledge {
@@ -121,6 +133,7 @@ impl Knowledge {
             event_waits: file.event.names.into_iter().collect(),
             event_macros: file.event.macros.into_iter().collect(),
             handler_attributes: file.handler_attributes.names.into_iter().collect(),
+            opaque: file.dependencies.opaque.into_iter().collect(),
             ..Knowledge::default()
         };
         for entry in file.runs {
@@ -216,6 +229,12 @@ impl Knowledge {
 
     pub(crate) fn is_event_macro(&self, name: &str) -> bool {
         self.event_macros.contains(name)
+    }
+
+    /// Is a dependency of this crate name left unfollowed (its sync API does not block, or
+    /// the catalog lists what does)?
+    pub(crate) fn is_opaque(&self, crate_name: &str) -> bool {
+        self.opaque.contains(crate_name)
     }
 
     /// Does an attribute of this name (`#[get("/")]`) make a fn a request handler?

@@ -21,6 +21,7 @@ pub(crate) use resolve::Resolver;
 pub(crate) use types::Ty;
 pub(crate) use walk::{walk, Hooks, MacroArena};
 
+use crate::project::cfg::{Cfg, CfgEnv};
 use crate::source::{SourceIndex, Span};
 
 /// What the model needs to know about the run.
@@ -28,6 +29,9 @@ pub(crate) struct Settings<'a> {
     pub include_tests: bool,
     /// The whole file is test code (`tests/`, `benches/`).
     pub test_file: bool,
+    /// What `#[cfg(..)]` is evaluated against: the package's resolved features (unknown:
+    /// every alternative is walked) and whether a build script may set custom `cfg`s.
+    pub cfg: CfgEnv<'a>,
     /// Other crates of the run, whose functions the call graph follows.
     pub local_crates: &'a HashSet<String>,
 }
@@ -98,6 +102,15 @@ impl<'a, 'ast> Model<'a, 'ast> {
     /// Whether items with these attributes are test code.
     pub(crate) fn is_test(&self, attrs: &[syn::Attribute]) -> bool {
         context::is_test_code(attrs)
+    }
+
+    /// Whether items with these attributes are left out of the build (`#[cfg(windows)]`, a
+    /// feature the package does not enable). Test code is judged as test code, not here.
+    pub(crate) fn compiled_out(&self, attrs: &[syn::Attribute]) -> bool {
+        attrs
+            .iter()
+            .filter_map(Cfg::from_attr)
+            .any(|c| c.eval(&self.settings.cfg) == Some(false) && !c.mentions_test())
     }
 
     /// Whether test code is analysed in full (otherwise only where it calls `block_on`).

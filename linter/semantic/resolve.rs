@@ -31,6 +31,8 @@ struct Frame {
     is_module: bool,
     imports: HashMap<String, UsePath>,
     globs: Vec<UsePath>,
+    /// The globs that re-export (`pub use a::*`): names of this module for other modules too.
+    pub_globs: Vec<UsePath>,
     items: HashSet<String>,
 }
 
@@ -152,6 +154,11 @@ impl<'c> Resolver<'c> {
             for (alias, target) in &frame.imports {
                 let to = self.knowledge.normalize(self.import_target(frame, target, 0));
                 out.push((format!("{module}::{alias}"), to));
+            }
+            // `pub use self::platform::*;`: every name of that module, as `module::*`.
+            for glob in &frame.pub_globs {
+                let to = self.knowledge.normalize(self.import_target(frame, glob, 0));
+                out.push((format!("{module}::*"), to));
             }
         }
         out.sort();
@@ -453,20 +460,26 @@ fn returns_self(output: &syn::ReturnType, ty: &str) -> bool {
 }
 
 fn fill_frame<'a>(frame: &mut Frame, items: impl Iterator<Item = &'a Item>) {
-    let mut imports = Vec::new();
     for item in items {
         if let Item::Use(u) = item {
+            let mut imports = Vec::new();
             imports::flatten(&u.tree, u.leading_colon.is_some(), &mut imports);
+            let public = !matches!(u.vis, syn::Visibility::Inherited);
+            for import in imports {
+                match import {
+                    Import::Name { alias, target } => {
+                        frame.imports.insert(alias, target);
+                    }
+                    Import::Glob(p) => {
+                        if public {
+                            frame.pub_globs.push(p.clone());
+                        }
+                        frame.globs.push(p);
+                    }
+                }
+            }
         } else if let Some(name) = item_name(item) {
             frame.items.insert(name);
-        }
-    }
-    for import in imports {
-        match import {
-            Import::Name { alias, target } => {
-                frame.imports.insert(alias, target);
-            }
-            Import::Glob(p) => frame.globs.push(p),
         }
     }
 }

@@ -30,6 +30,8 @@ pub(crate) trait Hooks<'ast> {
     fn exit_fn(&mut self, _m: &Model<'_, 'ast>) {}
     /// An `.await` written in the source (not one inside a macro's tokens).
     fn await_expr(&mut self, _m: &Model<'_, 'ast>, _a: &'ast ExprAwait) {}
+    /// The iterable of a `for` loop: it is iterated (`into_iter`, then `next` on the result).
+    fn iterate(&mut self, _m: &Model<'_, 'ast>, _iterable: &'ast Expr) {}
     /// A `for`, `while` or `loop` written in the source.
     fn loop_expr(&mut self, _m: &Model<'_, 'ast>, _e: &'ast Expr) {}
     /// The statements of a block written in the source.
@@ -144,6 +146,10 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             entry,
             root,
             test,
+            returns: match &sig.output {
+                syn::ReturnType::Type(_, ty) => self.returned_type(ty, owner.as_deref()),
+                syn::ReturnType::Default => None,
+            },
         };
         self.m.ctx.push(Ctx { hot: root, test, ..Ctx::new(kind, what) });
         self.m.fns.push(frame);
@@ -218,6 +224,24 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             f.closures -= 1;
         }
         self.m.ctx.pop();
+    }
+
+    /// The path of the type a fn returns, through `Result`/`Option` (`Self` is the `impl`'s).
+    fn returned_type(&self, ty: &syn::Type, owner: Option<&str>) -> Option<String> {
+        let mut t = self.m.res.resolve_type(ty);
+        for _ in 0..3 {
+            match t.path()? {
+                "std::result::Result" | "std::option::Option" | "std::boxed::Box" => {
+                    t = match t {
+                        Ty::Named(_, args) => args.into_iter().next()?,
+                        _ => return None,
+                    };
+                }
+                p if p.ends_with("::Self") || p == "Self" => return owner.map(str::to_string),
+                p => return Some(p.to_string()),
+            }
+        }
+        None
     }
 
     /// The async body of a block or closure written inside a fn.
@@ -538,6 +562,9 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             }
             Expr::ForLoop(f) => {
                 self.visit_expr(&f.expr);
+                if self.m.kind().is_some() {
+                    self.hooks.iterate(self.m, &f.expr);
+                }
                 self.m.res.push_vars();
                 self.m.res.bind_pattern(&f.pat, Ty::Unknown);
                 self.visit_block(&f.body);
@@ -553,6 +580,9 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
     /// Walks an item with `walk`: test code in full only when the run includes tests, and
     /// otherwise only when it calls `block_on` (which is a bug in async tests too).
     fn item(&mut self, attrs: &'ast [Attribute], span: PmSpan, walk: impl FnOnce(&mut Self)) {
+        if self.m.compiled_out(attrs) {
+            return;
+        }
         let test = self.m.is_test(attrs);
         if test && !self.m.include_tests() && !self.m.idx.slice(self.m.span(span)).contains("block_on") {
             return;
@@ -633,6 +663,9 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
     }
 
     fn visit_local(&mut self, l: &'ast syn::Local) {
+        if self.m.compiled_out(&l.attrs) {
+            return;
+        }
         let mut ty = Ty::Unknown;
         if let Some(init) = &l.init {
             self.visit_expr(&init.expr);

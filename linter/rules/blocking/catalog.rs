@@ -34,6 +34,10 @@ pub(crate) struct BlockingEntry {
     /// not when reached through a sync helper (binding a socket to an address).
     #[serde(default = "yes")]
     pub transitive: bool,
+    /// The crate this entry stands in for when its sources are not on the machine: with the
+    /// sources, calls are followed into them instead (and reported with the chain).
+    #[serde(default)]
+    pub fallback: Option<String>,
 }
 
 fn yes() -> bool {
@@ -97,6 +101,14 @@ pub struct Catalog {
     /// Every path and type the catalog names: the model resolves glob imports to them and
     /// knows the types' constructors.
     known: Vec<(String, bool)>,
+    /// Entries that stand in for a crate's sources: (crate, path or (type, method)).
+    fallbacks: Vec<(String, FallbackKey)>,
+}
+
+#[derive(Debug, Clone)]
+enum FallbackKey {
+    Path(String),
+    Method(String, String),
 }
 
 impl Catalog {
@@ -121,11 +133,17 @@ impl Catalog {
                 self.known.push((ty.clone(), true));
                 for m in &entry.methods {
                     self.methods.insert((ty.clone(), m.clone()), api.clone());
+                    if let Some(krate) = &entry.fallback {
+                        self.fallbacks.push((krate.clone(), FallbackKey::Method(ty.clone(), m.clone())));
+                    }
                 }
             }
             for p in entry.paths.iter().chain(entry.path.iter()) {
                 self.known.push((p.clone(), false));
                 self.paths.insert(p.clone(), api.clone());
+                if let Some(krate) = &entry.fallback {
+                    self.fallbacks.push((krate.clone(), FallbackKey::Path(p.clone())));
+                }
             }
         }
         for entry in file.untyped {
@@ -137,6 +155,24 @@ impl Catalog {
     pub(crate) fn teach(&self, knowledge: &mut Knowledge) {
         for (path, typed) in &self.known {
             knowledge.note_api(path, *typed);
+        }
+    }
+
+    /// Drops the entries that stand in for crates whose sources are `present`: calls into
+    /// those are followed instead.
+    pub(crate) fn drop_fallbacks(&mut self, present: &std::collections::HashSet<String>) {
+        for (krate, key) in &self.fallbacks {
+            if !present.contains(krate) {
+                continue;
+            }
+            match key {
+                FallbackKey::Path(p) => {
+                    self.paths.remove(p);
+                }
+                FallbackKey::Method(t, m) => {
+                    self.methods.remove(&(t.clone(), m.clone()));
+                }
+            }
         }
     }
 

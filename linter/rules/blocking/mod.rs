@@ -75,6 +75,38 @@ pub(crate) fn check_call(
     }
 }
 
+/// Judges the iteration of a `for` loop's iterable: `for e in WalkDir::new(dir)` calls
+/// `into_iter` on it, which the catalog may say blocks.
+pub(crate) fn check_iteration(m: &Model, iterable: &Expr, catalog: &Catalog) -> Option<Verdict> {
+    let kind = m.kind()?;
+    if kind == Kind::Offload {
+        return None;
+    }
+    let ty = m.res.deref_all(m.res.infer(iterable));
+    let path = ty.path()?;
+    let api = catalog.method(path, "into_iter")?;
+    let hit = Hit::new(api, format!("{}::into_iter", short(path)));
+    let span = m.span(iterable.span());
+    match kind {
+        Kind::Async => {
+            let ctx = m.ctx()?;
+            let d = direct_diagnostic(&hit, span, &ctx.what);
+            Some(match &ctx.defer {
+                Some(key) => Verdict::Deferred(key.to_string(), d),
+                None => Verdict::Direct(d),
+            })
+        }
+        Kind::Sync if hit.transitive => Some(Verdict::InSync(BlockSite {
+            rule: hit.rule,
+            callee: hit.callee,
+            span,
+            reason: hit.reason,
+            instead: hit.instead,
+        })),
+        Kind::Sync | Kind::Offload => None,
+    }
+}
+
 /// Does the receiver chain of a method call already block with the same rule?
 fn chain_blocks(res: &Resolver, catalog: &Catalog, mut expr: &Expr, rule: Rule) -> bool {
     let mut as_result = false;

@@ -1,0 +1,172 @@
+//! Dependencies in a run: the packages whose sources cargo downloaded, by the names the checked
+//! code calls them, and their files, listed only when a call needs one of their functions.
+//! Their functions join the call graph like the crates' own; findings inside them are never
+//! reported, only the chains from the checked code into them.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use crate::project::deps::{self, DepGraph, Package};
+use crate::project::discover::module_path;
+use crate::project::{Place, SourceFile};
+
+/// A dependency package stall may follow calls into.
+#[derive(Debug, Clone)]
+pub(crate) struct DepPackage {
+    /// Its crate name (`fs_err`): the target its keys are made unique to.
+    pub name: String,
+    /// `fs-err-3.1.0`: how its files are shown in chain notes.
+    pub label: String,
+    dir: PathBuf,
+    lib_root: PathBuf,
+    /// What its facts depend on besides the files' text: identity and features.
+    pub fingerprint: String,
+    features: Option<std::collections::BTreeSet<String>>,
+    build_script: bool,
+}
+
+/// The followable dependencies of a run.
+#[derive(Debug, Default)]
+pub(crate) struct Deps {
+    /// By crate name.
+    packages: HashMap<String, DepPackage>,
+    /// Names code uses for a dependency that differ from its crate name (`fs` for
+    /// `fs = { package = "fs-err" }`), to the crate name.
+    pub aliases: HashMap<String, String>,
+    /// Crates whose sources are on this machine (the catalog's fallback entries for them are
+    /// not needed).
+    pub present: HashSet<String>,
+    /// One line for the user when sources are missing.
+    pub note: Option<String>,
+    /// The features cargo resolved for the checked packages, and whether they have a build
+    /// script, by package name (`my_crate`).
+    pub members: HashMap<String, (Option<std::collections::BTreeSet<String>>, bool)>,
+    /// Expanded packages, and how many packages away from the checked crates each is.
+    expanded: HashMap<String, u8>,
+}
+
+impl Deps {
+    /// The dependencies of the cargo project above `root`, except `opaque` crates (whose sync
+    /// API is known not to block, or whose blocking calls the catalog lists).
+    pub(crate) fn locate(root: &Path, opaque: &dyn Fn(&str) -> bool) -> Deps {
+        let located = deps::locate(root);
+        let mut out = Deps { note: located.note, ..Deps::default() };
+        let Some(graph) = located.graph else { return out };
+        let reachable = graph.reachable();
+        for key in &reachable {
+            let Some(p) = graph.get(key) else { continue };
+            let (Some(dir), Some(lib)) = (&p.manifest_dir, &p.lib) else { continue };
+            out.present.insert(lib.name.clone());
+            if p.member || lib.proc_macro || opaque(&lib.name) || out.packages.contains_key(&lib.name) {
+                continue;
+            }
+            let fingerprint = fingerprint(p);
+            out.packages.insert(
+                lib.name.clone(),
+                DepPackage {
+                    name: lib.name.clone(),
+                    label: key.to_string(),
+                    dir: dir.clone(),
+                    lib_root: lib.root.clone(),
+                    fingerprint,
+                    features: p.features.clone(),
+                    build_script: p.build_script,
+                },
+            );
+        }
+        for key in &reachable {
+            let Some(p) = graph.get(key) else { continue };
+            for (code_name, dep) in &p.deps {
+                if let Some(lib) = graph.get(dep).and_then(|d| d.lib.as_ref()) {
+                    if *code_name != lib.name && out.packages.contains_key(&lib.name) {
+                        out.aliases.entry(code_name.clone()).or_insert_with(|| lib.name.clone());
+                    }
+                }
+            }
+        }
+        out.members(&graph);
+        out
+    }
+
+    fn members(&mut self, graph: &DepGraph) {
+        for m in graph.members() {
+            // A member's own name is never a dependency's alias.
+            if let Some(lib) = &m.lib {
+                self.aliases.remove(&lib.name);
+            }
+            self.members.insert(m.key.name.replace('-', "_"), (m.features.clone(), m.build_script));
+        }
+    }
+
+    /// Every name code may use for a followable dependency.
+    pub(crate) fn names(&self) -> impl Iterator<Item = &String> {
+        self.packages.keys().chain(self.aliases.keys())
+    }
+
+    /// The crate a name used in code stands for, when it is a followable dependency.
+    pub(crate) fn canonical<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+        let name = self.aliases.get(name).map_or(name, String::as_str);
+        self.packages.contains_key(name).then_some(name)
+    }
+
+    /// A key into a followable dependency, with the crate's own name first (`fs::read` ->
+    /// `fs_err::read` for a renamed dependency).
+    pub(crate) fn canonical_key(&self, key: &str) -> Option<String> {
+        let (first, rest) = key.split_once("::")?;
+        let name = self.canonical(first)?;
+        Some(format!("{name}::{rest}"))
+    }
+
+    /// The files of dependency `name`, `hops` packages away from the checked crates, the first
+    /// time it is asked for: `None` after that.
+    pub(crate) fn expand(&mut self, name: &str, hops: u8) -> Option<(DepPackage, Vec<SourceFile>)> {
+        let p = self.packages.get(name)?.clone();
+        if self.expanded.contains_key(name) {
+            return None;
+        }
+        self.expanded.insert(name.to_string(), hops);
+        let src = p.lib_root.parent().unwrap_or(&p.dir).to_path_buf();
+        let mut files = Vec::new();
+        let mut stack = vec![src];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for e in entries.flatten() {
+                let path = e.path();
+                let Ok(kind) = e.file_type() else { continue };
+                if kind.is_dir() {
+                    let name = e.file_name();
+                    // Tests, examples and benches are not part of the library.
+                    if !matches!(name.to_str(), Some("tests" | "examples" | "benches" | "target")) {
+                        stack.push(path);
+                    }
+                } else if kind.is_file() && path.extension().is_some_and(|x| x == "rs") {
+                    files.push(self.source_file(&p, path));
+                }
+            }
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Some((p, files))
+    }
+
+    fn source_file(&self, p: &DepPackage, path: PathBuf) -> SourceFile {
+        let rel = path.strip_prefix(&p.dir).unwrap_or(&path).to_path_buf();
+        let display = format!("{}/{}", p.label, rel.display());
+        let place = Place {
+            package: Some(p.name.clone()),
+            target: p.name.clone(),
+            module: if path == p.lib_root { "crate".into() } else { module_path(&rel) },
+            is_test: false,
+            is_root: path == p.lib_root,
+            runtime: None,
+            features: p.features.clone(),
+            build_script: p.build_script,
+        };
+        SourceFile { path, display, place }
+    }
+}
+
+/// What a package's facts depend on besides its files: its identity and resolved features.
+fn fingerprint(p: &Package) -> String {
+    let features: Vec<&str> = p.features.iter().flatten().map(String::as_str).collect();
+    format!("{}@{} [{}]", p.key.name, p.key.version, features.join(","))
+}
