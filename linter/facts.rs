@@ -103,6 +103,22 @@ pub(crate) struct Problem {
     pub help: String,
 }
 
+/// How bad a blocking call is, worst last: when a sync helper reaches several, its async
+/// callers are told about the worst.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Rank {
+    /// A metadata query (`Path::exists`, `fs::metadata`): brief on a local disk.
+    Stat,
+    /// Reads, writes, requests, queries, directory walks.
+    #[default]
+    Io,
+    /// Waits for something else to happen: a thread, a message, a child process, input, time.
+    Wait,
+    /// Runs a future to completion on the thread: panics or deadlocks inside a runtime.
+    Panic,
+}
+
 /// A blocking call made directly in a sync function.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct BlockSite {
@@ -111,6 +127,9 @@ pub(crate) struct BlockSite {
     pub span: Span,
     pub reason: String,
     pub instead: String,
+    /// How bad it is: the worst call a helper reaches is the one reported.
+    #[serde(default)]
+    pub rank: Rank,
 }
 
 /// A call to a function that may belong to the crates being checked.

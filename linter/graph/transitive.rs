@@ -136,6 +136,7 @@ mod tests {
                     span: span(9),
                     reason: "file".into(),
                     instead: "tokio".into(),
+                    rank: Default::default(),
                 }]
             } else {
                 vec![]

@@ -51,6 +51,8 @@ pub(crate) struct Model<'a, 'ast> {
     pub offload_wrappers: Vec<String>,
     /// Test items (modules, impls) the walk is inside.
     test_items: usize,
+    /// Conditions of the `if`s whose `then` branch the walk is in, outermost first.
+    conditions: Vec<&'ast Expr>,
 }
 
 impl<'a, 'ast> Model<'a, 'ast> {
@@ -69,6 +71,7 @@ impl<'a, 'ast> Model<'a, 'ast> {
             offloaded_closures: HashSet::new(),
             offload_wrappers: Vec::new(),
             test_items: 0,
+            conditions: Vec::new(),
         }
     }
 
@@ -83,6 +86,12 @@ impl<'a, 'ast> Model<'a, 'ast> {
 
     pub(crate) fn ctx(&self) -> Option<&Ctx> {
         self.ctx.last()
+    }
+
+    /// The conditions of the `if`s whose `then` branch the code at hand is in (`if
+    /// h.is_finished() { h.join() }`).
+    pub(crate) fn conditions(&self) -> &[&'ast Expr] {
+        &self.conditions
     }
 
     /// The innermost function being walked.

@@ -58,6 +58,8 @@ pub(crate) struct Resolver<'c> {
     /// Names of the file's fns that are not `async` and return no future: what they return
     /// may already be running.
     pub(crate) eager: HashSet<String>,
+    /// The values of the file's `const` items, by name (for constant timeouts).
+    pub(crate) consts: HashMap<String, syn::Expr>,
 }
 
 impl<'c> Resolver<'c> {
@@ -74,6 +76,7 @@ impl<'c> Resolver<'c> {
             variants: HashMap::new(),
             assoc_fns: HashSet::new(),
             local_crates: None,
+            consts: HashMap::new(),
         }
     }
 
@@ -119,6 +122,9 @@ impl<'c> Resolver<'c> {
                 }
                 Item::Struct(s) => {
                     self.structs.insert(s.ident.to_string(), field_types(&s.fields));
+                }
+                Item::Const(c) => {
+                    self.consts.insert(c.ident.to_string(), (*c.expr).clone());
                 }
                 Item::Enum(e) => {
                     for v in &e.variants {

@@ -697,7 +697,9 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
             Expr::If(i) => {
                 self.m.res.push_vars();
                 self.visit_expr(&i.cond);
+                self.m.conditions.push(&i.cond);
                 self.visit_block(&i.then_branch);
+                self.m.conditions.pop();
                 self.m.res.pop_vars();
                 if let Some((_, els)) = &i.else_branch {
                     self.visit_expr(els);

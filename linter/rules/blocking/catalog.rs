@@ -5,6 +5,8 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
+pub(crate) use crate::facts::Rank;
+
 use crate::registry::Rule;
 use crate::semantic::Knowledge;
 
@@ -34,6 +36,38 @@ pub(crate) struct BlockingEntry {
     /// not when reached through a sync helper (binding a socket to an address).
     #[serde(default = "yes")]
     pub transitive: bool,
+    /// The argument that bounds the wait: a constant bound under a millisecond makes the call
+    /// a poll, which does not block.
+    #[serde(default)]
+    pub timeout: Option<Timeout>,
+    /// A method of the same receiver that says the call returns at once: inside
+    /// `if x.is_finished() { .. }` a `x.join()` does not wait.
+    #[serde(default)]
+    pub ready: Option<String>,
+    /// How bad the call is when reached through sync helpers: the worst one reached is
+    /// reported (see `Rank`).
+    #[serde(default)]
+    pub rank: Rank,
+}
+
+/// Which argument bounds a wait, and how it is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Timeout {
+    /// Its index among the arguments (of the method, not counting the receiver).
+    pub arg: usize,
+    pub kind: TimeoutKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum TimeoutKind {
+    /// A `Duration`.
+    Duration,
+    /// An integer number of milliseconds.
+    Millis,
+    /// An `Instant` to wait until: `Instant::now()` is a poll.
+    Deadline,
 }
 
 fn yes() -> bool {
@@ -65,6 +99,10 @@ pub(crate) struct UntypedEntry {
     pub reason: String,
     #[serde(default)]
     pub instead: String,
+    #[serde(default)]
+    pub timeout: Option<Timeout>,
+    #[serde(default)]
+    pub rank: Rank,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -84,6 +122,9 @@ pub(crate) struct Api {
     pub instead: String,
     pub twin: Option<String>,
     pub transitive: bool,
+    pub timeout: Option<Timeout>,
+    pub ready: Option<String>,
+    pub rank: Rank,
 }
 
 /// The catalog as lookup tables.
@@ -116,6 +157,9 @@ impl Catalog {
                 instead: entry.instead.clone(),
                 twin: entry.twin.clone(),
                 transitive: entry.transitive,
+                timeout: entry.timeout,
+                ready: entry.ready.clone(),
+                rank: entry.rank,
             };
             if let Some(ty) = &entry.ty {
                 self.known.push((ty.clone(), true));
@@ -188,6 +232,29 @@ mod tests {
         assert!(k.has_member("std::fs", "File"));
         assert!(k.has_member("std::thread", "sleep"));
         assert!(k.has_methods("std::fs::File") && !k.has_methods("std::fs::read"));
+    }
+
+    /// `try_*` variants return at once: none is listed, except `Path::try_exists`, which
+    /// queries the disk like `exists` (its "try" is about the `Result`). Every timed wait says
+    /// which argument bounds it, so that a zero bound (a poll) is not reported.
+    #[test]
+    fn try_variants_are_not_listed_and_timed_waits_name_their_bound() {
+        let c = Catalog::builtin();
+        let names = c.paths.keys().map(|p| p.rsplit("::").next().unwrap().to_string());
+        let names: Vec<String> = names.chain(c.methods.keys().map(|(_, m)| m.clone())).collect();
+        for n in names.iter().chain(c.untyped.keys()) {
+            assert!(!n.starts_with("try_") || n == "try_exists", "{n} does not block");
+        }
+        let timed = |n: &str| n.contains("timeout") || n.contains("deadline");
+        for (path, api) in &c.paths {
+            assert!(!timed(path) || api.timeout.is_some(), "{path} needs a `timeout`");
+        }
+        for ((ty, m), api) in &c.methods {
+            assert!(!timed(m) || api.timeout.is_some(), "{ty}::{m} needs a `timeout`");
+        }
+        for (name, entries) in &c.untyped {
+            assert!(!timed(name) || entries.iter().all(|e| e.timeout.is_some()), "{name}");
+        }
     }
 
     #[test]
