@@ -105,6 +105,17 @@ pub(crate) struct UntypedEntry {
     pub rank: Rank,
 }
 
+/// A function that does its work through a method of an argument: `std::io::read_to_string(r)`
+/// reads `r` like `r.read_to_string(..)`, so it blocks when that method of `r`'s type does.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ForwardEntry {
+    pub path: String,
+    /// The argument (its index) and the method the function calls on it.
+    pub arg: usize,
+    pub method: String,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CatalogFile {
@@ -112,6 +123,8 @@ pub(crate) struct CatalogFile {
     pub blocking: Vec<BlockingEntry>,
     #[serde(default)]
     pub untyped: Vec<UntypedEntry>,
+    #[serde(default)]
+    pub forwards: Vec<ForwardEntry>,
 }
 
 /// What the catalog says about one blocking API.
@@ -133,6 +146,8 @@ pub struct Catalog {
     paths: HashMap<String, Api>,
     methods: HashMap<(String, String), Api>,
     untyped: HashMap<String, Vec<UntypedEntry>>,
+    /// Functions that call a method of an argument, by path: (argument, method).
+    forwards: HashMap<String, Vec<(usize, String)>>,
     /// Paths users declared non-blocking.
     allowed: Vec<String>,
     /// Every path and type the catalog names: the model resolves glob imports to them and
@@ -175,6 +190,10 @@ impl Catalog {
         for entry in file.untyped {
             self.untyped.entry(entry.name.clone()).or_default().push(entry);
         }
+        for entry in file.forwards {
+            self.known.push((entry.path.clone(), false));
+            self.forwards.entry(entry.path).or_default().push((entry.arg, entry.method));
+        }
     }
 
     /// Tells the model every path and type this catalog names.
@@ -207,6 +226,14 @@ impl Catalog {
             return None;
         }
         self.methods.get(&(ty.to_string(), method.to_string()))
+    }
+
+    /// What a function does through its arguments: (argument index, method called on it).
+    pub(crate) fn forwards(&self, path: &str) -> &[(usize, String)] {
+        if self.is_allowed(path) {
+            return &[];
+        }
+        self.forwards.get(path).map(Vec::as_slice).unwrap_or(&[])
     }
 
     pub(crate) fn untyped(&self, method: &str) -> &[UntypedEntry] {

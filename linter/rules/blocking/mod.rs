@@ -194,6 +194,13 @@ fn classify(res: &Resolver, catalog: &Catalog, expr: &Expr, usage: Use, guards: 
             if let Some(api) = catalog.function(&path) {
                 return (!polls(res, api.timeout, &args)).then(|| Hit::new(api, path));
             }
+            // `std::io::read_to_string(io::stdin())`: the work is a method of an argument.
+            for (i, method) in catalog.forwards(&path) {
+                let Some(arg) = args.get(*i) else { continue };
+                if let Some((_, api)) = typed_method(res, catalog, res.infer(arg), method) {
+                    return Some(Hit::new(api, path));
+                }
+            }
             // `Type::method(&mut value, ..)`, the method called as a function.
             let (ty, method) = path.rsplit_once("::")?;
             let api = catalog.method(ty, method)?;
@@ -331,23 +338,15 @@ fn classify_method(
     guards: &[&Expr],
 ) -> Option<Hit> {
     let method = m.method.to_string();
-    let mut ty = res.infer(&m.receiver);
-    // Look through auto-deref: `Arc<Receiver>`, `PathBuf` -> `Path`.
     let args: Vec<&Expr> = m.args.iter().collect();
-    for _ in 0..4 {
-        let Ty::Named(path, _) = &ty else { break };
-        if let Some(api) = catalog.method(path, &method) {
-            if polls(res, api.timeout, &args) || ready(m, api.ready.as_deref(), guards) {
-                return None;
-            }
-            return Some(Hit::new(api, format!("{}::{method}", short(path))));
+    let ty = res.infer(&m.receiver);
+    if let Some((path, api)) = typed_method(res, catalog, ty.clone(), &method) {
+        if polls(res, api.timeout, &args) || ready(m, api.ready.as_deref(), guards) {
+            return None;
         }
-        let next = res.deref_once(ty.clone());
-        if next == ty {
-            break;
-        }
-        ty = next;
+        return Some(Hit::new(api, format!("{}::{method}", short(&path))));
     }
+    let ty = res.deref_all(ty);
     // A receiver of a known type the catalog does not list is not blocking; an unknown one
     // may be, and so may strings and tuples, whose methods come only from std's traits
     // (`(host, port).to_socket_addrs()`, `addr.to_socket_addrs()` with `addr: &str`).
@@ -387,6 +386,28 @@ fn classify_method(
             Hit::new(&api, format!(".{method}()"))
         })
     })
+}
+
+/// The catalog entry of `method` on a value of type `ty`, looking through auto-deref (`Arc<Receiver>`,
+/// `PathBuf` -> `Path`, `BufReader<File>` -> `File`), with the type that has it.
+fn typed_method<'c>(
+    res: &Resolver,
+    catalog: &'c Catalog,
+    mut ty: Ty,
+    method: &str,
+) -> Option<(String, &'c Api)> {
+    for _ in 0..4 {
+        let Ty::Named(path, _) = &ty else { return None };
+        if let Some(api) = catalog.method(path, method) {
+            return Some((path.clone(), api));
+        }
+        let next = res.deref_once(ty.clone());
+        if next == ty {
+            return None;
+        }
+        ty = next;
+    }
+    None
 }
 
 /// `std::sync::mpsc::Receiver` -> `Receiver`, for messages.
