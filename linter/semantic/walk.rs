@@ -19,8 +19,9 @@ use super::{Model, Ty};
 /// What the rules see of the walk. Every hook runs before the walk enters the node's children,
 /// with the model describing the node's position.
 pub(crate) trait Hooks<'ast> {
-    /// A call or method call in code that runs (fn bodies, closures, async blocks). `callee`
-    /// is its call-graph key when it calls a function of the checked crates.
+    /// A call or method call in code that runs (fn bodies, closures, async blocks), or a
+    /// function path handed to a call that runs it here (`.map(std::fs::read)`). `callee` is
+    /// its call-graph key when it calls a function of the checked crates.
     fn call(&mut self, _m: &Model<'_, 'ast>, _expr: &'ast Expr, _usage: Use, _callee: Option<&str>) {}
     /// A path used as a value that names a function of the checked crates (`get(handler)`):
     /// it may run wherever it is handed, with `hot` saying why when that is known.
@@ -284,6 +285,11 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         runs: Option<(RunsKind, PmSpan)>,
     ) {
         for arg in args {
+            // `.map(std::fs::read)`, `.and_then(File::open)`: a function handed to a call that
+            // runs it where the call is made (not one that runs it elsewhere or later).
+            if mode == ClosureMode::Inherit && runs.is_none() {
+                self.fn_value(arg);
+            }
             let hot = runs.and_then(|(kind, at)| {
                 let kind = match kind {
                     RunsKind::Spawn => HotKind::Spawned,
@@ -309,6 +315,19 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                 self.m.ctx.pop();
             }
         }
+    }
+
+    /// A function path passed as an argument to a call that runs it here: a call of it.
+    fn fn_value(&mut self, arg: &'ast Expr) {
+        let Expr::Path(p) = arg else { return };
+        if p.qself.is_some() || self.m.kind().is_none() {
+            return;
+        }
+        let Some(path) = self.m.res.resolve_value(&p.path) else { return };
+        // A unit struct or enum variant (`.map(Some)`, `.unwrap_or(Level::Info)`) is no call
+        // the model follows; only a known blocking path or a fn of the crates can matter.
+        let callee = self.m.key(&path);
+        self.call_hook(arg, Use::default(), callee.as_deref());
     }
 
     /// A function of the crates handed over by name (`get(handler)`), or a future made

@@ -2,7 +2,9 @@
 //! Finds synchronous file-system calls on an async executor thread: `std::fs` functions,
 //! opening `std::fs::File` / `OpenOptions`, reads and writes on a `std::fs::File` held in a
 //! local binding, parameter or field, and `Path` methods that query the disk
-//! (`exists`, `metadata`, `read_dir`, `canonicalize`, ..).
+//! (`exists`, `metadata`, `read_dir`, `canonicalize`, ..). A blocking function handed by path
+//! to a call that runs it here counts as a call (`paths.iter().map(std::fs::read)`,
+//! `.and_then(File::open)`); one handed to `spawn_blocking` or a thread does not.
 //!
 //! ## Why is this bad?
 //! File-system calls block the calling thread until the kernel answers. On a slow disk, a
@@ -64,6 +66,24 @@ async fn load(path: &std::path::Path) -> std::io::Result<String> {
 
 async fn offloaded(path: std::path::PathBuf) {
     let _ = tokio::task::spawn_blocking(move || std::fs::read(&path)).await;
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn function_paths_handed_to_adaptors_run_here() {
+        check(
+            r#"
+async fn load(paths: Vec<std::path::PathBuf>) {
+    let _all: Vec<_> = paths.iter().map(std::fs::read).collect();
+//                                      ^^^^^^^^^^^^^ blocking-fs: blocking call `std::fs::read` in async fn `load`
+    let _off = std::thread::spawn(work);
+    let _owned: Vec<std::path::PathBuf> = paths.iter().map(std::path::PathBuf::from).collect();
+}
+
+fn work() {
+    let _ = std::fs::read("/var/cache/app");
 }
 "#,
         );

@@ -208,6 +208,16 @@ fn classify(res: &Resolver, catalog: &Catalog, expr: &Expr, usage: Use, guards: 
             (!polled).then(|| Hit::new(api, format!("{}::{method}", short(ty))))
         }
         Expr::MethodCall(m) => classify_method(res, catalog, m, usage, guards),
+        // `.map(std::fs::read)`: a blocking function handed to a call that runs it here.
+        Expr::Path(p) if p.qself.is_none() => {
+            let path = res.resolve_value(&p.path)?;
+            if let Some(api) = catalog.function(&path) {
+                return Some(Hit::new(api, path));
+            }
+            let (ty, method) = path.rsplit_once("::")?;
+            let api = catalog.method(ty, method)?;
+            Some(Hit::new(api, format!("{}::{method}", short(ty))))
+        }
         _ => None,
     }
 }
