@@ -12,7 +12,8 @@ mod transitive;
 use std::collections::HashSet;
 
 use crate::diagnostic::Diagnostic;
-use crate::facts::{FileFacts, Finding};
+use crate::facts::{key_parts, FileFacts, Finding};
+use keys::KeyIndex;
 
 /// One file as the join sees it.
 pub(crate) struct Unit<'a> {
@@ -46,16 +47,61 @@ impl Unit<'_> {
     }
 }
 
+/// The functions of the run that may run a closure handed to them off the executor.
+pub(crate) struct Offloads<'a> {
+    /// Keys of offload wrappers (and of aliases of offload functions).
+    wrappers: HashSet<&'a str>,
+    /// Names of the wrappers that are methods (`exec_blocking` of `Pool::exec_blocking`).
+    methods: HashSet<&'a str>,
+    /// Every fn of the run, by key.
+    defined: KeyIndex<'a>,
+}
+
+impl<'a> Offloads<'a> {
+    fn new(units: &[Unit<'a>]) -> Self {
+        let wrappers: HashSet<&str> =
+            units.iter().flat_map(|u| u.facts.offload_wrappers.iter().map(String::as_str)).collect();
+        let methods = wrappers
+            .iter()
+            .filter_map(|k| key_parts(k))
+            .filter(|(qual, _)| qual.starts_with(|c: char| c.is_ascii_uppercase()))
+            .map(|(_, name)| name)
+            .collect();
+        let keys = units.iter().enumerate().flat_map(|(f, u)| {
+            u.facts.fns.iter().enumerate().filter_map(move |(i, func)| Some(((f, i), func.key.as_deref()?)))
+        });
+        let aliases =
+            units.iter().flat_map(|u| u.facts.aliases.iter().map(|(a, b)| (a.as_str(), b.as_str())));
+        Offloads { wrappers, methods, defined: KeyIndex::new(keys, aliases) }
+    }
+
+    /// May the fn a closure was handed to (by deferral key) run it off the executor? Yes for an
+    /// offload wrapper; for a method of a value the model could not type (`*::exec_blocking`),
+    /// when a wrapper method of the crates has that name; and for a method of the crates'
+    /// types that no file defines (made by a macro or derive, like a pool's `conn.run(|c| ..)`),
+    /// since the code cannot tell.
+    pub(crate) fn may_offload(&self, key: &str) -> bool {
+        if self.wrappers.contains(key) {
+            return true;
+        }
+        if let Some(method) = key.strip_prefix(crate::semantic::ANY_METHOD) {
+            return self.methods.contains(method);
+        }
+        let unseen_method =
+            key_parts(key).is_some_and(|(qual, _)| qual.starts_with(|c: char| c.is_ascii_uppercase()));
+        unseen_method && self.defined.lookup(key).is_empty()
+    }
+}
+
 /// Every file's findings, settled against the whole run: its own (`own`, one list per unit)
 /// and those it gains from the others, each with its exposure and a note that says why. The
 /// facts' keys must already be made unique per target (`FileFacts::retarget`).
 pub(crate) fn join(units: &[Unit], own: Vec<Vec<Finding>>, transitive: bool) -> Vec<Vec<Diagnostic>> {
-    let wrappers: HashSet<&str> =
-        units.iter().flat_map(|u| u.facts.offload_wrappers.iter().map(String::as_str)).collect();
+    let offloads = Offloads::new(units);
     let mut all = own;
     for (f, u) in units.iter().enumerate() {
         for (key, finding) in &u.facts.deferred {
-            if !wrappers.contains(key.as_str()) {
+            if !offloads.may_offload(key) {
                 all[f].push(finding.clone());
             }
         }
@@ -65,7 +111,7 @@ pub(crate) fn join(units: &[Unit], own: Vec<Vec<Finding>>, transitive: bool) -> 
     let mut extra = idle::settle(&serial);
     if transitive {
         let files: Vec<(&str, &FileFacts)> = units.iter().map(|u| (u.display, u.facts)).collect();
-        extra.extend(transitive::diagnostics(&files, &wrappers));
+        extra.extend(transitive::diagnostics(&files, &offloads));
     }
     for (f, finding) in extra {
         all[f].push(finding);

@@ -2,9 +2,10 @@
 //! other functions of the crates, blocks the async code calling it. A breadth-first search over
 //! the call graph of every file's summaries, linear in the number of call edges.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use super::keys::{FnId, KeyIndex};
+use super::Offloads;
 use crate::facts::{FileFacts, Finding};
 use crate::rules::blocking::{chain_note, transitive_diagnostic};
 
@@ -20,7 +21,7 @@ enum Via {
 /// the checked crates that blocks, with the chain that leads to the blocking call.
 /// `files` gives each file's display path and graph; the result pairs a file index with a
 /// diagnostic for that file.
-pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], wrappers: &HashSet<&str>) -> Vec<(usize, Finding)> {
+pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], offloads: &Offloads) -> Vec<(usize, Finding)> {
     let keys = files.iter().enumerate().flat_map(|(f, (_, g))| {
         g.functions.iter().enumerate().map(move |(i, func)| ((f, i), func.key.as_str()))
     });
@@ -66,7 +67,7 @@ pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], wrappers: &HashSet<&str>
     let mut out = Vec::new();
     for (f, (_, graph)) in files.iter().enumerate() {
         for call in &graph.async_calls {
-            if call.defer.as_deref().is_some_and(|k| wrappers.contains(k)) {
+            if call.defer.as_deref().is_some_and(|k| offloads.may_offload(k)) {
                 continue;
             }
             let Some(start) =
@@ -158,7 +159,7 @@ mod tests {
             async_calls: vec![call("c::a", 10), call("c::loop1", 11), call("other::x", 12)],
             ..FileFacts::default()
         };
-        let out = diagnostics(&[("src/lib.rs", &graph)], &HashSet::new());
+        let out = diagnostics(&[("src/lib.rs", &graph)], &Offloads::new(&[]));
         assert_eq!(out.len(), 1);
         let d = &out[0].1.diagnostic;
         assert_eq!(d.rule, Rule::BlockingFs);

@@ -54,11 +54,18 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
     };
     semantic::walk(ast, &place.module, &arena, &mut model, &mut checker);
     let mut facts = checker.facts;
-    // Only aliases into the checked crates can lead the call graph anywhere.
     let mut aliases = model.res.module_aliases();
+    facts.offload_wrappers = std::mem::take(&mut model.offload_wrappers);
+    // `pub use tokio::task::spawn_blocking as run_blocking;`: the alias offloads too.
+    for (alias, to) in &aliases {
+        let name = to.rsplit("::").next().unwrap_or(to);
+        if options.knowledge.is_offload(name, Some(to), false) {
+            facts.offload_wrappers.push(alias.clone());
+        }
+    }
+    // Only aliases into the checked crates can lead the call graph anywhere.
     aliases.retain(|(_, to)| model.key(to).is_some());
     facts.aliases = aliases;
-    facts.offload_wrappers = model.offload_wrappers;
     // Functions that neither block nor call into the crates cannot make a chain.
     facts.functions.retain(|f| !f.blocking.is_empty() || !f.calls.is_empty());
     facts.findings.sort_by_key(|f| f.diagnostic.sort_key());

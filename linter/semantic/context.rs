@@ -95,6 +95,9 @@ pub(crate) struct FnFrame {
     pub owner: Option<String>,
     /// Names of its parameters (to spot wrappers that hand a parameter to `spawn_blocking`).
     pub params: Vec<String>,
+    /// Those of its parameters that are closures or fns (`f: F` with `F: FnOnce()`, `impl Fn`,
+    /// `Box<dyn FnOnce>`): what a wrapper runs.
+    pub callable: HashSet<String>,
     /// Closures entered inside it and not yet left.
     pub closures: usize,
     /// A program's entry: `main` at a crate root, or a `#[tokio::main]`-like fn.
@@ -204,6 +207,66 @@ pub(crate) fn mutable_params(sig: &Signature) -> HashSet<String> {
     mutable
 }
 
+/// Parameters a signature declares callable: `f: F` where `F: FnOnce(..)` (inline or in the
+/// `where` clause), `f: impl Fn(..)`, `f: Box<dyn FnOnce(..)>`, `f: &mut dyn FnMut(..)`.
+pub(crate) fn callable_params(sig: &Signature) -> HashSet<String> {
+    fn is_fn_bound(b: &syn::TypeParamBound) -> bool {
+        matches!(b, syn::TypeParamBound::Trait(t) if t.path.segments.last().is_some_and(|s| {
+            matches!(s.ident.to_string().as_str(), "Fn" | "FnMut" | "FnOnce")
+        }))
+    }
+    let mut generic = HashSet::new();
+    for p in sig.generics.type_params() {
+        if p.bounds.iter().any(is_fn_bound) {
+            generic.insert(p.ident.to_string());
+        }
+    }
+    if let Some(w) = &sig.generics.where_clause {
+        for pred in &w.predicates {
+            if let syn::WherePredicate::Type(t) = pred {
+                if let syn::Type::Path(tp) = &t.bounded_ty {
+                    if let Some(id) = tp.path.get_ident() {
+                        if t.bounds.iter().any(is_fn_bound) {
+                            generic.insert(id.to_string());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    fn callable(ty: &syn::Type, generic: &HashSet<String>) -> bool {
+        match ty {
+            syn::Type::ImplTrait(i) => i.bounds.iter().any(is_fn_bound),
+            syn::Type::TraitObject(o) => o.bounds.iter().any(is_fn_bound),
+            syn::Type::Reference(r) => callable(&r.elem, generic),
+            syn::Type::Paren(p) => callable(&p.elem, generic),
+            syn::Type::Path(tp) => {
+                if let Some(id) = tp.path.get_ident() {
+                    return generic.contains(&id.to_string());
+                }
+                // `Box<dyn FnOnce() + Send>`, `Arc<dyn Fn(..)>`.
+                match tp.path.segments.last().map(|s| &s.arguments) {
+                    Some(syn::PathArguments::AngleBracketed(a)) => a
+                        .args
+                        .iter()
+                        .any(|arg| matches!(arg, syn::GenericArgument::Type(t) if callable(t, generic))),
+                    _ => false,
+                }
+            }
+            _ => false,
+        }
+    }
+    let mut out = HashSet::new();
+    for input in &sig.inputs {
+        if let syn::FnArg::Typed(pt) = input {
+            if callable(&pt.ty, &generic) {
+                bound_names(&pt.pat, &mut out);
+            }
+        }
+    }
+    out
+}
+
 /// Names a pattern binds.
 pub(crate) fn bound_names(pat: &syn::Pat, out: &mut HashSet<String>) {
     use syn::visit::Visit;
@@ -247,5 +310,22 @@ pub(crate) fn root_ident(e: &Expr) -> Option<String> {
         Expr::MethodCall(m) => root_ident(&m.receiver),
         Expr::Try(t) => root_ident(&t.expr),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callable_params_by_bound_impl_and_trait_object() {
+        let sig: Signature = syn::parse_str(
+            "fn w<F: FnOnce() -> u8, G, H>(a: F, b: G, c: impl FnMut(u8), d: Box<dyn Fn() + Send>, \
+             e: &mut dyn FnMut(), n: usize, h: H) where G: Fn(u8) + Send",
+        )
+        .unwrap();
+        let got = callable_params(&sig);
+        let want: HashSet<String> = ["a", "b", "c", "d", "e"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(got, want);
     }
 }

@@ -11,7 +11,7 @@ mod resolve;
 pub(crate) mod types;
 mod walk;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use syn::Expr;
 
@@ -22,6 +22,11 @@ pub(crate) use types::Ty;
 pub(crate) use walk::{walk, Hooks, MacroArena};
 
 use crate::source::{SourceIndex, Span};
+
+/// The prefix of a deferral key that names a method of any type (`*::exec_blocking`): a closure
+/// handed to a method of a value the model cannot type. It stands unless the crates have an
+/// offload wrapper method of that name.
+pub(crate) const ANY_METHOD: &str = "*::";
 
 /// What the model needs to know about the run.
 pub(crate) struct Settings<'a> {
@@ -45,8 +50,9 @@ pub(crate) struct Model<'a, 'ast> {
     /// Expressions (by address) whose parent awaits them or uses them as a `Result`.
     awaited: HashSet<usize>,
     as_result: HashSet<usize>,
-    /// Closures (by address) bound to a name that is later handed to an offload call.
-    offloaded_closures: HashSet<usize>,
+    /// Closures (by address) bound to a name that is later handed to an offload call or a fn
+    /// of the crates, and how they run.
+    bound_closures: HashMap<usize, context::ClosureMode>,
     /// Keys of the fns that hand one of their parameters to an offload call.
     pub offload_wrappers: Vec<String>,
     /// Test items (modules, impls) the walk is inside.
@@ -68,7 +74,7 @@ impl<'a, 'ast> Model<'a, 'ast> {
             bodies: Vec::new(),
             awaited: HashSet::new(),
             as_result: HashSet::new(),
-            offloaded_closures: HashSet::new(),
+            bound_closures: HashMap::new(),
             offload_wrappers: Vec::new(),
             test_items: 0,
             conditions: Vec::new(),

@@ -3,7 +3,7 @@
 //! they care about. Rules never walk the file themselves; a rule that judges a loop or a
 //! statement list may look inside that node only.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use proc_macro2::Span as PmSpan;
 use syn::punctuated::Punctuated;
@@ -141,6 +141,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             returns_future: !is_async && super::resolve::returns_future(&sig.output, &HashSet::new()),
             owner: owner_name.clone(),
             params,
+            callable: context::callable_params(sig),
             closures: 0,
             entry,
             root,
@@ -179,7 +180,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
     }
 
     fn visit_closure_as(&mut self, c: &'ast ExprClosure, mode: ClosureMode) {
-        let mode = if self.m.offloaded_closures.remove(&addr(c)) { ClosureMode::Offload } else { mode };
+        let mode = self.m.bound_closures.remove(&addr(c)).unwrap_or(mode);
         let is_async = c.asyncness.is_some();
         let outer = self.m.ctx.last().cloned().unwrap_or_else(|| Ctx::new(Kind::Sync, "closure"));
         let ctx = match mode {
@@ -233,9 +234,10 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
     }
 
     fn visit_async_block(&mut self, block: &'ast Block, detached: bool) {
-        // An async block run by `block_on` from sync code runs on that (dedicated) thread.
+        // An async block run by `block_on` from sync code runs on that (dedicated) thread; in
+        // a closure handed to a fn of the crates, on whatever thread that fn runs it.
         let ctx = match (detached, self.m.ctx.last()) {
-            (true, Some(c)) if c.kind != Kind::Async => c.clone(),
+            (true, Some(c)) if c.kind != Kind::Async || c.defer.is_some() => c.clone(),
             (_, Some(c)) => c.nested(Kind::Async, "async block"),
             (_, None) => Ctx::new(Kind::Async, "async block"),
         };
@@ -256,14 +258,27 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
     }
 
     /// An offload call (`spawn_blocking(f)`) handed one of the enclosing fn's parameters:
-    /// that fn is a wrapper that runs its argument off the executor.
-    fn note_offload_wrapper<'e>(&mut self, args: impl Iterator<Item = &'e Expr>) {
+    /// that fn is a wrapper that runs its argument off the executor. `callable_only`: only a
+    /// parameter declared as a closure or fn counts (for offloads known by method name alone,
+    /// like a thread pool's `execute`).
+    fn note_offload_wrapper<'e>(&mut self, args: impl Iterator<Item = &'e Expr>, callable_only: bool) {
         let Some(frame) = self.m.fns.last() else { return };
         let Some(key) = &frame.key else { return };
-        if args.filter_map(ident_of).any(|a| frame.params.contains(&a)) {
+        let params = if callable_only { &frame.callable } else { &frame.params.iter().cloned().collect() };
+        if args.filter_map(ident_of).any(|a| params.contains(&a)) {
             let key = key.clone();
             self.m.offload_wrappers.push(key);
         }
+    }
+
+    /// Code running off the executor (in a closure handed to `block_in_place`, a thread, a
+    /// pool) calls or passes on a closure parameter of the enclosing fn:
+    /// `block_in_place(move || f(&mut conn))` makes that fn a wrapper that offloads `f`.
+    fn note_offloaded_param<'e>(&mut self, exprs: impl Iterator<Item = &'e Expr>) {
+        if self.m.kind() != Some(Kind::Offload) {
+            return;
+        }
+        self.note_offload_wrapper(exprs, true);
     }
 
     fn mark_awaited(&mut self, e: &Expr) {
@@ -361,13 +376,20 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
 
     fn visit_call(&mut self, e: &'ast Expr, call: &'ast syn::ExprCall, usage: Use) {
         let (mut mode, mut block_on, mut callee, mut runs) = (ClosureMode::Inherit, false, None, None);
+        self.note_offloaded_param(std::iter::once(&*call.func).chain(&call.args));
         if let Expr::Path(p) = &*call.func {
             if let Some(path) = self.m.res.resolve_value(&p.path) {
                 let name = p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+                // What the path names, not how it is spelled here: `use
+                // tokio::task::spawn_blocking as run_blocking;` still offloads.
+                let real = path.rsplit("::").next().unwrap_or(&path);
                 block_on = name == "block_on";
-                if self.m.res.knowledge.is_offload(&name, Some(&path), false) {
+                let knowledge = self.m.res.knowledge;
+                if knowledge.is_offload(&name, Some(&path), false)
+                    || knowledge.is_offload(real, Some(&path), false)
+                {
                     mode = ClosureMode::Offload;
-                    self.note_offload_wrapper(call.args.iter());
+                    self.note_offload_wrapper(call.args.iter(), false);
                 } else if self.m.kind().is_some() {
                     callee = self.m.key(&path);
                     runs = self.m.res.knowledge.runs(&name).map(|k| (k, call.span()));
@@ -394,15 +416,25 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             }
         }
         let (mut mode, mut callee) = (ClosureMode::Inherit, None);
+        self.note_offloaded_param(m.args.iter());
         let mut runs = self.m.res.knowledge.runs(&method).map(|k| (k, m.method.span()));
-        if self.m.res.knowledge.is_offload(&method, None, true) {
-            self.note_offload_wrapper(m.args.iter());
-            if m.args.iter().any(|a| matches!(a, Expr::Closure(_))) {
+        let receiver = self.m.res.infer(&m.receiver);
+        // `pool.spawn(f)` offloads when `pool` is a rayon pool, not a tokio runtime.
+        let resolved = self.m.res.deref_all(receiver.clone()).path().map(|t| format!("{t}::{method}"));
+        let takes_closure = m.args.iter().any(|a| matches!(a, Expr::Closure(_)));
+        if self.m.res.knowledge.is_offload(&method, resolved.as_deref(), true) {
+            self.note_offload_wrapper(m.args.iter(), true);
+            if takes_closure {
                 mode = ClosureMode::Offload;
                 runs = None;
             }
-        } else if let (Ty::Named(ty, _), Some(_)) = (self.m.res.infer(&m.receiver), self.m.kind()) {
+        } else if let (Ty::Named(ty, _), Some(_)) = (&receiver, self.m.kind()) {
             callee = self.m.key(&format!("{ty}::{method}"));
+        } else if receiver == Ty::Unknown && takes_closure && runs.is_none() {
+            // A closure handed to a method of a value the model cannot type: it may be a
+            // wrapper of the crates that offloads it (`state.pool.exec_blocking(|| ..)`); the
+            // join knows the crates' wrappers by method name.
+            mode = ClosureMode::Defer(format!("{}{method}", crate::semantic::ANY_METHOD).into());
         }
         self.call_hook(e, usage, callee.as_deref());
         if let Some(key) = callee {
@@ -412,7 +444,9 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         self.visit_args(m.args.iter(), mode, method == "block_on", runs);
     }
 
-    /// Closures bound with `let` in this block and later handed by name to an offload call.
+    /// Closures bound with `let` in this block and later handed by name to an offload call
+    /// (they run off the executor) or to a function of the crates (they run wherever it runs
+    /// them).
     fn find_offloaded_closures(&mut self, stmts: &[Stmt]) {
         let bound: Vec<(String, usize)> = stmts
             .iter()
@@ -427,14 +461,14 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         if bound.is_empty() {
             return;
         }
-        let mut finder = OffloadArgs { m: &*self.m, names: HashSet::new() };
+        let mut finder = OffloadArgs { m: &*self.m, names: HashMap::new() };
         for s in stmts {
             finder.visit_stmt(s);
         }
         let names = finder.names;
         for (name, closure) in bound {
-            if names.contains(&name) {
-                self.m.offloaded_closures.insert(closure);
+            if let Some(mode) = names.get(&name) {
+                self.m.bound_closures.insert(closure, mode.clone());
             }
         }
     }
@@ -730,11 +764,20 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
     }
 }
 
-/// Collects names passed directly as arguments to offload calls (`spawn_blocking(work)`). A
-/// look inside one block's statements, before the walk enters them.
+/// Collects names passed directly as arguments to offload calls (`spawn_blocking(work)`) or
+/// to functions of the crates (`maybe_spawn_blocking(work)`), with how a closure bound to
+/// them runs. A look inside one block's statements, before the walk enters them.
 struct OffloadArgs<'m, 'a, 'ast> {
     m: &'m Model<'a, 'ast>,
-    names: HashSet<String>,
+    names: HashMap<String, ClosureMode>,
+}
+
+impl OffloadArgs<'_, '_, '_> {
+    fn add<'e>(&mut self, args: impl Iterator<Item = &'e Expr>, mode: &ClosureMode) {
+        for name in args.filter_map(ident_of) {
+            self.names.entry(name).or_insert_with(|| mode.clone());
+        }
+    }
 }
 
 impl<'v> Visit<'v> for OffloadArgs<'_, '_, '_> {
@@ -742,8 +785,14 @@ impl<'v> Visit<'v> for OffloadArgs<'_, '_, '_> {
         if let Expr::Path(p) = &*c.func {
             let name = p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
             let path = self.m.res.resolve_path(&p.path);
-            if self.m.res.knowledge.is_offload(&name, Some(&path), false) {
-                self.names.extend(c.args.iter().filter_map(ident_of));
+            let real = path.rsplit("::").next().unwrap_or(&path);
+            let knowledge = self.m.res.knowledge;
+            if knowledge.is_offload(&name, Some(&path), false)
+                || knowledge.is_offload(real, Some(&path), false)
+            {
+                self.add(c.args.iter(), &ClosureMode::Offload);
+            } else if let Some(key) = self.m.key(&path) {
+                self.add(c.args.iter(), &ClosureMode::Defer(key.into()));
             }
         }
         visit::visit_expr_call(self, c);
@@ -751,7 +800,7 @@ impl<'v> Visit<'v> for OffloadArgs<'_, '_, '_> {
 
     fn visit_expr_method_call(&mut self, m: &'v syn::ExprMethodCall) {
         if self.m.res.knowledge.is_offload(&m.method.to_string(), None, true) {
-            self.names.extend(m.args.iter().filter_map(ident_of));
+            self.add(m.args.iter(), &ClosureMode::Offload);
         }
         visit::visit_expr_method_call(self, m);
     }
