@@ -16,6 +16,9 @@ pub(crate) enum Ty {
     Tuple(Vec<Ty>),
     /// A future resolving to the inner type.
     Future(Box<Ty>),
+    /// A type parameter of the enclosing impl or fn (`R` in `impl<R: Read> Stream for S<R>`),
+    /// by name; the resolver knows its bounds.
+    Param(String),
 }
 
 impl Ty {

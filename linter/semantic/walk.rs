@@ -162,6 +162,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             self.hooks.enter_async_body(self.m);
         }
         self.m.res.push_vars();
+        self.m.res.push_generics(&sig.generics);
         for input in &sig.inputs {
             if let syn::FnArg::Typed(pt) = input {
                 let ty = self.m.res.resolve_type(&pt.ty);
@@ -169,6 +170,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             }
         }
         self.visit_block(body);
+        self.m.res.pop_generics();
         self.m.res.pop_vars();
         if is_async {
             self.hooks.exit_async_body(self.m);
@@ -640,12 +642,14 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
 
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
         self.item(&i.attrs, i.span(), |w| {
-            let self_ty = w.m.res.resolve_type(&i.self_ty).path().map(str::to_string);
+            w.m.res.push_generics(&i.generics);
+            let self_ty = w.m.res.impl_self_type(&i.self_ty);
             w.m.res.push_self_type(self_ty);
             for item in &i.items {
                 w.visit_impl_item(item);
             }
             w.m.res.pop_self_type();
+            w.m.res.pop_generics();
         });
     }
 
