@@ -34,6 +34,10 @@ pub(crate) struct TypeEntry {
     /// `"inner"` for smart pointers, or a type path the value derefs to.
     #[serde(default)]
     pub deref: Option<String>,
+    /// What iterating a value of the type yields (`for x in v`): `"inner"` (its first type
+    /// argument), `"pair"` (a tuple of its two type arguments, for maps), or a type path.
+    #[serde(default)]
+    pub item: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

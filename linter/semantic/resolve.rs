@@ -69,6 +69,8 @@ pub(crate) struct Resolver<'c> {
     pub(crate) eager: HashSet<String>,
     /// The values of the file's `const` items, by name (for constant timeouts).
     pub(crate) consts: HashMap<String, syn::Expr>,
+    /// The file's type aliases, by canonical path: their type parameters and the type.
+    type_aliases: HashMap<String, (Vec<String>, syn::Type)>,
 }
 
 impl<'c> Resolver<'c> {
@@ -87,6 +89,7 @@ impl<'c> Resolver<'c> {
             assoc_fns: HashSet::new(),
             local_crates: None,
             consts: HashMap::new(),
+            type_aliases: HashMap::new(),
         }
     }
 
@@ -143,6 +146,10 @@ impl<'c> Resolver<'c> {
                 }
                 Item::Const(c) => {
                     self.consts.insert(c.ident.to_string(), (*c.expr).clone());
+                }
+                Item::Type(t) => {
+                    let params = t.generics.type_params().map(|p| p.ident.to_string()).collect();
+                    self.type_aliases.insert(format!("{module}::{}", t.ident), (params, (*t.ty).clone()));
                 }
                 Item::Enum(e) => {
                     for v in &e.variants {
@@ -465,10 +472,20 @@ impl<'c> Resolver<'c> {
 
     /// Resolves a written type to a `Ty` (references and parentheses looked through).
     pub(crate) fn resolve_type(&self, ty: &syn::Type) -> Ty {
+        self.resolve_type_in(ty, &HashMap::new(), 0)
+    }
+
+    /// `resolve_type` with the type parameters of a type alias being expanded bound to the
+    /// alias's arguments.
+    fn resolve_type_in(&self, ty: &syn::Type, subst: &HashMap<String, Ty>, depth: usize) -> Ty {
+        let recurse = |t: &syn::Type| self.resolve_type_in(t, subst, depth);
         match ty {
             syn::Type::Path(tp) if tp.qself.is_none() => {
-                // A type parameter: what its bounds say it is used as, or the parameter.
                 if let Some(name) = tp.path.get_ident().map(|i| i.to_string()) {
+                    if let Some(t) = subst.get(&name) {
+                        return t.clone();
+                    }
+                    // A type parameter: what its bounds say it is used as, or the parameter.
                     if let Some(bounds) = self.generics.iter().rev().find_map(|g| g.get(&name)) {
                         return match self.bounded_type(bounds) {
                             Ty::Unknown => Ty::Param(name),
@@ -477,23 +494,33 @@ impl<'c> Resolver<'c> {
                     }
                 }
                 let path = self.resolve_path(&tp.path);
-                let args = match tp.path.segments.last().map(|s| &s.arguments) {
+                let args: Vec<Ty> = match tp.path.segments.last().map(|s| &s.arguments) {
                     Some(syn::PathArguments::AngleBracketed(a)) => a
                         .args
                         .iter()
                         .filter_map(|arg| match arg {
-                            syn::GenericArgument::Type(t) => Some(self.resolve_type(t)),
+                            syn::GenericArgument::Type(t) => Some(recurse(t)),
                             _ => None,
                         })
                         .collect(),
                     _ => Vec::new(),
                 };
+                // `type DbPool = r2d2::Pool<..>`, `type Handle<T> = Option<JoinHandle<T>>`.
+                if let Some((params, aliased)) = self.type_aliases.get(&path) {
+                    if depth < MAX_ALIAS_DEPTH {
+                        let inner: HashMap<String, Ty> = params.iter().cloned().zip(args).collect();
+                        return self.resolve_type_in(aliased, &inner, depth + 1);
+                    }
+                }
                 Ty::Named(path, args)
             }
-            syn::Type::Reference(r) => self.resolve_type(&r.elem),
-            syn::Type::Paren(p) => self.resolve_type(&p.elem),
-            syn::Type::Group(g) => self.resolve_type(&g.elem),
-            syn::Type::Tuple(t) => Ty::Tuple(t.elems.iter().map(|e| self.resolve_type(e)).collect()),
+            syn::Type::Reference(r) => recurse(&r.elem),
+            syn::Type::Paren(p) => recurse(&p.elem),
+            syn::Type::Group(g) => recurse(&g.elem),
+            syn::Type::Tuple(t) => Ty::Tuple(t.elems.iter().map(recurse).collect()),
+            // `[T]` and `[T; N]` iterate like a `Vec<T>`.
+            syn::Type::Slice(sl) => Ty::Named("std::vec::Vec".into(), vec![recurse(&sl.elem)]),
+            syn::Type::Array(a) => Ty::Named("std::vec::Vec".into(), vec![recurse(&a.elem)]),
             // `impl AsRef<Path>`, `&dyn AsRef<Path>`.
             syn::Type::ImplTrait(i) => self.bounded_type(&trait_bounds(&i.bounds)),
             syn::Type::TraitObject(o) => self.bounded_type(&trait_bounds(&o.bounds)),

@@ -594,7 +594,8 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             Expr::ForLoop(f) => {
                 self.visit_expr(&f.expr);
                 self.m.res.push_vars();
-                self.m.res.bind_pattern(&f.pat, Ty::Unknown);
+                let item = self.m.res.item_type(&self.m.res.infer(&f.expr));
+                self.m.res.bind_pattern(&f.pat, item);
                 self.visit_block(&f.body);
                 self.m.res.pop_vars();
             }

@@ -371,8 +371,10 @@ fn classify_method(
                 return None;
             }
         } else if !m.args.iter().any(|a| {
-            let ty = res.deref_all(res.infer(a));
-            ty.path().is_some_and(|p| entry.arg_types.iter().any(|t| t == p))
+            // The argument's type or one it derefs to (`PooledConnection<ConnectionManager<PgConnection>>`).
+            res.deref_chain(res.infer(a))
+                .iter()
+                .any(|ty| ty.path().is_some_and(|p| entry.arg_types.iter().any(|t| t == p)))
         }) {
             return None;
         }
