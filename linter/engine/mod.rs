@@ -89,6 +89,8 @@ enum Scanned {
 struct Waiting {
     fns: Vec<u64>,
     exports: Vec<u64>,
+    /// Types it builds values of (`Name::f(..)`, `Name { .. }`).
+    built: Vec<u64>,
 }
 
 fn name_hash(parts: &[&str]) -> u64 {
@@ -125,6 +127,9 @@ pub(crate) fn check_files(
     // `f` in a module named `Type`; a re-export of any wanted name pulls its file in too.
     let mut needed: HashSet<u64> = HashSet::new();
     let mut needed_parts: HashSet<u64> = HashSet::new();
+    // Types whose async code calls methods of their type parameter: the files building them
+    // say with what.
+    let mut needed_types: HashSet<u64> = HashSet::new();
     let mut fresh = all;
     loop {
         for &i in &fresh {
@@ -133,6 +138,9 @@ pub(crate) fn check_files(
                     needed.insert(name_hash(&[pkg, qual, name]));
                     needed_parts.insert(name_hash(&[pkg, qual]));
                     needed_parts.insert(name_hash(&[pkg, name]));
+                }
+                for (pkg, ty) in a.facts.generic_owners(files[i].place.package.as_deref()) {
+                    needed_types.insert(name_hash(&[pkg, ty]));
                 }
             }
         }
@@ -143,6 +151,7 @@ pub(crate) fn check_files(
                 Ok((Scanned::Waiting(w), _)) => {
                     w.fns.iter().any(|h| needed.contains(h))
                         || w.exports.iter().any(|h| needed_parts.contains(h))
+                        || w.built.iter().any(|h| needed_types.contains(h))
                 }
                 _ => false,
             })
@@ -286,7 +295,10 @@ fn scan_file(
     if prefilter && !outline.has_async && std::str::from_utf8(&bytes).is_ok() {
         let Some(pkg) = file.place.package.as_deref().filter(|_| bytes.len() <= prescan::LARGE_SYNC_FILE)
         else {
-            return Ok((Scanned::Waiting(Waiting { fns: Vec::new(), exports: Vec::new() }), mods));
+            return Ok((
+                Scanned::Waiting(Waiting { fns: Vec::new(), exports: Vec::new(), built: Vec::new() }),
+                mods,
+            ));
         };
         let module_name = module.rsplit("::").next().unwrap_or("crate");
         let fns = outline
@@ -298,7 +310,8 @@ fn scan_file(
             })
             .collect();
         let exports = outline.exports.iter().map(|e| name_hash(&[pkg, e])).collect();
-        return Ok((Scanned::Waiting(Waiting { fns, exports }), mods));
+        let built = outline.built.iter().map(|t| name_hash(&[pkg, t])).collect();
+        return Ok((Scanned::Waiting(Waiting { fns, exports, built }), mods));
     }
     let error = |message: String| FileError { path: file.display.clone(), message };
     let text = String::from_utf8(bytes).map_err(|e| {

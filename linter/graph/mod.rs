@@ -5,6 +5,7 @@
 //! - async code calling sync fns of the crates that block gets transitive findings.
 
 mod exposure;
+mod generic;
 mod idle;
 mod keys;
 mod transitive;
@@ -109,6 +110,7 @@ pub(crate) fn join(units: &[Unit], own: Vec<Vec<Finding>>, transitive: bool) -> 
     let serial: Vec<_> =
         units.iter().map(|u| (u.package, u.facts.async_fns.as_slice(), u.facts.serial.as_slice())).collect();
     let mut extra = idle::settle(&serial);
+    extra.extend(generic::diagnostics(units));
     if transitive {
         let files: Vec<(&str, &FileFacts)> = units.iter().map(|u| (u.display, u.facts)).collect();
         extra.extend(transitive::diagnostics(&files, &offloads));

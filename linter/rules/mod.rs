@@ -125,6 +125,22 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
         if let Some(Some(b)) = self.idle.last_mut() {
             b.call(m, expr);
         }
+        if let Some(mut g) = blocking::generic_call(m, expr) {
+            g.origin = self.origin(m);
+            if !g.origin.test || self.options.include_tests {
+                self.facts.generic_calls.push(g);
+            }
+        }
+        if let Expr::Call(c) = expr {
+            if let (Expr::Path(p), false) = (&*c.func, c.args.is_empty()) {
+                if let Some((owner, _)) =
+                    m.res.resolve_value(&p.path).as_deref().and_then(|p| p.rsplit_once("::"))
+                {
+                    let found = blocking::instances(m, owner, c.args.iter(), self.options.catalog);
+                    self.facts.instances.extend(found);
+                }
+            }
+        }
         let Some(key) = callee else { return };
         let origin = self.origin(m);
         if kind != Kind::Offload {
@@ -232,6 +248,12 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
             let pending = rule.body_done(found).into_iter().filter(|p| include_tests || !p.origin.test);
             self.facts.serial.extend(pending);
         }
+    }
+
+    fn struct_expr(&mut self, m: &Model<'_, 'ast>, s: &'ast syn::ExprStruct) {
+        let owner = m.res.resolve_path(&s.path);
+        let found = blocking::instances(m, &owner, s.fields.iter().map(|f| &f.expr), self.options.catalog);
+        self.facts.instances.extend(found);
     }
 
     fn item(&mut self, m: &Model<'_, 'ast>, attrs: &'ast [Attribute], span: PmSpan) {

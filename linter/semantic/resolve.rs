@@ -40,6 +40,9 @@ struct Frame {
     items: HashSet<String>,
 }
 
+/// Type parameters in scope, with their trait bounds.
+type Generics = HashMap<String, Vec<syn::TraitBound>>;
+
 /// Scopes of one file, pushed and popped as the analysis walks it.
 pub(crate) struct Resolver<'c> {
     pub(crate) knowledge: &'c Knowledge,
@@ -50,8 +53,8 @@ pub(crate) struct Resolver<'c> {
     /// The `Self` type of each enclosing impl (canonical), innermost last.
     self_types: Vec<Option<String>>,
     /// The type parameters of each enclosing impl and fn with their trait bounds (inline and
-    /// `where`), innermost last.
-    generics: Vec<HashMap<String, Vec<syn::TraitBound>>>,
+    /// `where`), innermost last, with the canonical path of the impl's type for an impl.
+    generics: Vec<(Generics, Option<String>)>,
     /// Field types of the structs of this file, by struct name.
     pub(crate) structs: HashMap<String, HashMap<String, syn::Type>>,
     /// Field types of the variants of this file's enums, by enum and variant name
@@ -266,7 +269,20 @@ impl<'c> Resolver<'c> {
                 }
             }
         }
-        self.generics.push(params);
+        self.generics.push((params, None));
+    }
+
+    /// Says which type the innermost generics belong to (an impl's self type).
+    pub(crate) fn set_generics_owner(&mut self, owner: Option<String>) {
+        if let Some(top) = self.generics.last_mut() {
+            top.1 = owner;
+        }
+    }
+
+    /// The type whose impl declares the type parameter `name` (`crate::io::ReaderStream` for
+    /// `R` in `impl<R: Read> Stream for ReaderStream<R>`); `None` for a fn's own parameters.
+    pub(crate) fn generic_owner(&self, name: &str) -> Option<&str> {
+        self.generics.iter().rev().find(|(g, _)| g.contains_key(name)).and_then(|(_, owner)| owner.as_deref())
     }
 
     pub(crate) fn pop_generics(&mut self) {
@@ -281,7 +297,7 @@ impl<'c> Resolver<'c> {
     /// The trait bounds of a type parameter of an enclosing impl or fn, by resolved path
     /// (`std::io::Read` for `R: Read` under `use std::io::Read`).
     pub(crate) fn generic_bounds(&self, name: &str) -> Option<Vec<String>> {
-        let bounds = self.generics.iter().rev().find_map(|g| g.get(name))?;
+        let bounds = self.generics.iter().rev().find_map(|(g, _)| g.get(name))?;
         Some(bounds.iter().map(|b| self.resolve_path(&b.path)).collect())
     }
 
@@ -486,7 +502,7 @@ impl<'c> Resolver<'c> {
                         return t.clone();
                     }
                     // A type parameter: what its bounds say it is used as, or the parameter.
-                    if let Some(bounds) = self.generics.iter().rev().find_map(|g| g.get(&name)) {
+                    if let Some(bounds) = self.generics.iter().rev().find_map(|(g, _)| g.get(&name)) {
                         return match self.bounded_type(bounds) {
                             Ty::Unknown => Ty::Param(name),
                             t => t,

@@ -98,6 +98,10 @@ const TRANSPARENT: &[&str] = &[
     "unwrap_or_else",
     "wrap_err",
     "into",
+    // pin-project's projections keep the fields' names; `Pin::get_mut` hands out the value.
+    "project",
+    "project_ref",
+    "get_mut",
 ];
 
 impl Resolver<'_> {

@@ -41,6 +41,8 @@ pub(crate) trait Hooks<'ast> {
     fn exit_async_body(&mut self, _m: &Model<'_, 'ast>) {}
     /// An item (fn, impl, mod, trait, struct, method) and its attributes.
     fn item(&mut self, _m: &Model<'_, 'ast>, _attrs: &'ast [Attribute], _span: PmSpan) {}
+    /// A struct literal (`ReaderStream { inner: file, .. }`) in code that runs.
+    fn struct_expr(&mut self, _m: &Model<'_, 'ast>, _s: &'ast syn::ExprStruct) {}
 }
 
 /// Parsed macro bodies live as long as the file's tree, so rules see them like any code.
@@ -645,6 +647,7 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
         self.item(&i.attrs, i.span(), |w| {
             w.m.res.push_generics(&i.generics);
             let self_ty = w.m.res.impl_self_type(&i.self_ty);
+            w.m.res.set_generics_owner(self_ty.clone());
             w.m.res.push_self_type(self_ty);
             for item in &i.items {
                 w.visit_impl_item(item);
@@ -764,6 +767,12 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
                 }
             }
             Expr::While(_) | Expr::ForLoop(_) | Expr::Loop(_) => self.visit_loop(e),
+            Expr::Struct(st) => {
+                if self.m.kind().is_some() {
+                    self.hooks.struct_expr(self.m, st);
+                }
+                visit::visit_expr(self, e)
+            }
             _ => visit::visit_expr(self, e),
         }
     }

@@ -236,6 +236,14 @@ impl Catalog {
         self.forwards.get(path).map(Vec::as_slice).unwrap_or(&[])
     }
 
+    /// The blocking methods of a type, by name.
+    pub(crate) fn methods_of<'c>(&'c self, ty: &'c str) -> impl Iterator<Item = (&'c str, &'c Api)> + 'c {
+        self.methods
+            .iter()
+            .filter(move |((t, m), _)| t == ty && !self.is_allowed(&format!("{t}::{m}")))
+            .map(|((_, m), api)| (m.as_str(), api))
+    }
+
     pub(crate) fn untyped(&self, method: &str) -> &[UntypedEntry] {
         if self.is_allowed(method) {
             return &[];

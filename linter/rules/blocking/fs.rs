@@ -4,7 +4,9 @@
 //! local binding, parameter or field, and `Path` methods that query the disk
 //! (`exists`, `metadata`, `read_dir`, `canonicalize`, ..). A blocking function handed by path
 //! to a call that runs it here counts as a call (`paths.iter().map(std::fs::read)`,
-//! `.and_then(File::open)`); one handed to `spawn_blocking` or a thread does not.
+//! `.and_then(File::open)`); one handed to `spawn_blocking` or a thread does not. A `poll_*`
+//! fn (or async fn) of `impl<R: Read> Stream for S<R>` that reads `self.inner: R` blocks when
+//! the crate builds `S` with a `std::fs::File` (`S::new(File::open(p)?)`, `S { inner: file }`).
 //!
 //! ## Why is this bad?
 //! File-system calls block the calling thread until the kernel answers. On a slow disk, a
@@ -84,6 +86,47 @@ async fn load(paths: Vec<std::path::PathBuf>) {
 
 fn work() {
     let _ = std::fs::read("/var/cache/app");
+}
+"#,
+        );
+    }
+
+    /// A `poll_*` fn reading through its type parameter blocks when the crate builds the type
+    /// with a file; the same type built over memory does not.
+    #[test]
+    fn generic_readers_block_when_built_with_a_file() {
+        check(
+            r#"
+use std::io::Read;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+struct Chunks<R> { inner: R, buf: Vec<u8> }
+struct Replay<R> { inner: R }
+
+impl<R: Read + Unpin> futures::Stream for Chunks<R> {
+    type Item = usize;
+    fn poll_next(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<usize>> {
+        let this = self.get_mut();
+        Poll::Ready(this.inner.read(&mut this.buf).ok())
+//                  ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ blocking-fs: blocking call `File::read` in `poll_next`, which the executor polls
+    }
+}
+
+impl<R: Read + Unpin> futures::Stream for Replay<R> {
+    type Item = usize;
+    fn poll_next(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<usize>> {
+        let mut buf = [0u8; 8];
+        Poll::Ready(self.get_mut().inner.read(&mut buf).ok())
+    }
+}
+
+fn open(p: &std::path::Path) -> Chunks<std::fs::File> {
+    Chunks { inner: std::fs::File::open(p).unwrap(), buf: vec![0; 8] }
+}
+
+fn replay(b: &'static [u8]) -> Replay<&'static [u8]> {
+    Replay { inner: b }
 }
 "#,
         );

@@ -16,7 +16,7 @@ pub(crate) use catalog::CatalogFile;
 use catalog::{Api, Rank, Timeout, TimeoutKind, When};
 
 use crate::diagnostic::Diagnostic;
-use crate::facts::BlockSite;
+use crate::facts::{BlockSite, GenericCall, Instance};
 use crate::project::Runtime;
 use crate::registry::Rule;
 use crate::semantic::{Kind, Model, Resolver, Ty, Use, RESULT_METHODS};
@@ -75,6 +75,89 @@ pub(crate) fn check_call(
         })),
         Kind::Sync | Kind::Offload => None,
     }
+}
+
+/// A method called in async code on a value of the impl's type parameter
+/// (`self.inner.read(buf)` in `impl<R: Read> Stream for ReaderStream<R>`): whether it blocks
+/// depends on what the crates build the type with, which the join knows.
+pub(crate) fn generic_call(m: &Model, expr: &Expr) -> Option<GenericCall> {
+    let ctx = m.ctx()?;
+    if m.kind() != Some(Kind::Async) || ctx.defer.is_some() {
+        return None;
+    }
+    let Expr::MethodCall(mc) = expr else { return None };
+    let Ty::Param(name) = m.res.deref_all(m.res.infer(&mc.receiver)) else { return None };
+    let owner = m.key(m.res.generic_owner(&name)?)?;
+    Some(GenericCall {
+        owner,
+        method: mc.method.to_string(),
+        span: m.span(expr.span()),
+        context: ctx.what.to_string(),
+        origin: Default::default(),
+    })
+}
+
+/// A type of the crates built with a value whose methods block: `ReaderStream::new(file)`
+/// (any associated fn of the type) or `ReaderStream { inner: file, .. }` with a `File`.
+pub(crate) fn instances<'e>(
+    m: &Model,
+    owner: &str,
+    values: impl Iterator<Item = &'e Expr>,
+    catalog: &Catalog,
+) -> Vec<Instance> {
+    let Some(key) = m.key(owner) else { return Vec::new() };
+    if !short(owner).starts_with(|c: char| c.is_ascii_uppercase()) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for value in values {
+        for ty in m.res.deref_chain(m.res.infer(value)) {
+            let Some(path) = ty.path() else { continue };
+            let span = m.span(value.span());
+            let methods: Vec<(String, BlockSite)> = catalog
+                .methods_of(path)
+                .filter(|(_, api)| api.transitive)
+                .map(|(method, api)| {
+                    let hit = Hit::new(api, format!("{}::{method}", short(path)));
+                    let site = BlockSite {
+                        rule: hit.rule,
+                        callee: hit.callee,
+                        span,
+                        reason: hit.reason,
+                        instead: hit.instead,
+                        rank: hit.rank,
+                    };
+                    (method.to_string(), site)
+                })
+                .collect();
+            if !methods.is_empty() {
+                out.push(Instance { owner: key.clone(), ty: path.to_string(), span, methods });
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// A method called on a value of a type parameter (`call`) that blocks because the crates
+/// build the type with `instance` (`site` is the instance's method of that name; `at` where it
+/// is built, for the note).
+pub(crate) fn generic_diagnostic(
+    call: &GenericCall,
+    site: &BlockSite,
+    instance: &Instance,
+    at: &str,
+) -> Diagnostic {
+    let owner = short(&instance.owner);
+    let mut d =
+        Diagnostic::new(site.rule, call.span, format!("blocking call `{}` in {}", site.callee, call.context))
+            .with_label(site.reason.clone())
+            .with_help(format!("instead, use {}", site.instead));
+    d.notes.push(format!(
+        "`{owner}` is built with a `{}` at {at}, so `{}` blocks here",
+        instance.ty, call.method
+    ));
+    d
 }
 
 /// Does the receiver chain of a method call already block with the same rule?
