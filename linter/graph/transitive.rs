@@ -6,8 +6,11 @@ use std::collections::{HashMap, VecDeque};
 
 use super::keys::{FnId, KeyIndex};
 use super::Offloads;
-use crate::facts::{FileFacts, Finding};
+use crate::facts::{BlockSite, FileFacts, Finding, Rank};
 use crate::rules::blocking::{chain_note, transitive_diagnostic};
+
+/// Per function, how it reaches a blocking call of one rank, and through how many calls.
+type Chains = HashMap<FnId, (Via, usize)>;
 
 /// Where a function's blocking comes from: a call it makes directly, or a call to another
 /// function of the crates that blocks.
@@ -42,27 +45,60 @@ pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], offloads: &Offloads) -> 
         }
     }
 
-    // Breadth-first from the functions that block directly: each function gets the shortest
-    // chain, and is visited once, so the cost is linear in the call edges.
-    let mut via: HashMap<FnId, (Via, usize)> = HashMap::new();
-    let mut queue = VecDeque::new();
-    for (f, (_, graph)) in files.iter().enumerate() {
-        for (i, func) in graph.functions.iter().enumerate() {
-            if !func.blocking.is_empty() {
-                via.insert((f, i), (Via::Direct(0), 1));
-                queue.push_back((f, i));
+    // Breadth-first from the functions that block directly, once per rank of blocking call
+    // (stat, io, wait, panic): each function gets, per rank, the shortest chain to a call of
+    // that rank, and is visited once per rank, so the cost stays linear in the call edges.
+    let ranks = [Rank::Panic, Rank::Wait, Rank::Io, Rank::Stat];
+    let vias: Vec<Chains> = ranks
+        .iter()
+        .map(|&rank| {
+            let mut via: Chains = HashMap::new();
+            let mut queue = VecDeque::new();
+            for (f, (_, graph)) in files.iter().enumerate() {
+                for (i, func) in graph.functions.iter().enumerate() {
+                    if let Some(b) = func.blocking.iter().position(|b| b.rank == rank) {
+                        via.insert((f, i), (Via::Direct(b), 1));
+                        queue.push_back((f, i));
+                    }
+                }
             }
-        }
-    }
-    while let Some(id) = queue.pop_front() {
-        let depth = via[&id].1;
-        for &(caller, site) in callers.get(&id).into_iter().flatten() {
-            via.entry(caller).or_insert_with(|| {
-                queue.push_back(caller);
-                (Via::Call { site, callee: id }, depth + 1)
-            });
-        }
-    }
+            while let Some(id) = queue.pop_front() {
+                let depth = via[&id].1;
+                for &(caller, site) in callers.get(&id).into_iter().flatten() {
+                    via.entry(caller).or_insert_with(|| {
+                        queue.push_back(caller);
+                        (Via::Call { site, callee: id }, depth + 1)
+                    });
+                }
+            }
+            via
+        })
+        .collect();
+
+    // The chain from `start` to its blocking call of the rank `via` was computed for.
+    let chain = |via: &Chains, start: FnId| {
+        let mut notes = Vec::new();
+        let mut id = start;
+        let end = loop {
+            let here = func(id);
+            let (file, _) = files[id.0];
+            match via[&id].0 {
+                Via::Direct(b) => {
+                    let site = &here.blocking[b];
+                    let at = format!("{file}:{}:{}", site.span.start.line, site.span.start.column);
+                    notes.push(chain_note(&here.name, &site.callee, &at, Some(&site.reason)));
+                    break site;
+                }
+                Via::Call { site, callee } => {
+                    let s = &here.calls[site];
+                    let at = format!("{file}:{}:{}", s.span.start.line, s.span.start.column);
+                    notes.push(chain_note(&here.name, &func(callee).name, &at, None));
+                    id = callee;
+                }
+            }
+        };
+        (end, notes)
+    };
 
     let mut out = Vec::new();
     for (f, (_, graph)) in files.iter().enumerate() {
@@ -70,33 +106,32 @@ pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], offloads: &Offloads) -> 
             if call.defer.as_deref().is_some_and(|k| offloads.may_offload(k)) {
                 continue;
             }
-            let Some(start) =
-                lookup(&call.key).into_iter().filter(|id| via.contains_key(id)).min_by_key(|id| via[id].1)
-            else {
-                continue;
-            };
-            let mut notes = Vec::new();
-            let mut id = start;
-            let end = loop {
-                let here = func(id);
-                let (file, _) = files[id.0];
-                match via[&id].0 {
-                    Via::Direct(b) => {
-                        let site = &here.blocking[b];
-                        let at = format!("{file}:{}:{}", site.span.start.line, site.span.start.column);
-                        notes.push(chain_note(&here.name, &site.callee, &at, Some(&site.reason)));
-                        break site;
-                    }
-                    Via::Call { site, callee } => {
-                        let s = &here.calls[site];
-                        let at = format!("{file}:{}:{}", s.span.start.line, s.span.start.column);
-                        notes.push(chain_note(&here.name, &func(callee).name, &at, None));
-                        id = callee;
-                    }
-                }
-            };
-            let d =
-                transitive_diagnostic(call.span, &call.context, &func(start).name, end, via[&start].1, notes);
+            let candidates = lookup(&call.key);
+            // Per rank, worst first: the callee reaching a call of that rank soonest.
+            let reached: Vec<(&Chains, FnId)> = vias
+                .iter()
+                .filter_map(|via| {
+                    let start = candidates
+                        .iter()
+                        .copied()
+                        .filter(|id| via.contains_key(id))
+                        .min_by_key(|id| via[id].1)?;
+                    Some((via, start))
+                })
+                .collect();
+            // The worst kind reached is reported, with its chain; the others are mentioned.
+            let Some(&(via, start)) = reached.first() else { continue };
+            let (end, notes) = chain(via, start);
+            let also: Vec<&BlockSite> = reached[1..].iter().map(|&(v, s)| chain(v, s).0).collect();
+            let d = transitive_diagnostic(
+                call.span,
+                &call.context,
+                &func(start).name,
+                end,
+                via[&start].1,
+                notes,
+                &also,
+            );
             out.push((f, Finding { diagnostic: d, origin: call.origin }));
         }
     }
@@ -144,6 +179,36 @@ mod tests {
             },
             calls,
         }
+    }
+
+    #[test]
+    fn reports_the_worst_call_reached_and_mentions_the_others() {
+        let mut stat = func("c::stat", vec![], true);
+        stat.blocking[0].rank = Rank::Stat;
+        stat.blocking[0].callee = "Path::exists".into();
+        let mut waits = func("c::waits", vec![], true);
+        waits.blocking[0].rank = Rank::Wait;
+        waits.blocking[0].rule = Rule::BlockingWait;
+        let mut panics = func("c::panics", vec![], true);
+        panics.blocking[0].rank = Rank::Panic;
+        panics.blocking[0].rule = Rule::BlockOnInAsync;
+        let graph = FileFacts {
+            functions: vec![
+                func("c::top", vec![call("c::stat", 2), call("c::waits", 3), call("c::mid", 4)], false),
+                func("c::mid", vec![call("c::panics", 5)], false),
+                stat,
+                waits,
+                panics,
+            ],
+            async_calls: vec![call("c::top", 10)],
+            ..FileFacts::default()
+        };
+        let out = diagnostics(&[("src/lib.rs", &graph)], &Offloads::new(&[]));
+        assert_eq!(out.len(), 1);
+        let d = &out[0].1.diagnostic;
+        assert_eq!(d.rule, Rule::BlockOnInAsync, "{d:?}");
+        assert!(d.label.contains("3 calls deep"), "{}", d.label);
+        assert_eq!(d.notes.iter().filter(|n| n.contains("also reaches")).count(), 2, "{:?}", d.notes);
     }
 
     #[test]

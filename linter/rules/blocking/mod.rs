@@ -205,7 +205,8 @@ pub(crate) fn chain_note(name: &str, callee: &str, at: &str, why: Option<&str>) 
 }
 
 /// A call from async code (`context`) to the crate fn `callee`, which reaches the blocking
-/// call `end` through `depth` calls; `notes` are the chain, one step each.
+/// call `end` through `depth` calls; `notes` are the chain, one step each; `also` are the
+/// lesser kinds of blocking call it reaches too (`end` is the worst).
 pub(crate) fn transitive_diagnostic(
     span: Span,
     context: &str,
@@ -213,6 +214,7 @@ pub(crate) fn transitive_diagnostic(
     end: &BlockSite,
     depth: usize,
     notes: Vec<String>,
+    also: &[&BlockSite],
 ) -> Diagnostic {
     let calls = if depth == 1 { "1 call".to_string() } else { format!("{depth} calls") };
     let mut d = Diagnostic::new(
@@ -226,6 +228,14 @@ pub(crate) fn transitive_diagnostic(
         end.callee, end.instead
     ));
     d.notes = notes;
+    for other in also {
+        d.notes.push(format!(
+            "`{callee}` also reaches `{}` ({}: {}); the worst call reached is reported",
+            other.callee,
+            other.rule.id(),
+            other.reason
+        ));
+    }
     d
 }
 
