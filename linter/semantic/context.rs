@@ -124,6 +124,11 @@ pub(crate) struct AsyncBody<'ast> {
     pub lets: HashMap<String, &'ast Expr>,
     /// Names a `.sort*()` call was seen on.
     pub sorted: HashSet<String>,
+    /// Parameters whose declared type says they hold futures (`Vec<BoxFuture<..>>`, `futs: I`
+    /// with `I::Item: Future`).
+    pub futures: HashSet<String>,
+    /// What was pushed into each collection seen so far (`pending.push(client.user(id))`).
+    pub pushed: HashMap<String, Vec<&'ast Expr>>,
 }
 
 /// How a call's value is used by its parent expression.
@@ -260,6 +265,66 @@ pub(crate) fn callable_params(sig: &Signature) -> HashSet<String> {
     for input in &sig.inputs {
         if let syn::FnArg::Typed(pt) = input {
             if callable(&pt.ty, &generic) {
+                bound_names(&pt.pat, &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// Parameters whose declared type holds futures: a type naming a `Future` (`Vec<BoxFuture<..>>`,
+/// `impl IntoIterator<Item = impl Future>`), or a type parameter bounded by one, directly or
+/// through its `Item` (`I: IntoIterator, I::Item: Future`; `I: IntoIterator<Item = F>, F: Future`).
+pub(crate) fn future_params(sig: &Signature) -> HashSet<String> {
+    fn names_in(tokens: proc_macro2::TokenStream, out: &mut Vec<String>) {
+        for t in tokens {
+            match t {
+                proc_macro2::TokenTree::Ident(i) => out.push(i.to_string()),
+                proc_macro2::TokenTree::Group(g) => names_in(g.stream(), out),
+                _ => {}
+            }
+        }
+    }
+    let words = |t: &dyn quote::ToTokens| {
+        let mut out = Vec::new();
+        names_in(t.to_token_stream(), &mut out);
+        out
+    };
+    // Each type parameter with the words of its bounds (and of bounds on `P::Item`).
+    let mut bounds: HashMap<String, Vec<String>> = HashMap::new();
+    for p in sig.generics.type_params() {
+        bounds.entry(p.ident.to_string()).or_default().extend(words(&p.bounds));
+    }
+    if let Some(w) = &sig.generics.where_clause {
+        for pred in &w.predicates {
+            if let syn::WherePredicate::Type(t) = pred {
+                let bounded = words(&t.bounded_ty);
+                if let Some(first) = bounded.first() {
+                    if let Some(b) = bounds.get_mut(first) {
+                        b.extend(words(&t.bounds));
+                    }
+                }
+            }
+        }
+    }
+    let is_future = |w: &String| w.contains("Future");
+    let mut futureish: HashSet<String> = HashSet::new();
+    // A fixed point: `I: IntoIterator<Item = F>` is futureish once `F` is.
+    loop {
+        let before = futureish.len();
+        for (name, words) in &bounds {
+            if words.iter().any(|w| is_future(w) || futureish.contains(w)) {
+                futureish.insert(name.clone());
+            }
+        }
+        if futureish.len() == before {
+            break;
+        }
+    }
+    let mut out = HashSet::new();
+    for input in &sig.inputs {
+        if let syn::FnArg::Typed(pt) = input {
+            if words(&pt.ty).iter().any(|w| is_future(w) || futureish.contains(w)) {
                 bound_names(&pt.pat, &mut out);
             }
         }

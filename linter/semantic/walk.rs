@@ -156,6 +156,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             fn_name: Some(name),
             self_type: owner_name,
             mutable: context::mutable_params(sig),
+            futures: context::future_params(sig),
             ..AsyncBody::default()
         });
         self.m.bodies.push(body_frame);
@@ -417,6 +418,15 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             if let (Some(root), Some(body)) = (context::root_ident(&m.receiver), self.m.enclosing_body_mut())
             {
                 body.sorted.insert(root);
+            }
+        }
+        if matches!(method.as_str(), "push" | "push_back" | "push_front")
+            && m.args.len() == 1
+            && self.in_macro == 0
+        {
+            if let (Some(root), Some(body)) = (context::root_ident(&m.receiver), self.m.enclosing_body_mut())
+            {
+                body.pushed.entry(root).or_default().push(strip_refs(&m.args[0]));
             }
         }
         let (mut mode, mut callee) = (ClosureMode::Inherit, None);
