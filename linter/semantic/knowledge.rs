@@ -84,6 +84,19 @@ struct Names {
     macros: Vec<String>,
 }
 
+/// Methods whose closure argument is handed an item of the receiver.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClosureItems {
+    #[allow(dead_code)] // the data's documentation
+    why: String,
+    /// The closure gets an element of the collection or iterator (`v.iter().map(|x| ..)`).
+    elements: Vec<String>,
+    /// The closure gets what an `Option`/`Result` holds (`opt.and_then(|p| ..)`); the model
+    /// looks through those, so a receiver of type `T` hands the closure a `T`.
+    wrapped: Vec<String>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KnowledgeFile {
@@ -99,6 +112,8 @@ struct KnowledgeFile {
     event: Names,
     #[serde(default)]
     handler_attributes: Names,
+    #[serde(default)]
+    closure_items: ClosureItems,
 }
 
 /// The knowledge as lookup tables.
@@ -115,6 +130,8 @@ pub struct Knowledge {
     event_waits: HashSet<String>,
     event_macros: HashSet<String>,
     handler_attributes: HashSet<String>,
+    closure_elements: HashSet<String>,
+    closure_wrapped: HashSet<String>,
 }
 
 impl Knowledge {
@@ -125,6 +142,8 @@ impl Knowledge {
             event_waits: file.event.names.into_iter().collect(),
             event_macros: file.event.macros.into_iter().collect(),
             handler_attributes: file.handler_attributes.names.into_iter().collect(),
+            closure_elements: file.closure_items.elements.into_iter().collect(),
+            closure_wrapped: file.closure_items.wrapped.into_iter().collect(),
             ..Knowledge::default()
         };
         for entry in file.runs {
@@ -220,6 +239,12 @@ impl Knowledge {
 
     pub(crate) fn is_event_macro(&self, name: &str) -> bool {
         self.event_macros.contains(name)
+    }
+
+    /// Does a method of this name hand its closure an element of the receiver (`map`), or
+    /// (`wrapped`) what an `Option`/`Result` receiver holds (`and_then`)?
+    pub(crate) fn closure_item(&self, method: &str) -> (bool, bool) {
+        (self.closure_elements.contains(method), self.closure_wrapped.contains(method))
     }
 
     /// Does an attribute of this name (`#[get("/")]`) make a fn a request handler?

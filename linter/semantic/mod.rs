@@ -59,6 +59,10 @@ pub(crate) struct Model<'a, 'ast> {
     test_items: usize,
     /// Conditions of the `if`s whose `then` branch the walk is in, outermost first.
     conditions: Vec<&'ast Expr>,
+    /// Closures (by address) handed to an adaptor or combinator, with the adaptor's receiver.
+    chain_receivers: HashMap<usize, &'ast Expr>,
+    /// Per closure entered: the receiver of the adaptor it was handed to, if any.
+    chained: Vec<Option<&'ast Expr>>,
 }
 
 impl<'a, 'ast> Model<'a, 'ast> {
@@ -78,6 +82,8 @@ impl<'a, 'ast> Model<'a, 'ast> {
             offload_wrappers: Vec::new(),
             test_items: 0,
             conditions: Vec::new(),
+            chain_receivers: HashMap::new(),
+            chained: Vec::new(),
         }
     }
 
@@ -98,6 +104,12 @@ impl<'a, 'ast> Model<'a, 'ast> {
     /// h.is_finished() { h.join() }`).
     pub(crate) fn conditions(&self) -> &[&'ast Expr] {
         &self.conditions
+    }
+
+    /// The receiver of the adaptor or combinator whose closure the code at hand is directly in
+    /// (`File::open(p)` for `File::open(p).and_then(|f| ..)`): the closure continues its chain.
+    pub(crate) fn chained_to(&self) -> Option<&'ast Expr> {
+        self.chained.last().copied().flatten()
     }
 
     /// The innermost function being walked.

@@ -236,6 +236,14 @@ impl Resolver<'_> {
         self.infer(value)
     }
 
+    /// Is a value of this type iterated for items (a collection, an `Option`, a directory),
+    /// whether or not the model knows the items' type?
+    pub(crate) fn is_iterable(&self, ty: &Ty) -> bool {
+        self.deref_chain(ty.clone())
+            .iter()
+            .any(|t| t.path().and_then(|p| self.knowledge.type_entry(p)).is_some_and(|e| e.item.is_some()))
+    }
+
     /// What a `for` loop over a value of this type yields: the element of a collection or an
     /// `Option`, a map's (key, value) pair, a directory's entries.
     pub(crate) fn item_type(&self, iterable: &Ty) -> Ty {

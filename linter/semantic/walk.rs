@@ -65,7 +65,7 @@ pub(crate) fn walk<'ast>(
 ) {
     model.res.index_file(module, &file.items);
     model.res.push_module(module.to_string(), &file.items);
-    let mut w = Walker { m: model, hooks, arena, in_macro: 0 };
+    let mut w = Walker { m: model, hooks, arena, in_macro: 0, closure_items: HashMap::new() };
     for item in &file.items {
         w.visit_item(item);
     }
@@ -74,6 +74,9 @@ pub(crate) fn walk<'ast>(
 
 struct Walker<'w, 'a, 'ast, H> {
     m: &'w mut Model<'a, 'ast>,
+    /// Closures (by address) about to be walked whose first parameter has a known type (an
+    /// element of the collection an adaptor is called on).
+    closure_items: HashMap<usize, Ty>,
     hooks: &'w mut H,
     arena: &'ast MacroArena,
     /// Inside a macro's parsed tokens: blocking calls count, but the serial rules look only
@@ -212,10 +215,14 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             self.hooks.enter_async_body(self.m);
         }
         self.m.res.push_vars();
+        let mut item = self.closure_items.remove(&addr(c));
         for input in &c.inputs {
-            self.m.res.bind_pattern(input, Ty::Unknown);
+            self.m.res.bind_pattern(input, item.take().unwrap_or_default());
         }
+        let chained = self.m.chain_receivers.remove(&addr(c));
+        self.m.chained.push(chained);
         self.visit_expr(&c.body);
+        self.m.chained.pop();
         self.m.res.pop_vars();
         if is_async {
             self.hooks.exit_async_body(self.m);
@@ -442,8 +449,12 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                 mode = ClosureMode::Offload;
                 runs = None;
             }
-        } else if let (Ty::Named(ty, _), Some(_)) = (&receiver, self.m.kind()) {
-            callee = self.m.key(&format!("{ty}::{method}"));
+        } else if let (Ty::Named(..), Some(_)) = (&receiver, self.m.kind()) {
+            // Through smart pointers to the crates' own type: `Arc<Store>` calls `Store::m`.
+            callee = self.m.res.deref_chain(receiver.clone()).iter().find_map(|t| {
+                let ty = t.path()?;
+                self.m.key(&format!("{ty}::{method}"))
+            });
         } else if receiver == Ty::Unknown && takes_closure && runs.is_none() {
             // A closure handed to a method of a value the model cannot type: it may be a
             // wrapper of the crates that offloads it (`state.pool.exec_blocking(|| ..)`); the
@@ -454,8 +465,35 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         if let Some(key) = callee {
             mode = ClosureMode::Defer(key.as_str().into());
         }
+        self.note_closure_items(m, &receiver);
         self.visit_expr(&m.receiver);
         self.visit_args(m.args.iter(), mode, method == "block_on", runs);
+    }
+
+    /// `v.iter().map(|x| ..)`, `opt.and_then(|p| ..)`: the closure's parameter is an item of
+    /// the receiver.
+    fn note_closure_items(&mut self, m: &'ast syn::ExprMethodCall, receiver: &Ty) {
+        let (elements, wrapped) = self.m.res.knowledge.closure_item(&m.method.to_string());
+        let element = if elements { self.m.res.item_type(receiver) } else { Ty::Unknown };
+        // The model looks through options and results: a receiver typed `T` that is no
+        // collection holds a `T`.
+        let item = match element {
+            Ty::Unknown
+                if wrapped && matches!(receiver, Ty::Named(..)) && !self.m.res.is_iterable(receiver) =>
+            {
+                receiver.clone()
+            }
+            t => t,
+        };
+        for arg in &m.args {
+            if let Expr::Closure(c) = arg {
+                // `File::open(p).and_then(|mut f| f.read_to_string(..))`: one chain.
+                self.m.chain_receivers.insert(addr(c), &m.receiver);
+                if item != Ty::Unknown {
+                    self.closure_items.insert(addr(c), item.clone());
+                }
+            }
+        }
     }
 
     /// Closures bound with `let` in this block and later handed by name to an offload call

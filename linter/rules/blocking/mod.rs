@@ -52,6 +52,10 @@ pub(crate) fn check_call(
             return None; // `File::open(p)?.read_to_string(..)`: one finding for the chain
         }
     }
+    // `File::open(p).and_then(|mut f| f.read_to_string(..))`: the closure continues the chain.
+    if m.chained_to().is_some_and(|recv| chain_blocks(&m.res, catalog, recv, hit.rule, guards)) {
+        return None;
+    }
     let span = m.span(expr.span());
     match kind {
         Kind::Async => {
