@@ -95,6 +95,9 @@ struct ClosureItems {
     /// The closure gets what an `Option`/`Result` holds (`opt.and_then(|p| ..)`); the model
     /// looks through those, so a receiver of type `T` hands the closure a `T`.
     wrapped: Vec<String>,
+    /// Other methods that call their function argument where they are called
+    /// (`unwrap_or_else`, `get_or_init`).
+    calls: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -132,6 +135,7 @@ pub struct Knowledge {
     handler_attributes: HashSet<String>,
     closure_elements: HashSet<String>,
     closure_wrapped: HashSet<String>,
+    calls_argument: HashSet<String>,
 }
 
 impl Knowledge {
@@ -142,6 +146,11 @@ impl Knowledge {
             event_waits: file.event.names.into_iter().collect(),
             event_macros: file.event.macros.into_iter().collect(),
             handler_attributes: file.handler_attributes.names.into_iter().collect(),
+            calls_argument: (file.closure_items.elements.iter())
+                .chain(&file.closure_items.wrapped)
+                .chain(&file.closure_items.calls)
+                .cloned()
+                .collect(),
             closure_elements: file.closure_items.elements.into_iter().collect(),
             closure_wrapped: file.closure_items.wrapped.into_iter().collect(),
             ..Knowledge::default()
@@ -245,6 +254,12 @@ impl Knowledge {
     /// (`wrapped`) what an `Option`/`Result` receiver holds (`and_then`)?
     pub(crate) fn closure_item(&self, method: &str) -> (bool, bool) {
         (self.closure_elements.contains(method), self.closure_wrapped.contains(method))
+    }
+
+    /// Does a method of this name call its function argument where it is called (an
+    /// iterator adaptor, an `Option`/`Result` combinator, `get_or_init`)?
+    pub(crate) fn calls_argument(&self, method: &str) -> bool {
+        self.calls_argument.contains(method)
     }
 
     /// Does an attribute of this name (`#[get("/")]`) make a fn a request handler?

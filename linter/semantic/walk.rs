@@ -312,11 +312,6 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         runs: Option<(RunsKind, PmSpan)>,
     ) {
         for arg in args {
-            // `.map(std::fs::read)`, `.and_then(File::open)`: a function handed to a call that
-            // runs it where the call is made (not one that runs it elsewhere or later).
-            if mode == ClosureMode::Inherit && runs.is_none() {
-                self.fn_value(arg);
-            }
             let hot = runs.and_then(|(kind, at)| {
                 let kind = match kind {
                     RunsKind::Spawn => HotKind::Spawned,
@@ -462,11 +457,17 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             mode = ClosureMode::Defer(format!("{}{method}", crate::semantic::ANY_METHOD).into());
         }
         self.call_hook(e, usage, callee.as_deref());
+        let crate_method = callee.is_some();
         if let Some(key) = callee {
             mode = ClosureMode::Defer(key.as_str().into());
         }
         self.note_closure_items(m, &receiver);
         self.visit_expr(&m.receiver);
+        // `.map(std::fs::read)`, `.and_then(File::open)`: a function handed to an adaptor or
+        // combinator runs where it is called (not one stored, registered or sent elsewhere).
+        if !crate_method && mode != ClosureMode::Offload && self.m.res.knowledge.calls_argument(&method) {
+            m.args.iter().for_each(|a| self.fn_value(a));
+        }
         self.visit_args(m.args.iter(), mode, method == "block_on", runs);
     }
 
