@@ -40,6 +40,36 @@ pub(crate) struct FileFacts {
     pub fns: Vec<FnFacts>,
     /// Calls and references to functions of the checked crates, from any code.
     pub edges: Vec<Edge>,
+    /// Methods called in async code on values of an impl's type parameter.
+    pub generic_calls: Vec<GenericCall>,
+    /// The crates' types built with values whose methods block.
+    pub instances: Vec<Instance>,
+}
+
+/// A method called in async code on a value whose type is a type parameter of the impl
+/// (`self.inner.read(..)` in `impl<R: Read> Stream for ReaderStream<R>`): it blocks when the
+/// crates build that type with a value whose method of that name blocks.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct GenericCall {
+    /// The impl's type, as a call-graph key (`crate::io::ReaderStream`).
+    pub owner: String,
+    pub method: String,
+    pub span: Span,
+    /// The async context, for messages ("`poll_next`, which the executor polls").
+    pub context: String,
+    pub origin: Origin,
+}
+
+/// A type of the crates built with a value whose methods block (`ReaderStream::new(file)` with
+/// a `std::fs::File`): the blocking methods of that value, at the place it is built.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Instance {
+    pub owner: String,
+    /// The value's type (`std::fs::File`).
+    pub ty: String,
+    pub span: Span,
+    /// Its blocking methods (`callee` is `File::read`), by name in `method`.
+    pub methods: Vec<(String, BlockSite)>,
 }
 
 /// A finding and where its code runs.
@@ -103,6 +133,22 @@ pub(crate) struct Problem {
     pub help: String,
 }
 
+/// How bad a blocking call is, worst last: when a sync helper reaches several, its async
+/// callers are told about the worst.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Rank {
+    /// A metadata query (`Path::exists`, `fs::metadata`): brief on a local disk.
+    Stat,
+    /// Reads, writes, requests, queries, directory walks.
+    #[default]
+    Io,
+    /// Waits for something else to happen: a thread, a message, a child process, input, time.
+    Wait,
+    /// Runs a future to completion on the thread: panics or deadlocks inside a runtime.
+    Panic,
+}
+
 /// A blocking call made directly in a sync function.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct BlockSite {
@@ -111,6 +157,9 @@ pub(crate) struct BlockSite {
     pub span: Span,
     pub reason: String,
     pub instead: String,
+    /// How bad it is: the worst call a helper reaches is the one reported.
+    #[serde(default)]
+    pub rank: Rank,
 }
 
 /// A call to a function that may belong to the crates being checked.
@@ -239,6 +288,8 @@ impl FileFacts {
         self.offload_wrappers.iter_mut().for_each(fix);
         self.fns.iter_mut().filter_map(|f| f.key.as_mut()).for_each(fix);
         self.edges.iter_mut().for_each(|e| fix(&mut e.callee));
+        self.generic_calls.iter_mut().for_each(|g| fix(&mut g.owner));
+        self.instances.iter_mut().for_each(|i| fix(&mut i.owner));
     }
 
     /// (package, qualifier, name) of every function this file may call, through its aliases
@@ -268,9 +319,25 @@ impl FileFacts {
         calls.map(|c| c.key.as_str())
     }
 
+    /// (package, type name) of the types whose type parameter's methods this file's async code
+    /// calls (`ReaderStream` of `crate::io::ReaderStream`).
+    pub(crate) fn generic_owners<'f>(
+        &'f self,
+        own: Option<&'f str>,
+    ) -> impl Iterator<Item = (&'f str, &'f str)> {
+        self.generic_calls.iter().filter_map(move |g| {
+            let first = g.owner.split("::").next()?;
+            let pkg = if first == "crate" { own? } else { first.split('@').next()? };
+            Some((pkg, g.owner.rsplit("::").next()?))
+        })
+    }
+
     /// Could the cross-file stage add findings to this file?
     pub(crate) fn may_report(&self) -> bool {
-        !self.findings.is_empty() || !self.deferred.is_empty() || !self.serial.is_empty()
+        !self.findings.is_empty()
+            || !self.deferred.is_empty()
+            || !self.serial.is_empty()
+            || !self.generic_calls.is_empty()
     }
 }
 

@@ -124,6 +124,8 @@ struct Waiting {
     free_fns: Vec<u64>,
     exports: Vec<u64>,
     idents: prescan::Idents,
+    /// Types it builds values of (`Name::f(..)`, `Name { .. }`).
+    built: Vec<u64>,
 }
 
 fn name_hash(parts: &[&str]) -> u64 {
@@ -213,6 +215,9 @@ pub(crate) fn check_files_with(
     let mut needed: HashSet<u64> = HashSet::new();
     let mut needed_parts: HashSet<u64> = HashSet::new();
     let mut needed_free: HashSet<u64> = HashSet::new();
+    // Types whose async code calls methods of their type parameter: the files building them
+    // say with what.
+    let mut needed_types: HashSet<u64> = HashSet::new();
     let mut fresh = all;
     let mut rounds = 0;
     // Calls from the checked crates into dependencies, by canonical key (`fs_err::read`).
@@ -228,6 +233,9 @@ pub(crate) fn check_files_with(
                     if qual.starts_with(|c: char| c.is_lowercase()) {
                         needed_free.insert(name_hash(&[pkg, name]));
                     }
+                }
+                for (pkg, ty) in a.facts.generic_owners(files[i].place.package.as_deref()) {
+                    needed_types.insert(name_hash(&[pkg, ty]));
                 }
                 dep_roots.extend(a.facts.call_keys().filter_map(|k| deps.canonical_key(k)));
             }
@@ -285,6 +293,7 @@ pub(crate) fn check_files_with(
                     w.fns.iter().any(|h| needed.contains(h))
                         || w.exports.iter().any(|h| needed_parts.contains(h))
                         || w.free_fns.iter().any(|h| needed_free.contains(h))
+                        || w.built.iter().any(|h| needed_types.contains(h))
                 })
             })
             .map(|(i, _)| i)
@@ -543,6 +552,7 @@ fn scan_file(
                 free_fns: Vec::new(),
                 exports: Vec::new(),
                 idents: Default::default(),
+                built: Vec::new(),
             };
             return Ok((Scanned::Waiting(nothing), mods));
         };
@@ -562,7 +572,9 @@ fn scan_file(
         if outline.exports.iter().any(|e| e == "*") {
             exports.push(name_hash(&[pkg, module_name]));
         }
-        return Ok((Scanned::Waiting(Waiting { fns, free_fns, exports, idents: outline.idents }), mods));
+        let built = outline.built.iter().map(|t| name_hash(&[pkg, t])).collect();
+        let waiting = Waiting { fns, free_fns, exports, idents: outline.idents, built };
+        return Ok((Scanned::Waiting(waiting), mods));
     }
     let error = |message: String| FileError { path: file.display.clone(), message };
     let key = Key::file(&bytes, &cache_context(file, options, dependency));

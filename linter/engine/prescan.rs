@@ -247,6 +247,9 @@ pub struct Outline {
     pub fns: Vec<String>,
     /// The names its `pub use` items mention.
     pub exports: Vec<String>,
+    /// Type names it builds values of: `Name::f(..)`, `Name { .. }` (the call graph wants the
+    /// files that build a type whose async methods call its type parameter's methods).
+    pub built: Vec<String>,
     /// Every identifier it mentions, as a Bloom filter: which files may call a function.
     pub idents: Idents,
 }
@@ -403,6 +406,16 @@ pub fn outline(src: &[u8]) -> Outline {
                         _ => {}
                     },
                     _ if in_pub_use => out.exports.push(text()),
+                    (_, w) if w.first().is_some_and(u8::is_ascii_uppercase) => {
+                        let next = src[i..].iter().position(|c| !c.is_ascii_whitespace()).map(|k| i + k);
+                        let builds = match next {
+                            Some(k) => src[k] == b'{' || src[k..].starts_with(b"::"),
+                            None => false,
+                        };
+                        if builds && !out.built.iter().any(|b| b.as_bytes() == w) {
+                            out.built.push(text());
+                        }
+                    }
                     _ => {}
                 }
                 prev = word;
@@ -490,6 +503,8 @@ mod outline_tests {
               impl<T> Trait for Vec<T> where T: Copy { fn m() {} }\nfn free() {}",
         );
         assert_eq!(o.fns, ["Store::open", "Store::fmt", "Vec::m", "free"]);
+        let o = outline(b"fn f() -> Chunks<File> { let c = Chunks::new(x); Tee { j } }\nstruct S;");
+        assert_eq!(o.built, ["Chunks", "Tee"]);
     }
 
     #[test]

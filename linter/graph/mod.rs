@@ -5,6 +5,7 @@
 //! - async code calling sync fns of the crates that block gets transitive findings.
 
 mod exposure;
+mod generic;
 mod idle;
 pub(crate) mod keys;
 mod transitive;
@@ -12,7 +13,8 @@ mod transitive;
 use std::collections::HashSet;
 
 use crate::diagnostic::Diagnostic;
-use crate::facts::{FileFacts, Finding};
+use crate::facts::{key_parts, FileFacts, Finding};
+use keys::KeyIndex;
 
 /// One file as the join sees it.
 pub(crate) struct Unit<'a> {
@@ -46,23 +48,69 @@ impl Unit<'_> {
     }
 }
 
+/// The functions of the run that may run a closure handed to them off the executor.
+pub(crate) struct Offloads<'a> {
+    /// Keys of offload wrappers (and of aliases of offload functions).
+    wrappers: HashSet<&'a str>,
+    /// Names of the wrappers that are methods (`exec_blocking` of `Pool::exec_blocking`).
+    methods: HashSet<&'a str>,
+    /// Every fn of the run, by key.
+    defined: KeyIndex<'a>,
+}
+
+impl<'a> Offloads<'a> {
+    fn new(units: &[Unit<'a>]) -> Self {
+        let wrappers: HashSet<&str> =
+            units.iter().flat_map(|u| u.facts.offload_wrappers.iter().map(String::as_str)).collect();
+        let methods = wrappers
+            .iter()
+            .filter_map(|k| key_parts(k))
+            .filter(|(qual, _)| qual.starts_with(|c: char| c.is_ascii_uppercase()))
+            .map(|(_, name)| name)
+            .collect();
+        let keys = units.iter().enumerate().flat_map(|(f, u)| {
+            u.facts.fns.iter().enumerate().filter_map(move |(i, func)| Some(((f, i), func.key.as_deref()?)))
+        });
+        let aliases =
+            units.iter().flat_map(|u| u.facts.aliases.iter().map(|(a, b)| (a.as_str(), b.as_str())));
+        Offloads { wrappers, methods, defined: KeyIndex::new(keys, aliases) }
+    }
+
+    /// May the fn a closure was handed to (by deferral key) run it off the executor? Yes for an
+    /// offload wrapper; for a method of a value the model could not type (`*::exec_blocking`),
+    /// when a wrapper method of the crates has that name; and for a method of the crates'
+    /// types that no file defines (made by a macro or derive, like a pool's `conn.run(|c| ..)`),
+    /// since the code cannot tell.
+    pub(crate) fn may_offload(&self, key: &str) -> bool {
+        if self.wrappers.contains(key) {
+            return true;
+        }
+        if let Some(method) = key.strip_prefix(crate::semantic::ANY_METHOD) {
+            return self.methods.contains(method);
+        }
+        let unseen_method =
+            key_parts(key).is_some_and(|(qual, _)| qual.starts_with(|c: char| c.is_ascii_uppercase()));
+        unseen_method && self.defined.lookup(key).is_empty()
+    }
+}
+
 /// The names of the functions whose callers decide where some finding of the run's files
 /// runs (see `Exposures::callers_wanted`): the engine parses the waiting files that mention
-/// them before it settles.
-/// `units` pairs each file with whether it is a dependency's: dependencies lead chains but
-/// never call the crates' code, so where the crates' code runs is decided among their files.
+/// them before it settles. `units` pairs each file with whether it is a dependency's:
+/// dependencies lead chains but never call the crates' code, so where the crates' code runs
+/// is decided among their files.
 pub(crate) fn callers_wanted(units: &[(Unit, bool)], transitive: bool) -> HashSet<String> {
-    let wrappers: HashSet<&str> =
-        units.iter().flat_map(|(u, _)| u.facts.offload_wrappers.iter().map(String::as_str)).collect();
+    let all: Vec<Unit> = units.iter().map(|(u, _)| Unit { ..*u }).collect();
+    let offloads = Offloads::new(&all);
     let mut origins = Vec::new();
-    for (f, (u, _)) in units.iter().enumerate() {
+    for (f, u) in all.iter().enumerate() {
         origins.extend(u.facts.findings.iter().map(|x| (f, x.origin)));
         origins.extend(u.facts.deferred.iter().map(|(_, x)| (f, x.origin)));
         origins.extend(u.facts.serial.iter().map(|p| (f, p.origin)));
     }
     if transitive {
-        let files: Vec<(&str, &FileFacts)> = units.iter().map(|(u, _)| (u.display, u.facts)).collect();
-        origins.extend(transitive::diagnostics(&files, &wrappers).into_iter().map(|(f, x)| (f, x.origin)));
+        let files: Vec<(&str, &FileFacts)> = all.iter().map(|u| (u.display, u.facts)).collect();
+        origins.extend(transitive::diagnostics(&files, &offloads).into_iter().map(|(f, x)| (f, x.origin)));
     }
     // The crates' own files only, renumbered.
     let mut own = Vec::new();
@@ -81,12 +129,11 @@ pub(crate) fn callers_wanted(units: &[(Unit, bool)], transitive: bool) -> HashSe
 /// and those it gains from the others, each with its exposure and a note that says why. The
 /// facts' keys must already be made unique per target (`FileFacts::retarget`).
 pub(crate) fn join(units: &[Unit], own: Vec<Vec<Finding>>, transitive: bool) -> Vec<Vec<Diagnostic>> {
-    let wrappers: HashSet<&str> =
-        units.iter().flat_map(|u| u.facts.offload_wrappers.iter().map(String::as_str)).collect();
+    let offloads = Offloads::new(units);
     let mut all = own;
     for (f, u) in units.iter().enumerate() {
         for (key, finding) in &u.facts.deferred {
-            if !wrappers.contains(key.as_str()) {
+            if !offloads.may_offload(key) {
                 all[f].push(finding.clone());
             }
         }
@@ -94,9 +141,10 @@ pub(crate) fn join(units: &[Unit], own: Vec<Vec<Finding>>, transitive: bool) -> 
     let serial: Vec<_> =
         units.iter().map(|u| (u.package, u.facts.async_fns.as_slice(), u.facts.serial.as_slice())).collect();
     let mut extra = idle::settle(&serial);
+    extra.extend(generic::diagnostics(units));
     if transitive {
         let files: Vec<(&str, &FileFacts)> = units.iter().map(|u| (u.display, u.facts)).collect();
-        extra.extend(transitive::diagnostics(&files, &wrappers));
+        extra.extend(transitive::diagnostics(&files, &offloads));
     }
     for (f, finding) in extra {
         all[f].push(finding);

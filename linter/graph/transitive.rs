@@ -2,11 +2,15 @@
 //! other functions of the crates, blocks the async code calling it. A breadth-first search over
 //! the call graph of every file's summaries, linear in the number of call edges.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use super::keys::{FnId, KeyIndex};
-use crate::facts::{CallSite, FileFacts, Finding};
+use super::Offloads;
+use crate::facts::{BlockSite, CallSite, FileFacts, Finding, Rank};
 use crate::rules::blocking::{chain_note, transitive_diagnostic};
+
+/// Per function, how it reaches a blocking call of one rank, and through how many calls.
+type Chains = HashMap<FnId, (Via, usize)>;
 
 /// Where a function's blocking comes from: a call it makes directly, or a call to another
 /// function of the crates that blocks.
@@ -20,7 +24,7 @@ enum Via {
 /// the checked crates that blocks, with the chain that leads to the blocking call.
 /// `files` gives each file's display path and graph; the result pairs a file index with a
 /// diagnostic for that file.
-pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], wrappers: &HashSet<&str>) -> Vec<(usize, Finding)> {
+pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], offloads: &Offloads) -> Vec<(usize, Finding)> {
     let keys = files.iter().enumerate().flat_map(|(f, (_, g))| {
         g.functions.iter().enumerate().map(move |(i, func)| ((f, i), func.key.as_str()))
     });
@@ -28,7 +32,6 @@ pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], wrappers: &HashSet<&str>
     let index = KeyIndex::new(keys, aliases);
     let func = |(f, i): FnId| &files[f].1.functions[i];
     let lookup = |key: &str| -> Vec<FnId> { index.lookup(key) };
-
     // What a call site reaches: its callee, and for `then` (`for x in it`: `into_iter`, then
     // `next`) the method of that name on the type the callee returns.
     let targets = |call: &CallSite| -> Vec<FnId> {
@@ -56,61 +59,93 @@ pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], wrappers: &HashSet<&str>
         }
     }
 
-    // Breadth-first from the functions that block directly: each function gets the shortest
-    // chain, and is visited once, so the cost is linear in the call edges.
-    let mut via: HashMap<FnId, (Via, usize)> = HashMap::new();
-    let mut queue = VecDeque::new();
-    for (f, (_, graph)) in files.iter().enumerate() {
-        for (i, func) in graph.functions.iter().enumerate() {
-            if !func.blocking.is_empty() {
-                via.insert((f, i), (Via::Direct(0), 1));
-                queue.push_back((f, i));
+    // Breadth-first from the functions that block directly, once per rank of blocking call
+    // (stat, io, wait, panic): each function gets, per rank, the shortest chain to a call of
+    // that rank, and is visited once per rank, so the cost stays linear in the call edges.
+    let ranks = [Rank::Panic, Rank::Wait, Rank::Io, Rank::Stat];
+    let vias: Vec<Chains> = ranks
+        .iter()
+        .map(|&rank| {
+            let mut via: Chains = HashMap::new();
+            let mut queue = VecDeque::new();
+            for (f, (_, graph)) in files.iter().enumerate() {
+                for (i, func) in graph.functions.iter().enumerate() {
+                    if let Some(b) = func.blocking.iter().position(|b| b.rank == rank) {
+                        via.insert((f, i), (Via::Direct(b), 1));
+                        queue.push_back((f, i));
+                    }
+                }
             }
-        }
-    }
-    while let Some(id) = queue.pop_front() {
-        let depth = via[&id].1;
-        for &(caller, site) in callers.get(&id).into_iter().flatten() {
-            via.entry(caller).or_insert_with(|| {
-                queue.push_back(caller);
-                (Via::Call { site, callee: id }, depth + 1)
-            });
-        }
-    }
+            while let Some(id) = queue.pop_front() {
+                let depth = via[&id].1;
+                for &(caller, site) in callers.get(&id).into_iter().flatten() {
+                    via.entry(caller).or_insert_with(|| {
+                        queue.push_back(caller);
+                        (Via::Call { site, callee: id }, depth + 1)
+                    });
+                }
+            }
+            via
+        })
+        .collect();
+
+    // The chain from `start` to its blocking call of the rank `via` was computed for.
+    let chain = |via: &Chains, start: FnId| {
+        let mut notes = Vec::new();
+        let mut id = start;
+        let end = loop {
+            let here = func(id);
+            let (file, _) = files[id.0];
+            match via[&id].0 {
+                Via::Direct(b) => {
+                    let site = &here.blocking[b];
+                    let at = format!("{file}:{}:{}", site.span.start.line, site.span.start.column);
+                    notes.push(chain_note(&here.name, &site.callee, &at, Some(&site.reason)));
+                    break site;
+                }
+                Via::Call { site, callee } => {
+                    let s = &here.calls[site];
+                    let at = format!("{file}:{}:{}", s.span.start.line, s.span.start.column);
+                    notes.push(chain_note(&here.name, &func(callee).name, &at, None));
+                    id = callee;
+                }
+            }
+        };
+        (end, notes)
+    };
 
     let mut out = Vec::new();
     for (f, (_, graph)) in files.iter().enumerate() {
         for call in &graph.async_calls {
-            if call.defer.as_deref().is_some_and(|k| wrappers.contains(k)) {
+            if call.defer.as_deref().is_some_and(|k| offloads.may_offload(k)) {
                 continue;
             }
-            let Some(start) =
-                targets(call).into_iter().filter(|id| via.contains_key(id)).min_by_key(|id| via[id].1)
-            else {
-                continue;
-            };
-            let mut notes = Vec::new();
-            let mut id = start;
-            let end = loop {
-                let here = func(id);
-                let (file, _) = files[id.0];
-                match via[&id].0 {
-                    Via::Direct(b) => {
-                        let site = &here.blocking[b];
-                        let at = format!("{file}:{}:{}", site.span.start.line, site.span.start.column);
-                        notes.push(chain_note(&here.name, &site.callee, &at, Some(&site.reason)));
-                        break site;
-                    }
-                    Via::Call { site, callee } => {
-                        let s = &here.calls[site];
-                        let at = format!("{file}:{}:{}", s.span.start.line, s.span.start.column);
-                        notes.push(chain_note(&here.name, &func(callee).name, &at, None));
-                        id = callee;
-                    }
-                }
-            };
-            let d =
-                transitive_diagnostic(call.span, &call.context, &func(start).name, end, via[&start].1, notes);
+            let candidates = targets(call);
+            // Per rank, worst first: the callee reaching a call of that rank soonest.
+            let reached: Vec<(&Chains, FnId)> = vias
+                .iter()
+                .filter_map(|via| {
+                    let start = candidates
+                        .iter()
+                        .copied()
+                        .filter(|id| via.contains_key(id))
+                        .min_by_key(|id| via[id].1)?;
+                    Some((via, start))
+                })
+                .collect();
+            // The worst kind reached is reported, with its chain; the others are mentioned.
+            let Some(&(via, start)) = reached.first() else { continue };
+            let (end, notes) = chain(via, start);
+            let also: Vec<&BlockSite> = reached[1..].iter().map(|&(v, s)| chain(v, s).0).collect();
+            let d = transitive_diagnostic(
+                call.span,
+                &call.context,
+                &func(start).name,
+                end,
+                via[&start].1,
+                notes,
+                &also,
+            );
             out.push((f, Finding { diagnostic: d, origin: call.origin }));
         }
     }
@@ -145,7 +180,6 @@ mod tests {
             key: key.into(),
             name: key.rsplit("::").next().unwrap().into(),
             span: span(1),
-            returns: None,
             blocking: if blocks {
                 vec![BlockSite {
                     rule: Rule::BlockingFs,
@@ -153,12 +187,44 @@ mod tests {
                     span: span(9),
                     reason: "file".into(),
                     instead: "tokio".into(),
+                    rank: Default::default(),
                 }]
             } else {
                 vec![]
             },
             calls,
+            returns: None,
         }
+    }
+
+    #[test]
+    fn reports_the_worst_call_reached_and_mentions_the_others() {
+        let mut stat = func("c::stat", vec![], true);
+        stat.blocking[0].rank = Rank::Stat;
+        stat.blocking[0].callee = "Path::exists".into();
+        let mut waits = func("c::waits", vec![], true);
+        waits.blocking[0].rank = Rank::Wait;
+        waits.blocking[0].rule = Rule::BlockingWait;
+        let mut panics = func("c::panics", vec![], true);
+        panics.blocking[0].rank = Rank::Panic;
+        panics.blocking[0].rule = Rule::BlockOnInAsync;
+        let graph = FileFacts {
+            functions: vec![
+                func("c::top", vec![call("c::stat", 2), call("c::waits", 3), call("c::mid", 4)], false),
+                func("c::mid", vec![call("c::panics", 5)], false),
+                stat,
+                waits,
+                panics,
+            ],
+            async_calls: vec![call("c::top", 10)],
+            ..FileFacts::default()
+        };
+        let out = diagnostics(&[("src/lib.rs", &graph)], &Offloads::new(&[]));
+        assert_eq!(out.len(), 1);
+        let d = &out[0].1.diagnostic;
+        assert_eq!(d.rule, Rule::BlockOnInAsync, "{d:?}");
+        assert!(d.label.contains("3 calls deep"), "{}", d.label);
+        assert_eq!(d.notes.iter().filter(|n| n.contains("also reaches")).count(), 2, "{:?}", d.notes);
     }
 
     #[test]
@@ -174,7 +240,7 @@ mod tests {
             async_calls: vec![call("c::a", 10), call("c::loop1", 11), call("other::x", 12)],
             ..FileFacts::default()
         };
-        let out = diagnostics(&[("src/lib.rs", &graph)], &HashSet::new());
+        let out = diagnostics(&[("src/lib.rs", &graph)], &Offloads::new(&[]));
         assert_eq!(out.len(), 1);
         let d = &out[0].1.diagnostic;
         assert_eq!(d.rule, Rule::BlockingFs);

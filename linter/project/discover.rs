@@ -65,10 +65,14 @@ pub fn discover(paths: &[PathBuf], excluded: &Exclude) -> Discovery {
                             found.lock().unwrap().push((e.path().to_path_buf(), display(e.path())));
                         }
                     }
-                    Err(err) => {
+                    // Only entries stall would read are worth an error: a `.rs` file, or the
+                    // path given. A dangling link, an unreadable directory or data file, or a
+                    // link back to a directory already walked is skipped silently.
+                    Err(err) if read_anyway(&err, root) => {
                         let path = walk_error_path(&err).unwrap_or_else(|| display(root));
                         errors.lock().unwrap().push(FileError { path, message: walk_error_message(&err) });
                     }
+                    Err(_) => {}
                 }
                 WalkState::Continue
             })
@@ -103,15 +107,39 @@ pub fn io_reason(e: &std::io::Error) -> String {
     s.to_lowercase()
 }
 
-fn walk_error_path(err: &ignore::Error) -> Option<String> {
-    match err {
-        ignore::Error::WithPath { path, .. } => Some(display(path)),
-        ignore::Error::Loop { child, .. } => Some(display(child)),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-            walk_error_path(err)
+/// Would stall have read the entry a walk error is about? A `.rs` file (not a link loop to a
+/// directory), or the walked root itself.
+fn read_anyway(err: &ignore::Error, root: &Path) -> bool {
+    match error_path(err) {
+        Some(path) => {
+            let is_rs = path.extension().is_some_and(|x| x == "rs");
+            (is_rs && !is_loop(err)) || path == root
         }
+        None => false,
+    }
+}
+
+fn is_loop(err: &ignore::Error) -> bool {
+    match err {
+        ignore::Error::Loop { .. } => true,
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => is_loop(err),
+        _ => false,
+    }
+}
+
+fn error_path(err: &ignore::Error) -> Option<&Path> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path),
+        ignore::Error::Loop { child, .. } => Some(child),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => error_path(err),
         _ => None,
     }
+}
+
+fn walk_error_path(err: &ignore::Error) -> Option<String> {
+    error_path(err).map(display)
 }
 
 fn walk_error_message(err: &ignore::Error) -> String {

@@ -56,11 +56,18 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
     };
     semantic::walk(ast, &place.module, &arena, &mut model, &mut checker);
     let mut facts = checker.facts;
-    // Only aliases into the checked crates can lead the call graph anywhere.
     let mut aliases = model.res.module_aliases();
+    facts.offload_wrappers = std::mem::take(&mut model.offload_wrappers);
+    // `pub use tokio::task::spawn_blocking as run_blocking;`: the alias offloads too.
+    for (alias, to) in &aliases {
+        let name = to.rsplit("::").next().unwrap_or(to);
+        if options.knowledge.is_offload(name, Some(to), false) {
+            facts.offload_wrappers.push(alias.clone());
+        }
+    }
+    // Only aliases into the checked crates can lead the call graph anywhere.
     aliases.retain(|(_, to)| model.key(to).is_some());
     facts.aliases = aliases;
-    facts.offload_wrappers = model.offload_wrappers;
     // Functions that neither block nor call into the crates cannot make a chain.
     // (One that returns a type of the crates leads to the methods called on its result.)
     facts.functions.retain(|f| !f.blocking.is_empty() || !f.calls.is_empty() || f.returns.is_some());
@@ -153,6 +160,22 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
         }
         if let Some(Some(b)) = self.idle.last_mut() {
             b.call(m, expr);
+        }
+        if let Some(mut g) = blocking::generic_call(m, expr) {
+            g.origin = self.origin(m);
+            if !g.origin.test || self.options.include_tests {
+                self.facts.generic_calls.push(g);
+            }
+        }
+        if let Expr::Call(c) = expr {
+            if let (Expr::Path(p), false) = (&*c.func, c.args.is_empty()) {
+                if let Some((owner, _)) =
+                    m.res.resolve_value(&p.path).as_deref().and_then(|p| p.rsplit_once("::"))
+                {
+                    let found = blocking::instances(m, owner, c.args.iter(), self.options.catalog);
+                    self.facts.instances.extend(found);
+                }
+            }
         }
         if let Some(key) = callee {
             self.record_call(m, key, expr.span(), None);
@@ -267,6 +290,12 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
             let pending = rule.body_done(found).into_iter().filter(|p| include_tests || !p.origin.test);
             self.facts.serial.extend(pending);
         }
+    }
+
+    fn struct_expr(&mut self, m: &Model<'_, 'ast>, s: &'ast syn::ExprStruct) {
+        let owner = m.res.resolve_path(&s.path);
+        let found = blocking::instances(m, &owner, s.fields.iter().map(|f| &f.expr), self.options.catalog);
+        self.facts.instances.extend(found);
     }
 
     fn item(&mut self, m: &Model<'_, 'ast>, attrs: &'ast [Attribute], span: PmSpan) {

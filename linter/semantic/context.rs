@@ -95,6 +95,9 @@ pub(crate) struct FnFrame {
     pub owner: Option<String>,
     /// Names of its parameters (to spot wrappers that hand a parameter to `spawn_blocking`).
     pub params: Vec<String>,
+    /// Those of its parameters that are closures or fns (`f: F` with `F: FnOnce()`, `impl Fn`,
+    /// `Box<dyn FnOnce>`): what a wrapper runs.
+    pub callable: HashSet<String>,
     /// Closures entered inside it and not yet left.
     pub closures: usize,
     /// A program's entry: `main` at a crate root, or a `#[tokio::main]`-like fn.
@@ -123,6 +126,11 @@ pub(crate) struct AsyncBody<'ast> {
     pub lets: HashMap<String, &'ast Expr>,
     /// Names a `.sort*()` call was seen on.
     pub sorted: HashSet<String>,
+    /// Parameters whose declared type says they hold futures (`Vec<BoxFuture<..>>`, `futs: I`
+    /// with `I::Item: Future`).
+    pub futures: HashSet<String>,
+    /// What was pushed into each collection seen so far (`pending.push(client.user(id))`).
+    pub pushed: HashMap<String, Vec<&'ast Expr>>,
 }
 
 /// How a call's value is used by its parent expression.
@@ -206,6 +214,126 @@ pub(crate) fn mutable_params(sig: &Signature) -> HashSet<String> {
     mutable
 }
 
+/// Parameters a signature declares callable: `f: F` where `F: FnOnce(..)` (inline or in the
+/// `where` clause), `f: impl Fn(..)`, `f: Box<dyn FnOnce(..)>`, `f: &mut dyn FnMut(..)`.
+pub(crate) fn callable_params(sig: &Signature) -> HashSet<String> {
+    fn is_fn_bound(b: &syn::TypeParamBound) -> bool {
+        matches!(b, syn::TypeParamBound::Trait(t) if t.path.segments.last().is_some_and(|s| {
+            matches!(s.ident.to_string().as_str(), "Fn" | "FnMut" | "FnOnce")
+        }))
+    }
+    let mut generic = HashSet::new();
+    for p in sig.generics.type_params() {
+        if p.bounds.iter().any(is_fn_bound) {
+            generic.insert(p.ident.to_string());
+        }
+    }
+    if let Some(w) = &sig.generics.where_clause {
+        for pred in &w.predicates {
+            if let syn::WherePredicate::Type(t) = pred {
+                if let syn::Type::Path(tp) = &t.bounded_ty {
+                    if let Some(id) = tp.path.get_ident() {
+                        if t.bounds.iter().any(is_fn_bound) {
+                            generic.insert(id.to_string());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    fn callable(ty: &syn::Type, generic: &HashSet<String>) -> bool {
+        match ty {
+            syn::Type::ImplTrait(i) => i.bounds.iter().any(is_fn_bound),
+            syn::Type::TraitObject(o) => o.bounds.iter().any(is_fn_bound),
+            syn::Type::Reference(r) => callable(&r.elem, generic),
+            syn::Type::Paren(p) => callable(&p.elem, generic),
+            syn::Type::Path(tp) => {
+                if let Some(id) = tp.path.get_ident() {
+                    return generic.contains(&id.to_string());
+                }
+                // `Box<dyn FnOnce() + Send>`, `Arc<dyn Fn(..)>`.
+                match tp.path.segments.last().map(|s| &s.arguments) {
+                    Some(syn::PathArguments::AngleBracketed(a)) => a
+                        .args
+                        .iter()
+                        .any(|arg| matches!(arg, syn::GenericArgument::Type(t) if callable(t, generic))),
+                    _ => false,
+                }
+            }
+            _ => false,
+        }
+    }
+    let mut out = HashSet::new();
+    for input in &sig.inputs {
+        if let syn::FnArg::Typed(pt) = input {
+            if callable(&pt.ty, &generic) {
+                bound_names(&pt.pat, &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// Parameters whose declared type holds futures: a type naming a `Future` (`Vec<BoxFuture<..>>`,
+/// `impl IntoIterator<Item = impl Future>`), or a type parameter bounded by one, directly or
+/// through its `Item` (`I: IntoIterator, I::Item: Future`; `I: IntoIterator<Item = F>, F: Future`).
+pub(crate) fn future_params(sig: &Signature) -> HashSet<String> {
+    fn names_in(tokens: proc_macro2::TokenStream, out: &mut Vec<String>) {
+        for t in tokens {
+            match t {
+                proc_macro2::TokenTree::Ident(i) => out.push(i.to_string()),
+                proc_macro2::TokenTree::Group(g) => names_in(g.stream(), out),
+                _ => {}
+            }
+        }
+    }
+    let words = |t: &dyn quote::ToTokens| {
+        let mut out = Vec::new();
+        names_in(t.to_token_stream(), &mut out);
+        out
+    };
+    // Each type parameter with the words of its bounds (and of bounds on `P::Item`).
+    let mut bounds: HashMap<String, Vec<String>> = HashMap::new();
+    for p in sig.generics.type_params() {
+        bounds.entry(p.ident.to_string()).or_default().extend(words(&p.bounds));
+    }
+    if let Some(w) = &sig.generics.where_clause {
+        for pred in &w.predicates {
+            if let syn::WherePredicate::Type(t) = pred {
+                let bounded = words(&t.bounded_ty);
+                if let Some(first) = bounded.first() {
+                    if let Some(b) = bounds.get_mut(first) {
+                        b.extend(words(&t.bounds));
+                    }
+                }
+            }
+        }
+    }
+    let is_future = |w: &String| w.contains("Future");
+    let mut futureish: HashSet<String> = HashSet::new();
+    // A fixed point: `I: IntoIterator<Item = F>` is futureish once `F` is.
+    loop {
+        let before = futureish.len();
+        for (name, words) in &bounds {
+            if words.iter().any(|w| is_future(w) || futureish.contains(w)) {
+                futureish.insert(name.clone());
+            }
+        }
+        if futureish.len() == before {
+            break;
+        }
+    }
+    let mut out = HashSet::new();
+    for input in &sig.inputs {
+        if let syn::FnArg::Typed(pt) = input {
+            if words(&pt.ty).iter().any(|w| is_future(w) || futureish.contains(w)) {
+                bound_names(&pt.pat, &mut out);
+            }
+        }
+    }
+    out
+}
+
 /// Names a pattern binds.
 pub(crate) fn bound_names(pat: &syn::Pat, out: &mut HashSet<String>) {
     use syn::visit::Visit;
@@ -249,5 +377,22 @@ pub(crate) fn root_ident(e: &Expr) -> Option<String> {
         Expr::MethodCall(m) => root_ident(&m.receiver),
         Expr::Try(t) => root_ident(&t.expr),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callable_params_by_bound_impl_and_trait_object() {
+        let sig: Signature = syn::parse_str(
+            "fn w<F: FnOnce() -> u8, G, H>(a: F, b: G, c: impl FnMut(u8), d: Box<dyn Fn() + Send>, \
+             e: &mut dyn FnMut(), n: usize, h: H) where G: Fn(u8) + Send",
+        )
+        .unwrap();
+        let got = callable_params(&sig);
+        let want: HashSet<String> = ["a", "b", "c", "d", "e"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(got, want);
     }
 }

@@ -34,6 +34,10 @@ pub(crate) struct TypeEntry {
     /// `"inner"` for smart pointers, or a type path the value derefs to.
     #[serde(default)]
     pub deref: Option<String>,
+    /// What iterating a value of the type yields (`for x in v`): `"inner"` (its first type
+    /// argument), `"pair"` (a tuple of its two type arguments, for maps), or a type path.
+    #[serde(default)]
+    pub item: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -80,6 +84,22 @@ struct Names {
     macros: Vec<String>,
 }
 
+/// Methods whose closure argument is handed an item of the receiver.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClosureItems {
+    #[allow(dead_code)] // the data's documentation
+    why: String,
+    /// The closure gets an element of the collection or iterator (`v.iter().map(|x| ..)`).
+    elements: Vec<String>,
+    /// The closure gets what an `Option`/`Result` holds (`opt.and_then(|p| ..)`); the model
+    /// looks through those, so a receiver of type `T` hands the closure a `T`.
+    wrapped: Vec<String>,
+    /// Other methods that call their function argument where they are called
+    /// (`unwrap_or_else`, `get_or_init`).
+    calls: Vec<String>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KnowledgeFile {
@@ -95,6 +115,8 @@ struct KnowledgeFile {
     event: Names,
     #[serde(default)]
     handler_attributes: Names,
+    #[serde(default)]
+    closure_items: ClosureItems,
     #[serde(default)]
     dependencies: Opaque,
 }
@@ -123,6 +145,9 @@ pub struct Knowledge {
     event_macros: HashSet<String>,
     handler_attributes: HashSet<String>,
     opaque: HashSet<String>,
+    closure_elements: HashSet<String>,
+    closure_wrapped: HashSet<String>,
+    calls_argument: HashSet<String>,
 }
 
 impl Knowledge {
@@ -134,6 +159,13 @@ impl Knowledge {
             event_macros: file.event.macros.into_iter().collect(),
             handler_attributes: file.handler_attributes.names.into_iter().collect(),
             opaque: file.dependencies.opaque.into_iter().collect(),
+            calls_argument: (file.closure_items.elements.iter())
+                .chain(&file.closure_items.wrapped)
+                .chain(&file.closure_items.calls)
+                .cloned()
+                .collect(),
+            closure_elements: file.closure_items.elements.into_iter().collect(),
+            closure_wrapped: file.closure_items.wrapped.into_iter().collect(),
             ..Knowledge::default()
         };
         for entry in file.runs {
@@ -235,6 +267,18 @@ impl Knowledge {
     /// the catalog lists what does)?
     pub(crate) fn is_opaque(&self, crate_name: &str) -> bool {
         self.opaque.contains(crate_name)
+    }
+
+    /// Does a method of this name hand its closure an element of the receiver (`map`), or
+    /// (`wrapped`) what an `Option`/`Result` receiver holds (`and_then`)?
+    pub(crate) fn closure_item(&self, method: &str) -> (bool, bool) {
+        (self.closure_elements.contains(method), self.closure_wrapped.contains(method))
+    }
+
+    /// Does a method of this name call its function argument where it is called (an
+    /// iterator adaptor, an `Option`/`Result` combinator, `get_or_init`)?
+    pub(crate) fn calls_argument(&self, method: &str) -> bool {
+        self.calls_argument.contains(method)
     }
 
     /// Does an attribute of this name (`#[get("/")]`) make a fn a request handler?

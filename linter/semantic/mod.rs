@@ -11,7 +11,7 @@ mod resolve;
 pub(crate) mod types;
 mod walk;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use syn::Expr;
 
@@ -23,6 +23,11 @@ pub(crate) use walk::{walk, Hooks, MacroArena};
 
 use crate::project::cfg::{Cfg, CfgEnv};
 use crate::source::{SourceIndex, Span};
+
+/// The prefix of a deferral key that names a method of any type (`*::exec_blocking`): a closure
+/// handed to a method of a value the model cannot type. It stands unless the crates have an
+/// offload wrapper method of that name.
+pub(crate) const ANY_METHOD: &str = "*::";
 
 /// What the model needs to know about the run.
 pub(crate) struct Settings<'a> {
@@ -49,12 +54,19 @@ pub(crate) struct Model<'a, 'ast> {
     /// Expressions (by address) whose parent awaits them or uses them as a `Result`.
     awaited: HashSet<usize>,
     as_result: HashSet<usize>,
-    /// Closures (by address) bound to a name that is later handed to an offload call.
-    offloaded_closures: HashSet<usize>,
+    /// Closures (by address) bound to a name that is later handed to an offload call or a fn
+    /// of the crates, and how they run.
+    bound_closures: HashMap<usize, context::ClosureMode>,
     /// Keys of the fns that hand one of their parameters to an offload call.
     pub offload_wrappers: Vec<String>,
     /// Test items (modules, impls) the walk is inside.
     test_items: usize,
+    /// Conditions of the `if`s whose `then` branch the walk is in, outermost first.
+    conditions: Vec<&'ast Expr>,
+    /// Closures (by address) handed to an adaptor or combinator, with the adaptor's receiver.
+    chain_receivers: HashMap<usize, &'ast Expr>,
+    /// Per closure entered: the receiver of the adaptor it was handed to, if any.
+    chained: Vec<Option<&'ast Expr>>,
 }
 
 impl<'a, 'ast> Model<'a, 'ast> {
@@ -70,9 +82,12 @@ impl<'a, 'ast> Model<'a, 'ast> {
             bodies: Vec::new(),
             awaited: HashSet::new(),
             as_result: HashSet::new(),
-            offloaded_closures: HashSet::new(),
+            bound_closures: HashMap::new(),
             offload_wrappers: Vec::new(),
             test_items: 0,
+            conditions: Vec::new(),
+            chain_receivers: HashMap::new(),
+            chained: Vec::new(),
         }
     }
 
@@ -87,6 +102,18 @@ impl<'a, 'ast> Model<'a, 'ast> {
 
     pub(crate) fn ctx(&self) -> Option<&Ctx> {
         self.ctx.last()
+    }
+
+    /// The conditions of the `if`s whose `then` branch the code at hand is in (`if
+    /// h.is_finished() { h.join() }`).
+    pub(crate) fn conditions(&self) -> &[&'ast Expr] {
+        &self.conditions
+    }
+
+    /// The receiver of the adaptor or combinator whose closure the code at hand is directly in
+    /// (`File::open(p)` for `File::open(p).and_then(|f| ..)`): the closure continues its chain.
+    pub(crate) fn chained_to(&self) -> Option<&'ast Expr> {
+        self.chained.last().copied().flatten()
     }
 
     /// The innermost function being walked.

@@ -19,6 +19,12 @@ const PRELUDE: &[(&str, &str)] = &[
     ("Result", "std::result::Result"),
     ("Vec", "std::vec::Vec"),
     ("String", "std::string::String"),
+    ("AsRef", "std::convert::AsRef"),
+    ("AsMut", "std::convert::AsMut"),
+    ("Into", "std::convert::Into"),
+    ("From", "std::convert::From"),
+    ("Iterator", "std::iter::Iterator"),
+    ("IntoIterator", "std::iter::IntoIterator"),
 ];
 
 /// How deep `use` aliases may chain before we give up (guards against cycles).
@@ -36,6 +42,9 @@ struct Frame {
     items: HashSet<String>,
 }
 
+/// Type parameters in scope, with their trait bounds.
+type Generics = HashMap<String, Vec<syn::TraitBound>>;
+
 /// Scopes of one file, pushed and popped as the analysis walks it.
 pub(crate) struct Resolver<'c> {
     pub(crate) knowledge: &'c Knowledge,
@@ -45,6 +54,9 @@ pub(crate) struct Resolver<'c> {
     modules: HashMap<String, Rc<Frame>>,
     /// The `Self` type of each enclosing impl (canonical), innermost last.
     self_types: Vec<Option<String>>,
+    /// The type parameters of each enclosing impl and fn with their trait bounds (inline and
+    /// `where`), innermost last, with the canonical path of the impl's type for an impl.
+    generics: Vec<(Generics, Option<String>)>,
     /// Field types of the structs of this file, by struct name.
     pub(crate) structs: HashMap<String, HashMap<String, syn::Type>>,
     /// Field types of the variants of this file's enums, by enum and variant name
@@ -60,6 +72,10 @@ pub(crate) struct Resolver<'c> {
     /// Names of the file's fns that are not `async` and return no future: what they return
     /// may already be running.
     pub(crate) eager: HashSet<String>,
+    /// The values of the file's `const` items, by name (for constant timeouts).
+    pub(crate) consts: HashMap<String, syn::Expr>,
+    /// The file's type aliases, by canonical path: their type parameters and the type.
+    type_aliases: HashMap<String, (Vec<String>, syn::Type)>,
 }
 
 impl<'c> Resolver<'c> {
@@ -70,12 +86,15 @@ impl<'c> Resolver<'c> {
             vars: Vec::new(),
             modules: HashMap::new(),
             self_types: Vec::new(),
+            generics: Vec::new(),
             structs: HashMap::new(),
             constructors: HashSet::new(),
             eager: HashSet::new(),
             variants: HashMap::new(),
             assoc_fns: HashSet::new(),
             local_crates: None,
+            consts: HashMap::new(),
+            type_aliases: HashMap::new(),
         }
     }
 
@@ -88,12 +107,20 @@ impl<'c> Resolver<'c> {
     }
 
     fn index_items(&mut self, module: &str, items: &[Item], future_aliases: &HashSet<String>) {
+        // Items written inside item macros (`pin_project! { struct S { .. } }`) are items of
+        // the module too.
+        let expanded = macro_items(items);
+        let all: Vec<&Item> = items.iter().chain(&expanded).collect();
+        self.index_item_list(module, &all, future_aliases);
+    }
+
+    fn index_item_list(&mut self, module: &str, items: &[&Item], future_aliases: &HashSet<String>) {
         let mut eager = |sig: &syn::Signature| {
             if sig.asyncness.is_none() && !returns_future(&sig.output, future_aliases) {
                 self.eager.insert(sig.ident.to_string());
             }
         };
-        for item in items {
+        for item in items.iter().copied() {
             match item {
                 Item::Fn(f) => eager(&f.sig),
                 Item::Impl(i) => i.items.iter().for_each(|it| {
@@ -110,9 +137,9 @@ impl<'c> Resolver<'c> {
             }
         }
         let mut frame = Frame { module: module.to_string(), is_module: true, ..Frame::default() };
-        fill_frame(&mut frame, items.iter());
+        fill_frame(&mut frame, items.iter().copied());
         self.modules.insert(module.to_string(), Rc::new(frame));
-        for item in items {
+        for item in items.iter().copied() {
             match item {
                 Item::Mod(m) => {
                     if let Some((_, inner)) = &m.content {
@@ -121,6 +148,13 @@ impl<'c> Resolver<'c> {
                 }
                 Item::Struct(s) => {
                     self.structs.insert(s.ident.to_string(), field_types(&s.fields));
+                }
+                Item::Const(c) => {
+                    self.consts.insert(c.ident.to_string(), (*c.expr).clone());
+                }
+                Item::Type(t) => {
+                    let params = t.generics.type_params().map(|p| p.ident.to_string()).collect();
+                    self.type_aliases.insert(format!("{module}::{}", t.ident), (params, (*t.ty).clone()));
                 }
                 Item::Enum(e) => {
                     for v in &e.variants {
@@ -212,6 +246,84 @@ impl<'c> Resolver<'c> {
 
     pub(crate) fn pop_self_type(&mut self) {
         self.self_types.pop();
+    }
+
+    /// Enters an item with type parameters (an impl, a fn).
+    pub(crate) fn push_generics(&mut self, generics: &syn::Generics) {
+        let mut params: HashMap<String, Vec<syn::TraitBound>> = HashMap::new();
+        let traits = |bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>| {
+            bounds
+                .iter()
+                .filter_map(|b| match b {
+                    syn::TypeParamBound::Trait(t) => Some(t.clone()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        for p in generics.type_params() {
+            params.entry(p.ident.to_string()).or_default().extend(traits(&p.bounds));
+        }
+        if let Some(w) = &generics.where_clause {
+            for pred in &w.predicates {
+                if let syn::WherePredicate::Type(t) = pred {
+                    if let syn::Type::Path(tp) = &t.bounded_ty {
+                        if let Some(id) = tp.path.get_ident().map(|i| i.to_string()) {
+                            if let Some(bounds) = params.get_mut(&id) {
+                                bounds.extend(traits(&t.bounds));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.generics.push((params, None));
+    }
+
+    /// Says which type the innermost generics belong to (an impl's self type).
+    pub(crate) fn set_generics_owner(&mut self, owner: Option<String>) {
+        if let Some(top) = self.generics.last_mut() {
+            top.1 = owner;
+        }
+    }
+
+    /// The type whose impl declares the type parameter `name` (`crate::io::ReaderStream` for
+    /// `R` in `impl<R: Read> Stream for ReaderStream<R>`); `None` for a fn's own parameters.
+    pub(crate) fn generic_owner(&self, name: &str) -> Option<&str> {
+        self.generics.iter().rev().find(|(g, _)| g.contains_key(name)).and_then(|(_, owner)| owner.as_deref())
+    }
+
+    pub(crate) fn pop_generics(&mut self) {
+        self.generics.pop();
+    }
+
+    /// Is `name` a type parameter of an enclosing impl or fn?
+    pub(crate) fn generic(&self, name: &str) -> bool {
+        self.generic_bounds(name).is_some()
+    }
+
+    /// The trait bounds of a type parameter of an enclosing impl or fn, by resolved path
+    /// (`std::io::Read` for `R: Read` under `use std::io::Read`).
+    pub(crate) fn generic_bounds(&self, name: &str) -> Option<Vec<String>> {
+        let bounds = self.generics.iter().rev().find_map(|(g, _)| g.get(name))?;
+        Some(bounds.iter().map(|b| self.resolve_path(&b.path)).collect())
+    }
+
+    /// The type a value bounded by these traits is used as: `impl AsRef<Path>` is a `Path`
+    /// once `as_ref()` is called (`std::convert::AsRef<Path>`, which the knowledge unwraps).
+    fn bounded_type(&self, bounds: &[syn::TraitBound]) -> Ty {
+        for b in bounds {
+            let Some(last) = b.path.segments.last() else { continue };
+            let path = self.resolve_path(&b.path);
+            if !matches!(last.ident.to_string().as_str(), "AsRef" | "Into" | "Borrow" | "AsMut") {
+                continue;
+            }
+            if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
+                if let Some(syn::GenericArgument::Type(t)) = a.args.first() {
+                    return Ty::Named(path, vec![self.resolve_type(t)]);
+                }
+            }
+        }
+        Ty::Unknown
     }
 
     pub(crate) fn self_type(&self) -> Option<&str> {
@@ -365,31 +477,91 @@ impl<'c> Resolver<'c> {
         }
     }
 
+    /// The canonical path of an `impl` block's self type. A name that resolves nowhere (a type
+    /// made by a macro, `pin_project! { struct S .. }`, or one this file cannot see) is taken
+    /// for a type of the current module: an inherent impl can only be of the crate's own types,
+    /// and `self.f()` / `Self::f()` inside it must name its own fns.
+    pub(crate) fn impl_self_type(&self, ty: &syn::Type) -> Option<String> {
+        let path = self.resolve_type(ty).path()?.to_string();
+        const PRIMITIVES: &[&str] = &[
+            "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64",
+            "i128", "isize", "f32", "f64",
+        ];
+        if path.contains("::") || PRIMITIVES.contains(&path.as_str()) || self.generic(&path) {
+            return Some(path);
+        }
+        Some(format!("{}::{path}", self.current_module()))
+    }
+
     /// Resolves a written type to a `Ty` (references and parentheses looked through).
     pub(crate) fn resolve_type(&self, ty: &syn::Type) -> Ty {
+        self.resolve_type_in(ty, &HashMap::new(), 0)
+    }
+
+    /// `resolve_type` with the type parameters of a type alias being expanded bound to the
+    /// alias's arguments.
+    fn resolve_type_in(&self, ty: &syn::Type, subst: &HashMap<String, Ty>, depth: usize) -> Ty {
+        let recurse = |t: &syn::Type| self.resolve_type_in(t, subst, depth);
         match ty {
             syn::Type::Path(tp) if tp.qself.is_none() => {
+                if let Some(name) = tp.path.get_ident().map(|i| i.to_string()) {
+                    if let Some(t) = subst.get(&name) {
+                        return t.clone();
+                    }
+                    // A type parameter: what its bounds say it is used as, or the parameter.
+                    if let Some(bounds) = self.generics.iter().rev().find_map(|(g, _)| g.get(&name)) {
+                        return match self.bounded_type(bounds) {
+                            Ty::Unknown => Ty::Param(name),
+                            t => t,
+                        };
+                    }
+                }
                 let path = self.resolve_path(&tp.path);
-                let args = match tp.path.segments.last().map(|s| &s.arguments) {
+                let args: Vec<Ty> = match tp.path.segments.last().map(|s| &s.arguments) {
                     Some(syn::PathArguments::AngleBracketed(a)) => a
                         .args
                         .iter()
                         .filter_map(|arg| match arg {
-                            syn::GenericArgument::Type(t) => Some(self.resolve_type(t)),
+                            syn::GenericArgument::Type(t) => Some(recurse(t)),
                             _ => None,
                         })
                         .collect(),
                     _ => Vec::new(),
                 };
+                // `type DbPool = r2d2::Pool<..>`, `type Handle<T> = Option<JoinHandle<T>>`.
+                if let Some((params, aliased)) = self.type_aliases.get(&path) {
+                    if depth < MAX_ALIAS_DEPTH {
+                        let inner: HashMap<String, Ty> = params.iter().cloned().zip(args).collect();
+                        return self.resolve_type_in(aliased, &inner, depth + 1);
+                    }
+                }
                 Ty::Named(path, args)
             }
-            syn::Type::Reference(r) => self.resolve_type(&r.elem),
-            syn::Type::Paren(p) => self.resolve_type(&p.elem),
-            syn::Type::Group(g) => self.resolve_type(&g.elem),
-            syn::Type::Tuple(t) => Ty::Tuple(t.elems.iter().map(|e| self.resolve_type(e)).collect()),
+            syn::Type::Reference(r) => recurse(&r.elem),
+            syn::Type::Paren(p) => recurse(&p.elem),
+            syn::Type::Group(g) => recurse(&g.elem),
+            syn::Type::Tuple(t) => Ty::Tuple(t.elems.iter().map(recurse).collect()),
+            // `[T]` and `[T; N]` iterate like a `Vec<T>`.
+            syn::Type::Slice(sl) => Ty::Named("std::vec::Vec".into(), vec![recurse(&sl.elem)]),
+            syn::Type::Array(a) => Ty::Named("std::vec::Vec".into(), vec![recurse(&a.elem)]),
+            // `impl AsRef<Path>`, `&dyn AsRef<Path>`.
+            syn::Type::ImplTrait(i) => self.bounded_type(&trait_bounds(&i.bounds)),
+            syn::Type::TraitObject(o) => self.bounded_type(&trait_bounds(&o.bounds)),
             _ => Ty::Unknown,
         }
     }
+}
+
+fn trait_bounds(
+    bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>,
+) -> Vec<syn::TraitBound> {
+    bounds
+        .iter()
+        .filter_map(|b| match b {
+            syn::TypeParamBound::Trait(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The declared types of a struct's or variant's fields, by name (`0`, `1`, .. when unnamed).
@@ -459,6 +631,20 @@ fn returns_self(output: &syn::ReturnType, ty: &str) -> bool {
     false
 }
 
+/// The items written inside the item macros of a list whose tokens parse as items
+/// (`pin_project! { pub struct S<R> { #[pin] inner: R } }`); `macro_rules!` and the like do
+/// not parse and are skipped.
+pub(crate) fn macro_items(items: &[Item]) -> Vec<Item> {
+    items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Macro(m) if m.ident.is_none() => syn::parse2::<syn::File>(m.mac.tokens.clone()).ok(),
+            _ => None,
+        })
+        .flat_map(|f| f.items)
+        .collect()
+}
+
 fn fill_frame<'a>(frame: &mut Frame, items: impl Iterator<Item = &'a Item>) {
     for item in items {
         if let Item::Use(u) = item {
@@ -476,6 +662,12 @@ fn fill_frame<'a>(frame: &mut Frame, items: impl Iterator<Item = &'a Item>) {
                         }
                         frame.globs.push(p);
                     }
+                }
+            }
+        } else if let Item::Macro(m) = item {
+            if m.ident.is_none() {
+                if let Ok(inner) = syn::parse2::<syn::File>(m.mac.tokens.clone()) {
+                    frame.items.extend(inner.items.iter().filter_map(item_name));
                 }
             }
         } else if let Some(name) = item_name(item) {
@@ -564,6 +756,17 @@ mod tests {
         assert_eq!(resolve_in("use std::thread::*;", "sleep"), "std::thread::sleep");
         assert_eq!(resolve_in("use std::fs::*;", "File::open"), "std::fs::File::open");
         assert_eq!(resolve_in("use std::fs::*;", "helper"), "helper");
+    }
+
+    #[test]
+    fn items_made_by_item_macros_are_module_items() {
+        let src = "pin_project_lite::pin_project! { pub struct S<R> { #[pin] inner: R } }";
+        assert_eq!(resolve_in(src, "S"), "crate::S");
+        let file: syn::File = syn::parse_str(src).unwrap();
+        let knowledge = Knowledge::builtin();
+        let mut r = Resolver::new(&knowledge);
+        r.index_file("crate", &file.items);
+        assert!(r.structs.get("S").is_some_and(|f| f.contains_key("inner")));
     }
 
     #[test]

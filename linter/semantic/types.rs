@@ -2,7 +2,11 @@
 //! `std::sync::mpsc::channel()` or that `self.conn` is a `rusqlite::Connection`.
 //! Anything it cannot tell is `Ty::Unknown`, and unknown never matches the catalog.
 
-use syn::{Expr, Pat};
+use std::collections::HashSet;
+
+use syn::punctuated::Punctuated;
+use syn::visit::Visit;
+use syn::{Expr, Pat, Token};
 
 use super::knowledge::Unwrap;
 use super::resolve::Resolver;
@@ -16,6 +20,9 @@ pub(crate) enum Ty {
     Tuple(Vec<Ty>),
     /// A future resolving to the inner type.
     Future(Box<Ty>),
+    /// A type parameter of the enclosing impl or fn (`R` in `impl<R: Read> Stream for S<R>`),
+    /// by name; the resolver knows its bounds.
+    Param(String),
 }
 
 impl Ty {
@@ -23,11 +30,31 @@ impl Ty {
         Ty::Named(path.to_string(), Vec::new())
     }
 
-    /// Parses the catalog's type notation: `a::B` or `(a::B, c::D)`.
+    /// Parses the catalog's type notation: `a::B`, `(a::B, c::D)`, `a::B<c::D>`.
     pub(crate) fn parse(s: &str) -> Ty {
+        Ty::parse_with(s, &[])
+    }
+
+    /// `parse`, where `{0}`, `{1}`, .. stand for the type arguments `args` (of the value a
+    /// method is called on: `r2d2::Pool<M>::get` returns `r2d2::PooledConnection<{0}>`).
+    pub(crate) fn parse_with(s: &str, args: &[Ty]) -> Ty {
         let s = s.trim();
-        match s.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
-            Some(inner) => Ty::Tuple(inner.split(',').map(Ty::parse).collect()),
+        if let Some(i) =
+            s.strip_prefix('{').and_then(|r| r.strip_suffix('}')).and_then(|n| n.parse::<usize>().ok())
+        {
+            return args.get(i).cloned().unwrap_or_default();
+        }
+        if let Some(inner) = s.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
+            return Ty::Tuple(split_top(inner).into_iter().map(|p| Ty::parse_with(p, args)).collect());
+        }
+        match s.split_once('<') {
+            Some((name, rest)) => {
+                let inner = rest.strip_suffix('>').unwrap_or(rest);
+                Ty::Named(
+                    name.trim().to_string(),
+                    split_top(inner).into_iter().map(|p| Ty::parse_with(p, args)).collect(),
+                )
+            }
             None => Ty::named(s),
         }
     }
@@ -71,6 +98,10 @@ const TRANSPARENT: &[&str] = &[
     "unwrap_or_else",
     "wrap_err",
     "into",
+    // pin-project's projections keep the fields' names; `Pin::get_mut` hands out the value.
+    "project",
+    "project_ref",
+    "get_mut",
 ];
 
 impl Resolver<'_> {
@@ -116,7 +147,10 @@ impl Resolver<'_> {
                 },
                 _ => Ty::Unknown,
             },
-            Expr::MethodCall(m) => self.method_type(&self.infer(&m.receiver), &m.method.to_string()),
+            Expr::MethodCall(m) => {
+                let args: Vec<&Expr> = m.args.iter().collect();
+                self.method_call_type(&self.infer(&m.receiver), &m.method.to_string(), &args)
+            }
             Expr::Try(t) => self.infer(&t.expr),
             Expr::Await(a) => match self.infer(&a.base) {
                 Ty::Future(inner) => *inner,
@@ -127,23 +161,112 @@ impl Resolver<'_> {
             Expr::Reference(r) => self.infer(&r.expr),
             Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => self.deref_once(self.infer(&u.expr)),
             Expr::Tuple(t) => Ty::Tuple(t.elems.iter().map(|e| self.infer(e)).collect()),
-            // `match open(p) { Ok(c) => c, Err(e) => return .. }`: the value of the `Ok` arm.
-            Expr::Match(m) => {
-                let passes_through = m.arms.iter().any(|arm| match (&arm.pat, &*arm.body) {
-                    (Pat::TupleStruct(ts), Expr::Path(body)) => {
-                        ts.path.segments.last().is_some_and(|s| s.ident == "Ok" || s.ident == "Some")
-                            && matches!(ts.elems.first(), Some(Pat::Ident(b)) if body.path.is_ident(&b.ident))
+            // `match open(p) { Ok(c) => c, Err(e) => return .. }`: the value of the `Ok` arm;
+            // `match x { A => (File::open(a)?, 1), B => .. }`: the first arm whose value the
+            // model can type without the arm's own bindings.
+            Expr::Match(m) => m
+                .arms
+                .iter()
+                .map(|arm| {
+                    let passes_through = match (&arm.pat, tail(&arm.body)) {
+                        (Pat::TupleStruct(ts), Some(Expr::Path(body))) => {
+                            ts.path.segments.last().is_some_and(|s| s.ident == "Ok" || s.ident == "Some")
+                                && matches!(ts.elems.first(), Some(Pat::Ident(b)) if body.path.is_ident(&b.ident))
+                        }
+                        _ => false,
+                    };
+                    if passes_through {
+                        self.infer(&m.expr)
+                    } else {
+                        self.infer_without(&arm.body, &arm.pat)
                     }
-                    _ => false,
-                });
-                if passes_through {
-                    self.infer(&m.expr)
-                } else {
-                    Ty::Unknown
+                })
+                .find(|t| *t != Ty::Unknown)
+                .unwrap_or_default(),
+            Expr::Block(b) => match b.block.stmts.last() {
+                Some(syn::Stmt::Expr(e, None)) if b.block.stmts.len() == 1 => self.infer(e),
+                _ => Ty::Unknown,
+            },
+            Expr::If(i) => {
+                let then = match &*i.cond {
+                    Expr::Let(l) => {
+                        let body = Expr::Block(syn::ExprBlock {
+                            attrs: Vec::new(),
+                            label: None,
+                            block: i.then_branch.clone(),
+                        });
+                        self.infer_without(&body, &l.pat)
+                    }
+                    _ => tail(&Expr::Block(syn::ExprBlock {
+                        attrs: Vec::new(),
+                        label: None,
+                        block: i.then_branch.clone(),
+                    }))
+                    .map(|e| self.infer(e))
+                    .unwrap_or_default(),
+                };
+                match (then, &i.else_branch) {
+                    (Ty::Unknown, Some((_, els))) => tail(els).map(|e| self.infer(e)).unwrap_or_default(),
+                    (t, _) => t,
                 }
+            }
+            // `vec![a, b]`, `[a, b]`: a `Vec` of the first element's type.
+            Expr::Macro(m) if m.mac.path.segments.last().is_some_and(|s| s.ident == "vec") => {
+                let elems = m.mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated).ok();
+                let first = elems.as_ref().and_then(|e| e.first()).map(|e| self.infer(e)).unwrap_or_default();
+                Ty::Named("std::vec::Vec".into(), vec![first])
+            }
+            Expr::Array(a) => {
+                let first = a.elems.first().map(|e| self.infer(e)).unwrap_or_default();
+                Ty::Named("std::vec::Vec".into(), vec![first])
             }
             _ => Ty::Unknown,
         }
+    }
+
+    /// The type of a value (an arm's or branch's) when it does not use the names `pat`
+    /// binds: those are not in scope here, and an outer variable of the same name would mislead.
+    fn infer_without(&self, value: &Expr, pat: &Pat) -> Ty {
+        let Some(value) = tail(value) else { return Ty::Unknown };
+        let mut bound = std::collections::HashSet::new();
+        super::context::bound_names(pat, &mut bound);
+        if !bound.is_empty() && mentions(value, &bound) {
+            return Ty::Unknown;
+        }
+        self.infer(value)
+    }
+
+    /// Is a value of this type iterated for items (a collection, an `Option`, a directory),
+    /// whether or not the model knows the items' type?
+    pub(crate) fn is_iterable(&self, ty: &Ty) -> bool {
+        self.deref_chain(ty.clone())
+            .iter()
+            .any(|t| t.path().and_then(|p| self.knowledge.type_entry(p)).is_some_and(|e| e.item.is_some()))
+    }
+
+    /// What a `for` loop over a value of this type yields: the element of a collection or an
+    /// `Option`, a map's (key, value) pair, a directory's entries.
+    pub(crate) fn item_type(&self, iterable: &Ty) -> Ty {
+        let mut ty = iterable.clone();
+        for _ in 0..4 {
+            let Ty::Named(path, args) = &ty else { return Ty::Unknown };
+            if let Some(item) = self.knowledge.type_entry(path).and_then(|e| e.item.as_deref()) {
+                return match item {
+                    "inner" => args.first().cloned().unwrap_or_default(),
+                    "pair" => Ty::Tuple(vec![
+                        args.first().cloned().unwrap_or_default(),
+                        args.get(1).cloned().unwrap_or_default(),
+                    ]),
+                    path => Ty::parse(path),
+                };
+            }
+            let next = self.deref_once(ty.clone());
+            if next == ty {
+                return Ty::Unknown;
+            }
+            ty = next;
+        }
+        Ty::Unknown
     }
 
     /// The type a call to the function at `path` returns.
@@ -204,13 +327,65 @@ impl Resolver<'_> {
         {
             return Ty::named(parent);
         }
+        // `T::new(..)` of a type the model knows nothing else about (another crate's): the
+        // constructors named so return the type (or a `Result`/`Option` of it).
+        let external_constructor = matches!(last, "new" | "default" | "open" | "connect" | "create")
+            || last.starts_with("new_")
+            || last.starts_with("with_")
+            || last.starts_with("from_")
+            || last.starts_with("open_");
+        if external_constructor
+            && type_name.starts_with(|c: char| c.is_ascii_uppercase())
+            && parent.contains("::")
+        {
+            return Ty::named(parent);
+        }
         Ty::Unknown
+    }
+
+    /// The type `recv.method(args)` returns: `method_type`, and for `opt.map(PathBuf::from)` /
+    /// `.and_then(|p| File::open(p).ok())` on an `Option`, a `Result` or an untyped value,
+    /// what the function or closure returns (options and results are looked through).
+    pub(crate) fn method_call_type(&self, recv: &Ty, method: &str, args: &[&Expr]) -> Ty {
+        let wrapper = match recv {
+            Ty::Unknown => true,
+            Ty::Named(p, _) => matches!(p.as_str(), "std::option::Option" | "std::result::Result"),
+            _ => false,
+        };
+        if wrapper && matches!(method, "map" | "and_then") && args.len() == 1 {
+            let mapped = match args[0] {
+                Expr::Path(p) if p.qself.is_none() => match self.resolve_value(&p.path) {
+                    Some(path) => self.call_type(&path, None),
+                    None => Ty::Unknown,
+                },
+                Expr::Closure(c) => {
+                    let mut bound = std::collections::HashSet::new();
+                    for input in &c.inputs {
+                        super::context::bound_names(input, &mut bound);
+                    }
+                    match tail(&c.body) {
+                        Some(body) if !mentions_shadowed(body, &bound, self) => self.infer(body),
+                        _ => Ty::Unknown,
+                    }
+                }
+                _ => Ty::Unknown,
+            };
+            if mapped != Ty::Unknown {
+                return mapped;
+            }
+        }
+        self.method_type(recv, method)
     }
 
     /// The type `recv.method(..)` returns.
     pub(crate) fn method_type(&self, recv: &Ty, method: &str) -> Ty {
         let Ty::Named(path, _) = recv else {
-            return Ty::Unknown;
+            // A tuple or a future: `unwrap`, `clone` and the like hand it back.
+            return if *recv != Ty::Unknown && TRANSPARENT.contains(&method) {
+                recv.clone()
+            } else {
+                Ty::Unknown
+            };
         };
         let Some(entry) = self.knowledge.type_entry(path) else {
             return if TRANSPARENT.contains(&method) { recv.clone() } else { Ty::Unknown };
@@ -219,7 +394,11 @@ impl Resolver<'_> {
             return recv.clone();
         }
         if let Some(ret) = entry.returns.get(method) {
-            return Ty::parse(ret);
+            let args = match recv {
+                Ty::Named(_, args) => args.as_slice(),
+                _ => &[],
+            };
+            return Ty::parse_with(ret, args);
         }
         if let Some(how) = entry.wraps.get(method) {
             let inner = recv.first_arg();
@@ -248,6 +427,20 @@ impl Resolver<'_> {
             Some(target) => Ty::named(target),
             None => ty,
         }
+    }
+
+    /// A type and every type it derefs to, in order.
+    pub(crate) fn deref_chain(&self, mut ty: Ty) -> Vec<Ty> {
+        let mut out = vec![ty.clone()];
+        for _ in 0..8 {
+            let next = self.deref_once(ty.clone());
+            if next == ty || next == Ty::Unknown {
+                break;
+            }
+            out.push(next.clone());
+            ty = next;
+        }
+        out
     }
 
     pub(crate) fn deref_all(&self, mut ty: Ty) -> Ty {
@@ -323,6 +516,13 @@ impl Resolver<'_> {
                 // `Ok(x)` / `Some(x)`: results and options are looked through. `State(s):
                 // State<App>`: a one-field wrapper (web extractors) holds its type argument.
                 let inner = match &ty {
+                    // An `Option`/`Result` the code declared; others are looked through already.
+                    Ty::Named(p, args)
+                        if (name == "Some" && p == "std::option::Option")
+                            || (name == "Ok" && p == "std::result::Result") =>
+                    {
+                        args.first().cloned().unwrap_or_default()
+                    }
                     _ if name == "Ok" || name == "Some" => ty.clone(),
                     Ty::Named(p, args)
                         if ts.elems.len() == 1 && p.rsplit("::").next() == Some(name.as_str()) =>
@@ -365,6 +565,74 @@ impl Resolver<'_> {
     }
 }
 
+/// Splits a list on the commas outside brackets.
+fn split_top(s: &str) -> Vec<&str> {
+    let (mut depth, mut start, mut out) = (0i32, 0, Vec::new());
+    for (i, c) in s.char_indices() {
+        match c {
+            '<' | '(' => depth += 1,
+            '>' | ')' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if !s[start..].trim().is_empty() {
+        out.push(&s[start..]);
+    }
+    out
+}
+
+/// The value an expression ends in: itself, or the last expression of a block; `None` when it
+/// diverges (`return`, `continue`, `break`, `panic!`-like macros).
+fn tail(e: &Expr) -> Option<&Expr> {
+    match e {
+        Expr::Block(b) => match b.block.stmts.last() {
+            Some(syn::Stmt::Expr(e, None)) => tail(e),
+            _ => None,
+        },
+        Expr::Return(_) | Expr::Continue(_) | Expr::Break(_) => None,
+        Expr::Macro(m)
+            if m.mac.path.segments.last().is_some_and(|s| {
+                matches!(
+                    s.ident.to_string().as_str(),
+                    "panic" | "unreachable" | "bail" | "todo" | "unimplemented"
+                )
+            }) =>
+        {
+            None
+        }
+        _ => Some(e),
+    }
+}
+
+/// Does `e` mention one of `names` (as a path's first segment)?
+fn mentions(e: &Expr, names: &HashSet<String>) -> bool {
+    struct Finder<'n>(&'n HashSet<String>, bool);
+    impl<'a> Visit<'a> for Finder<'_> {
+        fn visit_path(&mut self, p: &'a syn::Path) {
+            if p.leading_colon.is_none()
+                && p.segments.first().is_some_and(|s| self.0.contains(&s.ident.to_string()))
+            {
+                self.1 = true;
+            }
+            syn::visit::visit_path(self, p);
+        }
+    }
+    let mut f = Finder(names, false);
+    f.visit_expr(e);
+    f.1
+}
+
+/// Does a closure body use one of its parameters where an outer variable of the same name
+/// would be read instead (`|p| p.join("x")` with an outer `p`)?
+fn mentions_shadowed(e: &Expr, params: &HashSet<String>, res: &Resolver) -> bool {
+    let shadowing: HashSet<String> = params.iter().filter(|n| res.var(n).is_some()).cloned().collect();
+    !shadowing.is_empty() && mentions(e, &shadowing)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,6 +672,73 @@ mod tests {
         );
         assert_eq!(infer_last("let h = std::thread::spawn(f); h"), Ty::named("std::thread::JoinHandle"));
         assert_eq!(infer_last("let x = other(); x"), Ty::Unknown);
+    }
+
+    #[test]
+    fn follows_aliases_matches_collections_and_conversions() {
+        let path = Ty::named("std::path::PathBuf");
+        // A match whose first typable arm builds a tuple.
+        let t = infer_last("let (f, n) = match k { 0 => (std::fs::File::open(p)?, 1), _ => return }; f");
+        assert_eq!(t, Ty::named("std::fs::File"));
+        // An element taken out of a `vec!` of tuples.
+        assert_eq!(
+            infer_last("let mut s = vec![(std::path::PathBuf::new(), 0)]; let (d, _) = s.pop().unwrap(); d"),
+            path
+        );
+        // `Option::map` with a constructor path or a closure.
+        assert_eq!(infer_last("let d = dir.map(std::path::PathBuf::from); d"), path);
+        assert_eq!(infer_last("let d = dir.map(|s| std::path::PathBuf::from(s)); d"), path);
+        // std return types: a directory entry's path.
+        let t = infer_last("let e = std::fs::read_dir(p)?; let x = e.next().unwrap()?; x");
+        assert_eq!(t, Ty::Unknown, "`next` of a ReadDir is not modelled; `for` loops are");
+        // A constructor of another crate's type returns the type.
+        assert_eq!(infer_last("sdk::Client::new(\"k\")"), Ty::named("sdk::Client"));
+        assert_eq!(infer_last("sdk::client(\"k\")"), Ty::Unknown);
+        // Parsing the knowledge's notation with type arguments of the receiver.
+        let pool = Ty::Named("r2d2::Pool".into(), vec![Ty::named("m::Manager")]);
+        assert_eq!(
+            Ty::parse_with(
+                "r2d2::PooledConnection<{0}>",
+                match &pool {
+                    Ty::Named(_, a) => a,
+                    _ => unreachable!(),
+                }
+            ),
+            Ty::Named("r2d2::PooledConnection".into(), vec![Ty::named("m::Manager")])
+        );
+    }
+
+    #[test]
+    fn for_loops_yield_elements_pairs_and_entries() {
+        let mut knowledge = Knowledge::builtin();
+        crate::rules::blocking::Catalog::builtin().teach(&mut knowledge);
+        let r = Resolver::new(&knowledge);
+        let vec_of = |t: Ty| Ty::Named("std::vec::Vec".into(), vec![t]);
+        assert_eq!(r.item_type(&vec_of(Ty::named("a::B"))), Ty::named("a::B"));
+        let map = Ty::Named("std::collections::HashMap".into(), vec![Ty::named("K"), Ty::named("V")]);
+        assert_eq!(r.item_type(&map), Ty::Tuple(vec![Ty::named("K"), Ty::named("V")]));
+        assert_eq!(r.item_type(&Ty::named("std::fs::ReadDir")), Ty::named("std::fs::DirEntry"));
+        assert_eq!(r.method_type(&Ty::named("std::fs::DirEntry"), "path"), Ty::named("std::path::PathBuf"));
+        let arc = Ty::Named("std::sync::Arc".into(), vec![vec_of(Ty::named("a::B"))]);
+        assert_eq!(r.item_type(&arc), Ty::named("a::B"));
+    }
+
+    #[test]
+    fn type_aliases_expand_with_their_arguments() {
+        let mut knowledge = Knowledge::builtin();
+        crate::rules::blocking::Catalog::builtin().teach(&mut knowledge);
+        let file: syn::File = syn::parse_str(
+            "type Worker<T> = Option<std::thread::JoinHandle<T>>; type Pool = r2d2::Pool<Mgr>;",
+        )
+        .unwrap();
+        let mut r = Resolver::new(&knowledge);
+        r.index_file("crate", &file.items);
+        r.push_module("crate".into(), &file.items);
+        let ty: syn::Type = syn::parse_str("Worker<u8>").unwrap();
+        let handle = Ty::Named("std::thread::JoinHandle".into(), vec![Ty::named("u8")]);
+        assert_eq!(r.resolve_type(&ty), Ty::Named("std::option::Option".into(), vec![handle]));
+        let ty: syn::Type = syn::parse_str("Pool").unwrap();
+        assert_eq!(r.resolve_type(&ty).path(), Some("r2d2::Pool"));
     }
 
     #[test]

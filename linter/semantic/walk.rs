@@ -3,7 +3,7 @@
 //! they care about. Rules never walk the file themselves; a rule that judges a loop or a
 //! statement list may look inside that node only.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use proc_macro2::Span as PmSpan;
 use syn::punctuated::Punctuated;
@@ -19,8 +19,9 @@ use super::{Model, Ty};
 /// What the rules see of the walk. Every hook runs before the walk enters the node's children,
 /// with the model describing the node's position.
 pub(crate) trait Hooks<'ast> {
-    /// A call or method call in code that runs (fn bodies, closures, async blocks). `callee`
-    /// is its call-graph key when it calls a function of the checked crates.
+    /// A call or method call in code that runs (fn bodies, closures, async blocks), or a
+    /// function path handed to a call that runs it here (`.map(std::fs::read)`). `callee` is
+    /// its call-graph key when it calls a function of the checked crates.
     fn call(&mut self, _m: &Model<'_, 'ast>, _expr: &'ast Expr, _usage: Use, _callee: Option<&str>) {}
     /// A path used as a value that names a function of the checked crates (`get(handler)`):
     /// it may run wherever it is handed, with `hot` saying why when that is known.
@@ -42,6 +43,8 @@ pub(crate) trait Hooks<'ast> {
     fn exit_async_body(&mut self, _m: &Model<'_, 'ast>) {}
     /// An item (fn, impl, mod, trait, struct, method) and its attributes.
     fn item(&mut self, _m: &Model<'_, 'ast>, _attrs: &'ast [Attribute], _span: PmSpan) {}
+    /// A struct literal (`ReaderStream { inner: file, .. }`) in code that runs.
+    fn struct_expr(&mut self, _m: &Model<'_, 'ast>, _s: &'ast syn::ExprStruct) {}
 }
 
 /// Parsed macro bodies live as long as the file's tree, so rules see them like any code.
@@ -64,7 +67,7 @@ pub(crate) fn walk<'ast>(
 ) {
     model.res.index_file(module, &file.items);
     model.res.push_module(module.to_string(), &file.items);
-    let mut w = Walker { m: model, hooks, arena, in_macro: 0 };
+    let mut w = Walker { m: model, hooks, arena, in_macro: 0, closure_items: HashMap::new() };
     for item in &file.items {
         w.visit_item(item);
     }
@@ -73,6 +76,9 @@ pub(crate) fn walk<'ast>(
 
 struct Walker<'w, 'a, 'ast, H> {
     m: &'w mut Model<'a, 'ast>,
+    /// Closures (by address) about to be walked whose first parameter has a known type (an
+    /// element of the collection an adaptor is called on).
+    closure_items: HashMap<usize, Ty>,
     hooks: &'w mut H,
     arena: &'ast MacroArena,
     /// Inside a macro's parsed tokens: blocking calls count, but the serial rules look only
@@ -142,6 +148,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             returns_future: !is_async && super::resolve::returns_future(&sig.output, &HashSet::new()),
             owner: owner_name.clone(),
             params,
+            callable: context::callable_params(sig),
             closures: 0,
             entry,
             root,
@@ -158,6 +165,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             fn_name: Some(name),
             self_type: owner_name,
             mutable: context::mutable_params(sig),
+            futures: context::future_params(sig),
             ..AsyncBody::default()
         });
         self.m.bodies.push(body_frame);
@@ -166,6 +174,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             self.hooks.enter_async_body(self.m);
         }
         self.m.res.push_vars();
+        self.m.res.push_generics(&sig.generics);
         for input in &sig.inputs {
             if let syn::FnArg::Typed(pt) = input {
                 let ty = self.m.res.resolve_type(&pt.ty);
@@ -173,6 +182,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             }
         }
         self.visit_block(body);
+        self.m.res.pop_generics();
         self.m.res.pop_vars();
         if is_async {
             self.hooks.exit_async_body(self.m);
@@ -184,7 +194,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
     }
 
     fn visit_closure_as(&mut self, c: &'ast ExprClosure, mode: ClosureMode) {
-        let mode = if self.m.offloaded_closures.remove(&addr(c)) { ClosureMode::Offload } else { mode };
+        let mode = self.m.bound_closures.remove(&addr(c)).unwrap_or(mode);
         let is_async = c.asyncness.is_some();
         let outer = self.m.ctx.last().cloned().unwrap_or_else(|| Ctx::new(Kind::Sync, "closure"));
         let ctx = match mode {
@@ -211,10 +221,14 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             self.hooks.enter_async_body(self.m);
         }
         self.m.res.push_vars();
+        let mut item = self.closure_items.remove(&addr(c));
         for input in &c.inputs {
-            self.m.res.bind_pattern(input, Ty::Unknown);
+            self.m.res.bind_pattern(input, item.take().unwrap_or_default());
         }
+        let chained = self.m.chain_receivers.remove(&addr(c));
+        self.m.chained.push(chained);
         self.visit_expr(&c.body);
+        self.m.chained.pop();
         self.m.res.pop_vars();
         if is_async {
             self.hooks.exit_async_body(self.m);
@@ -256,9 +270,10 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
     }
 
     fn visit_async_block(&mut self, block: &'ast Block, detached: bool) {
-        // An async block run by `block_on` from sync code runs on that (dedicated) thread.
+        // An async block run by `block_on` from sync code runs on that (dedicated) thread; in
+        // a closure handed to a fn of the crates, on whatever thread that fn runs it.
         let ctx = match (detached, self.m.ctx.last()) {
-            (true, Some(c)) if c.kind != Kind::Async => c.clone(),
+            (true, Some(c)) if c.kind != Kind::Async || c.defer.is_some() => c.clone(),
             (_, Some(c)) => c.nested(Kind::Async, "async block"),
             (_, None) => Ctx::new(Kind::Async, "async block"),
         };
@@ -279,14 +294,27 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
     }
 
     /// An offload call (`spawn_blocking(f)`) handed one of the enclosing fn's parameters:
-    /// that fn is a wrapper that runs its argument off the executor.
-    fn note_offload_wrapper<'e>(&mut self, args: impl Iterator<Item = &'e Expr>) {
+    /// that fn is a wrapper that runs its argument off the executor. `callable_only`: only a
+    /// parameter declared as a closure or fn counts (for offloads known by method name alone,
+    /// like a thread pool's `execute`).
+    fn note_offload_wrapper<'e>(&mut self, args: impl Iterator<Item = &'e Expr>, callable_only: bool) {
         let Some(frame) = self.m.fns.last() else { return };
         let Some(key) = &frame.key else { return };
-        if args.filter_map(ident_of).any(|a| frame.params.contains(&a)) {
+        let params = if callable_only { &frame.callable } else { &frame.params.iter().cloned().collect() };
+        if args.filter_map(ident_of).any(|a| params.contains(&a)) {
             let key = key.clone();
             self.m.offload_wrappers.push(key);
         }
+    }
+
+    /// Code running off the executor (in a closure handed to `block_in_place`, a thread, a
+    /// pool) calls or passes on a closure parameter of the enclosing fn:
+    /// `block_in_place(move || f(&mut conn))` makes that fn a wrapper that offloads `f`.
+    fn note_offloaded_param<'e>(&mut self, exprs: impl Iterator<Item = &'e Expr>) {
+        if self.m.kind() != Some(Kind::Offload) {
+            return;
+        }
+        self.note_offload_wrapper(exprs, true);
     }
 
     fn mark_awaited(&mut self, e: &Expr) {
@@ -335,6 +363,19 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         }
     }
 
+    /// A function path passed as an argument to a call that runs it here: a call of it.
+    fn fn_value(&mut self, arg: &'ast Expr) {
+        let Expr::Path(p) = arg else { return };
+        if p.qself.is_some() || self.m.kind().is_none() {
+            return;
+        }
+        let Some(path) = self.m.res.resolve_value(&p.path) else { return };
+        // A unit struct or enum variant (`.map(Some)`, `.unwrap_or(Level::Info)`) is no call
+        // the model follows; only a known blocking path or a fn of the crates can matter.
+        let callee = self.m.key(&path);
+        self.call_hook(arg, Use::default(), callee.as_deref());
+    }
+
     /// A function of the crates handed over by name (`get(handler)`), or a future made
     /// earlier and spawned here (`let f = work(); spawn(f)`).
     fn note_fn_ref(&mut self, arg: &'ast Expr, hot: Option<Hot>) {
@@ -366,13 +407,20 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
 
     fn visit_call(&mut self, e: &'ast Expr, call: &'ast syn::ExprCall, usage: Use) {
         let (mut mode, mut block_on, mut callee, mut runs) = (ClosureMode::Inherit, false, None, None);
+        self.note_offloaded_param(std::iter::once(&*call.func).chain(&call.args));
         if let Expr::Path(p) = &*call.func {
             if let Some(path) = self.m.res.resolve_value(&p.path) {
                 let name = p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+                // What the path names, not how it is spelled here: `use
+                // tokio::task::spawn_blocking as run_blocking;` still offloads.
+                let real = path.rsplit("::").next().unwrap_or(&path);
                 block_on = name == "block_on";
-                if self.m.res.knowledge.is_offload(&name, Some(&path), false) {
+                let knowledge = self.m.res.knowledge;
+                if knowledge.is_offload(&name, Some(&path), false)
+                    || knowledge.is_offload(real, Some(&path), false)
+                {
                     mode = ClosureMode::Offload;
-                    self.note_offload_wrapper(call.args.iter());
+                    self.note_offload_wrapper(call.args.iter(), false);
                 } else if self.m.kind().is_some() {
                     callee = self.m.key(&path);
                     runs = self.m.res.knowledge.runs(&name).map(|k| (k, call.span()));
@@ -398,26 +446,84 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                 body.sorted.insert(root);
             }
         }
+        if matches!(method.as_str(), "push" | "push_back" | "push_front")
+            && m.args.len() == 1
+            && self.in_macro == 0
+        {
+            if let (Some(root), Some(body)) = (context::root_ident(&m.receiver), self.m.enclosing_body_mut())
+            {
+                body.pushed.entry(root).or_default().push(strip_refs(&m.args[0]));
+            }
+        }
         let (mut mode, mut callee) = (ClosureMode::Inherit, None);
+        self.note_offloaded_param(m.args.iter());
         let mut runs = self.m.res.knowledge.runs(&method).map(|k| (k, m.method.span()));
-        if self.m.res.knowledge.is_offload(&method, None, true) {
-            self.note_offload_wrapper(m.args.iter());
-            if m.args.iter().any(|a| matches!(a, Expr::Closure(_))) {
+        let receiver = self.m.res.infer(&m.receiver);
+        // `pool.spawn(f)` offloads when `pool` is a rayon pool, not a tokio runtime.
+        let resolved = self.m.res.deref_all(receiver.clone()).path().map(|t| format!("{t}::{method}"));
+        let takes_closure = m.args.iter().any(|a| matches!(a, Expr::Closure(_)));
+        if self.m.res.knowledge.is_offload(&method, resolved.as_deref(), true) {
+            self.note_offload_wrapper(m.args.iter(), true);
+            if takes_closure {
                 mode = ClosureMode::Offload;
                 runs = None;
             }
-        } else if let (Ty::Named(ty, _), Some(_)) = (self.m.res.infer(&m.receiver), self.m.kind()) {
-            callee = self.m.key(&format!("{ty}::{method}"));
+        } else if let (Ty::Named(..), Some(_)) = (&receiver, self.m.kind()) {
+            // Through smart pointers to the crates' own type: `Arc<Store>` calls `Store::m`.
+            callee = self.m.res.deref_chain(receiver.clone()).iter().find_map(|t| {
+                let ty = t.path()?;
+                self.m.key(&format!("{ty}::{method}"))
+            });
+        } else if receiver == Ty::Unknown && takes_closure && runs.is_none() {
+            // A closure handed to a method of a value the model cannot type: it may be a
+            // wrapper of the crates that offloads it (`state.pool.exec_blocking(|| ..)`); the
+            // join knows the crates' wrappers by method name.
+            mode = ClosureMode::Defer(format!("{}{method}", crate::semantic::ANY_METHOD).into());
         }
         self.call_hook(e, usage, callee.as_deref());
+        let crate_method = callee.is_some();
         if let Some(key) = callee {
             mode = ClosureMode::Defer(key.as_str().into());
         }
+        self.note_closure_items(m, &receiver);
         self.visit_expr(&m.receiver);
+        // `.map(std::fs::read)`, `.and_then(File::open)`: a function handed to an adaptor or
+        // combinator runs where it is called (not one stored, registered or sent elsewhere).
+        if !crate_method && mode != ClosureMode::Offload && self.m.res.knowledge.calls_argument(&method) {
+            m.args.iter().for_each(|a| self.fn_value(a));
+        }
         self.visit_args(m.args.iter(), mode, method == "block_on", runs);
     }
 
-    /// Closures bound with `let` in this block and later handed by name to an offload call.
+    /// `v.iter().map(|x| ..)`, `opt.and_then(|p| ..)`: the closure's parameter is an item of
+    /// the receiver.
+    fn note_closure_items(&mut self, m: &'ast syn::ExprMethodCall, receiver: &Ty) {
+        let (elements, wrapped) = self.m.res.knowledge.closure_item(&m.method.to_string());
+        let element = if elements { self.m.res.item_type(receiver) } else { Ty::Unknown };
+        // The model looks through options and results: a receiver typed `T` that is no
+        // collection holds a `T`.
+        let item = match element {
+            Ty::Unknown
+                if wrapped && matches!(receiver, Ty::Named(..)) && !self.m.res.is_iterable(receiver) =>
+            {
+                receiver.clone()
+            }
+            t => t,
+        };
+        for arg in &m.args {
+            if let Expr::Closure(c) = arg {
+                // `File::open(p).and_then(|mut f| f.read_to_string(..))`: one chain.
+                self.m.chain_receivers.insert(addr(c), &m.receiver);
+                if item != Ty::Unknown {
+                    self.closure_items.insert(addr(c), item.clone());
+                }
+            }
+        }
+    }
+
+    /// Closures bound with `let` in this block and later handed by name to an offload call
+    /// (they run off the executor) or to a function of the crates (they run wherever it runs
+    /// them).
     fn find_offloaded_closures(&mut self, stmts: &[Stmt]) {
         let bound: Vec<(String, usize)> = stmts
             .iter()
@@ -432,14 +538,14 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         if bound.is_empty() {
             return;
         }
-        let mut finder = OffloadArgs { m: &*self.m, names: HashSet::new() };
+        let mut finder = OffloadArgs { m: &*self.m, names: HashMap::new() };
         for s in stmts {
             finder.visit_stmt(s);
         }
         let names = finder.names;
         for (name, closure) in bound {
-            if names.contains(&name) {
-                self.m.offloaded_closures.insert(closure);
+            if let Some(mode) = names.get(&name) {
+                self.m.bound_closures.insert(closure, mode.clone());
             }
         }
     }
@@ -566,7 +672,8 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                     self.hooks.iterate(self.m, &f.expr);
                 }
                 self.m.res.push_vars();
-                self.m.res.bind_pattern(&f.pat, Ty::Unknown);
+                let item = self.m.res.item_type(&self.m.res.infer(&f.expr));
+                self.m.res.bind_pattern(&f.pat, item);
                 self.visit_block(&f.body);
                 self.m.res.pop_vars();
             }
@@ -617,12 +724,15 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
 
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
         self.item(&i.attrs, i.span(), |w| {
-            let self_ty = w.m.res.resolve_type(&i.self_ty).path().map(str::to_string);
+            w.m.res.push_generics(&i.generics);
+            let self_ty = w.m.res.impl_self_type(&i.self_ty);
+            w.m.res.set_generics_owner(self_ty.clone());
             w.m.res.push_self_type(self_ty);
             for item in &i.items {
                 w.visit_impl_item(item);
             }
             w.m.res.pop_self_type();
+            w.m.res.pop_generics();
         });
     }
 
@@ -730,23 +840,40 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
             Expr::If(i) => {
                 self.m.res.push_vars();
                 self.visit_expr(&i.cond);
+                self.m.conditions.push(&i.cond);
                 self.visit_block(&i.then_branch);
+                self.m.conditions.pop();
                 self.m.res.pop_vars();
                 if let Some((_, els)) = &i.else_branch {
                     self.visit_expr(els);
                 }
             }
             Expr::While(_) | Expr::ForLoop(_) | Expr::Loop(_) => self.visit_loop(e),
+            Expr::Struct(st) => {
+                if self.m.kind().is_some() {
+                    self.hooks.struct_expr(self.m, st);
+                }
+                visit::visit_expr(self, e)
+            }
             _ => visit::visit_expr(self, e),
         }
     }
 }
 
-/// Collects names passed directly as arguments to offload calls (`spawn_blocking(work)`). A
-/// look inside one block's statements, before the walk enters them.
+/// Collects names passed directly as arguments to offload calls (`spawn_blocking(work)`) or
+/// to functions of the crates (`maybe_spawn_blocking(work)`), with how a closure bound to
+/// them runs. A look inside one block's statements, before the walk enters them.
 struct OffloadArgs<'m, 'a, 'ast> {
     m: &'m Model<'a, 'ast>,
-    names: HashSet<String>,
+    names: HashMap<String, ClosureMode>,
+}
+
+impl OffloadArgs<'_, '_, '_> {
+    fn add<'e>(&mut self, args: impl Iterator<Item = &'e Expr>, mode: &ClosureMode) {
+        for name in args.filter_map(ident_of) {
+            self.names.entry(name).or_insert_with(|| mode.clone());
+        }
+    }
 }
 
 impl<'v> Visit<'v> for OffloadArgs<'_, '_, '_> {
@@ -754,8 +881,14 @@ impl<'v> Visit<'v> for OffloadArgs<'_, '_, '_> {
         if let Expr::Path(p) = &*c.func {
             let name = p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
             let path = self.m.res.resolve_path(&p.path);
-            if self.m.res.knowledge.is_offload(&name, Some(&path), false) {
-                self.names.extend(c.args.iter().filter_map(ident_of));
+            let real = path.rsplit("::").next().unwrap_or(&path);
+            let knowledge = self.m.res.knowledge;
+            if knowledge.is_offload(&name, Some(&path), false)
+                || knowledge.is_offload(real, Some(&path), false)
+            {
+                self.add(c.args.iter(), &ClosureMode::Offload);
+            } else if let Some(key) = self.m.key(&path) {
+                self.add(c.args.iter(), &ClosureMode::Defer(key.into()));
             }
         }
         visit::visit_expr_call(self, c);
@@ -763,7 +896,7 @@ impl<'v> Visit<'v> for OffloadArgs<'_, '_, '_> {
 
     fn visit_expr_method_call(&mut self, m: &'v syn::ExprMethodCall) {
         if self.m.res.knowledge.is_offload(&m.method.to_string(), None, true) {
-            self.names.extend(m.args.iter().filter_map(ident_of));
+            self.add(m.args.iter(), &ClosureMode::Offload);
         }
         visit::visit_expr_method_call(self, m);
     }

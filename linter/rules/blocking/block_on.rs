@@ -52,4 +52,40 @@ fn entry() -> u32 {
 "#,
         );
     }
+
+    /// A crate fn that runs its closure parameter on a blocking pool (in some branch, or
+    /// inside a closure it hands to `block_in_place`) is an offload wrapper: closures handed
+    /// to it, and a `block_on` in them, run off the executor. One that runs it inline is not.
+    #[test]
+    fn closures_handed_to_offload_wrappers_are_off_the_executor() {
+        check(
+            r#"
+async fn maybe_spawn_blocking<F: FnOnce() -> u32 + Send + 'static>(f: F) -> u32 {
+    match tokio::runtime::Handle::try_current() {
+        Ok(rt) => rt.spawn_blocking(f).await.unwrap(),
+        Err(_) => f(),
+    }
+}
+
+fn in_place<T>(f: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(move || f())
+}
+
+fn inline<T>(f: impl FnOnce() -> T) -> T {
+    f()
+}
+
+async fn caller() -> u32 {
+    let a = maybe_spawn_blocking(|| {
+        tokio::runtime::Handle::current().block_on(async { std::fs::read("a").unwrap().len() as u32 })
+    })
+    .await;
+    let b = in_place(|| futures::executor::block_on(async { 2 }));
+    let c = inline(|| futures::executor::block_on(async { 3 }));
+//                    ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ block-on-in-async: blocking call `futures::executor::block_on` in async fn `caller`
+    a + b + c
+}
+"#,
+        );
+    }
 }

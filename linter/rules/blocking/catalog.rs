@@ -5,6 +5,8 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
+pub(crate) use crate::facts::Rank;
+
 use crate::registry::Rule;
 use crate::semantic::Knowledge;
 
@@ -38,6 +40,38 @@ pub(crate) struct BlockingEntry {
     /// sources, calls are followed into them instead (and reported with the chain).
     #[serde(default)]
     pub fallback: Option<String>,
+    /// The argument that bounds the wait: a constant bound under a millisecond makes the call
+    /// a poll, which does not block.
+    #[serde(default)]
+    pub timeout: Option<Timeout>,
+    /// A method of the same receiver that says the call returns at once: inside
+    /// `if x.is_finished() { .. }` a `x.join()` does not wait.
+    #[serde(default)]
+    pub ready: Option<String>,
+    /// How bad the call is when reached through sync helpers: the worst one reached is
+    /// reported (see `Rank`).
+    #[serde(default)]
+    pub rank: Rank,
+}
+
+/// Which argument bounds a wait, and how it is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Timeout {
+    /// Its index among the arguments (of the method, not counting the receiver).
+    pub arg: usize,
+    pub kind: TimeoutKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum TimeoutKind {
+    /// A `Duration`.
+    Duration,
+    /// An integer number of milliseconds.
+    Millis,
+    /// An `Instant` to wait until: `Instant::now()` is a poll.
+    Deadline,
 }
 
 fn yes() -> bool {
@@ -69,6 +103,21 @@ pub(crate) struct UntypedEntry {
     pub reason: String,
     #[serde(default)]
     pub instead: String,
+    #[serde(default)]
+    pub timeout: Option<Timeout>,
+    #[serde(default)]
+    pub rank: Rank,
+}
+
+/// A function that does its work through a method of an argument: `std::io::read_to_string(r)`
+/// reads `r` like `r.read_to_string(..)`, so it blocks when that method of `r`'s type does.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ForwardEntry {
+    pub path: String,
+    /// The argument (its index) and the method the function calls on it.
+    pub arg: usize,
+    pub method: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -78,6 +127,8 @@ pub(crate) struct CatalogFile {
     pub blocking: Vec<BlockingEntry>,
     #[serde(default)]
     pub untyped: Vec<UntypedEntry>,
+    #[serde(default)]
+    pub forwards: Vec<ForwardEntry>,
 }
 
 /// What the catalog says about one blocking API.
@@ -88,6 +139,9 @@ pub(crate) struct Api {
     pub instead: String,
     pub twin: Option<String>,
     pub transitive: bool,
+    pub timeout: Option<Timeout>,
+    pub ready: Option<String>,
+    pub rank: Rank,
 }
 
 /// The catalog as lookup tables.
@@ -96,6 +150,8 @@ pub struct Catalog {
     paths: HashMap<String, Api>,
     methods: HashMap<(String, String), Api>,
     untyped: HashMap<String, Vec<UntypedEntry>>,
+    /// Functions that call a method of an argument, by path: (argument, method).
+    forwards: HashMap<String, Vec<(usize, String)>>,
     /// Paths users declared non-blocking.
     allowed: Vec<String>,
     /// Every path and type the catalog names: the model resolves glob imports to them and
@@ -128,6 +184,9 @@ impl Catalog {
                 instead: entry.instead.clone(),
                 twin: entry.twin.clone(),
                 transitive: entry.transitive,
+                timeout: entry.timeout,
+                ready: entry.ready.clone(),
+                rank: entry.rank,
             };
             if let Some(ty) = &entry.ty {
                 self.known.push((ty.clone(), true));
@@ -148,6 +207,10 @@ impl Catalog {
         }
         for entry in file.untyped {
             self.untyped.entry(entry.name.clone()).or_default().push(entry);
+        }
+        for entry in file.forwards {
+            self.known.push((entry.path.clone(), false));
+            self.forwards.entry(entry.path).or_default().push((entry.arg, entry.method));
         }
     }
 
@@ -201,6 +264,22 @@ impl Catalog {
         self.methods.get(&(ty.to_string(), method.to_string()))
     }
 
+    /// What a function does through its arguments: (argument index, method called on it).
+    pub(crate) fn forwards(&self, path: &str) -> &[(usize, String)] {
+        if self.is_allowed(path) {
+            return &[];
+        }
+        self.forwards.get(path).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The blocking methods of a type, by name.
+    pub(crate) fn methods_of<'c>(&'c self, ty: &'c str) -> impl Iterator<Item = (&'c str, &'c Api)> + 'c {
+        self.methods
+            .iter()
+            .filter(move |((t, m), _)| t == ty && !self.is_allowed(&format!("{t}::{m}")))
+            .map(|((_, m), api)| (m.as_str(), api))
+    }
+
     pub(crate) fn untyped(&self, method: &str) -> &[UntypedEntry] {
         if self.is_allowed(method) {
             return &[];
@@ -224,6 +303,29 @@ mod tests {
         assert!(k.has_member("std::fs", "File"));
         assert!(k.has_member("std::thread", "sleep"));
         assert!(k.has_methods("std::fs::File") && !k.has_methods("std::fs::read"));
+    }
+
+    /// `try_*` variants return at once: none is listed, except `Path::try_exists`, which
+    /// queries the disk like `exists` (its "try" is about the `Result`). Every timed wait says
+    /// which argument bounds it, so that a zero bound (a poll) is not reported.
+    #[test]
+    fn try_variants_are_not_listed_and_timed_waits_name_their_bound() {
+        let c = Catalog::builtin();
+        let names = c.paths.keys().map(|p| p.rsplit("::").next().unwrap().to_string());
+        let names: Vec<String> = names.chain(c.methods.keys().map(|(_, m)| m.clone())).collect();
+        for n in names.iter().chain(c.untyped.keys()) {
+            assert!(!n.starts_with("try_") || n == "try_exists", "{n} does not block");
+        }
+        let timed = |n: &str| n.contains("timeout") || n.contains("deadline");
+        for (path, api) in &c.paths {
+            assert!(!timed(path) || api.timeout.is_some(), "{path} needs a `timeout`");
+        }
+        for ((ty, m), api) in &c.methods {
+            assert!(!timed(m) || api.timeout.is_some(), "{ty}::{m} needs a `timeout`");
+        }
+        for (name, entries) in &c.untyped {
+            assert!(!timed(name) || entries.iter().all(|e| e.timeout.is_some()), "{name}");
+        }
     }
 
     #[test]

@@ -13,10 +13,10 @@ use syn::{Expr, ExprMethodCall};
 
 pub use catalog::Catalog;
 pub(crate) use catalog::CatalogFile;
-use catalog::{Api, When};
+use catalog::{Api, Rank, Timeout, TimeoutKind, When};
 
 use crate::diagnostic::Diagnostic;
-use crate::facts::BlockSite;
+use crate::facts::{BlockSite, GenericCall, Instance};
 use crate::project::Runtime;
 use crate::registry::Rule;
 use crate::semantic::{Kind, Model, Resolver, Ty, Use, RESULT_METHODS};
@@ -45,11 +45,16 @@ pub(crate) fn check_call(
     if kind == Kind::Offload {
         return None;
     }
-    let hit = classify(&m.res, catalog, expr, usage)?;
+    let guards = m.conditions();
+    let hit = classify(&m.res, catalog, expr, usage, guards)?;
     if let Expr::MethodCall(mc) = expr {
-        if chain_blocks(&m.res, catalog, &mc.receiver, hit.rule) {
+        if chain_blocks(&m.res, catalog, &mc.receiver, hit.rule, guards) {
             return None; // `File::open(p)?.read_to_string(..)`: one finding for the chain
         }
+    }
+    // `File::open(p).and_then(|mut f| f.read_to_string(..))`: the closure continues the chain.
+    if m.chained_to().is_some_and(|recv| chain_blocks(&m.res, catalog, recv, hit.rule, guards)) {
+        return None;
     }
     let span = m.span(expr.span());
     match kind {
@@ -70,6 +75,7 @@ pub(crate) fn check_call(
             span,
             reason: hit.reason,
             instead: hit.instead,
+            rank: hit.rank,
         })),
         Kind::Sync | Kind::Offload => None,
     }
@@ -102,13 +108,97 @@ pub(crate) fn check_iteration(m: &Model, iterable: &Expr, catalog: &Catalog) -> 
             span,
             reason: hit.reason,
             instead: hit.instead,
+            rank: hit.rank,
         })),
         Kind::Sync | Kind::Offload => None,
     }
 }
 
+/// A method called in async code on a value of the impl's type parameter
+/// (`self.inner.read(buf)` in `impl<R: Read> Stream for ReaderStream<R>`): whether it blocks
+/// depends on what the crates build the type with, which the join knows.
+pub(crate) fn generic_call(m: &Model, expr: &Expr) -> Option<GenericCall> {
+    let ctx = m.ctx()?;
+    if m.kind() != Some(Kind::Async) || ctx.defer.is_some() {
+        return None;
+    }
+    let Expr::MethodCall(mc) = expr else { return None };
+    let Ty::Param(name) = m.res.deref_all(m.res.infer(&mc.receiver)) else { return None };
+    let owner = m.key(m.res.generic_owner(&name)?)?;
+    Some(GenericCall {
+        owner,
+        method: mc.method.to_string(),
+        span: m.span(expr.span()),
+        context: ctx.what.to_string(),
+        origin: Default::default(),
+    })
+}
+
+/// A type of the crates built with a value whose methods block: `ReaderStream::new(file)`
+/// (any associated fn of the type) or `ReaderStream { inner: file, .. }` with a `File`.
+pub(crate) fn instances<'e>(
+    m: &Model,
+    owner: &str,
+    values: impl Iterator<Item = &'e Expr>,
+    catalog: &Catalog,
+) -> Vec<Instance> {
+    let Some(key) = m.key(owner) else { return Vec::new() };
+    if !short(owner).starts_with(|c: char| c.is_ascii_uppercase()) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for value in values {
+        for ty in m.res.deref_chain(m.res.infer(value)) {
+            let Some(path) = ty.path() else { continue };
+            let span = m.span(value.span());
+            let methods: Vec<(String, BlockSite)> = catalog
+                .methods_of(path)
+                .filter(|(_, api)| api.transitive)
+                .map(|(method, api)| {
+                    let hit = Hit::new(api, format!("{}::{method}", short(path)));
+                    let site = BlockSite {
+                        rule: hit.rule,
+                        callee: hit.callee,
+                        span,
+                        reason: hit.reason,
+                        instead: hit.instead,
+                        rank: hit.rank,
+                    };
+                    (method.to_string(), site)
+                })
+                .collect();
+            if !methods.is_empty() {
+                out.push(Instance { owner: key.clone(), ty: path.to_string(), span, methods });
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// A method called on a value of a type parameter (`call`) that blocks because the crates
+/// build the type with `instance` (`site` is the instance's method of that name; `at` where it
+/// is built, for the note).
+pub(crate) fn generic_diagnostic(
+    call: &GenericCall,
+    site: &BlockSite,
+    instance: &Instance,
+    at: &str,
+) -> Diagnostic {
+    let owner = short(&instance.owner);
+    let mut d =
+        Diagnostic::new(site.rule, call.span, format!("blocking call `{}` in {}", site.callee, call.context))
+            .with_label(site.reason.clone())
+            .with_help(format!("instead, use {}", site.instead));
+    d.notes.push(format!(
+        "`{owner}` is built with a `{}` at {at}, so `{}` blocks here",
+        instance.ty, call.method
+    ));
+    d
+}
+
 /// Does the receiver chain of a method call already block with the same rule?
-fn chain_blocks(res: &Resolver, catalog: &Catalog, mut expr: &Expr, rule: Rule) -> bool {
+fn chain_blocks(res: &Resolver, catalog: &Catalog, mut expr: &Expr, rule: Rule, guards: &[&Expr]) -> bool {
     let mut as_result = false;
     loop {
         match expr {
@@ -120,7 +210,7 @@ fn chain_blocks(res: &Resolver, catalog: &Catalog, mut expr: &Expr, rule: Rule) 
             Expr::Reference(r) => expr = &r.expr,
             Expr::MethodCall(m) => {
                 let usage = Use { awaited: false, as_result };
-                if classify(res, catalog, expr, usage).is_some_and(|h| h.rule == rule) {
+                if classify(res, catalog, expr, usage, guards).is_some_and(|h| h.rule == rule) {
                     return true;
                 }
                 as_result = RESULT_METHODS.contains(&m.method.to_string().as_str());
@@ -128,7 +218,7 @@ fn chain_blocks(res: &Resolver, catalog: &Catalog, mut expr: &Expr, rule: Rule) 
             }
             Expr::Call(_) => {
                 let usage = Use { awaited: false, as_result };
-                return classify(res, catalog, expr, usage).is_some_and(|h| h.rule == rule);
+                return classify(res, catalog, expr, usage, guards).is_some_and(|h| h.rule == rule);
             }
             _ => return false,
         }
@@ -152,7 +242,8 @@ pub(crate) fn chain_note(name: &str, callee: &str, at: &str, why: Option<&str>) 
 }
 
 /// A call from async code (`context`) to the crate fn `callee`, which reaches the blocking
-/// call `end` through `depth` calls; `notes` are the chain, one step each.
+/// call `end` through `depth` calls; `notes` are the chain, one step each; `also` are the
+/// lesser kinds of blocking call it reaches too (`end` is the worst).
 pub(crate) fn transitive_diagnostic(
     span: Span,
     context: &str,
@@ -160,6 +251,7 @@ pub(crate) fn transitive_diagnostic(
     end: &BlockSite,
     depth: usize,
     notes: Vec<String>,
+    also: &[&BlockSite],
 ) -> Diagnostic {
     let calls = if depth == 1 { "1 call".to_string() } else { format!("{depth} calls") };
     let mut d = Diagnostic::new(
@@ -173,6 +265,14 @@ pub(crate) fn transitive_diagnostic(
         end.callee, end.instead
     ));
     d.notes = notes;
+    for other in also {
+        d.notes.push(format!(
+            "`{callee}` also reaches `{}` ({}: {}); the worst call reached is reported",
+            other.callee,
+            other.rule.id(),
+            other.reason
+        ));
+    }
     d
 }
 
@@ -187,6 +287,7 @@ pub(crate) struct Hit {
     pub twin: Option<String>,
     /// Whether a sync function making this call counts as blocking for its async callers.
     pub transitive: bool,
+    pub rank: Rank,
 }
 
 impl Hit {
@@ -198,13 +299,15 @@ impl Hit {
             instead: api.instead.replace("{name}", &name),
             twin: api.twin.as_ref().map(|t| t.replace("{name}", &name)),
             transitive: api.transitive,
+            rank: api.rank,
             callee,
         }
     }
 }
 
 /// Does `expr` (a call or method call) block?
-fn classify(res: &Resolver, catalog: &Catalog, expr: &Expr, usage: Use) -> Option<Hit> {
+/// `guards` are the conditions of the `if`s the call is in (their `then` branches).
+fn classify(res: &Resolver, catalog: &Catalog, expr: &Expr, usage: Use, guards: &[&Expr]) -> Option<Hit> {
     if usage.awaited {
         return None;
     }
@@ -217,34 +320,173 @@ fn classify(res: &Resolver, catalog: &Catalog, expr: &Expr, usage: Use) -> Optio
                 return None;
             }
             let path = res.resolve_value(&p.path)?;
+            let args: Vec<&Expr> = call.args.iter().collect();
             if let Some(api) = catalog.function(&path) {
-                return Some(Hit::new(api, path));
+                return (!polls(res, api.timeout, &args)).then(|| Hit::new(api, path));
+            }
+            // `std::io::read_to_string(io::stdin())`: the work is a method of an argument.
+            for (i, method) in catalog.forwards(&path) {
+                let Some(arg) = args.get(*i) else { continue };
+                if let Some((_, api)) = typed_method(res, catalog, res.infer(arg), method) {
+                    return Some(Hit::new(api, path));
+                }
             }
             // `Type::method(&mut value, ..)`, the method called as a function.
             let (ty, method) = path.rsplit_once("::")?;
             let api = catalog.method(ty, method)?;
+            let polled = polls(res, api.timeout, args.get(1..).unwrap_or_default());
+            (!polled).then(|| Hit::new(api, format!("{}::{method}", short(ty))))
+        }
+        Expr::MethodCall(m) => classify_method(res, catalog, m, usage, guards),
+        // `.map(std::fs::read)`: a blocking function handed to a call that runs it here.
+        Expr::Path(p) if p.qself.is_none() => {
+            let path = res.resolve_value(&p.path)?;
+            if let Some(api) = catalog.function(&path) {
+                return Some(Hit::new(api, path));
+            }
+            let (ty, method) = path.rsplit_once("::")?;
+            let api = catalog.method(ty, method)?;
             Some(Hit::new(api, format!("{}::{method}", short(ty))))
         }
-        Expr::MethodCall(m) => classify_method(res, catalog, m, usage),
         _ => None,
     }
 }
 
-fn classify_method(res: &Resolver, catalog: &Catalog, m: &ExprMethodCall, usage: Use) -> Option<Hit> {
-    let method = m.method.to_string();
-    let mut ty = res.infer(&m.receiver);
-    // Look through auto-deref: `Arc<Receiver>`, `PathBuf` -> `Path`.
-    for _ in 0..4 {
-        let Ty::Named(path, _) = &ty else { break };
-        if let Some(api) = catalog.method(path, &method) {
-            return Some(Hit::new(api, format!("{}::{method}", short(path))));
+/// Is the call inside `if recv.<ready>() { .. }` on the same receiver (`if h.is_finished() {
+/// h.join() }`), so that it returns at once?
+fn ready(m: &ExprMethodCall, ready: Option<&str>, guards: &[&Expr]) -> bool {
+    let Some(ready) = ready else { return false };
+    let tokens = |e: &Expr| quote::ToTokens::to_token_stream(e).to_string();
+    let receiver = tokens(strip(&m.receiver));
+    fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+        match e {
+            Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_)) => {
+                conjuncts(&b.left, out);
+                conjuncts(&b.right, out);
+            }
+            Expr::Paren(p) => conjuncts(&p.expr, out),
+            _ => out.push(e),
         }
-        let next = res.deref_once(ty.clone());
-        if next == ty {
-            break;
-        }
-        ty = next;
     }
+    guards.iter().any(|g| {
+        let mut parts = Vec::new();
+        conjuncts(g, &mut parts);
+        parts.iter().any(|c| match c {
+            Expr::MethodCall(c) => c.method == ready && tokens(strip(&c.receiver)) == receiver,
+            _ => false,
+        })
+    })
+}
+
+/// Is a timed wait given a bound so short it only polls: a constant `Duration` under a
+/// millisecond (`Duration::ZERO`, `from_millis(0)`, `from_micros(200)`, or a `const` of this
+/// file holding one), `0` milliseconds, or a deadline of `Instant::now()`?
+fn polls(res: &Resolver, timeout: Option<Timeout>, args: &[&Expr]) -> bool {
+    let Some(t) = timeout else { return false };
+    let Some(arg) = args.get(t.arg) else { return false };
+    match t.kind {
+        TimeoutKind::Duration => const_nanos(res, arg, 0).is_some_and(|n| n < 1_000_000),
+        TimeoutKind::Millis => const_int(res, arg, 0) == Some(0),
+        TimeoutKind::Deadline => is_call_to(strip(arg), &["Instant", "now"]),
+    }
+}
+
+fn strip(mut e: &Expr) -> &Expr {
+    loop {
+        match e {
+            Expr::Paren(p) => e = &p.expr,
+            Expr::Group(g) => e = &g.expr,
+            Expr::Reference(r) => e = &r.expr,
+            _ => return e,
+        }
+    }
+}
+
+/// Does `e` call a path ending in `tail` (`Duration::from_millis`)?
+fn is_call_to(e: &Expr, tail: &[&str]) -> bool {
+    let Expr::Call(c) = e else { return false };
+    let Expr::Path(p) = &*c.func else { return false };
+    path_ends_with(&p.path, tail)
+}
+
+fn path_ends_with(path: &syn::Path, tail: &[&str]) -> bool {
+    let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    segs.len() >= tail.len() && segs[segs.len() - tail.len()..].iter().zip(tail).all(|(a, b)| a == b)
+}
+
+/// The value of a constant `Duration` expression in nanoseconds, when the code says it.
+fn const_nanos(res: &Resolver, e: &Expr, depth: usize) -> Option<u128> {
+    let e = strip(e);
+    if depth > 4 {
+        return None;
+    }
+    match e {
+        Expr::Path(p) if path_ends_with(&p.path, &["Duration", "ZERO"]) => Some(0),
+        // A `const` of this file.
+        Expr::Path(p) => {
+            let name = p.path.get_ident()?.to_string();
+            res.consts.get(&name).and_then(|init| const_nanos(res, init, depth + 1))
+        }
+        Expr::Call(c) => {
+            let Expr::Path(f) = &*c.func else { return None };
+            let ctor = f.path.segments.last()?.ident.to_string();
+            let owner = f.path.segments.iter().rev().nth(1).map(|s| s.ident.to_string());
+            if owner.as_deref() != Some("Duration") {
+                return None;
+            }
+            let arg = |i: usize| c.args.iter().nth(i).and_then(|a| const_int(res, a, depth + 1));
+            let scale: u128 = match ctor.as_str() {
+                "from_secs" => 1_000_000_000,
+                "from_millis" => 1_000_000,
+                "from_micros" => 1_000,
+                "from_nanos" => 1,
+                "default" => return Some(0),
+                "new" => return Some(arg(0)? * 1_000_000_000 + arg(1)?),
+                "from_secs_f64" | "from_secs_f32" => {
+                    let Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(f), .. }) = strip(c.args.first()?)
+                    else {
+                        return const_int(res, c.args.first()?, depth + 1).map(|s| s * 1_000_000_000);
+                    };
+                    let secs: f64 = f.base10_parse().ok()?;
+                    return Some((secs * 1e9) as u128);
+                }
+                _ => return None,
+            };
+            Some(arg(0)? * scale)
+        }
+        _ => None,
+    }
+}
+
+/// The value of a constant integer expression: a literal, or a `const` of this file.
+fn const_int(res: &Resolver, e: &Expr, depth: usize) -> Option<u128> {
+    match strip(e) {
+        Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse().ok(),
+        Expr::Path(p) if depth < 4 => {
+            let name = p.path.get_ident()?.to_string();
+            res.consts.get(&name).and_then(|init| const_int(res, init, depth + 1))
+        }
+        _ => None,
+    }
+}
+
+fn classify_method(
+    res: &Resolver,
+    catalog: &Catalog,
+    m: &ExprMethodCall,
+    usage: Use,
+    guards: &[&Expr],
+) -> Option<Hit> {
+    let method = m.method.to_string();
+    let args: Vec<&Expr> = m.args.iter().collect();
+    let ty = res.infer(&m.receiver);
+    if let Some((path, api)) = typed_method(res, catalog, ty.clone(), &method) {
+        if polls(res, api.timeout, &args) || ready(m, api.ready.as_deref(), guards) {
+            return None;
+        }
+        return Some(Hit::new(api, format!("{}::{method}", short(&path))));
+    }
+    let ty = res.deref_all(ty);
     // A receiver of a known type the catalog does not list is not blocking; an unknown one
     // may be, and so may strings and tuples, whose methods come only from std's traits
     // (`(host, port).to_socket_addrs()`, `addr.to_socket_addrs()` with `addr: &str`).
@@ -259,12 +501,14 @@ fn classify_method(res: &Resolver, catalog: &Catalog, m: &ExprMethodCall, usage:
                 return None;
             }
         } else if !m.args.iter().any(|a| {
-            let ty = res.deref_all(res.infer(a));
-            ty.path().is_some_and(|p| entry.arg_types.iter().any(|t| t == p))
+            // The argument's type or one it derefs to (`PooledConnection<ConnectionManager<PgConnection>>`).
+            res.deref_chain(res.infer(a))
+                .iter()
+                .any(|ty| ty.path().is_some_and(|p| entry.arg_types.iter().any(|t| t == p)))
         }) {
             return None;
         }
-        let args_match = entry.args.is_none_or(|n| n == m.args.len());
+        let args_match = entry.args.is_none_or(|n| n == m.args.len()) && !polls(res, entry.timeout, &args);
         let used = match entry.when {
             When::Any => true,
             When::NotAwaited => !usage.awaited,
@@ -277,10 +521,35 @@ fn classify_method(res: &Resolver, catalog: &Catalog, m: &ExprMethodCall, usage:
                 instead: entry.instead.clone(),
                 twin: None,
                 transitive: true,
+                timeout: entry.timeout,
+                ready: None,
+                rank: entry.rank,
             };
             Hit::new(&api, format!(".{method}()"))
         })
     })
+}
+
+/// The catalog entry of `method` on a value of type `ty`, looking through auto-deref (`Arc<Receiver>`,
+/// `PathBuf` -> `Path`, `BufReader<File>` -> `File`), with the type that has it.
+fn typed_method<'c>(
+    res: &Resolver,
+    catalog: &'c Catalog,
+    mut ty: Ty,
+    method: &str,
+) -> Option<(String, &'c Api)> {
+    for _ in 0..4 {
+        let Ty::Named(path, _) = &ty else { return None };
+        if let Some(api) = catalog.method(path, method) {
+            return Some((path.clone(), api));
+        }
+        let next = res.deref_once(ty.clone());
+        if next == ty {
+            return None;
+        }
+        ty = next;
+    }
+    None
 }
 
 /// `std::sync::mpsc::Receiver` -> `Receiver`, for messages.

@@ -1,6 +1,7 @@
 //! ## What it does
 //! Finds reads of standard input on an async executor thread: `std::io::stdin().read_line`,
-//! `stdin().lines()`, `stdin().lock()` reads.
+//! `stdin().lines()`, `stdin().lock()` reads, a `Stdin` or `StdinLock` held in a variable or a
+//! `BufReader`, and `std::io::read_to_string(io::stdin())`.
 //!
 //! ## Why is this bad?
 //! Reading stdin waits for a human or another process, possibly forever. Every task on the
@@ -56,6 +57,26 @@ fn ask_sync() -> String {
     let mut line = String::new();
     std::io::stdin().read_line(&mut line).unwrap();
     line
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn stdin_through_functions_buffers_and_variables() {
+        check(
+            r#"
+use std::io::{self, BufRead};
+
+async fn all() -> String {
+    let text = io::read_to_string(io::stdin()).unwrap();
+//             ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ blocking-stdio: blocking call `std::io::read_to_string` in async fn `all`
+    let mut r = io::BufReader::new(io::stdin());
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+//  ^^^^^^^^^^^^^^^^^^^^^^ blocking-stdio: blocking call `Stdin::read_line` in async fn `all`
+    let memory = io::read_to_string(&b"in memory"[..]).unwrap();
+    text + &memory
 }
 "#,
         );

@@ -24,6 +24,10 @@
 //! }
 //! ```
 //!
+//! Waits that cannot block are left alone: `try_recv`, `try_iter`, `try_lock`, timed waits
+//! given a constant bound under a millisecond (`recv_timeout(Duration::ZERO)`: a poll), a
+//! deadline of `Instant::now()`, and `h.join()` inside `if h.is_finished() { .. }`.
+//!
 //! ## Known limitations
 //! `Mutex::lock` is not reported: a short critical section with a std mutex is fine in async
 //! code. Holding a guard across `.await` is a different bug, left to clippy.
@@ -52,6 +56,27 @@ async fn drain(rx: std::sync::mpsc::Receiver<u32>, h: std::thread::JoinHandle<()
 
 async fn drain_async(mut rx: tokio::sync::mpsc::Receiver<u32>) {
     let _v = rx.recv().await;
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn polls_and_finished_threads_do_not_wait() {
+        check(
+            r#"
+use std::time::Duration;
+const POLL: Duration = Duration::from_micros(10);
+
+async fn poll(rx: std::sync::mpsc::Receiver<u32>, h: std::thread::JoinHandle<()>) {
+    let _ = rx.recv_timeout(Duration::ZERO);
+    let _ = rx.recv_timeout(POLL);
+    let _ = rx.try_recv();
+    let _ = rx.recv_timeout(Duration::from_millis(2));
+//          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ blocking-wait: blocking call `Receiver::recv_timeout` in async fn `poll`
+    if h.is_finished() && true {
+        h.join().unwrap();
+    }
 }
 "#,
         );

@@ -1,8 +1,11 @@
 //! ## What it does
 //! Finds loops in async code that await one independent future per iteration:
-//! `for url in urls { out.push(fetch(url).await?); }`, or futures collected first and then
-//! awaited one by one in a `for` loop. The awaited call must take the loop item (or something
-//! computed from it) and its result must not feed the next iteration.
+//! `for url in urls { out.push(fetch(url).await?); }`, `for page in 1..=pages { .. }` once the
+//! page count is known, a chain of steps per item (`let d = fetch(&link).await?;
+//! save(d).await?;`), a task spawned and awaited in the same iteration, or futures collected
+//! first (mapped, pushed, or handed over as `Vec<BoxFuture>` / `I::Item: Future`) and then
+//! awaited one by one. The awaited call must take the loop item (or something computed from
+//! it) and its result must not feed the next iteration.
 //!
 //! ## Why is this bad?
 //! A future only runs while it is awaited, so the loop runs its requests one after another:
@@ -39,9 +42,12 @@
 //!   item, and `Err(e) => return ..` hands the error up like `?`: those are reported;
 //! - pace themselves (a sleep or interval tick), use `select!`, or already run futures together;
 //! - carry a value from one iteration to the next (a cursor, a counter, a page token);
-//! - await through state whose order matters: a `&mut` borrow (connection, transaction), a
-//!   channel, writer, lock or emitter (as receiver or argument), a pipeline or batch that only
-//!   queues commands;
+//! - await through state whose order matters: a `&mut` borrow (connection, transaction), one
+//!   connection or transaction passed or called on (`&conn`, `&mut *tx`, a `DbConn`; a pool is
+//!   not one, nor a handle a call makes per item such as `&mut ctx.pool()`), a channel,
+//!   writer, lock or emitter (as receiver or argument) that outlives the iteration, a pipeline
+//!   or batch that only queues commands;
+//! - change each item in place and then save it (`for u in users.iter_mut()`);
 //! - do stepwise setup (directories parent first, subscribe, bind, listen), local work (request
 //!   signing) or effects a user sees in order (chat replies and reactions), by call name;
 //! - walk items the code sorted first, or migrations;
@@ -51,10 +57,12 @@
 //!   holding the loop (recursive descent; see `idle`).
 //!
 //! `while` and `loop` are reported only when they drain a queue or iterator the body leaves
-//! alone (`while let Some(x) = queue.pop()`, `loop { let Some(x) = it.next() else { break }; .. }`),
-//! and `for` loops over a range (`for case in 1..=total`) are left alone: they are mostly
-//! drivers that run cases in turn on purpose. Callees are matched by name within the package,
-//! so a same-named fn elsewhere can hide or keep a finding.
+//! alone (`while let Some(x) = queue.pop()`, `loop { let Some(x) = it.next() else { break }; .. }`)
+//! or count (`while i < jobs.len() { ..; i += 1 }`). Counting loops with constant bounds
+//! (`for attempt in 0..3`) and those whose iterations hold a session of their own (a loop
+//! awaiting inside, like a numbered test case talking to a server) are left alone: they run in
+//! turn on purpose. Callees are matched by name within the package, so a same-named fn
+//! elsewhere can hide or keep a finding.
 
 crate::registry::declare_rule! {
     SerialAwaitLoop = "serial-await-loop",
@@ -87,14 +95,29 @@ impl SerialRule for Check {
             Expr::ForLoop(l) => {
                 let mut items = HashSet::new();
                 awaits::bound_names(&l.pat, &mut items);
-                // `for case in 1..=total`: counting loops are mostly drivers (test cases,
-                // retries, benchmarks) that run in turn on purpose; only loops over data count.
-                let counting = matches!(&*l.expr, Expr::Range(_));
-                if counting || !awaits::direct_awaits_expr(&l.expr).is_empty() {
+                // `for page in 1..=pages`: a counting loop over data (pages, shards) counts; one
+                // with constant bounds, or one whose iterations hold a session of their own
+                // (a loop awaiting inside), is a driver that runs cases in turn on purpose.
+                if let Expr::Range(r) = &*l.expr {
+                    if !counts_data(r) || awaits_in_nested_loop(&l.body) {
+                        return;
+                    }
+                }
+                if !awaits::direct_awaits_expr(&l.expr).is_empty() {
                     return;
                 }
                 let header = l.for_token.span.join(l.expr.span()).unwrap_or(l.for_token.span);
-                loops.check_loop(&items, &l.expr, &l.body, header, "for")
+                loops.check_loop(&items, &l.expr, &l.body, header, Shape::For)
+            }
+            Expr::While(l) if counter(&l.cond, &l.body).is_some() => {
+                // `while i < jobs.len() { .. jobs[i] ..; i += 1 }`: a counting loop spelled out.
+                let Some(index) = counter(&l.cond, &l.body) else { return };
+                if awaits_in_nested_loop(&l.body) {
+                    return;
+                }
+                let items = HashSet::from([index]);
+                let header = l.while_token.span.join(l.cond.span()).unwrap_or(l.while_token.span);
+                loops.check_loop(&items, &l.cond, &l.body, header, Shape::Counter)
             }
             Expr::While(l) => {
                 // `while let Some(x) = queue.pop()`: a worklist drained synchronously.
@@ -106,7 +129,7 @@ impl SerialRule for Check {
                 let mut items = HashSet::new();
                 awaits::bound_names(&cond.pat, &mut items);
                 let header = l.while_token.span.join(l.cond.span()).unwrap_or(l.while_token.span);
-                loops.check_loop(&items, &cond.expr, &l.body, header, "while let")
+                loops.check_loop(&items, &cond.expr, &l.body, header, Shape::WhileLet)
             }
             Expr::Loop(l) => {
                 // `loop { let x = match iter.next() { Some(x) => x, None => break }; .. }`, or
@@ -116,7 +139,7 @@ impl SerialRule for Check {
                 if queue.is_none_or(|q| awaits::block_idents(&rest).contains(&q)) {
                     return;
                 }
-                loops.check_loop(&items, source, &rest, l.loop_token.span, "loop")
+                loops.check_loop(&items, source, &rest, l.loop_token.span, Shape::Loop)
             }
             _ => None,
         };
@@ -140,6 +163,29 @@ impl SerialRule for Check {
                 _ => Some(f.pending),
             })
             .collect()
+    }
+}
+
+/// How a loop walks its items.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    For,
+    /// `while i < n { ..; i += 1 }`.
+    Counter,
+    /// `while let Some(x) = queue.pop()`.
+    WhileLet,
+    /// `loop { let Some(x) = it.next() else { break }; .. }`.
+    Loop,
+}
+
+impl Shape {
+    fn keyword(self) -> &'static str {
+        match self {
+            Shape::For => "for",
+            Shape::Counter => "while",
+            Shape::WhileLet => "while let",
+            Shape::Loop => "loop",
+        }
     }
 }
 
@@ -203,48 +249,42 @@ fn reads_self_field(e: &Expr, state: &HashSet<String>) -> bool {
     fields.1
 }
 
-/// Why an awaited expression makes the loop sequential by design, if it does.
-fn sequential_await(
-    a: &ExprAwait,
-    facts: &BodyFacts,
-    carried: &HashSet<String>,
-    outer_mutable: &HashSet<String>,
-    is_client: &dyn Fn(&Expr) -> bool,
-) -> bool {
-    let base = &*a.base;
-    let name = awaits::call_name(base).unwrap_or_default();
-    if names().timers.matches(&name) || names().yields.matches(&name) {
-        return true;
+/// `a..b` with a bound that is not a constant: it counts something the data says (pages,
+/// shards), not a fixed number of attempts or cases.
+fn counts_data(r: &syn::ExprRange) -> bool {
+    let constant = |e: &Option<Box<Expr>>| e.as_deref().is_none_or(|e| matches!(e, Expr::Lit(_)));
+    !(constant(&r.start) && constant(&r.end))
+}
+
+/// Does the body hold a loop that awaits (a session with each item: read until the peer is
+/// done)? Its iterations are exchanges of their own, run in turn on purpose.
+fn awaits_in_nested_loop(body: &Block) -> bool {
+    let block = Expr::Block(syn::ExprBlock { attrs: Vec::new(), label: None, block: body.clone() });
+    awaits::direct_awaits_expr(&block).len() != awaits::loop_awaits(body).len()
+}
+
+/// `while i < n` (or `<=`) whose body changes `i` only by `i += 1` at its end: a counting
+/// loop over data (the bound is not a constant). The index's name.
+fn counter(cond: &Expr, body: &Block) -> Option<String> {
+    let Expr::Binary(b) = cond else { return None };
+    if !matches!(b.op, syn::BinOp::Lt(_) | syn::BinOp::Le(_)) || matches!(&*b.right, Expr::Lit(_)) {
+        return None;
     }
-    // `tx.send(..)`, `self.writer.write_all(..)`, `rx.recv()`: a call on a long-lived handle.
-    // (`client.get(url).send()` sends a request built for this item: not sequential.)
-    if let Expr::MethodCall(m) = base {
-        // (`mailer.send(message)` on an SMTP transport or an API client is a request.)
-        let ordered =
-            awaits::is_sequential(&name) && awaits::is_handle(&m.receiver) && !is_client(&m.receiver);
-        if ordered || awaits::is_queue_of_commands(&m.receiver) {
-            return true;
+    let index = awaits::root_ident(&b.left).filter(|_| matches!(&*b.left, Expr::Path(_)))?;
+    let step = |s: &syn::Stmt| match s {
+        syn::Stmt::Expr(Expr::Binary(b), _) => {
+            matches!(b.op, syn::BinOp::AddAssign(_))
+                && matches!(&*b.left, Expr::Path(p) if p.path.is_ident(&index))
+                && matches!(&*b.right, Expr::Lit(_))
         }
+        _ => false,
+    };
+    let (last, rest) = body.stmts.split_last()?;
+    if !step(last) {
+        return None;
     }
-    if names().stepwise.matches(&name) || awaits::passes_ordered_handle(base) {
-        return true;
-    }
-    if awaits::is_local_or_ordered_effect(&name) {
-        return true;
-    }
-    let inputs = awaits::idents(base);
-    let local = |n: &String| facts.declared.contains(n);
-    // A value the loop changes feeds this await: a cursor, a counter, a page token (directly
-    // or through a `let` computed from it).
-    if inputs.iter().any(|n| carried.contains(n)) || reads_self_field(base, carried) {
-        return true;
-    }
-    // `execute(&mut conn)`, `tx.query(..)` on a `let mut tx`, `self.x(..)` in a `&mut self`
-    // fn, `f(req)` with `req: &mut Request`: one mutable borrow, used by one call at a time.
-    let outer_mut = |n: &String| !local(n) && outer_mutable.contains(n);
-    awaits::mut_borrows(base).iter().any(|n| !local(n))
-        || matches!(base, Expr::MethodCall(_)) && awaits::root_ident(base).is_some_and(|r| outer_mut(&r))
-        || awaits::bare_args(base).iter().any(outer_mut)
+    let facts = awaits::body_facts(&Block { brace_token: body.brace_token, stmts: rest.to_vec() });
+    (!facts.assigned.contains(&index) && !facts.mutated.contains(&index)).then_some(index)
 }
 
 impl Loops<'_, '_, '_> {
@@ -254,8 +294,9 @@ impl Loops<'_, '_, '_> {
         iterable: &Expr,
         body: &Block,
         header: proc_macro2::Span,
-        keyword: &str,
+        shape: Shape,
     ) -> Option<Found> {
+        let keyword = shape.keyword();
         let found = awaits::loop_awaits(body);
         if found.is_empty() {
             return None;
@@ -270,19 +311,23 @@ impl Loops<'_, '_, '_> {
         if facts.labelled_continue || self.in_order(iterable, items) {
             return None;
         }
-        let carried = carried_names(&facts, body);
-        let is_client = |e: &Expr| self.is_client(e);
-        if found.iter().any(|a| sequential_await(a, &facts, &carried, &self.body.mutable, &is_client)) {
-            return None;
+        // A counting loop's index steps by itself: it is the item, not a carried value. (An
+        // item the body changes in place, `for u in users.iter_mut() { u.score += 1; .. }`,
+        // is carried: the saves follow the changes.)
+        let mut carried = carried_names(&facts, body);
+        if shape == Shape::Counter {
+            carried.retain(|n| !items.contains(n));
         }
         let derived = derived_names(items, body);
+        let scope = Scope { facts: &facts, carried: &carried, derived: &derived, body };
+        if found.iter().any(|a| self.sequential_await(a, &scope)) {
+            return None;
+        }
         let per_item = found.iter().find(|a| {
             let inputs = awaits::idents(&a.base);
-            match &*a.base {
+            match awaited_item(&a.base) {
                 // `for fut in futs { fut.await }`: fine for spawned handles, serial for futures.
-                Expr::Path(p) if p.path.get_ident().is_some_and(|i| items.contains(&i.to_string())) => {
-                    self.holds_lazy_futures(iterable)
-                }
+                Some(i) if items.contains(&i) => self.holds_lazy_futures(iterable),
                 _ => inputs.iter().any(|n| derived.contains(n)),
             }
         });
@@ -293,13 +338,20 @@ impl Loops<'_, '_, '_> {
         let join = if uses_try { "futures::future::try_join_all" } else { "futures::future::join_all" };
         // `for fut in futs { fut.await }`: the futures exist already; otherwise they are built
         // from the items.
-        let prebuilt = matches!(&*a.base, Expr::Path(p) if p.path.get_ident().is_some_and(|i| items.contains(&i.to_string())));
+        let prebuilt = awaited_item(&a.base).is_some_and(|i| items.contains(&i));
         let help = if prebuilt {
             let futs = compact(iterable);
             format!(
                 "await them together: `{join}({futs}).await`, or collect them into a \
                  `futures::stream::FuturesUnordered` to handle each result as it completes; \
                  many at once may need a limit: `futures::stream::iter({futs}).buffer_unordered(n)`"
+            )
+        } else if found.len() >= 2 {
+            // `let d = fetch(&link).await?; save(d).await?;`: a chain of steps per item.
+            format!(
+                "run each item's steps in one async block and the blocks concurrently: \
+                 `futures::stream::iter(..).map(|item| async move {{ .. }}).buffer_unordered(n)`, \
+                 or `{join}` over the blocks; unbounded concurrency may need a limit"
             )
         } else {
             format!(
@@ -334,6 +386,72 @@ impl Loops<'_, '_, '_> {
         self.m.type_name(handle).is_some_and(|t| names().clients.matches(&t))
     }
 
+    /// Is this handle one connection or transaction (by its name or its type), which runs
+    /// one statement at a time, rather than a pool?
+    fn is_connection(&self, handle: &Expr) -> bool {
+        let name = awaits::handle_name(handle);
+        let ty = self.m.type_name(handle);
+        let pool = name.as_deref().is_some_and(|n| names().pools.matches(n))
+            || ty.as_deref().is_some_and(|t| names().pools.matches(t));
+        let conn = name.as_deref().is_some_and(|n| names().connections.matches(n))
+            || ty.as_deref().is_some_and(|t| names().connections.matches(t));
+        conn && !pool
+    }
+
+    /// Why an awaited expression makes the loop sequential by design, if it does.
+    fn sequential_await(&self, a: &ExprAwait, s: &Scope) -> bool {
+        let base = &*a.base;
+        let name = awaits::call_name(base).unwrap_or_default();
+        if names().timers.matches(&name) || names().yields.matches(&name) {
+            return true;
+        }
+        // A handle made in this iteration (`let mut f = File::create(p).await?`) is the item's
+        // own, not a long-lived one whose order matters; an alias of an outer one still is.
+        let per_iteration = |h: &Expr| {
+            awaits::root_ident(h).is_some_and(|r| s.facts.declared.contains(&r) && !aliases_outer(s.body, &r))
+        };
+        // `tx.send(..)`, `self.writer.write_all(..)`, `rx.recv()`: a call on a long-lived handle.
+        // (`client.get(url).send()` sends a request built for this item: not sequential.)
+        if let Expr::MethodCall(m) = base {
+            // (`mailer.send(message)` on an SMTP transport or an API client is a request.)
+            let ordered = awaits::is_sequential(&name)
+                && awaits::is_handle(&m.receiver)
+                && !self.is_client(&m.receiver)
+                && !per_iteration(&m.receiver);
+            if ordered || awaits::is_queue_of_commands(&m.receiver) {
+                return true;
+            }
+        }
+        if names().stepwise.matches(&name) || awaits::passes_ordered_handle(base) {
+            return true;
+        }
+        if awaits::is_local_or_ordered_effect(&name) {
+            return true;
+        }
+        let inputs = awaits::idents(base);
+        let local = |n: &String| s.facts.declared.contains(n);
+        // A value the loop changes feeds this await: a cursor, a counter, a page token (directly
+        // or through a `let` computed from it).
+        if inputs.iter().any(|n| s.carried.contains(n)) || reads_self_field(base, s.carried) {
+            return true;
+        }
+        // `fetch(&conn, id)`, `insert(&mut *tx, row)`, `db.load(id)` with `db: &DbConn`: one
+        // connection or transaction shared by the iterations runs their statements in turn.
+        let shared = |h: &Expr| {
+            awaits::root_ident(h).is_some_and(|r| !local(&r) && !s.derived.contains(&r))
+        };
+        if awaits::handles(base).into_iter().any(|h| shared(h) && self.is_connection(h)) {
+            return true;
+        }
+        // `execute(&mut conn)`, `tx.query(..)` on a `let mut tx`, `self.x(..)` in a `&mut self`
+        // fn, `f(req)` with `req: &mut Request`: one mutable borrow, used by one call at a time.
+        let outer_mutable = &self.body.mutable;
+        let outer_mut = |n: &String| !local(n) && outer_mutable.contains(n);
+        awaits::mut_borrows(base).iter().any(|n| !local(n))
+            || matches!(base, Expr::MethodCall(_)) && awaits::root_ident(base).is_some_and(|r| outer_mut(&r))
+            || awaits::bare_args(base).iter().any(outer_mut)
+    }
+
     /// Does the code say the items must be handled in order: a collection sorted before the
     /// loop (`pending.sort_by_key(|m| m.version)`, `.sorted()`), or migrations?
     fn in_order(&self, iterable: &Expr, items: &HashSet<String>) -> bool {
@@ -346,17 +464,78 @@ impl Loops<'_, '_, '_> {
         sorted(iterable) || self.body.lets.get(&name).is_some_and(|init| sorted(init)) || self.body.sorted.contains(&name)
     }
 
-    /// Is the iterated collection made of futures built by mapping a call, rather than
-    /// handles of spawned tasks (which already run)?
+    /// Is the iterated collection made of futures not yet started, rather than handles of
+    /// spawned tasks (which already run)? Futures built by mapping a call, pushed as calls
+    /// (`pending.push(client.user(id))`), or a parameter whose declared type says futures
+    /// (`Vec<BoxFuture<..>>`, `I: IntoIterator` with `I::Item: Future`). Any collection the
+    /// iterable names counts (`ids.iter().zip(futs)`).
     fn holds_lazy_futures(&self, iterable: &Expr) -> bool {
-        let Some(name) = awaits::root_ident(iterable) else { return false };
-        let Some(init) = self.body.lets.get(&name) else { return false };
-        if awaits::all_names(init).iter().any(|n| names().spawned.matches(n)) {
-            return false;
+        let spawned = |e: &Expr| awaits::all_names(e).iter().any(|n| names().spawned.matches(n));
+        awaits::idents(iterable).iter().any(|name| {
+            if self.body.futures.contains(name) {
+                return true;
+            }
+            if let Some(pushed) = self.body.pushed.get(name) {
+                return !pushed.iter().any(|e| spawned(e))
+                    && pushed.iter().all(|e| matches!(e, Expr::Call(_) | Expr::MethodCall(_) | Expr::Async(_)));
+            }
+            let Some(init) = self.body.lets.get(name) else { return false };
+            if spawned(init) {
+                return false;
+            }
+            let mut finder = MapsToCall(false);
+            finder.visit_expr(init);
+            finder.0
+        })
+    }
+}
+
+/// What one iteration's judgement needs of the body.
+struct Scope<'s> {
+    facts: &'s BodyFacts,
+    /// Names one iteration can hand to the next.
+    carried: &'s HashSet<String>,
+    /// The loop item's names and what the body computes from them.
+    derived: &'s HashSet<String>,
+    body: &'s Block,
+}
+
+/// Is `name` bound in the body to an outer handle (`let conn = &self.conn;`, `let w =
+/// writer.clone();`) rather than to a value made for this iteration?
+fn aliases_outer(body: &Block, name: &str) -> bool {
+    body.stmts.iter().any(|s| match s {
+        syn::Stmt::Local(l) => {
+            let mut bound = HashSet::new();
+            awaits::bound_names(&l.pat, &mut bound);
+            bound.contains(name)
+                && l.init.as_ref().is_some_and(|i| {
+                    let mut e = &*i.expr;
+                    while let Expr::MethodCall(m) = e {
+                        if !matches!(m.method.to_string().as_str(), "clone" | "as_ref" | "as_mut") {
+                            break;
+                        }
+                        e = &m.receiver;
+                    }
+                    awaits::is_place(e)
+                })
         }
-        let mut finder = MapsToCall(false);
-        finder.visit_expr(init);
-        finder.0
+        _ => false,
+    })
+}
+
+/// The name of a loop item awaited as a whole (`fut.await`, `pin!(fut).await`, `(&mut
+/// fut).await`, `Box::pin(fut).await`, `fut.as_mut().await`).
+fn awaited_item(base: &Expr) -> Option<String> {
+    match awaits::peel_adaptors(base) {
+        Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+        Expr::Reference(r) => awaited_item(&r.expr),
+        Expr::Paren(p) => awaited_item(&p.expr),
+        Expr::MethodCall(m) if m.method == "as_mut" && m.args.is_empty() => awaited_item(&m.receiver),
+        Expr::Macro(m) if m.mac.path.segments.last().is_some_and(|s| s.ident == "pin") => {
+            let e: Expr = m.mac.parse_body().ok()?;
+            awaited_item(&e)
+        }
+        _ => None,
     }
 }
 
@@ -421,7 +600,8 @@ pub fn compact(e: &Expr) -> String {
     let text = quote::ToTokens::to_token_stream(e).to_string();
     let text = text.replace(" . ", ".").replace(" (", "(").replace("( ", "(").replace(" )", ")");
     let text = text.replace(" ,", ",").replace(" :: ", "::").replace("& ", "&").replace(" ?", "?");
-    let text = text.replace("(* ", "(*").replace(" ! (", "!(").replace(" . await", ".await");
+    let text = text.replace("(* ", "(*").replace(" ! (", "!(").replace(" !(", "!(").replace(" . await", ".await");
+    let text = text.replace(" [", "[").replace("[ ", "[").replace(" ]", "]").replace(", * ", ", *");
     if text.chars().count() > 60 {
         let short: String = text.chars().take(57).collect();
         format!("{short}...")
@@ -461,6 +641,43 @@ async fn paginate(client: &Client) {
         if cursor.is_none() {
             break;
         }
+    }
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn shared_connections_serialise_pools_and_counting_loops_do_not() {
+        check(
+            r#"
+async fn with_conn(conn: &PgConnection, ids: &[i64]) {
+    for id in ids {
+        row(&conn, *id).await;
+    }
+}
+
+async fn with_pool(pool: &PgPool, ids: &[i64]) {
+    for id in ids {
+//  ^^^^^^^^^^^^^ serial-await-loop: `for` loop awaits `row(&pool, *id)` one iteration at a time
+        row(&pool, *id).await;
+    }
+}
+
+async fn pages(client: &Client, total: u32) {
+    for page in 1..=total {
+//  ^^^^^^^^^^^^^^^^^^^^^ serial-await-loop: `for` loop awaits `client.page(page)` one iteration at a time
+        client.page(page).await;
+    }
+    for attempt in 0..3 {
+        client.page(attempt).await;
+    }
+}
+
+async fn spawned(ids: Vec<u64>) {
+    for id in ids {
+//  ^^^^^^^^^^^^^ serial-await-loop: `for` loop awaits `tokio::spawn(work(id))` one iteration at a time
+        tokio::spawn(work(id)).await.unwrap();
     }
 }
 "#,

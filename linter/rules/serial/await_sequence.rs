@@ -30,7 +30,8 @@
 //! Only futures bound with `let name = call(..)` and awaited as `name.await` in the same block
 //! are seen. Handles of spawned tasks (`tokio::spawn`), timers, and values from functions of
 //! the same file that are not `async` (they may return an already running operation, such as
-//! a oneshot receiver) are left alone. So are futures used before their await (pinned, raced in
+//! a oneshot receiver) are left alone, and so are waits on other tasks made ahead on purpose
+//! (`let a = x.lock(); let b = y.lock();` in lock order, a `notified()` registered early). So are futures used before their await (pinned, raced in
 //! `select!`, passed on), futures awaited in another order than created (the order is the
 //! point), and calls to async fns of the package that only wait for other tasks or never
 //! suspend (see `idle`).
@@ -194,6 +195,9 @@ fn is_future_candidate(e: &Expr, eager: &HashSet<String>) -> bool {
             }
             !is_excluded(last, eager)
         }
+        // `acc.a.lock()`, `notify.notified()`: waiting for another task, created early on
+        // purpose (lock ordering, a wake-up registered before it can fire), not work to overlap.
+        Expr::MethodCall(m) if m.args.is_empty() && names().idle_waits.matches(&m.method.to_string()) => false,
         Expr::MethodCall(m) => {
             let name = m.method.to_string();
             // `.boxed()` is a future if what it boxes is.

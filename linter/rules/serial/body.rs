@@ -230,13 +230,17 @@ pub(crate) struct BodyFacts {
 }
 
 pub(crate) fn body_facts(block: &Block) -> BodyFacts {
-    let mut f = Facts { facts: BodyFacts::default(), loop_depth: 0, in_err_arm: false };
+    let mut f =
+        Facts { facts: BodyFacts::default(), loop_depth: 0, in_err_arm: false, awaited_now: HashSet::new() };
     f.visit_block(block);
     f.facts
 }
 
 struct Facts {
     facts: BodyFacts,
+    /// Calls (by address) awaited right where they are made: `tokio::spawn(work(id)).await`
+    /// starts a task and waits for it, which runs nothing concurrently.
+    awaited_now: HashSet<usize>,
     /// Loops nested inside the body: an unlabeled `break`/`continue` there is theirs.
     loop_depth: usize,
     /// Inside a `match` arm for `Err(..)`: a `return` there hands the error up, like `?`.
@@ -252,6 +256,29 @@ impl Facts {
 }
 
 impl<'a> Visit<'a> for Facts {
+    fn visit_expr_await(&mut self, a: &'a syn::ExprAwait) {
+        let mut base = &*a.base;
+        while let Expr::Paren(p) = base {
+            base = &p.expr;
+        }
+        self.awaited_now.insert(base as *const Expr as usize);
+        visit::visit_expr_await(self, a);
+    }
+    fn visit_expr(&mut self, e: &'a Expr) {
+        let now = self.awaited_now.remove(&(e as *const Expr as usize));
+        let spawn = |name: &str| names().spawned.matches(name);
+        match e {
+            // Only the arguments count: the spawn itself runs nothing beside this iteration.
+            Expr::Call(c) if now && call_name(e).is_some_and(|n| spawn(&n)) => {
+                c.args.iter().for_each(|a| self.visit_expr(a));
+            }
+            Expr::MethodCall(m) if now && spawn(&m.method.to_string()) => {
+                self.visit_expr(&m.receiver);
+                m.args.iter().for_each(|a| self.visit_expr(a));
+            }
+            _ => visit::visit_expr(self, e),
+        }
+    }
     fn visit_local(&mut self, l: &'a syn::Local) {
         bound_names(&l.pat, &mut self.facts.declared);
         visit::visit_local(self, l);
@@ -399,6 +426,87 @@ pub(crate) fn call_name(e: &Expr) -> Option<String> {
     }
 }
 
+/// A place: a variable, a field, an element, or what one derefs or hands out through an
+/// accessor (`*conn`, `self.db.lock().await`), not a value a call just made (`ctx.pool()`).
+pub(crate) fn is_place(e: &Expr) -> bool {
+    match e {
+        Expr::Path(_) => true,
+        Expr::Field(f) => is_place(&f.base),
+        Expr::Index(i) => is_place(&i.expr),
+        Expr::Paren(p) => is_place(&p.expr),
+        Expr::Unary(u) => is_place(&u.expr),
+        Expr::Reference(r) => is_place(&r.expr),
+        Expr::Await(a) => is_place(&a.base),
+        Expr::Try(t) => is_place(&t.expr),
+        Expr::MethodCall(m) => {
+            (names().accessors.matches(&m.method.to_string())
+                || names().mut_borrows.matches(&m.method.to_string()))
+                && is_place(&m.receiver)
+        }
+        _ => false,
+    }
+}
+
+/// The handles an awaited expression goes through: the receivers of its method calls and the
+/// whole arguments of its calls that are places (`conn`, `&mut *tx`, `&self.db`), without the
+/// references and derefs around them. Closures and async blocks are not looked into.
+pub(crate) fn handles(e: &Expr) -> Vec<&Expr> {
+    fn strip(mut e: &Expr) -> &Expr {
+        loop {
+            match e {
+                Expr::Reference(r) => e = &r.expr,
+                Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => e = &u.expr,
+                Expr::Paren(p) => e = &p.expr,
+                _ => return e,
+            }
+        }
+    }
+    struct Handles<'a>(Vec<&'a Expr>);
+    impl<'a> Handles<'a> {
+        fn take(&mut self, e: &'a Expr) {
+            let e = strip(e);
+            if is_place(e) {
+                self.0.push(e);
+            }
+        }
+    }
+    impl<'a> Visit<'a> for Handles<'a> {
+        fn visit_expr_call(&mut self, c: &'a syn::ExprCall) {
+            c.args.iter().for_each(|a| self.take(a));
+            visit::visit_expr_call(self, c);
+        }
+        fn visit_expr_method_call(&mut self, m: &'a syn::ExprMethodCall) {
+            self.take(&m.receiver);
+            m.args.iter().for_each(|a| self.take(a));
+            visit::visit_expr_method_call(self, m);
+        }
+        fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'a syn::ExprAsync) {}
+    }
+    let mut h = Handles(Vec::new());
+    h.visit_expr(e);
+    h.0
+}
+
+/// The name a handle goes by: a variable's, or a field's (`db` for `self.db`), looking
+/// through accessors (`self.conn.lock().await`).
+pub(crate) fn handle_name(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+        Expr::Field(f) => match &f.member {
+            syn::Member::Named(n) => Some(n.to_string()),
+            syn::Member::Unnamed(_) => handle_name(&f.base),
+        },
+        Expr::Paren(p) => handle_name(&p.expr),
+        Expr::Unary(u) => handle_name(&u.expr),
+        Expr::Reference(r) => handle_name(&r.expr),
+        Expr::Await(a) => handle_name(&a.base),
+        Expr::Try(t) => handle_name(&t.expr),
+        Expr::MethodCall(m) => handle_name(&m.receiver),
+        _ => None,
+    }
+}
+
 /// Names passed as whole arguments (`f(req)`, `x.m(conn)`): a `&mut` parameter passed on.
 pub(crate) fn bare_args(e: &Expr) -> HashSet<String> {
     struct Args(HashSet<String>);
@@ -430,11 +538,12 @@ pub(crate) fn bare_args(e: &Expr) -> HashSet<String> {
 }
 
 /// Does the expression pass `&mut x` (for an `x` the caller names) anywhere in its calls?
+/// `&mut ctx.pool()` borrows a fresh value a call made, not `ctx`.
 pub(crate) fn mut_borrows(e: &Expr) -> HashSet<String> {
     struct Borrows(HashSet<String>);
     impl<'a> Visit<'a> for Borrows {
         fn visit_expr_reference(&mut self, r: &'a syn::ExprReference) {
-            if r.mutability.is_some() {
+            if r.mutability.is_some() && is_place(&r.expr) {
                 if let Some(root) = root_ident(&r.expr) {
                     self.0.insert(root);
                 }

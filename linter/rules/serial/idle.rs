@@ -94,6 +94,24 @@ enum Wait {
     Busy,
 }
 
+/// Is the receiver a local the body bound to a value built by calls (a request builder, a
+/// fresh connection), rather than to an outer handle or a clone of one?
+fn built_here(receiver: &Expr, body: &AsyncBody) -> bool {
+    let Some(root) = body::root_ident(receiver) else { return false };
+    let Some(mut init) = body.lets.get(&root).copied() else { return false };
+    loop {
+        match init {
+            Expr::Await(a) => init = &a.base,
+            Expr::Try(t) => init = &t.expr,
+            Expr::MethodCall(m) if matches!(m.method.to_string().as_str(), "clone" | "unwrap" | "expect") => {
+                init = &m.receiver
+            }
+            _ => break,
+        }
+    }
+    !body::is_place(init)
+}
+
 fn classify(e: &Expr, body: &AsyncBody, self_type: Option<&str>, depth: usize) -> Wait {
     let e = body::peel_adaptors(e);
     // `let notified = self.notify.notified(); .. notified.await`
@@ -107,7 +125,10 @@ fn classify(e: &Expr, body: &AsyncBody, self_type: Option<&str>, depth: usize) -
     let Some(call) = callee(e, self_type) else { return Wait::Busy };
     let n = call.name.as_str();
     let no_args = matches!(e, Expr::MethodCall(m) if m.args.is_empty());
-    let on_handle = matches!(e, Expr::MethodCall(m) if body::is_handle(&m.receiver));
+    // A long-lived handle (a channel end, a lock, a writer), not a value this fn just built
+    // (`let req = self.http.get(url); req.send().await` sends a request).
+    let on_handle =
+        matches!(e, Expr::MethodCall(m) if body::is_handle(&m.receiver) && !built_here(&m.receiver, body));
     let names = names();
     if (no_args && names.idle_waits.matches(n))
         || names.timers.matches(n)

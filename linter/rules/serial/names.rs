@@ -59,6 +59,8 @@ pub(crate) struct Names {
     pub local_or_ordered: List,
     pub command_queues: List,
     pub ordered_handles: List,
+    pub connections: List,
+    pub pools: List,
     pub clients: List,
     pub mutators: List,
     pub drains: List,
@@ -94,6 +96,8 @@ mod tests {
             &n.local_or_ordered,
             &n.command_queues,
             &n.ordered_handles,
+            &n.connections,
+            &n.pools,
             &n.clients,
             &n.mutators,
             &n.drains,
@@ -118,5 +122,7 @@ mod tests {
             n.command_queues.matches_suffixed("redis_pipe") && !n.command_queues.matches_suffixed("pipes")
         );
         assert!(n.clients.matches("HttpClient") && !n.clients.matches("ClientId"));
+        assert!(n.connections.matches("db_conn") && n.connections.matches("PgConnection"));
+        assert!(!n.connections.matches("connector") && n.pools.matches("PgPool"));
     }
 }

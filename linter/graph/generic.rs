@@ -1,0 +1,33 @@
+//! Blocking through a type parameter: a method called in async code on a value of an impl's
+//! type parameter (`self.inner.read(..)` in `impl<R: Read> Stream for ReaderStream<R>`) blocks
+//! when some file of the crates builds that type with a value whose method of that name blocks
+//! (`ReaderStream::new(std::fs::File::open(p)?)`).
+
+use super::keys::KeyIndex;
+use super::Unit;
+use crate::facts::Finding;
+use crate::rules::blocking::generic_diagnostic;
+
+/// One finding per such call whose type is built with a blocking value somewhere in the run.
+pub(crate) fn diagnostics(units: &[Unit]) -> Vec<(usize, Finding)> {
+    let built = units.iter().enumerate().flat_map(|(f, u)| {
+        u.facts.instances.iter().enumerate().map(move |(i, inst)| ((f, i), inst.owner.as_str()))
+    });
+    let aliases = units.iter().flat_map(|u| u.facts.aliases.iter().map(|(a, b)| (a.as_str(), b.as_str())));
+    let index = KeyIndex::new(built, aliases);
+    let mut out = Vec::new();
+    for (f, u) in units.iter().enumerate() {
+        for call in &u.facts.generic_calls {
+            let found = index.lookup(&call.owner).iter().find_map(|&(g, i)| {
+                let inst = &units[g].facts.instances[i];
+                let site = inst.methods.iter().find(|(m, _)| *m == call.method)?;
+                Some((g, inst, &site.1))
+            });
+            let Some((g, inst, site)) = found else { continue };
+            let at = format!("{}:{}:{}", units[g].display, inst.span.start.line, inst.span.start.column);
+            let d = generic_diagnostic(call, site, inst, &at);
+            out.push((f, Finding { diagnostic: d, origin: call.origin }));
+        }
+    }
+    out
+}
