@@ -14,7 +14,8 @@
 //! The cache is best effort: a failure to read is a miss, a failure to write is returned to
 //! the caller, who may ignore it. It never makes a run fail.
 
-// Wired into the engine by the dependency issue (#14); until then only the tests use it.
+// Per-package keys and `get_or_compute` are kept for caching dependency facts by package id;
+// today the engine keys every file by content, and only the tests use them.
 #![allow(dead_code)]
 
 use std::ffi::OsString;

@@ -6,9 +6,6 @@
 //! something stall does not know (features the fallback could not resolve, the build profile,
 //! a `cfg` a build script may set).
 
-// Wired into the analysis by the dependency issue (#14); until then only the tests use it.
-#![allow(dead_code)]
-
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};

@@ -15,7 +15,8 @@
 //! Packages are keyed by (name, version), so two versions of one crate stay apart. Nothing here
 //! is an error: what cannot be found is missing, and [`Located::note`] tells the user once.
 
-// Wired into the call graph by the dependency issue (#14); until then only the tests use it.
+// Some of the graph (editions, `via`, the metadata error, package lookups) is read only by the
+// tests, which check both ways of locating agree on it.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -615,6 +616,18 @@ fn member_dirs(root: &Path, doc: &toml::Table) -> Vec<PathBuf> {
     out
 }
 
+/// The directories of `[patch.<source>]` entries with a `path`.
+fn patch_dirs(root: &Path, doc: &toml::Table) -> Vec<PathBuf> {
+    let Some(patch) = doc.get("patch").and_then(|p| p.as_table()) else { return Vec::new() };
+    patch
+        .values()
+        .filter_map(|source| source.as_table())
+        .flat_map(|entries| entries.values())
+        .filter_map(|entry| entry.get("path")?.as_str())
+        .map(|path| normalize(&root.join(path)))
+        .collect()
+}
+
 /// Expands a members pattern component by component (`crates/*`, `tools/x-?`).
 fn expand_glob(root: &Path, pattern: &str) -> Vec<PathBuf> {
     let mut dirs = vec![root.to_path_buf()];
@@ -818,6 +831,8 @@ fn fallback(manifest_dir: &Path, cargo_home: Option<&Path>) -> (DepGraph, bool) 
     }
     let mut path_packages: BTreeMap<PathBuf, (Manifest, bool)> = BTreeMap::new();
     let mut queue: VecDeque<(PathBuf, bool)> = members.iter().map(|m| (m.clone(), true)).collect();
+    // `[patch.crates-io] x = { path = ".." }` replaces a registry package by a path one.
+    queue.extend(patch_dirs(&root, &root_doc).into_iter().map(|d| (d, false)));
     while let Some((dir, member)) = queue.pop_front() {
         if path_packages.contains_key(&dir) {
             continue;

@@ -428,3 +428,35 @@ fn lock_dependency_strings() {
     );
     assert_eq!(lock_dep_key("c", &by_name), None);
 }
+
+#[test]
+fn fallback_takes_patched_packages_from_their_path() {
+    let (dir, home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    scratch(dir.path(), false);
+    fake_home(home.path());
+    // `cached` is patched to a vendored copy: the lock entry loses its source.
+    let manifest = std::fs::read_to_string(dir.path().join("Cargo.toml")).unwrap();
+    write(
+        &dir.path().join("Cargo.toml"),
+        &format!("{manifest}\n[patch.crates-io]\ncached = {{ path = \"vendor/cached\" }}\n"),
+    );
+    let lock = std::fs::read_to_string(dir.path().join("Cargo.lock")).unwrap();
+    let unsourced = lock.replace(
+        "name = \"cached\"\nversion = \"1.4.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
+        "name = \"cached\"\nversion = \"1.4.0\"\n",
+    );
+    assert_ne!(lock, unsourced);
+    write(&dir.path().join("Cargo.lock"), &unsourced);
+    write(
+        &dir.path().join("vendor/cached/Cargo.toml"),
+        "[package]\nname = \"cached\"\nversion = \"1.4.0\"\nedition = \"2021\"\n",
+    );
+    write(&dir.path().join("vendor/cached/src/lib.rs"), "");
+    let located = locate_with(dir.path(), &without_cargo(home.path()));
+    assert_eq!(located.note, None, "nothing is missing");
+    let g = graph(located);
+    let cached = g.get(&key("cached", "1.4.0")).unwrap();
+    assert_eq!(cached.source, SourceKind::Path);
+    assert_eq!(cached.manifest_dir.as_deref(), Some(dir.path().join("vendor/cached").as_path()));
+    assert!(!cached.member);
+}
