@@ -183,11 +183,9 @@ pub(crate) fn check_files_with(
     let mut results = scan(&files, &dep_of, &all, first);
 
     // The module tree spans every file read, parsed or not: a file that only declares
-    // modules still says which crate target they belong to. Keys are made unique per target
-    // as soon as a file is analysed.
-    // The module tree spans every file read, parsed or not: a file that only declares
     // modules still says which crate target its modules belong to, and a `#[path]` which
     // module a file is. A file whose module is not what its place suggested is read again.
+    // Keys are made unique per target as soon as a file is analysed.
     let mut targets: Vec<String> = vec![String::new(); files.len()];
     let moved = assign_modules(&mut files, &results, &mut targets, &all);
     for (i, r) in moved.iter().zip(scan(&files, &dep_of, &moved, first)) {

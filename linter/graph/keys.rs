@@ -10,11 +10,14 @@ pub(crate) type FnId = (usize, usize);
 pub(crate) struct KeyIndex<'a> {
     by_key: HashMap<&'a str, Vec<FnId>>,
     aliases: HashMap<&'a str, &'a str>,
-    /// Glob re-exports (`pub use self::platform::*`): module -> the modules it re-exports.
-    globs: HashMap<&'a str, Vec<&'a str>>,
-    /// Keys found through glob re-exports (or not found), remembered.
-    through_globs: std::cell::RefCell<HashMap<String, Vec<FnId>>>,
+    /// The names glob re-exports (`pub use self::platform::*`) give functions:
+    /// `a::b::f` for `a::b::platform::f`. Made once, so a lookup is a hash probe.
+    through_globs: HashMap<String, Vec<FnId>>,
 }
+
+/// Bounds on glob re-export names: chains of globs followed, and names made in all.
+const GLOB_STEPS: usize = 4;
+const GLOB_NAMES: usize = 200_000;
 
 impl<'a> KeyIndex<'a> {
     pub(crate) fn new(
@@ -26,61 +29,40 @@ impl<'a> KeyIndex<'a> {
             by_key.entry(key).or_default().push(id);
         }
         let mut names = HashMap::new();
-        let mut globs: HashMap<&str, Vec<&str>> = HashMap::new();
+        // Re-exported module -> the modules that glob re-export it.
+        let mut globbed_into: HashMap<&str, Vec<&str>> = HashMap::new();
         for (from, to) in aliases {
             match from.strip_suffix("::*") {
-                Some(module) => globs.entry(module).or_default().push(to),
+                Some(module) => globbed_into.entry(to).or_default().push(module),
                 None => {
                     names.insert(from, to);
                 }
             }
         }
-        KeyIndex { by_key, aliases: names, globs, through_globs: Default::default() }
+        let through_globs = glob_names(&by_key, &globbed_into);
+        KeyIndex { by_key, aliases: names, through_globs }
     }
 
     /// The functions a key names, following re-exports (`crate::Store::open` ->
     /// `crate::store::Store::open`, and through `pub use module::*`) a few steps.
     pub(crate) fn lookup(&self, key: &str) -> Vec<FnId> {
-        let found = self.lookup_named(key);
-        if !found.is_empty() || self.globs.is_empty() {
-            return found.to_vec();
-        }
-        if let Some(known) = self.through_globs.borrow().get(key) {
-            return known.clone();
-        }
-        let found = self.through_globs(key);
-        self.through_globs.borrow_mut().insert(key.to_string(), found.clone());
-        found
+        self.lookup_named(key).to_vec()
     }
 
-    fn through_globs(&self, key: &str) -> Vec<FnId> {
-        // A glob re-export of a module along the key: `a::b::f` with `pub use self::c::*` in
-        // `a::b` may be `a::b::c::f`. Breadth-first, each candidate once, a bounded number.
-        let mut seen = std::collections::HashSet::new();
-        let mut queue = std::collections::VecDeque::from([key.to_string()]);
-        while let Some(key) = queue.pop_front() {
-            if seen.len() > 64 || !seen.insert(key.clone()) {
-                continue;
-            }
-            let found = self.lookup_named(&key);
-            if !found.is_empty() {
-                return found.to_vec();
-            }
-            let mut end = key.len();
-            while let Some(i) = key[..end].rfind("::") {
-                for t in self.globs.get(&key[..i]).into_iter().flatten() {
-                    queue.push_back(format!("{t}{}", &key[i..]));
-                }
-                end = i;
-            }
-        }
-        Vec::new()
+    fn find(&self, key: &str) -> Option<&[FnId]> {
+        self.by_key.get(key).or_else(|| self.through_globs.get(key)).map(Vec::as_slice)
     }
 
     fn lookup_named(&self, key: &str) -> &[FnId] {
+        if let Some(ids) = self.find(key) {
+            return ids;
+        }
+        if self.aliases.is_empty() {
+            return &[];
+        }
         let mut key = key.to_string();
         for _ in 0..8 {
-            if let Some(ids) = self.by_key.get(key.as_str()) {
+            if let Some(ids) = self.find(&key) {
                 return ids;
             }
             // The longest prefix that is an alias.
@@ -101,4 +83,40 @@ impl<'a> KeyIndex<'a> {
         }
         &[]
     }
+}
+
+/// The extra names glob re-exports give the functions of `by_key`: for each module `m` that
+/// glob re-exports `t`, `m::rest` for every `t::rest`, chains followed a few steps. A function's
+/// own key always wins over a glob name.
+fn glob_names(
+    by_key: &HashMap<&str, Vec<FnId>>,
+    globbed_into: &HashMap<&str, Vec<&str>>,
+) -> HashMap<String, Vec<FnId>> {
+    let mut out: HashMap<String, Vec<FnId>> = HashMap::new();
+    if globbed_into.is_empty() {
+        return out;
+    }
+    let renamed = |key: &str, ids: &[FnId], next: &mut Vec<(String, Vec<FnId>)>| {
+        for (i, _) in key.match_indices("::") {
+            for module in globbed_into.get(&key[..i]).into_iter().flatten() {
+                next.push((format!("{module}{}", &key[i..]), ids.to_vec()));
+            }
+        }
+    };
+    let mut frontier = Vec::new();
+    for (key, ids) in by_key {
+        renamed(key, ids, &mut frontier);
+    }
+    for _ in 0..GLOB_STEPS {
+        let mut next = Vec::new();
+        for (key, ids) in frontier {
+            if out.len() >= GLOB_NAMES || by_key.contains_key(key.as_str()) || out.contains_key(&key) {
+                continue;
+            }
+            renamed(&key, &ids, &mut next);
+            out.insert(key, ids);
+        }
+        frontier = next;
+    }
+    out
 }
