@@ -26,6 +26,10 @@ pub(crate) struct FileFacts {
     pub deferred: Vec<(String, Finding)>,
     /// Keys of functions that hand a parameter to `spawn_blocking` and the like.
     pub offload_wrappers: Vec<String>,
+    /// (fn, fn of the crates) pairs: the first hands a closure parameter to the second, so it
+    /// is an offload wrapper if the second is (`asyncify(move || f(rx))`).
+    #[serde(default)]
+    pub offload_wrappers_via: Vec<(String, String)>,
     /// `use` items of the file's modules: (path of the name it makes, path it names).
     pub aliases: Vec<(String, String)>,
     /// What the file's async fns wait on, to tell idle callees of serial findings.
@@ -40,6 +44,11 @@ pub(crate) struct FileFacts {
     pub fns: Vec<FnFacts>,
     /// Calls and references to functions of the checked crates, from any code.
     pub edges: Vec<Edge>,
+    /// Calls the resolver could not name (`x.rotate_logs()` on a value of unknown type,
+    /// `Unseen::open(..)`): by method name or `Type::method`, once per calling fn. Where code
+    /// runs links them to the one fn of the run with that name, if there is exactly one.
+    #[serde(default)]
+    pub loose_calls: Vec<LooseCall>,
     /// Methods called in async code on values of an impl's type parameter.
     pub generic_calls: Vec<GenericCall>,
     /// The crates' types built with values whose methods block.
@@ -111,6 +120,14 @@ pub(crate) struct Edge {
     pub by_name: bool,
 }
 
+/// A call by a name the resolver could not follow (see `FileFacts::loose_calls`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct LooseCall {
+    /// `method`, or `Type::method` for a path call.
+    pub name: String,
+    pub origin: Origin,
+}
+
 /// One suppression and the lines it covers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Suppression {
@@ -160,6 +177,10 @@ pub(crate) struct BlockSite {
     /// How bad it is: the worst call a helper reaches is the one reported.
     #[serde(default)]
     pub rank: Rank,
+    /// Made inside a closure handed to this function (a key): it counts only if that
+    /// function is not an offload wrapper.
+    #[serde(default)]
+    pub defer: Option<String>,
 }
 
 /// A call to a function that may belong to the crates being checked.
@@ -272,7 +293,11 @@ impl FileFacts {
             if let Some(r) = &mut f.returns {
                 fix(r);
             }
-            f.calls.iter_mut().for_each(|c| fix(&mut c.key));
+            for c in &mut f.calls {
+                fix(&mut c.key);
+                c.defer.iter_mut().for_each(fix);
+            }
+            f.blocking.iter_mut().filter_map(|b| b.defer.as_mut()).for_each(fix);
         }
         for c in &mut self.async_calls {
             fix(&mut c.key);
@@ -286,6 +311,10 @@ impl FileFacts {
             fix(b);
         }
         self.offload_wrappers.iter_mut().for_each(fix);
+        for (a, b) in &mut self.offload_wrappers_via {
+            fix(a);
+            fix(b);
+        }
         self.fns.iter_mut().filter_map(|f| f.key.as_mut()).for_each(fix);
         self.edges.iter_mut().for_each(|e| fix(&mut e.callee));
         self.generic_calls.iter_mut().for_each(|g| fix(&mut g.owner));

@@ -9,7 +9,7 @@
 //!   handlers and event loops: configuration, certificates, one-shot subcommands.
 //! - `test`: test code and test-support code, and what only they reach.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::keys::{FnId, KeyIndex};
 use super::Unit;
@@ -83,6 +83,7 @@ impl Exposures {
                 }
             }
         }
+        links.extend(loose_links(units));
         let mut out: Vec<Vec<Option<(Exposure, Why)>>> =
             units.iter().map(|u| vec![None; u.facts.fns.len()]).collect();
         let mut called = out.iter().map(|f| vec![false; f.len()]).collect::<Vec<_>>();
@@ -225,6 +226,42 @@ impl Exposures {
         let path: Vec<String> = chain.iter().rev().map(|&id| format!("`{}`", name(id))).collect();
         format!("{base}; through {}", path.join(" -> "))
     }
+}
+
+/// Calls the resolver could not name, linked to the one fn of the run they can name: a
+/// method name (`x.rotate_logs()`) or `Type::method` that exactly one fn of the run has. A
+/// wrong link can only make a fn look called from where it is not; with one candidate it is
+/// rare, and names shared by several fns (`new`, `get`, `run`) link nowhere.
+fn loose_links(units: &[Unit]) -> Vec<Link> {
+    let mut by_name: HashMap<&str, Vec<FnId>> = HashMap::new();
+    for (u, unit) in units.iter().enumerate() {
+        for (i, f) in unit.facts.fns.iter().enumerate() {
+            let Some(key) = f.key.as_deref() else { continue };
+            by_name.entry(f.name.as_str()).or_default().push((u, i));
+            // `Type::method`: the key's last two segments.
+            if let Some((head, _)) = key.rsplit_once("::") {
+                let start = head.rfind("::").map_or(0, |i| i + 2);
+                by_name.entry(&key[start..]).or_default().push((u, i));
+            }
+        }
+    }
+    let mut links = Vec::new();
+    for (u, unit) in units.iter().enumerate() {
+        for call in &unit.facts.loose_calls {
+            let Some(&[to]) = by_name.get(call.name.as_str()).map(Vec::as_slice) else { continue };
+            let from = call.origin.caller.map(|c| (u, c));
+            if from == Some(to) || (unit.is_example() && units[to.0].target != unit.target) {
+                continue;
+            }
+            links.push(Link {
+                from,
+                to,
+                hot: call.origin.hot.map(|h| (u, h)),
+                test: call.origin.test || unit.is_test_support(),
+            });
+        }
+    }
+    links
 }
 
 /// Gives `id` an exposure, unless it has one, and queues it to pass it on.

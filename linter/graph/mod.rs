@@ -56,24 +56,51 @@ pub(crate) struct Offloads<'a> {
     methods: HashSet<&'a str>,
     /// Every fn of the run, by key.
     defined: KeyIndex<'a>,
+    /// Per file, per fn: its key.
+    fns: Vec<Vec<Option<&'a str>>>,
 }
 
 impl<'a> Offloads<'a> {
     fn new(units: &[Unit<'a>]) -> Self {
-        let wrappers: HashSet<&str> =
+        let mut wrappers: HashSet<&str> =
             units.iter().flat_map(|u| u.facts.offload_wrappers.iter().map(String::as_str)).collect();
+        let keys = units.iter().enumerate().flat_map(|(f, u)| {
+            u.facts.fns.iter().enumerate().filter_map(move |(i, func)| Some(((f, i), func.key.as_deref()?)))
+        });
+        let aliases =
+            units.iter().flat_map(|u| u.facts.aliases.iter().map(|(a, b)| (a.as_str(), b.as_str())));
+        let defined = KeyIndex::new(keys, aliases);
+        // A fn handing its closure parameter to a wrapper is a wrapper, to a fixpoint.
+        let via: Vec<(&str, &str)> = units
+            .iter()
+            .flat_map(|u| u.facts.offload_wrappers_via.iter().map(|(a, b)| (a.as_str(), b.as_str())))
+            .collect();
+        let is_wrapper = |wrappers: &HashSet<&str>, key: &str| {
+            wrappers.contains(key)
+                || defined
+                    .lookup(key)
+                    .iter()
+                    .any(|&(f, i)| units[f].facts.fns[i].key.as_deref().is_some_and(|k| wrappers.contains(k)))
+        };
+        loop {
+            let found: Vec<&str> = via
+                .iter()
+                .filter(|(f, to)| !wrappers.contains(f) && is_wrapper(&wrappers, to))
+                .map(|(f, _)| *f)
+                .collect();
+            if found.is_empty() {
+                break;
+            }
+            wrappers.extend(found);
+        }
         let methods = wrappers
             .iter()
             .filter_map(|k| key_parts(k))
             .filter(|(qual, _)| qual.starts_with(|c: char| c.is_ascii_uppercase()))
             .map(|(_, name)| name)
             .collect();
-        let keys = units.iter().enumerate().flat_map(|(f, u)| {
-            u.facts.fns.iter().enumerate().filter_map(move |(i, func)| Some(((f, i), func.key.as_deref()?)))
-        });
-        let aliases =
-            units.iter().flat_map(|u| u.facts.aliases.iter().map(|(a, b)| (a.as_str(), b.as_str())));
-        Offloads { wrappers, methods, defined: KeyIndex::new(keys, aliases) }
+        let fns = units.iter().map(|u| u.facts.fns.iter().map(|f| f.key.as_deref()).collect()).collect();
+        Offloads { wrappers, methods, defined, fns }
     }
 
     /// May the fn a closure was handed to (by deferral key) run it off the executor? Yes for an
@@ -82,7 +109,10 @@ impl<'a> Offloads<'a> {
     /// types that no file defines (made by a macro or derive, like a pool's `conn.run(|c| ..)`),
     /// since the code cannot tell.
     pub(crate) fn may_offload(&self, key: &str) -> bool {
-        if self.wrappers.contains(key) {
+        let found = self.defined.lookup(key);
+        if self.wrappers.contains(key)
+            || found.iter().any(|&(f, i)| self.fns[f][i].is_some_and(|k| self.wrappers.contains(k)))
+        {
             return true;
         }
         if let Some(method) = key.strip_prefix(crate::semantic::ANY_METHOD) {
@@ -90,7 +120,7 @@ impl<'a> Offloads<'a> {
         }
         let unseen_method =
             key_parts(key).is_some_and(|(qual, _)| qual.starts_with(|c: char| c.is_ascii_uppercase()));
-        unseen_method && self.defined.lookup(key).is_empty()
+        unseen_method && found.is_empty()
     }
 }
 

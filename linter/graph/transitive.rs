@@ -31,6 +31,8 @@ pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], offloads: &Offloads) -> 
     let aliases = files.iter().flat_map(|(_, g)| g.aliases.iter().map(|(a, b)| (a.as_str(), b.as_str())));
     let index = KeyIndex::new(keys, aliases);
     let func = |(f, i): FnId| &files[f].1.functions[i];
+    // Made in a closure handed to a fn that runs it off the executor.
+    let offloaded = |defer: &Option<String>| defer.as_deref().is_some_and(|k| offloads.may_offload(k));
     let lookup = |key: &str| -> Vec<FnId> { index.lookup(key) };
     // What a call site reaches: its callee, and for `then` (`for x in it`: `into_iter`, then
     // `next`) the method of that name on the type the callee returns.
@@ -51,7 +53,7 @@ pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], offloads: &Offloads) -> 
     let mut callers: HashMap<FnId, Vec<(FnId, usize)>> = HashMap::new();
     for (f, (_, graph)) in files.iter().enumerate() {
         for (i, caller) in graph.functions.iter().enumerate() {
-            for (s, call) in caller.calls.iter().enumerate() {
+            for (s, call) in caller.calls.iter().enumerate().filter(|(_, c)| !offloaded(&c.defer)) {
                 for callee in targets(call) {
                     callers.entry(callee).or_default().push(((f, i), s));
                 }
@@ -70,7 +72,8 @@ pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], offloads: &Offloads) -> 
             let mut queue = VecDeque::new();
             for (f, (_, graph)) in files.iter().enumerate() {
                 for (i, func) in graph.functions.iter().enumerate() {
-                    if let Some(b) = func.blocking.iter().position(|b| b.rank == rank) {
+                    let counts = |b: &BlockSite| b.rank == rank && !offloaded(&b.defer);
+                    if let Some(b) = func.blocking.iter().position(counts) {
                         via.insert((f, i), (Via::Direct(b), 1));
                         queue.push_back((f, i));
                     }
@@ -117,7 +120,7 @@ pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], offloads: &Offloads) -> 
     let mut out = Vec::new();
     for (f, (_, graph)) in files.iter().enumerate() {
         for call in &graph.async_calls {
-            if call.defer.as_deref().is_some_and(|k| offloads.may_offload(k)) {
+            if offloaded(&call.defer) {
                 continue;
             }
             let candidates = targets(call);
@@ -188,6 +191,7 @@ mod tests {
                     reason: "file".into(),
                     instead: "tokio".into(),
                     rank: Default::default(),
+                    defer: None,
                 }]
             } else {
                 vec![]

@@ -17,7 +17,9 @@ use proc_macro2::Span as PmSpan;
 use syn::spanned::Spanned;
 use syn::{Attribute, Expr, ExprAwait, Stmt};
 
-use crate::facts::{AttrAllow, CallSite, Edge, FileFacts, Finding, FnFacts, FnSummary, ItemLines, Origin};
+use crate::facts::{
+    AttrAllow, CallSite, Edge, FileFacts, Finding, FnFacts, FnSummary, ItemLines, LooseCall, Origin,
+};
 use crate::project::cfg::CfgEnv;
 use crate::project::{Place, Runtime};
 use crate::registry::Rule;
@@ -53,11 +55,13 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
         summaries: Vec::new(),
         idle: Vec::new(),
         serial: Vec::new(),
+        loose_seen: HashSet::new(),
     };
     semantic::walk(ast, &place.module, &arena, &mut model, &mut checker);
     let mut facts = checker.facts;
     let mut aliases = model.res.module_aliases();
     facts.offload_wrappers = std::mem::take(&mut model.offload_wrappers);
+    facts.offload_wrappers_via = std::mem::take(&mut model.offload_wrappers_via);
     // `pub use tokio::task::spawn_blocking as run_blocking;`: the alias offloads too.
     for (alias, to) in &aliases {
         let name = to.rsplit("::").next().unwrap_or(to);
@@ -86,6 +90,8 @@ struct Checker<'o, 'a> {
     idle: Vec<Option<IdleBuilder>>,
     /// Per async body entered: what each serial rule found in it so far.
     serial: Vec<Vec<Vec<Found>>>,
+    /// Loose calls recorded: (fn, hot region, test code, name).
+    loose_seen: HashSet<(Option<usize>, Option<crate::source::Position>, bool, String)>,
 }
 
 impl Checker<'_, '_> {
@@ -117,6 +123,40 @@ impl Checker<'_, '_> {
                 }
             }
             Kind::Offload => {}
+        }
+    }
+
+    /// A call the resolver could not name, kept by name for where code runs (once per fn and
+    /// region).
+    fn loose_call(&mut self, m: &Model, expr: &Expr) {
+        // A bare name links only when it is distinctive (`rebuild_index`, not `drain`), and a
+        // method only when the receiver's type is unknown: `self.workers.drain(..)` on a `Vec`
+        // is no call of the crates' `drain`.
+        let distinctive = |name: &str| name.contains('_');
+        let name = match expr {
+            Expr::MethodCall(mc) => {
+                let name = mc.method.to_string();
+                if !distinctive(&name) || m.res.deref_all(m.res.infer(&mc.receiver)) != semantic::Ty::Unknown {
+                    return;
+                }
+                name
+            }
+            Expr::Call(c) => match &*c.func {
+                Expr::Path(p) if p.qself.is_none() => {
+                    let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+                    if segs.len() < 2 && !segs.last().is_some_and(|n| distinctive(n)) {
+                        return;
+                    }
+                    segs[segs.len().saturating_sub(2)..].join("::")
+                }
+                _ => return,
+            },
+            _ => return,
+        };
+        let origin = self.origin(m);
+        let seen = (origin.caller, origin.hot.map(|h| h.at.start), origin.test, name);
+        if self.loose_seen.insert(seen.clone()) {
+            self.facts.loose_calls.push(LooseCall { name: seen.3, origin });
         }
     }
 
@@ -177,8 +217,9 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
                 }
             }
         }
-        if let Some(key) = callee {
-            self.record_call(m, key, expr.span(), None);
+        match callee {
+            Some(key) => self.record_call(m, key, expr.span(), None),
+            None => self.loose_call(m, expr),
         }
     }
 

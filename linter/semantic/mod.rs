@@ -59,6 +59,9 @@ pub(crate) struct Model<'a, 'ast> {
     bound_closures: HashMap<usize, context::ClosureMode>,
     /// Keys of the fns that hand one of their parameters to an offload call.
     pub offload_wrappers: Vec<String>,
+    /// (fn, fn of the crates): the first hands a closure parameter to the second, so it
+    /// offloads it if the second does.
+    pub offload_wrappers_via: Vec<(String, String)>,
     /// Test items (modules, impls) the walk is inside.
     test_items: usize,
     /// Conditions of the `if`s whose `then` branch the walk is in, outermost first.
@@ -84,6 +87,7 @@ impl<'a, 'ast> Model<'a, 'ast> {
             as_result: HashSet::new(),
             bound_closures: HashMap::new(),
             offload_wrappers: Vec::new(),
+            offload_wrappers_via: Vec::new(),
             test_items: 0,
             conditions: Vec::new(),
             chain_receivers: HashMap::new(),

@@ -203,8 +203,10 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             ClosureMode::Inherit | ClosureMode::Defer(_) => {
                 let mut ctx = outer;
                 ctx.closure = true;
+                // In async code its findings wait for the join; in sync code its calls and
+                // blocking count for the enclosing fn unless the callee offloads it.
                 if let ClosureMode::Defer(key) = mode {
-                    if ctx.kind == Kind::Async {
+                    if ctx.kind != Kind::Offload {
                         ctx.defer = Some(key);
                     }
                 }
@@ -310,11 +312,25 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
     /// Code running off the executor (in a closure handed to `block_in_place`, a thread, a
     /// pool) calls or passes on a closure parameter of the enclosing fn:
     /// `block_in_place(move || f(&mut conn))` makes that fn a wrapper that offloads `f`.
+    /// In a closure handed to another fn of the crates (`asyncify(move || f(rx))`), the
+    /// enclosing fn offloads its parameter if that fn does: the join decides.
     fn note_offloaded_param<'e>(&mut self, exprs: impl Iterator<Item = &'e Expr>) {
-        if self.m.kind() != Some(Kind::Offload) {
-            return;
+        match self.m.ctx.last().map(|c| (c.kind, c.defer.clone())) {
+            Some((Kind::Offload, _)) => self.note_offload_wrapper(exprs, true),
+            Some((_, Some(via))) => self.note_offload_via(exprs, &via),
+            _ => {}
         }
-        self.note_offload_wrapper(exprs, true);
+    }
+
+    /// One of the enclosing fn's closure parameters is handed to `via`, a fn of the crates
+    /// (directly, or called in a closure handed to it): the fn offloads it if `via` does.
+    fn note_offload_via<'e>(&mut self, args: impl Iterator<Item = &'e Expr>, via: &str) {
+        let Some(frame) = self.m.fns.last() else { return };
+        let Some(key) = &frame.key else { return };
+        if args.filter_map(ident_of).any(|a| frame.callable.contains(&a)) {
+            let entry = (key.clone(), via.to_string());
+            self.m.offload_wrappers_via.push(entry);
+        }
     }
 
     fn mark_awaited(&mut self, e: &Expr) {
@@ -351,6 +367,13 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             if let Some(hot) = hot {
                 let ctx = self.m.ctx.last().map(|c| Ctx { hot: Some(hot), ..c.clone() });
                 self.m.ctx.extend(ctx);
+            }
+            // `spawn_blocking({ let name = name.clone(); move || load(name) })`: the block's
+            // value is the closure handed over.
+            if let Expr::Block(b) = arg {
+                if let Some(Stmt::Expr(Expr::Closure(c), None)) = b.block.stmts.last() {
+                    self.m.bound_closures.insert(addr(c), mode.clone());
+                }
             }
             match arg {
                 Expr::Closure(c) => self.visit_closure_as(c, mode.clone()),
@@ -429,6 +452,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         }
         self.call_hook(e, usage, callee.as_deref());
         if let Some(key) = callee {
+            self.note_offload_via(call.args.iter(), &key);
             mode = ClosureMode::Defer(key.as_str().into());
         }
         self.visit_expr(&call.func);
@@ -483,6 +507,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         self.call_hook(e, usage, callee.as_deref());
         let crate_method = callee.is_some();
         if let Some(key) = callee {
+            self.note_offload_via(m.args.iter(), &key);
             mode = ClosureMode::Defer(key.as_str().into());
         }
         self.note_closure_items(m, &receiver);

@@ -69,14 +69,9 @@ pub(crate) fn check_call(
                 None => Verdict::Direct(d),
             })
         }
-        Kind::Sync if hit.transitive => Some(Verdict::InSync(BlockSite {
-            rule: hit.rule,
-            callee: hit.callee,
-            span,
-            reason: hit.reason,
-            instead: hit.instead,
-            rank: hit.rank,
-        })),
+        Kind::Sync if hit.transitive => Some(Verdict::InSync(
+            hit.site(span, m.ctx().and_then(|c| c.defer.as_deref().map(str::to_string))),
+        )),
         Kind::Sync | Kind::Offload => None,
     }
 }
@@ -102,14 +97,9 @@ pub(crate) fn check_iteration(m: &Model, iterable: &Expr, catalog: &Catalog) -> 
                 None => Verdict::Direct(d),
             })
         }
-        Kind::Sync if hit.transitive => Some(Verdict::InSync(BlockSite {
-            rule: hit.rule,
-            callee: hit.callee,
-            span,
-            reason: hit.reason,
-            instead: hit.instead,
-            rank: hit.rank,
-        })),
+        Kind::Sync if hit.transitive => Some(Verdict::InSync(
+            hit.site(span, m.ctx().and_then(|c| c.defer.as_deref().map(str::to_string))),
+        )),
         Kind::Sync | Kind::Offload => None,
     }
 }
@@ -156,15 +146,7 @@ pub(crate) fn instances<'e>(
                 .filter(|(_, api)| api.transitive)
                 .map(|(method, api)| {
                     let hit = Hit::new(api, format!("{}::{method}", short(path)));
-                    let site = BlockSite {
-                        rule: hit.rule,
-                        callee: hit.callee,
-                        span,
-                        reason: hit.reason,
-                        instead: hit.instead,
-                        rank: hit.rank,
-                    };
-                    (method.to_string(), site)
+                    (method.to_string(), hit.site(span, None))
                 })
                 .collect();
             if !methods.is_empty() {
@@ -301,6 +283,20 @@ impl Hit {
             transitive: api.transitive,
             rank: api.rank,
             callee,
+        }
+    }
+
+    /// The blocking call as a sync fn's summary records it; `defer`: made in a closure handed
+    /// to that fn of the crates.
+    fn site(self, span: Span, defer: Option<String>) -> BlockSite {
+        BlockSite {
+            rule: self.rule,
+            callee: self.callee,
+            span,
+            reason: self.reason,
+            instead: self.instead,
+            rank: self.rank,
+            defer,
         }
     }
 }
