@@ -40,4 +40,5 @@ snapshot_dir! {
     serial_await_sequence => "serial-await-sequence",
     demo => "demo",
     transitive => "transitive",
+    exposure => "exposure",
 }
