@@ -7,7 +7,8 @@
 //!   they call is hot too.
 //! - `startup`: reached only from a program's entry (`main`, `#[tokio::main]`), outside spawns,
 //!   handlers and event loops: configuration, certificates, one-shot subcommands.
-//! - `test`: test code and test-support code, and what only they reach.
+//! - `test`: test code and test-support code, and what only they reach; examples and benches
+//!   (demo code: whatever they block, no user's program runs it).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -177,6 +178,12 @@ impl Exposures {
 
     /// The exposure of code at `origin` in file `unit`, and a note that says why.
     pub(crate) fn of(&self, units: &[Unit], unit: usize, origin: &Origin) -> (Exposure, String) {
+        if units[unit].is_test_support() {
+            return (Exposure::Test, "test-support code".into());
+        }
+        if units[unit].is_example() {
+            return (Exposure::Test, "in an example or a bench: demo code, not part of the program".into());
+        }
         if let Some(hot) = origin.hot {
             return (Exposure::Hot, region_note(units, unit, hot, origin.caller.map(|c| (unit, c))));
         }

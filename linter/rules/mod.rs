@@ -136,7 +136,8 @@ impl Checker<'_, '_> {
         let name = match expr {
             Expr::MethodCall(mc) => {
                 let name = mc.method.to_string();
-                if !distinctive(&name) || m.res.deref_all(m.res.infer(&mc.receiver)) != semantic::Ty::Unknown {
+                if !distinctive(&name) || m.res.deref_all(m.res.infer(&mc.receiver)) != semantic::Ty::Unknown
+                {
                     return;
                 }
                 name

@@ -377,7 +377,13 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             }
             match arg {
                 Expr::Closure(c) => self.visit_closure_as(c, mode.clone()),
-                Expr::Async(a) if block_on => self.visit_async_block(&a.block, true),
+                // Run by `block_on` from sync code: on that thread, off the executor; except
+                // in a program's sync `main`, where it is the program, as `#[tokio::main]` is.
+                Expr::Async(a) if block_on => {
+                    let in_main =
+                        self.m.kind() == Some(Kind::Sync) && self.m.fns.last().is_some_and(|f| f.entry);
+                    self.visit_async_block(&a.block, !in_main)
+                }
                 _ => self.visit_expr(arg),
             }
             if hot.is_some() {
