@@ -405,6 +405,11 @@ impl Loops<'_, '_, '_> {
         if names().timers.matches(&name) || names().yields.matches(&name) {
             return true;
         }
+        // Taking a lock or a permit in each iteration (`let state = room.lock().await`, then
+        // work under it): the iterations take turns, and the wait is not work to overlap.
+        if matches!(base, Expr::MethodCall(_)) && names().guards.matches(&name) {
+            return true;
+        }
         // A handle made in this iteration (`let mut f = File::create(p).await?`) is the item's
         // own, not a long-lived one whose order matters; an alias of an outer one still is.
         let per_iteration = |h: &Expr| {

@@ -71,6 +71,7 @@ pub(crate) struct Names {
     pub spawned: List,
     pub timeouts: List,
     pub ordered_collections: List,
+    pub guards: List,
 }
 
 static NAMES: LazyLock<Names> = LazyLock::new(|| toml::from_str(BUILTIN).expect("names.toml parses"));
@@ -108,6 +109,7 @@ mod tests {
             &n.spawned,
             &n.timeouts,
             &n.ordered_collections,
+            &n.guards,
         ];
         for l in lists {
             assert!(l.reason.len() > 20, "{l:?}");
