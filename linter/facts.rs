@@ -281,11 +281,14 @@ pub(crate) fn key_triple(key: &str) -> Option<(&str, &str, &str)> {
 
 impl FileFacts {
     /// Makes the keys of this file's own crate (`crate::a::f`) unique to its target
-    /// (`my_crate::a::f`, `my_crate@bin/tool::a::f`).
-    pub(crate) fn retarget(&mut self, target: &str) {
+    /// (`my_crate::a::f`, `my_crate@bin/tool::a::f`), and spells keys into other crates as
+    /// `rename` says (a dependency by its package's name: `fs::read` -> `fs_err::read`).
+    pub(crate) fn retarget(&mut self, target: &str, rename: &dyn Fn(&str) -> Option<String>) {
         let fix = |k: &mut String| {
             if let Some(rest) = k.strip_prefix("crate::") {
                 *k = format!("{target}::{rest}");
+            } else if let Some(renamed) = rename(k) {
+                *k = renamed;
             }
         };
         for f in &mut self.functions {

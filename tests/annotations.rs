@@ -111,12 +111,16 @@ fn evaluate_an_annotated_directory() {
 }
 
 fn actual(root: &str, flags: &[&str]) -> BTreeSet<Finding> {
-    let out = Command::cargo_bin("stall")
-        .unwrap()
-        .args(["check", "--output-format", "json", root])
-        .args(flags)
-        .output()
-        .unwrap();
+    actual_with(root, flags, &[])
+}
+
+fn actual_with(root: &str, flags: &[&str], env: &[(&str, &Path)]) -> BTreeSet<Finding> {
+    let mut cmd = Command::cargo_bin("stall").unwrap();
+    cmd.args(["check", "--output-format", "json", root]).args(flags);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON output");
     assert_eq!(doc["errors"].as_array().unwrap().len(), 0, "errors: {}", doc["errors"]);
     doc["diagnostics"]
@@ -138,8 +142,10 @@ fn actual(root: &str, flags: &[&str]) -> BTreeSet<Finding> {
 #[test]
 fn fixtures_report_exactly_their_annotations() {
     let root = "fixtures";
-    let want = expected(Path::new(root));
-    let got = actual(root, &["--all"]);
+    // Dependency chains need their workspace's dependencies located: checked on their own below.
+    let own = |path: &String| !path.starts_with("fixtures/deps/");
+    let want: BTreeSet<Expected> = expected(Path::new(root)).into_iter().filter(|w| own(&w.0)).collect();
+    let got: BTreeSet<Finding> = actual(root, &["--all"]).into_iter().filter(|g| own(&g.0)).collect();
     let (missed, extra) = compare(&want, &got);
     assert!(
         missed.is_empty() && extra.is_empty(),
@@ -148,4 +154,44 @@ fn fixtures_report_exactly_their_annotations() {
     assert!(want.len() >= 50, "the fixtures should carry many annotations, found {}", want.len());
     let with_message = want.iter().filter(|w| w.3.is_some()).count();
     assert!(with_message * 10 >= want.len() * 9, "most annotations check the message: {with_message}");
+}
+
+/// Chains into a workspace's vendored dependencies (a blocking fn, a method on a returned type,
+/// `for` over an `IntoIterator`, a helper calling its closure, cfg(feature) on and off, a crate
+/// that offloads, two versions of one crate): exactly the annotated findings, the same on a
+/// cold cache, a warm one, and one whose every entry was damaged.
+#[test]
+fn dependency_chains_report_exactly_their_annotations_cold_warm_and_damaged() {
+    let root = "fixtures/deps/chains";
+    let cache = tempfile::tempdir().unwrap();
+    let env = [("STALL_CACHE_DIR", cache.path())];
+    let want = expected(Path::new(root));
+    assert!(want.len() >= 6, "the fixture carries its annotations: {want:?}");
+    let cold = actual_with(root, &["--all"], &env);
+    let (missed, extra) = compare(&want, &cold);
+    assert!(missed.is_empty() && extra.is_empty(), "missed: {missed:#?}\nunexpected: {extra:#?}");
+    let entries: Vec<std::path::PathBuf> = walk_all(cache.path());
+    assert!(!entries.is_empty(), "the cold run fills the cache");
+    assert_eq!(actual_with(root, &["--all"], &env), cold, "a warm run reports the same");
+    for entry in &entries {
+        let mut bytes = std::fs::read(entry).unwrap();
+        let mid = bytes.len() / 2;
+        bytes.truncate(mid.max(1));
+        bytes[0] ^= 0xff;
+        std::fs::write(entry, bytes).unwrap();
+    }
+    assert_eq!(actual_with(root, &["--all"], &env), cold, "damaged entries are ignored and rewritten");
+}
+
+fn walk_all(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk_all(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }

@@ -6,14 +6,15 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use crate::project::deps::{self, DepGraph, Package};
+use crate::project::deps::{self, DepGraph, Package, PackageKey};
 use crate::project::discover::module_path;
 use crate::project::{Place, SourceFile};
 
 /// A dependency package stall may follow calls into.
 #[derive(Debug, Clone)]
 pub(crate) struct DepPackage {
-    /// Its crate name (`fs_err`): the target its keys are made unique to.
+    /// Its crate name (`fs_err`), with its version for a second version of a crate
+    /// (`fs_err#2.11.0`): the target its keys are made unique to.
     pub name: String,
     /// `fs-err-3.1.0`: how its files are shown in chain notes.
     pub label: String,
@@ -53,18 +54,26 @@ impl Deps {
         let mut out = Deps { note: located.note, ..Deps::default() };
         let Some(graph) = located.graph else { return out };
         let reachable = graph.reachable();
+        // Each package's name in keys: its crate name, or with its version for a second
+        // version of a crate (`fsx#0.9.0`), so chains never cross versions.
+        let mut unique: HashMap<&PackageKey, String> = HashMap::new();
         for key in &reachable {
             let Some(p) = graph.get(key) else { continue };
             let (Some(dir), Some(lib)) = (&p.manifest_dir, &p.lib) else { continue };
             out.present.insert(lib.name.clone());
-            if p.member || lib.proc_macro || opaque(&lib.name) || out.packages.contains_key(&lib.name) {
+            if p.member || lib.proc_macro || opaque(&lib.name) {
                 continue;
             }
+            let name = match out.packages.contains_key(&lib.name) {
+                false => lib.name.clone(),
+                true => format!("{}#{}", lib.name, key.version),
+            };
+            unique.insert(key, name.clone());
             let fingerprint = fingerprint(p);
             out.packages.insert(
-                lib.name.clone(),
+                name.clone(),
                 DepPackage {
-                    name: lib.name.clone(),
+                    name,
                     label: key.to_string(),
                     dir: dir.clone(),
                     lib_root: lib.root.clone(),
@@ -74,13 +83,17 @@ impl Deps {
                 },
             );
         }
-        for key in &reachable {
+        // The names code uses for them: the checked crates' names win, then the first
+        // dependency's (one map for the run: a dependency naming another version of a crate the
+        // checked crates use by the same name is followed into theirs).
+        let mut ordered: Vec<&&PackageKey> = reachable.iter().collect();
+        ordered.sort_by_key(|k| graph.get(k).is_none_or(|p| !p.member));
+        for key in ordered {
             let Some(p) = graph.get(key) else { continue };
             for (code_name, dep) in &p.deps {
-                if let Some(lib) = graph.get(dep).and_then(|d| d.lib.as_ref()) {
-                    if *code_name != lib.name && out.packages.contains_key(&lib.name) {
-                        out.aliases.entry(code_name.clone()).or_insert_with(|| lib.name.clone());
-                    }
+                let Some(name) = unique.get(dep) else { continue };
+                if *code_name != *name {
+                    out.aliases.entry(code_name.clone()).or_insert_with(|| name.clone());
                 }
             }
         }

@@ -195,14 +195,15 @@ pub(crate) fn check_files_with(
         results: &mut [Result<(Scanned, Vec<ModDecl>), FileError>],
         targets: &[String],
         indices: &[usize],
+        deps: &Deps,
     ) {
         for &i in indices {
             if let Ok((Scanned::Checked(a), _)) = &mut results[i] {
-                a.facts.retarget(&targets[i]);
+                a.facts.retarget(&targets[i], &|k| deps.canonical_key(k));
             }
         }
     }
-    retarget(&mut results, &targets, &all);
+    retarget(&mut results, &targets, &all, &deps);
 
     // Parse, round by round, the waiting files the call graph needs:
     // - those that define (or re-export) a function it calls. A callee `pkg::a::Type::f` is
@@ -324,7 +325,7 @@ pub(crate) fn check_files_with(
         for (&i, r) in wanted.iter().zip(scan(&files, &dep_of, &wanted, Mode::Parse)) {
             results[i] = r;
         }
-        retarget(&mut results, &targets, &wanted);
+        retarget(&mut results, &targets, &wanted, &deps);
         fresh = wanted;
     }
 
@@ -661,7 +662,7 @@ pub(crate) fn analyze(text: &str, place: &Place, options: &Options) -> FileFacts
 /// like a run's (suppressions included).
 pub(crate) fn check_alone(text: &str, place: &Place, options: &Options) -> Vec<Diagnostic> {
     let mut facts = analyze(text, place, options);
-    facts.retarget(&place.target);
+    facts.retarget(&place.target, &|_| None);
     let file = SourceFile { path: PathBuf::new(), display: String::new(), place: place.clone() };
     let target = place.target.clone();
     let analyzed = Analyzed { facts, text: None };

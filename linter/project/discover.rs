@@ -50,8 +50,13 @@ pub fn discover(paths: &[PathBuf], excluded: &Exclude) -> Discovery {
                 let excluded = excluded.clone();
                 move |e| {
                     let is_dir = e.file_type().is_some_and(|t| t.is_dir());
-                    // `target/` and excluded directories are not entered.
-                    !is_dir || (e.file_name() != "target" && (e.depth() == 0 || !excluded(e.path())))
+                    // `target/`, excluded directories and vendored crates (`cargo vendor` marks
+                    // each with a checksum file: dependencies, followed only where called) are
+                    // not entered.
+                    let vendored = || e.path().join(".cargo-checksum.json").exists();
+                    !is_dir
+                        || (e.file_name() != "target"
+                            && (e.depth() == 0 || !(excluded(e.path()) || vendored())))
                 }
             })
             .build_parallel();
