@@ -71,16 +71,7 @@ fn compare(want: &BTreeSet<Expected>, got: &BTreeSet<Finding>) -> (Vec<Expected>
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            files.extend(walk(&p));
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            files.push(p);
-        }
-    }
-    files
+    walk_all(dir).into_iter().filter(|p| p.extension().is_some_and(|x| x == "rs")).collect()
 }
 
 /// Recall and false positives on any annotated directory, e.g. a held-out evaluation set:
