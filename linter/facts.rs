@@ -109,6 +109,10 @@ pub(crate) struct FnFacts {
     /// Why it runs hot by itself (a `poll_*` fn, a route handler).
     pub root: Option<Hot>,
     pub test: bool,
+    /// The trait whose impl declares it (`Importer` for `impl Importer for Zsh`): calls through
+    /// a type parameter bounded by that trait may run it.
+    #[serde(default)]
+    pub implements: Option<String>,
 }
 
 /// A call of a function of the checked crates, or a reference to one (`get(handler)`).
@@ -123,9 +127,13 @@ pub(crate) struct Edge {
 /// A call by a name the resolver could not follow (see `FileFacts::loose_calls`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct LooseCall {
-    /// `method`, or `Type::method` for a path call.
+    /// `method`, or `Type::method` for a path call, or `Trait::method` for a call through a
+    /// type parameter bounded by `Trait` (`I::new()`, `importer.load(..)` with `I: Importer`).
     pub name: String,
     pub origin: Origin,
+    /// Through a trait bound: every impl of the trait's method may run.
+    #[serde(default)]
+    pub via_trait: bool,
 }
 
 /// One suppression and the lines it covers.

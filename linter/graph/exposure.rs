@@ -238,11 +238,17 @@ impl Exposures {
 /// Calls the resolver could not name, linked to the one fn of the run they can name: a
 /// method name (`x.rotate_logs()`) or `Type::method` that exactly one fn of the run has. A
 /// wrong link can only make a fn look called from where it is not; with one candidate it is
-/// rare, and names shared by several fns (`new`, `get`, `run`) link nowhere.
+/// rare, and names shared by several fns (`new`, `get`, `run`) link nowhere. A call through a
+/// type parameter (`I::new()` with `I: Importer`) links to every impl of the trait's method.
 fn loose_links(units: &[Unit]) -> Vec<Link> {
     let mut by_name: HashMap<&str, Vec<FnId>> = HashMap::new();
+    // `Trait::method` -> the impls of it.
+    let mut by_trait: HashMap<String, Vec<FnId>> = HashMap::new();
     for (u, unit) in units.iter().enumerate() {
         for (i, f) in unit.facts.fns.iter().enumerate() {
+            if let Some(t) = &f.implements {
+                by_trait.entry(format!("{t}::{}", f.name)).or_default().push((u, i));
+            }
             let Some(key) = f.key.as_deref() else { continue };
             by_name.entry(f.name.as_str()).or_default().push((u, i));
             // `Type::method`: the key's last two segments.
@@ -255,17 +261,25 @@ fn loose_links(units: &[Unit]) -> Vec<Link> {
     let mut links = Vec::new();
     for (u, unit) in units.iter().enumerate() {
         for call in &unit.facts.loose_calls {
-            let Some(&[to]) = by_name.get(call.name.as_str()).map(Vec::as_slice) else { continue };
-            let from = call.origin.caller.map(|c| (u, c));
-            if from == Some(to) || (unit.is_example() && units[to.0].target != unit.target) {
-                continue;
+            let to: &[FnId] = match call.via_trait {
+                true => by_trait.get(&call.name).map_or(&[], Vec::as_slice),
+                false => match by_name.get(call.name.as_str()).map(Vec::as_slice) {
+                    Some(one @ [_]) => one,
+                    _ => &[],
+                },
+            };
+            for &to in to {
+                let from = call.origin.caller.map(|c| (u, c));
+                if from == Some(to) || (unit.is_example() && units[to.0].target != unit.target) {
+                    continue;
+                }
+                links.push(Link {
+                    from,
+                    to,
+                    hot: call.origin.hot.map(|h| (u, h)),
+                    test: call.origin.test || unit.is_test_support(),
+                });
             }
-            links.push(Link {
-                from,
-                to,
-                hot: call.origin.hot.map(|h| (u, h)),
-                test: call.origin.test || unit.is_test_support(),
-            });
         }
     }
     links

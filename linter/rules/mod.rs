@@ -133,31 +133,40 @@ impl Checker<'_, '_> {
         // method only when the receiver's type is unknown: `self.workers.drain(..)` on a `Vec`
         // is no call of the crates' `drain`.
         let distinctive = |name: &str| name.contains('_');
-        let name = match expr {
+        // Calls through a type parameter (`I::new()`, `x.load(..)` with `x: I`, `I: Importer`)
+        // may run any impl of the bound traits' method.
+        let through_bounds = |param: &str, method: &str| -> Vec<String> {
+            let bounds = m.res.generic_bounds(param).unwrap_or_default();
+            bounds.iter().filter_map(|b| b.rsplit("::").next()).map(|t| format!("{t}::{method}")).collect()
+        };
+        let (names, via_trait) = match expr {
             Expr::MethodCall(mc) => {
                 let name = mc.method.to_string();
-                if !distinctive(&name) || m.res.deref_all(m.res.infer(&mc.receiver)) != semantic::Ty::Unknown
-                {
-                    return;
+                match m.res.deref_all(m.res.infer(&mc.receiver)) {
+                    semantic::Ty::Param(p) => (through_bounds(&p, &name), true),
+                    semantic::Ty::Unknown if distinctive(&name) => (vec![name], false),
+                    _ => return,
                 }
-                name
             }
             Expr::Call(c) => match &*c.func {
                 Expr::Path(p) if p.qself.is_none() => {
                     let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
-                    if segs.len() < 2 && !segs.last().is_some_and(|n| distinctive(n)) {
-                        return;
+                    match segs.as_slice() {
+                        [param, method] if m.res.generic(param) => (through_bounds(param, method), true),
+                        [name] if !distinctive(name) => return,
+                        _ => (vec![segs[segs.len().saturating_sub(2)..].join("::")], false),
                     }
-                    segs[segs.len().saturating_sub(2)..].join("::")
                 }
                 _ => return,
             },
             _ => return,
         };
         let origin = self.origin(m);
-        let seen = (origin.caller, origin.hot.map(|h| h.at.start), origin.test, name);
-        if self.loose_seen.insert(seen.clone()) {
-            self.facts.loose_calls.push(LooseCall { name: seen.3, origin });
+        for name in names {
+            let seen = (origin.caller, origin.hot.map(|h| h.at.start), origin.test, name);
+            if self.loose_seen.insert(seen.clone()) {
+                self.facts.loose_calls.push(LooseCall { name: seen.3, origin, via_trait });
+            }
         }
     }
 
@@ -265,6 +274,8 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
             entry: f.entry,
             root: f.root,
             test: f.test,
+            // Only a fn directly in the impl (not one nested in its bodies) implements it.
+            implements: m.impl_traits.last().cloned().flatten().filter(|_| f.owner.is_some()),
         });
         self.fns.push(self.facts.fns.len() - 1);
         let summary = match (&f.key, m.kind()) {

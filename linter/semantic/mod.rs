@@ -62,6 +62,8 @@ pub(crate) struct Model<'a, 'ast> {
     /// (fn, fn of the crates): the first hands a closure parameter to the second, so it
     /// offloads it if the second does.
     pub offload_wrappers_via: Vec<(String, String)>,
+    /// Per impl entered: the trait it implements (its last segment: `Importer`), if any.
+    pub impl_traits: Vec<Option<String>>,
     /// Test items (modules, impls) the walk is inside.
     test_items: usize,
     /// Conditions of the `if`s whose `then` branch the walk is in, outermost first.
@@ -88,6 +90,7 @@ impl<'a, 'ast> Model<'a, 'ast> {
             bound_closures: HashMap::new(),
             offload_wrappers: Vec::new(),
             offload_wrappers_via: Vec::new(),
+            impl_traits: Vec::new(),
             test_items: 0,
             conditions: Vec::new(),
             chain_receivers: HashMap::new(),

@@ -759,9 +759,13 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
             let self_ty = w.m.res.impl_self_type(&i.self_ty);
             w.m.res.set_generics_owner(self_ty.clone());
             w.m.res.push_self_type(self_ty);
+            let implements =
+                i.trait_.as_ref().and_then(|(_, p, _)| p.segments.last()).map(|s| s.ident.to_string());
+            w.m.impl_traits.push(implements);
             for item in &i.items {
                 w.visit_impl_item(item);
             }
+            w.m.impl_traits.pop();
             w.m.res.pop_self_type();
             w.m.res.pop_generics();
         });
