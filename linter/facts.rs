@@ -49,6 +49,10 @@ pub(crate) struct FileFacts {
     /// runs links them to the one fn of the run with that name, if there is exactly one.
     #[serde(default)]
     pub loose_calls: Vec<LooseCall>,
+    /// The traits the file declares (by name): calls through a bound of one of the crates'
+    /// own traits are linked to its impls, a foreign trait's impls may be called by its crate.
+    #[serde(default)]
+    pub traits: Vec<String>,
     /// Methods called in async code on values of an impl's type parameter.
     pub generic_calls: Vec<GenericCall>,
     /// The crates' types built with values whose methods block.

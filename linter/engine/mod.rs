@@ -304,7 +304,7 @@ pub(crate) fn check_files_with(
                     .enumerate()
                     .filter_map(|(i, r)| match r {
                         Ok((Scanned::Checked(a), _)) => {
-                            Some((unit(&files[i], &targets[i], a), i >= user_files))
+                            Some((unit(&files[i], &targets[i], a, i >= user_files), i >= user_files))
                         }
                         _ => None,
                     })
@@ -368,7 +368,7 @@ fn settle(
 ) -> Vec<FileReport> {
     let own: Vec<_> = checked.iter_mut().map(|(_, _, a, _)| std::mem::take(&mut a.facts.findings)).collect();
     let diagnostics = {
-        let units: Vec<Unit> = checked.iter().map(|(f, target, a, _)| unit(f, target, a)).collect();
+        let units: Vec<Unit> = checked.iter().map(|(f, target, a, dep)| unit(f, target, a, *dep)).collect();
         graph::join(&units, own, transitive)
     };
     let mut reports = Vec::new();
@@ -463,8 +463,14 @@ fn assign_modules(
 }
 
 /// A file as the cross-file stage sees it. Its facts' keys must be made unique per target.
-fn unit<'a>(file: &'a SourceFile, target: &'a str, a: &'a Analyzed) -> Unit<'a> {
-    Unit { display: &file.display, package: file.place.package.as_deref(), target, facts: &a.facts }
+fn unit<'a>(file: &'a SourceFile, target: &'a str, a: &'a Analyzed, dependency: bool) -> Unit<'a> {
+    Unit {
+        display: &file.display,
+        package: file.place.package.as_deref(),
+        target,
+        facts: &a.facts,
+        dependency,
+    }
 }
 
 thread_local! {

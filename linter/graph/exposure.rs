@@ -242,11 +242,17 @@ impl Exposures {
 /// type parameter (`I::new()` with `I: Importer`) links to every impl of the trait's method.
 fn loose_links(units: &[Unit]) -> Vec<Link> {
     let mut by_name: HashMap<&str, Vec<FnId>> = HashMap::new();
-    // `Trait::method` -> the impls of it.
+    // `Trait::method` -> the impls of it, for the crates' own traits: a foreign trait's
+    // impls may be called by its crate (a framework), which the run does not see.
+    let own_traits: HashSet<&str> = units
+        .iter()
+        .filter(|u| !u.dependency)
+        .flat_map(|u| u.facts.traits.iter().map(String::as_str))
+        .collect();
     let mut by_trait: HashMap<String, Vec<FnId>> = HashMap::new();
     for (u, unit) in units.iter().enumerate() {
         for (i, f) in unit.facts.fns.iter().enumerate() {
-            if let Some(t) = &f.implements {
+            if let Some(t) = f.implements.as_deref().filter(|t| own_traits.contains(t)) {
                 by_trait.entry(format!("{t}::{}", f.name)).or_default().push((u, i));
             }
             let Some(key) = f.key.as_deref() else { continue };

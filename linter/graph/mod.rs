@@ -25,6 +25,8 @@ pub(crate) struct Unit<'a> {
     /// Its compilation target (`pkg`, `pkg@bin`, `pkg@examples/demo`).
     pub target: &'a str,
     pub facts: &'a FileFacts,
+    /// A dependency's file: it leads chains but never calls the crates' code.
+    pub dependency: bool,
 }
 
 impl Unit<'_> {

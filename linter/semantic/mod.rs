@@ -64,6 +64,8 @@ pub(crate) struct Model<'a, 'ast> {
     pub offload_wrappers_via: Vec<(String, String)>,
     /// Per impl entered: the trait it implements (its last segment: `Importer`), if any.
     pub impl_traits: Vec<Option<String>>,
+    /// The traits the file declares.
+    pub declared_traits: Vec<String>,
     /// Test items (modules, impls) the walk is inside.
     test_items: usize,
     /// Conditions of the `if`s whose `then` branch the walk is in, outermost first.
@@ -91,6 +93,7 @@ impl<'a, 'ast> Model<'a, 'ast> {
             offload_wrappers: Vec::new(),
             offload_wrappers_via: Vec::new(),
             impl_traits: Vec::new(),
+            declared_traits: Vec::new(),
             test_items: 0,
             conditions: Vec::new(),
             chain_receivers: HashMap::new(),

@@ -774,6 +774,7 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
     fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
         self.item(&t.attrs, t.span(), |w| {
             let path = format!("{}::{}", w.m.res.current_module(), t.ident);
+            w.m.declared_traits.push(t.ident.to_string());
             w.m.res.push_self_type(Some(path));
             for item in &t.items {
                 w.visit_trait_item(item);
