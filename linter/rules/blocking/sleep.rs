@@ -28,8 +28,9 @@
 //! ```
 //!
 //! ## Known limitations
-//! Sleeps reached through a function of another crate are not seen. A sleep inside a closure
-//! that is stored and later sent to `spawn_blocking` is reported as if it ran in place.
+//! Sleeps reached through a dependency are seen only when its sources are downloaded (and
+//! two packages deep at most). A sleep inside a closure that is stored and later sent to
+//! `spawn_blocking` is reported as if it ran in place.
 
 crate::registry::declare_rule! {
     BlockingSleep = "blocking-sleep",
