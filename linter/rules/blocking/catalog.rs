@@ -48,6 +48,10 @@ pub(crate) struct BlockingEntry {
     /// `if x.is_finished() { .. }` a `x.join()` does not wait.
     #[serde(default)]
     pub ready: Option<String>,
+    /// The argument holding the address the call may resolve: a literal IP address (or a
+    /// `SocketAddr`) means no lookup, and a call that only waits for the lookup returns at once.
+    #[serde(default)]
+    pub resolves: Option<usize>,
     /// How bad the call is when reached through sync helpers: the worst one reached is
     /// reported (see `Rank`).
     #[serde(default)]
@@ -141,6 +145,7 @@ pub(crate) struct Api {
     pub transitive: bool,
     pub timeout: Option<Timeout>,
     pub ready: Option<String>,
+    pub resolves: Option<usize>,
     pub rank: Rank,
 }
 
@@ -186,6 +191,7 @@ impl Catalog {
                 transitive: entry.transitive,
                 timeout: entry.timeout,
                 ready: entry.ready.clone(),
+                resolves: entry.resolves,
                 rank: entry.rank,
             };
             if let Some(ty) = &entry.ty {

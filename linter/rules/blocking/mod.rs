@@ -318,7 +318,9 @@ fn classify(res: &Resolver, catalog: &Catalog, expr: &Expr, usage: Use, guards: 
             let path = res.resolve_value(&p.path)?;
             let args: Vec<&Expr> = call.args.iter().collect();
             if let Some(api) = catalog.function(&path) {
-                return (!polls(res, api.timeout, &args)).then(|| Hit::new(api, path));
+                let at_once = polls(res, api.timeout, &args)
+                    || api.resolves.is_some_and(|i| args.get(i).is_some_and(|a| ip_address(res, a)));
+                return (!at_once).then(|| Hit::new(api, path));
             }
             // `std::io::read_to_string(io::stdin())`: the work is a method of an argument.
             for (i, method) in catalog.forwards(&path) {
@@ -384,6 +386,26 @@ fn polls(res: &Resolver, timeout: Option<Timeout>, args: &[&Expr]) -> bool {
         TimeoutKind::Duration => const_nanos(res, arg, 0).is_some_and(|n| n < 1_000_000),
         TimeoutKind::Millis => const_int(res, arg, 0) == Some(0),
         TimeoutKind::Deadline => is_call_to(strip(arg), &["Instant", "now"]),
+    }
+}
+
+/// Is this a socket address with no host name to look up: a literal (`"0.0.0.0:8080"`,
+/// `"[::1]:0"`), a tuple with a literal IP (`("127.0.0.1", port)`), or a value of a
+/// `SocketAddr` type?
+fn ip_address(res: &Resolver, arg: &Expr) -> bool {
+    let literal_ip = |e: &Expr| match strip(e) {
+        Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => {
+            let v = s.value();
+            v.parse::<std::net::SocketAddr>().is_ok() || v.parse::<std::net::IpAddr>().is_ok()
+        }
+        _ => false,
+    };
+    match strip(arg) {
+        Expr::Tuple(t) => t.elems.first().is_some_and(literal_ip),
+        e if literal_ip(e) => true,
+        e => res.deref_all(res.infer(e)).path().is_some_and(|p| {
+            matches!(p.rsplit("::").next(), Some("SocketAddr" | "SocketAddrV4" | "SocketAddrV6"))
+        }),
     }
 }
 
@@ -519,6 +541,7 @@ fn classify_method(
                 transitive: true,
                 timeout: entry.timeout,
                 ready: None,
+                resolves: None,
                 rank: entry.rank,
             };
             Hit::new(&api, format!(".{method}()"))

@@ -1,7 +1,8 @@
 //! ## What it does
 //! Finds synchronous networking on an async executor thread: `std::net::TcpStream::connect`,
-//! `TcpListener::bind`, `UdpSocket::bind`, reads and writes on those sockets, and DNS
-//! resolution through `ToSocketAddrs::to_socket_addrs`.
+//! `TcpListener::bind` and `UdpSocket::bind` on a host name (binding to a literal IP
+//! address or a `SocketAddr` looks nothing up and returns at once), reads and writes on those
+//! sockets, and DNS resolution through `ToSocketAddrs::to_socket_addrs`.
 //!
 //! ## Why is this bad?
 //! A blocking connect or DNS lookup can take seconds (timeouts, unreachable hosts, slow
