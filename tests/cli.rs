@@ -544,3 +544,30 @@ fn progress_shows_on_a_terminal_only() {
     assert!(shown.contains("stall: checking 1 file"), "{shown:?}");
     assert!(shown.contains("\u{1b}[2K"), "the line is cleared at the end: {shown:?}");
 }
+
+/// Vendored crates inside a checked project are dependencies, not its code; a vendor
+/// directory named on the command line is checked like any other.
+#[test]
+fn vendored_crates_are_skipped_unless_their_directory_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let krate = dir.path().join("vendor/slowdep-1.0.0");
+    std::fs::create_dir_all(krate.join("src")).unwrap();
+    std::fs::write(krate.join(".cargo-checksum.json"), r#"{"files":{},"package":null}"#).unwrap();
+    std::fs::write(
+        krate.join("src/lib.rs"),
+        "pub async fn nap() { std::thread::sleep(std::time::Duration::from_secs(1)); }\n",
+    )
+    .unwrap();
+    let findings = |path: &std::path::Path| {
+        let out = Command::cargo_bin("stall")
+            .unwrap()
+            .args(["check", "--no-dependencies", "--output-format", "json"])
+            .arg(path)
+            .output()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc["diagnostics"].as_array().unwrap().len()
+    };
+    assert_eq!(findings(dir.path()), 0, "a project's vendored crates are not its code");
+    assert_eq!(findings(&dir.path().join("vendor")), 1, "a vendor directory named itself is checked");
+}

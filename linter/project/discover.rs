@@ -52,8 +52,9 @@ pub fn discover(paths: &[PathBuf], excluded: &Exclude) -> Discovery {
                     let is_dir = e.file_type().is_some_and(|t| t.is_dir());
                     // `target/`, excluded directories and vendored crates (`cargo vendor` marks
                     // each with a checksum file: dependencies, followed only where called) are
-                    // not entered.
-                    let vendored = || e.path().join(".cargo-checksum.json").exists();
+                    // not entered; a directory of vendored crates named itself is checked
+                    // (`stall check vendor/`).
+                    let vendored = || e.depth() >= 2 && e.path().join(".cargo-checksum.json").exists();
                     !is_dir
                         || (e.file_name() != "target"
                             && (e.depth() == 0 || !(excluded(e.path()) || vendored())))
