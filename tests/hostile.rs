@@ -152,3 +152,23 @@ fn a_file_named_but_missing_is_an_error_not_a_crash() {
     assert_eq!(report.files.len(), 1);
     assert_eq!(report.files[0].diagnostics[0].rule.id(), "blocking-sleep");
 }
+
+/// A bound naming its own parameter (`T: AsRef<T>`) once sent the type model into endless
+/// recursion: a stack overflow that aborted the whole run.
+#[test]
+fn a_self_referential_bound_is_checked_without_overflowing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bounds.rs");
+    std::fs::write(
+        &file,
+        "pub async fn f<T: AsRef<T>, K: Borrow<Q>, Q: Borrow<K>>(t: T, k: K) {\n    let _ = (t.as_ref(), k);\n    std::thread::sleep(std::time::Duration::from_millis(1));\n}\n",
+    )
+    .unwrap();
+    assert_cmd::Command::cargo_bin("stall")
+        .unwrap()
+        .args(["check", "--no-dependencies"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("blocking-sleep"));
+}

@@ -310,7 +310,12 @@ impl<'c> Resolver<'c> {
 
     /// The type a value bounded by these traits is used as: `impl AsRef<Path>` is a `Path`
     /// once `as_ref()` is called (`std::convert::AsRef<Path>`, which the knowledge unwraps).
-    fn bounded_type(&self, bounds: &[syn::TraitBound]) -> Ty {
+    /// `depth` bounds the nesting: a bound naming its own parameter (`T: AsRef<T>`) or a pair
+    /// naming each other would recurse forever.
+    fn bounded_type(&self, bounds: &[syn::TraitBound], depth: usize) -> Ty {
+        if depth >= MAX_ALIAS_DEPTH {
+            return Ty::Unknown;
+        }
         for b in bounds {
             let Some(last) = b.path.segments.last() else { continue };
             let path = self.resolve_path(&b.path);
@@ -319,7 +324,7 @@ impl<'c> Resolver<'c> {
             }
             if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
                 if let Some(syn::GenericArgument::Type(t)) = a.args.first() {
-                    return Ty::Named(path, vec![self.resolve_type(t)]);
+                    return Ty::Named(path, vec![self.resolve_type_in(t, &HashMap::new(), depth + 1)]);
                 }
             }
         }
@@ -510,7 +515,7 @@ impl<'c> Resolver<'c> {
                     }
                     // A type parameter: what its bounds say it is used as, or the parameter.
                     if let Some(bounds) = self.generics.iter().rev().find_map(|(g, _)| g.get(&name)) {
-                        return match self.bounded_type(bounds) {
+                        return match self.bounded_type(bounds, depth) {
                             Ty::Unknown => Ty::Param(name),
                             t => t,
                         };
@@ -545,8 +550,8 @@ impl<'c> Resolver<'c> {
             syn::Type::Slice(sl) => Ty::Named("std::vec::Vec".into(), vec![recurse(&sl.elem)]),
             syn::Type::Array(a) => Ty::Named("std::vec::Vec".into(), vec![recurse(&a.elem)]),
             // `impl AsRef<Path>`, `&dyn AsRef<Path>`.
-            syn::Type::ImplTrait(i) => self.bounded_type(&trait_bounds(&i.bounds)),
-            syn::Type::TraitObject(o) => self.bounded_type(&trait_bounds(&o.bounds)),
+            syn::Type::ImplTrait(i) => self.bounded_type(&trait_bounds(&i.bounds), depth),
+            syn::Type::TraitObject(o) => self.bounded_type(&trait_bounds(&o.bounds), depth),
             _ => Ty::Unknown,
         }
     }
