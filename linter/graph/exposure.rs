@@ -53,34 +53,31 @@ struct Link {
     test: bool,
 }
 
-impl Exposures {
-    pub(crate) fn compute(units: &[Unit]) -> Exposures {
-        let keys = units.iter().enumerate().flat_map(|(u, unit)| {
-            unit.facts.fns.iter().enumerate().filter_map(move |(i, f)| Some(((u, i), f.key.as_deref()?)))
-        });
-        let aliases =
-            units.iter().flat_map(|u| u.facts.aliases.iter().map(|(a, b)| (a.as_str(), b.as_str())));
-        let index = KeyIndex::new(keys, aliases);
+impl Link {
+    /// A call from code at `origin` in file `u` (in the hot region `hot`) to `to`; none from an
+    /// example or bench into the library: its users call the library from anywhere, so the
+    /// example does not make those functions startup code.
+    fn new(units: &[Unit], u: usize, origin: &Origin, hot: Option<Hot>, to: FnId) -> Option<Link> {
+        let unit = &units[u];
+        if unit.is_example() && units[to.0].target != unit.target {
+            return None;
+        }
+        let from = origin.caller.map(|c| (u, c));
+        Some(Link { from, to, hot: hot.map(|h| (u, h)), test: origin.test || unit.is_test_support() })
+    }
+}
 
+impl Exposures {
+    /// `index`: every fn of `units` by key.
+    pub(crate) fn compute(units: &[Unit], index: &KeyIndex) -> Exposures {
         let mut links = Vec::new();
         for (u, unit) in units.iter().enumerate() {
             for e in &unit.facts.edges {
                 for to in index.lookup(&e.callee) {
-                    // An example or bench calling into the library does not make the library's
-                    // functions startup code: its users call them from anywhere.
-                    if unit.is_example() && units[to.0].target != unit.target {
-                        continue;
-                    }
                     let callee = &units[to.0].facts.fns[to.1];
                     // A sync fn handed over by name runs wherever it is called, like a call.
                     let hot = e.origin.hot.filter(|_| !e.by_name || callee.is_async);
-                    let test = e.origin.test || unit.is_test_support();
-                    links.push(Link {
-                        from: e.origin.caller.map(|c| (u, c)),
-                        to,
-                        hot: hot.map(|h| (u, h)),
-                        test,
-                    });
+                    links.extend(Link::new(units, u, &e.origin, hot, to));
                 }
             }
         }
@@ -274,18 +271,10 @@ fn loose_links(units: &[Unit]) -> Vec<Link> {
                     _ => &[],
                 },
             };
-            for &to in to {
-                let from = call.origin.caller.map(|c| (u, c));
-                if from == Some(to) || (unit.is_example() && units[to.0].target != unit.target) {
-                    continue;
-                }
-                links.push(Link {
-                    from,
-                    to,
-                    hot: call.origin.hot.map(|h| (u, h)),
-                    test: call.origin.test || unit.is_test_support(),
-                });
-            }
+            // A fn's own name does not link it to itself.
+            let own = call.origin.caller.map(|c| (u, c));
+            let to = to.iter().filter(|&&to| own != Some(to));
+            links.extend(to.filter_map(|&to| Link::new(units, u, &call.origin, call.origin.hot, to)));
         }
     }
     links

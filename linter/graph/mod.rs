@@ -62,47 +62,55 @@ pub(crate) struct Offloads<'a> {
     fns: Vec<Vec<Option<&'a str>>>,
 }
 
+/// Every fn of the run by key (through the files' `use` aliases): for offloads and exposure.
+fn fn_index<'a>(units: &[Unit<'a>]) -> KeyIndex<'a> {
+    let keys = units.iter().enumerate().flat_map(|(f, u)| {
+        u.facts.fns.iter().enumerate().filter_map(move |(i, func)| Some(((f, i), func.key.as_deref()?)))
+    });
+    let aliases = units.iter().flat_map(|u| u.facts.aliases.iter().map(|(a, b)| (a.as_str(), b.as_str())));
+    KeyIndex::new(keys, aliases)
+}
+
 impl<'a> Offloads<'a> {
     fn new(units: &[Unit<'a>]) -> Self {
-        let mut wrappers: HashSet<&str> =
+        let wrappers =
             units.iter().flat_map(|u| u.facts.offload_wrappers.iter().map(String::as_str)).collect();
-        let keys = units.iter().enumerate().flat_map(|(f, u)| {
-            u.facts.fns.iter().enumerate().filter_map(move |(i, func)| Some(((f, i), func.key.as_deref()?)))
-        });
-        let aliases =
-            units.iter().flat_map(|u| u.facts.aliases.iter().map(|(a, b)| (a.as_str(), b.as_str())));
-        let defined = KeyIndex::new(keys, aliases);
+        let fns = units.iter().map(|u| u.facts.fns.iter().map(|f| f.key.as_deref()).collect()).collect();
+        let mut offloads = Offloads { wrappers, methods: HashSet::new(), defined: fn_index(units), fns };
         // A fn handing its closure parameter to a wrapper is a wrapper, to a fixpoint.
         let via: Vec<(&str, &str)> = units
             .iter()
             .flat_map(|u| u.facts.offload_wrappers_via.iter().map(|(a, b)| (a.as_str(), b.as_str())))
             .collect();
-        let is_wrapper = |wrappers: &HashSet<&str>, key: &str| {
-            wrappers.contains(key)
-                || defined
-                    .lookup(key)
-                    .iter()
-                    .any(|&(f, i)| units[f].facts.fns[i].key.as_deref().is_some_and(|k| wrappers.contains(k)))
-        };
         loop {
             let found: Vec<&str> = via
                 .iter()
-                .filter(|(f, to)| !wrappers.contains(f) && is_wrapper(&wrappers, to))
+                .filter(|(f, to)| !offloads.wrappers.contains(f) && offloads.names_wrapper(to))
                 .map(|(f, _)| *f)
                 .collect();
             if found.is_empty() {
                 break;
             }
-            wrappers.extend(found);
+            offloads.wrappers.extend(found);
         }
-        let methods = wrappers
+        offloads.methods = offloads
+            .wrappers
             .iter()
             .filter_map(|k| key_parts(k))
             .filter(|(qual, _)| qual.starts_with(|c: char| c.is_ascii_uppercase()))
             .map(|(_, name)| name)
             .collect();
-        let fns = units.iter().map(|u| u.facts.fns.iter().map(|f| f.key.as_deref()).collect()).collect();
-        Offloads { wrappers, methods, defined, fns }
+        offloads
+    }
+
+    /// Does `key` name an offload wrapper, as written or through the aliases it goes by?
+    fn names_wrapper(&self, key: &str) -> bool {
+        self.wrappers.contains(key)
+            || self
+                .defined
+                .lookup(key)
+                .iter()
+                .any(|&(f, i)| self.fns[f][i].is_some_and(|k| self.wrappers.contains(k)))
     }
 
     /// May the fn a closure was handed to (by deferral key) run it off the executor? Yes for an
@@ -111,10 +119,7 @@ impl<'a> Offloads<'a> {
     /// types that no file defines (made by a macro or derive, like a pool's `conn.run(|c| ..)`),
     /// since the code cannot tell.
     pub(crate) fn may_offload(&self, key: &str) -> bool {
-        let found = self.defined.lookup(key);
-        if self.wrappers.contains(key)
-            || found.iter().any(|&(f, i)| self.fns[f][i].is_some_and(|k| self.wrappers.contains(k)))
-        {
+        if self.names_wrapper(key) {
             return true;
         }
         if let Some(method) = key.strip_prefix(crate::semantic::ANY_METHOD) {
@@ -122,7 +127,7 @@ impl<'a> Offloads<'a> {
         }
         let unseen_method =
             key_parts(key).is_some_and(|(qual, _)| qual.starts_with(|c: char| c.is_ascii_uppercase()));
-        unseen_method && found.is_empty()
+        unseen_method && self.defined.lookup(key).is_empty()
     }
 }
 
@@ -154,7 +159,7 @@ pub(crate) fn callers_wanted(units: &[(Unit, bool)], transitive: bool) -> HashSe
         }
     }
     let origins: Vec<_> = origins.into_iter().filter_map(|(f, o)| Some((renumber[f]?, o))).collect();
-    exposure::Exposures::compute(&own).callers_wanted(&own, &origins)
+    exposure::Exposures::compute(&own, &fn_index(&own)).callers_wanted(&own, &origins)
 }
 
 /// Every file's findings, settled against the whole run: its own (`own`, one list per unit)
@@ -181,7 +186,7 @@ pub(crate) fn join(units: &[Unit], own: Vec<Vec<Finding>>, transitive: bool) -> 
     for (f, finding) in extra {
         all[f].push(finding);
     }
-    let exposures = exposure::Exposures::compute(units);
+    let exposures = exposure::Exposures::compute(units, &offloads.defined);
     all.into_iter()
         .enumerate()
         .map(|(f, findings)| {

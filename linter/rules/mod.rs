@@ -112,7 +112,7 @@ impl Checker<'_, '_> {
                 Kind::Async => ctx.map(|c| c.what.to_string()).unwrap_or_default(),
                 _ => String::new(),
             },
-            defer: ctx.and_then(|c| c.defer.as_deref().map(str::to_string)),
+            defer: m.defer(),
             origin,
             then: then.map(str::to_string),
         };

@@ -114,6 +114,12 @@ impl<'a, 'ast> Model<'a, 'ast> {
         self.ctx.last()
     }
 
+    /// The fn of the crates the code at hand was handed to in a closure, if any: what it
+    /// does there counts only if that fn does not offload it.
+    pub(crate) fn defer(&self) -> Option<String> {
+        self.ctx().and_then(|c| c.defer.as_deref().map(str::to_string))
+    }
+
     /// The conditions of the `if`s whose `then` branch the code at hand is in (`if
     /// h.is_finished() { h.join() }`).
     pub(crate) fn conditions(&self) -> &[&'ast Expr] {

@@ -69,9 +69,7 @@ pub(crate) fn check_call(
                 None => Verdict::Direct(d),
             })
         }
-        Kind::Sync if hit.transitive => Some(Verdict::InSync(
-            hit.site(span, m.ctx().and_then(|c| c.defer.as_deref().map(str::to_string))),
-        )),
+        Kind::Sync if hit.transitive => Some(Verdict::InSync(hit.site(span, m.defer()))),
         Kind::Sync | Kind::Offload => None,
     }
 }
@@ -97,9 +95,7 @@ pub(crate) fn check_iteration(m: &Model, iterable: &Expr, catalog: &Catalog) -> 
                 None => Verdict::Direct(d),
             })
         }
-        Kind::Sync if hit.transitive => Some(Verdict::InSync(
-            hit.site(span, m.ctx().and_then(|c| c.defer.as_deref().map(str::to_string))),
-        )),
+        Kind::Sync if hit.transitive => Some(Verdict::InSync(hit.site(span, m.defer()))),
         Kind::Sync | Kind::Offload => None,
     }
 }
