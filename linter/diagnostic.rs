@@ -68,6 +68,10 @@ pub struct Diagnostic {
     pub fix: Option<Fix>,
     /// Where the code runs; the last note says why.
     pub exposure: Exposure,
+    /// The files (as displayed) a transitive finding's chain passes through: a run focused on
+    /// some files reports the findings elsewhere that they cause.
+    #[serde(skip)]
+    pub through: Vec<String>,
 }
 
 impl Diagnostic {
@@ -82,6 +86,7 @@ impl Diagnostic {
             notes: Vec::new(),
             fix: None,
             exposure: Exposure::Hot,
+            through: Vec::new(),
         }
     }
 

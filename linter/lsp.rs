@@ -53,6 +53,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::{Applicability, Diagnostic, Exposure, Severity};
 use crate::engine::{self, Overlay, RunOptions};
+use crate::project::discover::package_dir;
 use crate::registry::Rule;
 use crate::source::{Position, SourceIndex};
 
@@ -374,16 +375,6 @@ impl Checker {
             .out
             .send(Message::Notification(Notification::new(PublishDiagnostics::METHOD.into(), params)));
     }
-}
-
-/// The directory of the package a file belongs to: the nearest ancestor whose Cargo.toml has a
-/// `[package]` (a workspace root alone is not one).
-pub fn package_dir(file: &Path) -> Option<PathBuf> {
-    file.ancestors().skip(1).find_map(|dir| {
-        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?;
-        let table: toml::Table = toml::from_str(&manifest).ok()?;
-        table.contains_key("package").then(|| dir.to_path_buf())
-    })
 }
 
 /// Checks one text alone: as the file at `path` (so its crate and module are known), or, for a

@@ -571,3 +571,83 @@ fn vendored_crates_are_skipped_unless_their_directory_is_named() {
     assert_eq!(findings(dir.path()), 0, "a project's vendored crates are not its code");
     assert_eq!(findings(&dir.path().join("vendor")), 1, "a vendor directory named itself is checked");
 }
+
+/// A package whose spawned task calls a helper in another file that reads a file, and a third
+/// file with a finding of its own.
+fn package_with_a_helper() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::create_dir(p.join("src")).unwrap();
+    std::fs::write(
+        p.join("Cargo.toml"),
+        "[package]\nname = \"relay\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ntokio = \"1\"\n",
+    )
+    .unwrap();
+    let main = "mod other;\nmod store;\n\n#[tokio::main]\nasync fn main() {\n    loop {\n        \
+                tokio::spawn(async move {\n            let data = store::load(\"data.txt\");\n            \
+                drop(data);\n        });\n    }\n}\n";
+    std::fs::write(p.join("src/main.rs"), main).unwrap();
+    let store =
+        "pub fn load(path: &str) -> String {\n    std::fs::read_to_string(path).unwrap_or_default()\n}\n";
+    std::fs::write(p.join("src/store.rs"), store).unwrap();
+    let other = "pub async fn tick() {\n    std::thread::sleep(std::time::Duration::from_millis(5));\n}\n";
+    std::fs::write(p.join("src/other.rs"), other).unwrap();
+    dir
+}
+
+/// (file, line, rule, message) of each finding of `stall check --output-format json` in `dir`.
+fn findings_in(
+    dir: &std::path::Path,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Vec<(String, u64, String, String)> {
+    let mut cmd = stall();
+    cmd.current_dir(dir)
+        .args(["check", "--no-dependencies", "--no-cache", "--output-format", "json"])
+        .args(args);
+    if let Some(text) = stdin {
+        cmd.write_stdin(text);
+    }
+    let out = cmd.output().unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["path"].as_str().unwrap().replace('\\', "/"),
+                d["start"]["line"].as_u64().unwrap(),
+                d["rule"].as_str().unwrap().to_string(),
+                d["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_file_named_alone_is_checked_with_its_package() {
+    let dir = package_with_a_helper();
+    let through_store = (
+        "src/main.rs".to_string(),
+        8,
+        "blocking-fs".to_string(),
+        "`load` blocks in async block: it reaches `std::fs::read_to_string`".to_string(),
+    );
+    // The helper's file: the finding it causes in another file is reported, the package's
+    // unrelated finding is not.
+    assert_eq!(findings_in(dir.path(), &["src/store.rs"], None), vec![through_store.clone()]);
+    // The caller's file: its finding through the helper in another file is found.
+    assert_eq!(findings_in(dir.path(), &["src/main.rs"], None), vec![through_store.clone()]);
+    let other = findings_in(dir.path(), &["src/other.rs"], None);
+    assert_eq!(other.len(), 1, "{other:?}");
+    assert_eq!((other[0].0.as_str(), other[0].1, other[0].2.as_str()), ("src/other.rs", 2, "blocking-sleep"));
+    // Stdin stands in for the file: the edited helper no longer blocks, so nothing is left.
+    let fixed = "pub fn load(path: &str) -> String {\n    path.to_string()\n}\n";
+    assert_eq!(findings_in(dir.path(), &["--stdin-filename", "src/store.rs", "-"], Some(fixed)), vec![]);
+    let unchanged = std::fs::read_to_string(dir.path().join("src/store.rs")).unwrap();
+    assert_eq!(
+        findings_in(dir.path(), &["--stdin-filename", "src/store.rs", "-"], Some(&unchanged)),
+        vec![through_store]
+    );
+}

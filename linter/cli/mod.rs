@@ -223,7 +223,7 @@ fn check(args: CheckArgs, host: &Host) -> u8 {
     }
     let paths = if args.paths.is_empty() { host.defaults.clone() } else { args.paths.clone() };
     let check_all = || {
-        let found = crate::project::discover::discover(&paths, &run.exclude);
+        let found = crate::project::discover::discover_packages(&paths, &[], &run.exclude);
         let progress = progress::Progress::start(found.files.len());
         let report = engine::check_found(&paths, found, &run, &engine::Overlay::new());
         progress.finish();
@@ -416,7 +416,11 @@ fn check_stdin(args: &CheckArgs, run: &RunOptions, host: &Host) -> u8 {
         });
         return finish(args, host, report);
     }
-    let report = engine::check_text(&name, None, bytes.clone(), run);
+    let check = |bytes: Vec<u8>| match &args.stdin_filename {
+        Some(name) => engine::check_text_in_package(name, bytes, run),
+        None => engine::check_text(&name, None, bytes, run),
+    };
+    let report = check(bytes.clone());
     if !(args.fix || args.diff) {
         return finish(args, host, report);
     }
@@ -430,7 +434,14 @@ fn check_stdin(args: &CheckArgs, run: &RunOptions, host: &Host) -> u8 {
             return finish_to_stderr(args, host, report);
         }
     };
-    let diagnostics: Vec<_> = report.files.iter().flat_map(|f| f.diagnostics.iter().cloned()).collect();
+    // Only the text's own findings: the others are in files of its package.
+    let own = crate::project::discover::same_file(&name);
+    let diagnostics: Vec<_> = report
+        .files
+        .iter()
+        .filter(|f| crate::project::discover::same_file(&f.path) == own)
+        .flat_map(|f| f.diagnostics.iter().cloned())
+        .collect();
     let (fixed, n) = match fixing::fix_text(&text, &diagnostics, args.unsafe_fixes) {
         Ok(Some(f)) => f,
         Ok(None) => (text.clone(), 0),
@@ -457,7 +468,7 @@ fn check_stdin(args: &CheckArgs, run: &RunOptions, host: &Host) -> u8 {
         return if n > 0 { EXIT_FINDINGS } else { EXIT_CLEAN };
     }
     // What is left after the fixes, on stderr: stdout holds the source.
-    let left = if n > 0 { engine::check_text(&name, None, fixed.into_bytes(), run) } else { report };
+    let left = if n > 0 { check(fixed.into_bytes()) } else { report };
     finish_to_stderr(args, host, left)
 }
 

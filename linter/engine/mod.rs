@@ -23,7 +23,7 @@ use crate::diagnostic::{Diagnostic, FileError, FileReport, Hidden, Report};
 use crate::facts::{self, FileFacts, Finding, Origin};
 use crate::graph::{self, Unit};
 use crate::project::config::{Policy, ReportLevel};
-use crate::project::discover::{self, io_reason};
+use crate::project::discover::{self, io_reason, Focus};
 use crate::project::modtree::{self, ModDecl, TreeFile};
 use crate::project::{Place, SourceFile};
 use crate::rules::meta::parse_error;
@@ -66,7 +66,7 @@ pub(crate) fn check_found(
 ) -> Report {
     let deps = dependencies(paths, run);
     let note = deps.note.clone();
-    let mut report = check_files_with(found.files, found.errors, run, overlay, deps);
+    let mut report = check_files_with(found.files, found.errors, run, overlay, deps, found.focus.as_ref());
     report.notes.extend(note);
     report
 }
@@ -96,6 +96,18 @@ pub(crate) fn check_text(name: &Path, place: Option<Place>, bytes: Vec<u8>, run:
     let file = SourceFile { path: name.to_path_buf(), display, place };
     let overlay = Overlay::from([(name.to_path_buf(), Arc::from(text))]);
     check_files(vec![file], Vec::new(), run, &overlay)
+}
+
+/// Checks a text read from stdin as the file `name`, with the rest of the file's package as
+/// it is on disk (a call into it from another file is followed); reports what concerns `name`.
+pub(crate) fn check_text_in_package(name: &Path, bytes: Vec<u8>, run: &RunOptions) -> Report {
+    let Ok(text) = std::str::from_utf8(&bytes) else { return check_text(name, None, bytes, run) };
+    let found = discover::discover_packages(&[], &[name.to_path_buf()], &run.exclude);
+    // The text stands in for the file under the walk's spelling of its path.
+    let key = discover::same_file(name);
+    let path = found.files.iter().map(|f| &f.path).find(|p| discover::same_file(p) == key);
+    let overlay = Overlay::from([(path.cloned().unwrap_or_else(|| name.to_path_buf()), Arc::from(text))]);
+    check_found(&[name.to_path_buf()], found, run, &overlay)
 }
 
 /// One file's analysis, plain data.
@@ -142,7 +154,7 @@ pub(crate) fn check_files(
     run: &RunOptions,
     overlay: &Overlay,
 ) -> Report {
-    check_files_with(files, errors, run, overlay, Deps::default())
+    check_files_with(files, errors, run, overlay, Deps::default(), None)
 }
 
 /// `check_files`, following calls into the dependencies `deps` offers.
@@ -152,6 +164,7 @@ pub(crate) fn check_files_with(
     run: &RunOptions,
     overlay: &Overlay,
     mut deps: Deps,
+    focus: Option<&Focus>,
 ) -> Report {
     let mut options = run.options.clone();
     options.local_crates.extend(files.iter().filter_map(|f| f.place.package.clone()));
@@ -344,7 +357,7 @@ pub(crate) fn check_files_with(
     }
     let files_checked = waiting + checked.iter().filter(|c| !c.3).count();
     let mut hidden = Hidden::default();
-    let mut reports = settle(checked, run.transitive, &run.policy, &mut hidden);
+    let mut reports = settle(checked, run.transitive, &run.policy, focus, &mut hidden);
     // Rare: findings only from the call graph. Read the text again to show it with them.
     for r in &mut reports {
         if r.text.is_none() {
@@ -359,11 +372,14 @@ pub(crate) fn check_files_with(
 }
 
 /// The one join and finish: makes keys unique per target, adds the findings that need every
-/// file, applies suppressions and the reporting policy. Returns the files with findings.
+/// file, applies suppressions and the reporting policy. With a focus, keeps only the findings
+/// in the files it covers and those elsewhere whose chain passes through them. Returns the
+/// files with findings.
 fn settle(
     mut checked: Vec<(SourceFile, String, Analyzed, bool)>,
     transitive: bool,
     policy: &Policy,
+    focus: Option<&Focus>,
     hidden: &mut Hidden,
 ) -> Vec<FileReport> {
     let own: Vec<_> = checked.iter_mut().map(|(_, _, a, _)| std::mem::take(&mut a.facts.findings)).collect();
@@ -371,10 +387,22 @@ fn settle(
         let units: Vec<Unit> = checked.iter().map(|(f, target, a, dep)| unit(f, target, a, *dep)).collect();
         graph::join(&units, own, transitive)
     };
+    // The focused files, as chains name them.
+    let focused: HashSet<String> = match focus {
+        Some(focus) => checked
+            .iter()
+            .filter(|(f, _, _, dependency)| !dependency && focus.covers(&f.path))
+            .map(|(f, ..)| f.display.clone())
+            .collect(),
+        None => HashSet::new(),
+    };
     let mut reports = Vec::new();
     for ((file, _, a, dependency), mut diagnostics) in checked.into_iter().zip(diagnostics) {
         if dependency {
             continue; // only the chains from the checked code into it are reported
+        }
+        if focus.is_some() && !focused.contains(&file.display) {
+            diagnostics.retain(|d| d.through.iter().any(|t| focused.contains(t)));
         }
         let mut suppressions = a.facts.suppressions;
         suppress::apply(&mut diagnostics, &mut suppressions);
@@ -674,7 +702,7 @@ pub(crate) fn check_alone(text: &str, place: &Place, options: &Options) -> Vec<D
     let analyzed = Analyzed { facts, text: None };
     let every =
         Policy { report: ReportLevel::All, include_tests: options.include_tests, ..Policy::default() };
-    settle(vec![(file, target, analyzed, false)], true, &every, &mut Hidden::default())
+    settle(vec![(file, target, analyzed, false)], true, &every, None, &mut Hidden::default())
         .into_iter()
         .flat_map(|r| r.diagnostics)
         .collect()

@@ -95,10 +95,14 @@ pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], offloads: &Offloads) -> 
     // The chain from `start` to its blocking call of the rank `via` was computed for.
     let chain = |via: &Chains, start: FnId| {
         let mut notes = Vec::new();
+        let mut through: Vec<String> = Vec::new();
         let mut id = start;
         let end = loop {
             let here = func(id);
             let (file, _) = files[id.0];
+            if !through.iter().any(|t| t == file) {
+                through.push(file.to_string());
+            }
             match via[&id].0 {
                 Via::Direct(b) => {
                     let site = &here.blocking[b];
@@ -114,7 +118,7 @@ pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], offloads: &Offloads) -> 
                 }
             }
         };
-        (end, notes)
+        (end, notes, through)
     };
 
     let mut out = Vec::new();
@@ -138,9 +142,9 @@ pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], offloads: &Offloads) -> 
                 .collect();
             // The worst kind reached is reported, with its chain; the others are mentioned.
             let Some(&(via, start)) = reached.first() else { continue };
-            let (end, notes) = chain(via, start);
+            let (end, notes, through) = chain(via, start);
             let also: Vec<&BlockSite> = reached[1..].iter().map(|&(v, s)| chain(v, s).0).collect();
-            let d = transitive_diagnostic(
+            let mut d = transitive_diagnostic(
                 call.span,
                 &call.context,
                 &func(start).name,
@@ -149,6 +153,7 @@ pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], offloads: &Offloads) -> 
                 notes,
                 &also,
             );
+            d.through = through;
             out.push((f, Finding { diagnostic: d, origin: call.origin }));
         }
     }

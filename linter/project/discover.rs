@@ -15,6 +15,8 @@ use crate::diagnostic::FileError;
 pub struct Discovery {
     pub files: Vec<SourceFile>,
     pub errors: Vec<FileError>,
+    /// When set, only findings that concern these paths are reported.
+    pub focus: Option<Focus>,
 }
 
 /// Whether a path (as walked: the root joined with the rest) is left out.
@@ -97,7 +99,92 @@ pub fn discover(paths: &[PathBuf], excluded: &Exclude) -> Discovery {
         .collect();
     let mut errors = errors.into_inner().unwrap();
     errors.sort_by(|a, b| a.path.cmp(&b.path));
-    Discovery { files, errors }
+    Discovery { files, errors, focus: None }
+}
+
+/// The files a run was asked about, when it checks more than them: a file named on the
+/// command line (or read from stdin) is checked with the rest of its package, so that calls
+/// into it from other files are followed, and only what concerns it is reported.
+#[derive(Debug, Default)]
+pub struct Focus {
+    /// Canonical paths of the files and directories named.
+    given: Vec<PathBuf>,
+}
+
+impl Focus {
+    /// Is `path` one of the files named, or under a directory named?
+    pub fn covers(&self, path: &Path) -> bool {
+        let key = same_file(path);
+        self.given.iter().any(|g| key.starts_with(g))
+    }
+}
+
+/// A key that is the same for every spelling of a path (`./src/a.rs`, `src/a.rs`, a link):
+/// canonical where the file exists, absolute where it does not (a new editor buffer).
+pub fn same_file(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| std::path::absolute(path).unwrap_or_else(|_| path.into()))
+}
+
+/// Walks `paths`, widening each file named among them to its whole package; `texts` are
+/// files whose text comes from elsewhere (stdin), named whether or not they exist on disk.
+/// The discovery's focus is set when a file was widened (otherwise every finding is reported).
+pub fn discover_packages(paths: &[PathBuf], texts: &[PathBuf], excluded: &Exclude) -> Discovery {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut roots: Vec<PathBuf> = Vec::new();
+    for path in paths.iter().filter(|p| p.is_file()).chain(texts) {
+        let abs = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+        if let Some(dir) = package_dir(&abs).map(|d| relative_to(&d, &cwd)) {
+            if !roots.contains(&dir) {
+                roots.push(dir);
+            }
+        }
+    }
+    if roots.is_empty() && texts.is_empty() {
+        return discover(paths, excluded);
+    }
+    // One spelling per file, the walk's: the module tree matches `mod` declarations to paths
+    // as the walk spells them. A file named that the walk did not find (ignored, or a text
+    // not on disk) is added as named.
+    let mut named = discover(paths, excluded);
+    let mut crates = CrateCache::default();
+    for t in texts {
+        let place = crates.locate(t);
+        named.files.push(SourceFile { path: t.clone(), display: display(t), place });
+    }
+    let walked = discover(&roots, excluded);
+    let mut seen: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    let mut files = Vec::new();
+    for f in walked.files.into_iter().chain(named.files) {
+        if seen.insert(same_file(&f.path)) {
+            files.push(f);
+        }
+    }
+    let mut errors = named.errors;
+    errors.extend(walked.errors);
+    errors.sort_by(|a, b| a.path.cmp(&b.path));
+    errors.dedup_by(|a, b| a.path == b.path);
+    let focus = Focus { given: paths.iter().chain(texts).map(|p| same_file(p)).collect() };
+    Discovery { files, errors, focus: (!roots.is_empty()).then_some(focus) }
+}
+
+/// `dir` as a path relative to `cwd` where it is under it (`.` for `cwd` itself), so that the
+/// files found under it are shown as the user would write them.
+fn relative_to(dir: &Path, cwd: &Path) -> PathBuf {
+    match dir.strip_prefix(cwd) {
+        Ok(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
+        Ok(rel) => rel.to_path_buf(),
+        Err(_) => dir.to_path_buf(),
+    }
+}
+
+/// The directory of the package a file belongs to: the nearest ancestor whose Cargo.toml has a
+/// `[package]` (a workspace root alone is not one).
+pub fn package_dir(file: &Path) -> Option<PathBuf> {
+    file.ancestors().skip(1).find_map(|dir| {
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?;
+        let table: toml::Table = toml::from_str(&manifest).ok()?;
+        table.contains_key("package").then(|| dir.to_path_buf())
+    })
 }
 
 fn display(path: &Path) -> String {
