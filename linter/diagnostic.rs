@@ -43,6 +43,9 @@ pub enum Exposure {
     Startup,
     /// Test code and test-support code.
     Test,
+    /// In a program's own libraries, reached from nothing in the run: dead code, or called in
+    /// a way stall cannot follow (a macro, a table of function pointers).
+    Unreached,
 }
 
 impl Exposure {
@@ -51,6 +54,7 @@ impl Exposure {
             Exposure::Hot => "hot",
             Exposure::Startup => "startup",
             Exposure::Test => "test",
+            Exposure::Unreached => "unreached",
         }
     }
 }
@@ -133,6 +137,7 @@ pub struct FileReport {
 pub struct Hidden {
     pub startup: usize,
     pub test: usize,
+    pub unreached: usize,
 }
 
 /// The result of a run: what every output renders.

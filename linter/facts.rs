@@ -32,6 +32,9 @@ pub(crate) struct FileFacts {
     pub offload_wrappers_via: Vec<(String, String)>,
     /// `use` items of the file's modules: (path of the name it makes, path it names).
     pub aliases: Vec<(String, String)>,
+    /// Private glob imports of the file's modules: (module, module it imports).
+    #[serde(default)]
+    pub globs: Vec<(String, String)>,
     /// What the file's async fns wait on, to tell idle callees of serial findings.
     pub async_fns: Vec<AsyncFnSummary>,
     /// Serial-await findings that stand unless they await an idle fn.
@@ -321,7 +324,7 @@ impl FileFacts {
             }
         }
         self.deferred.iter_mut().for_each(|(k, _)| fix(k));
-        for (a, b) in &mut self.aliases {
+        for (a, b) in self.aliases.iter_mut().chain(&mut self.globs) {
             fix(a);
             fix(b);
         }

@@ -478,7 +478,7 @@ pub fn to_lsp(d: &Diagnostic, uri: &Url, idx: &SourceIndex) -> lsp_types::Diagno
         range,
         // Startup-only findings are hints, shown greyed: worth knowing, rarely worth a fix.
         severity: Some(match (d.severity, d.exposure) {
-            (_, Exposure::Startup | Exposure::Test) => DiagnosticSeverity::HINT,
+            (_, Exposure::Startup | Exposure::Test | Exposure::Unreached) => DiagnosticSeverity::HINT,
             (Severity::Error, _) => DiagnosticSeverity::ERROR,
             (Severity::Warning, _) => DiagnosticSeverity::WARNING,
         }),

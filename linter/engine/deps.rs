@@ -173,6 +173,8 @@ impl Deps {
             runtime: None,
             features: p.features.clone(),
             build_script: p.build_script,
+            uses: std::sync::Arc::from([]),
+            in_tree: false,
         };
         SourceFile { path, display, place }
     }

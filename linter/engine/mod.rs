@@ -242,7 +242,7 @@ pub(crate) fn check_files_with(
                     needed.insert(name_hash(&[pkg, qual, name]));
                     needed_parts.insert(name_hash(&[pkg, qual]));
                     needed_parts.insert(name_hash(&[pkg, name]));
-                    if qual.starts_with(|c: char| c.is_lowercase()) {
+                    if qual == "*" || qual.starts_with(|c: char| c.is_lowercase()) {
                         needed_free.insert(name_hash(&[pkg, name]));
                     }
                 }
@@ -271,7 +271,7 @@ pub(crate) fn check_files_with(
                 needed.insert(name_hash(&[pkg, qual, name]));
                 needed_parts.insert(name_hash(&[pkg, qual]));
                 needed_parts.insert(name_hash(&[pkg, name]));
-                if qual.starts_with(|c: char| c.is_lowercase()) {
+                if qual == "*" || qual.starts_with(|c: char| c.is_lowercase()) {
                     needed_free.insert(name_hash(&[pkg, name]));
                 }
             }
@@ -431,7 +431,8 @@ fn reached_in_dependencies(
         facts.functions.iter().enumerate().map(move |(i, s)| ((f, i), s.key.as_str()))
     });
     let aliases = parsed.iter().flat_map(|(_, f)| f.aliases.iter().map(|(a, b)| (a.as_str(), b.as_str())));
-    let index = graph::keys::KeyIndex::new(keys, aliases);
+    let globs = parsed.iter().flat_map(|(_, f)| f.globs.iter().map(|(a, b)| (a.as_str(), b.as_str())));
+    let index = graph::keys::KeyIndex::new(keys, aliases, globs);
     let mut seen: HashMap<String, u8> = HashMap::new();
     let mut queue: std::collections::VecDeque<(String, u8)> = roots.iter().map(|k| (k.clone(), 1)).collect();
     while let Some((key, hops)) = queue.pop_front() {
@@ -480,8 +481,9 @@ fn assign_modules(
         modtree::assign_targets(&tree)
     };
     let mut moved = Vec::new();
-    for (i, (target, module)) in ok.into_iter().zip(assigned) {
+    for (i, (target, module, reached)) in ok.into_iter().zip(assigned) {
         targets[i] = target;
+        files[i].place.in_tree = reached;
         if files[i].place.module != module {
             files[i].place.module = module;
             moved.push(i);
@@ -498,6 +500,8 @@ fn unit<'a>(file: &'a SourceFile, target: &'a str, a: &'a Analyzed, dependency: 
         target,
         facts: &a.facts,
         dependency,
+        uses: &file.place.uses,
+        in_tree: file.place.in_tree,
     }
 }
 

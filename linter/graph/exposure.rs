@@ -9,6 +9,12 @@
 //!   handlers and event loops: configuration, certificates, one-shot subcommands.
 //! - `test`: test code and test-support code, and what only they reach; examples and benches
 //!   (demo code: whatever they block, no user's program runs it).
+//! - `unreached`: in a program's own libraries (the packages a package with a binary uses by
+//!   path or through its workspace, checked with it), functions nothing in the run calls, and
+//!   what only they reach. Their callers are all in the run: such code is dead, or called in a
+//!   way stall cannot follow. Trait impls stay hot: a framework or a trait object may call
+//!   them. So does the program's own package: a small program's handlers that nothing wires up
+//!   are still what it is for.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -35,6 +41,8 @@ enum Why {
     Via(FnId),
     /// Not reached from any root (a cycle of functions calling each other).
     Unreached,
+    /// Nothing in the run calls it, and it is part of a program (`main` of the package named).
+    Orphan(FnId),
 }
 
 /// The exposure of every function of the run.
@@ -96,6 +104,13 @@ impl Exposures {
             }
         }
         let is_test = |(u, i): FnId| units[u].facts.fns[i].test || units[u].is_test_support();
+        let programs = program_parts(units);
+        // Nothing calls it, yet it is a program's: not a root of its own.
+        let orphan = |(u, i): FnId| {
+            let f = &units[u].facts.fns[i];
+            let part = units[u].package.and_then(|p| programs.get(p)).copied();
+            part.filter(|_| f.implements.is_none() && units[u].in_tree)
+        };
 
         // Hot: roots, hot regions, and what nothing calls; then everything they call.
         let mut queue = VecDeque::new();
@@ -111,10 +126,14 @@ impl Exposures {
                 mark(&mut out, &mut queue, l.to, Exposure::Hot, Why::Region(u, hot));
             }
         }
+        let mut orphans = Vec::new();
         for (u, unit) in units.iter().enumerate() {
             for (i, f) in unit.facts.fns.iter().enumerate() {
                 if !called[u][i] && !f.entry && !is_test((u, i)) {
-                    mark(&mut out, &mut queue, (u, i), Exposure::Hot, Why::Uncalled);
+                    match orphan((u, i)) {
+                        Some(entry) => orphans.push(((u, i), entry)),
+                        None => mark(&mut out, &mut queue, (u, i), Exposure::Hot, Why::Uncalled),
+                    }
                 }
             }
         }
@@ -128,6 +147,10 @@ impl Exposures {
             }
         }
         spread(&mut out, &from, &mut queue, Exposure::Startup);
+        for (id, entry) in orphans {
+            mark(&mut out, &mut queue, id, Exposure::Unreached, Why::Orphan(entry));
+        }
+        spread(&mut out, &from, &mut queue, Exposure::Unreached);
         // Test: test code, and what only tests reach (through test links too).
         for l in links.iter().filter(|l| l.test) {
             if let Some(f) = l.from {
@@ -220,6 +243,13 @@ impl Exposures {
             ),
             Why::Entry => format!("runs only at startup, from `{}`", name(root)),
             Why::Test => "test-support code".into(),
+            Why::Orphan(entry) => format!(
+                "nothing in the checked code calls `{}`, and it is part of a program (`{}` at {}): dead code, \
+                 or called in a way stall cannot follow",
+                name(root),
+                name(entry),
+                units[entry.0].display,
+            ),
             Why::Via(_) | Why::Unreached => {
                 format!("`{}` is not reached from a program's entry: assumed to share the executor", name(root))
             }
@@ -278,6 +308,41 @@ fn loose_links(units: &[Unit]) -> Vec<Link> {
         }
     }
     links
+}
+
+/// The packages that are a program's own libraries, each with the entry of one program it is
+/// part of: what a package with a program entry (`main` of a binary) uses by path or through
+/// its workspace, transitively, among the run's packages.
+fn program_parts<'a>(units: &[Unit<'a>]) -> HashMap<&'a str, FnId> {
+    let mut uses: HashMap<&str, &[String]> = HashMap::new();
+    let mut programs: HashMap<&str, FnId> = HashMap::new();
+    let mut parts: HashMap<&str, FnId> = HashMap::new();
+    let mut queue: VecDeque<(&str, FnId)> = VecDeque::new();
+    for (u, unit) in units.iter().enumerate() {
+        let Some(p) = unit.package else { continue };
+        uses.insert(p, unit.uses);
+        // A build script's `main` is cargo's, not a program of the package.
+        if unit.is_example() || unit.is_test_support() || unit.target.ends_with("@build") || !unit.in_tree {
+            continue;
+        }
+        if let Some(i) = unit.facts.fns.iter().position(|f| f.entry && !f.test) {
+            if !programs.contains_key(p) {
+                programs.insert(p, (u, i));
+                queue.push_back((p, (u, i)));
+            }
+        }
+    }
+    while let Some((p, entry)) = queue.pop_front() {
+        for used in uses.get(p).copied().unwrap_or_default() {
+            if let Some((&name, _)) = uses.get_key_value(used.as_str()) {
+                if !parts.contains_key(name) && !programs.contains_key(name) {
+                    parts.insert(name, entry);
+                    queue.push_back((name, entry));
+                }
+            }
+        }
+    }
+    parts
 }
 
 /// Gives `id` an exposure, unless it has one, and queues it to pass it on.

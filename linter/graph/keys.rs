@@ -13,6 +13,9 @@ pub(crate) struct KeyIndex<'a> {
     /// The names glob re-exports (`pub use self::platform::*`) give functions:
     /// `a::b::f` for `a::b::platform::f`. Made once, so a lookup is a hash probe.
     through_globs: HashMap<String, Vec<FnId>>,
+    /// Module -> the modules it glob imports (`use other::*`), for the names the resolver left
+    /// to them (`m::*::Db`).
+    globs: HashMap<&'a str, Vec<&'a str>>,
 }
 
 /// Bounds on glob re-export names: chains of globs followed, and names made in all.
@@ -20,9 +23,12 @@ const GLOB_STEPS: usize = 4;
 const GLOB_NAMES: usize = 200_000;
 
 impl<'a> KeyIndex<'a> {
+    /// `aliases`: (name, what it names), `module::*` for a glob re-export; `globs`: (module,
+    /// module it glob imports privately).
     pub(crate) fn new(
         keys: impl Iterator<Item = (FnId, &'a str)>,
         aliases: impl Iterator<Item = (&'a str, &'a str)>,
+        private_globs: impl Iterator<Item = (&'a str, &'a str)>,
     ) -> Self {
         let mut by_key: HashMap<&str, Vec<FnId>> = HashMap::new();
         for (id, key) in keys {
@@ -31,16 +37,23 @@ impl<'a> KeyIndex<'a> {
         let mut names = HashMap::new();
         // Re-exported module -> the modules that glob re-export it.
         let mut globbed_into: HashMap<&str, Vec<&str>> = HashMap::new();
+        let mut globs: HashMap<&str, Vec<&str>> = HashMap::new();
         for (from, to) in aliases {
             match from.strip_suffix("::*") {
-                Some(module) => globbed_into.entry(to).or_default().push(module),
+                Some(module) => {
+                    globbed_into.entry(to).or_default().push(module);
+                    globs.entry(module).or_default().push(to);
+                }
                 None => {
                     names.insert(from, to);
                 }
             }
         }
+        for (module, to) in private_globs {
+            globs.entry(module).or_default().push(to);
+        }
         let through_globs = glob_names(&by_key, &globbed_into);
-        KeyIndex { by_key, aliases: names, through_globs }
+        KeyIndex { by_key, aliases: names, through_globs, globs }
     }
 
     /// The functions a key names, following re-exports (`crate::Store::open` ->
@@ -54,6 +67,27 @@ impl<'a> KeyIndex<'a> {
     }
 
     fn lookup_named(&self, key: &str) -> &[FnId] {
+        self.lookup_depth(key, 0)
+    }
+
+    fn lookup_depth(&self, key: &str, depth: usize) -> &[FnId] {
+        // `m::*::Db::open`: a name module `m` has from one of its glob imports (`use lib::*`),
+        // looked up in each (`lib::Db::open`, aliases followed).
+        if let Some((module, rest)) = key.split_once("::*::") {
+            if depth < GLOB_STEPS {
+                for target in self.globs.get(module).into_iter().flatten() {
+                    let ids = self.lookup_depth(&format!("{target}::{rest}"), depth + 1);
+                    if !ids.is_empty() {
+                        return ids;
+                    }
+                }
+            }
+            return &[];
+        }
+        self.lookup_aliased(key)
+    }
+
+    fn lookup_aliased(&self, key: &str) -> &[FnId] {
         if let Some(ids) = self.find(key) {
             return ids;
         }

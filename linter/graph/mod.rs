@@ -27,6 +27,10 @@ pub(crate) struct Unit<'a> {
     pub facts: &'a FileFacts,
     /// A dependency's file: it leads chains but never calls the crates' code.
     pub dependency: bool,
+    /// The packages its package depends on by path or through its workspace.
+    pub uses: &'a [String],
+    /// A crate root of its package reaches it (it is compiled into a target).
+    pub in_tree: bool,
 }
 
 impl Unit<'_> {
@@ -68,7 +72,8 @@ fn fn_index<'a>(units: &[Unit<'a>]) -> KeyIndex<'a> {
         u.facts.fns.iter().enumerate().filter_map(move |(i, func)| Some(((f, i), func.key.as_deref()?)))
     });
     let aliases = units.iter().flat_map(|u| u.facts.aliases.iter().map(|(a, b)| (a.as_str(), b.as_str())));
-    KeyIndex::new(keys, aliases)
+    let globs = units.iter().flat_map(|u| u.facts.globs.iter().map(|(a, b)| (a.as_str(), b.as_str())));
+    KeyIndex::new(keys, aliases, globs)
 }
 
 impl<'a> Offloads<'a> {

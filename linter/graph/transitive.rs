@@ -29,7 +29,8 @@ pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], offloads: &Offloads) -> 
         g.functions.iter().enumerate().map(move |(i, func)| ((f, i), func.key.as_str()))
     });
     let aliases = files.iter().flat_map(|(_, g)| g.aliases.iter().map(|(a, b)| (a.as_str(), b.as_str())));
-    let index = KeyIndex::new(keys, aliases);
+    let globs = files.iter().flat_map(|(_, g)| g.globs.iter().map(|(a, b)| (a.as_str(), b.as_str())));
+    let index = KeyIndex::new(keys, aliases, globs);
     let func = |(f, i): FnId| &files[f].1.functions[i];
     // Made in a closure handed to a fn that runs it off the executor.
     let offloaded = |defer: &Option<String>| defer.as_deref().is_some_and(|k| offloads.may_offload(k));

@@ -69,16 +69,26 @@ pub fn summary<W: Write + ?Sized>(report: &Report, w: &mut W) -> io::Result<()> 
     }
 }
 
-/// "14 more on startup-only paths and 2 in test-support code; `--all` shows them."
+/// "14 more on startup-only paths, 3 in code no program reaches and 2 in test-support code;
+/// `--all` shows them."
 pub fn hidden_line(report: &Report) -> Option<String> {
     let h = report.hidden;
-    let parts: Vec<String> = [(h.startup, "on startup-only paths"), (h.test, "in test-support code")]
-        .into_iter()
-        .filter(|(n, _)| *n > 0)
-        .enumerate()
-        .map(|(i, (n, what))| if i == 0 { format!("{n} more {what}") } else { format!("{n} {what}") })
-        .collect();
-    (!parts.is_empty()).then(|| format!("{}; `--all` shows them.", parts.join(" and ")))
+    let parts: Vec<String> = [
+        (h.startup, "on startup-only paths"),
+        (h.unreached, "in code no program reaches"),
+        (h.test, "in test-support code"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .enumerate()
+    .map(|(i, (n, what))| if i == 0 { format!("{n} more {what}") } else { format!("{n} {what}") })
+    .collect();
+    let listed = match parts.split_last() {
+        None => return None,
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    };
+    Some(format!("{listed}; `--all` shows them."))
 }
 
 /// One diagnostic as the human output shows it, without colour (cargo's `rendered`).
@@ -115,4 +125,25 @@ fn to_codespan(d: &Diagnostic, len: usize) -> CsDiagnostic<()> {
         .with_message(&d.message)
         .with_labels(vec![Label::primary((), start..end).with_message(&d.label)])
         .with_notes(notes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Hidden;
+
+    fn line(startup: usize, unreached: usize, test: usize) -> Option<String> {
+        hidden_line(&Report { hidden: Hidden { startup, unreached, test }, ..Report::default() })
+    }
+
+    #[test]
+    fn the_hidden_line_lists_what_is_hidden() {
+        assert_eq!(line(0, 0, 0), None);
+        assert_eq!(line(0, 3, 0).unwrap(), "3 more in code no program reaches; `--all` shows them.");
+        assert_eq!(
+            line(14, 3, 2).unwrap(),
+            "14 more on startup-only paths, 3 in code no program reaches and 2 in test-support code; \
+             `--all` shows them."
+        );
+    }
 }

@@ -69,6 +69,7 @@ struct Summary {
 #[derive(Serialize)]
 struct HiddenCounts {
     startup: usize,
+    unreached: usize,
     test: usize,
 }
 
@@ -90,7 +91,11 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             // files that could not be read or checked.
             errors: report.errors.len()
                 + report.diagnostics().filter(|(_, d)| d.severity == Severity::Error).count(),
-            hidden: HiddenCounts { startup: report.hidden.startup, test: report.hidden.test },
+            hidden: HiddenCounts {
+                startup: report.hidden.startup,
+                unreached: report.hidden.unreached,
+                test: report.hidden.test,
+            },
         },
         diagnostics,
         errors: report.errors.iter().map(|e| JsonError { path: &e.path, message: &e.message }).collect(),

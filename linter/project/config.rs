@@ -276,7 +276,7 @@ impl Policy {
             || d.rule == Rule::BlockOnInAsync
             || match d.exposure {
                 Exposure::Hot => true,
-                Exposure::Startup => false,
+                Exposure::Startup | Exposure::Unreached => false,
                 Exposure::Test => self.include_tests,
             }
     }
@@ -293,6 +293,7 @@ impl Policy {
                 match d.exposure {
                     Exposure::Startup => hidden.startup += 1,
                     Exposure::Test => hidden.test += 1,
+                    Exposure::Unreached => hidden.unreached += 1,
                     Exposure::Hot => {}
                 }
             }

@@ -265,6 +265,7 @@ struct Package {
     /// `[lib] path` and `[[bin]] path`, relative to `dir`.
     roots: Vec<Root>,
     runtime: Option<Runtime>,
+    uses: Arc<[String]>,
 }
 
 /// A crate root named by a manifest, and the target it starts (`None` for the library).
@@ -283,6 +284,8 @@ impl CrateCache {
             runtime: None,
             features: None,
             build_script: false,
+            uses: Arc::from([]),
+            in_tree: true,
         };
         let Some(dir) = abs.parent() else {
             return alone();
@@ -307,6 +310,8 @@ impl CrateCache {
                 runtime,
                 features: None,
                 build_script: false,
+                uses: pkg.uses.clone(),
+                in_tree: false,
             };
         }
         Place {
@@ -318,6 +323,8 @@ impl CrateCache {
             runtime: pkg.runtime.clone(),
             features: None,
             build_script: false,
+            uses: pkg.uses.clone(),
+            in_tree: false,
         }
     }
 
@@ -328,7 +335,13 @@ impl CrateCache {
         let manifest = dir.join("Cargo.toml");
         let here = std::fs::read_to_string(&manifest).ok().and_then(|text| manifest::read(&text));
         let result = match here {
-            Some((name, roots, runtime)) => Some(Package { dir: dir.to_path_buf(), name, roots, runtime }),
+            Some(m) => Some(Package {
+                dir: dir.to_path_buf(),
+                name: m.name,
+                roots: m.roots,
+                runtime: m.runtime,
+                uses: m.uses.into(),
+            }),
             None => dir.parent().and_then(|p| self.crate_of(p)),
         };
         self.dirs.insert(dir.to_path_buf(), result.clone());

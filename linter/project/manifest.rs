@@ -53,9 +53,21 @@ impl Runtime {
     }
 }
 
-/// The package name (as Rust code spells it, `-` -> `_`), the explicit `[lib]` / `[[bin]]`
-/// roots and the runtime of a manifest; `None` for a manifest without `[package]`.
-pub(crate) fn read(manifest: &str) -> Option<(String, Vec<Root>, Option<Runtime>)> {
+/// What stall reads from a package manifest.
+pub(crate) struct Manifest {
+    /// The package name as Rust code spells it (`-` -> `_`).
+    pub name: String,
+    /// The explicit `[lib]` / `[[bin]]` roots.
+    pub roots: Vec<Root>,
+    pub runtime: Option<Runtime>,
+    /// The packages it depends on by path or through its workspace (`path = ".."`,
+    /// `workspace = true`), as Rust code spells them: a program's own libraries. Registry
+    /// dependencies and dev-dependencies are left out.
+    pub uses: Vec<String>,
+}
+
+/// The manifest's facts; `None` for a manifest without `[package]`.
+pub(crate) fn read(manifest: &str) -> Option<Manifest> {
     let value: toml::Table = toml::from_str(manifest).ok()?;
     let name = value.get("package")?.get("name")?.as_str()?.replace('-', "_");
     let mut roots = Vec::new();
@@ -68,7 +80,24 @@ pub(crate) fn read(manifest: &str) -> Option<(String, Vec<Root>, Option<Runtime>
             roots.push((PathBuf::from(p), Some(format!("bin/{target}"))));
         }
     }
-    Some((name, roots, Runtime::from_manifest(&value)))
+    let targets = value.get("target").and_then(|t| t.as_table()).into_iter().flat_map(|t| t.values());
+    let tables = std::iter::once(&toml::Value::Table(value.clone()))
+        .chain(targets)
+        .filter_map(|t| t.get("dependencies")?.as_table().cloned())
+        .collect::<Vec<_>>();
+    let mut uses: Vec<String> = tables
+        .iter()
+        .flat_map(|deps| deps.iter())
+        .filter_map(|(key, dep)| {
+            let t = dep.as_table()?;
+            let local = t.contains_key("path") || t.get("workspace").and_then(|w| w.as_bool()) == Some(true);
+            let name = t.get("package").and_then(|p| p.as_str()).unwrap_or(key);
+            local.then(|| name.replace('-', "_"))
+        })
+        .collect();
+    uses.sort();
+    uses.dedup();
+    Some(Manifest { name, roots, runtime: Runtime::from_manifest(&value), uses })
 }
 
 #[cfg(test)]
@@ -77,14 +106,26 @@ mod tests {
 
     #[test]
     fn package_names_use_underscores_and_runtimes_carry_features() {
-        let (name, roots, rt) =
+        let m =
             read("[package]\nname = \"my-crate\"\n[dependencies]\ntokio = { version = \"1\", features = [\"fs\"] }\n")
                 .unwrap();
-        assert_eq!(name, "my_crate");
-        assert!(roots.is_empty());
-        let rt = rt.unwrap();
+        assert_eq!(m.name, "my_crate");
+        assert!(m.roots.is_empty() && m.uses.is_empty());
+        let rt = m.runtime.unwrap();
         assert_eq!(rt.kind, RuntimeKind::Tokio);
         assert!(rt.has_feature("fs") && !rt.has_feature("time"));
         assert!(read("[workspace]\nmembers = []\n").is_none());
+    }
+
+    #[test]
+    fn local_dependencies_are_those_by_path_or_workspace() {
+        let m = read(
+            "[package]\nname = \"app\"\n[dependencies]\nserde = \"1\"\nmy-core = { path = \"../core\" }\n\
+             store = { workspace = true }\nnet = { package = \"app-net\", path = \"../net\" }\n\
+             [target.'cfg(unix)'.dependencies]\nunix-bits = { path = \"../unix\" }\n\
+             [dev-dependencies]\ntestkit = { path = \"../testkit\" }\n",
+        )
+        .unwrap();
+        assert_eq!(m.uses, ["app_net", "my_core", "store", "unix_bits"]);
     }
 }

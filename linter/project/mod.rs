@@ -43,6 +43,12 @@ pub struct Place {
     pub features: Option<std::collections::BTreeSet<String>>,
     /// The package has a build script, which may set custom `cfg`s.
     pub build_script: bool,
+    /// The packages it depends on by path or through its workspace (a program's own
+    /// libraries, when they are checked with it).
+    pub uses: std::sync::Arc<[String]>,
+    /// A crate root reaches it through `mod` declarations (set once the module tree is known):
+    /// a file no target declares is not part of any program.
+    pub in_tree: bool,
 }
 
 impl Default for Place {
@@ -57,6 +63,8 @@ impl Default for Place {
             runtime: None,
             features: None,
             build_script: false,
+            uses: std::sync::Arc::from([]),
+            in_tree: false,
         }
     }
 }

@@ -25,10 +25,11 @@ pub(crate) struct TreeFile<'a> {
     pub mods: &'a [ModDecl],
 }
 
-/// The target of every file (the target of the root whose `mod` declarations reach it), and
-/// its module path as declared (`crate::sys` for a `#[path = "sys/unix.rs"] mod sys;`), which
-/// can differ from the one its place in the directory tree suggests.
-pub(crate) fn assign_targets(files: &[TreeFile]) -> Vec<(String, String)> {
+/// The target of every file (the target of the root whose `mod` declarations reach it), its
+/// module path as declared (`crate::sys` for a `#[path = "sys/unix.rs"] mod sys;`), which can
+/// differ from the one its place in the directory tree suggests, and whether a root reaches it
+/// (a file no target declares is not compiled).
+pub(crate) fn assign_targets(files: &[TreeFile]) -> Vec<(String, String, bool)> {
     let index: HashMap<&Path, usize> = files.iter().enumerate().map(|(i, f)| (f.path, i)).collect();
     let mut target: Vec<Option<String>> = vec![None; files.len()];
     let mut module: Vec<String> = files.iter().map(|f| f.module.to_string()).collect();
@@ -59,7 +60,10 @@ pub(crate) fn assign_targets(files: &[TreeFile]) -> Vec<(String, String)> {
         .into_iter()
         .zip(files)
         .zip(module)
-        .map(|((t, f), m)| (t.unwrap_or_else(|| f.target.to_string()), m))
+        .map(|((t, f), m)| {
+            let reached = t.is_some();
+            (t.unwrap_or_else(|| f.target.to_string()), m, reached)
+        })
         .collect()
 }
 
@@ -110,8 +114,12 @@ mod tests {
             file("p/src/net/http.rs", "crate::net::http", false, &[]),
             file("p/src/orphan.rs", "crate::orphan", false, &[]),
         ];
-        let targets: Vec<String> = assign_targets(&files).into_iter().map(|(t, _)| t).collect();
+        let got = assign_targets(&files);
+        let targets: Vec<&str> = got.iter().map(|(t, ..)| t.as_str()).collect();
         assert_eq!(targets, ["root", "root", "root", "root", "?"]);
+        // A file no root declares is not compiled into any target.
+        let reached: Vec<bool> = got.iter().map(|g| g.2).collect();
+        assert_eq!(reached, [true, true, true, true, false]);
     }
 
     #[test]
@@ -128,7 +136,7 @@ mod tests {
             file("src/a/b.rs", "crate::a::b", false, &[]),
         ];
         let got = assign_targets(&files);
-        let targets: Vec<&str> = got.iter().map(|(t, _)| t.as_str()).collect();
+        let targets: Vec<&str> = got.iter().map(|(t, ..)| t.as_str()).collect();
         assert_eq!(targets, ["root", "root", "root", "root"]);
         // The file a `#[path]` names is the declared module, wherever it sits.
         assert_eq!(got[1].1, "crate::sys");

@@ -73,6 +73,8 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
     // Only aliases into the checked crates can lead the call graph anywhere.
     aliases.retain(|(_, to)| model.key(to).is_some());
     facts.aliases = aliases;
+    facts.globs = model.res.module_globs();
+    facts.globs.retain(|(_, to)| model.key(to).is_some());
     // Functions that neither block nor call into the crates cannot make a chain.
     // (One that returns a type of the crates leads to the methods called on its result.)
     facts.functions.retain(|f| !f.blocking.is_empty() || !f.calls.is_empty() || f.returns.is_some());

@@ -74,6 +74,8 @@ pub(crate) struct Resolver<'c> {
     pub(crate) eager: HashSet<String>,
     /// The values of the file's `const` items, by name (for constant timeouts).
     pub(crate) consts: HashMap<String, syn::Expr>,
+    /// The declared types of the file's `const` and `static` items, by name.
+    pub(crate) const_types: HashMap<String, syn::Type>,
     /// The file's type aliases, by canonical path: their type parameters and the type.
     type_aliases: HashMap<String, (Vec<String>, syn::Type)>,
 }
@@ -94,6 +96,7 @@ impl<'c> Resolver<'c> {
             assoc_fns: HashSet::new(),
             local_crates: None,
             consts: HashMap::new(),
+            const_types: HashMap::new(),
             type_aliases: HashMap::new(),
         }
     }
@@ -151,6 +154,10 @@ impl<'c> Resolver<'c> {
                 }
                 Item::Const(c) => {
                     self.consts.insert(c.ident.to_string(), (*c.expr).clone());
+                    self.const_types.insert(c.ident.to_string(), (*c.ty).clone());
+                }
+                Item::Static(s) => {
+                    self.const_types.insert(s.ident.to_string(), (*s.ty).clone());
                 }
                 Item::Type(t) => {
                     let params = t.generics.type_params().map(|p| p.ident.to_string()).collect();
@@ -182,6 +189,20 @@ impl<'c> Resolver<'c> {
 
     /// The `use` items of every module of the file as (alias path, target path), for
     /// re-exports across files (`pub use store::Store;` in `lib.rs`).
+    /// The private glob imports of every module of the file (`use crate::bucket::*;`) as
+    /// (module, the module it imports): a name the resolver left to them
+    /// (`module::handle_bucket`) may be defined there.
+    pub(crate) fn module_globs(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (module, frame) in &self.modules {
+            for glob in frame.globs.iter().filter(|g| !frame.pub_globs.contains(g)) {
+                out.push((module.clone(), self.knowledge.normalize(self.import_target(frame, glob, 0))));
+            }
+        }
+        out.sort();
+        out
+    }
+
     pub(crate) fn module_aliases(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for (module, frame) in &self.modules {
@@ -450,7 +471,30 @@ impl<'c> Resolver<'c> {
         if let Some((_, full)) = PRELUDE.iter().find(|(n, _)| n == first) {
             return join_str(full, rest);
         }
+        // `use crate::bucket::*;` names what another file defines: a bare name or a type
+        // (`handle_bucket(..)`, `Bucket::open(..)`) comes from one of this module's glob
+        // imports, written `module::*::name`; the run's globs say which. (`std::fs::read`
+        // starts with a crate's name.)
+        let from_glob = rest.is_empty() || first.starts_with(|c: char| c.is_ascii_uppercase());
+        if from_glob && self.globs_own_modules() {
+            return join_str(&format!("{}::*::{first}", self.current_module()), rest);
+        }
         segments.join("::")
+    }
+
+    /// Does a glob import in scope bring in a module of the checked crates defined in another
+    /// file (`use crate::bucket::*`, `use super::*` from a module file, `use my_core::prelude::*`)?
+    fn globs_own_modules(&self) -> bool {
+        self.scope_frames().any(|frame| {
+            frame.globs.iter().any(|glob| {
+                let module = self.import_target(frame, glob, 0);
+                if self.modules.contains_key(&module) {
+                    return false;
+                }
+                let root = module.split("::").next().unwrap_or("");
+                root == "crate" || self.local_crates.is_some_and(|c| c.contains(root))
+            })
+        })
     }
 
     /// The frames a name is looked up in: blocks out to (and including) the nearest module.
@@ -655,14 +699,13 @@ fn fill_frame<'a>(frame: &mut Frame, items: impl Iterator<Item = &'a Item>) {
         if let Item::Use(u) = item {
             let mut imports = Vec::new();
             imports::flatten(&u.tree, u.leading_colon.is_some(), &mut imports);
-            let public = !matches!(u.vis, syn::Visibility::Inherited);
             for import in imports {
                 match import {
                     Import::Name { alias, target } => {
                         frame.imports.insert(alias, target);
                     }
                     Import::Glob(p) => {
-                        if public {
+                        if !matches!(u.vis, syn::Visibility::Inherited) {
                             frame.pub_globs.push(p.clone());
                         }
                         frame.globs.push(p);

@@ -115,7 +115,10 @@ impl Resolver<'_> {
                     if name == "self" {
                         return self.self_type().map(Ty::named).unwrap_or_default();
                     }
-                    return self.var(&name).cloned().unwrap_or_default();
+                    return match self.var(&name) {
+                        Some(ty) => ty.clone(),
+                        None => self.const_types.get(&name).map(|t| self.resolve_type(t)).unwrap_or_default(),
+                    };
                 }
                 Ty::Unknown
             }
@@ -152,6 +155,10 @@ impl Resolver<'_> {
                 self.method_call_type(&self.infer(&m.receiver), &m.method.to_string(), &args)
             }
             Expr::Try(t) => self.infer(&t.expr),
+            // `Janitor { dir }`: a value of the struct named.
+            Expr::Struct(st) if st.qself.is_none() => {
+                self.resolve_type(&syn::Type::Path(syn::TypePath { qself: None, path: st.path.clone() }))
+            }
             Expr::Await(a) => match self.infer(&a.base) {
                 Ty::Future(inner) => *inner,
                 _ => Ty::Unknown,

@@ -643,6 +643,13 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             self.hooks.block(self.m, stmts);
         }
         self.m.res.push_block(stmts);
+        // `const ADDR: SocketAddr = ..;` in the body: typed as declared.
+        for s in stmts {
+            if let Stmt::Item(syn::Item::Const(c)) = s {
+                let ty = self.m.res.resolve_type(&c.ty);
+                self.m.res.bind(c.ident.to_string(), ty);
+            }
+        }
         self.find_offloaded_closures(stmts);
         for s in stmts {
             self.visit_stmt(s);
