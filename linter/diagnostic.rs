@@ -76,6 +76,10 @@ pub struct Diagnostic {
     /// some files reports the findings elsewhere that they cause.
     #[serde(skip)]
     pub through: Vec<String>,
+    /// For a transitive finding, the function of the crates it calls (an id within one join):
+    /// the join reports each such function once, at its first call from async code.
+    #[serde(skip)]
+    pub callee: Option<(usize, usize)>,
 }
 
 impl Diagnostic {
@@ -91,6 +95,7 @@ impl Diagnostic {
             fix: None,
             exposure: Exposure::Hot,
             through: Vec::new(),
+            callee: None,
         }
     }
 

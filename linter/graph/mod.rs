@@ -192,7 +192,8 @@ pub(crate) fn join(units: &[Unit], own: Vec<Vec<Finding>>, transitive: bool) -> 
         all[f].push(finding);
     }
     let exposures = exposure::Exposures::compute(units, &offloads.defined);
-    all.into_iter()
+    let mut out: Vec<Vec<Diagnostic>> = all
+        .into_iter()
         .enumerate()
         .map(|(f, findings)| {
             findings
@@ -205,5 +206,58 @@ pub(crate) fn join(units: &[Unit], own: Vec<Vec<Finding>>, transitive: bool) -> 
                 })
                 .collect()
         })
-        .collect()
+        .collect();
+    once_per_callee(units, &mut out);
+    out
+}
+
+/// How many calls from async code to one blocking fn are reported one by one; from this many
+/// on, they are one thing to fix (a helper every handler calls), reported once.
+const CALLS_REPORTED_APART: usize = 4;
+
+/// A sync fn that blocks and is called from async code in many places is one thing to fix:
+/// it is reported at one call (the first where the code runs hottest, in file order) with a
+/// note naming the others, which are dropped.
+fn once_per_callee(units: &[Unit], out: &mut [Vec<Diagnostic>]) {
+    use std::collections::HashMap;
+    // (callee, rule) -> the calls: (file, index in its list).
+    let mut calls: HashMap<((usize, usize), crate::registry::Rule), Vec<(usize, usize)>> = HashMap::new();
+    for (f, diagnostics) in out.iter().enumerate() {
+        for (i, d) in diagnostics.iter().enumerate() {
+            if let Some(callee) = d.callee {
+                calls.entry((callee, d.rule)).or_default().push((f, i));
+            }
+        }
+    }
+    let mut dropped: Vec<(usize, usize)> = Vec::new();
+    for ((callee, _), mut sites) in calls.into_iter().filter(|(_, s)| s.len() >= CALLS_REPORTED_APART) {
+        let at = |&(f, i): &(usize, usize)| {
+            let d = &out[f][i];
+            (d.exposure, units[f].display, d.span.start.line, d.span.start.column)
+        };
+        sites.sort_by(|a, b| at(a).cmp(&at(b)));
+        let (keep, rest) = sites.split_first().expect("more than one");
+        let name = &units[callee.0].facts.functions[callee.1].name;
+        let listed: Vec<String> = rest
+            .iter()
+            .take(3)
+            .map(|&(f, i)| format!("{}:{}", units[f].display, out[f][i].span.start.line))
+            .collect();
+        let more = match rest.len() {
+            n if n > 3 => format!(" and {} more", n - 3),
+            _ => String::new(),
+        };
+        let note = format!(
+            "`{name}` is also called from async code at {}{more}: fixing `{name}` fixes them all",
+            listed.join(", ")
+        );
+        let kept = &mut out[keep.0][keep.1];
+        let last = kept.notes.len().saturating_sub(1);
+        kept.notes.insert(last, note);
+        dropped.extend_from_slice(rest);
+    }
+    dropped.sort_unstable_by(|a, b| b.cmp(a));
+    for (f, i) in dropped {
+        out[f].remove(i);
+    }
 }

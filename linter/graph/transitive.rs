@@ -155,6 +155,7 @@ pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], offloads: &Offloads) -> 
                 &also,
             );
             d.through = through;
+            d.callee = Some(start);
             out.push((f, Finding { diagnostic: d, origin: call.origin }));
         }
     }
