@@ -14,7 +14,7 @@ use std::collections::HashSet;
 
 use crate::diagnostic::Diagnostic;
 use crate::facts::{key_parts, FileFacts, Finding};
-use keys::KeyIndex;
+use keys::{FnId, KeyIndex};
 
 /// One file as the join sees it.
 pub(crate) struct Unit<'a> {
@@ -221,7 +221,7 @@ const CALLS_REPORTED_APART: usize = 4;
 fn once_per_callee(units: &[Unit], out: &mut [Vec<Diagnostic>]) {
     use std::collections::HashMap;
     // (callee, rule) -> the calls: (file, index in its list).
-    let mut calls: HashMap<((usize, usize), crate::registry::Rule), Vec<(usize, usize)>> = HashMap::new();
+    let mut calls: HashMap<(FnId, crate::registry::Rule), Vec<FnId>> = HashMap::new();
     for (f, diagnostics) in out.iter().enumerate() {
         for (i, d) in diagnostics.iter().enumerate() {
             if let Some(callee) = d.callee {
