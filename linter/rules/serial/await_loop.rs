@@ -323,6 +323,12 @@ impl Loops<'_, '_, '_> {
         if found.iter().any(|a| self.sequential_await(a, &scope)) {
             return None;
         }
+        // Only writes (`Post::update(..)`, `delete_alias(..)`): stored state changed in turn on
+        // purpose. A loop that also fetches (`download(..)` then `save(..)`) still overlaps.
+        let writes = |a: &&ExprAwait| awaits::call_name(&a.base).is_some_and(|n| names().writes.matches(&n));
+        if found.iter().all(writes) {
+            return None;
+        }
         let per_item = found.iter().find(|a| {
             let inputs = awaits::idents(&a.base);
             match awaited_item(&a.base) {

@@ -72,6 +72,7 @@ pub(crate) struct Names {
     pub timeouts: List,
     pub ordered_collections: List,
     pub guards: List,
+    pub writes: List,
 }
 
 static NAMES: LazyLock<Names> = LazyLock::new(|| toml::from_str(BUILTIN).expect("names.toml parses"));
@@ -110,6 +111,7 @@ mod tests {
             &n.timeouts,
             &n.ordered_collections,
             &n.guards,
+            &n.writes,
         ];
         for l in lists {
             assert!(l.reason.len() > 20, "{l:?}");
@@ -124,6 +126,8 @@ mod tests {
             n.command_queues.matches_suffixed("redis_pipe") && !n.command_queues.matches_suffixed("pipes")
         );
         assert!(n.clients.matches("HttpClient") && !n.clients.matches("ClientId"));
+        assert!(n.writes.matches("delete_image_alias") && n.writes.matches("update"));
+        assert!(!n.writes.matches("fetch_details") && !n.writes.matches("stats"));
         assert!(n.connections.matches("db_conn") && n.connections.matches("PgConnection"));
         assert!(!n.connections.matches("connector") && n.pools.matches("PgPool"));
     }
