@@ -122,7 +122,7 @@ impl Exposures {
             }
         }
         for l in links.iter().filter(|l| !l.test) {
-            if let Some((u, hot)) = l.hot {
+            if let Some((u, hot)) = l.hot.filter(|(_, h)| h.kind != HotKind::Once) {
                 mark(&mut out, &mut queue, l.to, Exposure::Hot, Why::Region(u, hot));
             }
         }
@@ -138,7 +138,12 @@ impl Exposures {
             }
         }
         spread(&mut out, &from, &mut queue, Exposure::Hot);
-        // Startup: entries of programs, and what only they reach.
+        // Startup: entries of programs, cell initialisers, and what only they reach.
+        for l in links.iter().filter(|l| !l.test) {
+            if let Some((u, hot)) = l.hot.filter(|(_, h)| h.kind == HotKind::Once) {
+                mark(&mut out, &mut queue, l.to, Exposure::Startup, Why::Region(u, hot));
+            }
+        }
         for (u, unit) in units.iter().enumerate() {
             for (i, f) in unit.facts.fns.iter().enumerate() {
                 if f.entry && !is_test((u, i)) {
@@ -187,7 +192,12 @@ impl Exposures {
             if !seen.insert(id) {
                 continue;
             }
-            if matches!(self.of[id.0][id.1].1, Why::Region(..) | Why::Root(_)) {
+            let hot = match self.of[id.0][id.1].1 {
+                Why::Region(_, h) => h.kind != HotKind::Once,
+                Why::Root(_) => true,
+                _ => false,
+            };
+            if hot {
                 continue; // hot whoever else calls it
             }
             wanted.insert(units[id.0].facts.fns[id.1].name.clone());
@@ -205,7 +215,8 @@ impl Exposures {
             return (Exposure::Test, "in an example or a bench: demo code, not part of the program".into());
         }
         if let Some(hot) = origin.hot {
-            return (Exposure::Hot, region_note(units, unit, hot, origin.caller.map(|c| (unit, c))));
+            let exposure = if hot.kind == HotKind::Once { Exposure::Startup } else { Exposure::Hot };
+            return (exposure, region_note(units, unit, hot, origin.caller.map(|c| (unit, c))));
         }
         let Some(caller) = origin.caller else {
             return (Exposure::Hot, "runs where stall cannot tell: assumed to share the executor".into());
@@ -321,8 +332,9 @@ fn program_parts<'a>(units: &[Unit<'a>]) -> HashMap<&'a str, FnId> {
     for (u, unit) in units.iter().enumerate() {
         let Some(p) = unit.package else { continue };
         uses.insert(p, unit.uses);
-        // A build script's `main` is cargo's, not a program of the package.
-        if unit.is_example() || unit.is_test_support() || unit.target.ends_with("@build") || !unit.in_tree {
+        // A binary's entry: not a build script's `main` (cargo's), nor a `#[tokio::main]` helper
+        // of a library (a sync fn running its own runtime).
+        if !unit.target.contains("@bin") || unit.is_test_support() || !unit.in_tree {
             continue;
         }
         if let Some(i) = unit.facts.fns.iter().position(|f| f.entry && !f.test) {
@@ -392,5 +404,6 @@ fn region_note(units: &[Unit], unit: usize, hot: Hot, within: Option<FnId>) -> S
             None => format!("passed as a callback at {at}"),
         },
         HotKind::HandlerAttribute => format!("`{}` is a request handler", within.unwrap_or("handler")),
+        HotKind::Once => format!("runs once per process, when the cell at {at} is first initialised"),
     }
 }

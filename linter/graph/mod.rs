@@ -40,7 +40,7 @@ impl Unit<'_> {
     }
 
     /// In a test target, or in a package made to support tests (`*testkit*`, `*test_utils*`,
-    /// `*_testing`).
+    /// `*_testing`, `tests_*`).
     fn is_test_support(&self) -> bool {
         self.target.contains("@tests/")
             || self.package.is_some_and(|p| {
@@ -50,6 +50,8 @@ impl Unit<'_> {
                     .any(|w| p.contains(w))
                     || p.ends_with("_testing")
                     || p.ends_with("_test_utils")
+                    || p.starts_with("tests_")
+                    || p.starts_with("test_")
             })
     }
 }

@@ -31,6 +31,8 @@ pub(crate) enum HotKind {
     Callback,
     /// A fn with a route attribute (`#[get("/")]`).
     HandlerAttribute,
+    /// A cell's initialiser: runs once per process (not hot: startup-like).
+    Once,
 }
 
 /// Where the code being walked runs.

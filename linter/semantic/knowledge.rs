@@ -53,7 +53,7 @@ pub(crate) struct OffloadEntry {
     pub closure_methods: bool,
 }
 
-/// Calls whose arguments run on the executor while other tasks share it.
+/// Calls whose arguments run on the executor while other tasks share it, or only once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum RunsKind {
@@ -61,6 +61,8 @@ pub(crate) enum RunsKind {
     Spawn,
     /// A request handler registered with a router (`get(|req| async { .. })`).
     Handler,
+    /// A cell's initialiser (`CELL.get_or_try_init(|| async { .. })`): runs once per process.
+    Once,
 }
 
 #[derive(Debug, Clone, Deserialize)]

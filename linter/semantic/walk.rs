@@ -360,6 +360,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                         HotKind::Handler
                     }
                     RunsKind::Handler => return None,
+                    RunsKind::Once => HotKind::Once,
                 };
                 Some(Hot { kind, at: self.m.span(at) })
             });
