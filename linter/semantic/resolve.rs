@@ -64,6 +64,8 @@ pub(crate) struct Resolver<'c> {
     pub(crate) variants: HashMap<(String, String), HashMap<String, syn::Type>>,
     /// `Type::f` for every associated fn of this file's impls.
     pub(crate) assoc_fns: HashSet<String>,
+    /// Names of the traits this file declares (`Store::get(&x, k)` calls `x`'s impl).
+    pub(crate) traits: HashSet<String>,
     /// Package names of the run: their types are the crates' own, like `crate::` ones.
     pub(crate) local_crates: Option<&'c HashSet<String>>,
     /// `Type::f` for associated functions of this file that return `Self` (or a `Result` or
@@ -94,6 +96,7 @@ impl<'c> Resolver<'c> {
             eager: HashSet::new(),
             variants: HashMap::new(),
             assoc_fns: HashSet::new(),
+            traits: HashSet::new(),
             local_crates: None,
             consts: HashMap::new(),
             const_types: HashMap::new(),
@@ -158,6 +161,9 @@ impl<'c> Resolver<'c> {
                 }
                 Item::Static(s) => {
                     self.const_types.insert(s.ident.to_string(), (*s.ty).clone());
+                }
+                Item::Trait(t) => {
+                    self.traits.insert(t.ident.to_string());
                 }
                 Item::Type(t) => {
                     let params = t.generics.type_params().map(|p| p.ident.to_string()).collect();

@@ -452,7 +452,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                     mode = ClosureMode::Offload;
                     self.note_offload_wrapper(call.args.iter(), false);
                 } else if self.m.kind().is_some() {
-                    callee = self.m.key(&path);
+                    callee = self.trait_call(&p.path, &name, call.args.first()).or_else(|| self.m.key(&path));
                     runs = self.m.res.knowledge.runs(&name).map(|k| (k, call.span()));
                 }
             }
@@ -464,6 +464,19 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         }
         self.visit_expr(&call.func);
         self.visit_args(call.args.iter(), mode, block_on, runs);
+    }
+
+    /// `Store::get(self, key)` with `Store` a trait of this file: the impl for the first
+    /// argument's type (`Adapter::get`), when that type is known.
+    fn trait_call(&self, path: &syn::Path, name: &str, first: Option<&Expr>) -> Option<String> {
+        let qualifier = path.segments.iter().rev().nth(1)?.ident.to_string();
+        if !self.m.res.traits.contains(&qualifier) {
+            return None;
+        }
+        match self.m.res.deref_all(self.m.res.infer(first?)) {
+            crate::semantic::Ty::Named(ty, _) => self.m.key(&format!("{ty}::{name}")),
+            _ => None,
+        }
     }
 
     fn visit_method_call(&mut self, e: &'ast Expr, m: &'ast syn::ExprMethodCall, usage: Use) {
