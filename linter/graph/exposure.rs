@@ -122,7 +122,7 @@ impl Exposures {
             }
         }
         for l in links.iter().filter(|l| !l.test) {
-            if let Some((u, hot)) = l.hot.filter(|(_, h)| h.kind != HotKind::Once) {
+            if let Some((u, hot)) = l.hot.filter(|(_, h)| !h.kind.is_cold()) {
                 mark(&mut out, &mut queue, l.to, Exposure::Hot, Why::Region(u, hot));
             }
         }
@@ -138,9 +138,10 @@ impl Exposures {
             }
         }
         spread(&mut out, &from, &mut queue, Exposure::Hot);
-        // Startup: entries of programs, cell initialisers, and what only they reach.
+        // Startup: entries of programs, cell initialisers, what runs on a thread of its own,
+        // and what only they reach.
         for l in links.iter().filter(|l| !l.test) {
-            if let Some((u, hot)) = l.hot.filter(|(_, h)| h.kind == HotKind::Once) {
+            if let Some((u, hot)) = l.hot.filter(|(_, h)| h.kind.is_cold()) {
                 mark(&mut out, &mut queue, l.to, Exposure::Startup, Why::Region(u, hot));
             }
         }
@@ -193,7 +194,7 @@ impl Exposures {
                 continue;
             }
             let hot = match self.of[id.0][id.1].1 {
-                Why::Region(_, h) => h.kind != HotKind::Once,
+                Why::Region(_, h) => !h.kind.is_cold(),
                 Why::Root(_) => true,
                 _ => false,
             };
@@ -215,7 +216,7 @@ impl Exposures {
             return (Exposure::Test, "in an example or a bench: demo code, not part of the program".into());
         }
         if let Some(hot) = origin.hot {
-            let exposure = if hot.kind == HotKind::Once { Exposure::Startup } else { Exposure::Hot };
+            let exposure = if hot.kind.is_cold() { Exposure::Startup } else { Exposure::Hot };
             return (exposure, region_note(units, unit, hot, origin.caller.map(|c| (unit, c))));
         }
         let Some(caller) = origin.caller else {
@@ -404,6 +405,11 @@ fn region_note(units: &[Unit], unit: usize, hot: Hot, within: Option<FnId>) -> S
             None => format!("passed as a callback at {at}"),
         },
         HotKind::HandlerAttribute => format!("`{}` is a request handler", within.unwrap_or("handler")),
-        HotKind::Once => format!("runs once per process, when the cell at {at} is first initialised"),
+        HotKind::Once => {
+            format!("runs once per process, when the cell or static at {at} is first initialised")
+        }
+        HotKind::Thread => {
+            format!("runs on a thread of its own (called at {at}), not on the shared executor")
+        }
     }
 }

@@ -103,9 +103,16 @@ impl Checker<'_, '_> {
     fn record_call(&mut self, m: &Model, callee: &str, span: proc_macro2::Span, then: Option<&str>) {
         let Some(kind) = m.kind() else { return };
         let origin = self.origin(m);
-        if kind != Kind::Offload {
-            self.facts.edges.push(Edge { callee: callee.to_string(), origin, by_name: false });
-        }
+        // From a closure run off the executor (`thread::spawn(|| rt.block_on(load()))`): the
+        // callee runs on that thread.
+        let edge_origin = match kind {
+            Kind::Offload => {
+                let at = m.span(span);
+                Origin { hot: Some(semantic::Hot { kind: semantic::HotKind::Thread, at }), ..origin }
+            }
+            _ => origin,
+        };
+        self.facts.edges.push(Edge { callee: callee.to_string(), origin: edge_origin, by_name: false });
         let ctx = m.ctx();
         let site = CallSite {
             key: callee.to_string(),

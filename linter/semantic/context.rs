@@ -33,6 +33,16 @@ pub(crate) enum HotKind {
     HandlerAttribute,
     /// A cell's initialiser: runs once per process (not hot: startup-like).
     Once,
+    /// Called from a closure run off the executor (`std::thread::spawn`, `spawn_blocking`),
+    /// typically through a `block_on` there: on a thread of its own (not hot).
+    Thread,
+}
+
+impl HotKind {
+    /// Regions whose code does not share the executor with other tasks.
+    pub(crate) fn is_cold(self) -> bool {
+        matches!(self, HotKind::Once | HotKind::Thread)
+    }
 }
 
 /// Where the code being walked runs.

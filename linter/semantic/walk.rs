@@ -823,7 +823,20 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
 
     fn visit_item_const(&mut self, _: &'ast syn::ItemConst) {}
 
-    fn visit_item_static(&mut self, _: &'ast syn::ItemStatic) {}
+    /// A module-level static's initialiser (`LazyLock::new(|| ..)`) runs once per process:
+    /// what it calls is startup-like. (One inside a fn body is left alone: its calls would
+    /// count as the fn's.)
+    fn visit_item_static(&mut self, s: &'ast syn::ItemStatic) {
+        if !self.m.fns.is_empty() || self.m.compiled_out(&s.attrs) || self.m.is_test(&s.attrs) {
+            return;
+        }
+        let at = self.m.span(s.span());
+        let ctx =
+            Ctx { hot: Some(Hot { kind: HotKind::Once, at }), ..Ctx::new(Kind::Sync, "static initializer") };
+        self.m.ctx.push(ctx);
+        self.visit_expr(&s.expr);
+        self.m.ctx.pop();
+    }
 
     fn visit_block(&mut self, b: &'ast Block) {
         self.visit_stmts(&b.stmts);
