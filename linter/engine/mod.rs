@@ -140,6 +140,40 @@ struct Waiting {
     built: Vec<u64>,
 }
 
+/// What the call graph asks of the waiting files, as `Waiting` hashes the names.
+#[derive(Default)]
+struct Needed {
+    /// (package, qualifier, name) of the functions called.
+    fns: HashSet<u64>,
+    /// (package, qualifier) and (package, name): a re-export of either pulls its file in.
+    parts: HashSet<u64>,
+    /// (package, name) of free functions called (`module::f`, or `m::*::f` through a glob).
+    free: HashSet<u64>,
+    /// Types whose async code calls methods of their type parameter: the files building them
+    /// say with what.
+    types: HashSet<u64>,
+}
+
+impl Needed {
+    /// A function called: `pkg::a::Type::f` is wanted as `Type::f` in an impl, or as a free
+    /// `f` in a module named `Type`.
+    fn callee(&mut self, pkg: &str, qual: &str, name: &str) {
+        self.fns.insert(name_hash(&[pkg, qual, name]));
+        self.parts.insert(name_hash(&[pkg, qual]));
+        self.parts.insert(name_hash(&[pkg, name]));
+        if qual == "*" || qual.starts_with(|c: char| c.is_lowercase()) {
+            self.free.insert(name_hash(&[pkg, name]));
+        }
+    }
+
+    fn wants(&self, w: &Waiting) -> bool {
+        w.fns.iter().any(|h| self.fns.contains(h))
+            || w.exports.iter().any(|h| self.parts.contains(h))
+            || w.free_fns.iter().any(|h| self.free.contains(h))
+            || w.built.iter().any(|h| self.types.contains(h))
+    }
+}
+
 fn name_hash(parts: &[&str]) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -224,12 +258,7 @@ pub(crate) fn check_files_with(
     //   re-export of any wanted name pulls its file in too;
     // - when none is left, those that mention a function whose callers decide where a finding
     //   runs (`graph::callers_wanted`): a caller there may make it hot or startup code.
-    let mut needed: HashSet<u64> = HashSet::new();
-    let mut needed_parts: HashSet<u64> = HashSet::new();
-    let mut needed_free: HashSet<u64> = HashSet::new();
-    // Types whose async code calls methods of their type parameter: the files building them
-    // say with what.
-    let mut needed_types: HashSet<u64> = HashSet::new();
+    let mut needed = Needed::default();
     let mut fresh = all;
     let mut rounds = 0;
     // Calls from the checked crates into dependencies, by canonical key (`fs_err::read`).
@@ -239,15 +268,10 @@ pub(crate) fn check_files_with(
         for &i in fresh.iter().filter(|&&i| i < user_files) {
             if let Ok((Scanned::Checked(a), _)) = &results[i] {
                 for (pkg, qual, name) in a.facts.callees(files[i].place.package.as_deref()) {
-                    needed.insert(name_hash(&[pkg, qual, name]));
-                    needed_parts.insert(name_hash(&[pkg, qual]));
-                    needed_parts.insert(name_hash(&[pkg, name]));
-                    if qual == "*" || qual.starts_with(|c: char| c.is_lowercase()) {
-                        needed_free.insert(name_hash(&[pkg, name]));
-                    }
+                    needed.callee(pkg, qual, name);
                 }
                 for (pkg, ty) in a.facts.generic_owners(files[i].place.package.as_deref()) {
-                    needed_types.insert(name_hash(&[pkg, ty]));
+                    needed.types.insert(name_hash(&[pkg, ty]));
                 }
                 dep_roots.extend(a.facts.call_keys().filter_map(|k| deps.canonical_key(k)));
             }
@@ -268,12 +292,7 @@ pub(crate) fn check_files_with(
                 if hops <= MAX_DEPENDENCY_HOPS {
                     expand.push((pkg.to_string(), hops));
                 }
-                needed.insert(name_hash(&[pkg, qual, name]));
-                needed_parts.insert(name_hash(&[pkg, qual]));
-                needed_parts.insert(name_hash(&[pkg, name]));
-                if qual == "*" || qual.starts_with(|c: char| c.is_lowercase()) {
-                    needed_free.insert(name_hash(&[pkg, name]));
-                }
+                needed.callee(pkg, qual, name);
             }
         }
         for (name, hops) in expand {
@@ -300,14 +319,7 @@ pub(crate) fn check_files_with(
         let mut wanted: Vec<usize> = results
             .iter()
             .enumerate()
-            .filter(|(_, r)| {
-                waiting(r).is_some_and(|w| {
-                    w.fns.iter().any(|h| needed.contains(h))
-                        || w.exports.iter().any(|h| needed_parts.contains(h))
-                        || w.free_fns.iter().any(|h| needed_free.contains(h))
-                        || w.built.iter().any(|h| needed_types.contains(h))
-                })
-            })
+            .filter(|(_, r)| waiting(r).is_some_and(|w| needed.wants(w)))
             .map(|(i, _)| i)
             .collect();
         if wanted.is_empty() {
@@ -430,9 +442,7 @@ fn reached_in_dependencies(
     let keys = parsed.iter().enumerate().flat_map(|(f, (_, facts))| {
         facts.functions.iter().enumerate().map(move |(i, s)| ((f, i), s.key.as_str()))
     });
-    let aliases = parsed.iter().flat_map(|(_, f)| f.aliases.iter().map(|(a, b)| (a.as_str(), b.as_str())));
-    let globs = parsed.iter().flat_map(|(_, f)| f.globs.iter().map(|(a, b)| (a.as_str(), b.as_str())));
-    let index = graph::keys::KeyIndex::new(keys, aliases, globs);
+    let index = graph::keys::KeyIndex::new(keys, parsed.iter().map(|(_, f)| *f));
     let mut seen: HashMap<String, u8> = HashMap::new();
     let mut queue: std::collections::VecDeque<(String, u8)> = roots.iter().map(|k| (k.clone(), 1)).collect();
     while let Some((key, hops)) = queue.pop_front() {

@@ -13,9 +13,7 @@ pub(crate) fn diagnostics(units: &[Unit]) -> Vec<(usize, Finding)> {
     let built = units.iter().enumerate().flat_map(|(f, u)| {
         u.facts.instances.iter().enumerate().map(move |(i, inst)| ((f, i), inst.owner.as_str()))
     });
-    let aliases = units.iter().flat_map(|u| u.facts.aliases.iter().map(|(a, b)| (a.as_str(), b.as_str())));
-    let globs = units.iter().flat_map(|u| u.facts.globs.iter().map(|(a, b)| (a.as_str(), b.as_str())));
-    let index = KeyIndex::new(built, aliases, globs);
+    let index = KeyIndex::new(built, units.iter().map(|u| u.facts));
     let mut out = Vec::new();
     for (f, u) in units.iter().enumerate() {
         for call in &u.facts.generic_calls {

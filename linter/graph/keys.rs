@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use crate::facts::FileFacts;
+
 /// A function: (file index, index in that file's list).
 pub(crate) type FnId = (usize, usize);
 
@@ -23,13 +25,16 @@ const GLOB_STEPS: usize = 4;
 const GLOB_NAMES: usize = 200_000;
 
 impl<'a> KeyIndex<'a> {
-    /// `aliases`: (name, what it names), `module::*` for a glob re-export; `globs`: (module,
-    /// module it glob imports privately).
+    /// `keys` by the `use` items of `files`: their aliases (`module::*` for a glob re-export)
+    /// and private glob imports.
     pub(crate) fn new(
         keys: impl Iterator<Item = (FnId, &'a str)>,
-        aliases: impl Iterator<Item = (&'a str, &'a str)>,
-        private_globs: impl Iterator<Item = (&'a str, &'a str)>,
+        files: impl Iterator<Item = &'a FileFacts> + Clone,
     ) -> Self {
+        let pairs = |list: fn(&'a FileFacts) -> &'a [(String, String)]| {
+            files.clone().flat_map(move |f| list(f).iter().map(|(a, b)| (a.as_str(), b.as_str())))
+        };
+        let (aliases, private_globs) = (pairs(|f| &f.aliases), pairs(|f| &f.globs));
         let mut by_key: HashMap<&str, Vec<FnId>> = HashMap::new();
         for (id, key) in keys {
             by_key.entry(key).or_default().push(id);

@@ -73,9 +73,7 @@ fn fn_index<'a>(units: &[Unit<'a>]) -> KeyIndex<'a> {
     let keys = units.iter().enumerate().flat_map(|(f, u)| {
         u.facts.fns.iter().enumerate().filter_map(move |(i, func)| Some(((f, i), func.key.as_deref()?)))
     });
-    let aliases = units.iter().flat_map(|u| u.facts.aliases.iter().map(|(a, b)| (a.as_str(), b.as_str())));
-    let globs = units.iter().flat_map(|u| u.facts.globs.iter().map(|(a, b)| (a.as_str(), b.as_str())));
-    KeyIndex::new(keys, aliases, globs)
+    KeyIndex::new(keys, units.iter().map(|u| u.facts))
 }
 
 impl<'a> Offloads<'a> {

@@ -28,9 +28,7 @@ pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], offloads: &Offloads) -> 
     let keys = files.iter().enumerate().flat_map(|(f, (_, g))| {
         g.functions.iter().enumerate().map(move |(i, func)| ((f, i), func.key.as_str()))
     });
-    let aliases = files.iter().flat_map(|(_, g)| g.aliases.iter().map(|(a, b)| (a.as_str(), b.as_str())));
-    let globs = files.iter().flat_map(|(_, g)| g.globs.iter().map(|(a, b)| (a.as_str(), b.as_str())));
-    let index = KeyIndex::new(keys, aliases, globs);
+    let index = KeyIndex::new(keys, files.iter().map(|(_, g)| *g));
     let func = |(f, i): FnId| &files[f].1.functions[i];
     // Made in a closure handed to a fn that runs it off the executor.
     let offloaded = |defer: &Option<String>| defer.as_deref().is_some_and(|k| offloads.may_offload(k));

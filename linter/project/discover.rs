@@ -130,10 +130,10 @@ pub fn same_file(path: &Path) -> PathBuf {
 /// The discovery's focus is set when a file was widened (otherwise every finding is reported).
 pub fn discover_packages(paths: &[PathBuf], texts: &[PathBuf], excluded: &Exclude) -> Discovery {
     let cwd = std::env::current_dir().unwrap_or_default();
+    let mut crates = CrateCache::default();
     let mut roots: Vec<PathBuf> = Vec::new();
     for path in paths.iter().filter(|p| p.is_file()).chain(texts) {
-        let abs = std::path::absolute(path).unwrap_or_else(|_| path.clone());
-        if let Some(dir) = package_dir(&abs).map(|d| relative_to(&d, &cwd)) {
+        if let Some(dir) = crates.package_dir(path).map(|d| relative_to(&d, &cwd)) {
             if !roots.contains(&dir) {
                 roots.push(dir);
             }
@@ -146,7 +146,6 @@ pub fn discover_packages(paths: &[PathBuf], texts: &[PathBuf], excluded: &Exclud
     // as the walk spells them. A file named that the walk did not find (ignored, or a text
     // not on disk) is added as named.
     let mut named = discover(paths, excluded);
-    let mut crates = CrateCache::default();
     for t in texts {
         let place = crates.locate(t);
         named.files.push(SourceFile { path: t.clone(), display: display(t), place });
@@ -180,11 +179,7 @@ fn relative_to(dir: &Path, cwd: &Path) -> PathBuf {
 /// The directory of the package a file belongs to: the nearest ancestor whose Cargo.toml has a
 /// `[package]` (a workspace root alone is not one).
 pub fn package_dir(file: &Path) -> Option<PathBuf> {
-    file.ancestors().skip(1).find_map(|dir| {
-        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?;
-        let table: toml::Table = toml::from_str(&manifest).ok()?;
-        table.contains_key("package").then(|| dir.to_path_buf())
-    })
+    CrateCache::default().package_dir(file)
 }
 
 fn display(path: &Path) -> String {
@@ -326,6 +321,11 @@ impl CrateCache {
             uses: pkg.uses.clone(),
             in_tree: false,
         }
+    }
+
+    fn package_dir(&mut self, file: &Path) -> Option<PathBuf> {
+        let abs = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+        self.crate_of(abs.parent()?).map(|p| p.dir)
     }
 
     fn crate_of(&mut self, dir: &Path) -> Option<Package> {

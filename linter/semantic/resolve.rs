@@ -193,8 +193,6 @@ impl<'c> Resolver<'c> {
         }
     }
 
-    /// The `use` items of every module of the file as (alias path, target path), for
-    /// re-exports across files (`pub use store::Store;` in `lib.rs`).
     /// The private glob imports of every module of the file (`use crate::bucket::*;`) as
     /// (module, the module it imports): a name the resolver left to them
     /// (`module::handle_bucket`) may be defined there.
@@ -209,6 +207,8 @@ impl<'c> Resolver<'c> {
         out
     }
 
+    /// The `use` items of every module of the file as (alias path, target path), for
+    /// re-exports across files (`pub use store::Store;` in `lib.rs`).
     pub(crate) fn module_aliases(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for (module, frame) in &self.modules {
@@ -705,13 +705,14 @@ fn fill_frame<'a>(frame: &mut Frame, items: impl Iterator<Item = &'a Item>) {
         if let Item::Use(u) = item {
             let mut imports = Vec::new();
             imports::flatten(&u.tree, u.leading_colon.is_some(), &mut imports);
+            let public = !matches!(u.vis, syn::Visibility::Inherited);
             for import in imports {
                 match import {
                     Import::Name { alias, target } => {
                         frame.imports.insert(alias, target);
                     }
                     Import::Glob(p) => {
-                        if !matches!(u.vis, syn::Visibility::Inherited) {
+                        if public {
                             frame.pub_globs.push(p.clone());
                         }
                         frame.globs.push(p);
