@@ -28,6 +28,7 @@ use crate::project::modtree::{self, ModDecl, TreeFile};
 use crate::project::{Place, SourceFile};
 use crate::rules::meta::parse_error;
 use crate::rules::{self, RuleOptions};
+use crate::semantic::Knowledge;
 use crate::source::{SourceIndex, Span};
 use cache::{Cache, Key};
 pub(crate) use deps::Deps;
@@ -328,9 +329,10 @@ pub(crate) fn check_files_with(
                     .iter()
                     .enumerate()
                     .filter_map(|(i, r)| match r {
-                        Ok((Scanned::Checked(a), _)) => {
-                            Some((unit(&files[i], &targets[i], a, i >= user_files), i >= user_files))
-                        }
+                        Ok((Scanned::Checked(a), _)) => Some((
+                            unit(&files[i], &targets[i], a, i >= user_files, &options.knowledge),
+                            i >= user_files,
+                        )),
                         _ => None,
                     })
                     .collect();
@@ -369,7 +371,8 @@ pub(crate) fn check_files_with(
     }
     let files_checked = waiting + checked.iter().filter(|c| !c.3).count();
     let mut hidden = Hidden::default();
-    let mut reports = settle(checked, run.transitive, &run.policy, focus, &mut hidden);
+    let mut reports =
+        settle(checked, &run.options.knowledge, run.transitive, &run.policy, focus, &mut hidden);
     // Rare: findings only from the call graph. Read the text again to show it with them.
     for r in &mut reports {
         if r.text.is_none() {
@@ -389,16 +392,13 @@ pub(crate) fn check_files_with(
 /// files with findings.
 fn settle(
     mut checked: Vec<(SourceFile, String, Analyzed, bool)>,
+    knowledge: &Knowledge,
     transitive: bool,
     policy: &Policy,
     focus: Option<&Focus>,
     hidden: &mut Hidden,
 ) -> Vec<FileReport> {
     let own: Vec<_> = checked.iter_mut().map(|(_, _, a, _)| std::mem::take(&mut a.facts.findings)).collect();
-    let diagnostics = {
-        let units: Vec<Unit> = checked.iter().map(|(f, target, a, dep)| unit(f, target, a, *dep)).collect();
-        graph::join(&units, own, transitive)
-    };
     // The focused files, as chains name them.
     let focused: HashSet<String> = match focus {
         Some(focus) => checked
@@ -407,6 +407,16 @@ fn settle(
             .map(|(f, ..)| f.display.clone())
             .collect(),
         None => HashSet::new(),
+    };
+    let diagnostics = {
+        let units: Vec<Unit> = checked
+            .iter()
+            .map(|(f, target, a, dep)| Unit {
+                focused: focus.is_none() || focused.contains(&f.display),
+                ..unit(f, target, a, *dep, knowledge)
+            })
+            .collect();
+        graph::join(&units, own, transitive)
     };
     let mut reports = Vec::new();
     for ((file, _, a, dependency), mut diagnostics) in checked.into_iter().zip(diagnostics) {
@@ -503,10 +513,19 @@ fn assign_modules(
 }
 
 /// A file as the cross-file stage sees it. Its facts' keys must be made unique per target.
-fn unit<'a>(file: &'a SourceFile, target: &'a str, a: &'a Analyzed, dependency: bool) -> Unit<'a> {
+fn unit<'a>(
+    file: &'a SourceFile,
+    target: &'a str,
+    a: &'a Analyzed,
+    dependency: bool,
+    knowledge: &Knowledge,
+) -> Unit<'a> {
+    let package = file.place.package.as_deref();
     Unit {
         display: &file.display,
-        package: file.place.package.as_deref(),
+        package,
+        opaque: package.is_some_and(|p| knowledge.is_opaque(&p.replace('-', "_"))),
+        focused: true,
         target,
         facts: &a.facts,
         dependency,
@@ -716,8 +735,15 @@ pub(crate) fn check_alone(text: &str, place: &Place, options: &Options) -> Vec<D
     let analyzed = Analyzed { facts, text: None };
     let every =
         Policy { report: ReportLevel::All, include_tests: options.include_tests, ..Policy::default() };
-    settle(vec![(file, target, analyzed, false)], true, &every, None, &mut Hidden::default())
-        .into_iter()
-        .flat_map(|r| r.diagnostics)
-        .collect()
+    settle(
+        vec![(file, target, analyzed, false)],
+        &options.knowledge,
+        true,
+        &every,
+        None,
+        &mut Hidden::default(),
+    )
+    .into_iter()
+    .flat_map(|r| r.diagnostics)
+    .collect()
 }

@@ -8,6 +8,8 @@ mod exposure;
 mod generic;
 mod idle;
 pub(crate) mod keys;
+#[cfg(test)]
+mod test_support;
 mod transitive;
 
 use std::collections::HashSet;
@@ -22,6 +24,12 @@ pub(crate) struct Unit<'a> {
     pub display: &'a str,
     /// Its package, when it has one: serial callees are looked up there.
     pub package: Option<&'a str>,
+    /// Its package is one whose internals are not followed (a runtime, a channel crate):
+    /// checked for its own findings, but calls from other packages stop at its border.
+    pub opaque: bool,
+    /// A file the run is about (all of them, unless files were named): a finding merged with
+    /// others is shown in one of these.
+    pub focused: bool,
     /// Its compilation target (`pkg`, `pkg@bin`, `pkg@examples/demo`).
     pub target: &'a str,
     pub facts: &'a FileFacts,
@@ -151,8 +159,7 @@ pub(crate) fn callers_wanted(units: &[(Unit, bool)], transitive: bool) -> HashSe
         origins.extend(u.facts.serial.iter().map(|p| (f, p.origin)));
     }
     if transitive {
-        let files: Vec<(&str, &FileFacts)> = all.iter().map(|u| (u.display, u.facts)).collect();
-        origins.extend(transitive::diagnostics(&files, &offloads).into_iter().map(|(f, x)| (f, x.origin)));
+        origins.extend(transitive::diagnostics(&all, &offloads).into_iter().map(|(f, x)| (f, x.origin)));
     }
     // The crates' own files only, renumbered.
     let mut own = Vec::new();
@@ -185,8 +192,7 @@ pub(crate) fn join(units: &[Unit], own: Vec<Vec<Finding>>, transitive: bool) -> 
     let mut extra = idle::settle(&serial);
     extra.extend(generic::diagnostics(units));
     if transitive {
-        let files: Vec<(&str, &FileFacts)> = units.iter().map(|u| (u.display, u.facts)).collect();
-        extra.extend(transitive::diagnostics(&files, &offloads));
+        extra.extend(transitive::diagnostics(units, &offloads));
     }
     for (f, finding) in extra {
         all[f].push(finding);
@@ -230,10 +236,14 @@ fn once_per_callee(units: &[Unit], out: &mut [Vec<Diagnostic>]) {
         }
     }
     let mut dropped: Vec<(usize, usize)> = Vec::new();
-    for ((callee, _), mut sites) in calls.into_iter().filter(|(_, s)| s.len() >= CALLS_REPORTED_APART) {
+    // A dependency's fn is not the user's to fix: each call is.
+    let own = |(callee, _): &(FnId, _)| !units[callee.0].dependency;
+    for ((callee, _), mut sites) in
+        calls.into_iter().filter(|(c, s)| own(c) && s.len() >= CALLS_REPORTED_APART)
+    {
         let at = |&(f, i): &(usize, usize)| {
             let d = &out[f][i];
-            (d.exposure, units[f].display, d.span.start.line, d.span.start.column)
+            (!units[f].focused, d.exposure, units[f].display, d.span.start.line, d.span.start.column)
         };
         sites.sort_by(|a, b| at(a).cmp(&at(b)));
         let (keep, rest) = sites.split_first().expect("more than one");
@@ -259,5 +269,58 @@ fn once_per_callee(units: &[Unit], out: &mut [Vec<Diagnostic>]) {
     dropped.sort_unstable_by(|a, b| b.cmp(a));
     for (f, i) in dropped {
         out[f].remove(i);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::{call, func, unit};
+    use super::*;
+
+    /// Four async calls of one blocking fn: three in one file, one in another.
+    fn four_calls(callee_key: &str) -> (FileFacts, FileFacts) {
+        let calls = |lines: &[usize]| lines.iter().map(|&l| call(callee_key, l)).collect();
+        (
+            FileFacts { async_calls: calls(&[10, 11, 12]), ..FileFacts::default() },
+            FileFacts { async_calls: calls(&[5]), ..FileFacts::default() },
+        )
+    }
+
+    fn lines(out: &[Vec<Diagnostic>]) -> Vec<(usize, usize)> {
+        let mut v: Vec<_> = out
+            .iter()
+            .enumerate()
+            .flat_map(|(f, ds)| ds.iter().map(move |d| (f, d.span.start.line)))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn many_calls_of_one_crate_fn_are_reported_once_in_a_focused_file() {
+        let helper = FileFacts { functions: vec![func("c::helper", vec![], true)], ..FileFacts::default() };
+        let (a, b) = four_calls("c::helper");
+        let mut units = [
+            unit("src/z.rs", "c", false, &a),
+            unit("src/b.rs", "c", false, &b),
+            unit("src/h.rs", "c", false, &helper),
+        ];
+        let out = join(&units, vec![vec![]; 3], true);
+        assert_eq!(lines(&out), [(1, 5)], "the first in file order");
+        assert!(out[1][0].notes.iter().any(|n| n.contains("also called from async code at src/z.rs:10")));
+        // Only `z.rs` was named: the finding is shown there.
+        units[1].focused = false;
+        units[2].focused = false;
+        assert_eq!(lines(&join(&units, vec![vec![]; 3], true)), [(0, 10)]);
+    }
+
+    #[test]
+    fn calls_of_a_dependency_fn_are_each_reported() {
+        let dep = FileFacts { functions: vec![func("walk::next", vec![], true)], ..FileFacts::default() };
+        let (a, b) = four_calls("walk::next");
+        let mut d = unit("walk/src/lib.rs", "walk", false, &dep);
+        d.dependency = true;
+        let units = [unit("src/a.rs", "c", false, &a), unit("src/b.rs", "c", false, &b), d];
+        assert_eq!(lines(&join(&units, vec![vec![]; 3], true)), [(0, 10), (0, 11), (0, 12), (1, 5)]);
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use super::keys::{FnId, KeyIndex};
-use super::Offloads;
+use super::{Offloads, Unit};
 use crate::facts::{BlockSite, CallSite, FileFacts, Finding, Rank};
 use crate::rules::blocking::{chain_note, transitive_diagnostic};
 
@@ -22,9 +22,9 @@ enum Via {
 
 /// Joins the per-file summaries and reports every call from async code to a sync function of
 /// the checked crates that blocks, with the chain that leads to the blocking call.
-/// `files` gives each file's display path and graph; the result pairs a file index with a
-/// diagnostic for that file.
-pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], offloads: &Offloads) -> Vec<(usize, Finding)> {
+/// The result pairs an index into `units` with a finding for that file.
+pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Finding)> {
+    let files: Vec<(&str, &FileFacts)> = units.iter().map(|u| (u.display, u.facts)).collect();
     let keys = files.iter().enumerate().flat_map(|(f, (_, g))| {
         g.functions.iter().enumerate().map(move |(i, func)| ((f, i), func.key.as_str()))
     });
@@ -35,7 +35,10 @@ pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], offloads: &Offloads) -> 
     let lookup = |key: &str| -> Vec<FnId> { index.lookup(key) };
     // What a call site reaches: its callee, and for `then` (`for x in it`: `into_iter`, then
     // `next`) the method of that name on the type the callee returns.
-    let targets = |call: &CallSite| -> Vec<FnId> {
+    // A call from another package into an opaque one (a runtime, a channel crate) stops at
+    // its border: what the catalog says of it is all there is.
+    let walled = |caller: usize, (f, _): FnId| units[f].opaque && units[f].package != units[caller].package;
+    let targets = |caller: usize, call: &CallSite| -> Vec<FnId> {
         let mut out = lookup(&call.key);
         if let Some(then) = &call.then {
             let returned: Vec<FnId> = out
@@ -45,6 +48,7 @@ pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], offloads: &Offloads) -> 
                 .collect();
             out.extend(returned);
         }
+        out.retain(|&id| !walled(caller, id));
         out
     };
 
@@ -53,7 +57,7 @@ pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], offloads: &Offloads) -> 
     for (f, (_, graph)) in files.iter().enumerate() {
         for (i, caller) in graph.functions.iter().enumerate() {
             for (s, call) in caller.calls.iter().enumerate().filter(|(_, c)| !offloaded(&c.defer)) {
-                for callee in targets(call) {
+                for callee in targets(f, call) {
                     callers.entry(callee).or_default().push(((f, i), s));
                 }
             }
@@ -126,7 +130,7 @@ pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], offloads: &Offloads) -> 
             if offloaded(&call.defer) {
                 continue;
             }
-            let candidates = targets(call);
+            let candidates = targets(f, call);
             // Per rank, worst first: the callee reaching a call of that rank soonest.
             let reached: Vec<(&Chains, FnId)> = vias
                 .iter()
@@ -163,48 +167,8 @@ pub(crate) fn diagnostics(files: &[(&str, &FileFacts)], offloads: &Offloads) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::facts::{BlockSite, CallSite, FnSummary};
+    use crate::graph::test_support::{call, func, unit};
     use crate::registry::Rule;
-    use crate::source::{Position, Span};
-
-    fn span(line: usize) -> Span {
-        let p = Position { line, column: 1, offset: 0 };
-        Span { start: p, end: p }
-    }
-
-    fn call(key: &str, line: usize) -> CallSite {
-        CallSite {
-            key: key.into(),
-            span: span(line),
-            context: "async fn `h`".into(),
-            defer: None,
-            origin: Default::default(),
-            then: None,
-        }
-    }
-
-    fn func(key: &str, calls: Vec<CallSite>, blocks: bool) -> FnSummary {
-        FnSummary {
-            key: key.into(),
-            name: key.rsplit("::").next().unwrap().into(),
-            span: span(1),
-            blocking: if blocks {
-                vec![BlockSite {
-                    rule: Rule::BlockingFs,
-                    callee: "std::fs::read".into(),
-                    span: span(9),
-                    reason: "file".into(),
-                    instead: "tokio".into(),
-                    rank: Default::default(),
-                    defer: None,
-                }]
-            } else {
-                vec![]
-            },
-            calls,
-            returns: None,
-        }
-    }
 
     #[test]
     fn reports_the_worst_call_reached_and_mentions_the_others() {
@@ -228,7 +192,7 @@ mod tests {
             async_calls: vec![call("c::top", 10)],
             ..FileFacts::default()
         };
-        let out = diagnostics(&[("src/lib.rs", &graph)], &Offloads::new(&[]));
+        let out = diagnostics(&[unit("src/lib.rs", "c", false, &graph)], &Offloads::new(&[]));
         assert_eq!(out.len(), 1);
         let d = &out[0].1.diagnostic;
         assert_eq!(d.rule, Rule::BlockOnInAsync, "{d:?}");
@@ -249,12 +213,32 @@ mod tests {
             async_calls: vec![call("c::a", 10), call("c::loop1", 11), call("other::x", 12)],
             ..FileFacts::default()
         };
-        let out = diagnostics(&[("src/lib.rs", &graph)], &Offloads::new(&[]));
+        let out = diagnostics(&[unit("src/lib.rs", "c", false, &graph)], &Offloads::new(&[]));
         assert_eq!(out.len(), 1);
         let d = &out[0].1.diagnostic;
         assert_eq!(d.rule, Rule::BlockingFs);
         assert_eq!(d.span.start.line, 10);
         assert_eq!(d.notes.len(), 3, "{:?}", d.notes);
         assert!(d.label.contains("3 calls deep"));
+    }
+
+    #[test]
+    fn calls_into_an_opaque_package_stop_at_its_border() {
+        // `app` calls `chan::send`, which spins with `thread::sleep`: a channel crate checked
+        // beside it. Its own async code calling it is still reported.
+        let chan = FileFacts {
+            functions: vec![func("chan::send", vec![], true)],
+            async_calls: vec![call("chan::send", 20)],
+            ..FileFacts::default()
+        };
+        let app = FileFacts { async_calls: vec![call("chan::send", 10)], ..FileFacts::default() };
+        let units =
+            [unit("chan/src/lib.rs", "chan", true, &chan), unit("app/src/main.rs", "app", false, &app)];
+        let out = diagnostics(&units, &Offloads::new(&[]));
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!((out[0].0, out[0].1.diagnostic.span.start.line), (0, 20));
+        let units =
+            [unit("chan/src/lib.rs", "chan", false, &chan), unit("app/src/main.rs", "app", false, &app)];
+        assert_eq!(diagnostics(&units, &Offloads::new(&[])).len(), 2);
     }
 }

@@ -97,6 +97,38 @@ struct Checker<'o, 'a> {
     loose_seen: HashSet<(Option<usize>, Option<crate::source::Position>, bool, String)>,
 }
 
+/// What a `for` loop iterates: its iterable, seen through an explicit `into_iter()` and the
+/// iterator adaptors after it (their `next` calls the inner iterator's).
+fn iterated(iterable: &syn::Expr) -> &syn::Expr {
+    const ADAPTORS: [&str; 12] = [
+        "filter_map",
+        "flatten",
+        "filter",
+        "map",
+        "take",
+        "skip",
+        "enumerate",
+        "take_while",
+        "skip_while",
+        "peekable",
+        "fuse",
+        "inspect",
+    ];
+    let mut e = iterable;
+    while let syn::Expr::MethodCall(mc) = e {
+        let name = mc.method.to_string();
+        if name == "into_iter" && mc.args.is_empty() {
+            return &mc.receiver;
+        }
+        if !ADAPTORS.contains(&name.as_str()) {
+            break;
+        }
+        e = &mc.receiver;
+    }
+    // Adaptors over anything else (`v.iter().map(..)`): the loop iterates what they return.
+    iterable
+}
+
 impl Checker<'_, '_> {
     /// Records a call of a function of the checked crates (`callee`, a key), and `then` a
     /// method called on its result, for the call graph.
@@ -262,8 +294,9 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
             }
             None => {}
         }
-        // `for x in it` calls `into_iter` on `it`, then `next` on what that returns.
-        if let semantic::Ty::Named(ty, _) = m.res.deref_all(m.res.infer(iterable)) {
+        // `for x in it` calls `into_iter` on `it`, then `next` on what that returns; so does
+        // `for x in it.into_iter().flatten()`, whose adaptors call the same `next`.
+        if let semantic::Ty::Named(ty, _) = m.res.deref_all(m.res.infer(iterated(iterable))) {
             if let Some(key) = m.key(&format!("{ty}::into_iter")) {
                 self.record_call(m, &key, iterable.span(), Some("next"));
             }
