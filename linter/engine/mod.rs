@@ -480,8 +480,9 @@ fn reached_in_dependencies(
     seen.into_iter().collect()
 }
 
-/// Gives the files at `indices` their targets and declared module paths from their module
-/// tree; returns those whose module path changed (they must be read again).
+/// Gives the files at `indices` their targets, declared module paths and test-ness from their
+/// module tree; returns those whose module path changed or that turned out to be test code
+/// (they must be read again).
 fn assign_modules(
     files: &mut [SourceFile],
     results: &[Result<(Scanned, Vec<ModDecl>), FileError>],
@@ -501,11 +502,13 @@ fn assign_modules(
         modtree::assign_targets(&tree)
     };
     let mut moved = Vec::new();
-    for (i, (target, module, reached)) in ok.into_iter().zip(assigned) {
-        targets[i] = target;
-        files[i].place.in_tree = reached;
-        if files[i].place.module != module {
-            files[i].place.module = module;
+    for (i, a) in ok.into_iter().zip(assigned) {
+        targets[i] = a.target;
+        files[i].place.in_tree = a.reached;
+        let now_test = a.test && !files[i].place.is_test;
+        files[i].place.is_test |= a.test;
+        if files[i].place.module != a.module || now_test {
+            files[i].place.module = a.module;
             moved.push(i);
         }
     }
@@ -603,6 +606,7 @@ fn scan_file(
         .map(|m| ModDecl {
             module: format!("{module}::{}", m.path.join("::")),
             path_attr: m.path_attr.clone(),
+            test: m.test,
         })
         .collect();
     let waits = match mode {

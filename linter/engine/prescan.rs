@@ -292,6 +292,8 @@ pub struct OutlineMod {
     /// Inline modules (`mod a { .. }`) around the declaration, then its name.
     pub path: Vec<String>,
     pub path_attr: Option<String>,
+    /// Declared under `#[cfg(test)]`: the module is test code.
+    pub test: bool,
 }
 
 /// How well a `#[path]` attribute (its text up to the path) fits the host: a plain `#[path]`
@@ -321,6 +323,8 @@ pub fn outline(src: &[u8]) -> Outline {
     let mut inline: Vec<(String, usize)> = Vec::new();
     let mut inline_pending: Option<String> = None;
     let mut path_attr: Option<String> = None;
+    // The item being read is under `#[cfg(test)]`.
+    let mut cfg_test = false;
     // How well the `#[path]` found so far fits this host (see `path_fit`).
     let mut path_fit = 0u8;
     // Where the attribute being read starts (`#[`).
@@ -373,6 +377,7 @@ pub fn outline(src: &[u8]) -> Outline {
                 let text = || String::from_utf8_lossy(word).into_owned();
                 match (prev, word) {
                     (_, b"async") => out.has_async = true,
+                    (b"cfg", b"test") => cfg_test = true,
                     (b"fn", name) => {
                         if name.starts_with(b"poll") {
                             out.has_async = true;
@@ -399,7 +404,7 @@ pub fn outline(src: &[u8]) -> Outline {
                         Some(b';') => {
                             let mut path: Vec<String> = inline.iter().map(|(m, _)| m.clone()).collect();
                             path.push(text());
-                            out.mods.push(OutlineMod { path, path_attr: path_attr.take() });
+                            out.mods.push(OutlineMod { path, path_attr: path_attr.take(), test: cfg_test });
                             path_fit = 0;
                         }
                         Some(b'{') => inline_pending = Some(text()),
@@ -430,6 +435,7 @@ pub fn outline(src: &[u8]) -> Outline {
                 match b {
                     b'{' => {
                         depth += 1;
+                        cfg_test = false;
                         if let Some(name) = inline_pending.take() {
                             inline.push((name, depth));
                         }
@@ -451,6 +457,7 @@ pub fn outline(src: &[u8]) -> Outline {
                     b'>' if in_impl_header => angle = angle.saturating_sub(1),
                     b';' => {
                         in_pub_use = false;
+                        cfg_test = false;
                         path_attr = None;
                         path_fit = 0;
                     }
@@ -535,5 +542,16 @@ mod outline_tests {
                 ("last".into(), None)
             ]
         );
+    }
+
+    #[test]
+    fn a_module_declared_under_cfg_test_is_marked() {
+        let o = outline(
+            b"#[cfg(test)]\nmod test_case;\n#[cfg(test)]\nfn helper() {}\nmod net;\n\
+              #[cfg(any(test, feature = \"x\"))]\nmod shared;\n#[cfg(test)] use a::b;\nmod last;",
+        );
+        let got: Vec<(String, bool)> = o.mods.iter().map(|m| (m.path.join("::"), m.test)).collect();
+        let want = [("test_case", true), ("net", false), ("shared", false), ("last", false)];
+        assert_eq!(got, want.map(|(m, t)| (m.to_string(), t)));
     }
 }

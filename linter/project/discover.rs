@@ -364,11 +364,25 @@ fn is_conventional_root(rel: &Path) -> bool {
 }
 
 /// `src/net/tests.rs`, `src/net/tests/mod.rs`: by convention a `#[cfg(test)] mod tests;`.
+/// Also the modules named for test support (`src/testing.rs`, `src/test_utils/`): harnesses
+/// behind a feature (sqlx's `#[sqlx::test]` support), not code a program runs.
 fn is_test_module(rel: &Path) -> bool {
     rel.iter().skip(1).any(|c| {
         let c = c.to_str().unwrap_or("");
         let stem = c.strip_suffix(".rs").unwrap_or(c);
-        matches!(stem, "tests" | "test") || stem.ends_with("_test") || stem.ends_with("_tests")
+        matches!(
+            stem,
+            "tests"
+                | "test"
+                | "testing"
+                | "test_utils"
+                | "test_util"
+                | "testutil"
+                | "testutils"
+                | "test_helpers"
+                | "test_support"
+        ) || stem.ends_with("_test")
+            || stem.ends_with("_tests")
     })
 }
 
@@ -448,5 +462,13 @@ mod tests {
         assert_eq!(t("src/bin/tool/cli.rs").as_deref(), Some("bin/tool"));
         assert_eq!(t("examples/demo.rs").as_deref(), Some("examples/demo"));
         assert_eq!(t("tests/common/mod.rs").as_deref(), Some("tests/common"));
+    }
+
+    #[test]
+    fn test_modules_by_name() {
+        let t = |p: &str| is_test_module(Path::new(p));
+        assert!(t("src/net/tests.rs") && t("src/net/tests/mod.rs") && t("src/store_test.rs"));
+        assert!(t("src/testing/mod.rs") && t("src/test_utils.rs") && t("src/db/test_helpers.rs"));
+        assert!(!t("src/testimony.rs") && !t("src/latest.rs") && !t("src/attest/mod.rs"));
     }
 }

@@ -12,6 +12,8 @@ pub(crate) struct ModDecl {
     pub module: String,
     /// Its `#[path = ".."]`, if any.
     pub path_attr: Option<String>,
+    /// Declared under `#[cfg(test)]`: the module and those it declares are test code.
+    pub test: bool,
 }
 
 /// One file as the tree sees it.
@@ -28,11 +30,13 @@ pub(crate) struct TreeFile<'a> {
 /// The target of every file (the target of the root whose `mod` declarations reach it), its
 /// module path as declared (`crate::sys` for a `#[path = "sys/unix.rs"] mod sys;`), which can
 /// differ from the one its place in the directory tree suggests, and whether a root reaches it
-/// (a file no target declares is not compiled).
-pub(crate) fn assign_targets(files: &[TreeFile]) -> Vec<(String, String, bool)> {
+/// (a file no target declares is not compiled), and whether it is compiled only for tests
+/// (a `#[cfg(test)] mod` leads to it).
+pub(crate) fn assign_targets(files: &[TreeFile]) -> Vec<Assigned> {
     let index: HashMap<&Path, usize> = files.iter().enumerate().map(|(i, f)| (f.path, i)).collect();
     let mut target: Vec<Option<String>> = vec![None; files.len()];
     let mut module: Vec<String> = files.iter().map(|f| f.module.to_string()).collect();
+    let mut test = vec![false; files.len()];
     let mut stack = Vec::new();
     for (i, f) in files.iter().enumerate() {
         if f.is_root {
@@ -49,6 +53,7 @@ pub(crate) fn assign_targets(files: &[TreeFile]) -> Vec<(String, String, bool)> 
                         target[j] = target[i].clone();
                         let rel = decl.module.strip_prefix(file.module).unwrap_or(&decl.module);
                         module[j] = format!("{}{rel}", module[i]);
+                        test[j] = test[i] || decl.test;
                         stack.push(j);
                     }
                     break;
@@ -60,11 +65,25 @@ pub(crate) fn assign_targets(files: &[TreeFile]) -> Vec<(String, String, bool)> 
         .into_iter()
         .zip(files)
         .zip(module)
-        .map(|((t, f), m)| {
-            let reached = t.is_some();
-            (t.unwrap_or_else(|| f.target.to_string()), m, reached)
+        .zip(test)
+        .map(|(((t, f), module), test)| Assigned {
+            reached: t.is_some(),
+            target: t.unwrap_or_else(|| f.target.to_string()),
+            module,
+            test,
         })
         .collect()
+}
+
+/// Where the module tree puts a file.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Assigned {
+    pub target: String,
+    pub module: String,
+    /// A crate root reaches it.
+    pub reached: bool,
+    /// Compiled only for tests.
+    pub test: bool,
 }
 
 /// Where the file of `decl` may be: `dir/name.rs` or `dir/name/mod.rs`, `dir` being the
@@ -96,7 +115,7 @@ mod tests {
     use super::*;
 
     fn decl(module: &str) -> ModDecl {
-        ModDecl { module: module.into(), path_attr: None }
+        ModDecl { module: module.into(), path_attr: None, test: false }
     }
 
     fn file<'a>(path: &'a str, module: &'a str, is_root: bool, mods: &'a [ModDecl]) -> TreeFile<'a> {
@@ -115,17 +134,17 @@ mod tests {
             file("p/src/orphan.rs", "crate::orphan", false, &[]),
         ];
         let got = assign_targets(&files);
-        let targets: Vec<&str> = got.iter().map(|(t, ..)| t.as_str()).collect();
+        let targets: Vec<&str> = got.iter().map(|g| g.target.as_str()).collect();
         assert_eq!(targets, ["root", "root", "root", "root", "?"]);
         // A file no root declares is not compiled into any target.
-        let reached: Vec<bool> = got.iter().map(|g| g.2).collect();
+        let reached: Vec<bool> = got.iter().map(|g| g.reached).collect();
         assert_eq!(reached, [true, true, true, true, false]);
     }
 
     #[test]
     fn path_attributes_and_non_mod_rs_parents() {
         let lib_mods = [
-            ModDecl { module: "crate::sys".into(), path_attr: Some("platform/unix.rs".into()) },
+            ModDecl { module: "crate::sys".into(), path_attr: Some("platform/unix.rs".into()), test: false },
             decl("crate::a"),
         ];
         let a_mods = [decl("crate::a::b")];
@@ -136,10 +155,24 @@ mod tests {
             file("src/a/b.rs", "crate::a::b", false, &[]),
         ];
         let got = assign_targets(&files);
-        let targets: Vec<&str> = got.iter().map(|(t, ..)| t.as_str()).collect();
+        let targets: Vec<&str> = got.iter().map(|g| g.target.as_str()).collect();
         assert_eq!(targets, ["root", "root", "root", "root"]);
         // The file a `#[path]` names is the declared module, wherever it sits.
-        assert_eq!(got[1].1, "crate::sys");
-        assert_eq!(got[3].1, "crate::a::b");
+        assert_eq!(got[1].module, "crate::sys");
+        assert_eq!(got[3].module, "crate::a::b");
+    }
+
+    #[test]
+    fn a_cfg_test_module_and_what_it_declares_are_test_code() {
+        let lib_mods = [ModDecl { test: true, ..decl("crate::test_case") }, decl("crate::net")];
+        let case_mods = [decl("crate::test_case::data")];
+        let files = [
+            file("src/lib.rs", "crate", true, &lib_mods),
+            file("src/test_case.rs", "crate::test_case", false, &case_mods),
+            file("src/test_case/data.rs", "crate::test_case::data", false, &[]),
+            file("src/net.rs", "crate::net", false, &[]),
+        ];
+        let test: Vec<bool> = assign_targets(&files).iter().map(|g| g.test).collect();
+        assert_eq!(test, [false, true, true, false]);
     }
 }

@@ -134,6 +134,7 @@ fn classify(e: &Expr, body: &AsyncBody, self_type: Option<&str>, depth: usize) -
         || names.timers.matches(n)
         || names.yields.matches(n)
         || (on_handle && body::is_sequential(n))
+        || body::is_local_or_ordered_effect(n)
         || body::passes_ordered_handle(e)
     {
         Wait::Idle
