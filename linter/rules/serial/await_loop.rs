@@ -51,6 +51,8 @@
 //! - do stepwise setup (directories parent first, subscribe, bind, listen), local work (request
 //!   signing) or effects a user sees in order (chat replies and reactions), by call name;
 //! - walk items the code sorted first, or migrations;
+//! - call a method of each member of a collection the struct holds (`for level in
+//!   &self.levels { level.check().await }`): a composite of a few parts fixed at construction;
 //! - run as phases: several loops of one fn awaiting different methods of one handle
 //!   (declare every queue, then bind them, then consume);
 //! - await a fn of the package that only waits for other tasks, or that leads back to the fn
@@ -223,6 +225,37 @@ fn pulled_item(body: &Block) -> Option<(HashSet<String>, &Expr, Block)> {
 }
 
 /// `break` or `{ break }` (without a label or value).
+/// The field of `self` a loop walks (`self.levels`, `&self.levels`, `self.levels.iter()`).
+fn own_field(iterable: &Expr) -> Option<String> {
+    let mut e = iterable;
+    loop {
+        match e {
+            Expr::Reference(r) => e = &r.expr,
+            Expr::MethodCall(m)
+                if m.args.is_empty()
+                    && matches!(m.method.to_string().as_str(), "iter" | "iter_mut" | "values" | "into_iter" | "enumerate") =>
+            {
+                e = &m.receiver
+            }
+            Expr::Field(f) if matches!(&*f.base, Expr::Path(p) if p.path.is_ident("self")) => {
+                return match &f.member {
+                    syn::Member::Named(n) => Some(n.to_string()),
+                    syn::Member::Unnamed(i) => Some(i.index.to_string()),
+                };
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// Is the awaited call a method of the loop's item (`level.check()`)?
+fn called_on(base: &Expr, items: &HashSet<String>) -> bool {
+    match awaits::peel_adaptors(base) {
+        Expr::MethodCall(m) => awaits::root_ident(&m.receiver).is_some_and(|r| items.contains(&r)),
+        _ => false,
+    }
+}
+
 fn is_break(e: &Expr) -> bool {
     match e {
         Expr::Break(b) => b.label.is_none() && b.expr.is_none(),
@@ -309,6 +342,14 @@ impl Loops<'_, '_, '_> {
         // the body leaves alone), so a `continue` only skips an item: the iterations stay
         // independent. One to an outer loop leaves this one.
         if facts.labelled_continue || self.in_order(iterable, items) {
+            return None;
+        }
+        // Each member of the struct's own collection of trait objects called in turn (`for
+        // level in &self.levels { level.check().await }`, `levels: Vec<Arc<dyn Storage>>`): a
+        // composite (cache levels, plugins, components) whose parts are few, fixed when it was
+        // built, and often tried in order. (A collection of one concrete type, such as cluster
+        // nodes, is data: those are reported.)
+        if self.composite_parts(iterable) && found.iter().all(|a| called_on(&a.base, items)) {
             return None;
         }
         // A counting loop's index steps by itself: it is the item, not a carried value. (An
@@ -461,6 +502,16 @@ impl Loops<'_, '_, '_> {
         awaits::mut_borrows(base).iter().any(|n| !local(n))
             || matches!(base, Expr::MethodCall(_)) && awaits::root_ident(base).is_some_and(|r| outer_mut(&r))
             || awaits::bare_args(base).iter().any(outer_mut)
+    }
+
+    /// Does the loop walk a field of `self` declared as a collection of trait objects
+    /// (`Vec<Arc<dyn Storage>>`)?
+    fn composite_parts(&self, iterable: &Expr) -> bool {
+        let Some(field) = own_field(iterable) else { return false };
+        let Some(owner) = self.body.self_type.as_deref() else { return false };
+        let Some(ty) = self.m.res.structs.get(owner).and_then(|fields| fields.get(&field)) else { return false };
+        let text = quote::quote!(#ty).to_string();
+        text.split_whitespace().any(|w| w == "dyn")
     }
 
     /// Does the code say the items must be handled in order: a collection sorted before the
