@@ -1,6 +1,8 @@
 //! Throughput harness: on the same files, (a) the floor of any syn-based linter, reading
-//! every `.rs` file and `syn::parse_file` on it, and (b) `stall check` end to end; each on one
-//! thread and on all cores, with wall time, MB/s and peak RSS, and the ratio b/a.
+//! every `.rs` file and `syn::parse_file` on it, and (b) `stall check` end to end with no
+//! cache (every file analysed); each on one thread and on all cores, with wall time, MB/s and
+//! peak RSS, and the ratio b/a. Then (c) a warm run on all cores: the cache already holds
+//! every file's facts (its peak RSS includes the run that filled it).
 //!
 //! Run: `cargo bench --bench throughput -- DIR` (make a corpus with
 //! `benches/vendor-corpus.sh`). Each measurement runs in a child process of its own, so peak
@@ -47,6 +49,16 @@ fn main() {
         let ratio = walls[&("check", threads)] / walls[&("parse", threads)];
         println!("ratio b/a on {threads} thread(s): {ratio:.2}");
     }
+    // A warm run: every file's facts already in the cache (a second run of an unchanged tree).
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--phase", "warm", &cores.to_string(), dir])
+        .output()
+        .expect("run the measurement");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut it = text.split_whitespace();
+    let wall: f64 = it.next().and_then(|s| s.parse().ok()).unwrap_or(f64::NAN);
+    let rss: f64 = it.next().and_then(|s| s.parse().ok()).unwrap_or(f64::NAN);
+    println!("{:<14}{cores:>8}{wall:>10.2}{:>10.1}{:>12.0}", "(c) warm", mb / wall, rss / 1024.0);
 }
 
 fn bytecount(b: &[u8]) -> usize {
@@ -80,8 +92,24 @@ fn child(phase: &str, threads: usize, dir: &Path) {
             });
             std::hint::black_box(parsed);
         }
-        _ => {
+        "warm" => {
+            // The cache filled by a first run (not timed) in a directory of its own.
+            let cache = std::env::temp_dir().join(format!("stall-bench-cache-{}", std::process::id()));
+            std::env::set_var("STALL_CACHE_DIR", &cache);
             let run = stall::RunOptions::default().with_jobs(threads);
+            std::hint::black_box(stall::check_paths(&[dir.to_path_buf()], &run).files.len());
+            let start = Instant::now();
+            let report = stall::check_paths(&[dir.to_path_buf()], &run);
+            std::hint::black_box(report.files.len());
+            let wall = start.elapsed().as_secs_f64();
+            let _ = std::fs::remove_dir_all(&cache);
+            println!("{wall} {}", peak_rss_kb());
+            return;
+        }
+        _ => {
+            // Cold: no cache read or written, every file analysed.
+            let mut run = stall::RunOptions::default().with_jobs(threads);
+            run.cache = false;
             let report = stall::check_paths(&[dir.to_path_buf()], &run);
             std::hint::black_box(report.files.len());
         }

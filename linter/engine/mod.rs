@@ -338,17 +338,30 @@ pub(crate) fn check_files_with(
                     .collect();
                 graph::callers_wanted(&units, run.transitive)
             };
-            // Only the checked crates' files: a dependency never calls them.
-            wanted = results[..user_files]
+            // Only the checked crates' files: a dependency never calls them. (Each name hashed
+            // once: there can be thousands, tested against every waiting file.)
+            let probes: Vec<(Option<u64>, u64)> = names
                 .iter()
-                .enumerate()
-                .filter(|(_, r)| waiting(r).is_some_and(|w| names.iter().any(|n| w.idents.may_contain(n))))
-                .map(|(i, _)| i)
+                .map(|(owner, n)| (owner.as_deref().map(prescan::Idents::probe), prescan::Idents::probe(n)))
                 .collect();
+            // A method's caller names its type too (`Store::open`, or a value of `Store`
+            // built or declared there): `open` alone is in half of all files.
+            let mentions = |w: &Waiting, &(owner, name): &(Option<u64>, u64)| {
+                w.idents.may_contain_probe(name) && owner.is_none_or(|o| w.idents.may_contain_probe(o))
+            };
+            wanted = pool.install(|| {
+                results[..user_files]
+                    .par_iter()
+                    .enumerate()
+                    .filter(|(_, r)| waiting(r).is_some_and(|w| probes.iter().any(|p| mentions(w, p))))
+                    .map(|(i, _)| i)
+                    .collect()
+            });
         }
         if wanted.is_empty() {
             break;
         }
+
         for (&i, r) in wanted.iter().zip(scan(&files, &dep_of, &wanted, Mode::Parse)) {
             results[i] = r;
         }
@@ -370,6 +383,7 @@ pub(crate) fn check_files_with(
         }
     }
     let files_checked = waiting + checked.iter().filter(|c| !c.3).count();
+
     let mut hidden = Hidden::default();
     let mut reports =
         settle(checked, &run.options.knowledge, run.transitive, &run.policy, focus, &mut hidden);

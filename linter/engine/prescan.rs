@@ -2,6 +2,8 @@
 //! parser and the analysis can walk on their stack is reported instead of overflowing it.
 //! Strings, chars and comments are skipped so their brackets do not count.
 
+use std::collections::HashSet;
+
 /// Deepest bracket nesting we parse. Real code stays far below (generated code included);
 /// syn needs roughly 2 KiB of stack per level in debug builds.
 pub const MAX_DEPTH: usize = 256;
@@ -254,36 +256,59 @@ pub struct Outline {
     pub idents: Idents,
 }
 
-/// A Bloom filter of identifiers: 2048 bits, two hashes. No false negatives; a false positive
-/// only costs parsing a file that turns out not to call the function.
+/// A Bloom filter of identifiers: two hashes, 16 bits per distinct identifier (at least 2048),
+/// so a large file's filter does not fill up and match every name. No false negatives; a false
+/// positive only costs parsing a file that turns out not to call the function.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Idents(Box<[u64; 32]>);
+pub struct Idents {
+    bits: Box<[u64]>,
+}
 
 impl Default for Idents {
     fn default() -> Self {
-        Idents(Box::new([0; 32]))
+        Idents::from_hashes(&HashSet::new())
     }
 }
 
 impl Idents {
-    fn bits(word: &[u8]) -> [usize; 2] {
-        // FNV-1a, split in two: fast, and good enough to spread short identifiers.
+    /// FNV-1a: fast, and good enough to spread short identifiers.
+    fn hash(word: &[u8]) -> u64 {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for &b in word {
             h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
-        [(h & 2047) as usize, ((h >> 32) & 2047) as usize]
+        h
     }
 
-    fn insert(&mut self, word: &[u8]) {
-        for b in Self::bits(word) {
-            self.0[b / 64] |= 1 << (b % 64);
+    fn from_hashes(hashes: &HashSet<u64>) -> Idents {
+        let len = (hashes.len() * 16).max(2048).next_power_of_two();
+        let mut out = Idents { bits: vec![0u64; len / 64].into_boxed_slice() };
+        for &h in hashes {
+            for b in out.positions(h) {
+                out.bits[b / 64] |= 1 << (b % 64);
+            }
         }
+        out
+    }
+
+    fn positions(&self, h: u64) -> [usize; 2] {
+        let mask = (self.bits.len() * 64 - 1) as u64;
+        [(h & mask) as usize, ((h >> 32) & mask) as usize]
     }
 
     /// Might the file mention `word`?
+    #[cfg(test)]
     pub fn may_contain(&self, word: &str) -> bool {
-        Self::bits(word.as_bytes()).iter().all(|&b| self.0[b / 64] & (1 << (b % 64)) != 0)
+        self.may_contain_probe(Self::probe(word))
+    }
+
+    /// What `may_contain_probe` looks up for `word`: made once to test many files.
+    pub fn probe(word: &str) -> u64 {
+        Self::hash(word.as_bytes())
+    }
+
+    pub fn may_contain_probe(&self, probe: u64) -> bool {
+        self.positions(probe).iter().all(|&b| self.bits[b / 64] & (1 << (b % 64)) != 0)
     }
 }
 
@@ -315,6 +340,7 @@ fn path_fit_of(attr: &[u8]) -> u8 {
 /// Scans identifiers, skipping comments, strings and chars.
 pub fn outline(src: &[u8]) -> Outline {
     let mut out = Outline::default();
+    let mut idents: HashSet<u64> = HashSet::new();
     let mut prev: &[u8] = b"";
     // Punctuation seen since the last identifier (`=` of `path = ".."`).
     let mut last_punct = 0u8;
@@ -373,7 +399,7 @@ pub fn outline(src: &[u8]) -> Outline {
                     }
                 }
                 let word = &src[start..i];
-                out.idents.insert(word);
+                idents.insert(Idents::hash(word));
                 let text = || String::from_utf8_lossy(word).into_owned();
                 match (prev, word) {
                     (_, b"async") => out.has_async = true,
@@ -477,6 +503,7 @@ pub fn outline(src: &[u8]) -> Outline {
             }
         }
     }
+    out.idents = Idents::from_hashes(&idents);
     out
 }
 
@@ -553,5 +580,15 @@ mod outline_tests {
         let got: Vec<(String, bool)> = o.mods.iter().map(|m| (m.path.join("::"), m.test)).collect();
         let want = [("test_case", true), ("net", false), ("shared", false), ("last", false)];
         assert_eq!(got, want.map(|(m, t)| (m.to_string(), t)));
+    }
+
+    #[test]
+    fn a_large_file_does_not_match_every_name() {
+        // A generated file with thousands of identifiers: its filter grows with them.
+        let src: String = (0..5000).map(|i| format!("fn item_{i}() {{}}\n")).collect();
+        let o = outline(src.as_bytes());
+        assert!(o.idents.may_contain("item_4999") && o.idents.may_contain("item_0"));
+        let absent = (0..1000).filter(|i| o.idents.may_contain(&format!("other_{i}"))).count();
+        assert!(absent < 50, "{absent} of 1000 absent names match");
     }
 }

@@ -181,7 +181,11 @@ impl Exposures {
     /// The names of the functions whose callers decide where the code at `origins` runs: those
     /// on the way up from it to a program's entry, a root, or nothing. A caller in a file not
     /// analysed yet (the prefilter left it waiting) could change the answer.
-    pub(crate) fn callers_wanted(&self, units: &[Unit], origins: &[(usize, Origin)]) -> HashSet<String> {
+    pub(crate) fn callers_wanted(
+        &self,
+        units: &[Unit],
+        origins: &[(usize, Origin)],
+    ) -> HashSet<(Option<String>, String)> {
         let mut wanted = HashSet::new();
         let mut seen = HashSet::new();
         let mut todo: Vec<FnId> = origins
@@ -201,7 +205,14 @@ impl Exposures {
             if hot {
                 continue; // hot whoever else calls it
             }
-            wanted.insert(units[id.0].facts.fns[id.1].name.clone());
+            let f = &units[id.0].facts.fns[id.1];
+            // A method's type (`Store` of `pkg::store::Store::open`): its callers name it.
+            let owner = f
+                .key
+                .as_deref()
+                .and_then(|k| k.rsplit("::").nth(1))
+                .filter(|o| o.starts_with(char::is_uppercase));
+            wanted.insert((owner.map(str::to_string), f.name.clone()));
             todo.extend(self.callers[id.0][id.1].iter().copied());
         }
         wanted

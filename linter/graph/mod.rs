@@ -144,12 +144,12 @@ impl<'a> Offloads<'a> {
     }
 }
 
-/// The names of the functions whose callers decide where some finding of the run's files
-/// runs (see `Exposures::callers_wanted`): the engine parses the waiting files that mention
-/// them before it settles. `units` pairs each file with whether it is a dependency's:
+/// The functions (name, and type for a method) whose callers decide where some finding of the
+/// run's files runs (see `Exposures::callers_wanted`): the engine parses the waiting files that
+/// mention them before it settles. `units` pairs each file with whether it is a dependency's:
 /// dependencies lead chains but never call the crates' code, so where the crates' code runs
 /// is decided among their files.
-pub(crate) fn callers_wanted(units: &[(Unit, bool)], transitive: bool) -> HashSet<String> {
+pub(crate) fn callers_wanted(units: &[(Unit, bool)], transitive: bool) -> HashSet<(Option<String>, String)> {
     let all: Vec<Unit> = units.iter().map(|(u, _)| Unit { ..*u }).collect();
     let offloads = Offloads::new(&all);
     let mut origins = Vec::new();
