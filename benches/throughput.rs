@@ -31,34 +31,31 @@ fn main() {
     println!("corpus: {dir}: {} files, {lines} lines, {mb:.1} MB", files.len());
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     println!("{:<14}{:>8}{:>10}{:>10}{:>12}", "measure", "threads", "wall s", "MB/s", "peak RSS MB");
-    let mut walls = std::collections::HashMap::new();
+    let row = |name: &str, phase: &str, threads: usize| {
+        let (wall, rss) = measure(phase, threads, dir);
+        println!("{name:<14}{threads:>8}{wall:>10.2}{:>10.1}{:>12.0}", mb / wall, rss / 1024.0);
+        wall
+    };
     for threads in [1, cores] {
-        for phase in ["parse", "check"] {
-            let out = Command::new(std::env::current_exe().unwrap())
-                .args(["--phase", phase, &threads.to_string(), dir])
-                .output()
-                .expect("run the measurement");
-            let text = String::from_utf8_lossy(&out.stdout);
-            let mut it = text.split_whitespace();
-            let wall: f64 = it.next().and_then(|s| s.parse().ok()).unwrap_or(f64::NAN);
-            let rss: f64 = it.next().and_then(|s| s.parse().ok()).unwrap_or(f64::NAN);
-            let name = if phase == "parse" { "(a) syn parse" } else { "(b) stall" };
-            println!("{name:<14}{threads:>8}{wall:>10.2}{:>10.1}{:>12.0}", mb / wall, rss / 1024.0);
-            walls.insert((phase, threads), wall);
-        }
-        let ratio = walls[&("check", threads)] / walls[&("parse", threads)];
-        println!("ratio b/a on {threads} thread(s): {ratio:.2}");
+        let parse = row("(a) syn parse", "parse", threads);
+        let check = row("(b) stall", "check", threads);
+        println!("ratio b/a on {threads} thread(s): {:.2}", check / parse);
     }
     // A warm run: every file's facts already in the cache (a second run of an unchanged tree).
+    row("(c) warm", "warm", cores);
+}
+
+/// Runs one measurement in a child process: (wall seconds, peak RSS in KiB).
+fn measure(phase: &str, threads: usize, dir: &str) -> (f64, f64) {
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--phase", "warm", &cores.to_string(), dir])
+        .args(["--phase", phase, &threads.to_string(), dir])
         .output()
         .expect("run the measurement");
     let text = String::from_utf8_lossy(&out.stdout);
     let mut it = text.split_whitespace();
     let wall: f64 = it.next().and_then(|s| s.parse().ok()).unwrap_or(f64::NAN);
     let rss: f64 = it.next().and_then(|s| s.parse().ok()).unwrap_or(f64::NAN);
-    println!("{:<14}{cores:>8}{wall:>10.2}{:>10.1}{:>12.0}", "(c) warm", mb / wall, rss / 1024.0);
+    (wall, rss)
 }
 
 fn bytecount(b: &[u8]) -> usize {
