@@ -541,7 +541,8 @@ fn unit<'a>(
     Unit {
         display: &file.display,
         package,
-        opaque: package.is_some_and(|p| knowledge.is_opaque(&p.replace('-', "_"))),
+        // Package names are crate names already (`async_std`), as the opaque list spells them.
+        opaque: package.is_some_and(|p| knowledge.is_opaque(p)),
         focused: true,
         target,
         facts: &a.facts,

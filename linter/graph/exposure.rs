@@ -21,7 +21,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use super::keys::{FnId, KeyIndex};
 use super::Unit;
 use crate::diagnostic::Exposure;
-use crate::facts::Origin;
+use crate::facts::{key_parts, Origin};
 use crate::semantic::{Hot, HotKind};
 
 /// Why a function has its exposure.
@@ -210,8 +210,9 @@ impl Exposures {
             let owner = f
                 .key
                 .as_deref()
-                .and_then(|k| k.rsplit("::").nth(1))
-                .filter(|o| o.starts_with(char::is_uppercase));
+                .and_then(key_parts)
+                .map(|(q, _)| q)
+                .filter(|q| q.starts_with(char::is_uppercase));
             wanted.insert((owner.map(str::to_string), f.name.clone()));
             todo.extend(self.callers[id.0][id.1].iter().copied());
         }
