@@ -120,6 +120,10 @@ pub(crate) struct FnFacts {
     /// a type parameter bounded by that trait may run it.
     #[serde(default)]
     pub implements: Option<String>,
+    /// Builds a value programs build once, at setup (`Client::try_default`; see knowledge's
+    /// `[constructors]`).
+    #[serde(default)]
+    pub constructs: bool,
 }
 
 /// A call of a function of the checked crates, or a reference to one (`get(handler)`).

@@ -33,6 +33,8 @@ enum Why {
     Root(Hot),
     /// Nothing in the run calls it.
     Uncalled,
+    /// Nothing in the run calls it, and it builds a value programs build once, at setup.
+    Constructor,
     /// A program's entry.
     Entry,
     /// Test or test-support code.
@@ -96,6 +98,10 @@ impl Exposures {
         let mut from: Vec<Vec<Vec<FnId>>> =
             units.iter().map(|u| vec![Vec::new(); u.facts.fns.len()]).collect();
         let mut callers = from.clone();
+        let is_entry = |(u, i): FnId| units[u].facts.fns[i].entry;
+        // An entry (`#[tokio::main] fn serve()`) runs its body on a runtime of its own, driven
+        // by the call: where its caller runs does not carry over.
+        links.retain(|l| !is_entry(l.to));
         for l in &links {
             called[l.to.0][l.to.1] = true;
             if let (Some(f), None, false) = (l.from, l.hot, l.test) {
@@ -127,11 +133,13 @@ impl Exposures {
             }
         }
         let mut orphans = Vec::new();
+        let mut constructors = Vec::new();
         for (u, unit) in units.iter().enumerate() {
             for (i, f) in unit.facts.fns.iter().enumerate() {
                 if !called[u][i] && !f.entry && !is_test((u, i)) {
                     match orphan((u, i)) {
                         Some(entry) => orphans.push(((u, i), entry)),
+                        None if f.constructs => constructors.push((u, i)),
                         None => mark(&mut out, &mut queue, (u, i), Exposure::Hot, Why::Uncalled),
                     }
                 }
@@ -151,6 +159,9 @@ impl Exposures {
                     mark(&mut out, &mut queue, (u, i), Exposure::Startup, Why::Entry);
                 }
             }
+        }
+        for id in constructors {
+            mark(&mut out, &mut queue, id, Exposure::Startup, Why::Constructor);
         }
         spread(&mut out, &from, &mut queue, Exposure::Startup);
         for (id, entry) in orphans {
@@ -255,7 +266,11 @@ impl Exposures {
             root = from;
         }
         let base = match self.of[root.0][root.1].1 {
-            Why::Region(u, hot) => region_note(units, u, hot, Some(root)),
+            // Reached from a handler's or a `poll_*` fn's body: `root` is the callee, not it.
+            Why::Region(u, hot) => match hot.kind {
+                HotKind::HandlerAttribute | HotKind::Polled => region_note(units, u, hot, None),
+                _ => region_note(units, u, hot, Some(root)),
+            },
             Why::Root(hot) => match hot.kind {
                 HotKind::Polled => format!("`{}` is polled by the executor", name(root)),
                 _ => format!("`{}` is a request handler", name(root)),
@@ -266,6 +281,12 @@ impl Exposures {
                 name(root)
             ),
             Why::Entry => format!("runs only at startup, from `{}`", name(root)),
+            Why::Constructor => format!(
+                "runs when a program builds its `{}` (`{}`), which it does once, at setup: nothing in the checked \
+                 code calls it",
+                owner(units, root),
+                name(root)
+            ),
             Why::Test => "test-support code".into(),
             Why::Orphan(entry) => format!(
                 "nothing in the checked code calls `{}`, and it is part of a program (`{}` at {}): dead code, \
@@ -284,6 +305,13 @@ impl Exposures {
         let path: Vec<String> = chain.iter().rev().map(|&id| format!("`{}`", name(id))).collect();
         format!("{base}; through {}", path.join(" -> "))
     }
+}
+
+/// The type a method belongs to (`Client` of `kube::client::Client::try_default`).
+fn owner<'a>(units: &'a [Unit], (u, i): FnId) -> &'a str {
+    let f = &units[u].facts.fns[i];
+    let qualifier = f.key.as_deref().and_then(key_parts).map(|(q, _)| q);
+    qualifier.unwrap_or("value")
 }
 
 /// Calls the resolver could not name, linked to the one fn of the run they can name: a
@@ -409,14 +437,20 @@ fn region_note(units: &[Unit], unit: usize, hot: Hot, within: Option<FnId>) -> S
         HotKind::Spawned => format!("runs in the task spawned at {at}"),
         HotKind::Handler => format!("runs in the request handler registered at {at}"),
         HotKind::EventLoop => format!("runs in the event loop at {at}"),
-        HotKind::Polled => format!("`{}` is polled by the executor", within.unwrap_or("poll")),
+        HotKind::Polled => match within {
+            Some(name) => format!("`{name}` is polled by the executor"),
+            None => format!("runs in the `poll_*` fn at {at}, which the executor polls"),
+        },
         HotKind::Callback => match within {
             Some(name) => {
                 format!("`{name}` is passed as a callback at {at}, so it may run beside other tasks")
             }
             None => format!("passed as a callback at {at}"),
         },
-        HotKind::HandlerAttribute => format!("`{}` is a request handler", within.unwrap_or("handler")),
+        HotKind::HandlerAttribute => match within {
+            Some(name) => format!("`{name}` is a request handler"),
+            None => format!("runs in the request handler at {at}"),
+        },
         HotKind::Once => {
             format!("runs once per process, when the cell or static at {at} is first initialised")
         }

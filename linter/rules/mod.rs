@@ -319,6 +319,7 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
             test: f.test,
             // Only a fn directly in the impl (not one nested in its bodies) implements it.
             implements: m.impl_traits.last().cloned().flatten().filter(|_| f.owner.is_some()),
+            constructs: f.owner.as_deref().is_some_and(|o| m.res.knowledge.is_constructor(o, &f.name)),
         });
         self.fns.push(self.facts.fns.len() - 1);
         let summary = match (&f.key, m.kind()) {

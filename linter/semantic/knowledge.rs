@@ -121,6 +121,20 @@ struct KnowledgeFile {
     closure_items: ClosureItems,
     #[serde(default)]
     dependencies: Opaque,
+    #[serde(default)]
+    constructors: Constructors,
+}
+
+/// Associated fns that build a long-lived value (see `[constructors]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Constructors {
+    #[allow(dead_code)] // the data's documentation
+    why: String,
+    names: Vec<String>,
+    prefixes: Vec<String>,
+    /// Ends of type names (`Client` matches `HttpClient` and `Client`).
+    owners: Vec<String>,
 }
 
 /// Dependencies whose code is not followed.
@@ -150,6 +164,7 @@ pub struct Knowledge {
     closure_elements: HashSet<String>,
     closure_wrapped: HashSet<String>,
     calls_argument: HashSet<String>,
+    constructors: Constructors,
 }
 
 impl Knowledge {
@@ -168,6 +183,7 @@ impl Knowledge {
                 .collect(),
             closure_elements: file.closure_items.elements.into_iter().collect(),
             closure_wrapped: file.closure_items.wrapped.into_iter().collect(),
+            constructors: file.constructors,
             ..Knowledge::default()
         };
         for entry in file.runs {
@@ -281,6 +297,14 @@ impl Knowledge {
     /// iterator adaptor, an `Option`/`Result` combinator, `get_or_init`)?
     pub(crate) fn calls_argument(&self, method: &str) -> bool {
         self.calls_argument.contains(method)
+    }
+
+    /// Does `owner::name` build a value programs build once, when they set up
+    /// (`Client::try_default`, `ClientBuilder::build`)?
+    pub(crate) fn is_constructor(&self, owner: &str, name: &str) -> bool {
+        let c = &self.constructors;
+        (c.names.iter().any(|n| n == name) || c.prefixes.iter().any(|p| name.starts_with(p.as_str())))
+            && c.owners.iter().any(|o| owner.ends_with(o.as_str()))
     }
 
     /// Does an attribute of this name (`#[get("/")]`) make a fn a request handler?
