@@ -454,6 +454,9 @@ fn region_note(units: &[Unit], unit: usize, hot: Hot, within: Option<FnId>) -> S
         HotKind::Once => {
             format!("runs once per process, when the cell or static at {at} is first initialised")
         }
+        HotKind::Setup => {
+            format!("prepares the server whose listener is bound at {at}: runs once, when it starts")
+        }
         HotKind::Thread => {
             format!("runs on a thread of its own (called at {at}), not on the shared executor")
         }

@@ -36,12 +36,15 @@ pub(crate) enum HotKind {
     /// Called from a closure run off the executor (`std::thread::spawn`, `spawn_blocking`),
     /// typically through a `block_on` there: on a thread of its own (not hot).
     Thread,
+    /// A block that binds a server's listener (`TcpListener::bind`), outside any handler or
+    /// event loop: it prepares the server, once per start (not hot).
+    Setup,
 }
 
 impl HotKind {
     /// Regions whose code does not share the executor with other tasks.
     pub(crate) fn is_cold(self) -> bool {
-        matches!(self, HotKind::Once | HotKind::Thread)
+        matches!(self, HotKind::Once | HotKind::Thread | HotKind::Setup)
     }
 }
 
@@ -80,7 +83,14 @@ impl Ctx {
     /// A context for code nested in this one (a block, a closure): where it runs may differ,
     /// but it stays in the same region and the same test code.
     pub fn nested(&self, kind: Kind, what: impl Into<Rc<str>>) -> Ctx {
-        Ctx { hot: self.hot, test: self.test, ..Ctx::new(kind, what) }
+        Ctx { hot: self.hot, test: self.test, ..Ctx::new(kind, what) }.out_of_setup()
+    }
+
+    /// A closure or async block in a server's setup is handed to the server (a handler, a
+    /// connection task) more often than run there: it leaves the setup region.
+    pub fn out_of_setup(mut self) -> Ctx {
+        self.hot = self.hot.filter(|h| h.kind != HotKind::Setup);
+        self
     }
 }
 

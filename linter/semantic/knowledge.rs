@@ -123,6 +123,20 @@ struct KnowledgeFile {
     dependencies: Opaque,
     #[serde(default)]
     constructors: Constructors,
+    #[serde(default)]
+    listeners: Listeners,
+}
+
+/// How a server binds its listener (see `[listeners]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Listeners {
+    #[allow(dead_code)] // the data's documentation
+    why: String,
+    /// Ends of type names (`TcpListener`, `UnixListener`, hyper's `Server`).
+    types: Vec<String>,
+    /// Starts of method names (`bind`, `bind_with_graceful_shutdown`).
+    methods: Vec<String>,
 }
 
 /// Associated fns that build a long-lived value (see `[constructors]`).
@@ -165,6 +179,7 @@ pub struct Knowledge {
     closure_wrapped: HashSet<String>,
     calls_argument: HashSet<String>,
     constructors: Constructors,
+    listeners: Listeners,
 }
 
 impl Knowledge {
@@ -184,6 +199,7 @@ impl Knowledge {
             closure_elements: file.closure_items.elements.into_iter().collect(),
             closure_wrapped: file.closure_items.wrapped.into_iter().collect(),
             constructors: file.constructors,
+            listeners: file.listeners,
             ..Knowledge::default()
         };
         for entry in file.runs {
@@ -305,6 +321,13 @@ impl Knowledge {
         let c = &self.constructors;
         (c.names.iter().any(|n| n == name) || c.prefixes.iter().any(|p| name.starts_with(p.as_str())))
             && c.owners.iter().any(|o| owner.ends_with(o.as_str()))
+    }
+
+    /// Does `ty::method(..)` bind a server's listener (`TcpListener::bind`)?
+    pub(crate) fn binds_listener(&self, ty: &str, method: &str) -> bool {
+        let l = &self.listeners;
+        l.types.iter().any(|t| ty.ends_with(t.as_str()))
+            && l.methods.iter().any(|m| method.starts_with(m.as_str()))
     }
 
     /// Does an attribute of this name (`#[get("/")]`) make a fn a request handler?

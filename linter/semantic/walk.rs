@@ -201,7 +201,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             _ if is_async => outer.nested(Kind::Async, "async closure"),
             ClosureMode::Offload => outer.nested(Kind::Offload, "offloaded closure"),
             ClosureMode::Inherit | ClosureMode::Defer(_) => {
-                let mut ctx = outer;
+                let mut ctx = outer.out_of_setup();
                 ctx.closure = true;
                 // In async code its findings wait for the join; in sync code its calls and
                 // blocking count for the enclosing fn unless the callee offloads it.
@@ -275,7 +275,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         // An async block run by `block_on` from sync code runs on that (dedicated) thread; in
         // a closure handed to a fn of the crates, on whatever thread that fn runs it.
         let ctx = match (detached, self.m.ctx.last()) {
-            (true, Some(c)) if c.kind != Kind::Async || c.defer.is_some() => c.clone(),
+            (true, Some(c)) if c.kind != Kind::Async || c.defer.is_some() => c.clone().out_of_setup(),
             (_, Some(c)) => c.nested(Kind::Async, "async block"),
             (_, None) => Ctx::new(Kind::Async, "async block"),
         };
@@ -656,6 +656,36 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         if self.in_macro == 0 {
             self.hooks.block(self.m, stmts);
         }
+        let setup = self.setup_region(stmts);
+        if let Some(hot) = setup {
+            let ctx = self.m.ctx.last().map(|c| Ctx { hot: Some(hot), ..c.clone() });
+            self.m.ctx.extend(ctx);
+        }
+        self.walk_stmts(stmts);
+        if setup.is_some() {
+            self.m.ctx.pop();
+        }
+    }
+
+    /// A block of async code that binds a server's listener, outside handlers and event loops,
+    /// prepares the server: what it runs (before and after the bind) runs once per start.
+    fn setup_region(&self, stmts: &'ast [Stmt]) -> Option<Hot> {
+        let ctx = self.m.ctx.last()?;
+        let outside = matches!(ctx.hot, None | Some(Hot { kind: HotKind::Spawned, .. }));
+        // A program's entry is startup code as a whole, and says so.
+        let entry = self.m.fns.last().is_some_and(|f| f.entry);
+        if self.m.kind() != Some(Kind::Async) || !outside || entry {
+            return None;
+        }
+        let bind = stmts.iter().find_map(|s| match s {
+            Stmt::Local(l) => l.init.as_ref().and_then(|i| listener_bind(&i.expr, self.m.res.knowledge)),
+            Stmt::Expr(e, _) => listener_bind(e, self.m.res.knowledge),
+            _ => None,
+        })?;
+        Some(Hot { kind: HotKind::Setup, at: self.m.span(bind.span()) })
+    }
+
+    fn walk_stmts(&mut self, stmts: &'ast [Stmt]) {
         self.m.res.push_block(stmts);
         // `const ADDR: SocketAddr = ..;` in the body: typed as declared.
         for s in stmts {
@@ -1032,6 +1062,25 @@ fn loop_header(e: &Expr) -> PmSpan {
 
 /// Does a `loop`/`while` await an event (a message, a connection, a tick) or `select!` over
 /// several? A look inside the loop only; closures, async blocks and items are not its own.
+/// The call binding a server's listener in `e` (`TcpListener::bind(addr).await?`), looking
+/// through `?`, `.await` and calls on its result (`.map_err(..)`).
+fn listener_bind<'a>(e: &'a Expr, knowledge: &super::Knowledge) -> Option<&'a Expr> {
+    match e {
+        Expr::Try(t) => listener_bind(&t.expr, knowledge),
+        Expr::Await(a) => listener_bind(&a.base, knowledge),
+        Expr::MethodCall(m) => listener_bind(&m.receiver, knowledge),
+        Expr::Call(c) => match &*c.func {
+            Expr::Path(p) => {
+                let n = p.path.segments.len();
+                let seg = |i: usize| p.path.segments[i].ident.to_string();
+                (n >= 2 && knowledge.binds_listener(&seg(n - 2), &seg(n - 1))).then_some(e)
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 fn waits_for_events(e: &Expr, knowledge: &super::Knowledge) -> bool {
     struct Events<'k>(&'k super::Knowledge, bool);
     impl<'a> Visit<'a> for Events<'_> {
