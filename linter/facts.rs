@@ -304,7 +304,10 @@ impl FileFacts {
     /// `rename` says (a dependency by its package's name: `fs::read` -> `fs_err::read`).
     pub(crate) fn retarget(&mut self, target: &str, rename: &dyn Fn(&str) -> Option<String>) {
         let fix = |k: &mut String| {
-            if let Some(rest) = k.strip_prefix("crate::") {
+            // The crate root itself (a glob imported at the root: `("crate", "crate::v")`).
+            if k == "crate" {
+                *k = target.to_string();
+            } else if let Some(rest) = k.strip_prefix("crate::") {
                 *k = format!("{target}::{rest}");
             } else if let Some(renamed) = rename(k) {
                 *k = renamed;

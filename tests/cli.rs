@@ -651,3 +651,42 @@ fn a_file_named_alone_is_checked_with_its_package() {
         vec![through_store]
     );
 }
+
+#[test]
+fn packages_of_the_same_name_checked_together_keep_their_functions_apart() {
+    // A project and its fixed copy: the same package name, a helper of the same path that
+    // blocks in one and not in the other.
+    let dir = tempfile::tempdir().unwrap();
+    let project = |name: &str, call: &str, helper: &str| {
+        let root = dir.path().join(name);
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        std::fs::write(root.join("Cargo.toml"), "[package]\nname = \"agent\"\nversion = \"0.1.0\"\n")
+            .unwrap();
+        std::fs::write(
+            root.join("src/lib.rs"),
+            format!("mod pause;\npub async fn serve() {{\n    {call}\n}}\n"),
+        )
+        .unwrap();
+        std::fs::write(root.join("src/pause.rs"), helper).unwrap();
+    };
+    project(
+        "after",
+        "pause::wait(5).await;",
+        "pub async fn wait(ms: u64) {\n    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;\n}\n",
+    );
+    project(
+        "before",
+        "pause::wait(5);",
+        "pub fn wait(ms: u64) {\n    std::thread::sleep(std::time::Duration::from_millis(ms));\n}\n",
+    );
+    let (_, doc) = json_of(&[], dir.path());
+    let found: Vec<(String, String)> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["path"].as_str().unwrap().replace('\\', "/"), d["message"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].0.ends_with("before/src/lib.rs"), "{found:?}");
+    assert_eq!(found[0].1, "`wait` blocks in async fn `serve`: it reaches `std::thread::sleep`");
+}

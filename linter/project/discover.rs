@@ -250,6 +250,9 @@ pub fn locate(file: &Path) -> Place {
 #[derive(Default)]
 struct CrateCache {
     dirs: HashMap<PathBuf, Option<Package>>,
+    /// How many packages of each name were found: two unrelated projects checked together
+    /// (an example next to its fixed version) may share a name, but not their functions.
+    names: HashMap<String, usize>,
 }
 
 /// A package: its directory, name, and the crate roots its manifest names explicitly.
@@ -323,6 +326,17 @@ impl CrateCache {
         }
     }
 
+    /// `name`, or for a second package of that name in the run `name#2`, like a second
+    /// version of a dependency: its functions get keys of their own.
+    fn unique_name(&mut self, name: String) -> String {
+        let seen = self.names.entry(name.clone()).or_insert(0);
+        *seen += 1;
+        match *seen {
+            1 => name,
+            n => format!("{name}#{n}"),
+        }
+    }
+
     fn package_dir(&mut self, file: &Path) -> Option<PathBuf> {
         let abs = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
         self.crate_of(abs.parent()?).map(|p| p.dir)
@@ -337,7 +351,7 @@ impl CrateCache {
         let result = match here {
             Some(m) => Some(Package {
                 dir: dir.to_path_buf(),
-                name: m.name,
+                name: self.unique_name(m.name),
                 roots: m.roots,
                 runtime: m.runtime,
                 uses: m.uses.into(),
