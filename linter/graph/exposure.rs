@@ -268,11 +268,13 @@ impl Exposures {
         let base = match self.of[root.0][root.1].1 {
             // Reached from a handler's or a `poll_*` fn's body: `root` is the callee, not it.
             Why::Region(u, hot) => match hot.kind {
-                HotKind::HandlerAttribute | HotKind::Polled => region_note(units, u, hot, None),
+                HotKind::HandlerAttribute | HotKind::Polled | HotKind::ServiceCall => {
+                    region_note(units, u, hot, None)
+                }
                 _ => region_note(units, u, hot, Some(root)),
             },
             Why::Root(hot) => match hot.kind {
-                HotKind::Polled => format!("`{}` is polled by the executor", name(root)),
+                HotKind::Polled | HotKind::ServiceCall => region_note(units, root.0, hot, Some(root)),
                 _ => format!("`{}` is a request handler", name(root)),
             },
             Why::Uncalled => format!(
@@ -446,6 +448,12 @@ fn region_note(units: &[Unit], unit: usize, hot: Hot, within: Option<FnId>) -> S
                 format!("`{name}` is passed as a callback at {at}, so it may run beside other tasks")
             }
             None => format!("passed as a callback at {at}"),
+        },
+        HotKind::ServiceCall => match within {
+            Some(_) => "`call` of a `Service` runs on the executor for each request".to_string(),
+            None => {
+                format!("runs in the `Service::call` at {at}, which runs on the executor for each request")
+            }
         },
         HotKind::HandlerAttribute => match within {
             Some(name) => format!("`{name}` is a request handler"),

@@ -27,6 +27,8 @@ pub(crate) enum HotKind {
     EventLoop,
     /// A `poll_*` fn: the executor calls it.
     Polled,
+    /// A sync `Service::call`: the server calls it on the executor for each request.
+    ServiceCall,
     /// A fn passed by name as a callback (`get(handler)`, `service_fn(serve)`).
     Callback,
     /// A fn with a route attribute (`#[get("/")]`).

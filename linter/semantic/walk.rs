@@ -104,10 +104,18 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         let name = sig.ident.to_string();
         let is_async = sig.asyncness.is_some();
         let polled = context::is_poll_fn(sig);
+        // A tower `Service::call` runs on the executor for every request, before the future
+        // it returns: its own body is as hot as a `poll_*` fn.
+        let serves = !is_async
+            && name == "call"
+            && owner.is_some()
+            && self.m.impl_traits.last().is_some_and(|t| t.as_deref() == Some("Service"));
         let (kind, what) = if is_async {
             (Kind::Async, format!("async fn `{name}`"))
         } else if polled {
             (Kind::Async, format!("`{name}`, which the executor polls"))
+        } else if serves {
+            (Kind::Async, "`call` of a `Service`, which runs on the executor for each request".to_string())
         } else {
             (Kind::Sync, format!("fn `{name}`"))
         };
@@ -117,6 +125,8 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         };
         let root = if polled {
             Some(Hot { kind: HotKind::Polled, at })
+        } else if serves {
+            Some(Hot { kind: HotKind::ServiceCall, at })
         } else if attr_named(&|n| self.m.res.knowledge.is_handler_attribute(n)) {
             Some(Hot { kind: HotKind::HandlerAttribute, at })
         } else {

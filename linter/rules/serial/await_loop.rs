@@ -108,8 +108,7 @@ impl SerialRule for Check {
                 if !awaits::direct_awaits_expr(&l.expr).is_empty() {
                     return;
                 }
-                let header = l.for_token.span.join(l.expr.span()).unwrap_or(l.for_token.span);
-                loops.check_loop(&items, &l.expr, &l.body, header, Shape::For)
+                loops.check_loop(&items, &l.expr, &l.body, Shape::For)
             }
             Expr::While(l) if counter(&l.cond, &l.body).is_some() => {
                 // `while i < jobs.len() { .. jobs[i] ..; i += 1 }`: a counting loop spelled out.
@@ -118,8 +117,7 @@ impl SerialRule for Check {
                     return;
                 }
                 let items = HashSet::from([index]);
-                let header = l.while_token.span.join(l.cond.span()).unwrap_or(l.while_token.span);
-                loops.check_loop(&items, &l.cond, &l.body, header, Shape::Counter)
+                loops.check_loop(&items, &l.cond, &l.body, Shape::Counter)
             }
             Expr::While(l) => {
                 // `while let Some(x) = queue.pop()`: a worklist drained synchronously.
@@ -130,8 +128,7 @@ impl SerialRule for Check {
                 }
                 let mut items = HashSet::new();
                 awaits::bound_names(&cond.pat, &mut items);
-                let header = l.while_token.span.join(l.cond.span()).unwrap_or(l.while_token.span);
-                loops.check_loop(&items, &cond.expr, &l.body, header, Shape::WhileLet)
+                loops.check_loop(&items, &cond.expr, &l.body, Shape::WhileLet)
             }
             Expr::Loop(l) => {
                 // `loop { let x = match iter.next() { Some(x) => x, None => break }; .. }`, or
@@ -141,7 +138,7 @@ impl SerialRule for Check {
                 if queue.is_none_or(|q| awaits::block_idents(&rest).contains(&q)) {
                     return;
                 }
-                loops.check_loop(&items, source, &rest, l.loop_token.span, Shape::Loop)
+                loops.check_loop(&items, source, &rest, Shape::Loop)
             }
             _ => None,
         };
@@ -326,7 +323,6 @@ impl Loops<'_, '_, '_> {
         items: &HashSet<String>,
         iterable: &Expr,
         body: &Block,
-        header: proc_macro2::Span,
         shape: Shape,
     ) -> Option<Found> {
         let keyword = shape.keyword();
@@ -381,7 +377,8 @@ impl Loops<'_, '_, '_> {
         let a = per_item?;
         let uses_try = body_uses_try(body);
         let awaited = compact(awaits::peel_adaptors(&a.base));
-        let span = self.m.span(header);
+        // At the await that waits for each item in turn: the call to run together.
+        let span = self.m.span(a.span());
         let join = if uses_try { "futures::future::try_join_all" } else { "futures::future::join_all" };
         // `for fut in futs { fut.await }`: the futures exist already; otherwise they are built
         // from the items.
@@ -683,8 +680,8 @@ mod tests {
 async fn fetch_all(client: &Client, urls: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     for url in urls {
-//  ^^^^^^^^^^^^^^^ serial-await-loop: `for` loop awaits `client.get(url)` one iteration at a time
         out.push(client.get(url).await);
+//               ^^^^^^^^^^^^^^^^^^^^^ serial-await-loop: `for` loop awaits `client.get(url)` one iteration at a time
     }
     out
 }
@@ -721,15 +718,15 @@ async fn with_conn(conn: &PgConnection, ids: &[i64]) {
 
 async fn with_pool(pool: &PgPool, ids: &[i64]) {
     for id in ids {
-//  ^^^^^^^^^^^^^ serial-await-loop: `for` loop awaits `row(&pool, *id)` one iteration at a time
         row(&pool, *id).await;
+//      ^^^^^^^^^^^^^^^^^^^^^ serial-await-loop: `for` loop awaits `row(&pool, *id)` one iteration at a time
     }
 }
 
 async fn pages(client: &Client, total: u32) {
     for page in 1..=total {
-//  ^^^^^^^^^^^^^^^^^^^^^ serial-await-loop: `for` loop awaits `client.page(page)` one iteration at a time
         client.page(page).await;
+//      ^^^^^^^^^^^^^^^^^^^^^^^ serial-await-loop: `for` loop awaits `client.page(page)` one iteration at a time
     }
     for attempt in 0..3 {
         client.page(attempt).await;
@@ -738,8 +735,8 @@ async fn pages(client: &Client, total: u32) {
 
 async fn spawned(ids: Vec<u64>) {
     for id in ids {
-//  ^^^^^^^^^^^^^ serial-await-loop: `for` loop awaits `tokio::spawn(work(id))` one iteration at a time
         tokio::spawn(work(id)).await.unwrap();
+//      ^^^^^^^^^^^^^^^^^^^^^^^^^^^^ serial-await-loop: `for` loop awaits `tokio::spawn(work(id))` one iteration at a time
     }
 }
 "#,

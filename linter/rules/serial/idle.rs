@@ -45,6 +45,8 @@ pub(crate) struct IdleBuilder {
     /// `None` once an await may do I/O.
     waits_on: Option<Vec<Callee>>,
     calls: Vec<Callee>,
+    /// It awaits a timer directly.
+    timed: bool,
 }
 
 impl IdleBuilder {
@@ -55,6 +57,7 @@ impl IdleBuilder {
             is_async: f.is_async,
             waits_on: if f.is_async { Some(Vec::new()) } else { None },
             calls: Vec::new(),
+            timed: false,
         })
     }
 
@@ -65,6 +68,7 @@ impl IdleBuilder {
         self.calls.extend(callee(&a.base, owner));
         match classify(&a.base, body, owner, 0) {
             Wait::Idle => {}
+            Wait::Timer => self.timed = true,
             Wait::Call(c) => {
                 if let Some(w) = &mut self.waits_on {
                     w.push(c);
@@ -83,12 +87,17 @@ impl IdleBuilder {
     }
 
     pub(crate) fn finish(self) -> AsyncFnSummary {
-        AsyncFnSummary { callee: self.callee, waits_on: self.waits_on, calls: self.calls }
+        // A fn named for work that only sleeps stands in for that work: not idle.
+        let stands_in = self.timed && !names().pacing.matches(&self.callee.name);
+        let waits_on = self.waits_on.filter(|_| !stands_in);
+        AsyncFnSummary { callee: self.callee, waits_on, calls: self.calls }
     }
 }
 
 enum Wait {
     Idle,
+    /// Lets time pass: idle when the fn is named for pacing.
+    Timer,
     /// A call to a fn: idle if that fn is.
     Call(Callee),
     Busy,
@@ -130,8 +139,9 @@ fn classify(e: &Expr, body: &AsyncBody, self_type: Option<&str>, depth: usize) -
     let on_handle =
         matches!(e, Expr::MethodCall(m) if body::is_handle(&m.receiver) && !built_here(&m.receiver, body));
     let names = names();
-    if (no_args && names.idle_waits.matches(n))
-        || names.timers.matches(n)
+    if names.timers.matches(n) {
+        Wait::Timer
+    } else if (no_args && names.idle_waits.matches(n))
         || names.yields.matches(n)
         || (on_handle && body::is_sequential(n))
         || body::is_local_or_ordered_effect(n)

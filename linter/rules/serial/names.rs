@@ -51,6 +51,7 @@ impl List {
 #[serde(deny_unknown_fields)]
 pub(crate) struct Names {
     pub timers: List,
+    pub pacing: List,
     pub yields: List,
     pub concurrent: List,
     pub sequential: List,
@@ -90,6 +91,7 @@ mod tests {
         let n = names();
         let lists = [
             &n.timers,
+            &n.pacing,
             &n.yields,
             &n.concurrent,
             &n.sequential,
