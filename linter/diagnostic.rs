@@ -43,6 +43,9 @@ pub enum Exposure {
     Startup,
     /// Test code and test-support code.
     Test,
+    /// An operator's admin interface (a module or handler named `admin`): it shares the
+    /// executor, but runs on an operator's rare requests.
+    Admin,
     /// In a program's own libraries, reached from nothing in the run: dead code, or called in
     /// a way stall cannot follow (a macro, a table of function pointers).
     Unreached,
@@ -55,6 +58,7 @@ impl Exposure {
             Exposure::Startup => "startup",
             Exposure::Test => "test",
             Exposure::Unreached => "unreached",
+            Exposure::Admin => "admin",
         }
     }
 }
@@ -141,6 +145,7 @@ pub struct FileReport {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Hidden {
     pub startup: usize,
+    pub admin: usize,
     pub test: usize,
     pub unreached: usize,
 }

@@ -239,6 +239,10 @@ pub(crate) struct FnSummary {
 pub(crate) struct Callee {
     pub owner: Option<String>,
     pub name: String,
+    /// For a method called on a variable named after a type (`attachment.to_json()`), that
+    /// type (`Attachment`): the method of that name it is, when the package has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub named_after: Option<String>,
 }
 
 /// What one async fn (or sync fn returning a future) waits on.

@@ -478,7 +478,9 @@ pub fn to_lsp(d: &Diagnostic, uri: &Url, idx: &SourceIndex) -> lsp_types::Diagno
         range,
         // Startup-only findings are hints, shown greyed: worth knowing, rarely worth a fix.
         severity: Some(match (d.severity, d.exposure) {
-            (_, Exposure::Startup | Exposure::Test | Exposure::Unreached) => DiagnosticSeverity::HINT,
+            (_, Exposure::Startup | Exposure::Test | Exposure::Unreached | Exposure::Admin) => {
+                DiagnosticSeverity::HINT
+            }
             (Severity::Error, _) => DiagnosticSeverity::ERROR,
             (Severity::Warning, _) => DiagnosticSeverity::WARNING,
         }),

@@ -78,7 +78,10 @@ fn json_output_follows_the_contract() {
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert!(notes[0].as_str().unwrap().contains("nothing in the checked code calls `f`"), "{notes:?}");
     assert_eq!(d["exposure"], "hot");
-    assert_eq!(doc["summary"]["hidden"], serde_json::json!({"startup": 0, "unreached": 0, "test": 0}));
+    assert_eq!(
+        doc["summary"]["hidden"],
+        serde_json::json!({"startup": 0, "admin": 0, "unreached": 0, "test": 0})
+    );
     assert!(d["fix"].is_null());
 }
 
@@ -113,7 +116,10 @@ fn startup_findings_are_counted_by_default_and_shown_with_all() {
     let sleep = &default["diagnostics"][0];
     assert_eq!(sleep["exposure"], "hot");
     assert!(sleep["notes"][0].as_str().unwrap().contains("runs in the task spawned at"), "{sleep}");
-    assert_eq!(default["summary"]["hidden"], serde_json::json!({"startup": 1, "unreached": 0, "test": 0}));
+    assert_eq!(
+        default["summary"]["hidden"],
+        serde_json::json!({"startup": 1, "admin": 0, "unreached": 0, "test": 0})
+    );
     let all = json(&["--all"]);
     let read = all["diagnostics"].as_array().unwrap().iter().find(|d| d["rule"] == "blocking-fs").unwrap();
     assert_eq!(read["exposure"], "startup");

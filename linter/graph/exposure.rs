@@ -232,6 +232,19 @@ impl Exposures {
 
     /// The exposure of code at `origin` in file `unit`, and a note that says why.
     pub(crate) fn of(&self, units: &[Unit], unit: usize, origin: &Origin) -> (Exposure, String) {
+        let (exposure, note) = self.where_runs(units, unit, origin);
+        // Hot code of an admin interface runs on an operator's requests: rarely.
+        let admin = origin.caller.and_then(|c| admin_part(&units[unit].facts.fns[c]));
+        match admin {
+            Some(part) if exposure == Exposure::Hot => (
+                Exposure::Admin,
+                format!("in admin code (`{part}`), which runs on an operator's rare requests; {note}"),
+            ),
+            _ => (exposure, note),
+        }
+    }
+
+    fn where_runs(&self, units: &[Unit], unit: usize, origin: &Origin) -> (Exposure, String) {
         if units[unit].is_test_support() {
             return (Exposure::Test, "test-support code".into());
         }
@@ -307,6 +320,13 @@ impl Exposures {
         let path: Vec<String> = chain.iter().rev().map(|&id| format!("`{}`", name(id))).collect();
         format!("{base}; through {}", path.join(" -> "))
     }
+}
+
+/// The part of a fn's path that names it admin code: a package, module or fn with the word
+/// `admin` in its name (`garage_api_admin`, `api::admin::diagnostics`, `handle_admin_stats`).
+fn admin_part(f: &crate::facts::FnFacts) -> Option<&str> {
+    let key = f.key.as_deref()?;
+    key.split("::").find(|s| s.split(['_', '#']).any(|w| w == "admin"))
 }
 
 /// The type a method belongs to (`Client` of `kube::client::Client::try_default`).

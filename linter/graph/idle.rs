@@ -50,11 +50,13 @@ impl<'a> IdleFns<'a> {
     }
 
     pub(crate) fn is_idle(&self, c: &Callee) -> bool {
-        match c.owner {
-            Some(_) => self.idle.contains(c),
-            None => {
-                self.by_name.get(c.name.as_str()).is_some_and(|all| all.iter().all(|d| self.idle.contains(d)))
-            }
+        let all = self.by_name.get(c.name.as_str()).map_or(&[][..], Vec::as_slice);
+        // Called on a variable named after a type that has the method: that one.
+        let named = |d: &&&Callee| d.owner.is_some() && d.owner == c.named_after;
+        match (&c.owner, all.iter().find(named)) {
+            (Some(_), _) => self.idle.contains(c),
+            (None, Some(d)) => self.idle.contains(*d),
+            (None, None) => !all.is_empty() && all.iter().all(|d| self.idle.contains(d)),
         }
     }
 }
@@ -104,10 +106,11 @@ impl<'a> Calls<'a> {
     /// (or a free fn) counts as reaching `target`: common method names must not make cycles.
     fn reaches(&self, from: &[Callee], target: &Callee) -> bool {
         let may_be = |call: &Callee, def: &Callee| call.owner.is_none() || call.owner == def.owner;
+        let same = |a: &Callee, b: &Callee| a.owner == b.owner && a.name == b.name;
         let mut seen: HashSet<&Callee> = HashSet::new();
         let mut todo: Vec<&Callee> = from.iter().collect();
         while let Some(c) = todo.pop() {
-            if c == target {
+            if same(c, target) {
                 return true;
             }
             if !seen.insert(c) {
@@ -128,7 +131,7 @@ mod tests {
     use super::*;
 
     fn callee(owner: Option<&str>, name: &str) -> Callee {
-        Callee { owner: owner.map(str::to_string), name: name.into() }
+        Callee { owner: owner.map(str::to_string), name: name.into(), named_after: None }
     }
 
     fn summary(owner: Option<&str>, name: &str, waits_on: Option<Vec<Callee>>) -> AsyncFnSummary {
@@ -153,8 +156,12 @@ mod tests {
         assert!(!fns.is_idle(&callee(None, "query")));
         assert!(fns.is_idle(&callee(Some("Cache"), "get")));
         assert!(!fns.is_idle(&callee(Some("Remote"), "get")));
-        // `x.get(k)` could be either.
+        // `x.get(k)` could be either; `cache.get(k)` is `Cache`'s, `store.get(k)` either.
         assert!(!fns.is_idle(&callee(None, "get")));
+        let named = |ty: &str| Callee { named_after: Some(ty.into()), ..callee(None, "get") };
+        assert!(fns.is_idle(&named("Cache")));
+        assert!(!fns.is_idle(&named("Remote")));
+        assert!(!fns.is_idle(&named("Store")));
         assert!(!fns.is_idle(&callee(None, "ping")));
     }
 }

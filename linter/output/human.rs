@@ -75,6 +75,7 @@ pub fn hidden_line(report: &Report) -> Option<String> {
     let h = report.hidden;
     let parts: Vec<String> = [
         (h.startup, "on startup-only paths"),
+        (h.admin, "in admin code"),
         (h.unreached, "in code no program reaches"),
         (h.test, "in test-support code"),
     ]
@@ -133,7 +134,7 @@ mod tests {
     use crate::diagnostic::Hidden;
 
     fn line(startup: usize, unreached: usize, test: usize) -> Option<String> {
-        hidden_line(&Report { hidden: Hidden { startup, unreached, test }, ..Report::default() })
+        hidden_line(&Report { hidden: Hidden { startup, unreached, test, admin: 0 }, ..Report::default() })
     }
 
     #[test]
@@ -144,6 +145,11 @@ mod tests {
             line(14, 3, 2).unwrap(),
             "14 more on startup-only paths, 3 in code no program reaches and 2 in test-support code; \
              `--all` shows them."
+        );
+        let admin = Report { hidden: Hidden { admin: 2, test: 1, ..Hidden::default() }, ..Report::default() };
+        assert_eq!(
+            hidden_line(&admin).unwrap(),
+            "2 more in admin code and 1 in test-support code; `--all` shows them."
         );
     }
 }

@@ -69,6 +69,7 @@ struct Summary {
 #[derive(Serialize)]
 struct HiddenCounts {
     startup: usize,
+    admin: usize,
     unreached: usize,
     test: usize,
 }
@@ -93,6 +94,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 + report.diagnostics().filter(|(_, d)| d.severity == Severity::Error).count(),
             hidden: HiddenCounts {
                 startup: report.hidden.startup,
+                admin: report.hidden.admin,
                 unreached: report.hidden.unreached,
                 test: report.hidden.test,
             },

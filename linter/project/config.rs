@@ -276,7 +276,7 @@ impl Policy {
             || d.rule == Rule::BlockOnInAsync
             || match d.exposure {
                 Exposure::Hot => true,
-                Exposure::Startup | Exposure::Unreached => false,
+                Exposure::Startup | Exposure::Unreached | Exposure::Admin => false,
                 Exposure::Test => self.include_tests,
             }
     }
@@ -294,6 +294,7 @@ impl Policy {
                     Exposure::Startup => hidden.startup += 1,
                     Exposure::Test => hidden.test += 1,
                     Exposure::Unreached => hidden.unreached += 1,
+                    Exposure::Admin => hidden.admin += 1,
                     Exposure::Hot => {}
                 }
             }

@@ -11,7 +11,7 @@ use crate::semantic::{AsyncBody, FnFrame, Model};
 
 /// The fn an async body is written in, as a callee.
 pub(crate) fn within(body: &AsyncBody) -> Option<Callee> {
-    Some(Callee { owner: body.self_type.clone(), name: body.fn_name.clone()? })
+    Some(Callee { owner: body.self_type.clone(), name: body.fn_name.clone()?, named_after: None })
 }
 
 /// The fn an awaited expression calls, in code whose `Self` is `self_type`.
@@ -35,7 +35,24 @@ pub(crate) fn callee(e: &Expr, self_type: Option<&str>) -> Option<Callee> {
         }
         _ => None,
     };
-    Some(Callee { owner, name })
+    let named_after = match e {
+        Expr::MethodCall(m) if owner.is_none() => body::root_ident(&m.receiver)
+            .filter(|r| r != "self" && body::is_place(&m.receiver))
+            .map(|r| type_name_of(&r)),
+        _ => None,
+    };
+    Some(Callee { owner, name, named_after })
+}
+
+/// The type a variable's name names: `attachment` -> `Attachment`, `user_key` -> `UserKey`.
+fn type_name_of(var: &str) -> String {
+    var.split('_')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+        })
+        .collect()
 }
 
 /// The summary of one async fn (or sync fn returning a future) as the walk goes through it.
@@ -53,7 +70,7 @@ impl IdleBuilder {
     /// A builder for the fn the walk just entered, if it is async or returns a future.
     pub(crate) fn new(f: &FnFrame) -> Option<IdleBuilder> {
         (f.is_async || f.returns_future).then(|| IdleBuilder {
-            callee: Callee { owner: f.owner.clone(), name: f.name.clone() },
+            callee: Callee { owner: f.owner.clone(), name: f.name.clone(), named_after: None },
             is_async: f.is_async,
             waits_on: if f.is_async { Some(Vec::new()) } else { None },
             calls: Vec::new(),
