@@ -739,13 +739,19 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         let event_loop = self.m.kind() == Some(Kind::Async)
             && !matches!(e, Expr::ForLoop(_))
             && waits_for_events(e, self.m.res.knowledge);
+        // A loop in a server's setup may be its accept loop (`listener.accept()` of a std
+        // listener is not awaited): it leaves the setup region.
+        let in_setup = self.m.ctx.last().is_some_and(|c| c.hot.is_some_and(|h| h.kind == HotKind::Setup));
         if event_loop {
             let hot = Hot { kind: HotKind::EventLoop, at: self.m.span(loop_header(e)) };
             let ctx = self.m.ctx.last().map(|c| Ctx { hot: Some(hot), ..c.clone() });
             self.m.ctx.extend(ctx);
+        } else if in_setup {
+            let ctx = self.m.ctx.last().map(|c| c.clone().out_of_setup());
+            self.m.ctx.extend(ctx);
         }
         self.walk_loop(e);
-        if event_loop {
+        if event_loop || in_setup {
             self.m.ctx.pop();
         }
     }
