@@ -696,3 +696,33 @@ fn packages_of_the_same_name_checked_together_keep_their_functions_apart() {
     assert!(found[0].0.ends_with("before/src/lib.rs"), "{found:?}");
     assert_eq!(found[0].1, "`wait` blocks in async fn `serve`: it reaches `std::thread::sleep`");
 }
+
+#[test]
+fn a_file_no_module_includes_does_not_fail_the_run_when_it_does_not_parse() {
+    // A template named `.rs` beside the sources: not compiled, so its syntax stops nothing. A
+    // declared module that does not parse is still an error.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::create_dir_all(root.join("templates")).unwrap();
+    std::fs::write(root.join("Cargo.toml"), "[package]\nname = \"gen\"\nversion = \"0.1.0\"\n").unwrap();
+    std::fs::write(root.join("src/lib.rs"), "pub mod api;\n").unwrap();
+    std::fs::write(root.join("src/api.rs"), "pub async fn serve() {}\n").unwrap();
+    std::fs::write(root.join("templates/client.rs"), "impl {{ name }} {\n    async fn call( {\n}\n").unwrap();
+    let (code, doc) = json_of(&[], root);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["summary"]["hidden"]["unreached"], 1);
+    let (_, all) = json_of(&["--all"], root);
+    let d = &all["diagnostics"][0];
+    assert_eq!(d["rule"], "parse-error");
+    assert_eq!(d["exposure"], "unreached");
+    assert_eq!(d["notes"][0], "no module of the package includes this file, so it is not compiled");
+    std::fs::write(root.join("src/api.rs"), "pub async fn serve( {\n").unwrap();
+    let (code, doc) = json_of(&[], root);
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(doc["diagnostics"][0]["rule"], "parse-error");
+    assert!(
+        doc["diagnostics"][0]["path"].as_str().unwrap().replace('\\', "/").ends_with("src/api.rs"),
+        "{doc}"
+    );
+}

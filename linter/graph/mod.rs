@@ -14,7 +14,7 @@ mod transitive;
 
 use std::collections::HashSet;
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Exposure};
 use crate::facts::{key_parts, FileFacts, Finding};
 use keys::{FnId, KeyIndex};
 
@@ -205,7 +205,20 @@ pub(crate) fn join(units: &[Unit], own: Vec<Vec<Finding>>, transitive: bool) -> 
             findings
                 .into_iter()
                 .map(|Finding { mut diagnostic, origin }| {
-                    let (exposure, note) = exposures.of(units, f, &origin);
+                    let (exposure, note) = match diagnostic.rule {
+                        // A file of a package no crate root's modules reach is not compiled (a
+                        // template, a data file named `.rs`): its syntax stops nothing.
+                        crate::registry::Rule::ParseError
+                            if !units[f].in_tree && units[f].package.is_some() =>
+                        {
+                            (
+                                Exposure::Unreached,
+                                "no module of the package includes this file, so it is not compiled"
+                                    .to_string(),
+                            )
+                        }
+                        _ => exposures.of(units, f, &origin),
+                    };
                     diagnostic.exposure = exposure;
                     diagnostic.notes.push(note);
                     diagnostic

@@ -3,7 +3,9 @@
 //! deeper than it can analyse safely). A file that does not split into tokens is reported as
 //! rustc reports it: an unclosed or mismatched delimiter at the delimiter ("this file contains
 //! an unclosed delimiter"), an unterminated string or comment where it starts; otherwise the
-//! message is the parser's, at its position.
+//! message is the parser's, at its position. A file of a package that no module declaration
+//! reaches (a template named `.rs`) is not compiled: its error is counted with the code no
+//! program reaches and shown with `--all`.
 //!
 //! ## Why is this bad?
 //! Nothing in the file was checked, so a blocking call in it would go unnoticed.
