@@ -299,6 +299,10 @@ impl Hit {
 
 /// Does `expr` (a call or method call) block?
 /// `guards` are the conditions of the `if`s the call is in (their `then` branches).
+/// std's traits whose methods the catalog lists on the types implementing them: a call through
+/// the trait's path (`Write::write_all(&mut stream, ..)`) is the method of its first argument.
+const IO_TRAITS: &[&str] = &["std::io::Read", "std::io::Write", "std::io::BufRead", "std::io::Seek"];
+
 fn classify(res: &Resolver, catalog: &Catalog, expr: &Expr, usage: Use, guards: &[&Expr]) -> Option<Hit> {
     if usage.awaited {
         return None;
@@ -325,11 +329,20 @@ fn classify(res: &Resolver, catalog: &Catalog, expr: &Expr, usage: Use, guards: 
                     return Some(Hit::new(api, path));
                 }
             }
-            // `Type::method(&mut value, ..)`, the method called as a function.
+            // `Type::method(&mut value, ..)`, the method called as a function; through one of
+            // std's I/O traits (`io::Write::write_all(&mut stream, ..)`), the method of the
+            // value's type.
             let (ty, method) = path.rsplit_once("::")?;
-            let api = catalog.method(ty, method)?;
+            let (api, ty) = match catalog.method(ty, method) {
+                Some(api) => (api, ty.to_string()),
+                None if IO_TRAITS.contains(&ty) => {
+                    let (found, api) = typed_method(res, catalog, res.infer(args.first()?), method)?;
+                    (api, found)
+                }
+                None => return None,
+            };
             let polled = polls(res, api.timeout, args.get(1..).unwrap_or_default());
-            (!polled).then(|| Hit::new(api, format!("{}::{method}", short(ty))))
+            (!polled).then(|| Hit::new(api, format!("{}::{method}", short(&ty))))
         }
         Expr::MethodCall(m) => classify_method(res, catalog, m, usage, guards),
         // `.map(std::fs::read)`: a blocking function handed to a call that runs it here.
