@@ -43,8 +43,8 @@ pub enum Exposure {
     Startup,
     /// Test code and test-support code.
     Test,
-    /// An operator's admin interface (a module or handler named `admin`): it shares the
-    /// executor, but runs on an operator's rare requests.
+    /// Hot code of an operator's admin interface (a package, module or fn with the word
+    /// `admin` in its name): it shares the executor, but runs on an operator's rare requests.
     Admin,
     /// In a program's own libraries, reached from nothing in the run: dead code, or called in
     /// a way stall cannot follow (a macro, a table of function pointers).

@@ -218,12 +218,7 @@ impl Exposures {
             }
             let f = &units[id.0].facts.fns[id.1];
             // A method's type (`Store` of `pkg::store::Store::open`): its callers name it.
-            let owner = f
-                .key
-                .as_deref()
-                .and_then(key_parts)
-                .map(|(q, _)| q)
-                .filter(|q| q.starts_with(char::is_uppercase));
+            let owner = qualifier(f).filter(|q| q.starts_with(char::is_uppercase));
             wanted.insert((owner.map(str::to_string), f.name.clone()));
             todo.extend(self.callers[id.0][id.1].iter().copied());
         }
@@ -299,7 +294,7 @@ impl Exposures {
             Why::Constructor => format!(
                 "runs when a program builds its `{}` (`{}`), which it does once, at setup: nothing in the checked \
                  code calls it",
-                owner(units, root),
+                qualifier(&units[root.0].facts.fns[root.1]).unwrap_or("value"),
                 name(root)
             ),
             Why::Test => "test-support code".into(),
@@ -329,11 +324,10 @@ fn admin_part(f: &crate::facts::FnFacts) -> Option<&str> {
     key.split("::").find(|s| s.split(['_', '#']).any(|w| w == "admin"))
 }
 
-/// The type a method belongs to (`Client` of `kube::client::Client::try_default`).
-fn owner<'a>(units: &'a [Unit], (u, i): FnId) -> &'a str {
-    let f = &units[u].facts.fns[i];
-    let qualifier = f.key.as_deref().and_then(key_parts).map(|(q, _)| q);
-    qualifier.unwrap_or("value")
+/// What qualifies a fn's name in its key: the type a method belongs to (`Client` of
+/// `kube::client::Client::try_default`), or its module.
+fn qualifier(f: &crate::facts::FnFacts) -> Option<&str> {
+    f.key.as_deref().and_then(key_parts).map(|(q, _)| q)
 }
 
 /// Calls the resolver could not name, linked to the one fn of the run they can name: a

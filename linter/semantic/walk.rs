@@ -375,9 +375,8 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                 Some(Hot { kind, at: self.m.span(at) })
             });
             self.note_fn_ref(arg, hot);
-            if let Some(hot) = hot {
-                let ctx = self.m.ctx.last().map(|c| Ctx { hot: Some(hot), ..c.clone() });
-                self.m.ctx.extend(ctx);
+            if hot.is_some() {
+                self.push_region(hot);
             }
             // `spawn_blocking({ let name = name.clone(); move || load(name) })`: the block's
             // value is the closure handed over.
@@ -667,14 +666,20 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             self.hooks.block(self.m, stmts);
         }
         let setup = self.setup_region(stmts);
-        if let Some(hot) = setup {
-            let ctx = self.m.ctx.last().map(|c| Ctx { hot: Some(hot), ..c.clone() });
-            self.m.ctx.extend(ctx);
+        if setup.is_some() {
+            self.push_region(setup);
         }
         self.walk_stmts(stmts);
         if setup.is_some() {
             self.m.ctx.pop();
         }
+    }
+
+    /// Enters the code of a region (`None`: of no region) where the walk is: a copy of the
+    /// current context with that region, popped by the caller.
+    fn push_region(&mut self, hot: Option<Hot>) {
+        let ctx = self.m.ctx.last().map(|c| Ctx { hot, ..c.clone() });
+        self.m.ctx.extend(ctx);
     }
 
     /// A block of async code that binds a server's listener, outside handlers and event loops,
@@ -743,12 +748,9 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         // listener is not awaited): it leaves the setup region.
         let in_setup = self.m.ctx.last().is_some_and(|c| c.hot.is_some_and(|h| h.kind == HotKind::Setup));
         if event_loop {
-            let hot = Hot { kind: HotKind::EventLoop, at: self.m.span(loop_header(e)) };
-            let ctx = self.m.ctx.last().map(|c| Ctx { hot: Some(hot), ..c.clone() });
-            self.m.ctx.extend(ctx);
+            self.push_region(Some(Hot { kind: HotKind::EventLoop, at: self.m.span(loop_header(e)) }));
         } else if in_setup {
-            let ctx = self.m.ctx.last().map(|c| c.clone().out_of_setup());
-            self.m.ctx.extend(ctx);
+            self.push_region(None);
         }
         self.walk_loop(e);
         if event_loop || in_setup {
@@ -1076,8 +1078,6 @@ fn loop_header(e: &Expr) -> PmSpan {
     }
 }
 
-/// Does a `loop`/`while` await an event (a message, a connection, a tick) or `select!` over
-/// several? A look inside the loop only; closures, async blocks and items are not its own.
 /// The call binding a server's listener in `e` (`TcpListener::bind(addr).await?`), looking
 /// through `?`, `.await` and calls on its result (`.map_err(..)`).
 fn listener_bind<'a>(e: &'a Expr, knowledge: &super::Knowledge) -> Option<&'a Expr> {
@@ -1097,6 +1097,8 @@ fn listener_bind<'a>(e: &'a Expr, knowledge: &super::Knowledge) -> Option<&'a Ex
     }
 }
 
+/// Does a `loop`/`while` await an event (a message, a connection, a tick) or `select!` over
+/// several? A look inside the loop only; closures, async blocks and items are not its own.
 fn waits_for_events(e: &Expr, knowledge: &super::Knowledge) -> bool {
     struct Events<'k>(&'k super::Knowledge, bool);
     impl<'a> Visit<'a> for Events<'_> {
