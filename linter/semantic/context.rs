@@ -155,6 +155,8 @@ pub(crate) struct AsyncBody<'ast> {
     pub futures: HashSet<String>,
     /// What was pushed into each collection seen so far (`pending.push(client.user(id))`).
     pub pushed: HashMap<String, Vec<&'ast Expr>>,
+    /// The loops of this body the walk is in, outermost first.
+    pub loops: Vec<&'ast Expr>,
 }
 
 /// How a call's value is used by its parent expression.

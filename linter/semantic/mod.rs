@@ -187,6 +187,19 @@ impl<'a, 'ast> Model<'a, 'ast> {
         self.bodies.iter().rev().find_map(Option::as_ref)
     }
 
+    /// Enters a loop: one written directly in an async body is recorded there.
+    pub(crate) fn enter_loop(&mut self, e: &'ast Expr) {
+        if let Some(Some(body)) = self.bodies.last_mut() {
+            body.loops.push(e);
+        }
+    }
+
+    pub(crate) fn leave_loop(&mut self) {
+        if let Some(Some(body)) = self.bodies.last_mut() {
+            body.loops.pop();
+        }
+    }
+
     /// The innermost async body, even from inside a closure of it (lets and sorts recorded
     /// there belong to the body, as they run in its order).
     fn enclosing_body_mut(&mut self) -> Option<&mut AsyncBody<'ast>> {

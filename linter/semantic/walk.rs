@@ -752,7 +752,9 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         } else if in_setup {
             self.push_region(None);
         }
+        self.m.enter_loop(e);
         self.walk_loop(e);
+        self.m.leave_loop();
         if event_loop || in_setup {
             self.m.ctx.pop();
         }

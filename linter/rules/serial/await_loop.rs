@@ -41,6 +41,8 @@
 //! - can leave early (`break`, `return`, `continue 'outer`); a plain `continue` only skips an
 //!   item, and `Err(e) => return ..` hands the error up like `?`: those are reported;
 //! - pace themselves (a sleep or interval tick), use `select!`, or already run futures together;
+//! - run in a periodic job: inside a loop that waits on a timer between rounds (a refresh
+//!   every TTL); nobody waits for a round;
 //! - carry a value from one iteration to the next (a cursor, a counter, a page token);
 //! - await through state whose order matters: a `&mut` borrow (connection, transaction), one
 //!   connection or transaction passed or called on (`&conn`, `&mut *tx`, a `DbConn`; a pool is
@@ -221,7 +223,19 @@ fn pulled_item(body: &Block) -> Option<(HashSet<String>, &Expr, Block)> {
     Some((items, source, rest))
 }
 
-/// `break` or `{ break }` (without a label or value).
+/// Is this loop paced by a timer its body awaits (`sleep(ttl).await`, `interval.tick().await`)?
+fn paced(e: &Expr) -> bool {
+    let body = match e {
+        Expr::Loop(l) => &l.body,
+        Expr::While(l) => &l.body,
+        Expr::ForLoop(l) => &l.body,
+        _ => return false,
+    };
+    awaits::loop_awaits(body)
+        .iter()
+        .any(|a| awaits::call_name(&a.base).is_some_and(|n| names().timers.matches(&n)))
+}
+
 /// The field of `self` a loop walks (`self.levels`, `&self.levels`, `self.levels.iter()`).
 fn own_field(iterable: &Expr) -> Option<String> {
     let mut e = iterable;
@@ -253,6 +267,7 @@ fn called_on(base: &Expr, items: &HashSet<String>) -> bool {
     }
 }
 
+/// `break` or `{ break }` (without a label or value).
 fn is_break(e: &Expr) -> bool {
     match e {
         Expr::Break(b) => b.label.is_none() && b.expr.is_none(),
@@ -332,6 +347,11 @@ impl Loops<'_, '_, '_> {
         }
         let facts = awaits::body_facts(body);
         if facts.exits || facts.calls.iter().any(|c| names().concurrent.matches(c)) {
+            return None;
+        }
+        // A loop inside a periodic job (`loop { for host in hosts { refresh(host).await }
+        // sleep(ttl).await }`): nobody waits for one round, the next starts on the timer.
+        if self.body.loops.iter().any(|outer| paced(outer)) {
             return None;
         }
         // Every loop checked here walks items (a `for`, or a `while`/`loop` draining a queue
@@ -442,6 +462,27 @@ impl Loops<'_, '_, '_> {
         conn && !pool
     }
 
+    /// Is this handle an exclusive lock guard the fn took (`let guard = state.lock().await`,
+    /// `let g = rw.write().unwrap()`)?
+    fn is_guard(&self, handle: &Expr) -> bool {
+        let Some(name) = awaits::root_ident(handle) else { return false };
+        let Some(mut init) = self.body.lets.get(&name).copied() else { return false };
+        loop {
+            init = match init {
+                Expr::Await(a) => &a.base,
+                Expr::Try(t) => &t.expr,
+                Expr::Paren(p) => &p.expr,
+                // An exclusive guard: a read guard's holders may share it.
+                Expr::MethodCall(m) if matches!(m.method.to_string().as_str(), "lock" | "lock_owned" | "write" | "write_owned") => {
+                    return true;
+                }
+                // `.lock().unwrap()`, `.write().expect(..)`: the guard under the result.
+                Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => &m.receiver,
+                _ => return false,
+            }
+        }
+    }
+
     /// Why an awaited expression makes the loop sequential by design, if it does.
     fn sequential_await(&self, a: &ExprAwait, s: &Scope) -> bool {
         let base = &*a.base;
@@ -490,6 +531,11 @@ impl Loops<'_, '_, '_> {
             awaits::root_ident(h).is_some_and(|r| !local(&r) && !s.derived.contains(&r))
         };
         if awaits::handles(base).into_iter().any(|h| shared(h) && self.is_connection(h)) {
+            return true;
+        }
+        // `append(pdu, &state_lock)` with `let state_lock = mutex.lock().await` before the loop:
+        // every iteration works under the one guard, so they run in turn however they are joined.
+        if awaits::handles(base).into_iter().any(|h| shared(h) && self.is_guard(h)) {
             return true;
         }
         // `execute(&mut conn)`, `tx.query(..)` on a `let mut tx`, `self.x(..)` in a `&mut self`
