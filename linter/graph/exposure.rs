@@ -476,6 +476,9 @@ fn region_note(units: &[Unit], unit: usize, hot: Hot, within: Option<FnId>) -> S
         HotKind::Once => {
             format!("runs once per process, when the cell or static at {at} is first initialised")
         }
+        HotKind::CacheMiss => {
+            format!("runs on a cache miss, once per key: the lookup at {at} stores what it computes")
+        }
         HotKind::Setup => {
             format!("prepares the server whose listener is bound at {at}: runs once, when it starts")
         }

@@ -23,7 +23,7 @@ use crate::facts::{
 use crate::project::cfg::CfgEnv;
 use crate::project::{Place, Runtime};
 use crate::registry::Rule;
-use crate::semantic::{self, Hooks, Hot, Kind, Knowledge, Model, Settings, Use};
+use crate::semantic::{self, Hooks, Hot, HotKind, Kind, Knowledge, Model, Settings, Use};
 use crate::source::SourceIndex;
 use blocking::{Catalog, Verdict};
 use serial::{Found, IdleBuilder};
@@ -159,11 +159,7 @@ impl Checker<'_, '_> {
         };
         match kind {
             Kind::Async => self.facts.async_calls.push(site),
-            Kind::Sync => {
-                if let Some(Some(i)) = self.summaries.last() {
-                    self.facts.functions[*i].calls.push(site);
-                }
-            }
+            Kind::Sync => self.summarize(m, |f| f.calls.push(site)),
             Kind::Offload => {}
         }
     }
@@ -212,6 +208,16 @@ impl Checker<'_, '_> {
         }
     }
 
+    /// Adds to the summary of the sync fn the walk is in: not what it runs once (a cell's
+    /// initialiser, a cache miss), which its async callers do not wait for on every call.
+    fn summarize(&mut self, m: &Model, add: impl FnOnce(&mut FnSummary)) {
+        let once =
+            m.ctx().and_then(|c| c.hot).is_some_and(|h| matches!(h.kind, HotKind::Once | HotKind::CacheMiss));
+        if let (Some(Some(i)), false) = (self.summaries.last(), once) {
+            add(&mut self.facts.functions[*i]);
+        }
+    }
+
     /// Where the walk is: the fn, its hot region, test code.
     fn origin(&self, m: &Model) -> Origin {
         let ctx = m.ctx();
@@ -243,11 +249,7 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
                     self.facts.deferred.push((key, f));
                 }
             }
-            Some(Verdict::InSync(site)) => {
-                if let Some(Some(i)) = self.summaries.last() {
-                    self.facts.functions[*i].blocking.push(site);
-                }
-            }
+            Some(Verdict::InSync(site)) => self.summarize(m, |f| f.blocking.push(site)),
             None => {}
         }
         if let Some(Some(b)) = self.idle.last_mut() {
@@ -287,11 +289,7 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
                     self.facts.deferred.push((key, f));
                 }
             }
-            Some(Verdict::InSync(site)) => {
-                if let Some(Some(i)) = self.summaries.last() {
-                    self.facts.functions[*i].blocking.push(site);
-                }
-            }
+            Some(Verdict::InSync(site)) => self.summarize(m, |f| f.blocking.push(site)),
             None => {}
         }
         // `for x in it` calls `into_iter` on `it`, then `next` on what that returns; so does

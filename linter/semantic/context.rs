@@ -41,12 +41,15 @@ pub(crate) enum HotKind {
     /// A block that binds a server's listener (`TcpListener::bind`), outside any handler or
     /// event loop: it prepares the server, once per start (not hot).
     Setup,
+    /// The branch of a cache lookup that computes a missing value and stores it (see
+    /// `memo`): runs once per key (not hot).
+    CacheMiss,
 }
 
 impl HotKind {
-    /// Regions whose code does not share the executor with other tasks.
+    /// Regions whose code does not share the executor with other tasks, or runs once.
     pub(crate) fn is_cold(self) -> bool {
-        matches!(self, HotKind::Once | HotKind::Thread | HotKind::Setup)
+        matches!(self, HotKind::Once | HotKind::Thread | HotKind::Setup | HotKind::CacheMiss)
     }
 }
 

@@ -125,6 +125,22 @@ struct KnowledgeFile {
     constructors: Constructors,
     #[serde(default)]
     listeners: Listeners,
+    #[serde(default)]
+    memo: Memo,
+}
+
+/// How code remembers what it computed (see `[memo]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Memo {
+    #[allow(dead_code)] // the data's documentation
+    why: String,
+    /// Words of a cache's name (`cache` in `self.cache`, `cached_page`, `ICON_CACHE`).
+    words: Vec<String>,
+    /// Methods that store into one (`insert`, `put`).
+    stores: Vec<String>,
+    /// First or last words of fns that store (`cache_page`, `add_to_cache`).
+    store_fns: Vec<String>,
 }
 
 /// How a server binds its listener (see `[listeners]`).
@@ -180,6 +196,7 @@ pub struct Knowledge {
     calls_argument: HashSet<String>,
     constructors: Constructors,
     listeners: Listeners,
+    memo: Memo,
 }
 
 impl Knowledge {
@@ -200,6 +217,7 @@ impl Knowledge {
             closure_wrapped: file.closure_items.wrapped.into_iter().collect(),
             constructors: file.constructors,
             listeners: file.listeners,
+            memo: file.memo,
             ..Knowledge::default()
         };
         for entry in file.runs {
@@ -328,6 +346,23 @@ impl Knowledge {
         let l = &self.listeners;
         l.types.iter().any(|t| ty.ends_with(t.as_str()))
             && l.methods.iter().any(|m| method.starts_with(m.as_str()))
+    }
+
+    /// Does this name name a cache (`cache`, `cached_page`, `ICON_CACHE`, `memo`)?
+    pub(crate) fn names_cache(&self, name: &str) -> bool {
+        let name = name.to_lowercase();
+        name.split('_').any(|w| self.memo.words.iter().any(|m| m == w))
+    }
+
+    /// Does a method of this name store into a cache (`insert`, `put`)?
+    pub(crate) fn stores_in_cache(&self, method: &str) -> bool {
+        self.memo.stores.iter().any(|m| m == method)
+    }
+
+    /// Is a fn of this name one that stores into a cache (`cache_page`, `add_to_cache`)?
+    pub(crate) fn is_cache_store_fn(&self, name: &str) -> bool {
+        let ends = [name.split('_').next(), name.rsplit('_').next()];
+        ends.into_iter().flatten().any(|w| self.memo.store_fns.iter().any(|f| f == w))
     }
 
     /// Does an attribute of this name (`#[get("/")]`) make a fn a request handler?

@@ -7,6 +7,7 @@ pub(crate) mod context;
 mod imports;
 pub(crate) mod knowledge;
 pub(crate) mod macros;
+mod memo;
 mod resolve;
 pub(crate) mod types;
 mod walk;

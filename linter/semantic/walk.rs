@@ -14,6 +14,7 @@ use syn::{Attribute, Block, Expr, ExprAwait, ExprClosure, Macro, Pat, Signature,
 use super::context::{self, AsyncBody, ClosureMode, Ctx, FnFrame, Hot, HotKind, Kind, Use, RESULT_METHODS};
 use super::knowledge::RunsKind;
 use super::macros::{self, SelectBranch, FUTURE_MACROS, QUOTING_MACROS};
+use super::memo;
 use super::{Model, Ty};
 
 /// What the rules see of the walk. Every hook runs before the walk enters the node's children,
@@ -666,13 +667,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             self.hooks.block(self.m, stmts);
         }
         let setup = self.setup_region(stmts);
-        if setup.is_some() {
-            self.push_region(setup);
-        }
-        self.walk_stmts(stmts);
-        if setup.is_some() {
-            self.m.ctx.pop();
-        }
+        self.region(setup, |w| w.walk_stmts(stmts));
     }
 
     /// Enters the code of a region (`None`: of no region) where the walk is: a copy of the
@@ -680,6 +675,17 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
     fn push_region(&mut self, hot: Option<Hot>) {
         let ctx = self.m.ctx.last().map(|c| Ctx { hot, ..c.clone() });
         self.m.ctx.extend(ctx);
+    }
+
+    /// Walks with `walk` inside the region `hot`, if there is one.
+    fn region(&mut self, hot: Option<Hot>, walk: impl FnOnce(&mut Self)) {
+        if hot.is_some() {
+            self.push_region(hot);
+        }
+        walk(self);
+        if hot.is_some() {
+            self.m.ctx.pop();
+        }
     }
 
     /// A block of async code that binds a server's listener, outside handlers and event loops,
@@ -710,8 +716,20 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             }
         }
         self.find_offloaded_closures(stmts);
-        for s in stmts {
+        let mut miss = false;
+        for (i, s) in stmts.iter().enumerate() {
             self.visit_stmt(s);
+            // `if let Some(v) = cache.get(k) { return v; }`: what follows is the miss.
+            let knowledge = self.m.res.knowledge;
+            if let Some(lookup) = memo::early_return(s, knowledge).filter(|_| !miss) {
+                if memo::stores(&stmts[i + 1..], knowledge) {
+                    self.push_region(Some(Hot { kind: HotKind::CacheMiss, at: self.m.span(lookup.span()) }));
+                    miss = true;
+                }
+            }
+        }
+        if miss {
+            self.m.ctx.pop();
         }
         self.m.res.pop();
     }
@@ -939,13 +957,21 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
                 }
                 self.visit_expr(&m.expr);
                 let ty = self.m.res.infer(&m.expr);
+                let knowledge = self.m.res.knowledge;
+                let lookup = memo::match_lookup(&m.expr, knowledge);
                 for arm in &m.arms {
                     self.m.res.push_vars();
                     self.m.res.bind_pattern(&arm.pat, ty.clone());
                     if let Some((_, guard)) = &arm.guard {
                         self.visit_expr(guard);
                     }
-                    self.visit_expr(&arm.body);
+                    // `None => { let v = load(k)?; cache.insert(k, v.clone()); v }`
+                    let miss =
+                        lookup && memo::is_miss_arm(&arm.pat) && memo::stores_expr(&arm.body, knowledge);
+                    self.region(
+                        miss.then(|| Hot { kind: HotKind::CacheMiss, at: self.m.span(m.expr.span()) }),
+                        |w| w.visit_expr(&arm.body),
+                    );
                     self.m.res.pop_vars();
                 }
             }
@@ -965,7 +991,13 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
                 self.m.conditions.pop();
                 self.m.res.pop_vars();
                 if let Some((_, els)) = &i.else_branch {
-                    self.visit_expr(els);
+                    // `if let Some(v) = cache.get(k) { v } else { load and store }`
+                    let knowledge = self.m.res.knowledge;
+                    let miss = memo::lookup(&i.cond, knowledge).filter(|_| memo::stores_expr(els, knowledge));
+                    self.region(
+                        miss.map(|l| Hot { kind: HotKind::CacheMiss, at: self.m.span(l.span()) }),
+                        |w| w.visit_expr(els),
+                    );
                 }
             }
             Expr::While(_) | Expr::ForLoop(_) | Expr::Loop(_) => self.visit_loop(e),
