@@ -64,11 +64,18 @@ pub(crate) struct FileFacts {
 
 /// A method called in async code on a value whose type is a type parameter of the impl
 /// (`self.inner.read(..)` in `impl<R: Read> Stream for ReaderStream<R>`): it blocks when the
-/// crates build that type with a value whose method of that name blocks.
+/// crates build that type with a value whose method of that name blocks. Or one called on a
+/// field of a struct the file does not declare (`self.segment.file.write_all(..)`, `Segment`
+/// declared in another file): it blocks when the field's declared type has that method.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct GenericCall {
-    /// The impl's type, as a call-graph key (`crate::io::ReaderStream`).
+    /// The impl's (or the struct's) type, as a call-graph key (`crate::io::ReaderStream`).
     pub owner: String,
+    /// The field called on, for a call on a field.
+    #[serde(default)]
+    pub field: Option<String>,
+    /// The method, or for a chain on a field the first and last methods (`get.send` for
+    /// `self.http.get(url).header(..).send()`).
     pub method: String,
     pub span: Span,
     /// The async context, for messages ("`poll_next`, which the executor polls").
@@ -81,6 +88,10 @@ pub(crate) struct GenericCall {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Instance {
     pub owner: String,
+    /// A field of `owner` declared with the type (`file: std::fs::File`), rather than a value
+    /// the type is built with.
+    #[serde(default)]
+    pub field: Option<String>,
     /// The value's type (`std::fs::File`).
     pub ty: String,
     pub span: Span,

@@ -1,7 +1,9 @@
 //! Blocking through a type parameter: a method called in async code on a value of an impl's
 //! type parameter (`self.inner.read(..)` in `impl<R: Read> Stream for ReaderStream<R>`) blocks
 //! when some file of the crates builds that type with a value whose method of that name blocks
-//! (`ReaderStream::new(std::fs::File::open(p)?)`).
+//! (`ReaderStream::new(std::fs::File::open(p)?)`). Likewise a method called on a field of a
+//! struct declared in another file (`self.segment.file.write_all(..)`) blocks when the field is
+//! declared with a type whose method of that name blocks.
 
 use super::keys::KeyIndex;
 use super::Unit;
@@ -19,6 +21,9 @@ pub(crate) fn diagnostics(units: &[Unit]) -> Vec<(usize, Finding)> {
         for call in &u.facts.generic_calls {
             let found = index.lookup(&call.owner).iter().find_map(|&(g, i)| {
                 let inst = &units[g].facts.instances[i];
+                if inst.field != call.field {
+                    return None;
+                }
                 let site = inst.methods.iter().find(|(m, _)| *m == call.method)?;
                 Some((g, inst, &site.1))
             });

@@ -255,7 +255,8 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
         if let Some(Some(b)) = self.idle.last_mut() {
             b.call(m, expr);
         }
-        if let Some(mut g) = blocking::generic_call(m, expr) {
+        if let Some(mut g) = blocking::generic_call(m, expr).or_else(|| blocking::field_call(m, expr, usage))
+        {
             g.origin = self.origin(m);
             if !g.origin.test || self.options.include_tests {
                 self.facts.generic_calls.push(g);
@@ -385,6 +386,10 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
             let pending = rule.body_done(found).into_iter().filter(|p| include_tests || !p.origin.test);
             self.facts.serial.extend(pending);
         }
+    }
+
+    fn struct_item(&mut self, m: &Model<'_, 'ast>, s: &'ast syn::ItemStruct) {
+        self.facts.instances.extend(blocking::field_types(m, s, self.options.catalog));
     }
 
     fn struct_expr(&mut self, m: &Model<'_, 'ast>, s: &'ast syn::ExprStruct) {

@@ -46,6 +46,8 @@ pub(crate) trait Hooks<'ast> {
     fn item(&mut self, _m: &Model<'_, 'ast>, _attrs: &'ast [Attribute], _span: PmSpan) {}
     /// A struct literal (`ReaderStream { inner: file, .. }`) in code that runs.
     fn struct_expr(&mut self, _m: &Model<'_, 'ast>, _s: &'ast syn::ExprStruct) {}
+    /// A struct declaration (outside test code).
+    fn struct_item(&mut self, _m: &Model<'_, 'ast>, _s: &'ast syn::ItemStruct) {}
 }
 
 /// Parsed macro bodies live as long as the file's tree, so rules see them like any code.
@@ -887,6 +889,9 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
 
     fn visit_item_struct(&mut self, s: &'ast syn::ItemStruct) {
         self.hooks.item(self.m, &s.attrs, s.span());
+        if !self.m.compiled_out(&s.attrs) && !self.m.is_test(&s.attrs) && !self.m.in_test() {
+            self.hooks.struct_item(self.m, s);
+        }
     }
 
     fn visit_item_const(&mut self, _: &'ast syn::ItemConst) {}

@@ -113,11 +113,99 @@ pub(crate) fn generic_call(m: &Model, expr: &Expr) -> Option<GenericCall> {
     let owner = m.key(m.res.generic_owner(&name)?)?;
     Some(GenericCall {
         owner,
+        field: None,
         method: mc.method.to_string(),
         span: m.span(expr.span()),
         context: ctx.what.to_string(),
         origin: Default::default(),
     })
+}
+
+/// A method called in async code on a field of a struct of the crates that this file does not
+/// declare (`self.segment.file.write_all(..)`, `state.upstream.http.get(url).send()`): whether
+/// it blocks depends on the field's declared type, which the file declaring the struct knows.
+pub(crate) fn field_call(m: &Model, expr: &Expr, usage: Use) -> Option<GenericCall> {
+    let ctx = m.ctx()?;
+    if usage.awaited || m.kind() != Some(Kind::Async) || ctx.defer.is_some() {
+        return None;
+    }
+    let Expr::MethodCall(mc) = expr else { return None };
+    let last = mc.method.to_string();
+    // Down the receivers to the field: the chain's first method.
+    let mut first = last.clone();
+    let mut receiver = &*mc.receiver;
+    loop {
+        match receiver {
+            Expr::MethodCall(inner) => {
+                first = inner.method.to_string();
+                receiver = &inner.receiver;
+            }
+            Expr::Try(t) => receiver = &t.expr,
+            Expr::Paren(p) => receiver = &p.expr,
+            _ => break,
+        }
+    }
+    let Expr::Field(f) = strip(receiver) else { return None };
+    let syn::Member::Named(field) = &f.member else { return None };
+    if m.res.infer(receiver) != Ty::Unknown {
+        return None;
+    }
+    let Ty::Named(owner, _) = m.res.deref_all(m.res.infer(&f.base)) else { return None };
+    let owner = m.key(&owner)?;
+    let method = if first == last { last } else { format!("{first}.{last}") };
+    Some(GenericCall {
+        owner,
+        field: Some(field.to_string()),
+        method,
+        span: m.span(expr.span()),
+        context: ctx.what.to_string(),
+        origin: Default::default(),
+    })
+}
+
+/// The fields of a struct of the crates declared with a type whose methods block
+/// (`file: std::fs::File`, `http: reqwest::blocking::Client`): those methods, and chains of two
+/// (`get.send`: `get` returns a `RequestBuilder`, whose `send` blocks), for calls on the field
+/// in files that do not see the declaration.
+pub(crate) fn field_types(m: &Model, s: &syn::ItemStruct, catalog: &Catalog) -> Vec<Instance> {
+    let Some(owner) = m.key(&format!("{}::{}", m.res.current_module(), s.ident)) else { return Vec::new() };
+    let knowledge = m.res.knowledge;
+    let mut out = Vec::new();
+    for field in &s.fields {
+        let Some(name) = &field.ident else { continue };
+        let span = m.span(field.span());
+        for ty in m.res.deref_chain(m.res.resolve_type(&field.ty)) {
+            let Some(path) = ty.path() else { continue };
+            let mut methods: Vec<(String, BlockSite)> = catalog
+                .methods_of(path)
+                .map(|(method, api)| {
+                    (method.to_string(), Hit::new(api, format!("{}::{method}", short(path))).site(span, None))
+                })
+                .collect();
+            if let Some(entry) = knowledge.type_entry(path) {
+                // `get(..)` then, past any builder steps, `send()` of what it returns.
+                let steps = entry.returns.iter().map(|(m1, to)| (m1.as_str(), to.as_str()));
+                let chained = entry.chain.iter().map(|m1| (m1.as_str(), path));
+                for (m1, to) in steps.chain(chained) {
+                    for (m2, api) in catalog.methods_of(to) {
+                        let site = Hit::new(api, format!("{}::{m2}", short(to))).site(span, None);
+                        methods.push((format!("{m1}.{m2}"), site));
+                    }
+                }
+            }
+            if !methods.is_empty() {
+                out.push(Instance {
+                    owner: owner.clone(),
+                    field: Some(name.to_string()),
+                    ty: path.to_string(),
+                    span,
+                    methods,
+                });
+                break;
+            }
+        }
+    }
+    out
 }
 
 /// A type of the crates built with a value whose methods block: `ReaderStream::new(file)`
@@ -146,7 +234,7 @@ pub(crate) fn instances<'e>(
                 })
                 .collect();
             if !methods.is_empty() {
-                out.push(Instance { owner: key.clone(), ty: path.to_string(), span, methods });
+                out.push(Instance { owner: key.clone(), field: None, ty: path.to_string(), span, methods });
                 break;
             }
         }
@@ -168,10 +256,12 @@ pub(crate) fn generic_diagnostic(
         Diagnostic::new(site.rule, call.span, format!("blocking call `{}` in {}", site.callee, call.context))
             .with_label(site.reason.clone())
             .with_help(format!("instead, use {}", site.instead));
-    d.notes.push(format!(
-        "`{owner}` is built with a `{}` at {at}, so `{}` blocks here",
-        instance.ty, call.method
-    ));
+    d.notes.push(match &call.field {
+        Some(field) => format!("`{owner}::{field}` is declared as a `{}` at {at}", instance.ty),
+        None => {
+            format!("`{owner}` is built with a `{}` at {at}, so `{}` blocks here", instance.ty, call.method)
+        }
+    });
     d
 }
 
