@@ -356,9 +356,10 @@ pub fn outline(src: &[u8]) -> Outline {
     // Where the attribute being read starts (`#[`).
     let mut attr_start = 0usize;
     let mut in_pub_use = false;
-    // Open `impl` blocks: (type name, depth inside their braces).
-    let mut impls: Vec<(String, usize)> = Vec::new();
+    // Open `impl` blocks: (type name, trait name, depth inside their braces).
+    let mut impls: Vec<(String, Option<String>, usize)> = Vec::new();
     let mut impl_pending: Option<String> = None;
+    let mut impl_trait: Option<String> = None;
     let mut in_impl_header = false;
     let mut angle = 0usize;
     let mut i = 0;
@@ -409,18 +410,25 @@ pub fn outline(src: &[u8]) -> Outline {
                             out.has_async = true;
                         }
                         match impls.last() {
-                            Some((ty, _)) => out.fns.push(format!("{ty}::{}", text())),
+                            Some((ty, tr, _)) => {
+                                out.fns.push(format!("{ty}::{}", text()));
+                                // A trait's method: calls through `dyn Trait` want it too.
+                                if let Some(tr) = tr {
+                                    out.fns.push(format!("{tr}::{}", text()));
+                                }
+                            }
                             None => out.fns.push(text()),
                         }
                     }
                     (_, b"impl") => {
                         in_impl_header = true;
                         impl_pending = None;
+                        impl_trait = None;
                         angle = 0;
                     }
                     // In `impl<T> a::Type<T> for b::Other where ..`, the type is the last
                     // path segment before `<`, `for`, `where` or `{`, after any `for`.
-                    (_, b"for") if in_impl_header && angle == 0 => impl_pending = None,
+                    (_, b"for") if in_impl_header && angle == 0 => impl_trait = impl_pending.take(),
                     (_, b"where") if in_impl_header => in_impl_header = false,
                     (_, w) if in_impl_header && angle == 0 && w != b"dyn" && w != b"mut" => {
                         impl_pending = Some(text());
@@ -467,14 +475,14 @@ pub fn outline(src: &[u8]) -> Outline {
                         }
                         if in_impl_header || impl_pending.is_some() {
                             in_impl_header = false;
-                            impls.push((impl_pending.take().unwrap_or_default(), depth));
+                            impls.push((impl_pending.take().unwrap_or_default(), impl_trait.take(), depth));
                         }
                     }
                     b'}' => {
                         if inline.last().is_some_and(|(_, d)| *d == depth) {
                             inline.pop();
                         }
-                        if impls.last().is_some_and(|(_, d)| *d == depth) {
+                        if impls.last().is_some_and(|(_, _, d)| *d == depth) {
                             impls.pop();
                         }
                         depth = depth.saturating_sub(1);
@@ -536,7 +544,8 @@ mod outline_tests {
             b"impl<T: Clone> a::Store<T> { fn open() {} }\nimpl fmt::Display for Store { fn fmt(&self) {} }\n\
               impl<T> Trait for Vec<T> where T: Copy { fn m() {} }\nfn free() {}",
         );
-        assert_eq!(o.fns, ["Store::open", "Store::fmt", "Vec::m", "free"]);
+        // A trait impl's methods are named by the trait too: calls through `dyn Trait` want them.
+        assert_eq!(o.fns, ["Store::open", "Store::fmt", "Display::fmt", "Vec::m", "Trait::m", "free"]);
         let o = outline(b"fn f() -> Chunks<File> { let c = Chunks::new(x); Tee { j } }\nstruct S;");
         assert_eq!(o.built, ["Chunks", "Tee"]);
     }

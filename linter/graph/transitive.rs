@@ -2,11 +2,11 @@
 //! other functions of the crates, blocks the async code calling it. A breadth-first search over
 //! the call graph of every file's summaries, linear in the number of call edges.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::keys::{FnId, KeyIndex};
 use super::{Offloads, Unit};
-use crate::facts::{BlockSite, CallSite, FileFacts, Finding, Rank};
+use crate::facts::{key_parts, BlockSite, CallSite, FileFacts, Finding, Rank};
 use crate::rules::blocking::{chain_note, transitive_diagnostic};
 
 /// Per function, how it reaches a blocking call of one rank, and through how many calls.
@@ -38,8 +38,41 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
     // A call from another package into an opaque one (a runtime, a channel crate) stops at
     // its border: what the catalog says of it is all there is.
     let walled = |caller: usize, (f, _): FnId| units[f].opaque && units[f].package != units[caller].package;
+    // A method of one of the crates' traits (`store.get(k)` on an `Arc<dyn BlobStore>`) runs
+    // one of its impls: (trait, method) -> the impls' summaries.
+    let declared: HashSet<&str> =
+        units.iter().flat_map(|u| u.facts.traits.iter().map(String::as_str)).collect();
+    // An impl without a summary neither blocks nor calls the crates: `None`.
+    // Keyed by package too (`pkg` of `pkg@bin::a::T::f`): another package's trait of the same
+    // name is another trait.
+    let package = |key: &str| key.split("::").next().unwrap_or("").split('@').next().unwrap_or("").to_string();
+    let mut impls: HashMap<(String, &str, &str), Vec<Option<FnId>>> = HashMap::new();
+    for u in units {
+        for f in &u.facts.fns {
+            if let (Some(tr), Some(key)) = (f.implements.as_deref(), f.key.as_deref()) {
+                if declared.contains(tr) {
+                    let entry = impls.entry((package(key), tr, f.name.as_str())).or_default();
+                    entry.push(lookup(key).first().copied());
+                }
+            }
+        }
+    }
+    // The impls a call of a trait's method may run, when the crates declare the trait; none
+    // when one of them makes no call that could block.
+    let dispatch = |call: &CallSite| -> Vec<FnId> {
+        let Some((tr, method)) = key_parts(&call.key) else { return Vec::new() };
+        let found = impls.get(&(package(&call.key), tr, method)).map(Vec::as_slice).unwrap_or_default();
+        found.iter().copied().collect::<Option<Vec<FnId>>>().unwrap_or_default()
+    };
     let targets = |caller: usize, call: &CallSite| -> Vec<FnId> {
         let mut out = lookup(&call.key);
+        // From sync code, only a trait with one impl: the chain must name the call it takes.
+        if out.is_empty() {
+            out = dispatch(call);
+            if out.len() > 1 {
+                out.clear();
+            }
+        }
         if let Some(then) = &call.then {
             let returned: Vec<FnId> = out
                 .iter()
@@ -130,7 +163,15 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
             if offloaded(&call.defer) {
                 continue;
             }
-            let candidates = targets(f, call);
+            let mut candidates = targets(f, call);
+            // A trait's method with several impls blocks only if every impl does.
+            let impls = if lookup(&call.key).is_empty() { dispatch(call) } else { Vec::new() };
+            if !impls.is_empty() {
+                if !impls.iter().all(|id| vias.iter().any(|via| via.contains_key(id))) {
+                    continue;
+                }
+                candidates = impls.clone();
+            }
             // Per rank, worst first: the callee reaching a call of that rank soonest.
             let reached: Vec<(&Chains, FnId)> = vias
                 .iter()
@@ -156,6 +197,23 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
                 notes,
                 &also,
             );
+            if !impls.is_empty() {
+                let (tr, method) = key_parts(&call.key).unwrap_or_default();
+                let owners: Vec<String> = impls
+                    .iter()
+                    .filter_map(|&id| key_parts(&func(id).key).map(|(owner, _)| format!("`{owner}`")))
+                    .collect();
+                let note = match owners.as_slice() {
+                    [one] => {
+                        format!("`{tr}::{method}` runs the impl for {one}, the only one in the checked code")
+                    }
+                    many => format!(
+                        "`{tr}::{method}` blocks in every impl in the checked code ({})",
+                        many.join(", ")
+                    ),
+                };
+                d.notes.insert(0, note);
+            }
             d.through = through;
             d.callee = Some(start);
             out.push((f, Finding { diagnostic: d, origin: call.origin }));

@@ -355,7 +355,16 @@ impl<'c> Resolver<'c> {
                 }
             }
         }
-        Ty::Unknown
+        // `dyn BlobStore`, `impl BlobStore` of a trait of the checked crates: its methods are
+        // those of its impls (the join dispatches calls to them).
+        bounds
+            .iter()
+            .map(|b| self.resolve_path(&b.path))
+            .find(|path| {
+                let root = path.split("::").next().unwrap_or("");
+                root == "crate" || self.local_crates.is_some_and(|c| c.contains(root))
+            })
+            .map_or(Ty::Unknown, |path| Ty::Named(path, Vec::new()))
     }
 
     pub(crate) fn self_type(&self) -> Option<&str> {
