@@ -306,6 +306,15 @@ pub(crate) fn key_parts(key: &str) -> Option<(&str, &str)> {
     Some((qual, name))
 }
 
+/// The (package, qualifier, name) of a key: `crate::..` keys (before they are made unique per
+/// target) are in the package `own`, `pkg@bin::..` ones (after) in `pkg`.
+fn key_triple_in<'k>(key: &'k str, own: Option<&'k str>) -> Option<(&'k str, &'k str, &'k str)> {
+    let (qual, name) = key_parts(key)?;
+    let first = key.split("::").next()?;
+    let pkg = if first == "crate" { own? } else { first.split('@').next()? };
+    Some((pkg, qual, name))
+}
+
 /// The (package, qualifier, name) of a key of another package (`fs_err::file::File::open` ->
 /// `fs_err`, `File`, `open`).
 pub(crate) fn key_triple(key: &str) -> Option<(&str, &str, &str)> {
@@ -361,23 +370,25 @@ impl FileFacts {
         self.instances.iter_mut().for_each(|i| fix(&mut i.owner));
     }
 
-    /// (package, qualifier, name) of every function this file may call, through its aliases
-    /// too: `crate::..` keys are in the file's own package, others name theirs first.
-    pub(crate) fn callees<'f>(
+    /// (package, qualifier, name) of the functions the file's async code calls, and of the
+    /// names its `use` items bring in: where the call graph the prefilter follows starts.
+    pub(crate) fn entry_callees<'f>(
         &'f self,
         own: Option<&'f str>,
     ) -> impl Iterator<Item = (&'f str, &'f str, &'f str)> {
-        let calls = self
-            .async_calls
-            .iter()
-            .chain(self.functions.iter().flat_map(|f| &f.calls))
-            .map(|c| c.key.as_str());
-        calls.chain(self.aliases.iter().map(|(_, to)| to.as_str())).filter_map(move |k| {
-            let (qual, name) = key_parts(k)?;
-            // `crate::..` before the keys are made unique per target, `pkg@bin::..` after.
-            let first = k.split("::").next()?;
-            let pkg = if first == "crate" { own? } else { first.split('@').next()? };
-            Some((pkg, qual, name))
+        let calls = self.async_calls.iter().map(|c| c.key.as_str());
+        calls.chain(self.aliases.iter().map(|(_, to)| to.as_str())).filter_map(move |k| key_triple_in(k, own))
+    }
+
+    /// Per sync fn of the file: its own (package, qualifier, name), and those of the functions
+    /// it calls (followed once something calls it).
+    pub(crate) fn summary_callees<'f>(
+        &'f self,
+        own: Option<&'f str>,
+    ) -> impl Iterator<Item = ((&'f str, &'f str, &'f str), Vec<(&'f str, &'f str, &'f str)>)> {
+        self.functions.iter().filter_map(move |f| {
+            let me = key_triple_in(&f.key, own)?;
+            Some((me, f.calls.iter().filter_map(|c| key_triple_in(&c.key, own)).collect()))
         })
     }
 

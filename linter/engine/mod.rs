@@ -260,6 +260,9 @@ pub(crate) fn check_files_with(
     // - when none is left, those that mention a function whose callers decide where a finding
     //   runs (`graph::callers_wanted`): a caller there may make it hot or startup code.
     let mut needed = Needed::default();
+    // Sync fns of parsed files not yet called by what the graph reached: (package, name) and
+    // the (package, qualifier, name) of their calls. Only what async code reaches is followed.
+    let mut unreached: Vec<(u64, Vec<[String; 3]>)> = Vec::new();
     let mut fresh = all;
     let mut rounds = 0;
     // Calls from the checked crates into dependencies, by canonical key (`fs_err::read`).
@@ -268,13 +271,31 @@ pub(crate) fn check_files_with(
         rounds += 1;
         for &i in fresh.iter().filter(|&&i| i < user_files) {
             if let Ok((Scanned::Checked(a), _)) = &results[i] {
-                for (pkg, qual, name) in a.facts.callees(files[i].place.package.as_deref()) {
+                let own = files[i].place.package.as_deref();
+                for (pkg, qual, name) in a.facts.entry_callees(own) {
                     needed.callee(pkg, qual, name);
+                }
+                for ((pkg, _, name), calls) in a.facts.summary_callees(own) {
+                    let calls = calls.into_iter().map(|(p, q, n)| [p.to_string(), q.to_string(), n.to_string()]);
+                    unreached.push((name_hash(&[pkg, name]), calls.collect()));
                 }
                 for (pkg, ty) in a.facts.generic_owners(files[i].place.package.as_deref()) {
                     needed.types.insert(name_hash(&[pkg, ty]));
                 }
                 dep_roots.extend(a.facts.call_keys().filter_map(|k| deps.canonical_key(k)));
+            }
+        }
+        // A sync fn is reached when a reached call names it (by package and name, as a call
+        // through a re-export, a glob or a trait object may): then its calls are needed too.
+        loop {
+            let (reached, rest): (Vec<_>, Vec<_>) =
+                std::mem::take(&mut unreached).into_iter().partition(|(h, _)| needed.parts.contains(h));
+            unreached = rest;
+            if reached.is_empty() {
+                break;
+            }
+            for [pkg, qual, name] in reached.iter().flat_map(|(_, calls)| calls) {
+                needed.callee(pkg, qual, name);
             }
         }
         // Into dependencies, only what the checked code reaches: the functions it calls, and
