@@ -306,9 +306,12 @@ pub(crate) fn key_parts(key: &str) -> Option<(&str, &str)> {
     Some((qual, name))
 }
 
+/// A function's (package, qualifier, name), as the prefilter's outline names it.
+pub(crate) type Triple<'k> = (&'k str, &'k str, &'k str);
+
 /// The (package, qualifier, name) of a key: `crate::..` keys (before they are made unique per
 /// target) are in the package `own`, `pkg@bin::..` ones (after) in `pkg`.
-fn key_triple_in<'k>(key: &'k str, own: Option<&'k str>) -> Option<(&'k str, &'k str, &'k str)> {
+fn key_triple_in<'k>(key: &'k str, own: Option<&'k str>) -> Option<Triple<'k>> {
     let (qual, name) = key_parts(key)?;
     let first = key.split("::").next()?;
     let pkg = if first == "crate" { own? } else { first.split('@').next()? };
@@ -372,10 +375,7 @@ impl FileFacts {
 
     /// (package, qualifier, name) of the functions the file's async code calls, and of the
     /// names its `use` items bring in: where the call graph the prefilter follows starts.
-    pub(crate) fn entry_callees<'f>(
-        &'f self,
-        own: Option<&'f str>,
-    ) -> impl Iterator<Item = (&'f str, &'f str, &'f str)> {
+    pub(crate) fn entry_callees<'f>(&'f self, own: Option<&'f str>) -> impl Iterator<Item = Triple<'f>> {
         let calls = self.async_calls.iter().map(|c| c.key.as_str());
         calls.chain(self.aliases.iter().map(|(_, to)| to.as_str())).filter_map(move |k| key_triple_in(k, own))
     }
@@ -385,7 +385,7 @@ impl FileFacts {
     pub(crate) fn summary_callees<'f>(
         &'f self,
         own: Option<&'f str>,
-    ) -> impl Iterator<Item = ((&'f str, &'f str, &'f str), Vec<(&'f str, &'f str, &'f str)>)> {
+    ) -> impl Iterator<Item = (Triple<'f>, Vec<Triple<'f>>)> {
         self.functions.iter().filter_map(move |f| {
             let me = key_triple_in(&f.key, own)?;
             Some((me, f.calls.iter().filter_map(|c| key_triple_in(&c.key, own)).collect()))

@@ -276,7 +276,8 @@ pub(crate) fn check_files_with(
                     needed.callee(pkg, qual, name);
                 }
                 for ((pkg, _, name), calls) in a.facts.summary_callees(own) {
-                    let calls = calls.into_iter().map(|(p, q, n)| [p.to_string(), q.to_string(), n.to_string()]);
+                    let calls =
+                        calls.into_iter().map(|(p, q, n)| [p.to_string(), q.to_string(), n.to_string()]);
                     unreached.push((name_hash(&[pkg, name]), calls.collect()));
                 }
                 for (pkg, ty) in a.facts.generic_owners(files[i].place.package.as_deref()) {

@@ -45,7 +45,8 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
     // An impl without a summary neither blocks nor calls the crates: `None`.
     // Keyed by package too (`pkg` of `pkg@bin::a::T::f`): another package's trait of the same
     // name is another trait.
-    let package = |key: &str| key.split("::").next().unwrap_or("").split('@').next().unwrap_or("").to_string();
+    let package =
+        |key: &str| key.split("::").next().unwrap_or("").split('@').next().unwrap_or("").to_string();
     let mut impls: HashMap<(String, &str, &str), Vec<Option<FnId>>> = HashMap::new();
     for u in units {
         for f in &u.facts.fns {
