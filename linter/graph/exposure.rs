@@ -450,7 +450,7 @@ fn region_note(units: &[Unit], unit: usize, hot: Hot, within: Option<FnId>) -> S
     let at = format!("{}:{}", units[unit].display, hot.at.start.line);
     let within = within.map(|(u, i)| units[u].facts.fns[i].name.as_str());
     match hot.kind {
-        HotKind::Spawned => format!("runs in the task spawned at {at}"),
+        HotKind::Spawned | HotKind::Detached => format!("runs in the task spawned at {at}"),
         HotKind::Handler => format!("runs in the request handler registered at {at}"),
         HotKind::EventLoop => format!("runs in the event loop at {at}"),
         HotKind::Polled => match within {

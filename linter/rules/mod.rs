@@ -18,7 +18,7 @@ use syn::spanned::Spanned;
 use syn::{Attribute, Expr, ExprAwait, Stmt};
 
 use crate::facts::{
-    AttrAllow, CallSite, Edge, FileFacts, Finding, FnFacts, FnSummary, ItemLines, LooseCall, Origin,
+    AttrAllow, CallSite, Edge, FileFacts, Finding, FnFacts, FnSummary, ItemLines, LooseCall, Origin, Pending,
 };
 use crate::project::cfg::CfgEnv;
 use crate::project::{Place, Runtime};
@@ -383,7 +383,13 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
         let Some(found) = self.serial.pop() else { return };
         let include_tests = self.options.include_tests;
         for (rule, found) in serial::CHECKS.iter().zip(found) {
-            let pending = rule.body_done(found).into_iter().filter(|p| include_tests || !p.origin.test);
+            // In a fire-and-forget task nobody waits for the awaits to finish: they gain nothing
+            // from running together.
+            let detached = |p: &Pending| p.origin.hot.is_some_and(|h| h.kind == HotKind::Detached);
+            let pending = rule
+                .body_done(found)
+                .into_iter()
+                .filter(|p| (include_tests || !p.origin.test) && !detached(p));
             self.facts.serial.extend(pending);
         }
     }

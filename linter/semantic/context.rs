@@ -21,6 +21,9 @@ pub(crate) struct Hot {
 pub(crate) enum HotKind {
     /// The body or future of a spawned task.
     Spawned,
+    /// A spawned task whose handle is dropped, spawned outside an event loop: work nobody
+    /// waits for (notifications, repairs). Hot; serial findings in it are not reported.
+    Detached,
     /// An async closure or block registered as a request handler.
     Handler,
     /// The body of a loop that waits for messages, connections or ticks.

@@ -55,6 +55,8 @@ pub(crate) struct Model<'a, 'ast> {
     /// Expressions (by address) whose parent awaits them or uses them as a `Result`.
     awaited: HashSet<usize>,
     as_result: HashSet<usize>,
+    /// Expressions (by address) whose value is dropped (`f(..);`, `let _ = f(..)`).
+    discarded: HashSet<usize>,
     /// Closures (by address) bound to a name that is later handed to an offload call or a fn
     /// of the crates, and how they run.
     bound_closures: HashMap<usize, context::ClosureMode>,
@@ -90,6 +92,7 @@ impl<'a, 'ast> Model<'a, 'ast> {
             bodies: Vec::new(),
             awaited: HashSet::new(),
             as_result: HashSet::new(),
+            discarded: HashSet::new(),
             bound_closures: HashMap::new(),
             offload_wrappers: Vec::new(),
             offload_wrappers_via: Vec::new(),

@@ -346,6 +346,15 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         }
     }
 
+    /// Is `e` a spawn whose handle is dropped (`tokio::spawn(..);`, `let _ = spawn(..)`), made
+    /// by async code outside an event loop: side work a request or task fires off and does not
+    /// wait for (an event loop's spawns serve its connections or messages; a sync fn's spawn
+    /// starts a job of its own)?
+    fn detached(&self, e: &Expr) -> bool {
+        let in_event_loop = self.m.ctx.iter().any(|c| c.hot.is_some_and(|h| h.kind == HotKind::EventLoop));
+        self.m.kind() == Some(Kind::Async) && self.m.discarded.contains(&addr(e)) && !in_event_loop
+    }
+
     fn mark_awaited(&mut self, e: &Expr) {
         self.m.awaited.insert(addr(strip_parens(e)));
     }
@@ -363,10 +372,12 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         mode: ClosureMode,
         block_on: bool,
         runs: Option<(RunsKind, PmSpan)>,
+        detached: bool,
     ) {
         for arg in args {
             let hot = runs.and_then(|(kind, at)| {
                 let kind = match kind {
+                    RunsKind::Spawn if detached => HotKind::Detached,
                     RunsKind::Spawn => HotKind::Spawned,
                     // A closure or block, or a fn handed over by name (`get(handler)`).
                     RunsKind::Handler if is_async_arg(arg) || matches!(strip_refs(arg), Expr::Path(_)) => {
@@ -475,7 +486,8 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             mode = ClosureMode::Defer(key.as_str().into());
         }
         self.visit_expr(&call.func);
-        self.visit_args(call.args.iter(), mode, block_on, runs);
+        let detached = self.detached(e);
+        self.visit_args(call.args.iter(), mode, block_on, runs, detached);
     }
 
     /// `Store::get(self, key)` with `Store` a trait of this file: the impl for the first
@@ -549,7 +561,8 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         if !crate_method && mode != ClosureMode::Offload && self.m.res.knowledge.calls_argument(&method) {
             m.args.iter().for_each(|a| self.fn_value(a));
         }
-        self.visit_args(m.args.iter(), mode, method == "block_on", runs);
+        // (A method's spawn may keep its handle: `set.spawn(..)` of a `JoinSet`.)
+        self.visit_args(m.args.iter(), mode, method == "block_on", runs, false);
     }
 
     /// `v.iter().map(|x| ..)`, `opt.and_then(|p| ..)`: the closure's parameter is an item of
@@ -694,7 +707,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
     /// prepares the server: what it runs (before and after the bind) runs once per start.
     fn setup_region(&self, stmts: &'ast [Stmt]) -> Option<Hot> {
         let ctx = self.m.ctx.last()?;
-        let outside = matches!(ctx.hot, None | Some(Hot { kind: HotKind::Spawned, .. }));
+        let outside = matches!(ctx.hot, None | Some(Hot { kind: HotKind::Spawned | HotKind::Detached, .. }));
         // A program's entry is startup code as a whole, and says so.
         let entry = self.m.fns.last().is_some_and(|f| f.entry);
         if self.m.kind() != Some(Kind::Async) || !outside || entry {
@@ -720,6 +733,9 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         self.find_offloaded_closures(stmts);
         let mut miss = false;
         for (i, s) in stmts.iter().enumerate() {
+            if let Stmt::Expr(e, Some(_)) = s {
+                self.m.discarded.insert(addr(strip_parens(e)));
+            }
             self.visit_stmt(s);
             // `if let Some(v) = cache.get(k) { return v; }`: what follows is the miss.
             let knowledge = self.m.res.knowledge;
@@ -921,6 +937,9 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
         }
         let mut ty = Ty::Unknown;
         if let Some(init) = &l.init {
+            if matches!(l.pat, Pat::Wild(_)) {
+                self.m.discarded.insert(addr(strip_parens(&init.expr)));
+            }
             self.visit_expr(&init.expr);
             if let Some((_, diverge)) = &init.diverge {
                 self.visit_expr(diverge);
