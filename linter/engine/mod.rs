@@ -155,16 +155,40 @@ struct Needed {
     types: HashSet<u64>,
 }
 
+/// A function called, hashed as `Needed` keeps it.
+#[derive(Clone, Copy)]
+struct Called {
+    /// (package, qualifier, name).
+    fqn: u64,
+    /// (package, qualifier).
+    qual: u64,
+    /// (package, name).
+    name: u64,
+    /// A free function: `module::f`, or `m::*::f` through a glob.
+    free: bool,
+}
+
+impl Called {
+    fn new(pkg: &str, qual: &str, name: &str) -> Called {
+        Called {
+            fqn: name_hash(&[pkg, qual, name]),
+            qual: name_hash(&[pkg, qual]),
+            name: name_hash(&[pkg, name]),
+            free: qual == "*" || qual.starts_with(|c: char| c.is_lowercase()),
+        }
+    }
+}
+
 impl Needed {
     /// A function called: `pkg::a::Type::f` is wanted as `Type::f` in an impl, or as a free
-    /// `f` in a module named `Type`.
-    fn callee(&mut self, pkg: &str, qual: &str, name: &str) {
-        self.fns.insert(name_hash(&[pkg, qual, name]));
-        self.parts.insert(name_hash(&[pkg, qual]));
-        self.parts.insert(name_hash(&[pkg, name]));
-        if qual == "*" || qual.starts_with(|c: char| c.is_lowercase()) {
-            self.free.insert(name_hash(&[pkg, name]));
+    /// `f` in a module named `Type`. Its (package, name) hash when no call named it before.
+    fn callee(&mut self, c: Called) -> Option<u64> {
+        self.fns.insert(c.fqn);
+        self.parts.insert(c.qual);
+        if c.free {
+            self.free.insert(c.name);
         }
+        self.parts.insert(c.name).then_some(c.name)
     }
 
     fn wants(&self, w: &Waiting) -> bool {
@@ -262,23 +286,29 @@ pub(crate) fn check_files_with(
     let mut needed = Needed::default();
     // Sync fns of parsed files not yet called by what the graph reached: (package, name) and
     // the (package, qualifier, name) of their calls. Only what async code reaches is followed.
-    let mut unreached: Vec<(u64, Vec<[String; 3]>)> = Vec::new();
+    let mut unreached: HashMap<u64, Vec<Called>> = HashMap::new();
     let mut fresh = all;
     let mut rounds = 0;
     // Calls from the checked crates into dependencies, by canonical key (`fs_err::read`).
     let mut dep_roots: Vec<String> = Vec::new();
     loop {
         rounds += 1;
+        let mut reach: Vec<Called> = Vec::new();
         for &i in fresh.iter().filter(|&&i| i < user_files) {
             if let Ok((Scanned::Checked(a), _)) = &results[i] {
                 let own = files[i].place.package.as_deref();
                 for (pkg, qual, name) in a.facts.entry_callees(own) {
-                    needed.callee(pkg, qual, name);
+                    reach.push(Called::new(pkg, qual, name));
                 }
                 for ((pkg, _, name), calls) in a.facts.summary_callees(own) {
-                    let calls =
-                        calls.into_iter().map(|(p, q, n)| [p.to_string(), q.to_string(), n.to_string()]);
-                    unreached.push((name_hash(&[pkg, name]), calls.collect()));
+                    let calls = calls.into_iter().map(|(p, q, n)| Called::new(p, q, n));
+                    let me = name_hash(&[pkg, name]);
+                    // Named by a call already: followed now; else once a call names it.
+                    if needed.parts.contains(&me) {
+                        reach.extend(calls);
+                    } else {
+                        unreached.entry(me).or_default().extend(calls);
+                    }
                 }
                 for (pkg, ty) in a.facts.generic_owners(files[i].place.package.as_deref()) {
                     needed.types.insert(name_hash(&[pkg, ty]));
@@ -288,15 +318,9 @@ pub(crate) fn check_files_with(
         }
         // A sync fn is reached when a reached call names it (by package and name, as a call
         // through a re-export, a glob or a trait object may): then its calls are needed too.
-        loop {
-            let (reached, rest): (Vec<_>, Vec<_>) =
-                std::mem::take(&mut unreached).into_iter().partition(|(h, _)| needed.parts.contains(h));
-            unreached = rest;
-            if reached.is_empty() {
-                break;
-            }
-            for [pkg, qual, name] in reached.iter().flat_map(|(_, calls)| calls) {
-                needed.callee(pkg, qual, name);
+        while let Some(c) = reach.pop() {
+            if let Some(named) = needed.callee(c) {
+                reach.extend(unreached.remove(&named).into_iter().flatten());
             }
         }
         // Into dependencies, only what the checked code reaches: the functions it calls, and
@@ -315,7 +339,7 @@ pub(crate) fn check_files_with(
                 if hops <= MAX_DEPENDENCY_HOPS {
                     expand.push((pkg.to_string(), hops));
                 }
-                needed.callee(pkg, qual, name);
+                needed.callee(Called::new(pkg, qual, name));
             }
         }
         for (name, hops) in expand {

@@ -153,7 +153,8 @@ pub(crate) struct Api {
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     paths: HashMap<String, Api>,
-    methods: HashMap<(String, String), Api>,
+    /// By type, then method: looked up without building keys (every method call asks).
+    methods: HashMap<String, HashMap<String, Api>>,
     untyped: HashMap<String, Vec<UntypedEntry>>,
     /// Functions that call a method of an argument, by path: (argument, method).
     forwards: HashMap<String, Vec<(usize, String)>>,
@@ -197,7 +198,7 @@ impl Catalog {
             if let Some(ty) = &entry.ty {
                 self.known.push((ty.clone(), true));
                 for m in &entry.methods {
-                    self.methods.insert((ty.clone(), m.clone()), api.clone());
+                    self.methods.entry(ty.clone()).or_default().insert(m.clone(), api.clone());
                     if let Some(krate) = &entry.fallback {
                         self.fallbacks.push((krate.clone(), FallbackKey::Method(ty.clone(), m.clone())));
                     }
@@ -239,7 +240,9 @@ impl Catalog {
                     self.paths.remove(p);
                 }
                 FallbackKey::Method(t, m) => {
-                    self.methods.remove(&(t.clone(), m.clone()));
+                    if let Some(of_type) = self.methods.get_mut(t) {
+                        of_type.remove(m);
+                    }
                 }
             }
         }
@@ -254,6 +257,11 @@ impl Catalog {
         self.allowed.iter().any(|a| a == key)
     }
 
+    /// `is_allowed` for `Type::method`, without building the key when nothing is allowed.
+    fn method_allowed(&self, ty: &str, method: &str) -> bool {
+        !self.allowed.is_empty() && self.is_allowed(&format!("{ty}::{method}"))
+    }
+
     /// A blocking function or associated function, by its resolved path.
     pub(crate) fn function(&self, path: &str) -> Option<&Api> {
         if self.is_allowed(path) {
@@ -264,10 +272,10 @@ impl Catalog {
 
     /// A blocking method of a known type.
     pub(crate) fn method(&self, ty: &str, method: &str) -> Option<&Api> {
-        if self.is_allowed(&format!("{ty}::{method}")) {
+        if self.method_allowed(ty, method) {
             return None;
         }
-        self.methods.get(&(ty.to_string(), method.to_string()))
+        self.methods.get(ty)?.get(method)
     }
 
     /// What a function does through its arguments: (argument index, method called on it).
@@ -281,9 +289,11 @@ impl Catalog {
     /// The blocking methods of a type, by name.
     pub(crate) fn methods_of<'c>(&'c self, ty: &'c str) -> impl Iterator<Item = (&'c str, &'c Api)> + 'c {
         self.methods
-            .iter()
-            .filter(move |((t, m), _)| t == ty && !self.is_allowed(&format!("{t}::{m}")))
-            .map(|((_, m), api)| (m.as_str(), api))
+            .get(ty)
+            .into_iter()
+            .flatten()
+            .filter(move |(m, _)| !self.method_allowed(ty, m))
+            .map(|(m, api)| (m.as_str(), api))
     }
 
     pub(crate) fn untyped(&self, method: &str) -> &[UntypedEntry] {
@@ -318,7 +328,7 @@ mod tests {
     fn try_variants_are_not_listed_and_timed_waits_name_their_bound() {
         let c = Catalog::builtin();
         let names = c.paths.keys().map(|p| p.rsplit("::").next().unwrap().to_string());
-        let names: Vec<String> = names.chain(c.methods.keys().map(|(_, m)| m.clone())).collect();
+        let names: Vec<String> = names.chain(c.methods.values().flat_map(|m| m.keys().cloned())).collect();
         for n in names.iter().chain(c.untyped.keys()) {
             assert!(!n.starts_with("try_") || n == "try_exists", "{n} does not block");
         }
@@ -326,8 +336,10 @@ mod tests {
         for (path, api) in &c.paths {
             assert!(!timed(path) || api.timeout.is_some(), "{path} needs a `timeout`");
         }
-        for ((ty, m), api) in &c.methods {
-            assert!(!timed(m) || api.timeout.is_some(), "{ty}::{m} needs a `timeout`");
+        for (ty, methods) in &c.methods {
+            for (m, api) in methods {
+                assert!(!timed(m) || api.timeout.is_some(), "{ty}::{m} needs a `timeout`");
+            }
         }
         for (name, entries) in &c.untyped {
             assert!(!timed(name) || entries.iter().all(|e| e.timeout.is_some()), "{name}");
