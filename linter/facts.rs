@@ -313,9 +313,18 @@ pub(crate) type Triple<'k> = (&'k str, &'k str, &'k str);
 /// target) are in the package `own`, `pkg@bin::..` ones (after) in `pkg`.
 fn key_triple_in<'k>(key: &'k str, own: Option<&'k str>) -> Option<Triple<'k>> {
     let (qual, name) = key_parts(key)?;
+    Some((key_package(key, own)?, qual, name))
+}
+
+/// The package of a key: `own` for a `crate::..` key (before keys are made unique per
+/// target), `pkg` for `pkg@bin::..` or `pkg::..` (after).
+pub(crate) fn key_package<'k>(key: &'k str, own: Option<&'k str>) -> Option<&'k str> {
     let first = key.split("::").next()?;
-    let pkg = if first == "crate" { own? } else { first.split('@').next()? };
-    Some((pkg, qual, name))
+    if first == "crate" {
+        own
+    } else {
+        first.split('@').next()
+    }
 }
 
 /// The (package, qualifier, name) of a key of another package (`fs_err::file::File::open` ->
@@ -406,8 +415,7 @@ impl FileFacts {
         own: Option<&'f str>,
     ) -> impl Iterator<Item = (&'f str, &'f str)> {
         self.generic_calls.iter().filter_map(move |g| {
-            let first = g.owner.split("::").next()?;
-            let pkg = if first == "crate" { own? } else { first.split('@').next()? };
+            let pkg = key_package(&g.owner, own)?;
             Some((pkg, g.owner.rsplit("::").next()?))
         })
     }

@@ -6,8 +6,11 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::keys::{FnId, KeyIndex};
 use super::{Offloads, Unit};
-use crate::facts::{key_parts, BlockSite, CallSite, FileFacts, Finding, Rank};
+use crate::facts::{key_package, key_parts, BlockSite, CallSite, FileFacts, Finding, Rank};
 use crate::rules::blocking::{chain_note, transitive_diagnostic};
+
+/// A trait's method, by (package, trait, method).
+type TraitMethod<'k> = (Option<&'k str>, &'k str, &'k str);
 
 /// Per function, how it reaches a blocking call of one rank, and through how many calls.
 type Chains = HashMap<FnId, (Via, usize)>;
@@ -45,14 +48,12 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
     // An impl without a summary neither blocks nor calls the crates: `None`.
     // Keyed by package too (`pkg` of `pkg@bin::a::T::f`): another package's trait of the same
     // name is another trait.
-    let package =
-        |key: &str| key.split("::").next().unwrap_or("").split('@').next().unwrap_or("").to_string();
-    let mut impls: HashMap<(String, &str, &str), Vec<Option<FnId>>> = HashMap::new();
+    let mut impls: HashMap<TraitMethod, Vec<Option<FnId>>> = HashMap::new();
     for u in units {
         for f in &u.facts.fns {
             if let (Some(tr), Some(key)) = (f.implements.as_deref(), f.key.as_deref()) {
                 if declared.contains(tr) {
-                    let entry = impls.entry((package(key), tr, f.name.as_str())).or_default();
+                    let entry = impls.entry((key_package(key, None), tr, f.name.as_str())).or_default();
                     entry.push(lookup(key).first().copied());
                 }
             }
@@ -62,7 +63,8 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
     // when one of them makes no call that could block.
     let dispatch = |call: &CallSite| -> Vec<FnId> {
         let Some((tr, method)) = key_parts(&call.key) else { return Vec::new() };
-        let found = impls.get(&(package(&call.key), tr, method)).map(Vec::as_slice).unwrap_or_default();
+        let found =
+            impls.get(&(key_package(&call.key, None), tr, method)).map(Vec::as_slice).unwrap_or_default();
         found.iter().copied().collect::<Option<Vec<FnId>>>().unwrap_or_default()
     };
     let targets = |caller: usize, call: &CallSite| -> Vec<FnId> {
