@@ -14,6 +14,11 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+// The allocator the `stall` binary ships with, for both measurements: the floor is then what
+// parsing alone costs with it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
     if args.first().map(String::as_str) == Some("--phase") {

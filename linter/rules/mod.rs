@@ -273,7 +273,7 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
             }
         }
         match callee {
-            Some(key) => self.record_call(m, key, expr.span(), None),
+            Some(key) => self.record_call(m, key, semantic::spans::expr(expr), None),
             None => self.loose_call(m, expr),
         }
     }
@@ -297,7 +297,7 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
         // `for x in it.into_iter().flatten()`, whose adaptors call the same `next`.
         if let semantic::Ty::Named(ty, _) = m.res.deref_all(m.res.infer(iterated(iterable))) {
             if let Some(key) = m.key(&format!("{ty}::into_iter")) {
-                self.record_call(m, &key, iterable.span(), Some("next"));
+                self.record_call(m, &key, semantic::spans::expr(iterable), Some("next"));
             }
         }
     }

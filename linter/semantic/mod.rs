@@ -9,6 +9,7 @@ pub(crate) mod knowledge;
 pub(crate) mod macros;
 mod memo;
 mod resolve;
+pub(crate) mod spans;
 pub(crate) mod types;
 mod walk;
 

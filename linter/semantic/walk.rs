@@ -15,6 +15,7 @@ use super::context::{self, AsyncBody, ClosureMode, Ctx, FnFrame, Hot, HotKind, K
 use super::knowledge::RunsKind;
 use super::macros::{self, SelectBranch, FUTURE_MACROS, QUOTING_MACROS};
 use super::memo;
+use super::spans;
 use super::{Model, Ty};
 
 /// What the rules see of the walk. Every hook runs before the walk enters the node's children,
@@ -476,7 +477,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                     self.note_offload_wrapper(call.args.iter(), false);
                 } else if self.m.kind().is_some() {
                     callee = self.trait_call(&p.path, &name, call.args.first()).or_else(|| self.m.key(&path));
-                    runs = self.m.res.knowledge.runs(&name).map(|k| (k, call.span()));
+                    runs = self.m.res.knowledge.runs(&name).map(|k| (k, spans::call(call)));
                 }
             }
         }
@@ -841,18 +842,27 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
 
 impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
-        self.item(&f.attrs, f.span(), |w| w.enter_fn(&f.attrs, &f.sig, None, &f.block, false));
+        let span =
+            spans::item(&f.attrs, Some(&f.vis), spans::signature(&f.sig), f.block.brace_token.span.close());
+        self.item(&f.attrs, span, |w| w.enter_fn(&f.attrs, &f.sig, None, &f.block, false));
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
-        self.item(&f.attrs, f.span(), |w| {
+        let span =
+            spans::item(&f.attrs, Some(&f.vis), spans::signature(&f.sig), f.block.brace_token.span.close());
+        self.item(&f.attrs, span, |w| {
             let owner = w.m.res.self_type().map(str::to_string);
             w.enter_fn(&f.attrs, &f.sig, owner, &f.block, false);
         });
     }
 
     fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
-        self.item(&f.attrs, f.span(), |w| {
+        let end = match (&f.default, &f.semi_token) {
+            (Some(b), _) => b.brace_token.span.close(),
+            (None, Some(semi)) => semi.span,
+            (None, None) => f.sig.ident.span(),
+        };
+        self.item(&f.attrs, spans::item(&f.attrs, None, spans::signature(&f.sig), end), |w| {
             if let Some(body) = &f.default {
                 let owner = w.m.res.self_type().map(str::to_string);
                 w.enter_fn(&f.attrs, &f.sig, owner, body, true);
@@ -861,7 +871,8 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
     }
 
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
-        self.item(&i.attrs, i.span(), |w| {
+        let first = i.defaultness.map(|t| t.span).or(i.unsafety.map(|t| t.span)).unwrap_or(i.impl_token.span);
+        self.item(&i.attrs, spans::item(&i.attrs, None, first, i.brace_token.span.close()), |w| {
             w.m.res.push_generics(&i.generics);
             let self_ty = w.m.res.impl_self_type(&i.self_ty);
             w.m.res.set_generics_owner(self_ty.clone());
@@ -879,7 +890,8 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
     }
 
     fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
-        self.item(&t.attrs, t.span(), |w| {
+        let first = t.unsafety.map(|u| u.span).or(t.auto_token.map(|a| a.span)).unwrap_or(t.trait_token.span);
+        self.item(&t.attrs, spans::item(&t.attrs, Some(&t.vis), first, t.brace_token.span.close()), |w| {
             let path = format!("{}::{}", w.m.res.current_module(), t.ident);
             w.m.declared_traits.push(t.ident.to_string());
             w.m.res.push_self_type(Some(path));
@@ -891,7 +903,13 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
     }
 
     fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
-        self.item(&m.attrs, m.span(), |w| {
+        let end = match (&m.content, &m.semi) {
+            (Some((brace, _)), _) => brace.span.close(),
+            (None, Some(semi)) => semi.span,
+            (None, None) => m.ident.span(),
+        };
+        let first = m.unsafety.map(|u| u.span).unwrap_or(m.mod_token.span);
+        self.item(&m.attrs, spans::item(&m.attrs, Some(&m.vis), first, end), |w| {
             let path = format!("{}::{}", w.m.res.current_module(), m.ident);
             if let Some((_, items)) = &m.content {
                 w.m.res.push_module(path, items);
@@ -904,7 +922,12 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
     }
 
     fn visit_item_struct(&mut self, s: &'ast syn::ItemStruct) {
-        self.hooks.item(self.m, &s.attrs, s.span());
+        let end = match (&s.fields, &s.semi_token) {
+            (_, Some(semi)) => semi.span,
+            (syn::Fields::Named(f), None) => f.brace_token.span.close(),
+            _ => s.ident.span(),
+        };
+        self.hooks.item(self.m, &s.attrs, spans::item(&s.attrs, Some(&s.vis), s.struct_token.span, end));
         if !self.m.compiled_out(&s.attrs) && !self.m.is_test(&s.attrs) && !self.m.in_test() {
             self.hooks.struct_item(self.m, s);
         }
@@ -919,7 +942,7 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
         if !self.m.fns.is_empty() || self.m.compiled_out(&s.attrs) || self.m.is_test(&s.attrs) {
             return;
         }
-        let at = self.m.span(s.span());
+        let at = self.m.span(spans::item(&s.attrs, Some(&s.vis), s.static_token.span, s.semi_token.span));
         let ctx =
             Ctx { hot: Some(Hot { kind: HotKind::Once, at }), ..Ctx::new(Kind::Sync, "static initializer") };
         self.m.ctx.push(ctx);

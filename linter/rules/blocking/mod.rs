@@ -56,7 +56,7 @@ pub(crate) fn check_call(
     if m.chained_to().is_some_and(|recv| chain_blocks(&m.res, catalog, recv, hit.rule, guards)) {
         return None;
     }
-    let span = m.span(expr.span());
+    let span = m.span(crate::semantic::spans::expr(expr));
     match kind {
         Kind::Async => {
             let ctx = m.ctx()?;
@@ -85,7 +85,7 @@ pub(crate) fn check_iteration(m: &Model, iterable: &Expr, catalog: &Catalog) -> 
     let path = ty.path()?;
     let api = catalog.method(path, "into_iter")?;
     let hit = Hit::new(api, format!("{}::into_iter", short(path)));
-    let span = m.span(iterable.span());
+    let span = m.span(crate::semantic::spans::expr(iterable));
     match kind {
         Kind::Async => {
             let ctx = m.ctx()?;
@@ -115,7 +115,7 @@ pub(crate) fn generic_call(m: &Model, expr: &Expr) -> Option<GenericCall> {
         owner,
         field: None,
         method: mc.method.to_string(),
-        span: m.span(expr.span()),
+        span: m.span(crate::semantic::spans::expr(expr)),
         context: ctx.what.to_string(),
         origin: Default::default(),
     })
@@ -157,7 +157,7 @@ pub(crate) fn field_call(m: &Model, expr: &Expr, usage: Use) -> Option<GenericCa
         owner,
         field: Some(field.to_string()),
         method,
-        span: m.span(expr.span()),
+        span: m.span(crate::semantic::spans::expr(expr)),
         context: ctx.what.to_string(),
         origin: Default::default(),
     })
@@ -224,7 +224,7 @@ pub(crate) fn instances<'e>(
     for value in values {
         for ty in m.res.deref_chain(m.res.infer(value)) {
             let Some(path) = ty.path() else { continue };
-            let span = m.span(value.span());
+            let span = m.span(crate::semantic::spans::expr(value));
             let methods: Vec<(String, BlockSite)> = catalog
                 .methods_of(path)
                 .filter(|(_, api)| api.transitive)
