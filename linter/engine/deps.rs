@@ -174,6 +174,7 @@ impl Deps {
             features: p.features.clone(),
             build_script: p.build_script,
             uses: std::sync::Arc::from([]),
+            depends: std::sync::Arc::from([]),
             in_tree: false,
         };
         SourceFile { path, display, place }

@@ -386,20 +386,37 @@ pub(crate) fn check_files_with(
             };
             // Only the checked crates' files: a dependency never calls them. (Each name hashed
             // once: there can be thousands, tested against every waiting file.)
-            let probes: Vec<(Option<u64>, u64)> = names
+            let probes: Vec<(Option<&str>, Option<u64>, u64)> = names
                 .iter()
-                .map(|(owner, n)| (owner.as_deref().map(prescan::Idents::probe), prescan::Idents::probe(n)))
+                .map(|w| {
+                    let owner = w.owner.as_deref().map(prescan::Idents::probe);
+                    (w.package.as_deref(), owner, prescan::Idents::probe(&w.name))
+                })
                 .collect();
-            // A method's caller names its type too (`Store::open`, or a value of `Store`
-            // built or declared there): `open` alone is in half of all files.
-            let mentions = |w: &Waiting, &(owner, name): &(Option<u64>, u64)| {
-                w.idents.may_contain_probe(name) && owner.is_none_or(|o| w.idents.may_contain_probe(o))
-            };
+            // Only a file of the function's package, or of one depending on it, can call it. A
+            // method's caller names its type too (`Store::open`, or a value of `Store` built
+            // or declared there): `open` alone is in half of all files.
+            let mentions =
+                |f: &SourceFile, w: &Waiting, &(pkg, owner, name): &(Option<&str>, Option<u64>, u64)| {
+                    let can_call = match (pkg, f.place.package.as_deref()) {
+                        // (`name#2`: a second package of that name, which depends on it as `name`.)
+                        (Some(p), Some(q)) => {
+                            p == q || f.place.depends.iter().any(|d| p.split('#').next() == Some(d))
+                        }
+                        _ => true,
+                    };
+                    can_call
+                        && w.idents.may_contain_probe(name)
+                        && owner.is_none_or(|o| w.idents.may_contain_probe(o))
+                };
             wanted = pool.install(|| {
                 results[..user_files]
                     .par_iter()
+                    .zip(&files[..user_files])
                     .enumerate()
-                    .filter(|(_, r)| waiting(r).is_some_and(|w| probes.iter().any(|p| mentions(w, p))))
+                    .filter(|(_, (r, f))| {
+                        waiting(r).is_some_and(|w| probes.iter().any(|p| mentions(f, w, p)))
+                    })
                     .map(|(i, _)| i)
                     .collect()
             });

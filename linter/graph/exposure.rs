@@ -189,14 +189,10 @@ impl Exposures {
         Exposures { of, callers }
     }
 
-    /// The names of the functions whose callers decide where the code at `origins` runs: those
+    /// The functions whose callers decide where the code at `origins` runs: those
     /// on the way up from it to a program's entry, a root, or nothing. A caller in a file not
     /// analysed yet (the prefilter left it waiting) could change the answer.
-    pub(crate) fn callers_wanted(
-        &self,
-        units: &[Unit],
-        origins: &[(usize, Origin)],
-    ) -> HashSet<(Option<String>, String)> {
+    pub(crate) fn callers_wanted(&self, units: &[Unit], origins: &[(usize, Origin)]) -> HashSet<Wanted> {
         let mut wanted = HashSet::new();
         let mut seen = HashSet::new();
         let mut todo: Vec<FnId> = origins
@@ -219,7 +215,8 @@ impl Exposures {
             let f = &units[id.0].facts.fns[id.1];
             // A method's type (`Store` of `pkg::store::Store::open`): its callers name it.
             let owner = qualifier(f).filter(|q| q.starts_with(char::is_uppercase));
-            wanted.insert((owner.map(str::to_string), f.name.clone()));
+            let package = units[id.0].package.map(str::to_string);
+            wanted.insert(Wanted { package, owner: owner.map(str::to_string), name: f.name.clone() });
             todo.extend(self.callers[id.0][id.1].iter().copied());
         }
         wanted
@@ -376,6 +373,15 @@ fn loose_links(units: &[Unit]) -> Vec<Link> {
         }
     }
     links
+}
+
+/// A function whose callers are wanted: its package (only it and the packages depending on it
+/// can call it), the type of a method (its callers name it too), and its name.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Wanted {
+    pub package: Option<String>,
+    pub owner: Option<String>,
+    pub name: String,
 }
 
 /// The packages that are a program's own libraries, each with the entry of one program it is

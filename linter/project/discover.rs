@@ -264,6 +264,7 @@ struct Package {
     roots: Vec<Root>,
     runtime: Option<Runtime>,
     uses: Arc<[String]>,
+    depends: Arc<[String]>,
 }
 
 /// A crate root named by a manifest, and the target it starts (`None` for the library).
@@ -283,6 +284,7 @@ impl CrateCache {
             features: None,
             build_script: false,
             uses: Arc::from([]),
+            depends: Arc::from([]),
             in_tree: true,
         };
         let Some(dir) = abs.parent() else {
@@ -309,6 +311,7 @@ impl CrateCache {
                 features: None,
                 build_script: false,
                 uses: pkg.uses.clone(),
+                depends: pkg.depends.clone(),
                 in_tree: false,
             };
         }
@@ -322,6 +325,7 @@ impl CrateCache {
             features: None,
             build_script: false,
             uses: pkg.uses.clone(),
+            depends: pkg.depends.clone(),
             in_tree: false,
         }
     }
@@ -355,6 +359,7 @@ impl CrateCache {
                 roots: m.roots,
                 runtime: m.runtime,
                 uses: m.uses.into(),
+                depends: m.depends.into(),
             }),
             None => dir.parent().and_then(|p| self.crate_of(p)),
         };

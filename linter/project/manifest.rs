@@ -64,6 +64,9 @@ pub(crate) struct Manifest {
     /// `workspace = true`), as Rust code spells them: a program's own libraries. Registry
     /// dependencies and dev-dependencies are left out.
     pub uses: Vec<String>,
+    /// Every package it depends on (dev-dependencies too), as Rust code spells them: only
+    /// its code and these packages' can call its functions.
+    pub depends: Vec<String>,
 }
 
 /// The manifest's facts; `None` for a manifest without `[package]`.
@@ -80,24 +83,35 @@ pub(crate) fn read(manifest: &str) -> Option<Manifest> {
             roots.push((PathBuf::from(p), Some(format!("bin/{target}"))));
         }
     }
-    let targets = value.get("target").and_then(|t| t.as_table()).into_iter().flat_map(|t| t.values());
-    let tables = std::iter::once(&toml::Value::Table(value.clone()))
-        .chain(targets)
-        .filter_map(|t| t.get("dependencies")?.as_table().cloned())
-        .collect::<Vec<_>>();
-    let mut uses: Vec<String> = tables
-        .iter()
-        .flat_map(|deps| deps.iter())
-        .filter_map(|(key, dep)| {
-            let t = dep.as_table()?;
-            let local = t.contains_key("path") || t.get("workspace").and_then(|w| w.as_bool()) == Some(true);
-            let name = t.get("package").and_then(|p| p.as_str()).unwrap_or(key);
-            local.then(|| name.replace('-', "_"))
-        })
-        .collect();
-    uses.sort();
-    uses.dedup();
-    Some(Manifest { name, roots, runtime: Runtime::from_manifest(&value), uses })
+    let targets: Vec<&toml::Value> =
+        value.get("target").and_then(|t| t.as_table()).into_iter().flat_map(|t| t.values()).collect();
+    let top = toml::Value::Table(value.clone());
+    let sections = || std::iter::once(&top).chain(targets.iter().copied());
+    let tables = |kind: &'static str| sections().filter_map(move |t| t.get(kind)?.as_table());
+    let mut uses = Vec::new();
+    let mut depends = Vec::new();
+    // Tests, examples and benches call their dev-dependencies too.
+    for (key, dep) in tables("dev-dependencies").flat_map(|deps| deps.iter()) {
+        let t = dep.as_table();
+        depends
+            .push(t.and_then(|t| t.get("package")).and_then(|p| p.as_str()).unwrap_or(key).replace('-', "_"));
+    }
+    for (key, dep) in tables("dependencies").flat_map(|deps| deps.iter()) {
+        let t = dep.as_table();
+        let name = t.and_then(|t| t.get("package")).and_then(|p| p.as_str()).unwrap_or(key).replace('-', "_");
+        let local = t.is_some_and(|t| {
+            t.contains_key("path") || t.get("workspace").and_then(|w| w.as_bool()) == Some(true)
+        });
+        if local {
+            uses.push(name.clone());
+        }
+        depends.push(name);
+    }
+    for list in [&mut uses, &mut depends] {
+        list.sort();
+        list.dedup();
+    }
+    Some(Manifest { name, roots, runtime: Runtime::from_manifest(&value), uses, depends })
 }
 
 #[cfg(test)]
@@ -127,5 +141,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!(m.uses, ["app_net", "my_core", "store", "unix_bits"]);
+        assert_eq!(m.depends, ["app_net", "my_core", "serde", "store", "testkit", "unix_bits"]);
     }
 }

@@ -46,6 +46,8 @@ pub struct Place {
     /// The packages it depends on by path or through its workspace (a program's own
     /// libraries, when they are checked with it).
     pub uses: std::sync::Arc<[String]>,
+    /// Every package it depends on (registry ones too): which packages' functions it can call.
+    pub depends: std::sync::Arc<[String]>,
     /// A crate root reaches it through `mod` declarations (set once the module tree is known):
     /// a file no target declares is not part of any program.
     pub in_tree: bool,
@@ -64,6 +66,7 @@ impl Default for Place {
             features: None,
             build_script: false,
             uses: std::sync::Arc::from([]),
+            depends: std::sync::Arc::from([]),
             in_tree: false,
         }
     }
