@@ -482,6 +482,7 @@ fn region_note(units: &[Unit], unit: usize, hot: Hot, within: Option<FnId>) -> S
         HotKind::Once => {
             format!("runs once per process, when the cell or static at {at} is first initialised")
         }
+        HotKind::Registered => format!("runs when the callback registered at {at} is called"),
         HotKind::CacheMiss => {
             format!("runs on a cache miss, once per key: the lookup at {at} stores what it computes")
         }

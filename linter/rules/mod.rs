@@ -210,9 +210,13 @@ impl Checker<'_, '_> {
 
     /// Adds to the summary of the sync fn the walk is in: not what it runs once (a cell's
     /// initialiser, a cache miss), which its async callers do not wait for on every call.
+    /// Adds to the summary of the sync fn at hand, unless the code runs once (a cell's
+    /// initialiser, a cache miss) or later (a registered callback): not on every call.
     fn summarize(&mut self, m: &Model, add: impl FnOnce(&mut FnSummary)) {
-        let once =
-            m.ctx().and_then(|c| c.hot).is_some_and(|h| matches!(h.kind, HotKind::Once | HotKind::CacheMiss));
+        let once = m
+            .ctx()
+            .and_then(|c| c.hot)
+            .is_some_and(|h| matches!(h.kind, HotKind::Once | HotKind::CacheMiss | HotKind::Registered));
         if let (Some(Some(i)), false) = (self.summaries.last(), once) {
             add(&mut self.facts.functions[*i]);
         }

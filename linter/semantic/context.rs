@@ -47,12 +47,19 @@ pub(crate) enum HotKind {
     /// The branch of a cache lookup that computes a missing value and stores it (see
     /// `memo`): runs once per key (not hot).
     CacheMiss,
+    /// A `move` closure a sync fn hands to a method of another crate that is not known to call
+    /// it in place (`b.method("OpenUri", .., move |..| ..)`, `on_event(move |e| ..)`): kept and
+    /// called later, by whoever calls it. Its calls are not the sync fn's (not hot).
+    Registered,
 }
 
 impl HotKind {
     /// Regions whose code does not share the executor with other tasks, or runs once.
     pub(crate) fn is_cold(self) -> bool {
-        matches!(self, HotKind::Once | HotKind::Thread | HotKind::Setup | HotKind::CacheMiss)
+        matches!(
+            self,
+            HotKind::Once | HotKind::Thread | HotKind::Setup | HotKind::CacheMiss | HotKind::Registered
+        )
     }
 }
 

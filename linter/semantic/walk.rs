@@ -562,8 +562,20 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         if !crate_method && mode != ClosureMode::Offload && self.m.res.knowledge.calls_argument(&method) {
             m.args.iter().for_each(|a| self.fn_value(a));
         }
+        // A sync fn handing a `move` closure to another crate's method that is not known to
+        // call it in place registers a callback: it runs later, not as part of this fn.
+        let unknown_method =
+            matches!(&mode, ClosureMode::Defer(k) if k.starts_with(crate::semantic::ANY_METHOD));
+        let registers = !crate_method
+            && (mode == ClosureMode::Inherit || unknown_method)
+            && runs.is_none()
+            && self.m.kind() == Some(Kind::Sync)
+            && !self.m.res.knowledge.calls_argument(&method)
+            && m.args.iter().any(|a| matches!(a, Expr::Closure(c) if c.capture.is_some()));
+        let registered =
+            registers.then(|| Hot { kind: HotKind::Registered, at: self.m.span(m.method.span()) });
         // (A method's spawn may keep its handle: `set.spawn(..)` of a `JoinSet`.)
-        self.visit_args(m.args.iter(), mode, method == "block_on", runs, false);
+        self.region(registered, |w| w.visit_args(m.args.iter(), mode, method == "block_on", runs, false));
     }
 
     /// `v.iter().map(|x| ..)`, `opt.and_then(|p| ..)`: the closure's parameter is an item of
