@@ -72,6 +72,9 @@ struct RunsEntry {
     #[allow(dead_code)] // the data's documentation
     why: String,
     names: Vec<String>,
+    /// Prefixes of names that run their arguments the same way (a crate's own helpers).
+    #[serde(default)]
+    prefixes: Vec<String>,
 }
 
 /// A list of names with the reason it exists.
@@ -187,6 +190,7 @@ pub struct Knowledge {
     /// Types whose methods a rule's catalog knows: a constructor call returns the type.
     typed: HashSet<String>,
     runs: HashMap<String, RunsKind>,
+    runs_prefixes: Vec<(String, RunsKind)>,
     event_waits: HashSet<String>,
     event_macros: HashSet<String>,
     handler_attributes: HashSet<String>,
@@ -224,6 +228,7 @@ impl Knowledge {
             for n in entry.names {
                 k.runs.insert(n, entry.kind);
             }
+            k.runs_prefixes.extend(entry.prefixes.into_iter().map(|p| (p, entry.kind)));
         }
         for entry in file.types {
             k.note_member(&entry.path);
@@ -303,7 +308,12 @@ impl Knowledge {
 
     /// Do the arguments of a call named `name` run as a spawned task or a request handler?
     pub(crate) fn runs(&self, name: &str) -> Option<RunsKind> {
-        self.runs.get(name).copied()
+        // (Never an offloader's name that the offload list missed: `spawn_blocking` of an
+        // unresolved path must not make its closure look like async code.)
+        self.runs.get(name).copied().or_else(|| {
+            let prefixed = self.runs_prefixes.iter().find(|(p, _)| name.starts_with(p.as_str()));
+            prefixed.filter(|_| !name.contains("blocking")).map(|(_, kind)| *kind)
+        })
     }
 
     /// Is an awaited call or macro of this name something an event loop waits for?

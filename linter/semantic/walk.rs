@@ -108,6 +108,10 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         let name = sig.ident.to_string();
         let is_async = sig.asyncness.is_some();
         let polled = context::is_poll_fn(sig);
+        // The last expression of a fn returning nothing: its value is dropped too.
+        if let (syn::ReturnType::Default, Some(Stmt::Expr(tail, None))) = (&sig.output, body.stmts.last()) {
+            self.m.discarded.insert(addr(strip_parens(tail)));
+        }
         // A tower `Service::call` runs on the executor for every request, before the future
         // it returns: its own body is as hot as a `poll_*` fn.
         let serves = !is_async
@@ -347,10 +351,10 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         }
     }
 
-    /// Is `e` a spawn whose handle is dropped (`tokio::spawn(..);`, `let _ = spawn(..)`), made
-    /// by async code outside an event loop: side work a request or task fires off and does not
-    /// wait for (an event loop's spawns serve its connections or messages; a sync fn's spawn
-    /// starts a job of its own)?
+    /// Is `e` a spawn whose handle is dropped (`tokio::spawn(..);`, `let _ = spawn(..)`, the
+    /// last expression of a fn returning nothing), made by async code outside an event loop:
+    /// side work a request or task fires off and does not wait for (an event loop's spawns
+    /// serve its connections or messages; a sync fn's spawn starts a job of its own)?
     fn detached(&self, e: &Expr) -> bool {
         let in_event_loop = self.m.ctx.iter().any(|c| c.hot.is_some_and(|h| h.kind == HotKind::EventLoop));
         self.m.kind() == Some(Kind::Async) && self.m.discarded.contains(&addr(e)) && !in_event_loop
