@@ -53,6 +53,9 @@ pub(crate) struct Exposures {
     of: Vec<Vec<(Exposure, Why)>>,
     /// Per file, per function: who calls it (outside hot regions and test code).
     callers: Vec<Vec<Vec<FnId>>>,
+    /// Per file, per function: the admin fn it is part of, when it is reached only from an
+    /// admin interface (its own name, or every caller's).
+    admin: Vec<Vec<Option<FnId>>>,
 }
 
 /// A call or reference between two functions of the run.
@@ -182,11 +185,19 @@ impl Exposures {
             }
         }
         spread(&mut out, &from, &mut queue, Exposure::Test);
-        let of = out
+        let of: Vec<Vec<(Exposure, Why)>> = out
             .into_iter()
             .map(|fns| fns.into_iter().map(|e| e.unwrap_or((Exposure::Hot, Why::Unreached))).collect())
             .collect();
-        Exposures { of, callers }
+        // Who calls each fn from a hot region of theirs (a handler's body): admin code too, if
+        // the region's fn is. (`None`: a region outside any fn.)
+        let mut region_callers: Vec<Vec<Vec<Option<FnId>>>> =
+            units.iter().map(|u| vec![Vec::new(); u.facts.fns.len()]).collect();
+        for l in links.iter().filter(|l| !l.test && l.hot.is_some_and(|(_, h)| !h.kind.is_cold())) {
+            region_callers[l.to.0][l.to.1].push(l.from);
+        }
+        let admin = admin_only(units, &of, &callers, &region_callers);
+        Exposures { of, callers, admin }
     }
 
     /// The functions whose callers decide where the code at `origins` runs: those
@@ -226,14 +237,21 @@ impl Exposures {
     pub(crate) fn of(&self, units: &[Unit], unit: usize, origin: &Origin) -> (Exposure, String) {
         let (exposure, note) = self.where_runs(units, unit, origin);
         // Hot code of an admin interface runs on an operator's requests: rarely.
-        let admin = origin.caller.and_then(|c| admin_part(&units[unit].facts.fns[c]));
-        match admin {
-            Some(part) if exposure == Exposure::Hot => (
-                Exposure::Admin,
-                format!("in admin code (`{part}`), which runs on an operator's rare requests; {note}"),
-            ),
-            _ => (exposure, note),
-        }
+        let Some(admin) =
+            origin.caller.and_then(|c| self.admin[unit][c]).filter(|_| exposure == Exposure::Hot)
+        else {
+            return (exposure, note);
+        };
+        let f = &units[admin.0].facts.fns[admin.1];
+        let part = admin_part(f).unwrap_or("admin");
+        let via = match origin.caller {
+            Some(c) if (unit, c) != admin => format!(", reached only from `{}`", f.name),
+            _ => String::new(),
+        };
+        (
+            Exposure::Admin,
+            format!("in admin code (`{part}`{via}), which runs on an operator's rare requests; {note}"),
+        )
     }
 
     fn where_runs(&self, units: &[Unit], unit: usize, origin: &Origin) -> (Exposure, String) {
@@ -316,6 +334,45 @@ impl Exposures {
 
 /// The part of a fn's path that names it admin code: a package, module or fn with the word
 /// `admin` in its name (`garage_api_admin`, `api::admin::diagnostics`, `handle_admin_stats`).
+/// Per fn, the admin fn it belongs to: an fn whose key names an admin part, and an fn reached
+/// only through calls from such fns (every caller is admin code, none is a root of its own).
+fn admin_only(
+    units: &[Unit],
+    of: &[Vec<(Exposure, Why)>],
+    callers: &[Vec<Vec<FnId>>],
+    region_callers: &[Vec<Vec<Option<FnId>>>],
+) -> Vec<Vec<Option<FnId>>> {
+    let mut admin: Vec<Vec<Option<FnId>>> = units
+        .iter()
+        .enumerate()
+        .map(|(u, unit)| {
+            (0..unit.facts.fns.len()).map(|i| admin_part(&unit.facts.fns[i]).map(|_| (u, i))).collect()
+        })
+        .collect();
+    loop {
+        let mut changed = false;
+        for (u, fns) in callers.iter().enumerate() {
+            for (i, from) in fns.iter().enumerate() {
+                let regions = &region_callers[u][i];
+                let reached = matches!(of[u][i].1, Why::Via(_) | Why::Region(..));
+                if admin[u][i].is_some() || !reached || (from.is_empty() && regions.is_empty()) {
+                    continue;
+                }
+                let every = from.iter().copied().map(Some).chain(regions.iter().copied());
+                if let Some(all) =
+                    every.map(|c| c.and_then(|(cu, ci)| admin[cu][ci])).collect::<Option<Vec<_>>>()
+                {
+                    admin[u][i] = all.first().copied();
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            return admin;
+        }
+    }
+}
+
 fn admin_part(f: &crate::facts::FnFacts) -> Option<&str> {
     let key = f.key.as_deref()?;
     key.split("::").find(|s| s.split(['_', '#']).any(|w| w == "admin"))
