@@ -199,6 +199,10 @@ impl Needed {
     }
 }
 
+/// A function whose callers are looked for, as the waiting files are tested for it: its
+/// package (and that name without a `#2` suffix), and the probes of its type and its name.
+type Probe<'a> = (Option<(&'a str, &'a str)>, Option<u64>, u64);
+
 fn name_hash(parts: &[&str]) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -386,29 +390,27 @@ pub(crate) fn check_files_with(
             };
             // Only the checked crates' files: a dependency never calls them. (Each name hashed
             // once: there can be thousands, tested against every waiting file.)
-            let probes: Vec<(Option<&str>, Option<u64>, u64)> = names
+            // (`name#2`: a second package of that name, which depends on it as `name`.)
+            let probes: Vec<Probe> = names
                 .iter()
                 .map(|w| {
                     let owner = w.owner.as_deref().map(prescan::Idents::probe);
-                    (w.package.as_deref(), owner, prescan::Idents::probe(&w.name))
+                    let package = w.package.as_deref().map(|p| (p, p.split('#').next().unwrap_or(p)));
+                    (package, owner, prescan::Idents::probe(&w.name))
                 })
                 .collect();
             // Only a file of the function's package, or of one depending on it, can call it. A
             // method's caller names its type too (`Store::open`, or a value of `Store` built
             // or declared there): `open` alone is in half of all files.
-            let mentions =
-                |f: &SourceFile, w: &Waiting, &(pkg, owner, name): &(Option<&str>, Option<u64>, u64)| {
-                    let can_call = match (pkg, f.place.package.as_deref()) {
-                        // (`name#2`: a second package of that name, which depends on it as `name`.)
-                        (Some(p), Some(q)) => {
-                            p == q || f.place.depends.iter().any(|d| p.split('#').next() == Some(d))
-                        }
-                        _ => true,
-                    };
-                    can_call
-                        && w.idents.may_contain_probe(name)
-                        && owner.is_none_or(|o| w.idents.may_contain_probe(o))
+            let mentions = |f: &SourceFile, w: &Waiting, &(pkg, owner, name): &Probe| {
+                let can_call = || match (pkg, f.place.package.as_deref()) {
+                    (Some((p, base)), Some(q)) => p == q || f.place.depends.iter().any(|d| d == base),
+                    _ => true,
                 };
+                w.idents.may_contain_probe(name)
+                    && owner.is_none_or(|o| w.idents.may_contain_probe(o))
+                    && can_call()
+            };
             wanted = pool.install(|| {
                 results[..user_files]
                     .par_iter()

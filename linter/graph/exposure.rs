@@ -332,8 +332,6 @@ impl Exposures {
     }
 }
 
-/// The part of a fn's path that names it admin code: a package, module or fn with the word
-/// `admin` in its name (`garage_api_admin`, `api::admin::diagnostics`, `handle_admin_stats`).
 /// Per fn, the admin fn it belongs to: an fn whose key names an admin part, and an fn reached
 /// only through calls from such fns (every caller is admin code, none is a root of its own).
 fn admin_only(
@@ -373,6 +371,8 @@ fn admin_only(
     }
 }
 
+/// The part of a fn's path that names it admin code: a package, module or fn with the word
+/// `admin` in its name (`garage_api_admin`, `api::admin::diagnostics`, `handle_admin_stats`).
 fn admin_part(f: &crate::facts::FnFacts) -> Option<&str> {
     let key = f.key.as_deref()?;
     key.split("::").find(|s| s.split(['_', '#']).any(|w| w == "admin"))

@@ -208,8 +208,6 @@ impl Checker<'_, '_> {
         }
     }
 
-    /// Adds to the summary of the sync fn the walk is in: not what it runs once (a cell's
-    /// initialiser, a cache miss), which its async callers do not wait for on every call.
     /// Adds to the summary of the sync fn at hand, unless the code runs once (a cell's
     /// initialiser, a cache miss) or later (a registered callback): not on every call.
     fn summarize(&mut self, m: &Model, add: impl FnOnce(&mut FnSummary)) {

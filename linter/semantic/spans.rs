@@ -62,7 +62,14 @@ fn last(e: &Expr) -> Option<Span> {
         Expr::Macro(m) => m.mac.delimiter.span().close(),
         Expr::Index(i) => i.bracket_token.span.close(),
         Expr::Lit(l) => l.lit.span(),
-        Expr::Path(p) if p.qself.is_none() => p.path.segments.last()?.ident.span(),
+        Expr::Path(p) if p.qself.is_none() => {
+            let seg = p.path.segments.last()?;
+            match &seg.arguments {
+                syn::PathArguments::None => seg.ident.span(),
+                syn::PathArguments::AngleBracketed(a) => a.gt_token.span,
+                syn::PathArguments::Parenthesized(_) => return None,
+            }
+        }
         Expr::Field(f) => match &f.member {
             syn::Member::Named(i) => i.span(),
             syn::Member::Unnamed(i) => i.span,
@@ -80,6 +87,11 @@ pub(crate) fn item(attrs: &[Attribute], vis: Option<&Visibility>, first: Span, e
         Visibility::Inherited => None,
     });
     join(start.unwrap_or(first), end)
+}
+
+/// The span of a fn with a body: its attributes and visibility, to the closing brace.
+pub(crate) fn function(attrs: &[Attribute], vis: &Visibility, sig: &Signature, body: &syn::Block) -> Span {
+    item(attrs, Some(vis), signature(sig), body.brace_token.span.close())
 }
 
 /// The first token's span of a function signature.
@@ -108,7 +120,7 @@ mod tests {
             a::b(x, y)?; \
             ::std::fs::read(p).unwrap().len(); \
             client.get(url).send().await?.json::<T>().await; \
-            (x + 1); v[0]; s.field.0; m!(a, b); &x; 1 as u8; - x; }";
+            (x + 1); v[0]; s.field.0; m!(a, b); &x; 1 as u8; - x; size_of::<T>; }";
         let file: syn::File = syn::parse_str(src).unwrap();
         let syn::Item::Fn(f) = &file.items[0] else { panic!() };
         let mut checked = 0;
@@ -121,7 +133,7 @@ mod tests {
             assert_eq!(ends(expr(e)), ends(e.span()), "{}", quote::quote!(#e));
             checked += 1;
         }
-        assert_eq!(checked, 9);
+        assert_eq!(checked, 10);
     }
 
     #[test]
@@ -129,13 +141,11 @@ mod tests {
         let src = "#[inline]\npub(crate) async unsafe fn f() {\n}\nimpl T {\n    const fn g() {}\n}\n";
         let file: syn::File = syn::parse_str(src).unwrap();
         let syn::Item::Fn(f) = &file.items[0] else { panic!() };
-        let cheap = item(&f.attrs, Some(&f.vis), signature(&f.sig), f.block.brace_token.span.close());
-        assert_eq!(ends(cheap), ends(f.span()));
+        assert_eq!(ends(function(&f.attrs, &f.vis, &f.sig, &f.block)), ends(f.span()));
         let syn::Item::Impl(i) = &file.items[1] else { panic!() };
         let cheap = item(&i.attrs, None, i.impl_token.span, i.brace_token.span.close());
         assert_eq!(ends(cheap), ends(i.span()));
         let syn::ImplItem::Fn(g) = &i.items[0] else { panic!() };
-        let cheap = item(&g.attrs, Some(&g.vis), signature(&g.sig), g.block.brace_token.span.close());
-        assert_eq!(ends(cheap), ends(g.span()));
+        assert_eq!(ends(function(&g.attrs, &g.vis, &g.sig, &g.block)), ends(g.span()));
     }
 }

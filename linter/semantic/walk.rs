@@ -858,14 +858,12 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
 
 impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
-        let span =
-            spans::item(&f.attrs, Some(&f.vis), spans::signature(&f.sig), f.block.brace_token.span.close());
+        let span = spans::function(&f.attrs, &f.vis, &f.sig, &f.block);
         self.item(&f.attrs, span, |w| w.enter_fn(&f.attrs, &f.sig, None, &f.block, false));
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
-        let span =
-            spans::item(&f.attrs, Some(&f.vis), spans::signature(&f.sig), f.block.brace_token.span.close());
+        let span = spans::function(&f.attrs, &f.vis, &f.sig, &f.block);
         self.item(&f.attrs, span, |w| {
             let owner = w.m.res.self_type().map(str::to_string);
             w.enter_fn(&f.attrs, &f.sig, owner, &f.block, false);
