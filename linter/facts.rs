@@ -265,6 +265,10 @@ pub(crate) struct AsyncFnSummary {
     pub waits_on: Option<Vec<Callee>>,
     /// Every fn it awaits (for a sync fn, every fn it calls): the edges of recursion.
     pub calls: Vec<Callee>,
+    /// For a method of a trait impl, the trait (its last segment): what a call through a trait
+    /// object may run.
+    #[serde(default)]
+    pub implements: Option<String>,
 }
 
 /// A serial finding that stands unless one of the calls it awaits is idle or leads back to

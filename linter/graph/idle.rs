@@ -20,25 +20,32 @@ use crate::facts::{AsyncFnSummary, Callee, Finding, Pending};
 pub(crate) struct IdleFns<'a> {
     idle: HashSet<&'a Callee>,
     by_name: HashMap<&'a str, Vec<&'a Callee>>,
+    /// Methods of trait impls, with their trait: what a call through a trait object may run.
+    implements: HashMap<&'a Callee, &'a str>,
 }
 
 impl<'a> IdleFns<'a> {
     pub(crate) fn new(summaries: impl Iterator<Item = &'a AsyncFnSummary>) -> Self {
         let mut defs: HashMap<&Callee, Vec<Option<&[Callee]>>> = HashMap::new();
+        let mut implements = HashMap::new();
         for s in summaries {
             defs.entry(&s.callee).or_default().push(s.waits_on.as_deref());
+            if let Some(t) = &s.implements {
+                implements.insert(&s.callee, t.as_str());
+            }
         }
         let mut by_name: HashMap<&str, Vec<&Callee>> = HashMap::new();
         for c in defs.keys() {
             by_name.entry(c.name.as_str()).or_default().push(c);
         }
         defs.retain(|_, d| d.iter().all(Option::is_some));
-        let mut fns = IdleFns { idle: HashSet::new(), by_name };
+        let mut fns = IdleFns { idle: HashSet::new(), by_name, implements };
         loop {
             let newly: Vec<&Callee> = defs
                 .iter()
                 .filter(|(c, d)| {
-                    !fns.idle.contains(*c) && d.iter().flatten().all(|on| on.iter().all(|c| fns.is_idle(c)))
+                    !fns.idle.contains(*c)
+                        && d.iter().flatten().all(|on| on.iter().all(|w| fns.is_idle_in(w, c)))
                 })
                 .map(|(c, _)| *c)
                 .collect();
@@ -58,6 +65,20 @@ impl<'a> IdleFns<'a> {
             (None, Some(d)) => self.idle.contains(*d),
             (None, None) => !all.is_empty() && all.iter().all(|d| self.idle.contains(d)),
         }
+    }
+
+    /// Is `c`, awaited in the fn `within`, idle? A method awaiting its namesake on a field
+    /// that holds a trait object (`self.db.state(id).await` in `Service::state`, `db: &dyn
+    /// Data`) delegates to the implementations of that trait: idle if the package has some
+    /// and every one is. (A client of another crate has none here.)
+    fn is_idle_in(&self, c: &Callee, within: &Callee) -> bool {
+        if c.owner.is_some() || c.name != within.name || within.owner.is_none() {
+            return self.is_idle(c);
+        }
+        let Some(held) = c.named_after.as_deref() else { return false };
+        let all = self.by_name.get(c.name.as_str()).map_or(&[][..], Vec::as_slice);
+        let mut impls = all.iter().filter(|d| self.implements.get(**d) == Some(&held)).peekable();
+        impls.peek().is_some() && impls.all(|d| self.idle.contains(d))
     }
 }
 
@@ -136,7 +157,7 @@ mod tests {
 
     fn summary(owner: Option<&str>, name: &str, waits_on: Option<Vec<Callee>>) -> AsyncFnSummary {
         let calls = waits_on.clone().unwrap_or_default();
-        AsyncFnSummary { callee: callee(owner, name), waits_on, calls }
+        AsyncFnSummary { callee: callee(owner, name), waits_on, calls, implements: None }
     }
 
     #[test]
@@ -163,5 +184,28 @@ mod tests {
         assert!(!fns.is_idle(&named("Remote")));
         assert!(!fns.is_idle(&named("Store")));
         assert!(!fns.is_idle(&callee(None, "ping")));
+    }
+
+    #[test]
+    fn a_fn_delegating_to_a_namesake_is_as_idle_as_the_namesake() {
+        // `Service::state` awaits `self.db.state(..)`: another type's `state`, not itself.
+        let held = |ty: &str, name: &str| Callee { named_after: Some(ty.into()), ..callee(None, name) };
+        let summaries = [
+            summary(Some("Service"), "state", Some(vec![held("Data", "state")])),
+            AsyncFnSummary { implements: Some("Data".into()), ..summary(Some("Db"), "state", Some(vec![])) },
+            summary(Some("Service"), "fetch", Some(vec![held("Remote", "fetch")])),
+            // Neither an impl of another trait nor an inherent namesake is what the field runs.
+            AsyncFnSummary {
+                implements: Some("Cache".into()),
+                ..summary(Some("Memory"), "fetch", Some(vec![]))
+            },
+            summary(Some("Cache"), "fetch", Some(vec![])),
+        ];
+        let fns = IdleFns::new(summaries.iter());
+        assert!(fns.is_idle(&callee(Some("Service"), "state")));
+        assert!(fns.is_idle(&callee(None, "state")));
+        // The package does not implement `Remote`: the inner one is another crate's, maybe I/O.
+        assert!(!fns.is_idle(&callee(Some("Service"), "fetch")));
+        assert!(!fns.is_idle(&callee(None, "fetch")));
     }
 }

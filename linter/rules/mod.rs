@@ -311,6 +311,8 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
 
     fn enter_fn(&mut self, m: &Model<'_, 'ast>) {
         let Some(f) = m.current_fn() else { return };
+        // Only a fn directly in the impl (not one nested in its bodies) implements it.
+        let implements = m.impl_traits.last().cloned().flatten().filter(|_| f.owner.is_some());
         self.facts.fns.push(FnFacts {
             key: f.key.clone(),
             name: f.name.clone(),
@@ -318,8 +320,7 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
             entry: f.entry,
             root: f.root,
             test: f.test,
-            // Only a fn directly in the impl (not one nested in its bodies) implements it.
-            implements: m.impl_traits.last().cloned().flatten().filter(|_| f.owner.is_some()),
+            implements: implements.clone(),
             constructs: f.owner.as_deref().is_some_and(|o| m.res.knowledge.is_constructor(o, &f.name)),
         });
         self.fns.push(self.facts.fns.len() - 1);
@@ -338,7 +339,7 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
             _ => None,
         };
         self.summaries.push(summary);
-        self.idle.push(IdleBuilder::new(f));
+        self.idle.push(IdleBuilder::new(f, implements));
     }
 
     fn exit_fn(&mut self, _m: &Model<'_, 'ast>) {

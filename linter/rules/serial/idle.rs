@@ -64,17 +64,19 @@ pub(crate) struct IdleBuilder {
     calls: Vec<Callee>,
     /// It awaits a timer directly.
     timed: bool,
+    implements: Option<String>,
 }
 
 impl IdleBuilder {
     /// A builder for the fn the walk just entered, if it is async or returns a future.
-    pub(crate) fn new(f: &FnFrame) -> Option<IdleBuilder> {
+    pub(crate) fn new(f: &FnFrame, implements: Option<String>) -> Option<IdleBuilder> {
         (f.is_async || f.returns_future).then(|| IdleBuilder {
             callee: Callee { owner: f.owner.clone(), name: f.name.clone(), named_after: None },
             is_async: f.is_async,
             waits_on: if f.is_async { Some(Vec::new()) } else { None },
             calls: Vec::new(),
             timed: false,
+            implements,
         })
     }
 
@@ -86,7 +88,14 @@ impl IdleBuilder {
         match classify(&a.base, body, owner, 0) {
             Wait::Idle => {}
             Wait::Timer => self.timed = true,
-            Wait::Call(c) => {
+            Wait::Call(mut c) => {
+                // Its namesake on a field (`self.db.state(id)` in `Service::state`): delegation,
+                // to the type the field holds (a trait object).
+                if let Expr::MethodCall(call) = body::peel_adaptors(&a.base) {
+                    if c.owner.is_none() && c.name == self.callee.name {
+                        c.named_after = m.type_name(&call.receiver);
+                    }
+                }
                 if let Some(w) = &mut self.waits_on {
                     w.push(c);
                 }
@@ -107,7 +116,7 @@ impl IdleBuilder {
         // A fn named for work that only sleeps stands in for that work: not idle.
         let stands_in = self.timed && !names().pacing.matches(&self.callee.name);
         let waits_on = self.waits_on.filter(|_| !stands_in);
-        AsyncFnSummary { callee: self.callee, waits_on, calls: self.calls }
+        AsyncFnSummary { callee: self.callee, waits_on, calls: self.calls, implements: self.implements }
     }
 }
 
