@@ -371,11 +371,14 @@ fn admin_only(
     }
 }
 
-/// The part of a fn's path that names it admin code: a package, module or fn with the word
-/// `admin` in its name (`garage_api_admin`, `api::admin::diagnostics`, `handle_admin_stats`).
+/// The part of a fn's path that names it admin code: a package or module with the word
+/// `admin` in its name (`garage_api_admin`, `api::admin::diagnostics`): a program's separate
+/// admin interface. A fn's own name (`async fn admin(..)`) is no such evidence, nor is the
+/// name of a file outside any crate (`<p12_admin_task.rs>`).
 fn admin_part(f: &crate::facts::FnFacts) -> Option<&str> {
     let key = f.key.as_deref()?;
-    key.split("::").find(|s| s.split(['_', '#']).any(|w| w == "admin"))
+    let (modules, _) = key.rsplit_once("::")?;
+    modules.split("::").find(|s| !s.starts_with('<') && s.split(['_', '#']).any(|w| w == "admin"))
 }
 
 /// What qualifies a fn's name in its key: the type a method belongs to (`Client` of
@@ -516,6 +519,7 @@ fn region_note(units: &[Unit], unit: usize, hot: Hot, within: Option<FnId>) -> S
         HotKind::Spawned | HotKind::Detached => format!("runs in the task spawned at {at}"),
         HotKind::Handler => format!("runs in the request handler registered at {at}"),
         HotKind::EventLoop => format!("runs in the event loop at {at}"),
+        HotKind::Joined => format!("runs beside the futures joined with it at {at}"),
         HotKind::Polled => match within {
             Some(name) => format!("`{name}` is polled by the executor"),
             None => format!("runs in the `poll_*` fn at {at}, which the executor polls"),

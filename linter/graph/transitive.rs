@@ -59,6 +59,33 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
             }
         }
     }
+    // A trait's default methods, and the crates' traits each type implements: a method the
+    // type's impl does not define (`session.save()` with `impl Persist for Session`) is the
+    // trait's default. Keyed by package, as the impls are.
+    let mut defaults: HashMap<TraitMethod, FnId> = HashMap::new();
+    for (f, (_, facts)) in files.iter().enumerate() {
+        for (i, func) in facts.functions.iter().enumerate() {
+            if let Some((tr, method)) = key_parts(&func.key).filter(|(tr, _)| declared.contains(tr)) {
+                defaults.insert((key_package(&func.key, None), tr, method), (f, i));
+            }
+        }
+    }
+    let mut traits_of: HashMap<(Option<&str>, &str), HashSet<&str>> = HashMap::new();
+    for u in units {
+        for f in &u.facts.fns {
+            if let (Some(tr), Some(key)) = (f.implements.as_deref(), f.key.as_deref()) {
+                if let Some((ty, _)) = key_parts(key) {
+                    traits_of.entry((key_package(key, None), ty)).or_default().insert(tr);
+                }
+            }
+        }
+    }
+    let default_method = |call: &CallSite| -> Vec<FnId> {
+        let Some((ty, method)) = key_parts(&call.key) else { return Vec::new() };
+        let pkg = key_package(&call.key, None);
+        let traits = traits_of.get(&(pkg, ty)).into_iter().flatten();
+        traits.filter_map(|tr| defaults.get(&(pkg, *tr, method)).copied()).collect()
+    };
     // The impls a call of a trait's method may run, when the crates declare the trait; none
     // when one of them makes no call that could block.
     let dispatch = |call: &CallSite| -> Vec<FnId> {
@@ -75,6 +102,10 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
             if out.len() > 1 {
                 out.clear();
             }
+        }
+        // (Only when the type's impl does not define it: a defined fn may just have no summary.)
+        if out.is_empty() && offloads.defined.lookup(&call.key).is_empty() {
+            out = default_method(call);
         }
         if let Some(then) = &call.then {
             let returned: Vec<FnId> = out

@@ -28,6 +28,9 @@ pub(crate) enum HotKind {
     Handler,
     /// The body of a loop that waits for messages, connections or ticks.
     EventLoop,
+    /// A future joined with others (`join!(serve(db), flush_loop(db))`): they share one task,
+    /// so blocking in one stalls the others, even in `main`.
+    Joined,
     /// A `poll_*` fn: the executor calls it.
     Polled,
     /// A sync `Service::call`: the server calls it on the executor for each request.

@@ -67,3 +67,58 @@ pub(crate) fn parse_repeat(input: ParseStream) -> syn::Result<(Expr, Expr)> {
     let b = Expr::parse(input)?;
     Ok((a, b))
 }
+
+/// The transcribers of a `macro_rules!` definition's rules (`(matcher) => { transcriber };`),
+/// for expanding the crate's own macros where they are used.
+pub(crate) fn rule_bodies(tokens: &proc_macro2::TokenStream) -> Vec<proc_macro2::TokenStream> {
+    use proc_macro2::TokenTree;
+    let mut out = Vec::new();
+    let mut trees = tokens.clone().into_iter().peekable();
+    while let Some(tree) = trees.next() {
+        // `=>` then the transcriber group.
+        if let TokenTree::Punct(p) = &tree {
+            if p.as_char() == '=' && matches!(trees.peek(), Some(TokenTree::Punct(q)) if q.as_char() == '>') {
+                trees.next();
+                if let Some(TokenTree::Group(g)) = trees.next() {
+                    out.push(g.stream());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A rule's transcriber as code at the invocation: every token takes the invocation's span
+/// (so findings point at it), and each metavariable (`$ms`) becomes one placeholder identifier
+/// standing for an unknown expression. `$crate` is `crate`.
+pub(crate) fn instantiate(body: &proc_macro2::TokenStream, at: proc_macro2::Span) -> proc_macro2::TokenStream {
+    use proc_macro2::{Group, Ident, TokenTree};
+    let mut out = Vec::new();
+    let mut trees = body.clone().into_iter().peekable();
+    while let Some(tree) = trees.next() {
+        match tree {
+            TokenTree::Punct(p) if p.as_char() == '$' => match trees.peek() {
+                Some(TokenTree::Ident(i)) => {
+                    let name = if i == "crate" { "crate" } else { "__stall_macro_argument" };
+                    out.push(TokenTree::Ident(Ident::new(name, at)));
+                    trees.next();
+                }
+                _ => {
+                    let mut p = p;
+                    p.set_span(at);
+                    out.push(TokenTree::Punct(p));
+                }
+            },
+            TokenTree::Group(g) => {
+                let mut inner = Group::new(g.delimiter(), instantiate(&g.stream(), at));
+                inner.set_span(at);
+                out.push(TokenTree::Group(inner));
+            }
+            mut other => {
+                other.set_span(at);
+                out.push(other);
+            }
+        }
+    }
+    out.into_iter().collect()
+}

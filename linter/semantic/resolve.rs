@@ -40,6 +40,8 @@ struct Frame {
     /// The globs that re-export (`pub use a::*`): names of this module for other modules too.
     pub_globs: Vec<UsePath>,
     items: HashSet<String>,
+    /// The transcribers of the `macro_rules!` macros defined here, by name.
+    macros: HashMap<String, Rc<[proc_macro2::TokenStream]>>,
 }
 
 /// Type parameters in scope, with their trait bounds.
@@ -369,6 +371,11 @@ impl<'c> Resolver<'c> {
 
     pub(crate) fn self_type(&self) -> Option<&str> {
         self.self_types.last().and_then(|t| t.as_deref())
+    }
+
+    /// The rules' transcribers of a `macro_rules!` macro of this file in scope.
+    pub(crate) fn local_macro(&self, name: &str) -> Option<Rc<[proc_macro2::TokenStream]>> {
+        self.frames.iter().rev().find_map(|f| f.macros.get(name)).cloned()
     }
 
     pub(crate) fn current_module(&self) -> &str {
@@ -729,6 +736,9 @@ fn fill_frame<'a>(frame: &mut Frame, items: impl Iterator<Item = &'a Item>) {
                 }
             }
         } else if let Item::Macro(m) = item {
+            if let (Some(name), true) = (&m.ident, m.mac.path.is_ident("macro_rules")) {
+                frame.macros.insert(name.to_string(), super::macros::rule_bodies(&m.mac.tokens).into());
+            }
             if m.ident.is_none() {
                 if let Ok(inner) = syn::parse2::<syn::File>(m.mac.tokens.clone()) {
                     frame.items.extend(inner.items.iter().filter_map(item_name));

@@ -71,7 +71,7 @@ pub(crate) fn walk<'ast>(
 ) {
     model.res.index_file(module, &file.items);
     model.res.push_module(module.to_string(), &file.items);
-    let mut w = Walker { m: model, hooks, arena, in_macro: 0, closure_items: HashMap::new() };
+    let mut w = Walker { m: model, hooks, arena, in_macro: 0, expanding: false, closure_items: HashMap::new() };
     for item in &file.items {
         w.visit_item(item);
     }
@@ -88,6 +88,8 @@ struct Walker<'w, 'a, 'ast, H> {
     /// Inside a macro's parsed tokens: blocking calls count, but the serial rules look only
     /// at code written out (a `select!` arm is not a loop body of the fn).
     in_macro: usize,
+    /// Walking the expansion of a macro of the file.
+    expanding: bool,
 }
 
 fn addr<T>(node: &T) -> usize {
@@ -655,6 +657,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             .or_else(|| {
                 mac.parse_body_with(macros::parse_repeat).ok().map(|pair| MacroBody::Repeat(Box::new(pair)))
             });
+        self.expand_local_macro(mac, &name);
         let Some(parsed) = parsed else { return };
         let body: &'ast MacroBody = self.arena.alloc(parsed);
         self.in_macro += 1;
@@ -678,11 +681,16 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             }
             MacroBody::Args(args) => {
                 let futures = FUTURE_MACROS.contains(&name.as_str());
+                // Futures joined outside any hot region run beside each other: hot.
+                let joined = (futures && name.contains("join") && args.len() > 1 && self.m.kind() == Some(Kind::Async))
+                    .then(|| self.m.ctx.last().filter(|c| c.hot.is_none()))
+                    .flatten()
+                    .map(|_| Hot { kind: HotKind::Joined, at: self.m.span(mac.path.span()) });
                 for a in args {
                     if futures {
                         self.mark_awaited(a);
                     }
-                    self.visit_expr(a);
+                    self.region(joined, |w| w.visit_expr(a));
                 }
             }
             MacroBody::Stmts(stmts) => self.visit_stmts(stmts),
@@ -692,6 +700,31 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             }
         }
         self.in_macro -= 1;
+    }
+
+    /// A `macro_rules!` macro of this file used in a fn: the code of the first rule whose
+    /// transcriber parses as statements is walked as if written at the invocation (one level:
+    /// not inside another expansion, so recursive macros stop).
+    fn expand_local_macro(&mut self, mac: &'ast Macro, name: &str) {
+        if self.expanding || self.m.kind().is_none() {
+            return;
+        }
+        let Some(rules) = self.m.res.local_macro(name) else { return };
+        let at = mac.path.segments.last().map_or_else(proc_macro2::Span::call_site, |s| s.ident.span());
+        let Some(stmts) = rules.iter().find_map(|body| {
+            let code = macros::instantiate(body, at);
+            syn::parse::Parser::parse2(Block::parse_within, code).ok()
+        }) else {
+            return;
+        };
+        let body: &'ast MacroBody = self.arena.alloc(MacroBody::Stmts(stmts));
+        if let MacroBody::Stmts(stmts) = body {
+            self.expanding = true;
+            self.in_macro += 1;
+            self.visit_stmts(stmts);
+            self.in_macro -= 1;
+            self.expanding = false;
+        }
     }
 
     fn visit_stmts(&mut self, stmts: &'ast [Stmt]) {

@@ -223,7 +223,9 @@ fn pulled_item(body: &Block) -> Option<(HashSet<String>, &Expr, Block)> {
     Some((items, source, rest))
 }
 
-/// Is this loop paced by a timer its body awaits (`sleep(ttl).await`, `interval.tick().await`)?
+/// Is this loop paced by a timer its body awaits (`sleep(ttl).await`, `interval.tick().await`),
+/// or by a thread sleep among its statements (`std::thread::sleep(d);`: a blocking call, and
+/// reported as one, but the pause between iterations is still the point)?
 fn paced(e: &Expr) -> bool {
     let body = match e {
         Expr::Loop(l) => &l.body,
@@ -231,9 +233,22 @@ fn paced(e: &Expr) -> bool {
         Expr::ForLoop(l) => &l.body,
         _ => return false,
     };
-    awaits::loop_awaits(body)
-        .iter()
-        .any(|a| awaits::call_name(&a.base).is_some_and(|n| names().timers.matches(&n)))
+    thread_sleeps(body)
+        || awaits::loop_awaits(body)
+            .iter()
+            .any(|a| awaits::call_name(&a.base).is_some_and(|n| names().timers.matches(&n)))
+}
+
+/// Does the block pause its thread between steps (`std::thread::sleep(d);` among its
+/// statements)? A blocking call, reported as one, but it paces the loop all the same.
+fn thread_sleeps(body: &Block) -> bool {
+    body.stmts.iter().any(|s| match s {
+        syn::Stmt::Expr(Expr::Call(c), _) => matches!(&*c.func, Expr::Path(p)
+            if p.path.segments.len() >= 2
+                && p.path.segments.iter().rev().nth(1).is_some_and(|s| s.ident == "thread")
+                && p.path.segments.last().is_some_and(|s| s.ident == "sleep")),
+        _ => false,
+    })
 }
 
 /// The field of `self` a loop walks (`self.levels`, `&self.levels`, `self.levels.iter()`).
@@ -346,7 +361,7 @@ impl Loops<'_, '_, '_> {
             return None;
         }
         let facts = awaits::body_facts(body);
-        if facts.exits || facts.calls.iter().any(|c| names().concurrent.matches(c)) {
+        if facts.exits || facts.calls.iter().any(|c| names().concurrent.matches(c)) || thread_sleeps(body) {
             return None;
         }
         // A loop inside a periodic job (`loop { for host in hosts { refresh(host).await }
