@@ -91,7 +91,10 @@ pub(crate) fn rule_bodies(tokens: &proc_macro2::TokenStream) -> Vec<proc_macro2:
 /// A rule's transcriber as code at the invocation: every token takes the invocation's span
 /// (so findings point at it), and each metavariable (`$ms`) becomes one placeholder identifier
 /// standing for an unknown expression. `$crate` is `crate`.
-pub(crate) fn instantiate(body: &proc_macro2::TokenStream, at: proc_macro2::Span) -> proc_macro2::TokenStream {
+pub(crate) fn instantiate(
+    body: &proc_macro2::TokenStream,
+    at: proc_macro2::Span,
+) -> proc_macro2::TokenStream {
     use proc_macro2::{Group, Ident, TokenTree};
     let mut out = Vec::new();
     let mut trees = body.clone().into_iter().peekable();

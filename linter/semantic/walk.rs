@@ -71,7 +71,8 @@ pub(crate) fn walk<'ast>(
 ) {
     model.res.index_file(module, &file.items);
     model.res.push_module(module.to_string(), &file.items);
-    let mut w = Walker { m: model, hooks, arena, in_macro: 0, expanding: false, closure_items: HashMap::new() };
+    let mut w =
+        Walker { m: model, hooks, arena, in_macro: 0, expanding: false, closure_items: HashMap::new() };
     for item in &file.items {
         w.visit_item(item);
     }
@@ -682,10 +683,13 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             MacroBody::Args(args) => {
                 let futures = FUTURE_MACROS.contains(&name.as_str());
                 // Futures joined outside any hot region run beside each other: hot.
-                let joined = (futures && name.contains("join") && args.len() > 1 && self.m.kind() == Some(Kind::Async))
-                    .then(|| self.m.ctx.last().filter(|c| c.hot.is_none()))
-                    .flatten()
-                    .map(|_| Hot { kind: HotKind::Joined, at: self.m.span(mac.path.span()) });
+                let joined = (futures
+                    && name.contains("join")
+                    && args.len() > 1
+                    && self.m.kind() == Some(Kind::Async))
+                .then(|| self.m.ctx.last().filter(|c| c.hot.is_none()))
+                .flatten()
+                .map(|_| Hot { kind: HotKind::Joined, at: self.m.span(mac.path.span()) });
                 for a in args {
                     if futures {
                         self.mark_awaited(a);
@@ -740,6 +744,23 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
     fn push_region(&mut self, hot: Option<Hot>) {
         let ctx = self.m.ctx.last().map(|c| Ctx { hot, ..c.clone() });
         self.m.ctx.extend(ctx);
+    }
+
+    /// Walks with `walk` as code that runs only where no runtime is (the branch of a
+    /// `Handle::try_current()` probe that found none): off any executor, like offloaded code.
+    fn outside_runtime(&mut self, outside: bool, walk: impl FnOnce(&mut Self)) {
+        let ctx = self
+            .m
+            .ctx
+            .last()
+            .filter(|_| outside)
+            .map(|c| c.nested(Kind::Offload, "code run without a runtime"));
+        let pushed = ctx.is_some();
+        self.m.ctx.extend(ctx);
+        walk(self);
+        if pushed {
+            self.m.ctx.pop();
+        }
     }
 
     /// Walks with `walk` inside the region `hot`, if there is one.
@@ -1053,6 +1074,7 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
                 let ty = self.m.res.infer(&m.expr);
                 let knowledge = self.m.res.knowledge;
                 let lookup = memo::match_lookup(&m.expr, knowledge);
+                let probe = probes_runtime(&m.expr);
                 for arm in &m.arms {
                     self.m.res.push_vars();
                     self.m.res.bind_pattern(&arm.pat, ty.clone());
@@ -1062,10 +1084,13 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
                     // `None => { let v = load(k)?; cache.insert(k, v.clone()); v }`
                     let miss =
                         lookup && memo::is_miss_arm(&arm.pat) && memo::stores_expr(&arm.body, knowledge);
-                    self.region(
-                        miss.then(|| Hot { kind: HotKind::CacheMiss, at: self.m.span(m.expr.span()) }),
-                        |w| w.visit_expr(&arm.body),
-                    );
+                    let outside = probe && pattern_variant(&arm.pat) == Some("Err");
+                    self.outside_runtime(outside, |w| {
+                        w.region(
+                            miss.then(|| Hot { kind: HotKind::CacheMiss, at: w.m.span(m.expr.span()) }),
+                            |w| w.visit_expr(&arm.body),
+                        )
+                    });
                     self.m.res.pop_vars();
                 }
             }
@@ -1078,20 +1103,27 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
                 self.m.res.bind_pattern(&l.pat, ty);
             }
             Expr::If(i) => {
+                // `if let Ok(h) = Handle::try_current() { .. } else { no runtime here }`.
+                let (then_outside, else_outside) = match no_runtime_branch(&i.cond) {
+                    Some(then) => (then, !then),
+                    None => (false, false),
+                };
                 self.m.res.push_vars();
                 self.visit_expr(&i.cond);
                 self.m.conditions.push(&i.cond);
-                self.visit_block(&i.then_branch);
+                self.outside_runtime(then_outside, |w| w.visit_block(&i.then_branch));
                 self.m.conditions.pop();
                 self.m.res.pop_vars();
                 if let Some((_, els)) = &i.else_branch {
                     // `if let Some(v) = cache.get(k) { v } else { load and store }`
                     let knowledge = self.m.res.knowledge;
                     let miss = memo::lookup(&i.cond, knowledge).filter(|_| memo::stores_expr(els, knowledge));
-                    self.region(
-                        miss.map(|l| Hot { kind: HotKind::CacheMiss, at: self.m.span(l.span()) }),
-                        |w| w.visit_expr(els),
-                    );
+                    self.outside_runtime(else_outside, |w| {
+                        w.region(
+                            miss.map(|l| Hot { kind: HotKind::CacheMiss, at: w.m.span(l.span()) }),
+                            |w| w.visit_expr(els),
+                        )
+                    });
                 }
             }
             Expr::While(_) | Expr::ForLoop(_) | Expr::Loop(_) => self.visit_loop(e),
@@ -1103,6 +1135,45 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
             }
             _ => visit::visit_expr(self, e),
         }
+    }
+}
+
+/// Does `e` ask whether a runtime is running (`Handle::try_current()`, `.is_err()` of it)?
+fn probes_runtime(e: &Expr) -> bool {
+    match strip_parens(e) {
+        Expr::Call(c) => {
+            matches!(&*c.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "try_current"))
+        }
+        _ => false,
+    }
+}
+
+/// The variant a pattern matches (`Err` of `Err(_)`).
+fn pattern_variant(p: &Pat) -> Option<&'static str> {
+    let path = match p {
+        Pat::TupleStruct(t) => &t.path,
+        Pat::Path(p) => &p.path,
+        _ => return None,
+    };
+    match path.segments.last()?.ident.to_string().as_str() {
+        "Err" => Some("Err"),
+        "Ok" => Some("Ok"),
+        _ => None,
+    }
+}
+
+/// For an `if` condition that probes for a runtime, whether its `then` branch is the one that
+/// runs without one (`if let Err(_) = Handle::try_current()`, `if Handle::try_current().is_err()`)
+/// or its `else` branch is (`if let Ok(h) = Handle::try_current()`).
+fn no_runtime_branch(cond: &Expr) -> Option<bool> {
+    match strip_parens(cond) {
+        Expr::Let(l) if probes_runtime(&l.expr) => Some(pattern_variant(&l.pat)? == "Err"),
+        Expr::MethodCall(m) if probes_runtime(&m.receiver) => match m.method.to_string().as_str() {
+            "is_err" => Some(true),
+            "is_ok" => Some(false),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
