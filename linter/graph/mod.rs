@@ -217,7 +217,16 @@ pub(crate) fn join(units: &[Unit], own: Vec<Vec<Finding>>, transitive: bool) -> 
                                     .to_string(),
                             )
                         }
-                        _ => exposures.of(units, f, &origin),
+                        _ => match exposures.of(units, f, &origin) {
+                            // Startup blocking stalls nothing else; startup awaits one at a time
+                            // are the program's own waiting (a CLI's whole job is in `main`).
+                            (Exposure::Startup, note)
+                                if diagnostic.rule.family() == crate::registry::Family::Serial =>
+                            {
+                                (Exposure::Hot, format!("{note}: the program waits for each in turn"))
+                            }
+                            other => other,
+                        },
                     };
                     diagnostic.exposure = exposure;
                     diagnostic.notes.push(note);

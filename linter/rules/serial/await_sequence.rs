@@ -99,9 +99,10 @@ fn check_block(stmts: &[Stmt], eager: &HashSet<String>, body: &AsyncBody, m: &Mo
             pending.retain(|name, _| !used.contains(name) || awaited_here.contains(name));
         }
         if let Stmt::Local(l) = stmt {
-            if let (Some(name), Some(init)) = (binding_name(&l.pat), &l.init) {
-                if init.diverge.is_none() && is_future_candidate(&init.expr, eager) {
-                    pending.insert(name, Created { stmt: i, init: &init.expr });
+            let Some(init) = l.init.as_ref().filter(|init| init.diverge.is_none()) else { continue };
+            for (name, value) in bindings(&l.pat, &init.expr) {
+                if is_future_candidate(value, eager) {
+                    pending.insert(name, Created { stmt: i, init: value });
                 } else {
                     pending.remove(&name);
                 }
@@ -170,6 +171,18 @@ fn bare_name(e: &Expr) -> Option<String> {
         Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
         Expr::Paren(p) => bare_name(&p.expr),
         _ => None,
+    }
+}
+
+/// The names a `let` binds, each with its value: `let f = e`, and each element of
+/// `let (a, b) = (e1, e2)`.
+fn bindings<'e>(pat: &Pat, init: &'e Expr) -> Vec<(String, &'e Expr)> {
+    match (pat, init) {
+        (Pat::Tuple(p), Expr::Tuple(t)) if p.elems.len() == t.elems.len() => {
+            p.elems.iter().zip(&t.elems).flat_map(|(p, e)| bindings(p, e)).collect()
+        }
+        (Pat::Type(t), _) => bindings(&t.pat, init),
+        _ => binding_name(pat).map(|n| (n, init)).into_iter().collect(),
     }
 }
 
