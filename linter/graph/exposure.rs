@@ -56,6 +56,14 @@ pub(crate) struct Exposures {
     /// Per file, per function: the admin fn it is part of, when it is reached only from an
     /// admin interface (its own name, or every caller's).
     admin: Vec<Vec<Option<FnId>>>,
+    /// The programs and libraries (by `program_key`) with code that runs beside other tasks:
+    /// a root or a hot region (a handler, a spawned task, an event loop).
+    serving: HashSet<String>,
+}
+
+/// A unit's package, or the file alone when it has none (a crate of its own).
+fn program_key(units: &[Unit], unit: usize) -> String {
+    units[unit].package.map_or_else(|| format!("<{unit}>"), str::to_string)
 }
 
 /// A call or reference between two functions of the run.
@@ -197,7 +205,16 @@ impl Exposures {
             region_callers[l.to.0][l.to.1].push(l.from);
         }
         let admin = admin_only(units, &of, &callers, &region_callers);
-        Exposures { of, callers, admin }
+        // A library (no entry in its package) counts as serving: its startup findings are
+        // reached from another package's program, whose work is not known here.
+        let with_entry: HashSet<String> = (0..units.len())
+            .filter(|&u| units[u].facts.fns.iter().any(|f| f.entry))
+            .map(|u| program_key(units, u))
+            .collect();
+        let mut serving: HashSet<String> =
+            (0..units.len()).map(|u| program_key(units, u)).filter(|k| !with_entry.contains(k)).collect();
+        serving.extend((0..units.len()).filter(|&u| units[u].facts.serves).map(|u| program_key(units, u)));
+        Exposures { of, callers, admin, serving }
     }
 
     /// The functions whose callers decide where the code at `origins` runs: those
@@ -234,6 +251,12 @@ impl Exposures {
     }
 
     /// The exposure of code at `origin` in file `unit`, and a note that says why.
+    /// Does the program (or library) of `unit` run code beside other tasks? One that does not
+    /// is a command whose whole work is on its startup path.
+    pub(crate) fn serves(&self, units: &[Unit], unit: usize) -> bool {
+        self.serving.contains(&program_key(units, unit))
+    }
+
     pub(crate) fn of(&self, units: &[Unit], unit: usize, origin: &Origin) -> (Exposure, String) {
         let (exposure, note) = self.where_runs(units, unit, origin);
         // Hot code of an admin interface runs on an operator's requests: rarely.

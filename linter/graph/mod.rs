@@ -218,12 +218,15 @@ pub(crate) fn join(units: &[Unit], own: Vec<Vec<Finding>>, transitive: bool) -> 
                             )
                         }
                         _ => match exposures.of(units, f, &origin) {
-                            // Startup blocking stalls nothing else; startup awaits one at a time
-                            // are the program's own waiting (a CLI's whole job is in `main`).
+                            // Startup blocking stalls nothing else; in a command that serves
+                            // nothing (no handler, task or event loop), awaits one at a time on
+                            // its startup path are its whole work, waiting for each in turn.
                             (Exposure::Startup, note)
-                                if diagnostic.rule.family() == crate::registry::Family::Serial =>
+                                if diagnostic.rule.family() == crate::registry::Family::Serial
+                                    && !exposures.serves(units, f) =>
                             {
-                                (Exposure::Hot, format!("{note}: the program waits for each in turn"))
+                                let note = format!("{note}, in a command that serves nothing else: it waits for each in turn");
+                                (Exposure::Hot, note)
                             }
                             other => other,
                         },

@@ -63,6 +63,9 @@ pub(crate) struct Model<'a, 'ast> {
     bound_closures: HashMap<usize, context::ClosureMode>,
     /// Keys of the fns that hand one of their parameters to an offload call.
     pub offload_wrappers: Vec<String>,
+    /// Code of the file runs beside other tasks: a hot region (a handler, a spawned task, an
+    /// event loop, joined futures) or a fn hot by its kind.
+    pub serves: bool,
     /// (fn, fn of the crates): the first hands a closure parameter to the second, so it
     /// offloads it if the second does.
     pub offload_wrappers_via: Vec<(String, String)>,
@@ -96,6 +99,7 @@ impl<'a, 'ast> Model<'a, 'ast> {
             discarded: HashSet::new(),
             bound_closures: HashMap::new(),
             offload_wrappers: Vec::new(),
+            serves: false,
             offload_wrappers_via: Vec::new(),
             impl_traits: Vec::new(),
             declared_traits: Vec::new(),

@@ -71,8 +71,15 @@ pub(crate) fn walk<'ast>(
 ) {
     model.res.index_file(module, &file.items);
     model.res.push_module(module.to_string(), &file.items);
-    let mut w =
-        Walker { m: model, hooks, arena, in_macro: 0, expanding: false, closure_items: HashMap::new() };
+    let mut w = Walker {
+        m: model,
+        hooks,
+        arena,
+        in_macro: 0,
+        expanding: false,
+        expanded: HashSet::new(),
+        closure_items: HashMap::new(),
+    };
     for item in &file.items {
         w.visit_item(item);
     }
@@ -91,6 +98,10 @@ struct Walker<'w, 'a, 'ast, H> {
     in_macro: usize,
     /// Walking the expansion of a macro of the file.
     expanding: bool,
+    /// The macros of the file expanded so far, with the fn (its identifier's position) they
+    /// were expanded in: a macro used many times in one fn is one thing to fix, so only its
+    /// first use there is expanded.
+    expanded: HashSet<(String, Option<(usize, usize)>)>,
 }
 
 fn addr<T>(node: &T) -> usize {
@@ -397,6 +408,12 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                 Some(Hot { kind, at: self.m.span(at) })
             });
             self.note_fn_ref(arg, hot);
+            // A handler: a closure or async block, or a fn by name (not a local value).
+            let handed = is_async_arg(arg)
+                || matches!(strip_refs(arg), Expr::Path(p) if p.path.get_ident().is_none_or(|n| self.m.res.var(&n.to_string()).is_none()));
+            if hot.is_some_and(|h| h.kind == HotKind::Handler) && handed && !self.m.in_test() {
+                self.m.serves = true;
+            }
             if hot.is_some() {
                 self.push_region(hot);
             }
@@ -708,12 +725,16 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
 
     /// A `macro_rules!` macro of this file used in a fn: the code of the first rule whose
     /// transcriber parses as statements is walked as if written at the invocation (one level:
-    /// not inside another expansion, so recursive macros stop).
+    /// not inside another expansion, so recursive macros stop; once per fn).
     fn expand_local_macro(&mut self, mac: &'ast Macro, name: &str) {
         if self.expanding || self.m.kind().is_none() {
             return;
         }
         let Some(rules) = self.m.res.local_macro(name) else { return };
+        let within = self.m.current_fn().map(|f| (f.ident_span.start.line, f.ident_span.start.column));
+        if !self.expanded.insert((name.to_string(), within)) {
+            return;
+        }
         let at = mac.path.segments.last().map_or_else(proc_macro2::Span::call_site, |s| s.ident.span());
         let Some(stmts) = rules.iter().find_map(|body| {
             let code = macros::instantiate(body, at);
@@ -742,6 +763,11 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
     /// Enters the code of a region (`None`: of no region) where the walk is: a copy of the
     /// current context with that region, popped by the caller.
     fn push_region(&mut self, hot: Option<Hot>) {
+        // A handler region stands for code handed over (a closure, an async block); a value
+        // handed to a method of that name (`client.get(url)`) is no handler.
+        if hot.is_some_and(|h| !h.kind.is_cold() && h.kind != HotKind::Handler) && !self.m.in_test() {
+            self.m.serves = true;
+        }
         let ctx = self.m.ctx.last().map(|c| Ctx { hot, ..c.clone() });
         self.m.ctx.extend(ctx);
     }
