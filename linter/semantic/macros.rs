@@ -69,7 +69,9 @@ pub(crate) fn parse_repeat(input: ParseStream) -> syn::Result<(Expr, Expr)> {
 }
 
 /// The transcribers of a `macro_rules!` definition's rules (`(matcher) => { transcriber };`),
-/// for expanding the crate's own macros where they are used.
+/// for expanding the crate's own macros where they are used. None for a macro that returns
+/// from the fn using it (`try_or_cleanup!`): an error-handling helper, whose code runs on the
+/// failure path only.
 pub(crate) fn rule_bodies(tokens: &proc_macro2::TokenStream) -> Vec<proc_macro2::TokenStream> {
     use proc_macro2::TokenTree;
     let mut out = Vec::new();
@@ -80,12 +82,24 @@ pub(crate) fn rule_bodies(tokens: &proc_macro2::TokenStream) -> Vec<proc_macro2:
             if p.as_char() == '=' && matches!(trees.peek(), Some(TokenTree::Punct(q)) if q.as_char() == '>') {
                 trees.next();
                 if let Some(TokenTree::Group(g)) = trees.next() {
+                    if returns(&g.stream()) {
+                        return Vec::new();
+                    }
                     out.push(g.stream());
                 }
             }
         }
     }
     out
+}
+
+/// Do the tokens hold a `return`?
+fn returns(tokens: &proc_macro2::TokenStream) -> bool {
+    tokens.clone().into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => i == "return",
+        proc_macro2::TokenTree::Group(g) => returns(&g.stream()),
+        _ => false,
+    })
 }
 
 /// A rule's transcriber as code at the invocation: every token takes the invocation's span
