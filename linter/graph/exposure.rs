@@ -54,16 +54,10 @@ pub(crate) struct Exposures {
     /// Per file, per function: who calls it (outside hot regions and test code).
     callers: Vec<Vec<Vec<FnId>>>,
     /// Per file, per function: the admin fn it is part of, when it is reached only from an
-    /// admin interface (its own name, or every caller's).
+    /// admin interface (its package or module, or every caller's).
     admin: Vec<Vec<Option<FnId>>>,
-    /// The programs and libraries (by `program_key`) with code that runs beside other tasks:
-    /// a root or a hot region (a handler, a spawned task, an event loop).
-    serving: HashSet<String>,
-}
-
-/// A unit's package, or the file alone when it has none (a crate of its own).
-fn program_key(units: &[Unit], unit: usize) -> String {
-    units[unit].package.map_or_else(|| format!("<{unit}>"), str::to_string)
+    /// Per file: part of a command, a program that serves nothing (see `commands`).
+    command: Vec<bool>,
 }
 
 /// A call or reference between two functions of the run.
@@ -121,7 +115,7 @@ impl Exposures {
             }
         }
         let is_test = |(u, i): FnId| units[u].facts.fns[i].test || units[u].is_test_support();
-        let programs = program_parts(units);
+        let (entries, programs) = program_parts(units);
         // Nothing calls it, yet it is a program's: not a root of its own.
         let orphan = |(u, i): FnId| {
             let f = &units[u].facts.fns[i];
@@ -205,16 +199,8 @@ impl Exposures {
             region_callers[l.to.0][l.to.1].push(l.from);
         }
         let admin = admin_only(units, &of, &callers, &region_callers);
-        // A library (no entry in its package) counts as serving: its startup findings are
-        // reached from another package's program, whose work is not known here.
-        let with_entry: HashSet<String> = (0..units.len())
-            .filter(|&u| units[u].facts.fns.iter().any(|f| f.entry))
-            .map(|u| program_key(units, u))
-            .collect();
-        let mut serving: HashSet<String> =
-            (0..units.len()).map(|u| program_key(units, u)).filter(|k| !with_entry.contains(k)).collect();
-        serving.extend((0..units.len()).filter(|&u| units[u].facts.serves).map(|u| program_key(units, u)));
-        Exposures { of, callers, admin, serving }
+        let command = commands(units, &entries, &programs);
+        Exposures { of, callers, admin, command }
     }
 
     /// The functions whose callers decide where the code at `origins` runs: those
@@ -250,13 +236,13 @@ impl Exposures {
         wanted
     }
 
-    /// The exposure of code at `origin` in file `unit`, and a note that says why.
-    /// Does the program (or library) of `unit` run code beside other tasks? One that does not
-    /// is a command whose whole work is on its startup path.
-    pub(crate) fn serves(&self, units: &[Unit], unit: usize) -> bool {
-        self.serving.contains(&program_key(units, unit))
+    /// Is `unit` part of a command: a program none of whose code runs beside other tasks, so
+    /// that its whole work is on its startup path?
+    pub(crate) fn in_command(&self, unit: usize) -> bool {
+        self.command[unit]
     }
 
+    /// The exposure of code at `origin` in file `unit`, and a note that says why.
     pub(crate) fn of(&self, units: &[Unit], unit: usize, origin: &Origin) -> (Exposure, String) {
         let (exposure, note) = self.where_runs(units, unit, origin);
         // Hot code of an admin interface runs on an operator's requests: rarely.
@@ -470,7 +456,7 @@ pub(crate) struct Wanted {
 /// The packages that are a program's own libraries, each with the entry of one program it is
 /// part of: what a package with a program entry (`main` of a binary) uses by path or through
 /// its workspace, transitively, among the run's packages.
-fn program_parts<'a>(units: &[Unit<'a>]) -> HashMap<&'a str, FnId> {
+fn program_parts<'a>(units: &[Unit<'a>]) -> (HashMap<&'a str, FnId>, HashMap<&'a str, FnId>) {
     let mut uses: HashMap<&str, &[String]> = HashMap::new();
     let mut programs: HashMap<&str, FnId> = HashMap::new();
     let mut parts: HashMap<&str, FnId> = HashMap::new();
@@ -500,7 +486,35 @@ fn program_parts<'a>(units: &[Unit<'a>]) -> HashMap<&'a str, FnId> {
             }
         }
     }
-    parts
+    (programs, parts)
+}
+
+/// Per file, whether it is part of a command: a program package (see `program_parts`) or a
+/// lone file with an entry, whose files and whose parts' files serve nothing (`serves`: no
+/// handler, spawned task, event loop, joined futures or bound listener). A library is never a
+/// command: its callers may be anything.
+fn commands(units: &[Unit], programs: &HashMap<&str, FnId>, parts: &HashMap<&str, FnId>) -> Vec<bool> {
+    // The program each package runs in (its own, or the one using it as a part).
+    let program_of = |u: usize| -> Option<&str> {
+        let p = units[u].package?;
+        match (programs.contains_key(p), parts.get(p)) {
+            (true, _) => Some(p),
+            (false, Some(&(eu, _))) => units[eu].package,
+            _ => None,
+        }
+    };
+    let mut serving: HashSet<&str> = HashSet::new();
+    for (u, unit) in units.iter().enumerate() {
+        if unit.facts.serves {
+            serving.extend(program_of(u));
+        }
+    }
+    (0..units.len())
+        .map(|u| match units[u].package {
+            Some(_) => program_of(u).is_some_and(|p| !serving.contains(p)),
+            None => !units[u].facts.serves && units[u].facts.fns.iter().any(|f| f.entry && !f.test),
+        })
+        .collect()
 }
 
 /// Gives `id` an exposure, unless it has one, and queues it to pass it on.

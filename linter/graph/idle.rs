@@ -75,10 +75,14 @@ impl<'a> IdleFns<'a> {
         if c.owner.is_some() || c.name != within.name || within.owner.is_none() {
             return self.is_idle(c);
         }
-        let Some(held) = c.named_after.as_deref() else { return false };
         let all = self.by_name.get(c.name.as_str()).map_or(&[][..], Vec::as_slice);
-        let mut impls = all.iter().filter(|d| self.implements.get(**d) == Some(&held)).peekable();
-        impls.peek().is_some() && impls.all(|d| self.idle.contains(d))
+        let held = c.named_after.as_deref();
+        let mut impls =
+            all.iter().filter(|d| held.is_some() && self.implements.get(**d) == held.as_ref()).peekable();
+        match impls.peek() {
+            Some(_) => impls.all(|d| self.idle.contains(d)),
+            None => self.is_idle(c),
+        }
     }
 }
 

@@ -223,10 +223,10 @@ pub(crate) fn join(units: &[Unit], own: Vec<Vec<Finding>>, transitive: bool) -> 
                             // its startup path are its whole work, waiting for each in turn.
                             (Exposure::Startup, note)
                                 if diagnostic.rule.family() == crate::registry::Family::Serial
-                                    && !exposures.serves(units, f) =>
+                                    && exposures.in_command(f) =>
                             {
-                                let note = format!("{note}, in a command that serves nothing else: it waits for each in turn");
-                                (Exposure::Hot, note)
+                                let why = "in a command that serves nothing else: it waits for each in turn";
+                                (Exposure::Hot, format!("{note}, {why}"))
                             }
                             other => other,
                         },

@@ -71,7 +71,8 @@ pub(crate) fn parse_repeat(input: ParseStream) -> syn::Result<(Expr, Expr)> {
 /// The transcribers of a `macro_rules!` definition's rules (`(matcher) => { transcriber };`),
 /// for expanding the crate's own macros where they are used. None for a macro that returns
 /// from the fn using it (`try_or_cleanup!`): an error-handling helper, whose code runs on the
-/// failure path only.
+/// failure path only; and none for a macro of several rules, as which rule an invocation
+/// matches is not worked out.
 pub(crate) fn rule_bodies(tokens: &proc_macro2::TokenStream) -> Vec<proc_macro2::TokenStream> {
     use proc_macro2::TokenTree;
     let mut out = Vec::new();
@@ -89,6 +90,9 @@ pub(crate) fn rule_bodies(tokens: &proc_macro2::TokenStream) -> Vec<proc_macro2:
                 }
             }
         }
+    }
+    if out.len() > 1 {
+        out.clear();
     }
     out
 }

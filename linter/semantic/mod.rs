@@ -64,7 +64,7 @@ pub(crate) struct Model<'a, 'ast> {
     /// Keys of the fns that hand one of their parameters to an offload call.
     pub offload_wrappers: Vec<String>,
     /// Code of the file runs beside other tasks: a hot region (a handler, a spawned task, an
-    /// event loop, joined futures) or a fn hot by its kind.
+    /// event loop, joined futures) or a bound listener.
     pub serves: bool,
     /// (fn, fn of the crates): the first hands a closure parameter to the second, so it
     /// offloads it if the second does.

@@ -737,7 +737,12 @@ fn fill_frame<'a>(frame: &mut Frame, items: impl Iterator<Item = &'a Item>) {
             }
         } else if let Item::Macro(m) = item {
             if let (Some(name), true) = (&m.ident, m.mac.path.is_ident("macro_rules")) {
-                frame.macros.insert(name.to_string(), super::macros::rule_bodies(&m.mac.tokens).into());
+                // Defined twice (`#[cfg]` alternatives): which one is compiled is not known.
+                let rules = match frame.macros.contains_key(&name.to_string()) {
+                    true => Vec::new(),
+                    false => super::macros::rule_bodies(&m.mac.tokens),
+                };
+                frame.macros.insert(name.to_string(), rules.into());
             }
             if m.ident.is_none() {
                 if let Ok(inner) = syn::parse2::<syn::File>(m.mac.tokens.clone()) {

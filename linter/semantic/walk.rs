@@ -54,6 +54,10 @@ pub(crate) trait Hooks<'ast> {
 /// Parsed macro bodies live as long as the file's tree, so rules see them like any code.
 pub(crate) type MacroArena = typed_arena::Arena<MacroBody>;
 
+/// A macro of the file expanded: its name, the fn (its identifier's line and column), and
+/// whether in async code.
+type Expansion = (String, Option<(usize, usize)>, bool);
+
 pub(crate) enum MacroBody {
     Select(Vec<SelectBranch>),
     Args(Punctuated<Expr, Token![,]>),
@@ -98,10 +102,10 @@ struct Walker<'w, 'a, 'ast, H> {
     in_macro: usize,
     /// Walking the expansion of a macro of the file.
     expanding: bool,
-    /// The macros of the file expanded so far, with the fn (its identifier's position) they
-    /// were expanded in: a macro used many times in one fn is one thing to fix, so only its
-    /// first use there is expanded.
-    expanded: HashSet<(String, Option<(usize, usize)>)>,
+    /// The macros of the file expanded so far, with the fn (its identifier's position) and
+    /// whether in async code: a macro used many times in one fn is one thing to fix, so only
+    /// its first use there is expanded.
+    expanded: HashSet<Expansion>,
 }
 
 fn addr<T>(node: &T) -> usize {
@@ -409,8 +413,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             });
             self.note_fn_ref(arg, hot);
             // A handler: a closure or async block, or a fn by name (not a local value).
-            let handed = is_async_arg(arg)
-                || matches!(strip_refs(arg), Expr::Path(p) if p.path.get_ident().is_none_or(|n| self.m.res.var(&n.to_string()).is_none()));
+            let handed = is_async_arg(arg) || self.names_item(arg);
             if hot.is_some_and(|h| h.kind == HotKind::Handler) && handed && !self.m.in_test() {
                 self.m.serves = true;
             }
@@ -727,12 +730,13 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
     /// transcriber parses as statements is walked as if written at the invocation (one level:
     /// not inside another expansion, so recursive macros stop; once per fn).
     fn expand_local_macro(&mut self, mac: &'ast Macro, name: &str) {
-        if self.expanding || self.m.kind().is_none() {
+        if self.expanding {
             return;
         }
         let Some(rules) = self.m.res.local_macro(name) else { return };
         let within = self.m.current_fn().map(|f| (f.ident_span.start.line, f.ident_span.start.column));
-        if !self.expanded.insert((name.to_string(), within)) {
+        // (Per kind of code: a first use in an offloaded closure does not hide a later one.)
+        if !self.expanded.insert((name.to_string(), within, self.m.kind() == Some(Kind::Async))) {
             return;
         }
         let at = mac.path.segments.last().map_or_else(proc_macro2::Span::call_site, |s| s.ident.span());
@@ -765,11 +769,21 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
     fn push_region(&mut self, hot: Option<Hot>) {
         // A handler region stands for code handed over (a closure, an async block); a value
         // handed to a method of that name (`client.get(url)`) is no handler.
-        if hot.is_some_and(|h| !h.kind.is_cold() && h.kind != HotKind::Handler) && !self.m.in_test() {
+        // A bound listener (`Setup`) serves too, though its setup runs once.
+        let serving = |h: Hot| (!h.kind.is_cold() && h.kind != HotKind::Handler) || h.kind == HotKind::Setup;
+        if hot.is_some_and(serving) && !self.m.in_test() {
             self.m.serves = true;
         }
         let ctx = self.m.ctx.last().map(|c| Ctx { hot, ..c.clone() });
         self.m.ctx.extend(ctx);
+    }
+
+    /// Is `e` a path to an item (`index`, `handlers::index`), not a local value (`url`)?
+    fn names_item(&self, e: &Expr) -> bool {
+        match strip_refs(e) {
+            Expr::Path(p) => p.path.get_ident().is_none_or(|n| self.m.res.var(&n.to_string()).is_none()),
+            _ => false,
+        }
     }
 
     /// Walks with `walk` as code that runs only where no runtime is (the branch of a
@@ -1164,14 +1178,11 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
     }
 }
 
-/// Does `e` ask whether a runtime is running (`Handle::try_current()`, `.is_err()` of it)?
+/// Does `e` ask whether a runtime is running (`Handle::try_current()`)?
 fn probes_runtime(e: &Expr) -> bool {
-    match strip_parens(e) {
-        Expr::Call(c) => {
-            matches!(&*c.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "try_current"))
-        }
-        _ => false,
-    }
+    let Expr::Call(c) = strip_parens(e) else { return false };
+    let Expr::Path(p) = &*c.func else { return false };
+    p.path.segments.last().is_some_and(|s| s.ident == "try_current")
 }
 
 /// The variant a pattern matches (`Err` of `Err(_)`).

@@ -92,8 +92,8 @@ impl IdleBuilder {
                 // Its namesake on a field (`self.db.state(id)` in `Service::state`): delegation,
                 // to the type the field holds (a trait object).
                 if let Expr::MethodCall(call) = body::peel_adaptors(&a.base) {
-                    if c.owner.is_none() && c.name == self.callee.name {
-                        c.named_after = m.type_name(&call.receiver);
+                    if c.owner.is_none() && c.name == self.callee.name && self.callee.owner.is_some() {
+                        c.named_after = m.type_name(&call.receiver).or(c.named_after.take());
                     }
                 }
                 if let Some(w) = &mut self.waits_on {
