@@ -82,6 +82,7 @@ pub(crate) fn walk<'ast>(
         in_macro: 0,
         expanding: false,
         expanded: HashSet::new(),
+        rest: Vec::new(),
         closure_items: HashMap::new(),
     };
     for item in &file.items {
@@ -106,6 +107,8 @@ struct Walker<'w, 'a, 'ast, H> {
     /// whether in async code: a macro used many times in one fn is one thing to fix, so only
     /// its first use there is expanded.
     expanded: HashSet<Expansion>,
+    /// Per block being walked, the statements after the current one.
+    rest: Vec<&'ast [Stmt]>,
 }
 
 fn addr<T>(node: &T) -> usize {
@@ -702,10 +705,14 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             }
             MacroBody::Args(args) => {
                 let futures = FUTURE_MACROS.contains(&name.as_str());
-                // Futures joined outside any hot region run beside each other: hot.
+                // Futures joined outside any hot region run beside each other: hot, when the
+                // join is the last thing its block waits for (the program's serve-and-flush
+                // pair), not a step before more awaited work (`try_join!(config(), certs())?`).
+                let last_wait = self.rest.last().is_none_or(|rest| !rest.iter().any(awaits));
                 let joined = (futures
                     && name.contains("join")
                     && args.len() > 1
+                    && last_wait
                     && self.m.kind() == Some(Kind::Async))
                 .then(|| self.m.ctx.last().filter(|c| c.hot.is_none()))
                 .flatten()
@@ -843,9 +850,13 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         }
         self.find_offloaded_closures(stmts);
         let mut miss = false;
+        self.rest.push(&[]);
         for (i, s) in stmts.iter().enumerate() {
             if let Stmt::Expr(e, Some(_)) = s {
                 self.m.discarded.insert(addr(strip_parens(e)));
+            }
+            if let Some(rest) = self.rest.last_mut() {
+                *rest = &stmts[i + 1..];
             }
             self.visit_stmt(s);
             // `if let Some(v) = cache.get(k) { return v; }`: what follows is the miss.
@@ -857,6 +868,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                 }
             }
         }
+        self.rest.pop();
         if miss {
             self.m.ctx.pop();
         }
@@ -1176,6 +1188,22 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
             _ => visit::visit_expr(self, e),
         }
     }
+}
+
+/// Does the statement await (outside closures, async blocks and items, which run elsewhere)?
+fn awaits(s: &Stmt) -> bool {
+    struct Finder(bool);
+    impl<'a> Visit<'a> for Finder {
+        fn visit_expr_await(&mut self, _: &'a ExprAwait) {
+            self.0 = true;
+        }
+        fn visit_expr_closure(&mut self, _: &'a ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'a syn::ExprAsync) {}
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut f = Finder(false);
+    f.visit_stmt(s);
+    f.0
 }
 
 /// Does `e` ask whether a runtime is running (`Handle::try_current()`)?
