@@ -1136,7 +1136,7 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
                     // `None => { let v = load(k)?; cache.insert(k, v.clone()); v }`
                     let miss =
                         lookup && memo::is_miss_arm(&arm.pat) && memo::stores_expr(&arm.body, knowledge);
-                    let outside = probe && pattern_variant(&arm.pat) == Some("Err");
+                    let outside = probe && matches_err(&arm.pat) == Some(true);
                     self.outside_runtime(outside, |w| {
                         w.region(
                             miss.then(|| Hot { kind: HotKind::CacheMiss, at: w.m.span(m.expr.span()) }),
@@ -1213,18 +1213,15 @@ fn probes_runtime(e: &Expr) -> bool {
     p.path.segments.last().is_some_and(|s| s.ident == "try_current")
 }
 
-/// The variant a pattern matches (`Err` of `Err(_)`).
-fn pattern_variant(p: &Pat) -> Option<&'static str> {
+/// Whether a pattern matches `Err` (`Some(true)`) or `Ok` (`Some(false)`) of a `Result`.
+fn matches_err(p: &Pat) -> Option<bool> {
     let path = match p {
         Pat::TupleStruct(t) => &t.path,
         Pat::Path(p) => &p.path,
         _ => return None,
     };
-    match path.segments.last()?.ident.to_string().as_str() {
-        "Err" => Some("Err"),
-        "Ok" => Some("Ok"),
-        _ => None,
-    }
+    let last = &path.segments.last()?.ident;
+    (last == "Err" || last == "Ok").then(|| last == "Err")
 }
 
 /// For an `if` condition that probes for a runtime, whether its `then` branch is the one that
@@ -1232,7 +1229,7 @@ fn pattern_variant(p: &Pat) -> Option<&'static str> {
 /// or its `else` branch is (`if let Ok(h) = Handle::try_current()`).
 fn no_runtime_branch(cond: &Expr) -> Option<bool> {
     match strip_parens(cond) {
-        Expr::Let(l) if probes_runtime(&l.expr) => Some(pattern_variant(&l.pat)? == "Err"),
+        Expr::Let(l) if probes_runtime(&l.expr) => matches_err(&l.pat),
         Expr::MethodCall(m) if probes_runtime(&m.receiver) => match m.method.to_string().as_str() {
             "is_err" => Some(true),
             "is_ok" => Some(false),
