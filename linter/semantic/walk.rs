@@ -539,10 +539,16 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         if RESULT_METHODS.contains(&method.as_str()) {
             self.mark_result(&m.receiver);
         }
-        if method.starts_with("sort") {
+        // Sorted, the items are to be handled in order; sorted then truncated, the sort only
+        // chose the top few (`sort_by(stake); truncate(limit)`), which may run together.
+        if method.starts_with("sort") || method == "truncate" {
             if let (Some(root), Some(body)) = (context::root_ident(&m.receiver), self.m.enclosing_body_mut())
             {
-                body.sorted.insert(root);
+                if method == "truncate" {
+                    body.sorted.remove(&root);
+                } else {
+                    body.sorted.insert(root);
+                }
             }
         }
         if matches!(method.as_str(), "push" | "push_back" | "push_front")
@@ -1364,7 +1370,16 @@ fn waits_for_events(e: &Expr, knowledge: &super::Knowledge) -> bool {
     struct Events<'k>(&'k super::Knowledge, bool);
     impl<'a> Visit<'a> for Events<'_> {
         fn visit_expr_await(&mut self, a: &'a ExprAwait) {
-            let name = match &*a.base {
+            // `timeout(d, rx.next()).await` waits for what it wraps.
+            let mut base = &*a.base;
+            while let Expr::Call(c) = base {
+                let timer = matches!(&*c.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "timeout"));
+                match c.args.last() {
+                    Some(inner) if timer => base = inner,
+                    _ => break,
+                }
+            }
+            let name = match base {
                 Expr::MethodCall(m) => Some(m.method.to_string()),
                 Expr::Call(c) => match &*c.func {
                     Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
