@@ -2,8 +2,6 @@
 //! parser and the analysis can walk on their stack is reported instead of overflowing it.
 //! Strings, chars and comments are skipped so their brackets do not count.
 
-use std::collections::HashSet;
-
 /// Deepest bracket nesting we parse. Real code stays far below (generated code included);
 /// syn needs roughly 2 KiB of stack per level in debug builds.
 pub const MAX_DEPTH: usize = 256;
@@ -266,7 +264,7 @@ pub struct Idents {
 
 impl Default for Idents {
     fn default() -> Self {
-        Idents::from_hashes(&HashSet::new())
+        Idents::from_hashes(Vec::new())
     }
 }
 
@@ -280,10 +278,14 @@ impl Idents {
         h
     }
 
-    fn from_hashes(hashes: &HashSet<u64>) -> Idents {
+    /// The filter of `hashes` (one per mention, repeats and all: sorting them out is cheaper
+    /// than hashing each mention into a set).
+    fn from_hashes(mut hashes: Vec<u64>) -> Idents {
+        hashes.sort_unstable();
+        hashes.dedup();
         let len = (hashes.len() * 16).max(2048).next_power_of_two();
         let mut out = Idents { bits: vec![0u64; len / 64].into_boxed_slice() };
-        for &h in hashes {
+        for h in hashes {
             for b in out.positions(h) {
                 out.bits[b / 64] |= 1 << (b % 64);
             }
@@ -340,7 +342,7 @@ fn path_fit_of(attr: &[u8]) -> u8 {
 /// Scans identifiers, skipping comments, strings and chars.
 pub fn outline(src: &[u8]) -> Outline {
     let mut out = Outline::default();
-    let mut idents: HashSet<u64> = HashSet::new();
+    let mut idents: Vec<u64> = Vec::new();
     let mut prev: &[u8] = b"";
     // Punctuation seen since the last identifier (`=` of `path = ".."`).
     let mut last_punct = 0u8;
@@ -400,7 +402,7 @@ pub fn outline(src: &[u8]) -> Outline {
                     }
                 }
                 let word = &src[start..i];
-                idents.insert(Idents::hash(word));
+                idents.push(Idents::hash(word));
                 let text = || String::from_utf8_lossy(word).into_owned();
                 match (prev, word) {
                     (_, b"async") => out.has_async = true,
@@ -511,7 +513,7 @@ pub fn outline(src: &[u8]) -> Outline {
             }
         }
     }
-    out.idents = Idents::from_hashes(&idents);
+    out.idents = Idents::from_hashes(idents);
     out
 }
 

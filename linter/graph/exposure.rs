@@ -556,6 +556,7 @@ fn region_note(units: &[Unit], unit: usize, hot: Hot, within: Option<FnId>) -> S
         HotKind::Spawned | HotKind::Detached => format!("runs in the task spawned at {at}"),
         HotKind::Handler => format!("runs in the request handler registered at {at}"),
         HotKind::EventLoop => format!("runs in the event loop at {at}"),
+        HotKind::Alongside => format!("runs while the task spawned at {at} does"),
         HotKind::Joined => format!("runs beside the futures joined with it at {at}"),
         HotKind::Polled => match within {
             Some(name) => format!("`{name}` is polled by the executor"),

@@ -83,6 +83,8 @@ pub(crate) fn walk<'ast>(
         expanding: false,
         expanded: HashSet::new(),
         rest: Vec::new(),
+        spawned: Vec::new(),
+        spawn_seen: None,
         closure_items: HashMap::new(),
     };
     for item in &file.items {
@@ -109,6 +111,10 @@ struct Walker<'w, 'a, 'ast, H> {
     expanded: HashSet<Expansion>,
     /// Per block being walked, the statements after the current one.
     rest: Vec<&'ast [Stmt]>,
+    /// Per open block: where a task was spawned earlier in it (or in a block around it).
+    spawned: Vec<Option<PmSpan>>,
+    /// A spawn seen in the statement being walked.
+    spawn_seen: Option<PmSpan>,
 }
 
 fn addr<T>(node: &T) -> usize {
@@ -220,7 +226,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                 self.m.res.bind_pattern(&pt.pat, ty);
             }
         }
-        self.visit_block(body);
+        self.fresh_block(|w| w.visit_block(body));
         self.m.res.pop_generics();
         self.m.res.pop_vars();
         if is_async {
@@ -322,10 +328,19 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         let body = self.nested_body();
         self.m.bodies.push(Some(body));
         self.hooks.enter_async_body(self.m);
-        self.visit_block(block);
+        self.fresh_block(|w| w.visit_block(block));
         self.hooks.exit_async_body(self.m);
         self.m.bodies.pop();
         self.m.ctx.pop();
+    }
+
+    /// Walks the body of a fn or async block: code of its own, run after no spawn around it.
+    fn fresh_block(&mut self, walk: impl FnOnce(&mut Self)) {
+        self.spawned.push(None);
+        let seen = self.spawn_seen.take();
+        walk(self);
+        self.spawn_seen = seen;
+        self.spawned.pop();
     }
 
     fn call_hook(&mut self, e: &'ast Expr, usage: Use, callee: Option<&str>) {
@@ -400,6 +415,13 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         runs: Option<(RunsKind, PmSpan)>,
         detached: bool,
     ) {
+        let mut args = args.peekable();
+        // (`Command::spawn()` starts a process, not a task: no argument.)
+        if let Some((RunsKind::Spawn, at)) = runs {
+            if self.m.kind() == Some(Kind::Async) && args.peek().is_some() {
+                self.spawn_seen = Some(at);
+            }
+        }
         for arg in args {
             let hot = runs.and_then(|(kind, at)| {
                 let kind = match kind {
@@ -783,7 +805,10 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         // A handler region stands for code handed over (a closure, an async block); a value
         // handed to a method of that name (`client.get(url)`) is no handler.
         // A bound listener (`Setup`) serves too, though its setup runs once.
-        let serving = |h: Hot| (!h.kind.is_cold() && h.kind != HotKind::Handler) || h.kind == HotKind::Setup;
+        let serving = |h: Hot| {
+            (!h.kind.is_cold() && !matches!(h.kind, HotKind::Handler | HotKind::Alongside))
+                || h.kind == HotKind::Setup
+        };
         if hot.is_some_and(serving) && !self.m.in_test() {
             self.m.serves = true;
         }
@@ -857,6 +882,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         self.find_offloaded_closures(stmts);
         let mut miss = false;
         self.rest.push(&[]);
+        self.spawned.push(self.spawned.last().copied().flatten());
         for (i, s) in stmts.iter().enumerate() {
             if let Stmt::Expr(e, Some(_)) = s {
                 self.m.discarded.insert(addr(strip_parens(e)));
@@ -864,7 +890,21 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             if let Some(rest) = self.rest.last_mut() {
                 *rest = &stmts[i + 1..];
             }
+            let outer_spawn = self.spawn_seen.take();
             self.visit_stmt(s);
+            // A task spawned here (`spawn(..)`, or a let of a `JoinHandle` a helper returned)
+            // runs during the rest of the block.
+            let handle = match s {
+                Stmt::Local(syn::Local { pat: Pat::Ident(p), .. }) => {
+                    matches!(self.m.res.var(&p.ident.to_string()), Some(Ty::Named(t, _)) if t.ends_with("JoinHandle"))
+                }
+                _ => false,
+            };
+            let spawn = self.spawn_seen.or(handle.then(|| s.span()));
+            if let (Some(at), Some(slot)) = (spawn, self.spawned.last_mut()) {
+                slot.get_or_insert(at);
+            }
+            self.spawn_seen = outer_spawn.or(spawn);
             // `if let Some(v) = cache.get(k) { return v; }`: what follows is the miss.
             let knowledge = self.m.res.knowledge;
             if let Some(lookup) = memo::early_return(s, knowledge).filter(|_| !miss) {
@@ -875,6 +915,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             }
         }
         self.rest.pop();
+        self.spawned.pop();
         if miss {
             self.m.ctx.pop();
         }
@@ -912,15 +953,21 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         // A loop in a server's setup may be its accept loop (`listener.accept()` of a std
         // listener is not awaited): it leaves the setup region.
         let in_setup = self.m.ctx.last().is_some_and(|c| c.hot.is_some_and(|h| h.kind == HotKind::Setup));
+        // A loop after a spawn in async code that no region covers runs beside that task.
+        let alongside = self.spawned.last().copied().flatten().filter(|_| {
+            self.m.kind() == Some(Kind::Async) && self.m.ctx.last().is_some_and(|c| c.hot.is_none())
+        });
         if event_loop {
             self.push_region(Some(Hot { kind: HotKind::EventLoop, at: self.m.span(loop_header(e)) }));
+        } else if let Some(at) = alongside {
+            self.push_region(Some(Hot { kind: HotKind::Alongside, at: self.m.span(at) }));
         } else if in_setup {
             self.push_region(None);
         }
         self.m.enter_loop(e);
         self.walk_loop(e);
         self.m.leave_loop();
-        if event_loop || in_setup {
+        if event_loop || alongside.is_some() || in_setup {
             self.m.ctx.pop();
         }
     }

@@ -413,7 +413,12 @@ impl Loops<'_, '_, '_> {
         let uses_try = body_uses_try(body);
         let awaited = compact(awaits::peel_adaptors(&a.base));
         // At the await that waits for each item in turn: the call to run together.
-        let span = self.m.span(a.span());
+        // A chain written over several lines: at its `.await`, where each iteration waits.
+        let span = if a.await_token.span.start().line > a.span().start().line {
+            self.m.span(a.dot_token.span.join(a.await_token.span).unwrap_or(a.await_token.span))
+        } else {
+            self.m.span(a.span())
+        };
         let join = if uses_try { "futures::future::try_join_all" } else { "futures::future::join_all" };
         // `for fut in futs { fut.await }`: the futures exist already; otherwise they are built
         // from the items.
