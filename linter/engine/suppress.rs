@@ -51,15 +51,9 @@ pub(crate) fn collect(text: &str, items: &[ItemLines], idx: &SourceIndex) -> Vec
                 .map_or(line_no + 1, |j| j + 1);
             let attr_start =
                 (i + 1..next - 1).find(|&j| lines[j].trim_start().starts_with("#[")).map(|j| j + 1);
-            // A method chain continued on the lines below (`let r = client\n    .send()\n
-            // .await;`): its findings are reported at the `.await`, which the comment covers too.
-            let chain_end = (next..lines.len())
-                .take_while(|&j| lines[j].trim_start().starts_with('.'))
-                .last()
-                .map_or(next, |j| j + 1);
             match covering(items, next, attr_start) {
                 Some((s, e)) => (s.min(next), e),
-                None => (next, chain_end),
+                None => (next, next),
             }
         } else {
             (line_no, line_no)
@@ -213,10 +207,10 @@ fn known(name: &str) -> Result<String, Problem> {
 /// warning for each suppression that is not what its writer meant.
 pub(crate) fn apply(diagnostics: &mut Vec<Diagnostic>, suppressions: &mut [Suppression]) {
     diagnostics.retain(|d| {
-        let line = d.span.start.line;
+        let lines = [Some(d.span.start.line), d.statement_line];
         let mut keep = true;
         for s in suppressions.iter_mut() {
-            let covers = s.first_line <= line && line <= s.last_line;
+            let covers = lines.iter().flatten().any(|&line| s.first_line <= line && line <= s.last_line);
             if covers && s.rules.iter().any(|r| r == d.rule.id() || r == "all") {
                 s.used = true;
                 keep = false;
@@ -287,23 +281,6 @@ fn c() {}
                 (vec!["blocking-fs".to_string()], 11, 12),
             ]
         );
-    }
-
-    #[test]
-    fn a_comment_before_a_chain_covers_its_continued_lines() {
-        let src = "\
-async fn a() {
-    for k in keys {
-        // stall: allow(serial-await-loop) -- rate limited by the server
-        let r = s3
-            .delete_object()
-            .send()
-            .await;
-        done(r);
-    }
-}
-";
-        assert_eq!(lines_of(src), [(vec!["serial-await-loop".to_string()], 4, 7)]);
     }
 
     fn problems_of(src: &str) -> Vec<(Vec<String>, Vec<String>)> {

@@ -16,7 +16,9 @@
 //!   them. So does the program's own package: a small program's handlers that nothing wires up
 //!   are still what it is for.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::keys::{FnId, KeyIndex};
 use super::Unit;
@@ -207,8 +209,8 @@ impl Exposures {
     /// on the way up from it to a program's entry, a root, or nothing. A caller in a file not
     /// analysed yet (the prefilter left it waiting) could change the answer.
     pub(crate) fn callers_wanted(&self, units: &[Unit], origins: &[(usize, Origin)]) -> HashSet<Wanted> {
-        let mut wanted = HashSet::new();
-        let mut seen = HashSet::new();
+        let mut wanted = HashSet::default();
+        let mut seen = HashSet::default();
         let mut todo: Vec<FnId> = origins
             .iter()
             .filter(|(_, o)| o.hot.is_none() && !o.test)
@@ -402,7 +404,7 @@ fn qualifier(f: &crate::facts::FnFacts) -> Option<&str> {
 /// rare, and names shared by several fns (`new`, `get`, `run`) link nowhere. A call through a
 /// type parameter (`I::new()` with `I: Importer`) links to every impl of the trait's method.
 fn loose_links(units: &[Unit]) -> Vec<Link> {
-    let mut by_name: HashMap<&str, Vec<FnId>> = HashMap::new();
+    let mut by_name: HashMap<&str, Vec<FnId>> = HashMap::default();
     // `Trait::method` -> the impls of it, for the crates' own traits: a foreign trait's
     // impls may be called by its crate (a framework), which the run does not see.
     let own_traits: HashSet<&str> = units
@@ -410,7 +412,7 @@ fn loose_links(units: &[Unit]) -> Vec<Link> {
         .filter(|u| !u.dependency)
         .flat_map(|u| u.facts.traits.iter().map(String::as_str))
         .collect();
-    let mut by_trait: HashMap<String, Vec<FnId>> = HashMap::new();
+    let mut by_trait: HashMap<String, Vec<FnId>> = HashMap::default();
     for (u, unit) in units.iter().enumerate() {
         for (i, f) in unit.facts.fns.iter().enumerate() {
             if let Some(t) = f.implements.as_deref().filter(|t| own_traits.contains(t)) {
@@ -457,9 +459,9 @@ pub(crate) struct Wanted {
 /// part of: what a package with a program entry (`main` of a binary) uses by path or through
 /// its workspace, transitively, among the run's packages.
 fn program_parts<'a>(units: &[Unit<'a>]) -> (HashMap<&'a str, FnId>, HashMap<&'a str, FnId>) {
-    let mut uses: HashMap<&str, &[String]> = HashMap::new();
-    let mut programs: HashMap<&str, FnId> = HashMap::new();
-    let mut parts: HashMap<&str, FnId> = HashMap::new();
+    let mut uses: HashMap<&str, &[String]> = HashMap::default();
+    let mut programs: HashMap<&str, FnId> = HashMap::default();
+    let mut parts: HashMap<&str, FnId> = HashMap::default();
     let mut queue: VecDeque<(&str, FnId)> = VecDeque::new();
     for (u, unit) in units.iter().enumerate() {
         let Some(p) = unit.package else { continue };
@@ -503,7 +505,7 @@ fn commands(units: &[Unit], programs: &HashMap<&str, FnId>, parts: &HashMap<&str
             _ => None,
         }
     };
-    let mut serving: HashSet<&str> = HashSet::new();
+    let mut serving: HashSet<&str> = HashSet::default();
     for (u, unit) in units.iter().enumerate() {
         if unit.facts.serves {
             serving.extend(program_of(u));

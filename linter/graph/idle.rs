@@ -10,7 +10,7 @@
 //! The callee often lives in another file, so each file summarises its async fns and keeps its
 //! findings pending (`rules::serial`); `settle` decides once every file of the run is known.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::facts::{AsyncFnSummary, Callee, Finding, Pending};
 
@@ -26,20 +26,20 @@ pub(crate) struct IdleFns<'a> {
 
 impl<'a> IdleFns<'a> {
     pub(crate) fn new(summaries: impl Iterator<Item = &'a AsyncFnSummary>) -> Self {
-        let mut defs: HashMap<&Callee, Vec<Option<&[Callee]>>> = HashMap::new();
-        let mut implements = HashMap::new();
+        let mut defs: HashMap<&Callee, Vec<Option<&[Callee]>>> = HashMap::default();
+        let mut implements = HashMap::default();
         for s in summaries {
             defs.entry(&s.callee).or_default().push(s.waits_on.as_deref());
             if let Some(t) = &s.implements {
                 implements.insert(&s.callee, t.as_str());
             }
         }
-        let mut by_name: HashMap<&str, Vec<&Callee>> = HashMap::new();
+        let mut by_name: HashMap<&str, Vec<&Callee>> = HashMap::default();
         for c in defs.keys() {
             by_name.entry(c.name.as_str()).or_default().push(c);
         }
         defs.retain(|_, d| d.iter().all(Option::is_some));
-        let mut fns = IdleFns { idle: HashSet::new(), by_name, implements };
+        let mut fns = IdleFns { idle: HashSet::default(), by_name, implements };
         loop {
             let newly: Vec<&Callee> = defs
                 .iter()
@@ -91,7 +91,7 @@ impl<'a> IdleFns<'a> {
 /// file outside any package is a crate of its own).
 pub(crate) fn settle(files: &[(Option<&str>, &[AsyncFnSummary], &[Pending])]) -> Vec<(usize, Finding)> {
     let unit = |f: usize| files[f].0.ok_or(f);
-    let mut by_unit: HashMap<Result<&str, usize>, Vec<&AsyncFnSummary>> = HashMap::new();
+    let mut by_unit: HashMap<Result<&str, usize>, Vec<&AsyncFnSummary>> = HashMap::default();
     for (f, (_, summaries, _)) in files.iter().enumerate() {
         by_unit.entry(unit(f)).or_default().extend(summaries.iter());
     }
@@ -119,7 +119,7 @@ struct Calls<'a> {
 
 impl<'a> Calls<'a> {
     fn new(summaries: impl Iterator<Item = &'a AsyncFnSummary>) -> Self {
-        let mut by_name: HashMap<&str, Vec<&AsyncFnSummary>> = HashMap::new();
+        let mut by_name: HashMap<&str, Vec<&AsyncFnSummary>> = HashMap::default();
         for s in summaries {
             by_name.entry(&s.callee.name).or_default().push(s);
         }
@@ -132,7 +132,7 @@ impl<'a> Calls<'a> {
     fn reaches(&self, from: &[Callee], target: &Callee) -> bool {
         let may_be = |call: &Callee, def: &Callee| call.owner.is_none() || call.owner == def.owner;
         let same = |a: &Callee, b: &Callee| a.owner == b.owner && a.name == b.name;
-        let mut seen: HashSet<&Callee> = HashSet::new();
+        let mut seen: HashSet<&Callee> = HashSet::default();
         let mut todo: Vec<&Callee> = from.iter().collect();
         while let Some(c) = todo.pop() {
             if same(c, target) {

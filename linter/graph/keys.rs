@@ -1,7 +1,7 @@
 //! Functions by call-graph key across the run, following `use` re-exports: the one way the
 //! cross-file stage names a function.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::facts::FileFacts;
 
@@ -35,14 +35,14 @@ impl<'a> KeyIndex<'a> {
             files.clone().flat_map(move |f| list(f).iter().map(|(a, b)| (a.as_str(), b.as_str())))
         };
         let (aliases, private_globs) = (pairs(|f| &f.aliases), pairs(|f| &f.globs));
-        let mut by_key: HashMap<&str, Vec<FnId>> = HashMap::new();
+        let mut by_key: HashMap<&str, Vec<FnId>> = HashMap::default();
         for (id, key) in keys {
             by_key.entry(key).or_default().push(id);
         }
-        let mut names = HashMap::new();
+        let mut names = HashMap::default();
         // Re-exported module -> the modules that glob re-export it.
-        let mut globbed_into: HashMap<&str, Vec<&str>> = HashMap::new();
-        let mut globs: HashMap<&str, Vec<&str>> = HashMap::new();
+        let mut globbed_into: HashMap<&str, Vec<&str>> = HashMap::default();
+        let mut globs: HashMap<&str, Vec<&str>> = HashMap::default();
         for (from, to) in aliases {
             match from.strip_suffix("::*") {
                 Some(module) => {
@@ -131,7 +131,7 @@ fn glob_names(
     by_key: &HashMap<&str, Vec<FnId>>,
     globbed_into: &HashMap<&str, Vec<&str>>,
 ) -> HashMap<String, Vec<FnId>> {
-    let mut out: HashMap<String, Vec<FnId>> = HashMap::new();
+    let mut out: HashMap<String, Vec<FnId>> = HashMap::default();
     if globbed_into.is_empty() {
         return out;
     }

@@ -149,7 +149,10 @@ impl<'a> Offloads<'a> {
 /// mention them before it settles. `units` pairs each file with whether it is a dependency's:
 /// dependencies lead chains but never call the crates' code, so where the crates' code runs
 /// is decided among their files.
-pub(crate) fn callers_wanted(units: &[(Unit, bool)], transitive: bool) -> HashSet<exposure::Wanted> {
+pub(crate) fn callers_wanted(
+    units: &[(Unit, bool)],
+    transitive: bool,
+) -> rustc_hash::FxHashSet<exposure::Wanted> {
     let all: Vec<Unit> = units.iter().map(|(u, _)| Unit { ..*u }).collect();
     let offloads = Offloads::new(&all);
     let mut origins = Vec::new();

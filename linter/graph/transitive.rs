@@ -2,7 +2,9 @@
 //! other functions of the crates, blocks the async code calling it. A breadth-first search over
 //! the call graph of every file's summaries, linear in the number of call edges.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::keys::{FnId, KeyIndex};
 use super::{Offloads, Unit};
@@ -48,7 +50,7 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
     // An impl without a summary neither blocks nor calls the crates: `None`.
     // Keyed by package too (`pkg` of `pkg@bin::a::T::f`): another package's trait of the same
     // name is another trait.
-    let mut impls: HashMap<TraitMethod, Vec<Option<FnId>>> = HashMap::new();
+    let mut impls: HashMap<TraitMethod, Vec<Option<FnId>>> = HashMap::default();
     for u in units {
         for f in &u.facts.fns {
             if let (Some(tr), Some(key)) = (f.implements.as_deref(), f.key.as_deref()) {
@@ -62,7 +64,7 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
     // A trait's default methods, and the crates' traits each type implements: a method the
     // type's impl does not define (`session.save()` with `impl Persist for Session`) is the
     // trait's default. Keyed by package, as the impls are.
-    let mut defaults: HashMap<TraitMethod, FnId> = HashMap::new();
+    let mut defaults: HashMap<TraitMethod, FnId> = HashMap::default();
     for (f, (_, facts)) in files.iter().enumerate() {
         for (i, func) in facts.functions.iter().enumerate() {
             if let Some((tr, method)) = key_parts(&func.key).filter(|(tr, _)| declared.contains(tr)) {
@@ -70,7 +72,7 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
             }
         }
     }
-    let mut traits_of: HashMap<(Option<&str>, &str), HashSet<&str>> = HashMap::new();
+    let mut traits_of: HashMap<(Option<&str>, &str), HashSet<&str>> = HashMap::default();
     for u in units {
         for f in &u.facts.fns {
             if let (Some(tr), Some(key)) = (f.implements.as_deref(), f.key.as_deref()) {
@@ -120,7 +122,7 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
     };
 
     // Callers of each function, as (caller, call-site index in the caller).
-    let mut callers: HashMap<FnId, Vec<(FnId, usize)>> = HashMap::new();
+    let mut callers: HashMap<FnId, Vec<(FnId, usize)>> = HashMap::default();
     for (f, (_, graph)) in files.iter().enumerate() {
         for (i, caller) in graph.functions.iter().enumerate() {
             for (s, call) in caller.calls.iter().enumerate().filter(|(_, c)| !offloaded(&c.defer)) {
@@ -138,7 +140,7 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
     let vias: Vec<Chains> = ranks
         .iter()
         .map(|&rank| {
-            let mut via: Chains = HashMap::new();
+            let mut via: Chains = HashMap::default();
             let mut queue = VecDeque::new();
             for (f, (_, graph)) in files.iter().enumerate() {
                 for (i, func) in graph.functions.iter().enumerate() {

@@ -167,7 +167,7 @@ pub(crate) struct AsyncBody<'ast> {
     pub mutable: HashSet<String>,
     /// `let name = init` bindings seen so far, by name (the last one wins).
     pub lets: HashMap<String, &'ast Expr>,
-    /// Names a `.sort*()` call was seen on.
+    /// Names a `.sort*()` call was seen on, and no `.truncate(..)` since.
     pub sorted: HashSet<String>,
     /// Parameters whose declared type says they hold futures (`Vec<BoxFuture<..>>`, `futs: I`
     /// with `I::Item: Future`).

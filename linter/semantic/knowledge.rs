@@ -184,7 +184,7 @@ struct Opaque {
 pub struct Knowledge {
     types: HashMap<String, TypeEntry>,
     offload_names: HashMap<String, OffloadEntry>,
-    aliases: HashMap<String, String>,
+    aliases: rustc_hash::FxHashMap<String, String>,
     /// Last segments of every known path, mapped to their parents (for glob imports).
     members: HashMap<String, Vec<String>>,
     /// Types whose methods a rule's catalog knows: a constructor call returns the type.
@@ -207,7 +207,7 @@ impl Knowledge {
     pub fn builtin() -> Knowledge {
         let file: KnowledgeFile = toml::from_str(BUILTIN).expect("the built-in knowledge parses");
         let mut k = Knowledge {
-            aliases: file.aliases,
+            aliases: file.aliases.into_iter().collect(),
             event_waits: file.event.names.into_iter().collect(),
             event_macros: file.event.macros.into_iter().collect(),
             handler_attributes: file.handler_attributes.names.into_iter().collect(),

@@ -76,6 +76,9 @@ pub(crate) struct Resolver<'c> {
     /// Names of the file's fns that are not `async` and return no future: what they return
     /// may already be running.
     pub(crate) eager: HashSet<String>,
+    /// Fns of the file that return a task's `JoinHandle` (`fn spawn_spinner(..) ->
+    /// JoinHandle<()>`): calling one spawns a task.
+    pub(crate) task_spawners: HashSet<String>,
     /// The values of the file's `const` items, by name (for constant timeouts).
     pub(crate) consts: HashMap<String, syn::Expr>,
     /// The declared types of the file's `const` and `static` items, by name.
@@ -96,6 +99,7 @@ impl<'c> Resolver<'c> {
             structs: HashMap::new(),
             constructors: HashSet::new(),
             eager: HashSet::new(),
+            task_spawners: HashSet::new(),
             variants: HashMap::new(),
             assoc_fns: HashSet::new(),
             traits: HashSet::new(),
@@ -126,6 +130,9 @@ impl<'c> Resolver<'c> {
         let mut eager = |sig: &syn::Signature| {
             if sig.asyncness.is_none() && !returns_future(&sig.output, future_aliases) {
                 self.eager.insert(sig.ident.to_string());
+            }
+            if returns_task_handle(&sig.output) {
+                self.task_spawners.insert(sig.ident.to_string());
             }
         };
         for item in items.iter().copied() {
@@ -681,6 +688,14 @@ fn returns_future_type(ty: &syn::Type, aliases: &HashSet<String>) -> bool {
 }
 
 /// Does a signature return `Self` or `ty`, possibly inside a `Result` or `Option`?
+/// Does a fn return a task's `JoinHandle` (not a thread's, `std::thread::JoinHandle`)?
+fn returns_task_handle(output: &syn::ReturnType) -> bool {
+    let syn::ReturnType::Type(_, ty) = output else { return false };
+    let syn::Type::Path(p) = &**ty else { return false };
+    let thread = p.path.segments.iter().any(|s| s.ident == "thread");
+    p.path.segments.last().is_some_and(|s| s.ident == "JoinHandle") && !thread
+}
+
 fn returns_self(output: &syn::ReturnType, ty: &str) -> bool {
     let syn::ReturnType::Type(_, t) = output else { return false };
     let mut t = &**t;

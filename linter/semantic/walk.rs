@@ -111,9 +111,10 @@ struct Walker<'w, 'a, 'ast, H> {
     expanded: HashSet<Expansion>,
     /// Per block being walked, the statements after the current one.
     rest: Vec<&'ast [Stmt]>,
-    /// Per open block: where a task was spawned earlier in it (or in a block around it).
-    spawned: Vec<Option<PmSpan>>,
-    /// A spawn seen in the statement being walked.
+    /// Per open block: where a task was spawned earlier in it (or in a block around it), and
+    /// the name its handle was bound to.
+    spawned: Vec<Option<(PmSpan, Option<String>)>>,
+    /// A spawn seen in the statement being walked (not in a block inside it).
     spawn_seen: Option<PmSpan>,
 }
 
@@ -274,7 +275,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         }
         let chained = self.m.chain_receivers.remove(&addr(c));
         self.m.chained.push(chained);
-        self.visit_expr(&c.body);
+        self.fresh_block(|w| w.visit_expr(&c.body));
         self.m.chained.pop();
         self.m.res.pop_vars();
         if is_async {
@@ -334,7 +335,8 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         self.m.ctx.pop();
     }
 
-    /// Walks the body of a fn or async block: code of its own, run after no spawn around it.
+    /// Walks the body of a fn, closure or async block: code of its own, which runs after no
+    /// spawn around it.
     fn fresh_block(&mut self, walk: impl FnOnce(&mut Self)) {
         self.spawned.push(None);
         let seen = self.spawn_seen.take();
@@ -416,9 +418,13 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         detached: bool,
     ) {
         let mut args = args.peekable();
-        // (`Command::spawn()` starts a process, not a task: no argument.)
+        // A task: a future or closure handed over (`Command::spawn()` and `spawn_child(&cmd)`
+        // start processes).
         if let Some((RunsKind::Spawn, at)) = runs {
-            if self.m.kind() == Some(Kind::Async) && args.peek().is_some() {
+            let task = args.peek().is_some_and(|a| {
+                matches!(a, Expr::Async(_) | Expr::Closure(_) | Expr::Call(_) | Expr::MethodCall(_))
+            });
+            if self.m.kind() == Some(Kind::Async) && task {
                 self.spawn_seen = Some(at);
             }
         }
@@ -882,7 +888,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         self.find_offloaded_closures(stmts);
         let mut miss = false;
         self.rest.push(&[]);
-        self.spawned.push(self.spawned.last().copied().flatten());
+        self.spawned.push(self.spawned.last().cloned().flatten());
         for (i, s) in stmts.iter().enumerate() {
             if let Stmt::Expr(e, Some(_)) = s {
                 self.m.discarded.insert(addr(strip_parens(e)));
@@ -892,19 +898,8 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             }
             let outer_spawn = self.spawn_seen.take();
             self.visit_stmt(s);
-            // A task spawned here (`spawn(..)`, or a let of a `JoinHandle` a helper returned)
-            // runs during the rest of the block.
-            let handle = match s {
-                Stmt::Local(syn::Local { pat: Pat::Ident(p), .. }) => {
-                    matches!(self.m.res.var(&p.ident.to_string()), Some(Ty::Named(t, _)) if t.ends_with("JoinHandle"))
-                }
-                _ => false,
-            };
-            let spawn = self.spawn_seen.or(handle.then(|| s.span()));
-            if let (Some(at), Some(slot)) = (spawn, self.spawned.last_mut()) {
-                slot.get_or_insert(at);
-            }
-            self.spawn_seen = outer_spawn.or(spawn);
+            self.note_spawn(s);
+            self.spawn_seen = outer_spawn;
             // `if let Some(v) = cache.get(k) { return v; }`: what follows is the miss.
             let knowledge = self.m.res.knowledge;
             if let Some(lookup) = memo::early_return(s, knowledge).filter(|_| !miss) {
@@ -920,6 +915,33 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             self.m.ctx.pop();
         }
         self.m.res.pop();
+    }
+
+    /// After statement `s` of a block: a task spawned in it (`spawn(..)`, or a let of a task's
+    /// `JoinHandle` a helper returned) runs during the rest of the block, until its handle is
+    /// awaited there.
+    fn note_spawn(&mut self, s: &'ast Stmt) {
+        let (bound, init) = match s {
+            Stmt::Local(syn::Local { pat: Pat::Ident(p), init: Some(init), .. }) => {
+                (Some(p.ident.to_string()), Some(strip_try(&init.expr)))
+            }
+            _ => (None, None),
+        };
+        // A thread's handle is no task's: the thread does not share the executor.
+        let task_handle = |t: &str| t.ends_with("JoinHandle") && !t.starts_with("std::");
+        let typed = bound
+            .as_ref()
+            .is_some_and(|n| matches!(self.m.res.var(n), Some(Ty::Named(t, _)) if task_handle(t)));
+        let called = init.and_then(callee_name).is_some_and(|f| self.m.res.task_spawners.contains(&f));
+        let handle = bound.as_ref().filter(|_| typed || called);
+        let spawn = self.spawn_seen.or(handle.map(|_| s.span()));
+        let Some(slot) = self.spawned.last_mut() else { return };
+        if slot.as_ref().is_some_and(|(_, name)| name.as_ref().is_some_and(|n| awaits_name(s, n))) {
+            *slot = None;
+        }
+        if let Some(at) = spawn {
+            slot.get_or_insert((at, bound));
+        }
     }
 
     /// Records `let name = init` in the enclosing async body, for the serial rules.
@@ -954,7 +976,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         // listener is not awaited): it leaves the setup region.
         let in_setup = self.m.ctx.last().is_some_and(|c| c.hot.is_some_and(|h| h.kind == HotKind::Setup));
         // A loop after a spawn in async code that no region covers runs beside that task.
-        let alongside = self.spawned.last().copied().flatten().filter(|_| {
+        let alongside = self.spawned.last().cloned().flatten().map(|(at, _)| at).filter(|_| {
             self.m.kind() == Some(Kind::Async) && self.m.ctx.last().is_some_and(|c| c.hot.is_none())
         });
         if event_loop {
@@ -1413,6 +1435,40 @@ fn listener_bind<'a>(e: &'a Expr, knowledge: &super::Knowledge) -> Option<&'a Ex
 
 /// Does a `loop`/`while` await an event (a message, a connection, a tick) or `select!` over
 /// several? A look inside the loop only; closures, async blocks and items are not its own.
+/// `e` without a trailing `?`.
+fn strip_try(e: &Expr) -> &Expr {
+    match e {
+        Expr::Try(t) => strip_try(&t.expr),
+        _ => e,
+    }
+}
+
+/// The name of the fn or method a call calls (`spawn_spinner` of `ui::spawn_spinner(..)`).
+fn callee_name(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Call(c) => match &*c.func {
+            Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+            _ => None,
+        },
+        Expr::MethodCall(m) => Some(m.method.to_string()),
+        _ => None,
+    }
+}
+
+/// Does statement `s` await the value named `name` (`handle.await`)?
+fn awaits_name(s: &Stmt, name: &str) -> bool {
+    struct Awaits<'n>(&'n str, bool);
+    impl<'a> Visit<'a> for Awaits<'_> {
+        fn visit_expr_await(&mut self, a: &'a ExprAwait) {
+            self.1 |= matches!(strip_parens(&a.base), Expr::Path(p) if p.path.is_ident(self.0));
+            visit::visit_expr_await(self, a);
+        }
+    }
+    let mut awaits = Awaits(name, false);
+    awaits.visit_stmt(s);
+    awaits.1
+}
+
 fn waits_for_events(e: &Expr, knowledge: &super::Knowledge) -> bool {
     struct Events<'k>(&'k super::Knowledge, bool);
     impl<'a> Visit<'a> for Events<'_> {
@@ -1420,7 +1476,11 @@ fn waits_for_events(e: &Expr, knowledge: &super::Knowledge) -> bool {
             // `timeout(d, rx.next()).await` waits for what it wraps.
             let mut base = &*a.base;
             while let Expr::Call(c) = base {
-                let timer = matches!(&*c.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "timeout"));
+                let last = match &*c.func {
+                    Expr::Path(p) => p.path.segments.last(),
+                    _ => None,
+                };
+                let timer = last.is_some_and(|s| s.ident == "timeout" || s.ident == "timeout_at");
                 match c.args.last() {
                     Some(inner) if timer => base = inner,
                     _ => break,

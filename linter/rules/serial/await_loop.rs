@@ -52,7 +52,8 @@
 //! - change each item in place and then save it (`for u in users.iter_mut()`);
 //! - do stepwise setup (directories parent first, subscribe, bind, listen), local work (request
 //!   signing) or effects a user sees in order (chat replies and reactions), by call name;
-//! - walk items the code sorted first, or migrations;
+//! - walk items the code sorted first (not sorted to keep the top few: sorted, then truncated),
+//!   or migrations;
 //! - call a method of each member of a collection the struct holds (`for level in
 //!   &self.levels { level.check().await }`): a composite of a few parts fixed at construction;
 //! - run as phases: several loops of one fn awaiting different methods of one handle
@@ -413,8 +414,10 @@ impl Loops<'_, '_, '_> {
         let uses_try = body_uses_try(body);
         let awaited = compact(awaits::peel_adaptors(&a.base));
         // At the await that waits for each item in turn: the call to run together.
-        // A chain written over several lines: at its `.await`, where each iteration waits.
-        let span = if a.await_token.span.start().line > a.span().start().line {
+        // A chain written over several lines: at its `.await`, where each iteration waits (a
+        // suppression at the statement's start still covers it).
+        let multiline = a.await_token.span.start().line > a.span().start().line;
+        let span = if multiline {
             self.m.span(a.dot_token.span.join(a.await_token.span).unwrap_or(a.await_token.span))
         } else {
             self.m.span(a.span())
@@ -452,6 +455,7 @@ impl Loops<'_, '_, '_> {
         )
         .with_label("each iteration waits for the previous one to finish")
         .with_help(help);
+        let d = Diagnostic { statement_line: multiline.then(|| self.m.span(a.span()).start.line), ..d };
         // Awaiting a fn that only takes locks, waits for a notification, or never suspends
         // gains nothing from running together: the join drops those (see `idle`).
         let self_type = self.body.self_type.as_deref();
@@ -578,7 +582,8 @@ impl Loops<'_, '_, '_> {
     }
 
     /// Does the code say the items must be handled in order: a collection sorted before the
-    /// loop (`pending.sort_by_key(|m| m.version)`, `.sorted()`), or migrations?
+    /// loop (`pending.sort_by_key(|m| m.version)`, `.sorted()`; not one truncated since), or
+    /// migrations?
     fn in_order(&self, iterable: &Expr, items: &HashSet<String>) -> bool {
         let Some(name) = awaits::root_ident(iterable) else { return false };
         let ordered = |n: &str| names().ordered_collections.matches(&n.to_lowercase());
