@@ -119,6 +119,8 @@ struct KnowledgeFile {
     #[serde(default)]
     event: Names,
     #[serde(default)]
+    event_wrappers: Names,
+    #[serde(default)]
     handler_attributes: Names,
     #[serde(default)]
     closure_items: ClosureItems,
@@ -193,6 +195,7 @@ pub struct Knowledge {
     runs_prefixes: Vec<(String, RunsKind)>,
     event_waits: HashSet<String>,
     event_macros: HashSet<String>,
+    event_wrappers: HashSet<String>,
     handler_attributes: HashSet<String>,
     opaque: HashSet<String>,
     closure_elements: HashSet<String>,
@@ -210,6 +213,7 @@ impl Knowledge {
             aliases: file.aliases.into_iter().collect(),
             event_waits: file.event.names.into_iter().collect(),
             event_macros: file.event.macros.into_iter().collect(),
+            event_wrappers: file.event_wrappers.names.into_iter().collect(),
             handler_attributes: file.handler_attributes.names.into_iter().collect(),
             opaque: file.dependencies.opaque.into_iter().collect(),
             calls_argument: (file.closure_items.elements.iter())
@@ -323,6 +327,11 @@ impl Knowledge {
 
     pub(crate) fn is_event_macro(&self, name: &str) -> bool {
         self.event_macros.contains(name)
+    }
+
+    /// Does an awaited call of this name wait for the future it is handed (`timeout(d, f)`)?
+    pub(crate) fn is_event_wrapper(&self, name: &str) -> bool {
+        self.event_wrappers.contains(name)
     }
 
     /// Is a dependency of this crate name left unfollowed (its sync API does not block, or

@@ -1480,7 +1480,7 @@ fn waits_for_events(e: &Expr, knowledge: &super::Knowledge) -> bool {
                     Expr::Path(p) => p.path.segments.last(),
                     _ => None,
                 };
-                let timer = last.is_some_and(|s| s.ident == "timeout" || s.ident == "timeout_at");
+                let timer = last.is_some_and(|s| self.0.is_event_wrapper(&s.ident.to_string()));
                 match c.args.last() {
                     Some(inner) if timer => base = inner,
                     _ => break,
