@@ -28,8 +28,8 @@ pub(crate) enum HotKind {
     Handler,
     /// The body of a loop that waits for messages, connections or ticks.
     EventLoop,
-    /// A loop of async code after a spawn in the same block (`let spinner = spawn(..); for ..
-    /// { poll().await; }`): it runs while the spawned task does, on the same executor.
+    /// Async code after a spawn in the same block (`let spinner = spawn(..); poll().await;`):
+    /// it runs while the spawned task does, on the same executor.
     Alongside,
     /// A future joined with others (`join!(serve(db), flush_loop(db))`): they share one task,
     /// so blocking in one stalls the others, even in `main`.

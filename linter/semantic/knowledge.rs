@@ -121,6 +121,8 @@ struct KnowledgeFile {
     #[serde(default)]
     event_wrappers: Names,
     #[serde(default)]
+    signal_tasks: Names,
+    #[serde(default)]
     handler_attributes: Names,
     #[serde(default)]
     closure_items: ClosureItems,
@@ -196,6 +198,7 @@ pub struct Knowledge {
     event_waits: HashSet<String>,
     event_macros: HashSet<String>,
     event_wrappers: HashSet<String>,
+    signal_words: Vec<String>,
     handler_attributes: HashSet<String>,
     opaque: HashSet<String>,
     closure_elements: HashSet<String>,
@@ -214,6 +217,7 @@ impl Knowledge {
             event_waits: file.event.names.into_iter().collect(),
             event_macros: file.event.macros.into_iter().collect(),
             event_wrappers: file.event_wrappers.names.into_iter().collect(),
+            signal_words: file.signal_tasks.names,
             handler_attributes: file.handler_attributes.names.into_iter().collect(),
             opaque: file.dependencies.opaque.into_iter().collect(),
             calls_argument: (file.closure_items.elements.iter())
@@ -327,6 +331,11 @@ impl Knowledge {
 
     pub(crate) fn is_event_macro(&self, name: &str) -> bool {
         self.event_macros.contains(name)
+    }
+
+    /// Does a spawned task's code (as tokens) wait for a process signal (`ctrl_c()`)?
+    pub(crate) fn waits_for_signal(&self, code: &str) -> bool {
+        self.signal_words.iter().any(|w| code.contains(w.as_str()))
     }
 
     /// Does an awaited call of this name wait for the future it is handed (`timeout(d, f)`)?

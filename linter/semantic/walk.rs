@@ -83,7 +83,6 @@ pub(crate) fn walk<'ast>(
         expanding: false,
         expanded: HashSet::new(),
         rest: Vec::new(),
-        spawned: Vec::new(),
         spawn_seen: None,
         closure_items: HashMap::new(),
     };
@@ -111,9 +110,6 @@ struct Walker<'w, 'a, 'ast, H> {
     expanded: HashSet<Expansion>,
     /// Per block being walked, the statements after the current one.
     rest: Vec<&'ast [Stmt]>,
-    /// Per open block: where a task was spawned earlier in it (or in a block around it), and
-    /// the name its handle was bound to.
-    spawned: Vec<Option<(PmSpan, Option<String>)>>,
     /// A spawn seen in the statement being walked (not in a block inside it).
     spawn_seen: Option<PmSpan>,
 }
@@ -338,11 +334,9 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
     /// Walks the body of a fn, closure or async block: code of its own, which runs after no
     /// spawn around it.
     fn fresh_block(&mut self, walk: impl FnOnce(&mut Self)) {
-        self.spawned.push(None);
         let seen = self.spawn_seen.take();
         walk(self);
         self.spawn_seen = seen;
-        self.spawned.pop();
     }
 
     fn call_hook(&mut self, e: &'ast Expr, usage: Use, callee: Option<&str>) {
@@ -423,6 +417,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         if let Some((RunsKind::Spawn, at)) = runs {
             let task = args.peek().is_some_and(|a| {
                 matches!(a, Expr::Async(_) | Expr::Closure(_) | Expr::Call(_) | Expr::MethodCall(_))
+                    && !self.m.res.knowledge.waits_for_signal(&quote::quote!(#a).to_string())
             });
             if self.m.kind() == Some(Kind::Async) && task {
                 self.spawn_seen = Some(at);
@@ -886,9 +881,8 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             }
         }
         self.find_offloaded_closures(stmts);
-        let mut miss = false;
+        let (mut miss, mut alongside, mut stopping) = (false, false, false);
         self.rest.push(&[]);
-        self.spawned.push(self.spawned.last().cloned().flatten());
         for (i, s) in stmts.iter().enumerate() {
             if let Stmt::Expr(e, Some(_)) = s {
                 self.m.discarded.insert(addr(strip_parens(e)));
@@ -898,10 +892,25 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             }
             let outer_spawn = self.spawn_seen.take();
             self.visit_stmt(s);
-            self.note_spawn(s);
+            // Async code after a spawn, outside any region, runs beside the spawned task.
+            let free = self.m.kind() == Some(Kind::Async)
+                && self.m.ctx.last().is_some_and(|c| c.hot.is_none())
+                && !alongside
+                && !stopping;
+            if let Some(at) = self.spawned_task(s, &stmts[i + 1..]).filter(|_| free) {
+                self.push_region(Some(Hot { kind: HotKind::Alongside, at: self.m.span(at) }));
+                alongside = true;
+            }
+            // After the program's event loop ends, it is stopping: cleanup runs once.
+            let knowledge = self.m.res.knowledge;
+            let on_top =
+                self.m.ctx.last().is_some_and(|c| c.hot.is_some_and(|h| h.kind == HotKind::Alongside));
+            if matches!(s, Stmt::Expr(e, _) if is_event_loop(e, knowledge)) && alongside && on_top {
+                self.m.ctx.pop();
+                (alongside, stopping) = (false, true);
+            }
             self.spawn_seen = outer_spawn;
             // `if let Some(v) = cache.get(k) { return v; }`: what follows is the miss.
-            let knowledge = self.m.res.knowledge;
             if let Some(lookup) = memo::early_return(s, knowledge).filter(|_| !miss) {
                 if memo::stores(&stmts[i + 1..], knowledge) {
                     self.push_region(Some(Hot { kind: HotKind::CacheMiss, at: self.m.span(lookup.span()) }));
@@ -910,17 +919,16 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             }
         }
         self.rest.pop();
-        self.spawned.pop();
-        if miss {
+        for _ in 0..usize::from(miss) + usize::from(alongside) {
             self.m.ctx.pop();
         }
         self.m.res.pop();
     }
 
-    /// After statement `s` of a block: a task spawned in it (`spawn(..)`, or a let of a task's
-    /// `JoinHandle` a helper returned) runs during the rest of the block, until its handle is
-    /// awaited there.
-    fn note_spawn(&mut self, s: &'ast Stmt) {
+    /// Where statement `s` of a block spawns a task (`spawn(..)`, or a let of a task's
+    /// `JoinHandle` a helper returned) that runs during the rest of the block: not one whose
+    /// handle the rest awaits (it may end before the code after it runs).
+    fn spawned_task(&self, s: &'ast Stmt, rest: &[Stmt]) -> Option<PmSpan> {
         let (bound, init) = match s {
             Stmt::Local(syn::Local { pat: Pat::Ident(p), init: Some(init), .. }) => {
                 (Some(p.ident.to_string()), Some(strip_try(&init.expr)))
@@ -934,14 +942,8 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             .is_some_and(|n| matches!(self.m.res.var(n), Some(Ty::Named(t, _)) if task_handle(t)));
         let called = init.and_then(callee_name).is_some_and(|f| self.m.res.task_spawners.contains(&f));
         let handle = bound.as_ref().filter(|_| typed || called);
-        let spawn = self.spawn_seen.or(handle.map(|_| s.span()));
-        let Some(slot) = self.spawned.last_mut() else { return };
-        if slot.as_ref().is_some_and(|(_, name)| name.as_ref().is_some_and(|n| awaits_name(s, n))) {
-            *slot = None;
-        }
-        if let Some(at) = spawn {
-            slot.get_or_insert((at, bound));
-        }
+        let awaited = bound.as_ref().is_some_and(|n| rest.iter().any(|r| awaits_name(r, n)));
+        self.spawn_seen.or(handle.map(|_| s.span())).filter(|_| !awaited)
     }
 
     /// Records `let name = init` in the enclosing async body, for the serial rules.
@@ -969,27 +971,19 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         }
         // A `loop`/`while` in async code that waits for messages, connections or ticks runs once
         // per event while the program serves: the code in it is hot, even in `main`.
-        let event_loop = self.m.kind() == Some(Kind::Async)
-            && !matches!(e, Expr::ForLoop(_))
-            && waits_for_events(e, self.m.res.knowledge);
+        let event_loop = self.m.kind() == Some(Kind::Async) && is_event_loop(e, self.m.res.knowledge);
         // A loop in a server's setup may be its accept loop (`listener.accept()` of a std
         // listener is not awaited): it leaves the setup region.
         let in_setup = self.m.ctx.last().is_some_and(|c| c.hot.is_some_and(|h| h.kind == HotKind::Setup));
-        // A loop after a spawn in async code that no region covers runs beside that task.
-        let alongside = self.spawned.last().cloned().flatten().map(|(at, _)| at).filter(|_| {
-            self.m.kind() == Some(Kind::Async) && self.m.ctx.last().is_some_and(|c| c.hot.is_none())
-        });
         if event_loop {
             self.push_region(Some(Hot { kind: HotKind::EventLoop, at: self.m.span(loop_header(e)) }));
-        } else if let Some(at) = alongside {
-            self.push_region(Some(Hot { kind: HotKind::Alongside, at: self.m.span(at) }));
         } else if in_setup {
             self.push_region(None);
         }
         self.m.enter_loop(e);
         self.walk_loop(e);
         self.m.leave_loop();
-        if event_loop || alongside.is_some() || in_setup {
+        if event_loop || in_setup {
             self.m.ctx.pop();
         }
     }
@@ -1467,6 +1461,11 @@ fn awaits_name(s: &Stmt, name: &str) -> bool {
     let mut awaits = Awaits(name, false);
     awaits.visit_stmt(s);
     awaits.1
+}
+
+/// Is `e` a `loop`/`while` that waits for messages, connections or ticks?
+fn is_event_loop(e: &Expr, knowledge: &super::Knowledge) -> bool {
+    matches!(e, Expr::Loop(_) | Expr::While(_)) && waits_for_events(e, knowledge)
 }
 
 fn waits_for_events(e: &Expr, knowledge: &super::Knowledge) -> bool {
