@@ -79,6 +79,9 @@ pub(crate) struct Resolver<'c> {
     /// Fns of the file that return a task's `JoinHandle` (`fn spawn_spinner(..) ->
     /// JoinHandle<()>`): calling one spawns a task.
     pub(crate) task_spawners: HashSet<String>,
+    /// The declared return types of the file's free sync fns, by name (`Ok` type of a
+    /// `Result`), resolved where a call uses them; `None` for a name defined twice.
+    free_fn_returns: HashMap<String, Option<syn::Type>>,
     /// The values of the file's `const` items, by name (for constant timeouts).
     pub(crate) consts: HashMap<String, syn::Expr>,
     /// The declared types of the file's `const` and `static` items, by name.
@@ -100,6 +103,7 @@ impl<'c> Resolver<'c> {
             constructors: HashSet::new(),
             eager: HashSet::new(),
             task_spawners: HashSet::new(),
+            free_fn_returns: HashMap::new(),
             variants: HashMap::new(),
             assoc_fns: HashSet::new(),
             traits: HashSet::new(),
@@ -127,6 +131,15 @@ impl<'c> Resolver<'c> {
     }
 
     fn index_item_list(&mut self, module: &str, items: &[&Item], future_aliases: &HashSet<String>) {
+        for item in items.iter().copied() {
+            if let Item::Fn(f) = item {
+                if let (None, syn::ReturnType::Type(_, ty)) = (&f.sig.asyncness, &f.sig.output) {
+                    let ok = ok_type(ty).clone();
+                    let entry = self.free_fn_returns.entry(f.sig.ident.to_string());
+                    entry.and_modify(|t| *t = None).or_insert(Some(ok));
+                }
+            }
+        }
         let mut eager = |sig: &syn::Signature| {
             if sig.asyncness.is_none() && !returns_future(&sig.output, future_aliases) {
                 self.eager.insert(sig.ident.to_string());
@@ -688,6 +701,32 @@ fn returns_future_type(ty: &syn::Type, aliases: &HashSet<String>) -> bool {
 }
 
 /// Does a signature return `Self` or `ty`, possibly inside a `Result` or `Option`?
+/// What a `Result<T, E>` (any path ending in `Result`) holds when `Ok`; other types as they are.
+fn ok_type(ty: &syn::Type) -> &syn::Type {
+    if let syn::Type::Path(p) = ty {
+        if let Some(last) = p.path.segments.last().filter(|s| s.ident == "Result") {
+            if let syn::PathArguments::AngleBracketed(args) = &last.arguments {
+                if let Some(syn::GenericArgument::Type(t)) = args.args.first() {
+                    return t;
+                }
+            }
+        }
+    }
+    ty
+}
+
+impl Resolver<'_> {
+    /// The declared return type of a free fn of the file that `path` may name (`start(..)`,
+    /// `crate::start(..)`, a module of the file), resolved here.
+    pub(crate) fn free_fn_return(&self, path: &str) -> Option<Ty> {
+        let (qualifier, name) = path.rsplit_once("::").unwrap_or(("", path));
+        let local =
+            matches!(qualifier, "" | "crate" | "self" | "super") || self.modules.contains_key(qualifier);
+        let ty = self.free_fn_returns.get(name)?.as_ref().filter(|_| local)?;
+        Some(self.resolve_type(ty)).filter(|t| *t != Ty::Unknown)
+    }
+}
+
 /// Does a fn return a task's `JoinHandle` (not a thread's, `std::thread::JoinHandle`)?
 fn returns_task_handle(output: &syn::ReturnType) -> bool {
     let syn::ReturnType::Type(_, ty) = output else { return false };

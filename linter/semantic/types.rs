@@ -278,6 +278,9 @@ impl Resolver<'_> {
 
     /// The type a call to the function at `path` returns.
     fn call_type(&self, path: &str, first_arg: Option<&Expr>) -> Ty {
+        if let Some(ty) = self.free_fn_return(path) {
+            return ty;
+        }
         let catalog = self.knowledge;
         if let Some(ret) = catalog.type_entry(path).and_then(|t| t.returns.get("")) {
             return Ty::parse(ret);
