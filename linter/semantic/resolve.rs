@@ -76,9 +76,9 @@ pub(crate) struct Resolver<'c> {
     /// Names of the file's fns that are not `async` and return no future: what they return
     /// may already be running.
     pub(crate) eager: HashSet<String>,
-    /// Fns of the file that return a task's `JoinHandle` (`fn spawn_spinner(..) ->
-    /// JoinHandle<()>`): calling one spawns a task.
-    pub(crate) task_spawners: HashSet<String>,
+    /// Fns of the file that return a `JoinHandle` (`fn spawn_spinner(..) -> JoinHandle<()>`),
+    /// with the type as written: calling one spawns a task if it resolves to a task's handle.
+    task_spawners: HashMap<String, syn::Type>,
     /// The declared return types of the file's free sync fns, by name (`Ok` type of a
     /// `Result`), resolved where a call uses them; `None` for a name defined twice.
     free_fn_returns: HashMap<String, Option<syn::Type>>,
@@ -102,7 +102,7 @@ impl<'c> Resolver<'c> {
             structs: HashMap::new(),
             constructors: HashSet::new(),
             eager: HashSet::new(),
-            task_spawners: HashSet::new(),
+            task_spawners: HashMap::new(),
             free_fn_returns: HashMap::new(),
             variants: HashMap::new(),
             assoc_fns: HashSet::new(),
@@ -144,8 +144,8 @@ impl<'c> Resolver<'c> {
             if sig.asyncness.is_none() && !returns_future(&sig.output, future_aliases) {
                 self.eager.insert(sig.ident.to_string());
             }
-            if returns_task_handle(&sig.output) {
-                self.task_spawners.insert(sig.ident.to_string());
+            if let Some(ty) = returned_join_handle(&sig.output) {
+                self.task_spawners.insert(sig.ident.to_string(), ty.clone());
             }
         };
         for item in items.iter().copied() {
@@ -406,6 +406,22 @@ impl<'c> Resolver<'c> {
         if let Some(scope) = self.vars.last_mut() {
             scope.insert(name, ty);
         }
+    }
+
+    /// The declared return type of a free fn of the file that `path` may name (`start(..)`,
+    /// `crate::start(..)`, a module of the file), resolved here.
+    pub(crate) fn free_fn_return(&self, path: &str) -> Option<Ty> {
+        let (qualifier, name) = path.rsplit_once("::").unwrap_or(("", path));
+        let local =
+            matches!(qualifier, "" | "crate" | "self" | "super") || self.modules.contains_key(qualifier);
+        let ty = self.free_fn_returns.get(name)?.as_ref().filter(|_| local)?;
+        Some(self.resolve_type(ty)).filter(|t| *t != Ty::Unknown)
+    }
+
+    /// Does a call of the fn or method `name` of the file spawn a task (it returns a task's
+    /// `JoinHandle`)?
+    pub(crate) fn spawns_task(&self, name: &str) -> bool {
+        self.task_spawners.get(name).is_some_and(|ty| is_task_handle(&self.resolve_type(ty)))
     }
 
     pub(crate) fn var(&self, name: &str) -> Option<&Ty> {
@@ -700,7 +716,6 @@ fn returns_future_type(ty: &syn::Type, aliases: &HashSet<String>) -> bool {
     any_ident(quote::ToTokens::to_token_stream(ty), &mut |n| n.contains("Future") || aliases.contains(n))
 }
 
-/// Does a signature return `Self` or `ty`, possibly inside a `Result` or `Option`?
 /// What a `Result<T, E>` (any path ending in `Result`) holds when `Ok`; other types as they are.
 fn ok_type(ty: &syn::Type) -> &syn::Type {
     if let syn::Type::Path(p) = ty {
@@ -715,26 +730,21 @@ fn ok_type(ty: &syn::Type) -> &syn::Type {
     ty
 }
 
-impl Resolver<'_> {
-    /// The declared return type of a free fn of the file that `path` may name (`start(..)`,
-    /// `crate::start(..)`, a module of the file), resolved here.
-    pub(crate) fn free_fn_return(&self, path: &str) -> Option<Ty> {
-        let (qualifier, name) = path.rsplit_once("::").unwrap_or(("", path));
-        let local =
-            matches!(qualifier, "" | "crate" | "self" | "super") || self.modules.contains_key(qualifier);
-        let ty = self.free_fn_returns.get(name)?.as_ref().filter(|_| local)?;
-        Some(self.resolve_type(ty)).filter(|t| *t != Ty::Unknown)
-    }
+/// The type a fn declares it returns, when its last segment is `JoinHandle` (a task's or a
+/// thread's: told apart where it is resolved).
+fn returned_join_handle(output: &syn::ReturnType) -> Option<&syn::Type> {
+    let syn::ReturnType::Type(_, ty) = output else { return None };
+    let syn::Type::Path(p) = &**ty else { return None };
+    p.path.segments.last().filter(|s| s.ident == "JoinHandle").map(|_| &**ty)
 }
 
-/// Does a fn return a task's `JoinHandle` (not a thread's, `std::thread::JoinHandle`)?
-fn returns_task_handle(output: &syn::ReturnType) -> bool {
-    let syn::ReturnType::Type(_, ty) = output else { return false };
-    let syn::Type::Path(p) = &**ty else { return false };
-    let thread = p.path.segments.iter().any(|s| s.ident == "thread");
-    p.path.segments.last().is_some_and(|s| s.ident == "JoinHandle") && !thread
+/// Is a resolved type a task's `JoinHandle`? A thread's (`std::thread::JoinHandle`) is not:
+/// the thread does not share the executor.
+pub(crate) fn is_task_handle(ty: &Ty) -> bool {
+    matches!(ty, Ty::Named(t, _) if t.ends_with("JoinHandle") && !t.starts_with("std::"))
 }
 
+/// Does a signature return `Self` or `ty`, possibly inside a `Result` or `Option`?
 fn returns_self(output: &syn::ReturnType, ty: &str) -> bool {
     let syn::ReturnType::Type(_, t) = output else { return false };
     let mut t = &**t;

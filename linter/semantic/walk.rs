@@ -935,12 +935,9 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             }
             _ => (None, None),
         };
-        // A thread's handle is no task's: the thread does not share the executor.
-        let task_handle = |t: &str| t.ends_with("JoinHandle") && !t.starts_with("std::");
-        let typed = bound
-            .as_ref()
-            .is_some_and(|n| matches!(self.m.res.var(n), Some(Ty::Named(t, _)) if task_handle(t)));
-        let called = init.and_then(callee_name).is_some_and(|f| self.m.res.task_spawners.contains(&f));
+        let typed =
+            bound.as_ref().is_some_and(|n| self.m.res.var(n).is_some_and(super::resolve::is_task_handle));
+        let called = init.and_then(callee_name).is_some_and(|f| self.m.res.spawns_task(&f));
         let handle = bound.as_ref().filter(|_| typed || called);
         let awaited = bound.as_ref().is_some_and(|n| rest.iter().any(|r| awaits_name(r, n)));
         self.spawn_seen.or(handle.map(|_| s.span())).filter(|_| !awaited)
