@@ -409,6 +409,20 @@ pub(crate) fn stall_allows(attr: &Attribute) -> Vec<String> {
     names
 }
 
+/// The name of the fn or method a call calls: `fetch` for `fetch(x)`, `send` for
+/// `client.get(x).send()` (the serial rules' awaited calls, the walker's spawn helpers).
+pub(crate) fn call_name(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Call(c) => match &*c.func {
+            Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+            _ => None,
+        },
+        Expr::MethodCall(m) => Some(m.method.to_string()),
+        Expr::Paren(p) => call_name(&p.expr),
+        _ => None,
+    }
+}
+
 /// `a` for `a`, `a.b.c`, `a[i]`, `*a`, `(a)`, `&a`, `a.m()`, `a?`: the variable an
 /// expression starts from.
 pub(crate) fn root_ident(e: &Expr) -> Option<String> {

@@ -937,7 +937,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         };
         let typed =
             bound.as_ref().is_some_and(|n| self.m.res.var(n).is_some_and(super::resolve::is_task_handle));
-        let called = init.and_then(callee_name).is_some_and(|f| self.m.res.spawns_task(&f));
+        let called = init.and_then(context::call_name).is_some_and(|f| self.m.res.spawns_task(&f));
         let handle = bound.as_ref().filter(|_| typed || called);
         let awaited = bound.as_ref().is_some_and(|n| rest.iter().any(|r| awaits_name(r, n)));
         self.spawn_seen.or(handle.map(|_| s.span())).filter(|_| !awaited)
@@ -1431,18 +1431,6 @@ fn strip_try(e: &Expr) -> &Expr {
     match e {
         Expr::Try(t) => strip_try(&t.expr),
         _ => e,
-    }
-}
-
-/// The name of the fn or method a call calls (`spawn_spinner` of `ui::spawn_spinner(..)`).
-fn callee_name(e: &Expr) -> Option<String> {
-    match e {
-        Expr::Call(c) => match &*c.func {
-            Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
-            _ => None,
-        },
-        Expr::MethodCall(m) => Some(m.method.to_string()),
-        _ => None,
     }
 }
 

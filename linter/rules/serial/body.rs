@@ -9,7 +9,7 @@ use syn::visit::{self, Visit};
 use syn::{Block, Expr, ExprAwait, Pat};
 
 use super::names::names;
-pub(crate) use crate::semantic::context::{bound_names, root_ident};
+pub(crate) use crate::semantic::context::{bound_names, call_name, root_ident};
 
 /// Awaited calls that go through a handle whose order matters: channels, locks, writers,
 /// streams, transactions. A loop awaiting one of these is sequential by design.
@@ -409,20 +409,6 @@ pub(crate) fn state_name(e: &Expr) -> Option<String> {
     match field {
         Some(f) if root == "self" => Some(format!("self.{f}")),
         _ => Some(root),
-    }
-}
-
-/// The name of the call at the head of an awaited expression: `fetch` for `fetch(x)` or
-/// `client.get(x).send()` -> `send`.
-pub(crate) fn call_name(e: &Expr) -> Option<String> {
-    match e {
-        Expr::Call(c) => match &*c.func {
-            Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
-            _ => None,
-        },
-        Expr::MethodCall(m) => Some(m.method.to_string()),
-        Expr::Paren(p) => call_name(&p.expr),
-        _ => None,
     }
 }
 
