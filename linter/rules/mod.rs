@@ -56,9 +56,10 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
         idle: Vec::new(),
         serial: Vec::new(),
         loose_seen: HashSet::new(),
+        field_aliases: Vec::new(),
     };
     semantic::walk(ast, &place.module, &arena, &mut model, &mut checker);
-    let mut facts = checker.facts;
+    let mut facts = std::mem::take(&mut checker.facts);
     let mut aliases = model.res.module_aliases();
     facts.offload_wrappers = std::mem::take(&mut model.offload_wrappers);
     facts.serves =
@@ -74,6 +75,7 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
     }
     // Only aliases into the checked crates can lead the call graph anywhere.
     aliases.retain(|(_, to)| model.key(to).is_some());
+    aliases.append(&mut checker.field_aliases);
     facts.aliases = aliases;
     facts.globs = model.res.module_globs();
     facts.globs.retain(|(_, to)| model.key(to).is_some());
@@ -97,6 +99,8 @@ struct Checker<'o, 'a> {
     serial: Vec<Vec<Vec<Found>>>,
     /// Loose calls recorded: (fn, hot region, test code, name).
     loose_seen: HashSet<(Option<usize>, Option<crate::source::Position>, bool, String)>,
+    /// The types of the fields of the file's structs, as aliases (see `Model::field_aliases`).
+    field_aliases: Vec<(String, String)>,
 }
 
 /// What a `for` loop iterates: its iterable, seen through an explicit `into_iter()` and the
@@ -276,8 +280,8 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
                 }
             }
         }
-        match callee {
-            Some(key) => self.record_call(m, key, semantic::spans::expr(expr), None),
+        match callee.map(str::to_string).or_else(|| m.field_method_key(expr)) {
+            Some(key) => self.record_call(m, &key, semantic::spans::expr(expr), None),
             None => self.loose_call(m, expr),
         }
     }
@@ -401,6 +405,7 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
 
     fn struct_item(&mut self, m: &Model<'_, 'ast>, s: &'ast syn::ItemStruct) {
         self.facts.instances.extend(blocking::field_types(m, s, self.options.catalog));
+        self.field_aliases.extend(m.field_aliases(s));
     }
 
     fn struct_expr(&mut self, m: &Model<'_, 'ast>, s: &'ast syn::ExprStruct) {

@@ -185,6 +185,48 @@ impl<'a, 'ast> Model<'a, 'ast> {
         self.settings.local_crates.contains(first).then(|| path.to_string())
     }
 
+    /// The key naming the type of field `field` of the struct `owner` (a key): the file that
+    /// declares the struct makes it an alias of the field's type (`field_aliases`), so a
+    /// method called on the field in a file that does not see the declaration
+    /// (`state.store.load(k)`) is looked up as `crate::AppState::<store>::load`.
+    pub(crate) fn field_type_key(owner: &str, field: &str) -> String {
+        format!("{owner}::<{field}>")
+    }
+
+    /// The callee of a method called on a field of a struct of the crates that this file
+    /// does not declare, by the field's key (see `field_type_key`).
+    pub(crate) fn field_method_key(&self, expr: &Expr) -> Option<String> {
+        let Expr::MethodCall(mc) = expr else { return None };
+        let mut receiver = &*mc.receiver;
+        while let Expr::Paren(p) = receiver {
+            receiver = &p.expr;
+        }
+        let Expr::Field(f) = receiver else { return None };
+        let syn::Member::Named(field) = &f.member else { return None };
+        if self.res.infer(receiver) != Ty::Unknown {
+            return None;
+        }
+        let Ty::Named(owner, _) = self.res.deref_all(self.res.infer(&f.base)) else { return None };
+        let owner = self.key(&owner)?;
+        Some(format!("{}::{}", Self::field_type_key(&owner, &field.to_string()), mc.method))
+    }
+
+    /// For a struct of the crates: each field declared with a type of the crates, as an alias
+    /// (`crate::AppState::<store>` -> `crate::store::BlobStore`; see `field_type_key`).
+    pub(crate) fn field_aliases(&self, s: &syn::ItemStruct) -> Vec<(String, String)> {
+        let Some(owner) = self.key(&format!("{}::{}", self.res.current_module(), s.ident)) else {
+            return Vec::new();
+        };
+        let named = s.fields.iter().filter_map(|f| Some((f.ident.as_ref()?, &f.ty)));
+        named
+            .filter_map(|(name, ty)| {
+                let ty = self.res.deref_all(self.res.resolve_type(ty));
+                let path = self.key(ty.path()?)?;
+                Some((Self::field_type_key(&owner, &name.to_string()), path))
+            })
+            .collect()
+    }
+
     /// The name of an expression's type (`Client` for a `&Arc<reqwest::Client>`), through
     /// references and smart pointers.
     pub(crate) fn type_name(&self, e: &Expr) -> Option<String> {
