@@ -84,11 +84,6 @@ pub struct Diagnostic {
     /// the join reports each such function once, at its first call from async code.
     #[serde(skip)]
     pub callee: Option<(usize, usize)>,
-    /// The first line of the statement a finding is in, when it is reported on a later line
-    /// (the `.await` of a chain written over several lines): suppressions there cover it too.
-    /// Kept in the cache with the finding.
-    #[serde(default)]
-    pub statement_line: Option<usize>,
 }
 
 impl Diagnostic {
@@ -105,7 +100,6 @@ impl Diagnostic {
             exposure: Exposure::Hot,
             through: Vec::new(),
             callee: None,
-            statement_line: None,
         }
     }
 

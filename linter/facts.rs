@@ -257,6 +257,9 @@ pub(crate) struct Callee {
     /// type (`Attachment`): the method of that name it is, when the package has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub named_after: Option<String>,
+    /// Called as a method (`x.f()`): never a free fn of that name.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub method: bool,
 }
 
 /// What one async fn (or sync fn returning a future) waits on.

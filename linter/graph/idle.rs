@@ -61,9 +61,14 @@ impl<'a> IdleFns<'a> {
         // Called on a variable named after a type that has the method: that one.
         let named = |d: &&&Callee| d.owner.is_some() && d.owner == c.named_after;
         match (&c.owner, all.iter().find(named)) {
-            (Some(_), _) => self.idle.contains(c),
+            // Definitions are keyed as declared, not as called.
+            (Some(_), _) => self.idle.contains(&Callee { method: false, ..c.clone() }),
             (None, Some(d)) => self.idle.contains(*d),
-            (None, None) => !all.is_empty() && all.iter().all(|d| self.idle.contains(d)),
+            (None, None) => {
+                // A method call is none of the free fns of its name.
+                let mut defs = all.iter().filter(|d| !(c.method && d.owner.is_none())).peekable();
+                defs.peek().is_some() && defs.all(|d| self.idle.contains(d))
+            }
         }
     }
 
@@ -130,8 +135,11 @@ impl<'a> Calls<'a> {
     /// reaches every fn of its name that it may be, but only a call that names the same type
     /// (or a free fn) counts as reaching `target`: common method names must not make cycles.
     fn reaches(&self, from: &[Callee], target: &Callee) -> bool {
-        let may_be = |call: &Callee, def: &Callee| call.owner.is_none() || call.owner == def.owner;
-        let same = |a: &Callee, b: &Callee| a.owner == b.owner && a.name == b.name;
+        // A method call (`shard.search(q)`) is never the free fn of its name.
+        let may_be = |call: &Callee, def: &Callee| {
+            (call.owner.is_none() && !(call.method && def.owner.is_none())) || call.owner == def.owner
+        };
+        let same = |a: &Callee, b: &Callee| a.owner == b.owner && a.name == b.name && !(a.method && b.owner.is_none());
         let mut seen: HashSet<&Callee> = HashSet::default();
         let mut todo: Vec<&Callee> = from.iter().collect();
         while let Some(c) = todo.pop() {
@@ -156,7 +164,7 @@ mod tests {
     use super::*;
 
     fn callee(owner: Option<&str>, name: &str) -> Callee {
-        Callee { owner: owner.map(str::to_string), name: name.into(), named_after: None }
+        Callee { owner: owner.map(str::to_string), name: name.into(), named_after: None, method: false }
     }
 
     fn summary(owner: Option<&str>, name: &str, waits_on: Option<Vec<Callee>>) -> AsyncFnSummary {

@@ -235,6 +235,20 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         self.m.ctx.pop();
     }
 
+    /// Runs `f` in the context of code handed to the crate fn `mode` names (`Defer`): its
+    /// findings and calls count unless that fn offloads what it is handed.
+    fn in_deferred(&mut self, mode: ClosureMode, f: impl FnOnce(&mut Self)) {
+        let ClosureMode::Defer(key) = mode else { return f(self) };
+        let outer = self.m.ctx.last().cloned().unwrap_or_else(|| Ctx::new(Kind::Sync, "closure"));
+        let mut ctx = outer.out_of_setup();
+        if ctx.kind != Kind::Offload {
+            ctx.defer = Some(key);
+        }
+        self.m.ctx.push(ctx);
+        f(self);
+        self.m.ctx.pop();
+    }
+
     fn visit_closure_as(&mut self, c: &'ast ExprClosure, mode: ClosureMode) {
         let mode = self.m.bound_closures.remove(&addr(c)).unwrap_or(mode);
         let is_async = c.asyncness.is_some();
@@ -455,6 +469,12 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             }
             match arg {
                 Expr::Closure(c) => self.visit_closure_as(c, mode.clone()),
+                // `create_helper(dir, create_dir)`: a fn handed by name to a fn of the crates
+                // runs where that fn calls it, as a closure handed over would.
+                Expr::Path(_) if hot.is_none() && matches!(mode, ClosureMode::Defer(_)) => {
+                    self.in_deferred(mode.clone(), |w| w.fn_value(arg));
+                    self.visit_expr(arg)
+                }
                 // Run by `block_on` from sync code: on that thread, off the executor; except
                 // in a program's sync `main`, where it is the program, as `#[tokio::main]` is.
                 Expr::Async(a) if block_on => {
@@ -563,11 +583,12 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             self.mark_result(&m.receiver);
         }
         // Sorted, the items are to be handled in order; sorted then truncated, the sort only
-        // chose the top few (`sort_by(stake); truncate(limit)`), which may run together.
-        if method.starts_with("sort") || method == "truncate" {
+        // chose the top few (`sort_by(stake); truncate(limit)`), which may run together;
+        // sorted then deduplicated, the sort was for `dedup` (which needs neighbours equal).
+        if method.starts_with("sort") || method == "truncate" || method.starts_with("dedup") {
             if let (Some(root), Some(body)) = (context::root_ident(&m.receiver), self.m.enclosing_body_mut())
             {
-                if method == "truncate" {
+                if method == "truncate" || method.starts_with("dedup") {
                     body.sorted.remove(&root);
                 } else {
                     body.sorted.insert(root);

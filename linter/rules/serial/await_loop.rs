@@ -393,7 +393,13 @@ impl Loops<'_, '_, '_> {
         }
         let derived = derived_names(items, body);
         let scope = Scope { facts: &facts, carried: &carried, derived: &derived, body };
-        if found.iter().any(|a| self.sequential_await(a, &scope)) {
+        // Output in item order (`tx.send(result)`, `out.write_all(..)`) after per-item work
+        // keeps its order with `buffered(n)` while the work overlaps: alone it does not make
+        // the loop sequential; any other ordered await does.
+        let output = |a: &&ExprAwait| awaits::call_name(&a.base).is_some_and(|n| names().outputs.matches(&n));
+        let sequential: Vec<&&ExprAwait> = found.iter().filter(|a| self.sequential_await(a, &scope)).collect();
+        let other_work = found.iter().any(|a| !sequential.contains(&a));
+        if !sequential.is_empty() && !(other_work && sequential.iter().all(|a| output(a))) {
             return None;
         }
         // Only writes (`Post::update(..)`, `delete_alias(..)`): stored state changed in turn on
@@ -402,7 +408,7 @@ impl Loops<'_, '_, '_> {
         if found.iter().all(writes) {
             return None;
         }
-        let per_item = found.iter().find(|a| {
+        let per_item = found.iter().filter(|a| !sequential.contains(a)).find(|a| {
             let inputs = awaits::idents(&a.base);
             match awaited_item(&a.base) {
                 // `for fut in futs { fut.await }`: fine for spawned handles, serial for futures.
@@ -413,15 +419,9 @@ impl Loops<'_, '_, '_> {
         let a = per_item?;
         let uses_try = body_uses_try(body);
         let awaited = compact(awaits::peel_adaptors(&a.base));
-        // At the await that waits for each item in turn: the call to run together.
-        // A chain written over several lines: at its `.await`, where each iteration waits (a
-        // suppression at the statement's start still covers it).
-        let multiline = a.await_token.span.start().line > a.span().start().line;
-        let span = if multiline {
-            self.m.span(a.dot_token.span.join(a.await_token.span).unwrap_or(a.await_token.span))
-        } else {
-            self.m.span(a.span())
-        };
+        // At the await that waits for each item in turn: the call to run together (where its
+        // expression starts, as for a blocking call).
+        let span = self.m.span(a.span());
         let join = if uses_try { "futures::future::try_join_all" } else { "futures::future::join_all" };
         // `for fut in futs { fut.await }`: the futures exist already; otherwise they are built
         // from the items.
@@ -455,7 +455,6 @@ impl Loops<'_, '_, '_> {
         )
         .with_label("each iteration waits for the previous one to finish")
         .with_help(help);
-        let d = Diagnostic { statement_line: multiline.then(|| self.m.span(a.span()).start.line), ..d };
         // Awaiting a fn that only takes locks, waits for a notification, or never suspends
         // gains nothing from running together: the join drops those (see `idle`).
         let self_type = self.body.self_type.as_deref();

@@ -11,7 +11,7 @@ use crate::semantic::{AsyncBody, FnFrame, Model};
 
 /// The fn an async body is written in, as a callee.
 pub(crate) fn within(body: &AsyncBody) -> Option<Callee> {
-    Some(Callee { owner: body.self_type.clone(), name: body.fn_name.clone()?, named_after: None })
+    Some(Callee { owner: body.self_type.clone(), name: body.fn_name.clone()?, named_after: None, method: false })
 }
 
 /// The fn an awaited expression calls, in code whose `Self` is `self_type`.
@@ -41,7 +41,8 @@ pub(crate) fn callee(e: &Expr, self_type: Option<&str>) -> Option<Callee> {
             .map(|r| type_name_of(&r)),
         _ => None,
     };
-    Some(Callee { owner, name, named_after })
+    let method = matches!(e, Expr::MethodCall(_));
+    Some(Callee { owner, name, named_after, method })
 }
 
 /// The type a variable's name names: `attachment` -> `Attachment`, `user_key` -> `UserKey`.
@@ -71,7 +72,7 @@ impl IdleBuilder {
     /// A builder for the fn the walk just entered, if it is async or returns a future.
     pub(crate) fn new(f: &FnFrame, implements: Option<String>) -> Option<IdleBuilder> {
         (f.is_async || f.returns_future).then(|| IdleBuilder {
-            callee: Callee { owner: f.owner.clone(), name: f.name.clone(), named_after: None },
+            callee: Callee { owner: f.owner.clone(), name: f.name.clone(), named_after: None, method: false },
             is_async: f.is_async,
             waits_on: if f.is_async { Some(Vec::new()) } else { None },
             calls: Vec::new(),

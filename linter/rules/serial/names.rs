@@ -55,6 +55,7 @@ pub(crate) struct Names {
     pub yields: List,
     pub concurrent: List,
     pub sequential: List,
+    pub outputs: List,
     pub idle_waits: List,
     pub stepwise: List,
     pub local_or_ordered: List,
