@@ -139,7 +139,9 @@ impl<'a> Calls<'a> {
         let may_be = |call: &Callee, def: &Callee| {
             (call.owner.is_none() && !(call.method && def.owner.is_none())) || call.owner == def.owner
         };
-        let same = |a: &Callee, b: &Callee| a.owner == b.owner && a.name == b.name && !(a.method && b.owner.is_none());
+        let same = |a: &Callee, b: &Callee| {
+            a.owner == b.owner && a.name == b.name && !(a.method && b.owner.is_none())
+        };
         let mut seen: HashSet<&Callee> = HashSet::default();
         let mut todo: Vec<&Callee> = from.iter().collect();
         while let Some(c) = todo.pop() {

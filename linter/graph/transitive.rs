@@ -37,7 +37,14 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
     let func = |(f, i): FnId| &files[f].1.functions[i];
     // Made in a closure handed to a fn that runs it off the executor.
     let offloaded = |defer: &Option<String>| defer.as_deref().is_some_and(|k| offloads.may_offload(k));
-    let lookup = |key: &str| -> Vec<FnId> { index.lookup(key) };
+    // Test support a dependency ships in its code (`testserver::test_agent()`, chosen at run
+    // time by a test flag) is no path production code takes. (In the crates checked, a
+    // `test_connection` is as likely production code: their test support has its exposure.)
+    let lookup = |key: &str| -> Vec<FnId> {
+        let mut found = index.lookup(key);
+        found.retain(|&(f, i)| !(units[f].dependency && is_test_support(&files[f].1.functions[i].key)));
+        found
+    };
     // What a call site reaches: its callee, and for `then` (`for x in it`: `into_iter`, then
     // `next`) the method of that name on the type the callee returns.
     // A call from another package into an opaque one (a runtime, a channel crate) stops at
@@ -258,11 +265,42 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
     out
 }
 
+/// A fn of test support by its name or its module's (`test_agent`, `mock_for_tests`,
+/// `testserver::new`, `test_utils::spawn`): support for tests that is not behind `cfg(test)`.
+fn is_test_support(key: &str) -> bool {
+    let Some((path, name)) = key.rsplit_once("::") else { return false };
+    let mut segments = path.split("::").skip(1);
+    let module_like = |s: &str| {
+        let s = s.to_ascii_lowercase();
+        s == "tests"
+            || s == "testing"
+            || s.starts_with("testserver")
+            || s.starts_with("test_")
+            || s == "mock"
+            || s == "mocks"
+    };
+    name.starts_with("test_")
+        || name.ends_with("_for_test")
+        || name.ends_with("_for_tests")
+        || segments.any(module_like)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::graph::test_support::{call, func, unit};
     use crate::registry::Rule;
+
+    #[test]
+    fn test_support_by_name_or_module_is_no_path() {
+        assert!(is_test_support("ureq::testserver::test_agent"));
+        assert!(is_test_support("ureq::testserver::TestServer::new"));
+        assert!(is_test_support("app::db::pool_for_tests"));
+        assert!(is_test_support("app::test_utils::spawn_server"));
+        assert!(!is_test_support("ureq::agent"));
+        assert!(!is_test_support("app::attestation::verify"));
+        assert!(!is_test_support("app::contest::latest"));
+    }
 
     #[test]
     fn reports_the_worst_call_reached_and_mentions_the_others() {

@@ -903,8 +903,14 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         }
         self.find_offloaded_closures(stmts);
         let (mut miss, mut alongside, mut stopping) = (false, false, false);
+        // The statement that awaits the spawned task's handle: the task is over after it.
+        let mut joined_at = None;
         self.rest.push(&[]);
         for (i, s) in stmts.iter().enumerate() {
+            if alongside && joined_at == Some(i) {
+                self.m.ctx.pop();
+                alongside = false;
+            }
             if let Stmt::Expr(e, Some(_)) = s {
                 self.m.discarded.insert(addr(strip_parens(e)));
             }
@@ -913,14 +919,18 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             }
             let outer_spawn = self.spawn_seen.take();
             self.visit_stmt(s);
-            // Async code after a spawn, outside any region, runs beside the spawned task.
+            // Async code after a spawn, outside any region (or in the block setting up a server,
+            // which runs once the server's task is spawned), runs beside the spawned task.
             let free = self.m.kind() == Some(Kind::Async)
-                && self.m.ctx.last().is_some_and(|c| c.hot.is_none())
+                && self.m.ctx.last().is_some_and(|c| c.hot.is_none_or(|h| h.kind == HotKind::Setup))
                 && !alongside
                 && !stopping;
-            if let Some(at) = self.spawned_task(s, &stmts[i + 1..]).filter(|_| free) {
-                self.push_region(Some(Hot { kind: HotKind::Alongside, at: self.m.span(at) }));
-                alongside = true;
+            if let Some((at, joined)) = self.spawned_task(s, &stmts[i + 1..]).filter(|_| free) {
+                if joined != Some(0) {
+                    self.push_region(Some(Hot { kind: HotKind::Alongside, at: self.m.span(at) }));
+                    alongside = true;
+                    joined_at = joined.map(|j| i + 1 + j);
+                }
             }
             // After the program's event loop ends, it is stopping: cleanup runs once.
             let knowledge = self.m.res.knowledge;
@@ -947,9 +957,9 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
     }
 
     /// Where statement `s` of a block spawns a task (`spawn(..)`, or a let of a task's
-    /// `JoinHandle` a helper returned) that runs during the rest of the block: not one whose
-    /// handle the rest awaits (it may end before the code after it runs).
-    fn spawned_task(&self, s: &'ast Stmt, rest: &[Stmt]) -> Option<PmSpan> {
+    /// `JoinHandle` a helper returned) that runs during the rest of the block, and which
+    /// statement of the rest awaits its handle, if one does (the task is over after it).
+    fn spawned_task(&self, s: &'ast Stmt, rest: &[Stmt]) -> Option<(PmSpan, Option<usize>)> {
         let (bound, init) = match s {
             Stmt::Local(syn::Local { pat: Pat::Ident(p), init: Some(init), .. }) => {
                 (Some(p.ident.to_string()), Some(strip_try(&init.expr)))
@@ -960,8 +970,8 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             bound.as_ref().is_some_and(|n| self.m.res.var(n).is_some_and(super::resolve::is_task_handle));
         let called = init.and_then(context::call_name).is_some_and(|f| self.m.res.spawns_task(&f));
         let handle = bound.as_ref().filter(|_| typed || called);
-        let awaited = bound.as_ref().is_some_and(|n| rest.iter().any(|r| awaits_name(r, n)));
-        self.spawn_seen.or(handle.map(|_| s.span())).filter(|_| !awaited)
+        let joined = bound.as_ref().and_then(|n| rest.iter().position(|r| awaits_name(r, n)));
+        self.spawn_seen.or(handle.map(|_| s.span())).map(|at| (at, joined))
     }
 
     /// Records `let name = init` in the enclosing async body, for the serial rules.

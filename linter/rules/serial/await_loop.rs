@@ -393,10 +393,16 @@ impl Loops<'_, '_, '_> {
         }
         let derived = derived_names(items, body);
         let scope = Scope { facts: &facts, carried: &carried, derived: &derived, body };
-        // Output in item order (`tx.send(result)`, `out.write_all(..)`) after per-item work
-        // keeps its order with `buffered(n)` while the work overlaps: alone it does not make
-        // the loop sequential; any other ordered await does.
-        let output = |a: &&ExprAwait| awaits::call_name(&a.base).is_some_and(|n| names().outputs.matches(&n));
+        // A send or write of something other than the awaited results (`progress.send(file)`
+        // after `upload(file).await`) is incidental: the uploads may overlap. Any other
+        // ordered await makes the loop sequential, and so does an output of the results
+        // (`tx.send(block).await` after `let block = get_block(h).await`): a stream fed in
+        // order, at the pace its reader takes them.
+        let results = awaited_results(body);
+        let output = |a: &&ExprAwait| {
+            awaits::call_name(&a.base).is_some_and(|n| names().outputs.matches(&n))
+                && !awaits::idents(&a.base).iter().any(|n| results.contains(n))
+        };
         let sequential: Vec<&&ExprAwait> = found.iter().filter(|a| self.sequential_await(a, &scope)).collect();
         let other_work = found.iter().any(|a| !sequential.contains(&a));
         if !sequential.is_empty() && !(other_work && sequential.iter().all(|a| output(a))) {
@@ -690,6 +696,20 @@ impl<'a> Visit<'a> for MapsToCall {
 fn carried_names(facts: &BodyFacts, body: &Block) -> HashSet<String> {
     let changed = facts.assigned.iter().chain(&facts.mutated).filter(|n| !facts.declared.contains(*n));
     through_lets(changed.cloned().collect(), body)
+}
+
+/// The names the body's `let`s bind to awaited values (`let block = get(h).await?`), and the
+/// `let`s computed from them.
+fn awaited_results(body: &Block) -> HashSet<String> {
+    let mut names = HashSet::new();
+    for stmt in &body.stmts {
+        if let syn::Stmt::Local(syn::Local { pat, init: Some(init), .. }) = stmt {
+            if !awaits::direct_awaits_expr(&init.expr).is_empty() {
+                awaits::bound_names(pat, &mut names);
+            }
+        }
+    }
+    through_lets(names, body)
 }
 
 /// The loop item's names and every `let` in the body computed from them.

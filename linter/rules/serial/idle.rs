@@ -11,7 +11,12 @@ use crate::semantic::{AsyncBody, FnFrame, Model};
 
 /// The fn an async body is written in, as a callee.
 pub(crate) fn within(body: &AsyncBody) -> Option<Callee> {
-    Some(Callee { owner: body.self_type.clone(), name: body.fn_name.clone()?, named_after: None, method: false })
+    Some(Callee {
+        owner: body.self_type.clone(),
+        name: body.fn_name.clone()?,
+        named_after: None,
+        method: false,
+    })
 }
 
 /// The fn an awaited expression calls, in code whose `Self` is `self_type`.
