@@ -405,7 +405,8 @@ impl Loops<'_, '_, '_> {
         };
         let sequential: Vec<&&ExprAwait> = found.iter().filter(|a| self.sequential_await(a, &scope)).collect();
         let other_work = found.iter().any(|a| !sequential.contains(&a));
-        if !sequential.is_empty() && !(other_work && sequential.iter().all(|a| output(a))) {
+        let incidental = other_work && sequential.iter().all(|a| output(a));
+        if !sequential.is_empty() && !incidental {
             return None;
         }
         // Only writes (`Post::update(..)`, `delete_alias(..)`): stored state changed in turn on
