@@ -418,6 +418,19 @@ impl FileFacts {
         calls.map(|c| c.key.as_str())
     }
 
+    /// (package, type name) of the structs whose fields this file calls methods on without
+    /// seeing their declaration (`state.store.load(k)`: `AppState`, keyed
+    /// `crate::AppState::<store>::load`): the file declaring one says the field's type.
+    pub(crate) fn field_owners<'f>(
+        &'f self,
+        own: Option<&'f str>,
+    ) -> impl Iterator<Item = (&'f str, &'f str)> {
+        self.call_keys().filter_map(move |k| {
+            let (owner, _) = k.split_once("::<")?;
+            Some((key_package(k, own)?, owner.rsplit("::").next()?))
+        })
+    }
+
     /// (package, type name) of the types whose type parameter's methods this file's async code
     /// calls (`ReaderStream` of `crate::io::ReaderStream`).
     pub(crate) fn generic_owners<'f>(

@@ -139,6 +139,9 @@ struct Waiting {
     idents: prescan::Idents,
     /// Types it builds values of (`Name::f(..)`, `Name { .. }`).
     built: Vec<u64>,
+    /// (package, name) of its methods: a call on a field of a struct another file declares
+    /// names the method but not yet its type.
+    methods: Vec<u64>,
 }
 
 /// What the call graph asks of the waiting files, as `Waiting` hashes the names.
@@ -153,6 +156,8 @@ struct Needed {
     /// Types whose async code calls methods of their type parameter: the files building them
     /// say with what.
     types: HashSet<u64>,
+    /// (package, name) of methods called on a field whose type is not known yet.
+    methods: HashSet<u64>,
 }
 
 /// A function called, hashed as `Needed` keeps it.
@@ -166,6 +171,8 @@ struct Called {
     name: u64,
     /// A free function: `module::f`, or `m::*::f` through a glob.
     free: bool,
+    /// A method of a field's type (`crate::AppState::<store>::load`): any type's of that name.
+    of_field: bool,
 }
 
 impl Called {
@@ -175,6 +182,7 @@ impl Called {
             qual: name_hash(&[pkg, qual]),
             name: name_hash(&[pkg, name]),
             free: qual == "*" || qual.starts_with(|c: char| c.is_lowercase()),
+            of_field: qual.starts_with('<'),
         }
     }
 }
@@ -188,6 +196,9 @@ impl Needed {
         if c.free {
             self.free.insert(c.name);
         }
+        if c.of_field {
+            self.methods.insert(c.name);
+        }
         self.parts.insert(c.name).then_some(c.name)
     }
 
@@ -196,6 +207,7 @@ impl Needed {
             || w.exports.iter().any(|h| self.parts.contains(h))
             || w.free_fns.iter().any(|h| self.free.contains(h))
             || w.built.iter().any(|h| self.types.contains(h))
+            || w.methods.iter().any(|h| self.methods.contains(h))
     }
 }
 
@@ -314,8 +326,14 @@ pub(crate) fn check_files_with(
                         unreached.entry(me).or_default().extend(calls);
                     }
                 }
-                for (pkg, ty) in a.facts.generic_owners(files[i].place.package.as_deref()) {
+                for (pkg, ty) in a.facts.generic_owners(own) {
                     needed.types.insert(name_hash(&[pkg, ty]));
+                }
+                // The struct whose field is called on: the file declaring it, and one
+                // re-exporting its name (a prelude), say where the field's type leads.
+                for (pkg, ty) in a.facts.field_owners(own) {
+                    needed.types.insert(name_hash(&[pkg, ty]));
+                    needed.parts.insert(name_hash(&[pkg, ty]));
                 }
                 dep_roots.extend(a.facts.call_keys().filter_map(|k| deps.canonical_key(k)));
             }
@@ -691,7 +709,9 @@ fn scan_file(
         .collect();
     let waits = match mode {
         Mode::Parse => false,
-        Mode::Prefilter => !outline.has_async,
+        // A module without fns that glob imports another (`mod a; use crate::prelude::*;`) is
+        // parsed: its glob import is how the paths of its submodules lead elsewhere.
+        Mode::Prefilter => !outline.has_async && !(outline.fns.is_empty() && outline.glob_use),
         Mode::Wait => true,
     };
     if waits && std::str::from_utf8(&bytes).is_ok() {
@@ -703,6 +723,7 @@ fn scan_file(
                 exports: Vec::new(),
                 idents: Default::default(),
                 built: Vec::new(),
+                methods: Vec::new(),
             };
             return Ok((Scanned::Waiting(nothing), mods));
         };
@@ -723,7 +744,14 @@ fn scan_file(
             exports.push(name_hash(&[pkg, module_name]));
         }
         let built = outline.built.iter().map(|t| name_hash(&[pkg, t])).collect();
-        let waiting = Waiting { fns, free_fns, exports, idents: outline.idents, built };
+        // (The checked crates' own: their structs' fields are what such calls are made on.)
+        let methods = match mode {
+            Mode::Prefilter => {
+                outline.fns.iter().filter_map(|f| Some(name_hash(&[pkg, f.split_once("::")?.1]))).collect()
+            }
+            _ => Vec::new(),
+        };
+        let waiting = Waiting { fns, free_fns, exports, idents: outline.idents, built, methods };
         return Ok((Scanned::Waiting(waiting), mods));
     }
     let error = |message: String| FileError { path: file.display.clone(), message };

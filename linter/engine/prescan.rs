@@ -247,6 +247,8 @@ pub struct Outline {
     pub fns: Vec<String>,
     /// The names its `pub use` items mention.
     pub exports: Vec<String>,
+    /// It glob imports a module (`use super::*;`, `use crate::prelude::*;`).
+    pub glob_use: bool,
     /// Type names it builds values of: `Name::f(..)`, `Name { .. }` (the call graph wants the
     /// files that build a type whose async methods call its type parameter's methods).
     pub built: Vec<String>,
@@ -358,6 +360,7 @@ pub fn outline(src: &[u8]) -> Outline {
     // Where the attribute being read starts (`#[`).
     let mut attr_start = 0usize;
     let mut in_pub_use = false;
+    let mut in_use = false;
     // Open `impl` blocks: (type name, trait name, depth inside their braces).
     let mut impls: Vec<(String, Option<String>, usize)> = Vec::new();
     let mut impl_pending: Option<String> = None;
@@ -436,6 +439,7 @@ pub fn outline(src: &[u8]) -> Outline {
                         impl_pending = Some(text());
                     }
                     (b"pub", b"use") => in_pub_use = true,
+                    (_, b"use") => in_use = true,
                     (b"mod", _) => match src[i..].iter().find(|c| !c.is_ascii_whitespace()) {
                         Some(b';') => {
                             let mut path: Vec<String> = inline.iter().map(|(m, _)| m.clone()).collect();
@@ -493,12 +497,14 @@ pub fn outline(src: &[u8]) -> Outline {
                     b'>' if in_impl_header => angle = angle.saturating_sub(1),
                     b';' => {
                         in_pub_use = false;
+                        in_use = false;
                         cfg_test = false;
                         path_attr = None;
                         path_fit = 0;
                     }
                     b'#' => attr_start = i,
                     b'*' if in_pub_use => out.exports.push("*".into()),
+                    b'*' if in_use => out.glob_use = true,
                     _ => {}
                 }
                 if !b.is_ascii_whitespace() {

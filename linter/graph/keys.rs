@@ -22,6 +22,9 @@ pub(crate) struct KeyIndex<'a> {
 
 /// Bounds on glob re-export names: chains of globs followed, and names made in all.
 const GLOB_STEPS: usize = 4;
+/// Bounds a lookup's steps through glob imports and the aliases between them (`use super::*`
+/// of a module with `use crate::prelude::*`, whose `pub use` names the type).
+const LOOKUP_STEPS: usize = 8;
 const GLOB_NAMES: usize = 200_000;
 
 impl<'a> KeyIndex<'a> {
@@ -36,8 +39,14 @@ impl<'a> KeyIndex<'a> {
         };
         let (aliases, private_globs) = (pairs(|f| &f.aliases), pairs(|f| &f.globs));
         let mut by_key: HashMap<&str, Vec<FnId>> = HashMap::default();
+        // A fn of an impl whose type came through a glob import (`use super::*; impl Cache`):
+        // named `m::*::Cache::save` by its file, it is found by the glob's targets too.
+        let mut through_own_globs: Vec<(String, FnId)> = Vec::new();
         for (id, key) in keys {
             by_key.entry(key).or_default().push(id);
+            if key.contains("::*::") {
+                through_own_globs.push((key.to_string(), id));
+            }
         }
         let mut names = HashMap::default();
         // Re-exported module -> the modules that glob re-export it.
@@ -57,7 +66,13 @@ impl<'a> KeyIndex<'a> {
         for (module, to) in private_globs {
             globs.entry(module).or_default().push(to);
         }
-        let through_globs = glob_names(&by_key, &globbed_into);
+        let mut through_globs = glob_names(&by_key, &globbed_into);
+        for (key, id) in through_own_globs {
+            let Some((module, rest)) = key.split_once("::*::") else { continue };
+            for target in globs.get(module).into_iter().flatten() {
+                through_globs.entry(format!("{target}::{rest}")).or_default().push(id);
+            }
+        }
         KeyIndex { by_key, aliases: names, through_globs, globs }
     }
 
@@ -72,27 +87,44 @@ impl<'a> KeyIndex<'a> {
     }
 
     fn lookup_named(&self, key: &str) -> &[FnId] {
-        self.lookup_depth(key, 0)
+        if let Some(ids) = self.find(key) {
+            return ids;
+        }
+        // Keys tried already: glob imports may form cycles (`a` imports `b::*`, `b` imports
+        // `a::*`), which would otherwise be walked again at every depth.
+        let mut tried = rustc_hash::FxHashSet::default();
+        self.lookup_depth(key, 0, &mut tried)
     }
 
-    fn lookup_depth(&self, key: &str, depth: usize) -> &[FnId] {
+    fn lookup_depth(&self, key: &str, depth: usize, tried: &mut rustc_hash::FxHashSet<String>) -> &[FnId] {
+        if !tried.insert(key.to_string()) {
+            return &[];
+        }
         // `m::*::Db::open`: a name module `m` has from one of its glob imports (`use lib::*`),
         // looked up in each (`lib::Db::open`, aliases followed).
         if let Some((module, rest)) = key.split_once("::*::") {
-            if depth < GLOB_STEPS {
+            if depth < LOOKUP_STEPS {
                 for target in self.globs.get(module).into_iter().flatten() {
-                    let ids = self.lookup_depth(&format!("{target}::{rest}"), depth + 1);
+                    let ids = self.lookup_depth(&format!("{target}::{rest}"), depth + 1, tried);
                     if !ids.is_empty() {
                         return ids;
+                    }
+                    // Through that module's own glob imports (`use super::*` of a module
+                    // that has `use crate::prelude::*`).
+                    if self.globs.contains_key(target) {
+                        let ids = self.lookup_depth(&format!("{target}::*::{rest}"), depth + 1, tried);
+                        if !ids.is_empty() {
+                            return ids;
+                        }
                     }
                 }
             }
             return &[];
         }
-        self.lookup_aliased(key)
+        self.lookup_aliased(key, depth, tried)
     }
 
-    fn lookup_aliased(&self, key: &str) -> &[FnId] {
+    fn lookup_aliased(&self, key: &str, depth: usize, tried: &mut rustc_hash::FxHashSet<String>) -> &[FnId] {
         if let Some(ids) = self.find(key) {
             return ids;
         }
@@ -116,6 +148,10 @@ impl<'a> KeyIndex<'a> {
                 }
             };
             match rewritten {
+                // An alias to a name its module has from a glob (`crate::ctx::*::Cache`).
+                Some(k) if k.contains("::*::") && depth < LOOKUP_STEPS => {
+                    return self.lookup_depth(&k, depth + 1, tried)
+                }
                 Some(k) if k != key => key = k,
                 _ => break,
             }
@@ -158,4 +194,45 @@ fn glob_names(
         frontier = next;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(aliases: &[(&str, &str)], globs: &[(&str, &str)]) -> FileFacts {
+        let pairs = |l: &[(&str, &str)]| l.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        FileFacts { aliases: pairs(aliases), globs: pairs(globs), ..FileFacts::default() }
+    }
+
+    #[test]
+    fn follows_glob_imports_of_glob_imported_modules_and_field_aliases() {
+        // `use super::*` in `cmds::backup`, `use crate::prelude::*` in `cmds` and `ctx`, the
+        // prelude re-exporting `Ctx` and `Cache`, `Ctx::cache` declared `Arc<Cache>`, and
+        // `impl Cache` written in `cache::persist` after `use super::*`.
+        let files = [facts(
+            &[
+                ("c::prelude::Ctx", "c::ctx::Ctx"),
+                ("c::prelude::Cache", "c::cache::Cache"),
+                ("c::ctx::Ctx::<cache>", "c::ctx::*::Cache"),
+            ],
+            &[
+                ("c::cmds::backup", "c::cmds"),
+                ("c::cmds", "c::prelude"),
+                ("c::ctx", "c::prelude"),
+                ("c::cache::persist", "c::cache"),
+            ],
+        )];
+        let index = KeyIndex::new([((0, 0), "c::cache::persist::*::Cache::save")].into_iter(), files.iter());
+        assert_eq!(index.lookup("c::cmds::backup::*::Ctx::<cache>::save"), [(0, 0)]);
+        assert_eq!(index.lookup("c::cache::Cache::save"), [(0, 0)]);
+        assert!(index.lookup("c::cmds::backup::*::Ctx::<cache>::load").is_empty());
+    }
+
+    #[test]
+    fn glob_imports_in_a_cycle_end() {
+        let files = [facts(&[], &[("c::a", "c::b"), ("c::b", "c::a")])];
+        let index = KeyIndex::new([((0, 0), "c::z::f")].into_iter(), files.iter());
+        assert!(index.lookup("c::a::*::f").is_empty());
+    }
 }

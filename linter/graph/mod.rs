@@ -242,7 +242,21 @@ pub(crate) fn join(units: &[Unit], own: Vec<Vec<Finding>>, transitive: bool) -> 
         })
         .collect();
     once_per_callee(units, &mut out);
+    for diagnostics in &mut out {
+        one_finding_per_call(diagnostics);
+    }
     out
+}
+
+/// A call the catalog says blocks (`req.call()` of a blocking HTTP client) is reported as
+/// such; the chain into the client's sources from the same call would say it twice.
+fn one_finding_per_call(diagnostics: &mut Vec<Diagnostic>) {
+    let direct: HashSet<(usize, usize)> = diagnostics
+        .iter()
+        .filter(|d| d.callee.is_none() && d.rule.is_blocking())
+        .map(|d| (d.span.start.line, d.span.start.column))
+        .collect();
+    diagnostics.retain(|d| d.callee.is_none() || !direct.contains(&(d.span.start.line, d.span.start.column)));
 }
 
 /// How many calls from async code to one blocking fn are reported one by one; from this many
@@ -340,6 +354,25 @@ mod tests {
         units[1].focused = false;
         units[2].focused = false;
         assert_eq!(lines(&join(&units, vec![vec![]; 3], true)), [(0, 10)]);
+    }
+
+    #[test]
+    fn a_catalogued_call_is_not_reported_again_through_its_sources() {
+        use crate::registry::Rule;
+        let at = |line| crate::source::Span {
+            start: crate::source::Position { line, column: 5, offset: 0 },
+            end: crate::source::Position { line, column: 9, offset: 0 },
+        };
+        let direct = Diagnostic::new(Rule::BlockingHttp, at(3), "blocking call `Request::call`");
+        let mut chain =
+            Diagnostic::new(Rule::BlockingNet, at(3), "`call` blocks: it reaches `.to_socket_addrs()`");
+        chain.callee = Some((1, 0));
+        let mut elsewhere = chain.clone();
+        elsewhere.span = at(7);
+        let mut ds = vec![direct, chain, elsewhere];
+        one_finding_per_call(&mut ds);
+        let kept: Vec<(Rule, usize)> = ds.iter().map(|d| (d.rule, d.span.start.line)).collect();
+        assert_eq!(kept, [(Rule::BlockingHttp, 3), (Rule::BlockingNet, 7)]);
     }
 
     #[test]

@@ -83,6 +83,10 @@ pub(crate) struct Model<'a, 'ast> {
     chained: Vec<Option<&'ast Expr>>,
 }
 
+/// Wrappers a field's type is often written with through a glob import (a prelude's `pub use
+/// std::sync::Arc`), looked through by name.
+const GLOB_WRAPPERS: &[&str] = &["Arc", "Rc", "Box", "Mutex", "RwLock", "RefCell", "Option"];
+
 impl<'a, 'ast> Model<'a, 'ast> {
     pub(crate) fn new(idx: &'a SourceIndex<'a>, knowledge: &'a Knowledge, settings: Settings<'a>) -> Self {
         let mut res = Resolver::new(knowledge);
@@ -220,9 +224,22 @@ impl<'a, 'ast> Model<'a, 'ast> {
         let named = s.fields.iter().filter_map(|f| Some((f.ident.as_ref()?, &f.ty)));
         named
             .filter_map(|(name, ty)| {
-                let ty = self.res.deref_all(self.res.resolve_type(ty));
+                let mut ty = self.res.deref_all(self.res.resolve_type(ty));
+                // `Arc<Cache>` with `Arc` from a glob import (`use crate::prelude::*`): the
+                // model cannot see it is `std::sync::Arc`; its name says so.
+                while let Ty::Named(path, args) = &ty {
+                    let last = path.rsplit("::").next().unwrap_or(path);
+                    match args.first() {
+                        Some(inner) if path.contains("::*::") && GLOB_WRAPPERS.contains(&last) => {
+                            ty = inner.clone()
+                        }
+                        _ => break,
+                    }
+                }
                 let path = self.key(ty.path()?)?;
-                Some((Self::field_type_key(&owner, &name.to_string()), path))
+                // A primitive (`u64`) has no methods of the crates.
+                let named_type = path.rsplit("::").next().is_some_and(|t| t.starts_with(char::is_uppercase));
+                named_type.then(|| (Self::field_type_key(&owner, &name.to_string()), path))
             })
             .collect()
     }
