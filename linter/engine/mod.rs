@@ -711,7 +711,10 @@ fn scan_file(
         Mode::Parse => false,
         // A module without fns that glob imports another (`mod a; use crate::prelude::*;`) is
         // parsed: its glob import is how the paths of its submodules lead elsewhere.
-        Mode::Prefilter => !outline.has_async && !(outline.fns.is_empty() && outline.glob_use),
+        Mode::Prefilter => {
+            let glob_hub = outline.fns.is_empty() && outline.glob_use;
+            !outline.has_async && !glob_hub
+        }
         Mode::Wait => true,
     };
     if waits && std::str::from_utf8(&bytes).is_ok() {
