@@ -54,6 +54,7 @@
 //!   signing) or effects a user sees in order (chat replies and reactions), by call name;
 //! - walk items the code sorted first (not sorted to keep the top few: sorted, then truncated),
 //!   or migrations;
+//! - walk two items written out in the code (`for pool in [&primary, &replica]`);
 //! - call a method of each member of a collection the struct holds (`for level in
 //!   &self.levels { level.check().await }`): a composite of a few parts fixed at construction;
 //! - run as phases: several loops of one fn awaiting different methods of one handle
@@ -374,6 +375,11 @@ impl Loops<'_, '_, '_> {
         // the body leaves alone), so a `continue` only skips an item: the iterations stay
         // independent. One to an outer loop leaves this one.
         if facts.labelled_continue || self.in_order(iterable, items) {
+            return None;
+        }
+        // Two items written out (`for pool in [&primary, &replica]`): a pair fixed in the
+        // code, where running both at once would save one round trip at most.
+        if written_pair(iterable) {
             return None;
         }
         // Each member of the struct's own collection of trait objects called in turn (`for
@@ -697,6 +703,21 @@ impl<'a> Visit<'a> for MapsToCall {
 fn carried_names(facts: &BodyFacts, body: &Block) -> HashSet<String> {
     let changed = facts.assigned.iter().chain(&facts.mutated).filter(|n| !facts.declared.contains(*n));
     through_lets(changed.cloned().collect(), body)
+}
+
+/// Is the iterable an array or tuple of at most two items written in the code (`[a, b]`,
+/// `[a, b].iter()`, `&[a, b]`)?
+fn written_pair(iterable: &Expr) -> bool {
+    let mut e = iterable;
+    loop {
+        match e {
+            Expr::Reference(r) => e = &r.expr,
+            Expr::Paren(p) => e = &p.expr,
+            Expr::MethodCall(m) if matches!(m.method.to_string().as_str(), "iter" | "into_iter") => e = &m.receiver,
+            Expr::Array(a) => return a.elems.len() <= 2,
+            _ => return false,
+        }
+    }
 }
 
 /// The names the body's `let`s bind to awaited values (`let block = get(h).await?`), and the
