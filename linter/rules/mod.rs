@@ -280,9 +280,16 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
                 }
             }
         }
-        match callee.map(str::to_string).or_else(|| m.field_method_key(expr)) {
-            Some(key) => self.record_call(m, &key, semantic::spans::expr(expr), None),
-            None => self.loose_call(m, expr),
+        match callee {
+            Some(key) => self.record_call(m, key, semantic::spans::expr(expr), None),
+            None => {
+                // On a field of a struct another file declares: by the field's key, and by
+                // name for where code runs, should the declaration not lead anywhere.
+                if let Some(key) = m.field_method_key(expr) {
+                    self.record_call(m, &key, semantic::spans::expr(expr), None);
+                }
+                self.loose_call(m, expr);
+            }
         }
     }
 
