@@ -907,7 +907,9 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         let mut joined_at = None;
         self.rest.push(&[]);
         for (i, s) in stmts.iter().enumerate() {
-            if alongside && joined_at == Some(i) {
+            let alongside_on_top =
+                || self.m.ctx.last().is_some_and(|c| c.hot.is_some_and(|h| h.kind == HotKind::Alongside));
+            if alongside && joined_at == Some(i) && alongside_on_top() {
                 self.m.ctx.pop();
                 alongside = false;
             }
