@@ -40,9 +40,17 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
     // Test support a dependency ships in its code (`testserver::test_agent()`, chosen at run
     // time by a test flag) is no path production code takes. (In the crates checked, a
     // `test_connection` is as likely production code: their test support has its exposure.)
+    let test_support: HashSet<FnId> = files
+        .iter()
+        .enumerate()
+        .filter(|(f, _)| units[*f].dependency)
+        .flat_map(|(f, (_, g))| g.functions.iter().enumerate().map(move |(i, func)| ((f, i), func)))
+        .filter(|(_, func)| is_test_support(&func.key))
+        .map(|(id, _)| id)
+        .collect();
     let lookup = |key: &str| -> Vec<FnId> {
         let mut found = index.lookup(key);
-        found.retain(|&(f, i)| !(units[f].dependency && is_test_support(&files[f].1.functions[i].key)));
+        found.retain(|id| !test_support.contains(id));
         found
     };
     // What a call site reaches: its callee, and for `then` (`for x in it`: `into_iter`, then

@@ -201,18 +201,24 @@ impl<'a, 'ast> Model<'a, 'ast> {
     /// does not declare, by the field's key (see `field_type_key`).
     pub(crate) fn field_method_key(&self, expr: &Expr) -> Option<String> {
         let Expr::MethodCall(mc) = expr else { return None };
-        let mut receiver = &*mc.receiver;
-        while let Expr::Paren(p) = receiver {
-            receiver = &p.expr;
+        let (owner, field) = self.unseen_field(&mc.receiver)?;
+        Some(format!("{}::{}", Self::field_type_key(&owner, &field), mc.method))
+    }
+
+    /// A field of a struct of the crates whose declaration this file does not see
+    /// (`state.store`, `AppState` declared elsewhere): the struct's key and the field's name.
+    pub(crate) fn unseen_field(&self, e: &Expr) -> Option<(String, String)> {
+        let mut e = e;
+        while let Expr::Paren(p) = e {
+            e = &p.expr;
         }
-        let Expr::Field(f) = receiver else { return None };
+        let Expr::Field(f) = e else { return None };
         let syn::Member::Named(field) = &f.member else { return None };
-        if self.res.infer(receiver) != Ty::Unknown {
+        if self.res.infer(e) != Ty::Unknown {
             return None;
         }
         let Ty::Named(owner, _) = self.res.deref_all(self.res.infer(&f.base)) else { return None };
-        let owner = self.key(&owner)?;
-        Some(format!("{}::{}", Self::field_type_key(&owner, &field.to_string()), mc.method))
+        Some((self.key(&owner)?, field.to_string()))
     }
 
     /// For a struct of the crates: each field declared with a type of the crates, as an alias

@@ -238,36 +238,39 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
     /// Runs `f` in the context of code handed to the crate fn `mode` names (`Defer`): its
     /// findings and calls count unless that fn offloads what it is handed.
     fn in_deferred(&mut self, mode: ClosureMode, f: impl FnOnce(&mut Self)) {
-        let ClosureMode::Defer(key) = mode else { return f(self) };
-        let outer = self.m.ctx.last().cloned().unwrap_or_else(|| Ctx::new(Kind::Sync, "closure"));
-        let mut ctx = outer.out_of_setup();
-        if ctx.kind != Kind::Offload {
-            ctx.defer = Some(key);
+        if !matches!(mode, ClosureMode::Defer(_)) {
+            return f(self);
         }
+        let ctx = self.handed_ctx(mode);
         self.m.ctx.push(ctx);
         f(self);
         self.m.ctx.pop();
     }
 
+    /// The context of code handed to a call that runs it in place (`Inherit`) or to a crate
+    /// fn (`Defer`): in async code its findings wait for the join; in sync code its calls
+    /// and blocking count for the enclosing fn unless the callee offloads it.
+    fn handed_ctx(&self, mode: ClosureMode) -> Ctx {
+        let mut ctx = self.outer_ctx().out_of_setup();
+        if let ClosureMode::Defer(key) = mode {
+            if ctx.kind != Kind::Offload {
+                ctx.defer = Some(key);
+            }
+        }
+        ctx
+    }
+
+    fn outer_ctx(&self) -> Ctx {
+        self.m.ctx.last().cloned().unwrap_or_else(|| Ctx::new(Kind::Sync, "closure"))
+    }
+
     fn visit_closure_as(&mut self, c: &'ast ExprClosure, mode: ClosureMode) {
         let mode = self.m.bound_closures.remove(&addr(c)).unwrap_or(mode);
         let is_async = c.asyncness.is_some();
-        let outer = self.m.ctx.last().cloned().unwrap_or_else(|| Ctx::new(Kind::Sync, "closure"));
         let ctx = match mode {
-            _ if is_async => outer.nested(Kind::Async, "async closure"),
-            ClosureMode::Offload => outer.nested(Kind::Offload, "offloaded closure"),
-            ClosureMode::Inherit | ClosureMode::Defer(_) => {
-                let mut ctx = outer.out_of_setup();
-                ctx.closure = true;
-                // In async code its findings wait for the join; in sync code its calls and
-                // blocking count for the enclosing fn unless the callee offloads it.
-                if let ClosureMode::Defer(key) = mode {
-                    if ctx.kind != Kind::Offload {
-                        ctx.defer = Some(key);
-                    }
-                }
-                ctx
-            }
+            _ if is_async => self.outer_ctx().nested(Kind::Async, "async closure"),
+            ClosureMode::Offload => self.outer_ctx().nested(Kind::Offload, "offloaded closure"),
+            ClosureMode::Inherit | ClosureMode::Defer(_) => Ctx { closure: true, ..self.handed_ctx(mode) },
         };
         self.m.ctx.push(ctx);
         if let Some(f) = self.m.fns.last_mut() {
@@ -907,9 +910,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         let mut joined_at = None;
         self.rest.push(&[]);
         for (i, s) in stmts.iter().enumerate() {
-            let alongside_on_top =
-                || self.m.ctx.last().is_some_and(|c| c.hot.is_some_and(|h| h.kind == HotKind::Alongside));
-            if alongside && joined_at == Some(i) && alongside_on_top() {
+            if alongside && joined_at == Some(i) && self.alongside_on_top() {
                 self.m.ctx.pop();
                 alongside = false;
             }
@@ -936,9 +937,10 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             }
             // After the program's event loop ends, it is stopping: cleanup runs once.
             let knowledge = self.m.res.knowledge;
-            let on_top =
-                self.m.ctx.last().is_some_and(|c| c.hot.is_some_and(|h| h.kind == HotKind::Alongside));
-            if matches!(s, Stmt::Expr(e, _) if is_event_loop(e, knowledge)) && alongside && on_top {
+            if matches!(s, Stmt::Expr(e, _) if is_event_loop(e, knowledge))
+                && alongside
+                && self.alongside_on_top()
+            {
                 self.m.ctx.pop();
                 (alongside, stopping) = (false, true);
             }
@@ -956,6 +958,11 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             self.m.ctx.pop();
         }
         self.m.res.pop();
+    }
+
+    /// Is the innermost region the one beside a spawned task (so closing it closes that)?
+    fn alongside_on_top(&self) -> bool {
+        self.m.ctx.last().is_some_and(|c| c.hot.is_some_and(|h| h.kind == HotKind::Alongside))
     }
 
     /// Where statement `s` of a block spawns a task (`spawn(..)`, or a let of a task's

@@ -145,17 +145,11 @@ pub(crate) fn field_call(m: &Model, expr: &Expr, usage: Use) -> Option<GenericCa
             _ => break,
         }
     }
-    let Expr::Field(f) = strip(receiver) else { return None };
-    let syn::Member::Named(field) = &f.member else { return None };
-    if m.res.infer(receiver) != Ty::Unknown {
-        return None;
-    }
-    let Ty::Named(owner, _) = m.res.deref_all(m.res.infer(&f.base)) else { return None };
-    let owner = m.key(&owner)?;
+    let (owner, field) = m.unseen_field(strip(receiver))?;
     let method = if first == last { last } else { format!("{first}.{last}") };
     Some(GenericCall {
         owner,
-        field: Some(field.to_string()),
+        field: Some(field),
         method,
         span: m.span(crate::semantic::spans::expr(expr)),
         context: ctx.what.to_string(),
