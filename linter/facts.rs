@@ -439,7 +439,9 @@ impl FileFacts {
     ) -> impl Iterator<Item = (&'f str, &'f str)> {
         self.generic_calls.iter().filter_map(move |g| {
             let pkg = key_package(&g.owner, own)?;
-            Some((pkg, g.owner.rsplit("::").next()?))
+            // The type a member is of (`AppState` of `crate::AppState::<config()>`).
+            let owner = g.owner.split_once("::<").map_or(g.owner.as_str(), |(t, _)| t);
+            Some((pkg, owner.rsplit("::").next()?))
         })
     }
 

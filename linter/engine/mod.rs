@@ -173,6 +173,8 @@ struct Called {
     free: bool,
     /// A method of a field's type (`crate::AppState::<store>::load`): any type's of that name.
     of_field: bool,
+    /// A method of what a method returned (`crate::AppState::<config()>::reload`).
+    returned: bool,
 }
 
 impl Called {
@@ -183,6 +185,7 @@ impl Called {
             name: name_hash(&[pkg, name]),
             free: qual == "*" || qual.starts_with(|c: char| c.is_lowercase()),
             of_field: qual.starts_with('<'),
+            returned: qual.ends_with("()>"),
         }
     }
 }
@@ -198,6 +201,11 @@ impl Needed {
         }
         if c.of_field {
             self.methods.insert(c.name);
+        }
+        // Calls on what methods return are many and have common names (`get`, `len`): the
+        // files with such methods are parsed, but do not reach every fn of that name.
+        if c.returned {
+            return None;
         }
         self.parts.insert(c.name).then_some(c.name)
     }

@@ -18,6 +18,9 @@ pub(crate) struct KeyIndex<'a> {
     /// Module -> the modules it glob imports (`use other::*`), for the names the resolver left
     /// to them (`m::*::Db`).
     globs: HashMap<&'a str, Vec<&'a str>>,
+    /// The members the aliases name (`<config()>` of `crate::AppState::<config()>`): a key
+    /// through any other member (see `Ty::Member`) leads nowhere, and is not followed.
+    members: rustc_hash::FxHashSet<&'a str>,
 }
 
 /// Bounds on glob re-export names: chains of globs followed, and names made in all.
@@ -52,7 +55,11 @@ impl<'a> KeyIndex<'a> {
         // Re-exported module -> the modules that glob re-export it.
         let mut globbed_into: HashMap<&str, Vec<&str>> = HashMap::default();
         let mut globs: HashMap<&str, Vec<&str>> = HashMap::default();
+        let mut members = rustc_hash::FxHashSet::default();
         for (from, to) in aliases {
+            if let Some(member) = from.rsplit("::").next().filter(|m| m.starts_with('<')) {
+                members.insert(member);
+            }
             match from.strip_suffix("::*") {
                 Some(module) => {
                     globbed_into.entry(to).or_default().push(module);
@@ -73,7 +80,7 @@ impl<'a> KeyIndex<'a> {
                 through_globs.entry(format!("{target}::{rest}")).or_default().push(id);
             }
         }
-        KeyIndex { by_key, aliases: names, through_globs, globs }
+        KeyIndex { by_key, aliases: names, through_globs, globs, members }
     }
 
     /// The functions a key names, following re-exports (`crate::Store::open` ->
@@ -89,6 +96,9 @@ impl<'a> KeyIndex<'a> {
     fn lookup_named(&self, key: &str) -> &[FnId] {
         if let Some(ids) = self.find(key) {
             return ids;
+        }
+        if key.contains("::<") && key.split("::").any(|s| s.starts_with('<') && !self.members.contains(s)) {
+            return &[];
         }
         // Keys tried already: glob imports may form cycles (`a` imports `b::*`, `b` imports
         // `a::*`), which would otherwise be walked again at every depth.

@@ -138,6 +138,12 @@ impl<'a> Offloads<'a> {
         if let Some(method) = key.strip_prefix(crate::semantic::ANY_METHOD) {
             return self.methods.contains(method);
         }
+        // A method of a value another file types (`state.pool.<run>`) that the declaration
+        // did not lead to: as for a value of unknown type.
+        if key.contains("::<") && self.defined.lookup(key).is_empty() {
+            let method = key.rsplit("::").next().unwrap_or(key);
+            return self.methods.contains(method);
+        }
         let unseen_method =
             key_parts(key).is_some_and(|(qual, _)| qual.starts_with(|c: char| c.is_ascii_uppercase()));
         unseen_method && self.defined.lookup(key).is_empty()

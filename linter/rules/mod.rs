@@ -188,7 +188,9 @@ impl Checker<'_, '_> {
                 let name = mc.method.to_string();
                 match m.res.deref_all(m.res.infer(&mc.receiver)) {
                     semantic::Ty::Param(p) => (through_bounds(&p, &name), true),
-                    semantic::Ty::Unknown if distinctive(&name) => (vec![name], false),
+                    semantic::Ty::Unknown | semantic::Ty::Member(_) if distinctive(&name) => {
+                        (vec![name], false)
+                    }
                     _ => return,
                 }
             }
@@ -280,16 +282,13 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
                 }
             }
         }
-        match callee {
-            Some(key) => self.record_call(m, key, semantic::spans::expr(expr), None),
-            None => {
-                // On a field of a struct another file declares: by the field's key, and by
-                // name for where code runs, should the declaration not lead anywhere.
-                if let Some(key) = m.field_method_key(expr) {
-                    self.record_call(m, &key, semantic::spans::expr(expr), None);
-                }
-                self.loose_call(m, expr);
-            }
+        if let Some(key) = callee {
+            self.record_call(m, key, semantic::spans::expr(expr), None);
+        }
+        // On a value another file types (`state.store.load(k)`): also by name, for where code
+        // runs, should the declaration not lead anywhere.
+        if callee.is_none_or(|k| k.contains("::<")) {
+            self.loose_call(m, expr);
         }
     }
 
@@ -353,6 +352,14 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
         };
         self.summaries.push(summary);
         self.idle.push(IdleBuilder::new(f, implements));
+        // What a method returns, for calls on it in files that do not see the method
+        // (`state.config().reload(..)`; see `Ty::Member`).
+        let owner =
+            f.key.as_deref().and_then(|k| k.rsplit_once("::")).filter(|_| f.owner.is_some() && !f.test);
+        if let Some((owner, name)) = owner {
+            let member = format!("{name}()");
+            self.field_aliases.extend(m.member_alias(owner, &member, f.output.clone()));
+        }
     }
 
     fn exit_fn(&mut self, _m: &Model<'_, 'ast>) {

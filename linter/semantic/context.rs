@@ -7,6 +7,7 @@ use std::rc::Rc;
 use serde::{Deserialize, Serialize};
 use syn::{Attribute, Expr, Signature};
 
+use super::Ty;
 use crate::source::Span;
 
 /// Why code runs while other tasks share the executor ("hot"), and where that starts: the
@@ -151,6 +152,11 @@ pub(crate) struct FnFrame {
     pub test: bool,
     /// The type it returns (through `Result`/`Option`), as a resolved path.
     pub returns: Option<String>,
+    /// A `poll_*` fn handling `WouldBlock`: its I/O is on non-blocking handles.
+    pub nonblocking_io: bool,
+    /// For a method other files can call (`Self` resolved): the type it returns, or its
+    /// future's output.
+    pub output: Ty,
 }
 
 /// An async body (async fn, async block, async closure) the walk is directly in, with what the

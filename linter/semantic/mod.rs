@@ -150,6 +150,12 @@ impl<'a, 'ast> Model<'a, 'ast> {
         self.fns.last()
     }
 
+    /// Is the walk in a `poll_*` fn whose I/O is on non-blocking handles (it handles
+    /// `WouldBlock`)? Reads and writes there return instead of waiting.
+    pub(crate) fn nonblocking_io(&self) -> bool {
+        self.current_fn().is_some_and(|f| f.nonblocking_io)
+    }
+
     /// The async body the walk is directly in (not in a closure or nested fn inside it).
     pub(crate) fn async_body(&self) -> Option<&AsyncBody<'ast>> {
         self.bodies.last().and_then(Option::as_ref)
@@ -189,64 +195,56 @@ impl<'a, 'ast> Model<'a, 'ast> {
         self.settings.local_crates.contains(first).then(|| path.to_string())
     }
 
-    /// The key naming the type of field `field` of the struct `owner` (a key): the file that
-    /// declares the struct makes it an alias of the field's type (`field_aliases`), so a
-    /// method called on the field in a file that does not see the declaration
-    /// (`state.store.load(k)`) is looked up as `crate::AppState::<store>::load`.
-    pub(crate) fn field_type_key(owner: &str, field: &str) -> String {
-        format!("{owner}::<{field}>")
-    }
-
-    /// The callee of a method called on a field of a struct of the crates that this file
-    /// does not declare, by the field's key (see `field_type_key`).
-    pub(crate) fn field_method_key(&self, expr: &Expr) -> Option<String> {
-        let Expr::MethodCall(mc) = expr else { return None };
-        let (owner, field) = self.unseen_field(&mc.receiver)?;
-        Some(format!("{}::{}", Self::field_type_key(&owner, &field), mc.method))
-    }
-
-    /// A field of a struct of the crates whose declaration this file does not see
-    /// (`state.store`, `AppState` declared elsewhere): the struct's key and the field's name.
-    pub(crate) fn unseen_field(&self, e: &Expr) -> Option<(String, String)> {
+    /// A value whose type only another file of the crates can tell (`state.store`, `AppState`
+    /// declared elsewhere; `state.config()`): the key of the value it is a member of, and the
+    /// member (`store`, `config()`). See `Ty::Member`.
+    pub(crate) fn unseen_member(&self, e: &Expr) -> Option<(String, String)> {
         let mut e = e;
         while let Expr::Paren(p) = e {
             e = &p.expr;
         }
-        let Expr::Field(f) = e else { return None };
-        let syn::Member::Named(field) = &f.member else { return None };
-        if self.res.infer(e) != Ty::Unknown {
-            return None;
-        }
-        let Ty::Named(owner, _) = self.res.deref_all(self.res.infer(&f.base)) else { return None };
-        Some((self.key(&owner)?, field.to_string()))
+        let ty = self.res.infer(e);
+        let (owner, member) = ty.member_of()?;
+        Some((self.key(owner)?, member.to_string()))
     }
 
-    /// For a struct of the crates: each field declared with a type of the crates, as an alias
-    /// (`crate::AppState::<store>` -> `crate::store::BlobStore`; see `field_type_key`).
+    /// For a member of a type of the crates (a field, or `name()` for what a method returns)
+    /// declared with a type of the crates: an alias naming that type (`crate::AppState::<db>` ->
+    /// `crate::store::Db` for `db: Arc<Mutex<Db>>`), which calls on the member in other files
+    /// are resolved through (see `Ty::Member`). Smart pointers, locks and options are looked
+    /// through, as the model does.
+    pub(crate) fn member_alias(&self, owner: &str, member: &str, ty: Ty) -> Option<(String, String)> {
+        let mut ty = self.res.deref_all(ty);
+        for _ in 0..6 {
+            let Ty::Named(path, args) = &ty else { break };
+            let last = path.rsplit("::").next().unwrap_or(path);
+            let entry = self.res.knowledge.type_entry(path);
+            // `Arc<Cache>` with `Arc` from a glob import (`use crate::prelude::*`): the model
+            // cannot see it is `std::sync::Arc`; its name says so.
+            let wrapper = (path.contains("::*::") && GLOB_WRAPPERS.contains(&last))
+                || entry.is_some_and(|e| {
+                    e.wraps.keys().any(|m| matches!(m.as_str(), "lock" | "read" | "borrow"))
+                })
+                || matches!(path.as_str(), "std::option::Option" | "std::result::Result");
+            match args.first() {
+                Some(inner) if wrapper => ty = self.res.deref_all(inner.clone()),
+                _ => break,
+            }
+        }
+        let path = self.key(ty.path()?)?;
+        // A primitive (`u64`) has no methods of the crates.
+        let named_type = path.rsplit("::").next().is_some_and(|t| t.starts_with(char::is_uppercase));
+        named_type.then(|| (types::member_path(owner, member), path))
+    }
+
+    /// For a struct of the crates: each field's `member_alias`.
     pub(crate) fn field_aliases(&self, s: &syn::ItemStruct) -> Vec<(String, String)> {
         let Some(owner) = self.key(&format!("{}::{}", self.res.current_module(), s.ident)) else {
             return Vec::new();
         };
         let named = s.fields.iter().filter_map(|f| Some((f.ident.as_ref()?, &f.ty)));
         named
-            .filter_map(|(name, ty)| {
-                let mut ty = self.res.deref_all(self.res.resolve_type(ty));
-                // `Arc<Cache>` with `Arc` from a glob import (`use crate::prelude::*`): the
-                // model cannot see it is `std::sync::Arc`; its name says so.
-                while let Ty::Named(path, args) = &ty {
-                    let last = path.rsplit("::").next().unwrap_or(path);
-                    match args.first() {
-                        Some(inner) if path.contains("::*::") && GLOB_WRAPPERS.contains(&last) => {
-                            ty = inner.clone()
-                        }
-                        _ => break,
-                    }
-                }
-                let path = self.key(ty.path()?)?;
-                // A primitive (`u64`) has no methods of the crates.
-                let named_type = path.rsplit("::").next().is_some_and(|t| t.starts_with(char::is_uppercase));
-                named_type.then(|| (Self::field_type_key(&owner, &name.to_string()), path))
-            })
+            .filter_map(|(name, ty)| self.member_alias(&owner, &name.to_string(), self.res.resolve_type(ty)))
             .collect()
     }
 

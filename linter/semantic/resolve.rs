@@ -82,6 +82,9 @@ pub(crate) struct Resolver<'c> {
     /// The declared return types of the file's free sync fns, by name (`Ok` type of a
     /// `Result`), resolved where a call uses them; `None` for a name defined twice.
     free_fn_returns: HashMap<String, Option<syn::Type>>,
+    /// What the associated fns of this file's impls return (through `Result`), by
+    /// `module::Type::f`, whether they are async, and the module of the impl.
+    method_returns: HashMap<String, Option<MethodReturn>>,
     /// The values of the file's `const` items, by name (for constant timeouts).
     pub(crate) consts: HashMap<String, syn::Expr>,
     /// The declared types of the file's `const` and `static` items, by name.
@@ -104,6 +107,7 @@ impl<'c> Resolver<'c> {
             eager: HashSet::new(),
             task_spawners: HashMap::new(),
             free_fn_returns: HashMap::new(),
+            method_returns: HashMap::new(),
             variants: HashMap::new(),
             assoc_fns: HashSet::new(),
             traits: HashSet::new(),
@@ -206,6 +210,20 @@ impl<'c> Resolver<'c> {
                             if returns_self(&f.sig.output, &ty) {
                                 self.constructors.insert(name.clone());
                             }
+                            let output = match &f.sig.output {
+                                syn::ReturnType::Type(_, t) => {
+                                    Some((ok_type(t).clone(), f.sig.asyncness.is_some()))
+                                }
+                                syn::ReturnType::Default => None,
+                            };
+                            self.method_returns.insert(
+                                format!("{module}::{name}"),
+                                output.map(|(ty, is_async)| MethodReturn {
+                                    ty,
+                                    is_async,
+                                    module: module.to_string(),
+                                }),
+                            );
                             self.assoc_fns.insert(name);
                         }
                     }
@@ -382,11 +400,20 @@ impl<'c> Resolver<'c> {
         bounds
             .iter()
             .map(|b| self.resolve_path(&b.path))
-            .find(|path| {
-                let root = path.split("::").next().unwrap_or("");
-                root == "crate" || self.local_crates.is_some_and(|c| c.contains(root))
-            })
+            .find(|path| self.is_local(path))
             .map_or(Ty::Unknown, |path| Ty::Named(path, Vec::new()))
+    }
+
+    /// Is `path` in the checked crates (`crate::..`, or another crate of the run)?
+    pub(crate) fn is_local(&self, path: &str) -> bool {
+        let root = path.split("::").next().unwrap_or("");
+        root == "crate" || self.local_crates.is_some_and(|c| c.contains(root))
+    }
+
+    /// Is `path` a type of the checked crates (by its name: `crate::state::AppState`)?
+    pub(crate) fn is_own_type(&self, path: &str) -> bool {
+        let name = path.rsplit("::").next().unwrap_or(path);
+        self.is_local(path) && name.starts_with(|c: char| c.is_ascii_uppercase())
     }
 
     pub(crate) fn self_type(&self) -> Option<&str> {
@@ -416,6 +443,29 @@ impl<'c> Resolver<'c> {
             matches!(qualifier, "" | "crate" | "self" | "super") || self.modules.contains_key(qualifier);
         let ty = self.free_fn_returns.get(name)?.as_ref().filter(|_| local)?;
         Some(self.resolve_type(ty)).filter(|t| *t != Ty::Unknown)
+    }
+
+    /// What the method `method` of a type of this file (`recv`) returns, when the file
+    /// declares it: `None` when it does not (another file may).
+    pub(crate) fn local_method_return(&self, recv: &Ty, method: &str) -> Option<Ty> {
+        let MethodReturn { ty, is_async, module } =
+            match self.method_returns.get(&format!("{}::{method}", recv.path()?))? {
+                Some(output) => output,
+                None => return Some(Ty::Unknown),
+            };
+        // The return type is named in the impl's module; from another module, the join
+        // resolves it (`Ty::Member`).
+        if module != self.current_module() {
+            return None;
+        }
+        let ty = match self.resolve_type(ty) {
+            Ty::Named(p, _) if p == "Self" || p.ends_with("::Self") => recv.clone(),
+            // A type parameter of the impl (`fn get_ref(&self) -> &T`): which type it is
+            // depends on the value, which the model does not follow.
+            Ty::Param(_) => Ty::Unknown,
+            t => t,
+        };
+        Some(if *is_async { Ty::Future(Box::new(ty)) } else { ty })
     }
 
     /// Does a call of the fn or method `name` of the file spawn a task (it returns a task's
@@ -549,8 +599,7 @@ impl<'c> Resolver<'c> {
                 if self.modules.contains_key(&module) {
                     return false;
                 }
-                let root = module.split("::").next().unwrap_or("");
-                root == "crate" || self.local_crates.is_some_and(|c| c.contains(root))
+                self.is_local(&module)
             })
         })
     }
@@ -717,6 +766,14 @@ fn returns_future_type(ty: &syn::Type, aliases: &HashSet<String>) -> bool {
 }
 
 /// What a `Result<T, E>` (any path ending in `Result`) holds when `Ok`; other types as they are.
+/// What an associated fn of the file returns (through `Result`), in the module of its impl.
+#[derive(Debug, Clone)]
+struct MethodReturn {
+    ty: syn::Type,
+    is_async: bool,
+    module: String,
+}
+
 fn ok_type(ty: &syn::Type) -> &syn::Type {
     if let syn::Type::Path(p) = ty {
         if let Some(last) = p.path.segments.last().filter(|s| s.ident == "Result") {

@@ -23,6 +23,12 @@ pub(crate) enum Ty {
     /// A type parameter of the enclosing impl or fn (`R` in `impl<R: Read> Stream for S<R>`),
     /// by name; the resolver knows its bounds.
     Param(String),
+    /// A value of the crates' own types that only another file can type: a field or a
+    /// method's return of a type declared elsewhere, named by where it comes from
+    /// (`crate::AppState::<db>`, `crate::AppState::<config()>`; see `member`). The file
+    /// declaring the type makes such names aliases of the types they stand for, so the join
+    /// resolves calls on them (`crate::AppState::<config()>::reload` -> `crate::Config::reload`).
+    Member(String),
 }
 
 impl Ty {
@@ -71,6 +77,28 @@ impl Ty {
         self.path().map(|p| p.rsplit("::").next().unwrap_or(p))
     }
 
+    /// The type of member `member` (a field, or `name()` for what a method returns) of a
+    /// value of this type, when only another file can tell it: a `Member` of the crates' own
+    /// types (`crate::AppState::<config()>`).
+    fn member(&self, member: &str) -> Ty {
+        match self {
+            Ty::Named(path, _) => Ty::Member(member_path(path, member)),
+            // Two steps at most (`state.config().db_path`): long builder chains would
+            // otherwise name ever longer types, and the join follows a few aliases only.
+            Ty::Member(path) if path.matches("::<").count() < MEMBER_STEPS => {
+                Ty::Member(member_path(path, member))
+            }
+            _ => Ty::Unknown,
+        }
+    }
+
+    /// The value and the member a `Member` type is named by (`crate::AppState`, `config()`).
+    pub(crate) fn member_of(&self) -> Option<(&str, &str)> {
+        let Ty::Member(path) = self else { return None };
+        let (owner, member) = path.rsplit_once("::<")?;
+        Some((owner, member.strip_suffix('>')?))
+    }
+
     fn first_arg(&self) -> Ty {
         match self {
             Ty::Named(_, args) => args.first().cloned().unwrap_or_default(),
@@ -78,6 +106,24 @@ impl Ty {
         }
     }
 }
+
+/// `m::*::Arc`: a smart pointer named through a glob import (`use crate::prelude::*`), which
+/// the model cannot follow to `std::sync::Arc`; its name says what it is.
+pub(crate) fn glob_pointer(path: &str) -> bool {
+    path.split_once("::*::").is_some_and(|(_, name)| matches!(name, "Arc" | "Rc" | "Box"))
+}
+
+/// The name of member `member` (a field, or `name()` for a method's return) of a value of the
+/// type `owner` (see `Ty::Member`).
+pub(crate) fn member_path(owner: &str, member: &str) -> String {
+    format!("{owner}::<{member}>")
+}
+
+/// How many members a `Ty::Member` chains at most.
+const MEMBER_STEPS: usize = 2;
+
+/// Methods of a lock, which hand out (a guard of) the value it holds.
+const LOCKS: &[&str] = &["lock", "read", "write", "try_lock", "blocking_lock", "lock_owned"];
 
 /// Methods that hand back the value they are called on, or the `Ok`/`Some` inside it
 /// (results are looked through by the model).
@@ -132,14 +178,15 @@ impl Resolver<'_> {
                     Ty::Tuple(elems) => {
                         member.parse::<usize>().ok().and_then(|i| elems.get(i).cloned()).unwrap_or_default()
                     }
-                    Ty::Named(path, _) => {
-                        let name = path.rsplit("::").next().unwrap_or(&path);
-                        self.structs
-                            .get(name)
-                            .and_then(|fields| fields.get(&member))
-                            .map(|t| self.resolve_type(t))
-                            .unwrap_or_default()
+                    Ty::Named(ref path, _) => {
+                        let name = path.rsplit("::").next().unwrap_or(path);
+                        match self.structs.get(name) {
+                            Some(fields) => fields.get(&member).map(|t| self.resolve_type(t)).unwrap_or_default(),
+                            None if self.is_own_type(path) => base.member(&member),
+                            None => Ty::Unknown,
+                        }
                     }
+                    Ty::Member(_) => base.member(&member),
                     _ => Ty::Unknown,
                 }
             }
@@ -161,6 +208,8 @@ impl Resolver<'_> {
             }
             Expr::Await(a) => match self.infer(&a.base) {
                 Ty::Future(inner) => *inner,
+                // What an async method of another file returns, awaited: its output.
+                member @ Ty::Member(_) => member,
                 _ => Ty::Unknown,
             },
             Expr::Paren(p) => self.infer(&p.expr),
@@ -358,7 +407,7 @@ impl Resolver<'_> {
     /// what the function or closure returns (options and results are looked through).
     pub(crate) fn method_call_type(&self, recv: &Ty, method: &str, args: &[&Expr]) -> Ty {
         let wrapper = match recv {
-            Ty::Unknown => true,
+            Ty::Unknown | Ty::Member(_) => true,
             Ty::Named(p, _) => matches!(p.as_str(), "std::option::Option" | "std::result::Result"),
             _ => false,
         };
@@ -389,6 +438,15 @@ impl Resolver<'_> {
 
     /// The type `recv.method(..)` returns.
     pub(crate) fn method_type(&self, recv: &Ty, method: &str) -> Ty {
+        if let Ty::Member(_) = recv {
+            // Locking a value of another file's type (`state.db.lock()`) hands out what the
+            // lock holds: the file declaring it names the member by the held type.
+            return if TRANSPARENT.contains(&method) || LOCKS.contains(&method) {
+                recv.clone()
+            } else {
+                recv.member(&format!("{method}()"))
+            };
+        }
         let Ty::Named(path, _) = recv else {
             // A tuple or a future: `unwrap`, `clone` and the like hand it back.
             return if *recv != Ty::Unknown && TRANSPARENT.contains(&method) {
@@ -398,7 +456,15 @@ impl Resolver<'_> {
             };
         };
         let Some(entry) = self.knowledge.type_entry(path) else {
-            return if TRANSPARENT.contains(&method) { recv.clone() } else { Ty::Unknown };
+            return if TRANSPARENT.contains(&method) {
+                recv.clone()
+            } else if glob_pointer(path) {
+                self.method_type(&recv.first_arg(), method)
+            } else if self.is_own_type(path) {
+                self.local_method_return(recv, method).unwrap_or_else(|| recv.member(&format!("{method}()")))
+            } else {
+                Ty::Unknown
+            };
         };
         if entry.chain.iter().any(|m| m == method) {
             return recv.clone();
@@ -430,7 +496,9 @@ impl Resolver<'_> {
     /// it does not deref.
     pub(crate) fn deref_once(&self, ty: Ty) -> Ty {
         let Some(entry) = ty.path().and_then(|p| self.knowledge.type_entry(p)) else {
-            return ty;
+            // `Arc<Loader>` with `Arc` from a glob import (`use crate::prelude::*`): the model
+            // cannot see it is `std::sync::Arc`; its name says so.
+            return if ty.path().is_some_and(glob_pointer) { ty.first_arg() } else { ty };
         };
         match entry.deref.as_deref() {
             Some("inner") => ty.first_arg(),

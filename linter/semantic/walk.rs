@@ -85,6 +85,7 @@ pub(crate) fn walk<'ast>(
         rest: Vec::new(),
         spawn_seen: None,
         closure_items: HashMap::new(),
+        exported: false,
     };
     for item in &file.items {
         w.visit_item(item);
@@ -97,6 +98,8 @@ struct Walker<'w, 'a, 'ast, H> {
     /// Closures (by address) about to be walked whose first parameter has a known type (an
     /// element of the collection an adaptor is called on).
     closure_items: HashMap<usize, Ty>,
+    /// The method about to be entered is callable from other files (see `FnFrame::output`).
+    exported: bool,
     hooks: &'w mut H,
     arena: &'ast MacroArena,
     /// Inside a macro's parsed tokens: blocking calls count, but the serial rules look only
@@ -198,6 +201,16 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             returns: match &sig.output {
                 syn::ReturnType::Type(_, ty) => self.returned_type(ty, owner.as_deref()),
                 syn::ReturnType::Default => None,
+            },
+            nonblocking_io: polled && mentions_would_block(body),
+            output: match (&sig.output, owner.as_deref()) {
+                (syn::ReturnType::Type(_, ty), Some(owner)) if std::mem::take(&mut self.exported) => {
+                    match self.m.res.resolve_type(ty) {
+                        Ty::Named(p, _) if p == "Self" || p.ends_with("::Self") => Ty::named(owner),
+                        t => t,
+                    }
+                }
+                _ => Ty::Unknown,
             },
         };
         self.m.ctx.push(Ctx { hot: root, test, ..Ctx::new(kind, what) });
@@ -620,12 +633,19 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                 mode = ClosureMode::Offload;
                 runs = None;
             }
-        } else if let (Ty::Named(..), Some(_)) = (&receiver, self.m.kind()) {
+        } else if let (Ty::Named(..), Some(_), false) = (&receiver, self.m.kind(), self.option_combinator(m))
+        {
             // Through smart pointers to the crates' own type: `Arc<Store>` calls `Store::m`.
             callee = self.m.res.deref_chain(receiver.clone()).iter().find_map(|t| {
-                let ty = t.path()?;
+                let ty = t.path().filter(|p| !super::types::glob_pointer(p))?;
                 self.m.key(&format!("{ty}::{method}"))
             });
+        } else if let (Ty::Member(ty), Some(Kind::Async), false) =
+            (&receiver, self.m.kind(), self.option_combinator(m))
+        {
+            // A value another file types (`state.config().reload(..)`): the join resolves it.
+            // (From async code only: such calls are many, and each costs the join lookups.)
+            callee = self.m.key(&format!("{ty}::{method}"));
         } else if receiver == Ty::Unknown && takes_closure && runs.is_none() {
             // A closure handed to a method of a value the model cannot type: it may be a
             // wrapper of the crates that offloads it (`state.pool.exec_blocking(|| ..)`); the
@@ -661,6 +681,19 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         self.region(registered, |w| w.visit_args(m.args.iter(), mode, method == "block_on", runs, false));
     }
 
+    /// `cache.as_ref().map(|c| c.get(k))`: a combinator of the `Option` or `Result` the model
+    /// looks through, not a method of the crates' type inside, unless the file defines one.
+    fn option_combinator(&self, m: &syn::ExprMethodCall) -> bool {
+        let method = m.method.to_string();
+        let wrapped = self.m.res.knowledge.closure_item(&method).1;
+        let defined = || {
+            let ty = self.m.res.infer(&m.receiver);
+            let name = ty.last_segment().unwrap_or_default();
+            self.m.res.assoc_fns.contains(&format!("{name}::{method}"))
+        };
+        wrapped && m.args.iter().any(|a| matches!(a, Expr::Closure(_))) && !defined()
+    }
+
     /// `v.iter().map(|x| ..)`, `opt.and_then(|p| ..)`: the closure's parameter is an item of
     /// the receiver.
     fn note_closure_items(&mut self, m: &'ast syn::ExprMethodCall, receiver: &Ty) {
@@ -670,7 +703,9 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         // collection holds a `T`.
         let item = match element {
             Ty::Unknown
-                if wrapped && matches!(receiver, Ty::Named(..)) && !self.m.res.is_iterable(receiver) =>
+                if wrapped
+                    && matches!(receiver, Ty::Named(..) | Ty::Member(_))
+                    && !self.m.res.is_iterable(receiver) =>
             {
                 receiver.clone()
             }
@@ -1078,6 +1113,9 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
         let span = spans::function(&f.attrs, &f.vis, &f.sig, &f.block);
         self.item(&f.attrs, span, |w| {
             let owner = w.m.res.self_type().map(str::to_string);
+            // Callable from other files: what it returns is named for them (`Ty::Member`).
+            let in_trait_impl = w.m.impl_traits.last().is_some_and(Option::is_some);
+            w.exported = in_trait_impl || !matches!(f.vis, syn::Visibility::Inherited);
             w.enter_fn(&f.attrs, &f.sig, owner, &f.block, false);
         });
     }
@@ -1531,4 +1569,18 @@ fn waits_for_events(e: &Expr, knowledge: &super::Knowledge) -> bool {
     let mut events = Events(knowledge, false);
     events.visit_expr(e);
     events.1
+}
+
+/// Does the body handle `io::ErrorKind::WouldBlock`? Then the I/O it does is on a
+/// non-blocking handle (`poll_read` of an async wrapper over a socket set non-blocking).
+fn mentions_would_block(body: &Block) -> bool {
+    struct Finder(bool);
+    impl<'a> Visit<'a> for Finder {
+        fn visit_path(&mut self, p: &'a syn::Path) {
+            self.0 |= p.segments.last().is_some_and(|s| s.ident == "WouldBlock");
+        }
+    }
+    let mut f = Finder(false);
+    f.visit_block(body);
+    f.0
 }

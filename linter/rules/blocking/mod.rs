@@ -42,7 +42,7 @@ pub(crate) fn check_call(
     runtime: Option<&Runtime>,
 ) -> Option<Verdict> {
     let kind = m.kind()?;
-    if kind == Kind::Offload {
+    if kind == Kind::Offload || m.nonblocking_io() {
         return None;
     }
     let guards = m.conditions();
@@ -105,7 +105,7 @@ pub(crate) fn check_iteration(m: &Model, iterable: &Expr, catalog: &Catalog) -> 
 /// depends on what the crates build the type with, which the join knows.
 pub(crate) fn generic_call(m: &Model, expr: &Expr) -> Option<GenericCall> {
     let ctx = m.ctx()?;
-    if m.kind() != Some(Kind::Async) || ctx.defer.is_some() {
+    if m.kind() != Some(Kind::Async) || ctx.defer.is_some() || m.nonblocking_io() {
         return None;
     }
     let Expr::MethodCall(mc) = expr else { return None };
@@ -126,7 +126,7 @@ pub(crate) fn generic_call(m: &Model, expr: &Expr) -> Option<GenericCall> {
 /// it blocks depends on the field's declared type, which the file declaring the struct knows.
 pub(crate) fn field_call(m: &Model, expr: &Expr, usage: Use) -> Option<GenericCall> {
     let ctx = m.ctx()?;
-    if usage.awaited || m.kind() != Some(Kind::Async) || ctx.defer.is_some() {
+    if usage.awaited || m.kind() != Some(Kind::Async) || ctx.defer.is_some() || m.nonblocking_io() {
         return None;
     }
     let Expr::MethodCall(mc) = expr else { return None };
@@ -145,7 +145,7 @@ pub(crate) fn field_call(m: &Model, expr: &Expr, usage: Use) -> Option<GenericCa
             _ => break,
         }
     }
-    let (owner, field) = m.unseen_field(strip(receiver))?;
+    let (owner, field) = m.unseen_member(strip(receiver))?;
     let method = if first == last { last } else { format!("{first}.{last}") };
     Some(GenericCall {
         owner,
@@ -158,48 +158,60 @@ pub(crate) fn field_call(m: &Model, expr: &Expr, usage: Use) -> Option<GenericCa
 }
 
 /// The fields of a struct of the crates declared with a type whose methods block
-/// (`file: std::fs::File`, `http: reqwest::blocking::Client`): those methods, and chains of two
-/// (`get.send`: `get` returns a `RequestBuilder`, whose `send` blocks), for calls on the field
-/// in files that do not see the declaration.
+/// (`file: std::fs::File`, `http: reqwest::blocking::Client`), for calls on the field in files
+/// that do not see the declaration (see `field_instance`).
 pub(crate) fn field_types(m: &Model, s: &syn::ItemStruct, catalog: &Catalog) -> Vec<Instance> {
     let Some(owner) = m.key(&format!("{}::{}", m.res.current_module(), s.ident)) else { return Vec::new() };
+    let fields = s.fields.iter().filter_map(|f| Some((f.ident.as_ref()?, f)));
+    fields
+        .filter_map(|(name, f)| {
+            let ty = m.res.resolve_type(&f.ty);
+            field_instance(m, &owner, &name.to_string(), ty, m.span(f.span()), catalog)
+        })
+        .collect()
+}
+
+/// A field of a type of the crates whose type has methods that block: those methods, and
+/// chains of two (`get.send`: `get` returns a `RequestBuilder`, whose `send` blocks), for
+/// calls on the field in files that do not see the declaration (`state.db_path.exists()`).
+/// The methods of every type the field derefs to count (`PathBuf` -> `Path::exists`); the
+/// note names the declared type.
+fn field_instance(
+    m: &Model,
+    owner: &str,
+    member: &str,
+    ty: Ty,
+    span: Span,
+    catalog: &Catalog,
+) -> Option<Instance> {
     let knowledge = m.res.knowledge;
-    let mut out = Vec::new();
-    for field in &s.fields {
-        let Some(name) = &field.ident else { continue };
-        let span = m.span(field.span());
-        for ty in m.res.deref_chain(m.res.resolve_type(&field.ty)) {
-            let Some(path) = ty.path() else { continue };
-            let mut methods: Vec<(String, BlockSite)> = catalog
-                .methods_of(path)
-                .map(|(method, api)| {
-                    (method.to_string(), Hit::new(api, format!("{}::{method}", short(path))).site(span, None))
-                })
-                .collect();
-            if let Some(entry) = knowledge.type_entry(path) {
-                // `get(..)` then, past any builder steps, `send()` of what it returns.
-                let steps = entry.returns.iter().map(|(m1, to)| (m1.as_str(), to.as_str()));
-                let chained = entry.chain.iter().map(|m1| (m1.as_str(), path));
-                for (m1, to) in steps.chain(chained) {
-                    for (m2, api) in catalog.methods_of(to) {
-                        let site = Hit::new(api, format!("{}::{m2}", short(to))).site(span, None);
-                        methods.push((format!("{m1}.{m2}"), site));
-                    }
+    let chain = m.res.deref_chain(ty);
+    let declared = chain.first()?.path()?.to_string();
+    let mut methods: Vec<(String, BlockSite)> = Vec::new();
+    for ty in &chain {
+        let Some(path) = ty.path() else { continue };
+        methods.extend(catalog.methods_of(path).map(|(method, api)| {
+            (method.to_string(), Hit::new(api, format!("{}::{method}", short(path))).site(span, None))
+        }));
+        if let Some(entry) = knowledge.type_entry(path) {
+            // `get(..)` then, past any builder steps, `send()` of what it returns.
+            let steps = entry.returns.iter().map(|(m1, to)| (m1.as_str(), to.as_str()));
+            let chained = entry.chain.iter().map(|m1| (m1.as_str(), path));
+            for (m1, to) in steps.chain(chained) {
+                for (m2, api) in catalog.methods_of(to) {
+                    let site = Hit::new(api, format!("{}::{m2}", short(to))).site(span, None);
+                    methods.push((format!("{m1}.{m2}"), site));
                 }
-            }
-            if !methods.is_empty() {
-                out.push(Instance {
-                    owner: owner.clone(),
-                    field: Some(name.to_string()),
-                    ty: path.to_string(),
-                    span,
-                    methods,
-                });
-                break;
             }
         }
     }
-    out
+    (!methods.is_empty()).then(|| Instance {
+        owner: owner.to_string(),
+        field: Some(member.to_string()),
+        ty: declared,
+        span,
+        methods,
+    })
 }
 
 /// A type of the crates built with a value whose methods block: `ReaderStream::new(file)`
