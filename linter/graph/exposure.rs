@@ -265,6 +265,24 @@ impl Exposures {
         )
     }
 
+    /// Does code at `origin` run in a task nobody waits for (spawned and its handle dropped,
+    /// `spawn_try_task(self.notify(..))`), as far as the reason for its exposure goes?
+    pub(crate) fn in_detached_task(&self, unit: usize, origin: &Origin) -> bool {
+        let detached = |hot: Hot| hot.kind == HotKind::Detached;
+        if let Some(hot) = origin.hot {
+            return detached(hot);
+        }
+        let Some(mut id) = origin.caller.map(|c| (unit, c)) else { return false };
+        for _ in 0..64 {
+            match self.of[id.0][id.1].1 {
+                Why::Via(from) => id = from,
+                Why::Region(_, hot) => return detached(hot),
+                _ => return false,
+            }
+        }
+        false
+    }
+
     fn where_runs(&self, units: &[Unit], unit: usize, origin: &Origin) -> (Exposure, String) {
         if units[unit].is_test_support() {
             return (Exposure::Test, "test-support code".into());

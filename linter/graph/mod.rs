@@ -213,6 +213,12 @@ pub(crate) fn join(units: &[Unit], own: Vec<Vec<Finding>>, transitive: bool) -> 
         .map(|(f, findings)| {
             findings
                 .into_iter()
+                // In a fire-and-forget task nobody waits for the awaits to finish: they gain
+                // nothing from running together (as for those written in the task itself).
+                .filter(|x| {
+                    x.diagnostic.rule.family() != crate::registry::Family::Serial
+                        || !exposures.in_detached_task(f, &x.origin)
+                })
                 .map(|Finding { mut diagnostic, origin }| {
                     let (exposure, note) = match diagnostic.rule {
                         // A file of a package no crate root's modules reach is not compiled (a
