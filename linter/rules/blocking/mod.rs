@@ -179,7 +179,7 @@ pub(crate) fn field_types(m: &Model, s: &syn::ItemStruct, catalog: &Catalog) -> 
 fn field_instance(
     m: &Model,
     owner: &str,
-    member: &str,
+    field: &str,
     ty: Ty,
     span: Span,
     catalog: &Catalog,
@@ -207,7 +207,7 @@ fn field_instance(
     }
     (!methods.is_empty()).then(|| Instance {
         owner: owner.to_string(),
-        field: Some(member.to_string()),
+        field: Some(field.to_string()),
         ty: declared,
         span,
         methods,

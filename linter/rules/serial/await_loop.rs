@@ -43,6 +43,8 @@
 //! - pace themselves (a sleep or interval tick), use `select!`, or already run futures together;
 //! - run in a periodic job: inside a loop that waits on a timer between rounds (a refresh
 //!   every TTL); nobody waits for a round;
+//! - run in a fire-and-forget task (spawned from async code, its handle dropped), written in
+//!   it or in an async fn only such a task runs: nobody waits for those awaits;
 //! - carry a value from one iteration to the next (a cursor, a counter, a page token);
 //! - await through state whose order matters: a `&mut` borrow (connection, transaction), one
 //!   connection or transaction passed or called on (`&conn`, `&mut *tx`, a `DbConn`; a pool is
