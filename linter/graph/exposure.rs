@@ -274,6 +274,10 @@ impl Exposures {
         }
         let Some(mut id) = origin.caller.map(|c| (unit, c)) else { return false };
         for _ in 0..64 {
+            // Called outside any task too (awaited by a handler): someone waits for it.
+            if !self.callers[id.0][id.1].is_empty() {
+                return false;
+            }
             match self.of[id.0][id.1].1 {
                 Why::Via(from) => id = from,
                 Why::Region(_, hot) => return detached(hot),

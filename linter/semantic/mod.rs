@@ -85,7 +85,7 @@ pub(crate) struct Model<'a, 'ast> {
 
 /// Wrappers a field's type is often written with through a glob import (a prelude's `pub use
 /// std::sync::Arc`), looked through by name.
-const GLOB_WRAPPERS: &[&str] = &["Arc", "Rc", "Box", "Mutex", "RwLock", "RefCell", "Option"];
+const GLOB_WRAPPERS: &[&str] = &["Arc", "Rc", "Box", "Mutex", "RwLock", "RefCell"];
 
 impl<'a, 'ast> Model<'a, 'ast> {
     pub(crate) fn new(idx: &'a SourceIndex<'a>, knowledge: &'a Knowledge, settings: Settings<'a>) -> Self {
@@ -211,7 +211,7 @@ impl<'a, 'ast> Model<'a, 'ast> {
     /// For a member of a type of the crates (a field, or `name()` for what a method returns)
     /// declared with a type of the crates: an alias naming that type (`crate::AppState::<db>` ->
     /// `crate::store::Db` for `db: Arc<Mutex<Db>>`), which calls on the member in other files
-    /// are resolved through (see `Ty::Member`). Smart pointers, locks and options are looked
+    /// are resolved through (see `Ty::Member`). Smart pointers, locks and results are looked
     /// through, as the model does.
     pub(crate) fn member_alias(&self, owner: &str, member: &str, ty: Ty) -> Option<(String, String)> {
         let mut ty = self.res.deref_all(ty);
@@ -225,7 +225,8 @@ impl<'a, 'ast> Model<'a, 'ast> {
                 || entry.is_some_and(|e| {
                     e.wraps.keys().any(|m| matches!(m.as_str(), "lock" | "read" | "borrow"))
                 })
-                || matches!(path.as_str(), "std::option::Option" | "std::result::Result");
+                // (Not an `Option`: `state.job.take()` is `Option::take`, not `Job::take`.)
+                || path == "std::result::Result";
             match args.first() {
                 Some(inner) if wrapper => ty = self.res.deref_all(inner.clone()),
                 _ => break,

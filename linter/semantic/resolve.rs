@@ -765,7 +765,6 @@ fn returns_future_type(ty: &syn::Type, aliases: &HashSet<String>) -> bool {
     any_ident(quote::ToTokens::to_token_stream(ty), &mut |n| n.contains("Future") || aliases.contains(n))
 }
 
-/// What a `Result<T, E>` (any path ending in `Result`) holds when `Ok`; other types as they are.
 /// What an associated fn of the file returns (through `Result`), in the module of its impl.
 #[derive(Debug, Clone)]
 struct MethodReturn {
@@ -774,6 +773,7 @@ struct MethodReturn {
     module: String,
 }
 
+/// What a `Result<T, E>` (any path ending in `Result`) holds when `Ok`; other types as they are.
 fn ok_type(ty: &syn::Type) -> &syn::Type {
     if let syn::Type::Path(p) = ty {
         if let Some(last) = p.path.segments.last().filter(|s| s.ident == "Result") {

@@ -640,13 +640,14 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                 let ty = t.path().filter(|p| !super::types::glob_pointer(p))?;
                 self.m.key(&format!("{ty}::{method}"))
             });
-        } else if let (Ty::Member(ty), Some(Kind::Async), false) =
-            (&receiver, self.m.kind(), self.option_combinator(m))
-        {
+        } else if let (Ty::Member(ty), Some(Kind::Async | Kind::Sync), false) = (
+            &receiver,
+            self.m.kind().filter(|k| *k == Kind::Async || receiver_one_field(&receiver)),
+            self.option_combinator(m),
+        ) {
             // A value another file types (`state.config().reload(..)`): the join resolves it.
-            // (From async code only: such calls are many, and each costs the join lookups.)
             callee = self.m.key(&format!("{ty}::{method}"));
-        } else if receiver == Ty::Unknown && takes_closure && runs.is_none() {
+        } else if matches!(receiver, Ty::Unknown | Ty::Member(_)) && takes_closure && runs.is_none() {
             // A closure handed to a method of a value the model cannot type: it may be a
             // wrapper of the crates that offloads it (`state.pool.exec_blocking(|| ..)`); the
             // join knows the crates' wrappers by method name.
@@ -1569,6 +1570,13 @@ fn waits_for_events(e: &Expr, knowledge: &super::Knowledge) -> bool {
     let mut events = Events(knowledge, false);
     events.visit_expr(e);
     events.1
+}
+
+/// A field of a struct of the crates another file declares (`state.store`), not what a method
+/// returns nor a member of a member: calls on it are followed from any code, the rest from
+/// async code only (they are many, and each costs the join lookups).
+fn receiver_one_field(receiver: &Ty) -> bool {
+    matches!(receiver, Ty::Member(m) if m.matches("::<").count() == 1 && !m.ends_with("()>"))
 }
 
 /// Does the body handle `io::ErrorKind::WouldBlock`? Then the I/O it does is on a
