@@ -216,14 +216,11 @@ impl<'c> Resolver<'c> {
                                 }
                                 syn::ReturnType::Default => None,
                             };
-                            self.method_returns.insert(
-                                format!("{module}::{name}"),
-                                output.map(|(ty, is_async)| MethodReturn {
-                                    ty,
-                                    is_async,
-                                    module: module.to_string(),
-                                }),
-                            );
+                            // Two impls defining it (`impl W<A>` and `impl W<B>`): unknown.
+                            let entry = self.method_returns.entry(format!("{module}::{name}"));
+                            entry.and_modify(|r| *r = None).or_insert(output.map(|(ty, is_async)| {
+                                MethodReturn { ty, is_async, module: module.to_string() }
+                            }));
                             self.assoc_fns.insert(name);
                         }
                     }

@@ -203,13 +203,11 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                 syn::ReturnType::Default => None,
             },
             nonblocking_io: polled && mentions_would_block(body),
-            output: match (&sig.output, owner.as_deref()) {
-                (syn::ReturnType::Type(_, ty), Some(owner)) if std::mem::take(&mut self.exported) => {
-                    match self.m.res.resolve_type(ty) {
-                        Ty::Named(p, _) if p == "Self" || p.ends_with("::Self") => Ty::named(owner),
-                        t => t,
-                    }
-                }
+            output: match (&sig.output, owner.as_deref(), std::mem::take(&mut self.exported)) {
+                (syn::ReturnType::Type(_, ty), Some(owner), true) => match self.m.res.resolve_type(ty) {
+                    Ty::Named(p, _) if p == "Self" || p.ends_with("::Self") => Ty::named(owner),
+                    t => t,
+                },
                 _ => Ty::Unknown,
             },
         };
