@@ -326,6 +326,13 @@ fn key_triple_in<'k>(key: &'k str, own: Option<&'k str>) -> Option<Triple<'k>> {
     Some((key_package(key, own)?, qual, name))
 }
 
+/// The name of the type a key is of, or its members hang off (`AppState` of
+/// `crate::AppState::<config()>::reload`, `ReaderStream` of `crate::io::ReaderStream`).
+fn owner_type(key: &str) -> Option<&str> {
+    let owner = key.split_once("::<").map_or(key, |(t, _)| t);
+    owner.rsplit("::").next()
+}
+
 /// The package of a key: `own` for a `crate::..` key (before keys are made unique per
 /// target), `pkg` for `pkg@bin::..` or `pkg::..` (after).
 pub(crate) fn key_package<'k>(key: &'k str, own: Option<&'k str>) -> Option<&'k str> {
@@ -425,10 +432,9 @@ impl FileFacts {
         &'f self,
         own: Option<&'f str>,
     ) -> impl Iterator<Item = (&'f str, &'f str)> {
-        self.call_keys().filter_map(move |k| {
-            let (owner, _) = k.split_once("::<")?;
-            Some((key_package(k, own)?, owner.rsplit("::").next()?))
-        })
+        self.call_keys()
+            .filter(|k| k.contains("::<"))
+            .filter_map(move |k| Some((key_package(k, own)?, owner_type(k)?)))
     }
 
     /// (package, type name) of the types whose type parameter's methods this file's async code
@@ -437,12 +443,9 @@ impl FileFacts {
         &'f self,
         own: Option<&'f str>,
     ) -> impl Iterator<Item = (&'f str, &'f str)> {
-        self.generic_calls.iter().filter_map(move |g| {
-            let pkg = key_package(&g.owner, own)?;
-            // The type a member is of (`AppState` of `crate::AppState::<config()>`).
-            let owner = g.owner.split_once("::<").map_or(g.owner.as_str(), |(t, _)| t);
-            Some((pkg, owner.rsplit("::").next()?))
-        })
+        self.generic_calls
+            .iter()
+            .filter_map(move |g| Some((key_package(&g.owner, own)?, owner_type(&g.owner)?)))
     }
 
     /// Could the cross-file stage add findings to this file?

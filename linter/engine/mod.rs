@@ -171,7 +171,8 @@ struct Called {
     name: u64,
     /// A free function: `module::f`, or `m::*::f` through a glob.
     free: bool,
-    /// A method of a field's type (`crate::AppState::<store>::load`): any type's of that name.
+    /// A method of a member's type (a field's, `crate::AppState::<store>::load`, or what a
+    /// method returned): any type's of that name.
     of_field: bool,
     /// A method of what a method returned (`crate::AppState::<config()>::reload`).
     returned: bool,

@@ -266,25 +266,15 @@ impl Exposures {
     }
 
     /// Does code at `origin` run in a task nobody waits for (spawned and its handle dropped,
-    /// `spawn_try_task(self.notify(..))`), as far as the reason for its exposure goes?
+    /// `spawn_try_task(self.notify(..))`): written in the task, or in a fn only such a task
+    /// calls (no caller outside tasks awaits it; what it calls in turn has one, itself)?
     pub(crate) fn in_detached_task(&self, unit: usize, origin: &Origin) -> bool {
         let detached = |hot: Hot| hot.kind == HotKind::Detached;
         if let Some(hot) = origin.hot {
             return detached(hot);
         }
-        let Some(mut id) = origin.caller.map(|c| (unit, c)) else { return false };
-        for _ in 0..64 {
-            // Called outside any task too (awaited by a handler): someone waits for it.
-            if !self.callers[id.0][id.1].is_empty() {
-                return false;
-            }
-            match self.of[id.0][id.1].1 {
-                Why::Via(from) => id = from,
-                Why::Region(_, hot) => return detached(hot),
-                _ => return false,
-            }
-        }
-        false
+        let Some(c) = origin.caller else { return false };
+        self.callers[unit][c].is_empty() && matches!(self.of[unit][c].1, Why::Region(_, hot) if detached(hot))
     }
 
     fn where_runs(&self, units: &[Unit], unit: usize, origin: &Origin) -> (Exposure, String) {

@@ -118,35 +118,39 @@ impl<'a> Offloads<'a> {
 
     /// Does `key` name an offload wrapper, as written or through the aliases it goes by?
     fn names_wrapper(&self, key: &str) -> bool {
-        self.wrappers.contains(key)
-            || self
-                .defined
-                .lookup(key)
-                .iter()
-                .any(|&(f, i)| self.fns[f][i].is_some_and(|k| self.wrappers.contains(k)))
+        self.wrappers.contains(key) || self.any_wrapper(&self.defined.lookup(key))
+    }
+
+    /// Is one of these fns an offload wrapper?
+    fn any_wrapper(&self, ids: &[FnId]) -> bool {
+        ids.iter().any(|&(f, i)| self.fns[f][i].is_some_and(|k| self.wrappers.contains(k)))
     }
 
     /// May the fn a closure was handed to (by deferral key) run it off the executor? Yes for an
     /// offload wrapper; for a method of a value the model could not type (`*::exec_blocking`),
+    /// or of one another file types that the declaration did not lead to (`state.pool.<run>`),
     /// when a wrapper method of the crates has that name; and for a method of the crates'
     /// types that no file defines (made by a macro or derive, like a pool's `conn.run(|c| ..)`),
     /// since the code cannot tell.
     pub(crate) fn may_offload(&self, key: &str) -> bool {
-        if self.names_wrapper(key) {
+        if self.wrappers.contains(key) {
+            return true;
+        }
+        let defined = self.defined.lookup(key);
+        if self.any_wrapper(&defined) {
             return true;
         }
         if let Some(method) = key.strip_prefix(crate::semantic::ANY_METHOD) {
             return self.methods.contains(method);
         }
-        // A method of a value another file types (`state.pool.<run>`) that the declaration
-        // did not lead to: as for a value of unknown type.
-        if key.contains("::<") && self.defined.lookup(key).is_empty() {
+        if !defined.is_empty() {
+            return false;
+        }
+        if key.contains("::<") {
             let method = key.rsplit("::").next().unwrap_or(key);
             return self.methods.contains(method);
         }
-        let unseen_method =
-            key_parts(key).is_some_and(|(qual, _)| qual.starts_with(|c: char| c.is_ascii_uppercase()));
-        unseen_method && self.defined.lookup(key).is_empty()
+        key_parts(key).is_some_and(|(qual, _)| qual.starts_with(|c: char| c.is_ascii_uppercase()))
     }
 }
 

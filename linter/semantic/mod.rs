@@ -83,9 +83,9 @@ pub(crate) struct Model<'a, 'ast> {
     chained: Vec<Option<&'ast Expr>>,
 }
 
-/// Wrappers a field's type is often written with through a glob import (a prelude's `pub use
-/// std::sync::Arc`), looked through by name.
-const GLOB_WRAPPERS: &[&str] = &["Arc", "Rc", "Box", "Mutex", "RwLock", "RefCell"];
+/// Locks a field's type is often written with through a glob import (a prelude's `pub use
+/// std::sync::Mutex`), looked through by name. (Pointers named so deref: `types::glob_pointer`.)
+const GLOB_LOCKS: &[&str] = &["Mutex", "RwLock", "RefCell"];
 
 impl<'a, 'ast> Model<'a, 'ast> {
     pub(crate) fn new(idx: &'a SourceIndex<'a>, knowledge: &'a Knowledge, settings: Settings<'a>) -> Self {
@@ -219,9 +219,9 @@ impl<'a, 'ast> Model<'a, 'ast> {
             let Ty::Named(path, args) = &ty else { break };
             let last = path.rsplit("::").next().unwrap_or(path);
             let entry = self.res.knowledge.type_entry(path);
-            // `Arc<Cache>` with `Arc` from a glob import (`use crate::prelude::*`): the model
-            // cannot see it is `std::sync::Arc`; its name says so.
-            let wrapper = (path.contains("::*::") && GLOB_WRAPPERS.contains(&last))
+            // `Mutex<Cache>` with `Mutex` from a glob import (`use crate::prelude::*`): the
+            // model cannot see it is `std::sync::Mutex`; its name says so.
+            let wrapper = (path.contains("::*::") && GLOB_LOCKS.contains(&last))
                 || entry.is_some_and(|e| {
                     e.wraps.keys().any(|m| matches!(m.as_str(), "lock" | "read" | "borrow"))
                 })

@@ -622,6 +622,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         self.note_offloaded_param(m.args.iter());
         let mut runs = self.m.res.knowledge.runs(&method).map(|k| (k, m.method.span()));
         let receiver = self.m.res.infer(&m.receiver);
+        let combinator = self.option_combinator(m, &receiver);
         // `pool.spawn(f)` offloads when `pool` is a rayon pool, not a tokio runtime.
         let resolved = self.m.res.deref_all(receiver.clone()).path().map(|t| format!("{t}::{method}"));
         let takes_closure = m.args.iter().any(|a| matches!(a, Expr::Closure(_)));
@@ -631,18 +632,13 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                 mode = ClosureMode::Offload;
                 runs = None;
             }
-        } else if let (Ty::Named(..), Some(_), false) = (&receiver, self.m.kind(), self.option_combinator(m))
-        {
+        } else if let (Ty::Named(..), Some(_), false) = (&receiver, self.m.kind(), combinator) {
             // Through smart pointers to the crates' own type: `Arc<Store>` calls `Store::m`.
             callee = self.m.res.deref_chain(receiver.clone()).iter().find_map(|t| {
                 let ty = t.path().filter(|p| !super::types::glob_pointer(p))?;
                 self.m.key(&format!("{ty}::{method}"))
             });
-        } else if let (Ty::Member(ty), Some(Kind::Async | Kind::Sync), false) = (
-            &receiver,
-            self.m.kind().filter(|k| *k == Kind::Async || receiver_one_field(&receiver)),
-            self.option_combinator(m),
-        ) {
+        } else if let (Some(ty), false) = (self.followed_member(&receiver), combinator) {
             // A value another file types (`state.config().reload(..)`): the join resolves it.
             callee = self.m.key(&format!("{ty}::{method}"));
         } else if matches!(receiver, Ty::Unknown | Ty::Member(_)) && takes_closure && runs.is_none() {
@@ -680,14 +676,27 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         self.region(registered, |w| w.visit_args(m.args.iter(), mode, method == "block_on", runs, false));
     }
 
+    /// The name of a value another file types (`Ty::Member`) whose method calls are followed:
+    /// from async code any; from sync code a field of a struct (`state.store`), not what a
+    /// method returns nor a member of a member (those are many, and each costs the join
+    /// lookups).
+    fn followed_member<'t>(&self, receiver: &'t Ty) -> Option<&'t str> {
+        let Ty::Member(member) = receiver else { return None };
+        let one_field = member.matches("::<").count() == 1 && !member.ends_with("()>");
+        match self.m.kind()? {
+            Kind::Async => Some(member),
+            Kind::Sync if one_field => Some(member),
+            _ => None,
+        }
+    }
+
     /// `cache.as_ref().map(|c| c.get(k))`: a combinator of the `Option` or `Result` the model
     /// looks through, not a method of the crates' type inside, unless the file defines one.
-    fn option_combinator(&self, m: &syn::ExprMethodCall) -> bool {
+    fn option_combinator(&self, m: &syn::ExprMethodCall, receiver: &Ty) -> bool {
         let method = m.method.to_string();
         let wrapped = self.m.res.knowledge.closure_item(&method).1;
         let defined = || {
-            let ty = self.m.res.infer(&m.receiver);
-            let name = ty.last_segment().unwrap_or_default();
+            let name = receiver.last_segment().unwrap_or_default();
             self.m.res.assoc_fns.contains(&format!("{name}::{method}"))
         };
         wrapped && m.args.iter().any(|a| matches!(a, Expr::Closure(_))) && !defined()
@@ -1568,13 +1577,6 @@ fn waits_for_events(e: &Expr, knowledge: &super::Knowledge) -> bool {
     let mut events = Events(knowledge, false);
     events.visit_expr(e);
     events.1
-}
-
-/// A field of a struct of the crates another file declares (`state.store`), not what a method
-/// returns nor a member of a member: calls on it are followed from any code, the rest from
-/// async code only (they are many, and each costs the join lookups).
-fn receiver_one_field(receiver: &Ty) -> bool {
-    matches!(receiver, Ty::Member(m) if m.matches("::<").count() == 1 && !m.ends_with("()>"))
 }
 
 /// Does the body handle `io::ErrorKind::WouldBlock`? Then the I/O it does is on a
