@@ -726,3 +726,50 @@ fn a_file_no_module_includes_does_not_fail_the_run_when_it_does_not_parse() {
         "{doc}"
     );
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// A `cargo vendor` directory checked as a whole: its crates are the checked code, so a call
+/// from one into another is followed into the checked files (the chain names them), not into a
+/// second copy of the same crate listed as a dependency of the project around it.
+#[test]
+fn a_checked_vendor_directory_is_not_followed_again_as_dependencies() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(std::path::Path::new("fixtures/deps/vendored"), dir.path());
+    let vendor = dir.path().join("vendor");
+    std::fs::write(
+        vendor.join("twin/src/lib.rs"),
+        "pub async fn load() -> String {\n    leftpad::pad(\"x\")\n}\n",
+    )
+    .unwrap();
+    for v in ["0.1.0", "0.2.0"] {
+        std::fs::write(
+            vendor.join(format!("leftpad-{v}/src/lib.rs")),
+            "pub fn pad(s: &str) -> String {\n    std::fs::read_to_string(s).unwrap_or_default()\n}\n",
+        )
+        .unwrap();
+    }
+    let out = stall()
+        .current_dir(dir.path())
+        .args(["check", "--no-cache", "--all", "--output-format", "json", "vendor"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found = doc["diagnostics"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{doc:#}");
+    assert_eq!(found[0]["rule"], "blocking-fs");
+    assert_eq!(found[0]["message"], "`pad` blocks in async fn `load`: it reaches `std::fs::read_to_string`");
+    let chain = found[0]["notes"][0].as_str().unwrap();
+    assert!(chain.starts_with("`pad` calls `std::fs::read_to_string` at vendor/leftpad-0."), "{chain}");
+}

@@ -111,6 +111,15 @@ impl Deps {
         }
     }
 
+    /// Forgets the packages that are checked as the user's own crates (by crate name, any
+    /// version: two versions of a checked crate share their keys anyway).
+    pub(crate) fn drop_checked<'a>(&mut self, checked: impl Iterator<Item = &'a str>) {
+        let checked: HashSet<&str> = checked.collect();
+        self.packages.retain(|name, _| !checked.contains(name.split('#').next().unwrap_or(name)));
+        let packages = &self.packages;
+        self.aliases.retain(|_, name| packages.contains_key(name));
+    }
+
     /// Every name code may use for a followable dependency.
     pub(crate) fn names(&self) -> impl Iterator<Item = &String> {
         self.packages.keys().chain(self.aliases.keys())

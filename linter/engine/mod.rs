@@ -65,7 +65,11 @@ pub(crate) fn check_found(
     run: &RunOptions,
     overlay: &Overlay,
 ) -> Report {
-    let deps = dependencies(paths, run);
+    let mut deps = dependencies(paths, run);
+    // A dependency whose sources are among the checked files (a `cargo vendor` directory
+    // checked as a whole) is checked as the user's code: followed as a dependency too, its
+    // files would be parsed twice.
+    deps.drop_checked(found.files.iter().filter_map(|f| f.place.package.as_deref()));
     let note = deps.note.clone();
     let mut report = check_files_with(found.files, found.errors, run, overlay, deps, found.focus.as_ref());
     report.notes.extend(note);
