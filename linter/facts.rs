@@ -275,6 +275,9 @@ pub(crate) struct AsyncFnSummary {
     /// object may run.
     #[serde(default)]
     pub implements: Option<String>,
+    /// A method of a client type (`FeedClient::notify`): each call makes a request.
+    #[serde(default)]
+    pub on_client: bool,
 }
 
 /// A serial finding that stands unless one of the calls it awaits is idle or leads back to
@@ -283,6 +286,11 @@ pub(crate) struct AsyncFnSummary {
 pub(crate) struct Pending {
     pub diagnostic: Diagnostic,
     pub awaited: Vec<Callee>,
+    /// Methods named like ordered handle calls (`notify`, `send`) awaited on a value whose
+    /// type another file declares: the finding stands only if the package defines each one on
+    /// a client type, where it makes a request per call.
+    #[serde(default)]
+    pub unless_client: Vec<String>,
     /// The fn the awaits are written in.
     pub within: Option<Callee>,
     pub origin: Origin,

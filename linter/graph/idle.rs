@@ -109,7 +109,8 @@ pub(crate) fn settle(files: &[(Option<&str>, &[AsyncFnSummary], &[Pending])]) ->
         let (idle, calls) = &units[&unit(f)];
         for p in pending.iter() {
             let recursive = p.within.as_ref().is_some_and(|w| calls.reaches(&p.awaited, w));
-            if !recursive && !p.awaited.iter().any(|c| idle.is_idle(c)) {
+            let requests = p.unless_client.iter().all(|m| calls.only_on_clients(m));
+            if !recursive && requests && !p.awaited.iter().any(|c| idle.is_idle(c)) {
                 out.push((f, Finding { diagnostic: p.diagnostic.clone(), origin: p.origin }));
             }
         }
@@ -129,6 +130,12 @@ impl<'a> Calls<'a> {
             by_name.entry(&s.callee.name).or_default().push(s);
         }
         Calls { by_name }
+    }
+
+    /// Does the package define async methods named `method`, all of client types?
+    fn only_on_clients(&self, method: &str) -> bool {
+        let defs = self.by_name.get(method).map_or(&[][..], Vec::as_slice);
+        !defs.is_empty() && defs.iter().all(|d| d.on_client)
     }
 
     /// Do calls to `from` lead, through the awaits of the package's fns, to `target`? A call
@@ -171,7 +178,7 @@ mod tests {
 
     fn summary(owner: Option<&str>, name: &str, waits_on: Option<Vec<Callee>>) -> AsyncFnSummary {
         let calls = waits_on.clone().unwrap_or_default();
-        AsyncFnSummary { callee: callee(owner, name), waits_on, calls, implements: None }
+        AsyncFnSummary { callee: callee(owner, name), waits_on, calls, implements: None, on_client: false }
     }
 
     #[test]

@@ -98,7 +98,7 @@ pub(crate) struct Check;
 
 impl SerialRule for Check {
     fn loop_expr(&self, m: &Model, body: &AsyncBody, e: &Expr, out: &mut Vec<Found>) {
-        let loops = Loops { m, body };
+        let loops = Loops { m, body, unless_client: Default::default() };
         let found = match e {
             Expr::ForLoop(l) => {
                 let mut items = HashSet::new();
@@ -198,6 +198,9 @@ impl Shape {
 struct Loops<'m, 'a, 'ast> {
     m: &'m Model<'a, 'ast>,
     body: &'m AsyncBody<'ast>,
+    /// Methods taken for ordered handle calls by name alone, on values whose type another
+    /// file declares: the join tells whether they are requests (`Pending::unless_client`).
+    unless_client: std::cell::RefCell<Vec<String>>,
 }
 
 /// The collection or iterator `e` takes the next item from synchronously (`queue.pop()`,
@@ -479,7 +482,8 @@ impl Loops<'_, '_, '_> {
             _ => None,
         };
         let within = idle::within(self.body);
-        Some(Found { pending: Pending { diagnostic: d, awaited, within, origin: Default::default() }, step })
+        let unless_client = self.unless_client.take();
+        Some(Found { pending: Pending { diagnostic: d, awaited, unless_client, within, origin: Default::default() }, step })
     }
 
     /// Is this handle of a client type (as the model types it: a parameter, a field, a local),
@@ -546,7 +550,11 @@ impl Loops<'_, '_, '_> {
                 && awaits::is_handle(&m.receiver)
                 && !self.is_client(&m.receiver)
                 && !per_iteration(&m.receiver);
-            if ordered || awaits::is_queue_of_commands(&m.receiver) {
+            // (`state.feeds.notify(hook, ..)` with `feeds` declared in another file: a client's
+            // request if that file's type is one; the join decides.)
+            if ordered && self.m.res.deref_all(self.m.res.infer(&m.receiver)).is_member() {
+                self.unless_client.borrow_mut().push(name.clone());
+            } else if ordered || awaits::is_queue_of_commands(&m.receiver) {
                 return true;
             }
         }

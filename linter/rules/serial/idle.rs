@@ -70,6 +70,10 @@ pub(crate) struct IdleBuilder {
     calls: Vec<Callee>,
     /// It awaits a timer directly.
     timed: bool,
+    /// It awaits while holding an exclusive lock it took (`let g = m.lock().await;` then
+    /// `work(..).await`): its calls take turns on that lock, so running them together gains
+    /// nothing, as for an idle fn.
+    holds_lock: bool,
     implements: Option<String>,
 }
 
@@ -82,6 +86,7 @@ impl IdleBuilder {
             waits_on: if f.is_async { Some(Vec::new()) } else { None },
             calls: Vec::new(),
             timed: false,
+            holds_lock: false,
             implements,
         })
     }
@@ -91,6 +96,9 @@ impl IdleBuilder {
         let Some(body) = m.async_body().filter(|b| b.is_fn) else { return };
         let owner = self.callee.owner.as_deref();
         self.calls.extend(callee(&a.base, owner));
+        // (A guard's `let` is recorded once its initialiser was walked: any await seen while
+        // one is recorded comes after it.)
+        self.holds_lock |= body.lets.values().any(|init| is_exclusive_guard(init));
         match classify(&a.base, body, owner, 0) {
             Wait::Idle => {}
             Wait::Timer => self.timed = true,
@@ -121,9 +129,31 @@ impl IdleBuilder {
     pub(crate) fn finish(self) -> AsyncFnSummary {
         // A fn named for work that only sleeps stands in for that work: not idle.
         let stands_in = self.timed && !names().pacing.matches(&self.callee.name);
-        let waits_on = self.waits_on.filter(|_| !stands_in);
-        AsyncFnSummary { callee: self.callee, waits_on, calls: self.calls, implements: self.implements }
+        let waits_on = match self.holds_lock {
+            true => Some(Vec::new()),
+            false => self.waits_on.filter(|_| !stands_in),
+        };
+        let on_client = self.callee.owner.as_deref().is_some_and(|o| names().clients.matches(o));
+        AsyncFnSummary {
+            callee: self.callee,
+            waits_on,
+            calls: self.calls,
+            implements: self.implements,
+            on_client,
+        }
     }
+}
+
+/// Is `init` an exclusive guard of an async lock (`m.lock().await`, `rw.write().await?`)?
+/// (A read guard's holders may share it; a `std` lock is not held across awaits.)
+fn is_exclusive_guard(init: &Expr) -> bool {
+    let mut e = init;
+    while let Expr::Try(t) = e {
+        e = &t.expr;
+    }
+    let Expr::Await(a) = e else { return false };
+    matches!(body::peel_adaptors(&a.base), Expr::MethodCall(m)
+        if m.args.is_empty() && matches!(m.method.to_string().as_str(), "lock" | "lock_owned" | "write" | "write_owned"))
 }
 
 enum Wait {
