@@ -257,6 +257,11 @@ pub(crate) fn check_files_with(
     let mut options = run.options.clone();
     options.local_crates.extend(files.iter().filter_map(|f| f.place.package.clone()));
     options.local_crates.extend(deps.names().cloned());
+    options.crates_digest = {
+        let mut crates: Vec<&String> = options.local_crates.iter().collect();
+        crates.sort();
+        format!("{:016x}", xxhash_rust::xxh3::xxh3_64(format!("{crates:?}").as_bytes()))
+    };
     options.catalog.drop_fallbacks(&deps.present);
     let cache = if run.cache { Cache::open() } else { Cache::disabled() };
     let mut builder = rayon::ThreadPoolBuilder::new().stack_size(ANALYSIS_STACK);
@@ -679,16 +684,14 @@ enum Mode {
 /// What a file's facts depend on besides its text: where it sits and the run's settings.
 fn cache_context(file: &SourceFile, options: &Options, dependency: Option<&str>) -> String {
     let p = &file.place;
-    let mut crates: Vec<&String> = options.local_crates.iter().collect();
-    crates.sort();
     format!(
-        "{:?}|{}|{}|{}|{:?}|{:?}|{}|{}",
+        "{:?}|{}|{}|{}|{:?}|{}|{}|{}",
         p.package,
         p.target,
         p.module,
         p.is_test,
         p.runtime,
-        crates,
+        options.crates_digest,
         options.include_tests,
         options.fingerprint,
     ) + dependency.unwrap_or("")
@@ -771,8 +774,9 @@ fn scan_file(
         return Ok((Scanned::Waiting(waiting), mods));
     }
     let error = |message: String| FileError { path: file.display.clone(), message };
-    let key = Key::file(&bytes, &cache_context(file, options, dependency));
-    if let Some(facts) = cache.get::<FileFacts>(key) {
+    // (With the cache off, no key: making one hashes the whole text.)
+    let key = cache.is_enabled().then(|| Key::file(&bytes, &cache_context(file, options, dependency)));
+    if let Some(facts) = key.and_then(|key| cache.get::<FileFacts>(key)) {
         let text: Option<Arc<str>> = facts.may_report().then(|| Arc::from(String::from_utf8_lossy(&bytes)));
         return Ok((Scanned::Checked(Box::new(Analyzed { facts, text })), mods));
     }
@@ -792,7 +796,9 @@ fn scan_file(
             .unwrap_or_default();
         error(format!("internal error while checking this file ({what}); please report it"))
     })?;
-    let _ = cache.put(key, &facts);
+    if let Some(key) = key {
+        let _ = cache.put(key, &facts);
+    }
     // Keep the text of files that may get findings, to show it with them. (The few that get
     // findings only from the call graph read it again: keeping every text costs memory.)
     let text = facts.may_report().then(|| Arc::from(text));

@@ -1,6 +1,6 @@
 //! The options of a run: built-in knowledge and catalog, then the config, then flags.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -19,6 +19,8 @@ pub struct Options {
     pub include_tests: bool,
     /// Package names of the run (calls between workspace members are followed).
     pub(crate) local_crates: HashSet<String>,
+    /// A digest of `local_crates`, made once per run: every cached file's facts depend on it.
+    pub(crate) crates_digest: String,
     /// What the config changed in the catalog and knowledge: cached facts depend on it.
     pub(crate) fingerprint: String,
 }
@@ -32,7 +34,8 @@ impl Default for Options {
             catalog,
             knowledge,
             include_tests: false,
-            local_crates: HashSet::new(),
+            local_crates: HashSet::default(),
+            crates_digest: String::new(),
             fingerprint: String::new(),
         }
     }

@@ -11,7 +11,7 @@ pub(crate) mod blocking;
 pub(crate) mod meta;
 pub(crate) mod serial;
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use proc_macro2::Span as PmSpan;
 use syn::spanned::Spanned;
@@ -55,7 +55,7 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
         summaries: Vec::new(),
         idle: Vec::new(),
         serial: Vec::new(),
-        loose_seen: HashSet::new(),
+        loose_seen: HashSet::default(),
         field_aliases: Vec::new(),
     };
     semantic::walk(ast, &place.module, &arena, &mut model, &mut checker);

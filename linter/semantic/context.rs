@@ -1,7 +1,7 @@
 //! Where code runs, and which code is test code: the parts of the model the walk keeps per
 //! position (context, function, async body) and the attribute policies.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
@@ -247,7 +247,7 @@ pub(crate) fn is_poll_fn(sig: &Signature) -> bool {
 
 /// Parameters a signature declares mutable: `&mut self`, `x: &mut T`, `mut x: T`.
 pub(crate) fn mutable_params(sig: &Signature) -> HashSet<String> {
-    let mut mutable = HashSet::new();
+    let mut mutable = HashSet::default();
     for input in &sig.inputs {
         match input {
             syn::FnArg::Receiver(r) if r.mutability.is_some() => {
@@ -273,7 +273,7 @@ pub(crate) fn callable_params(sig: &Signature) -> HashSet<String> {
             matches!(s.ident.to_string().as_str(), "Fn" | "FnMut" | "FnOnce")
         }))
     }
-    let mut generic = HashSet::new();
+    let mut generic = HashSet::default();
     for p in sig.generics.type_params() {
         if p.bounds.iter().any(is_fn_bound) {
             generic.insert(p.ident.to_string());
@@ -314,7 +314,7 @@ pub(crate) fn callable_params(sig: &Signature) -> HashSet<String> {
             _ => false,
         }
     }
-    let mut out = HashSet::new();
+    let mut out = HashSet::default();
     for input in &sig.inputs {
         if let syn::FnArg::Typed(pt) = input {
             if callable(&pt.ty, &generic) {
@@ -344,7 +344,7 @@ pub(crate) fn future_params(sig: &Signature) -> HashSet<String> {
         out
     };
     // Each type parameter with the words of its bounds (and of bounds on `P::Item`).
-    let mut bounds: HashMap<String, Vec<String>> = HashMap::new();
+    let mut bounds: HashMap<String, Vec<String>> = HashMap::default();
     for p in sig.generics.type_params() {
         bounds.entry(p.ident.to_string()).or_default().extend(words(&p.bounds));
     }
@@ -361,7 +361,7 @@ pub(crate) fn future_params(sig: &Signature) -> HashSet<String> {
         }
     }
     let is_future = |w: &String| w.contains("Future");
-    let mut futureish: HashSet<String> = HashSet::new();
+    let mut futureish: HashSet<String> = HashSet::default();
     // A fixed point: `I: IntoIterator<Item = F>` is futureish once `F` is.
     loop {
         let before = futureish.len();
@@ -374,7 +374,7 @@ pub(crate) fn future_params(sig: &Signature) -> HashSet<String> {
             break;
         }
     }
-    let mut out = HashSet::new();
+    let mut out = HashSet::default();
     for input in &sig.inputs {
         if let syn::FnArg::Typed(pt) = input {
             if words(&pt.ty).iter().any(|w| is_future(w) || futureish.contains(w)) {

@@ -3,7 +3,7 @@
 //! the same item, and which names exist in external modules (for glob imports). The rules'
 //! catalogs add the paths they know with `note_api`.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use serde::Deserialize;
 

@@ -13,7 +13,7 @@ pub(crate) mod spans;
 pub(crate) mod types;
 mod walk;
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use syn::Expr;
 
@@ -98,10 +98,10 @@ impl<'a, 'ast> Model<'a, 'ast> {
             ctx: Vec::new(),
             fns: Vec::new(),
             bodies: Vec::new(),
-            awaited: HashSet::new(),
-            as_result: HashSet::new(),
-            discarded: HashSet::new(),
-            bound_closures: HashMap::new(),
+            awaited: HashSet::default(),
+            as_result: HashSet::default(),
+            discarded: HashSet::default(),
+            bound_closures: HashMap::default(),
             offload_wrappers: Vec::new(),
             serves: false,
             offload_wrappers_via: Vec::new(),
@@ -109,7 +109,7 @@ impl<'a, 'ast> Model<'a, 'ast> {
             declared_traits: Vec::new(),
             test_items: 0,
             conditions: Vec::new(),
-            chain_receivers: HashMap::new(),
+            chain_receivers: HashMap::default(),
             chained: Vec::new(),
         }
     }

@@ -3,7 +3,7 @@
 //! variable bindings, scope by scope. Also the file's item index, read before the walk:
 //! module items, struct fields, constructors, and which fns are not async.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::rc::Rc;
 
 use syn::{Item, Stmt};
@@ -99,29 +99,29 @@ impl<'c> Resolver<'c> {
             knowledge,
             frames: Vec::new(),
             vars: Vec::new(),
-            modules: HashMap::new(),
+            modules: HashMap::default(),
             self_types: Vec::new(),
             generics: Vec::new(),
-            structs: HashMap::new(),
-            constructors: HashSet::new(),
-            eager: HashSet::new(),
-            task_spawners: HashMap::new(),
-            free_fn_returns: HashMap::new(),
-            method_returns: HashMap::new(),
-            variants: HashMap::new(),
-            assoc_fns: HashSet::new(),
-            traits: HashSet::new(),
+            structs: HashMap::default(),
+            constructors: HashSet::default(),
+            eager: HashSet::default(),
+            task_spawners: HashMap::default(),
+            free_fn_returns: HashMap::default(),
+            method_returns: HashMap::default(),
+            variants: HashMap::default(),
+            assoc_fns: HashSet::default(),
+            traits: HashSet::default(),
             local_crates: None,
-            consts: HashMap::new(),
-            const_types: HashMap::new(),
-            type_aliases: HashMap::new(),
+            consts: HashMap::default(),
+            const_types: HashMap::default(),
+            type_aliases: HashMap::default(),
         }
     }
 
     /// Reads the file's items (not fn bodies) before the walk: every module's names, struct
     /// fields, constructors, and the fns that are not async.
     pub(crate) fn index_file(&mut self, module: &str, items: &[Item]) {
-        let mut future_aliases = HashSet::new();
+        let mut future_aliases = HashSet::default();
         future_type_aliases(items, &mut future_aliases);
         self.index_items(module, items, &future_aliases);
     }
@@ -273,7 +273,7 @@ impl<'c> Resolver<'c> {
             }
         };
         self.frames.push(frame);
-        self.vars.push(HashMap::new());
+        self.vars.push(HashMap::default());
     }
 
     pub(crate) fn push_block(&mut self, stmts: &[Stmt]) {
@@ -287,7 +287,7 @@ impl<'c> Resolver<'c> {
             }),
         );
         self.frames.push(Rc::new(frame));
-        self.vars.push(HashMap::new());
+        self.vars.push(HashMap::default());
     }
 
     pub(crate) fn pop(&mut self) {
@@ -297,7 +297,7 @@ impl<'c> Resolver<'c> {
 
     /// A scope for variables only (closure parameters, match arms).
     pub(crate) fn push_vars(&mut self) {
-        self.vars.push(HashMap::new());
+        self.vars.push(HashMap::default());
     }
 
     pub(crate) fn pop_vars(&mut self) {
@@ -314,7 +314,7 @@ impl<'c> Resolver<'c> {
 
     /// Enters an item with type parameters (an impl, a fn).
     pub(crate) fn push_generics(&mut self, generics: &syn::Generics) {
-        let mut params: HashMap<String, Vec<syn::TraitBound>> = HashMap::new();
+        let mut params: HashMap<String, Vec<syn::TraitBound>> = HashMap::default();
         let traits = |bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>| {
             bounds
                 .iter()
@@ -388,7 +388,7 @@ impl<'c> Resolver<'c> {
             }
             if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
                 if let Some(syn::GenericArgument::Type(t)) = a.args.first() {
-                    return Ty::Named(path, vec![self.resolve_type_in(t, &HashMap::new(), depth + 1)]);
+                    return Ty::Named(path, vec![self.resolve_type_in(t, &HashMap::default(), depth + 1)]);
                 }
             }
         }
@@ -648,7 +648,7 @@ impl<'c> Resolver<'c> {
 
     /// Resolves a written type to a `Ty` (references and parentheses looked through).
     pub(crate) fn resolve_type(&self, ty: &syn::Type) -> Ty {
-        self.resolve_type_in(ty, &HashMap::new(), 0)
+        self.resolve_type_in(ty, &HashMap::default(), 0)
     }
 
     /// `resolve_type` with the type parameters of a type alias being expanded bound to the

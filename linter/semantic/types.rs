@@ -2,7 +2,7 @@
 //! `std::sync::mpsc::channel()` or that `self.conn` is a `rusqlite::Connection`.
 //! Anything it cannot tell is `Ty::Unknown`, and unknown never matches the catalog.
 
-use std::collections::HashSet;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use syn::punctuated::Punctuated;
 use syn::visit::Visit;
@@ -288,7 +288,7 @@ impl Resolver<'_> {
     /// binds: those are not in scope here, and an outer variable of the same name would mislead.
     fn infer_without(&self, value: &Expr, pat: &Pat) -> Ty {
         let Some(value) = tail(value) else { return Ty::Unknown };
-        let mut bound = std::collections::HashSet::new();
+        let mut bound = HashSet::default();
         super::context::bound_names(pat, &mut bound);
         if !bound.is_empty() && mentions(value, &bound) {
             return Ty::Unknown;
@@ -422,7 +422,7 @@ impl Resolver<'_> {
                     None => Ty::Unknown,
                 },
                 Expr::Closure(c) => {
-                    let mut bound = std::collections::HashSet::new();
+                    let mut bound = HashSet::default();
                     for input in &c.inputs {
                         super::context::bound_names(input, &mut bound);
                     }
@@ -538,11 +538,7 @@ impl Resolver<'_> {
 
     /// The fields of the enum variant a pattern path names (`Cmd::Run`, `Self::Run`, or `Run`
     /// when matching a value of the enum's type), if the enum is of this file.
-    fn variant_fields(
-        &self,
-        path: &syn::Path,
-        matched: &Ty,
-    ) -> Option<&std::collections::HashMap<String, syn::Type>> {
+    fn variant_fields(&self, path: &syn::Path, matched: &Ty) -> Option<&HashMap<String, syn::Type>> {
         let variant = path.segments.last()?.ident.to_string();
         let n = path.segments.len();
         let enum_name = if n >= 2 {

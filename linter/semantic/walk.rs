@@ -3,7 +3,7 @@
 //! they care about. Rules never walk the file themselves; a rule that judges a loop or a
 //! statement list may look inside that node only.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use proc_macro2::Span as PmSpan;
 use syn::punctuated::Punctuated;
@@ -81,10 +81,10 @@ pub(crate) fn walk<'ast>(
         arena,
         in_macro: 0,
         expanding: false,
-        expanded: HashSet::new(),
+        expanded: HashSet::default(),
         rest: Vec::new(),
         spawn_seen: None,
-        closure_items: HashMap::new(),
+        closure_items: HashMap::default(),
         exported: false,
     };
     for item in &file.items {
@@ -190,7 +190,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             key,
             ident_span: self.m.span(sig.ident.span()),
             is_async,
-            returns_future: !is_async && super::resolve::returns_future(&sig.output, &HashSet::new()),
+            returns_future: !is_async && super::resolve::returns_future(&sig.output, &HashSet::default()),
             owner: owner_name.clone(),
             params,
             callable: context::callable_params(sig),
@@ -747,7 +747,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         if bound.is_empty() {
             return;
         }
-        let mut finder = OffloadArgs { m: &*self.m, names: HashMap::new() };
+        let mut finder = OffloadArgs { m: &*self.m, names: HashMap::default() };
         for s in stmts {
             finder.visit_stmt(s);
         }

@@ -1,7 +1,7 @@
 //! The blocking-API catalog. The data lives in `catalog.toml` (embedded); this module only
 //! loads it into lookup tables. Users extend it with the same schema in their config.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::Deserialize;
 

@@ -79,7 +79,7 @@ crate::registry::declare_rule! {
     fixable: false,
 }
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
@@ -101,7 +101,7 @@ impl SerialRule for Check {
         let loops = Loops { m, body, unless_client: Default::default() };
         let found = match e {
             Expr::ForLoop(l) => {
-                let mut items = HashSet::new();
+                let mut items = HashSet::default();
                 awaits::bound_names(&l.pat, &mut items);
                 // `for page in 1..=pages`: a counting loop over data (pages, shards) counts; one
                 // with constant bounds, or one whose iterations hold a session of their own
@@ -122,7 +122,7 @@ impl SerialRule for Check {
                 if awaits_in_nested_loop(&l.body) {
                     return;
                 }
-                let items = HashSet::from([index]);
+                let items = HashSet::from_iter([index]);
                 loops.check_loop(&items, &l.cond, &l.body, Shape::Counter)
             }
             Expr::While(l) => {
@@ -132,7 +132,7 @@ impl SerialRule for Check {
                 if queue.is_none_or(|q| awaits::block_idents(&l.body).contains(&q)) {
                     return;
                 }
-                let mut items = HashSet::new();
+                let mut items = HashSet::default();
                 awaits::bound_names(&cond.pat, &mut items);
                 loops.check_loop(&items, &cond.expr, &l.body, Shape::WhileLet)
             }
@@ -155,7 +155,7 @@ impl SerialRule for Check {
     /// awaiting different methods of one handle (declare every queue, then bind them, then
     /// consume).
     fn body_done(&self, found: Vec<Found>) -> Vec<Pending> {
-        let mut methods: HashMap<String, HashSet<String>> = HashMap::new();
+        let mut methods: HashMap<String, HashSet<String>> = HashMap::default();
         for f in &found {
             if let Some((handle, method)) = &f.step {
                 methods.entry(handle.clone()).or_default().insert(method.clone());
@@ -224,7 +224,7 @@ fn pulled_item(body: &Block) -> Option<(HashSet<String>, &Expr, Block)> {
         _ => return None,
     };
     drained(source)?;
-    let mut items = HashSet::new();
+    let mut items = HashSet::default();
     awaits::bound_names(&first.pat, &mut items);
     let rest = Block { brace_token: body.brace_token, stmts: body.stmts[1..].to_vec() };
     Some((items, source, rest))
@@ -657,7 +657,7 @@ struct Scope<'s> {
 fn aliases_outer(body: &Block, name: &str) -> bool {
     body.stmts.iter().any(|s| match s {
         syn::Stmt::Local(l) => {
-            let mut bound = HashSet::new();
+            let mut bound = HashSet::default();
             awaits::bound_names(&l.pat, &mut bound);
             bound.contains(name)
                 && l.init.as_ref().is_some_and(|i| {
@@ -733,7 +733,7 @@ fn written_pair(iterable: &Expr) -> bool {
 /// The names the body's `let`s bind to awaited values (`let block = get(h).await?`), and the
 /// `let`s computed from them.
 fn awaited_results(body: &Block) -> HashSet<String> {
-    let mut names = HashSet::new();
+    let mut names = HashSet::default();
     for stmt in &body.stmts {
         if let syn::Stmt::Local(syn::Local { pat, init: Some(init), .. }) = stmt {
             if !awaits::direct_awaits_expr(&init.expr).is_empty() {

@@ -43,7 +43,7 @@ crate::registry::declare_rule! {
     fixable: false,
 }
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use syn::spanned::Spanned;
 use syn::{Expr, Pat, Stmt};
@@ -72,7 +72,7 @@ struct Created<'a> {
 }
 
 fn check_block(stmts: &[Stmt], eager: &HashSet<String>, body: &AsyncBody, m: &Model, out: &mut Vec<Found>) {
-    let mut pending: HashMap<String, Created> = HashMap::new();
+    let mut pending: HashMap<String, Created> = HashMap::default();
     // Awaited pending futures: (name, statement index of the await, the await, the future).
     let mut awaited: Vec<Awaited> = Vec::new();
     for (i, stmt) in stmts.iter().enumerate() {
@@ -81,7 +81,7 @@ fn check_block(stmts: &[Stmt], eager: &HashSet<String>, body: &AsyncBody, m: &Mo
             Stmt::Expr(e, _) => vec![e],
             _ => vec![],
         };
-        let mut awaited_here = HashSet::new();
+        let mut awaited_here = HashSet::default();
         for e in &exprs {
             for a in awaits::direct_awaits_expr(e) {
                 if let Some(name) = bare_name(&a.base) {
@@ -158,11 +158,11 @@ fn stmt_idents(stmt: &Stmt) -> HashSet<String> {
         Stmt::Local(l) => l.init.as_ref().map(|i| awaits::idents(&i.expr)).unwrap_or_default(),
         Stmt::Expr(e, _) => awaits::idents(e),
         Stmt::Macro(m) => {
-            let mut out = HashSet::new();
+            let mut out = HashSet::default();
             awaits::token_idents(m.mac.tokens.clone(), &mut out);
             out
         }
-        Stmt::Item(_) => HashSet::new(),
+        Stmt::Item(_) => HashSet::default(),
     }
 }
 

@@ -2,7 +2,7 @@
 //! shared groundwork of the serial rules. Each helper looks inside the node a rule was called
 //! on; nested closures and async blocks are bodies of their own and are not looked into.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use proc_macro2::{TokenStream, TokenTree};
 use syn::visit::{self, Visit};
@@ -148,7 +148,7 @@ pub(crate) fn idents(expr: &Expr) -> HashSet<String> {
 
 /// Every identifier in an expression's tokens: path segments and method names too.
 pub(crate) fn all_names(expr: &Expr) -> HashSet<String> {
-    let mut out = HashSet::new();
+    let mut out = HashSet::default();
     token_idents(quote::ToTokens::to_token_stream(expr), &mut out);
     out
 }
@@ -230,8 +230,12 @@ pub(crate) struct BodyFacts {
 }
 
 pub(crate) fn body_facts(block: &Block) -> BodyFacts {
-    let mut f =
-        Facts { facts: BodyFacts::default(), loop_depth: 0, in_err_arm: false, awaited_now: HashSet::new() };
+    let mut f = Facts {
+        facts: BodyFacts::default(),
+        loop_depth: 0,
+        in_err_arm: false,
+        awaited_now: HashSet::default(),
+    };
     f.visit_block(block);
     f.facts
 }
@@ -336,7 +340,7 @@ impl<'a> Visit<'a> for Facts {
         if let Some(last) = m.path.segments.last() {
             self.facts.calls.insert(last.ident.to_string());
         }
-        let mut inner = HashSet::new();
+        let mut inner = HashSet::default();
         token_idents(m.tokens.clone(), &mut inner);
         if inner.contains("return") || (self.loop_depth == 0 && inner.contains("break")) {
             self.facts.exits = true;
@@ -518,7 +522,7 @@ pub(crate) fn bare_args(e: &Expr) -> HashSet<String> {
         }
         fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
     }
-    let mut a = Args(HashSet::new());
+    let mut a = Args(HashSet::default());
     a.visit_expr(e);
     a.0
 }
@@ -547,7 +551,7 @@ pub(crate) fn mut_borrows(e: &Expr) -> HashSet<String> {
             }
         }
     }
-    let mut b = Borrows(HashSet::new());
+    let mut b = Borrows(HashSet::default());
     b.visit_expr(e);
     // `session.as_deref_mut()` borrows `session` mutably too.
     struct Methods<'b>(&'b mut Borrows);
