@@ -3,6 +3,8 @@
 use assert_cmd::Command;
 use predicates::prelude::*;
 
+mod common;
+
 fn stall() -> Command {
     let mut c = Command::cargo_bin("stall").unwrap();
     c.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE").env_remove("CARGO_TERM_COLOR");
@@ -727,26 +729,13 @@ fn a_file_no_module_includes_does_not_fail_the_run_when_it_does_not_parse() {
     );
 }
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
-}
-
 /// A `cargo vendor` directory checked as a whole: its crates are the checked code, so a call
 /// from one into another is followed into the checked files (the chain names them), not into a
 /// second copy of the same crate listed as a dependency of the project around it.
 #[test]
 fn a_checked_vendor_directory_is_not_followed_again_as_dependencies() {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(std::path::Path::new("fixtures/deps/vendored"), dir.path());
+    common::copy_dir(std::path::Path::new("fixtures/deps/vendored"), dir.path());
     let vendor = dir.path().join("vendor");
     std::fs::write(
         vendor.join("twin/src/lib.rs"),

@@ -5,18 +5,8 @@ use std::path::Path;
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
-}
+mod common;
+use common::copy_dir;
 
 #[test]
 fn fix_rewrites_to_the_async_twin_once_and_the_crate_compiles() {
