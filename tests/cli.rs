@@ -762,3 +762,51 @@ fn a_checked_vendor_directory_is_not_followed_again_as_dependencies() {
     let chain = found[0]["notes"][0].as_str().unwrap();
     assert!(chain.starts_with("`pad` calls `std::fs::read_to_string` at vendor/leftpad-0."), "{chain}");
 }
+
+/// The checked crate's `#[cfg(feature)]`s follow the features cargo resolves (its defaults): a
+/// module behind a feature that is off is not compiled, so its blocking is not reported, and
+/// an item-level `#[cfg]` likewise.
+#[test]
+fn modules_and_items_behind_features_that_are_off_are_not_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::create_dir(p.join("src")).unwrap();
+    let manifest = "[package]\nname = \"featured\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+                    [features]\ndefault = [\"fast\"]\nfast = []\nslow = []\n";
+    std::fs::write(p.join("Cargo.toml"), manifest).unwrap();
+    let lock = "version = 3\n\n[[package]]\nname = \"featured\"\nversion = \"0.1.0\"\n";
+    std::fs::write(p.join("Cargo.lock"), lock).unwrap();
+    std::fs::write(
+        p.join("src/lib.rs"),
+        "#[cfg(feature = \"fast\")]\nmod fast;\n#[cfg(feature = \"slow\")]\nmod slow;\n\n\
+         #[cfg(feature = \"slow\")]\npub async fn nap() {\n    std::thread::sleep(std::time::Duration::from_secs(1));\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("src/fast.rs"),
+        "pub async fn load() -> Vec<u8> {\n    std::fs::read(\"a\").unwrap()\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("src/slow.rs"),
+        "pub async fn wait() {\n    std::thread::sleep(std::time::Duration::from_secs(1));\n}\n",
+    )
+    .unwrap();
+    let out = stall()
+        .current_dir(p)
+        .args(["check", "--no-cache", "--all", "--output-format", "json", "."])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(String, String)> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["path"].as_str().unwrap().to_string(), d["message"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        found,
+        [("src/fast.rs".to_string(), "blocking call `std::fs::read` in async fn `load`".to_string())],
+        "{doc:#}"
+    );
+}

@@ -22,6 +22,7 @@ use rayon::prelude::*;
 use crate::diagnostic::{Diagnostic, FileError, FileReport, Hidden, Report};
 use crate::facts::{self, FileFacts, Finding, Origin};
 use crate::graph::{self, Unit};
+use crate::project::cfg::CfgEnv;
 use crate::project::config::{Policy, ReportLevel};
 use crate::project::discover::{self, io_reason, Focus};
 use crate::project::modtree::{self, ModDecl, TreeFile};
@@ -61,7 +62,7 @@ pub(crate) fn check_paths_overlaid(paths: &[PathBuf], run: &RunOptions, overlay:
 /// Checks the files found under `paths` (with `discover`), and the dependencies they call.
 pub(crate) fn check_found(
     paths: &[PathBuf],
-    found: discover::Discovery,
+    mut found: discover::Discovery,
     run: &RunOptions,
     overlay: &Overlay,
 ) -> Report {
@@ -70,6 +71,13 @@ pub(crate) fn check_found(
     // checked as a whole) is checked as the user's code: followed as a dependency too, its
     // files would be parsed twice.
     deps.drop_checked(found.files.iter().filter_map(|f| f.place.package.as_deref()));
+    // The checked crates' `#[cfg(feature)]`s are evaluated with the features cargo resolved.
+    for f in &mut found.files {
+        if let Some((features, build_script)) = f.place.package.as_deref().and_then(|p| deps.members.get(p)) {
+            f.place.features = features.clone();
+            f.place.build_script = *build_script;
+        }
+    }
     let note = deps.note.clone();
     let mut report = check_files_with(found.files, found.errors, run, overlay, deps, found.focus.as_ref());
     report.notes.extend(note);
@@ -134,6 +142,7 @@ enum Scanned {
 /// its functions (`Type::f` in an impl, `module::f` for a free fn) and of (package, name) for
 /// what it re-exports, and the identifiers it mentions (which functions it may call): small,
 /// as most files of a large run wait.
+#[derive(Default)]
 struct Waiting {
     fns: Vec<u64>,
     /// (package, name) of its free functions: a glob re-export (`pub use self::imp::*`) can
@@ -293,10 +302,11 @@ pub(crate) fn check_files_with(
     // module a file is. A file whose module is not what its place suggested is read again.
     // Keys are made unique per target as soon as a file is analysed.
     let mut targets: Vec<String> = vec![String::new(); files.len()];
-    let moved = assign_modules(&mut files, &results, &mut targets, &all);
+    let (moved, out) = assign_modules(&mut files, &results, &mut targets, &all);
     for (i, r) in moved.iter().zip(scan(&files, &dep_of, &moved, first)) {
         results[*i] = r;
     }
+    compile_out(&mut results, &out);
     fn retarget(
         results: &mut [Result<(Scanned, Vec<ModDecl>), FileError>],
         targets: &[String],
@@ -392,10 +402,11 @@ pub(crate) fn check_files_with(
             }
             let indices: Vec<usize> = (start..files.len()).collect();
             results.extend(scan(&files, &dep_of, &indices, Mode::Wait));
-            let moved = assign_modules(&mut files, &results, &mut targets, &indices);
+            let (moved, out) = assign_modules(&mut files, &results, &mut targets, &indices);
             for (i, r) in moved.iter().zip(scan(&files, &dep_of, &moved, Mode::Wait)) {
                 results[*i] = r;
             }
+            compile_out(&mut results, &out);
         }
         fn waiting(r: &Result<(Scanned, Vec<ModDecl>), FileError>) -> Option<&Waiting> {
             match r {
@@ -598,12 +609,24 @@ fn reached_in_dependencies(
 /// Gives the files at `indices` their targets, declared module paths and test-ness from their
 /// module tree; returns those whose module path changed or that turned out to be test code
 /// (they must be read again).
+/// Files only `mod`s whose `#[cfg]` is false here lead to (`#[cfg(windows)] mod windows;`, a
+/// feature that is off) are not compiled: they neither get findings nor define functions
+/// calls could reach. They wait for nothing.
+fn compile_out(results: &mut [Result<(Scanned, Vec<ModDecl>), FileError>], out: &[usize]) {
+    for &i in out {
+        let mods = results[i].as_mut().map(|(_, mods)| std::mem::take(mods)).unwrap_or_default();
+        results[i] = Ok((Scanned::Waiting(Waiting::default()), mods));
+    }
+}
+
+/// The module tree over `indices`: sets each file's target and module, and returns the files
+/// whose module changed (to be read again) and those compiled out.
 fn assign_modules(
     files: &mut [SourceFile],
     results: &[Result<(Scanned, Vec<ModDecl>), FileError>],
     targets: &mut [String],
     indices: &[usize],
-) -> Vec<usize> {
+) -> (Vec<usize>, Vec<usize>) {
     let ok: Vec<usize> = indices.iter().copied().filter(|&i| results[i].is_ok()).collect();
     let assigned = {
         let tree: Vec<TreeFile> = ok
@@ -611,13 +634,25 @@ fn assign_modules(
             .map(|&i| {
                 let (f, mods) = (&files[i], &results[i].as_ref().expect("ok").1);
                 let p = &f.place;
-                TreeFile { path: &f.path, module: &p.module, is_root: p.is_root, target: &p.target, mods }
+                let cfg = CfgEnv { features: p.features.as_ref(), build_script: p.build_script };
+                TreeFile {
+                    path: &f.path,
+                    module: &p.module,
+                    is_root: p.is_root,
+                    target: &p.target,
+                    mods,
+                    cfg,
+                }
             })
             .collect();
         modtree::assign_targets(&tree)
     };
     let mut moved = Vec::new();
+    let mut out = Vec::new();
     for (i, a) in ok.into_iter().zip(assigned) {
+        if a.compiled_out {
+            out.push(i);
+        }
         targets[i] = a.target;
         files[i].place.in_tree = a.reached;
         let now_test = a.test && !files[i].place.is_test;
@@ -627,7 +662,7 @@ fn assign_modules(
             moved.push(i);
         }
     }
-    moved
+    (moved, out)
 }
 
 /// A file as the cross-file stage sees it. Its facts' keys must be made unique per target.
@@ -685,12 +720,14 @@ enum Mode {
 fn cache_context(file: &SourceFile, options: &Options, dependency: Option<&str>) -> String {
     let p = &file.place;
     format!(
-        "{:?}|{}|{}|{}|{:?}|{}|{}|{}",
+        "{:?}|{}|{}|{}|{:?}|{:?}|{}|{}|{}|{}",
         p.package,
         p.target,
         p.module,
         p.is_test,
         p.runtime,
+        p.features,
+        p.build_script,
         options.crates_digest,
         options.include_tests,
         options.fingerprint,
@@ -721,6 +758,7 @@ fn scan_file(
             module: format!("{module}::{}", m.path.join("::")),
             path_attr: m.path_attr.clone(),
             test: m.test,
+            cfgs: m.cfgs.clone(),
         })
         .collect();
     let waits = match mode {
@@ -736,15 +774,7 @@ fn scan_file(
     if waits && std::str::from_utf8(&bytes).is_ok() {
         let Some(pkg) = file.place.package.as_deref().filter(|_| bytes.len() <= prescan::LARGE_SYNC_FILE)
         else {
-            let nothing = Waiting {
-                fns: Vec::new(),
-                free_fns: Vec::new(),
-                exports: Vec::new(),
-                idents: Default::default(),
-                built: Vec::new(),
-                methods: Vec::new(),
-            };
-            return Ok((Scanned::Waiting(nothing), mods));
+            return Ok((Scanned::Waiting(Waiting::default()), mods));
         };
         let module_name = module.rsplit("::").next().unwrap_or("crate");
         let fns = outline

@@ -323,6 +323,47 @@ pub struct OutlineMod {
     pub path_attr: Option<String>,
     /// Declared under `#[cfg(test)]`: the module is test code.
     pub test: bool,
+    /// The `cfg(..)` of its `#[cfg(..)]` attributes, as written.
+    pub cfgs: Vec<String>,
+}
+
+/// The `cfg(..)` of a `#[cfg(..)]` attribute starting at `src[at]` (`#`), if it is one.
+fn cfg_attr_at(src: &[u8], at: usize) -> Option<String> {
+    let skip_ws = |mut j: usize| {
+        while j < src.len() && src[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        j
+    };
+    let j = skip_ws(at + 1);
+    if src.get(j) != Some(&b'[') {
+        return None;
+    }
+    let start = skip_ws(j + 1);
+    let open = skip_ws(start + 3);
+    if !src[start..].starts_with(b"cfg") || src.get(open) != Some(&b'(') {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut k = open;
+    while k < src.len() {
+        match src[k] {
+            b'"' => {
+                k = skip_string(src, k + 1);
+                continue;
+            }
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(String::from_utf8_lossy(&src[start..=k]).into_owned());
+                }
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    None
 }
 
 /// How well a `#[path]` attribute (its text up to the path) fits the host: a plain `#[path]`
@@ -353,8 +394,9 @@ pub fn outline(src: &[u8]) -> Outline {
     let mut inline: Vec<(String, usize)> = Vec::new();
     let mut inline_pending: Option<String> = None;
     let mut path_attr: Option<String> = None;
-    // The item being read is under `#[cfg(test)]`.
+    // The item being read is under `#[cfg(test)]`, and its `#[cfg(..)]`s.
     let mut cfg_test = false;
+    let mut cfgs: Vec<String> = Vec::new();
     // How well the `#[path]` found so far fits this host (see `path_fit`).
     let mut path_fit = 0u8;
     // Where the attribute being read starts (`#[`).
@@ -444,7 +486,13 @@ pub fn outline(src: &[u8]) -> Outline {
                         Some(b';') => {
                             let mut path: Vec<String> = inline.iter().map(|(m, _)| m.clone()).collect();
                             path.push(text());
-                            out.mods.push(OutlineMod { path, path_attr: path_attr.take(), test: cfg_test });
+                            let cfgs = std::mem::take(&mut cfgs);
+                            out.mods.push(OutlineMod {
+                                path,
+                                path_attr: path_attr.take(),
+                                test: cfg_test,
+                                cfgs,
+                            });
                             path_fit = 0;
                         }
                         Some(b'{') => inline_pending = Some(text()),
@@ -476,6 +524,7 @@ pub fn outline(src: &[u8]) -> Outline {
                     b'{' => {
                         depth += 1;
                         cfg_test = false;
+                        cfgs.clear();
                         if let Some(name) = inline_pending.take() {
                             inline.push((name, depth));
                         }
@@ -485,6 +534,7 @@ pub fn outline(src: &[u8]) -> Outline {
                         }
                     }
                     b'}' => {
+                        cfgs.clear();
                         if inline.last().is_some_and(|(_, d)| *d == depth) {
                             inline.pop();
                         }
@@ -493,16 +543,21 @@ pub fn outline(src: &[u8]) -> Outline {
                         }
                         depth = depth.saturating_sub(1);
                     }
+                    b',' => cfgs.clear(),
                     b'<' if in_impl_header => angle += 1,
                     b'>' if in_impl_header => angle = angle.saturating_sub(1),
                     b';' => {
                         in_pub_use = false;
                         in_use = false;
                         cfg_test = false;
+                        cfgs.clear();
                         path_attr = None;
                         path_fit = 0;
                     }
-                    b'#' => attr_start = i,
+                    b'#' => {
+                        attr_start = i;
+                        cfgs.extend(cfg_attr_at(src, i));
+                    }
                     b'*' if in_pub_use => out.exports.push("*".into()),
                     b'*' if in_use => out.glob_use = true,
                     _ => {}
@@ -597,6 +652,26 @@ mod outline_tests {
         let got: Vec<(String, bool)> = o.mods.iter().map(|m| (m.path.join("::"), m.test)).collect();
         let want = [("test_case", true), ("net", false), ("shared", false), ("last", false)];
         assert_eq!(got, want.map(|(m, t)| (m.to_string(), t)));
+    }
+
+    #[test]
+    fn the_cfgs_of_a_module_declaration_are_kept_as_written() {
+        let o = outline(
+            b"#[cfg(feature = \"use-dev-tty\")]\npub(crate) mod tty;\n\
+              #[cfg(not(feature = \"use-dev-tty\"))] #[allow(dead_code)]\nmod mio;\n\
+              struct S { #[cfg(unix)] fd: i32 }\nmod after_struct;\n\
+              #[cfg(windows)]\nfn f() {}\nmod after_fn;\n#[cfg_attr(unix, path = \"u.rs\")]\nmod sys;",
+        );
+        let got: Vec<(String, Vec<String>)> =
+            o.mods.iter().map(|m| (m.path.join("::"), m.cfgs.clone())).collect();
+        let want = [
+            ("tty", vec!["cfg(feature = \"use-dev-tty\")"]),
+            ("mio", vec!["cfg(not(feature = \"use-dev-tty\"))"]),
+            ("after_struct", vec![]),
+            ("after_fn", vec![]),
+            ("sys", vec![]),
+        ];
+        assert_eq!(got, want.map(|(m, c)| (m.to_string(), c.into_iter().map(String::from).collect())));
     }
 
     #[test]

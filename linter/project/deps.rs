@@ -256,12 +256,23 @@ pub(crate) fn locate_with(workspace_root: &Path, options: &LocateOptions) -> Loc
     };
     let metadata_error = match &options.cargo {
         None => "cargo was not to be run".to_string(),
-        Some(cargo) => match run_metadata(cargo, manifest_dir, options) {
-            Ok(meta) => {
-                return Located { graph: Some(from_metadata(&meta)), note: None, metadata_error: None }
+        Some(cargo) => {
+            // A project pinning a toolchain this machine lacks (`rust-toolchain.toml`) makes
+            // rustup's cargo fail before reading anything; reading manifests needs no particular
+            // toolchain, so the stable one is asked instead.
+            let result = run_metadata(cargo, manifest_dir, options, None).or_else(|e| {
+                match e.contains("is not installed") {
+                    true => run_metadata(cargo, manifest_dir, options, Some("stable")),
+                    false => Err(e),
+                }
+            });
+            match result {
+                Ok(meta) => {
+                    return Located { graph: Some(from_metadata(&meta)), note: None, metadata_error: None }
+                }
+                Err(e) => e,
             }
-            Err(e) => e,
-        },
+        }
     };
     let (graph, complete) = fallback(manifest_dir, options.cargo_home().as_deref());
     let reachable = graph.reachable();
@@ -277,11 +288,19 @@ pub(crate) fn locate_with(workspace_root: &Path, options: &LocateOptions) -> Loc
 // cargo metadata
 
 /// Runs `cargo metadata --offline --locked`, killing it after the timeout.
-fn run_metadata(cargo: &Path, dir: &Path, options: &LocateOptions) -> Result<Metadata, String> {
+fn run_metadata(
+    cargo: &Path,
+    dir: &Path,
+    options: &LocateOptions,
+    toolchain: Option<&str>,
+) -> Result<Metadata, String> {
     let mut command = MetadataCommand::new();
     command.cargo_path(cargo).current_dir(dir).other_options(vec!["--offline".into(), "--locked".into()]);
     if let Some(home) = &options.cargo_home {
         command.env("CARGO_HOME", home);
+    }
+    if let Some(toolchain) = toolchain {
+        command.env("RUSTUP_TOOLCHAIN", toolchain);
     }
     let mut command: Command = command.cargo_command();
     command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());

@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use super::cfg::{Cfg, CfgEnv};
+
 /// A `mod name;` item whose body is in another file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ModDecl {
@@ -14,6 +16,8 @@ pub(crate) struct ModDecl {
     pub path_attr: Option<String>,
     /// Declared under `#[cfg(test)]`: the module and those it declares are test code.
     pub test: bool,
+    /// The `cfg(..)`s of its `#[cfg]` attributes.
+    pub cfgs: Vec<String>,
 }
 
 /// One file as the tree sees it.
@@ -25,18 +29,22 @@ pub(crate) struct TreeFile<'a> {
     /// The target it is given when no root reaches it.
     pub target: &'a str,
     pub mods: &'a [ModDecl],
+    /// What its `#[cfg]`s are evaluated with: its package's features.
+    pub cfg: CfgEnv<'a>,
 }
 
 /// The target of every file (the target of the root whose `mod` declarations reach it), its
 /// module path as declared (`crate::sys` for a `#[path = "sys/unix.rs"] mod sys;`), which can
 /// differ from the one its place in the directory tree suggests, and whether a root reaches it
-/// (a file no target declares is not compiled), and whether it is compiled only for tests
-/// (a `#[cfg(test)] mod` leads to it).
+/// (a file no target declares is not compiled), whether it is compiled only for tests (a
+/// `#[cfg(test)] mod` leads to it), and whether it is compiled out (only `mod`s whose `#[cfg]`
+/// is false here lead to it: `#[cfg(windows)] mod windows;`, a feature that is off).
 pub(crate) fn assign_targets(files: &[TreeFile]) -> Vec<Assigned> {
     let index: HashMap<&Path, usize> = files.iter().enumerate().map(|(i, f)| (f.path, i)).collect();
     let mut target: Vec<Option<String>> = vec![None; files.len()];
     let mut module: Vec<String> = files.iter().map(|f| f.module.to_string()).collect();
     let mut test = vec![false; files.len()];
+    let mut off = vec![false; files.len()];
     let mut stack = Vec::new();
     for (i, f) in files.iter().enumerate() {
         if f.is_root {
@@ -47,13 +55,24 @@ pub(crate) fn assign_targets(files: &[TreeFile]) -> Vec<Assigned> {
     while let Some(i) = stack.pop() {
         let file = &files[i];
         for decl in file.mods {
+            // (Test code is test code, not compiled out: its policy decides.)
+            let decl_off = off[i]
+                || decl
+                    .cfgs
+                    .iter()
+                    .map(|c| Cfg::parse(c))
+                    .any(|c| !c.mentions_test() && c.eval(&file.cfg) == Some(false));
             for candidate in module_files(file, decl) {
                 if let Some(&j) = index.get(candidate.as_path()) {
-                    if target[j].is_none() && !files[j].is_root {
+                    // A file reached only through compiled-out `mod`s so far, now reached
+                    // through one compiled in, is walked again from there.
+                    let first = target[j].is_none() && !files[j].is_root;
+                    if first || (off[j] && !decl_off && !files[j].is_root) {
                         target[j] = target[i].clone();
                         let rel = decl.module.strip_prefix(file.module).unwrap_or(&decl.module);
                         module[j] = format!("{}{rel}", module[i]);
                         test[j] = test[i] || decl.test;
+                        off[j] = decl_off;
                         stack.push(j);
                     }
                     break;
@@ -66,11 +85,13 @@ pub(crate) fn assign_targets(files: &[TreeFile]) -> Vec<Assigned> {
         .zip(files)
         .zip(module)
         .zip(test)
-        .map(|(((t, f), module), test)| Assigned {
+        .zip(off)
+        .map(|((((t, f), module), test), off)| Assigned {
             reached: t.is_some(),
             target: t.unwrap_or_else(|| f.target.to_string()),
             module,
             test,
+            compiled_out: off,
         })
         .collect()
 }
@@ -84,6 +105,8 @@ pub(crate) struct Assigned {
     pub reached: bool,
     /// Compiled only for tests.
     pub test: bool,
+    /// Only `mod`s whose `#[cfg]` is false lead to it: not compiled here.
+    pub compiled_out: bool,
 }
 
 /// Where the file of `decl` may be: `dir/name.rs` or `dir/name/mod.rs`, `dir` being the
@@ -115,11 +138,12 @@ mod tests {
     use super::*;
 
     fn decl(module: &str) -> ModDecl {
-        ModDecl { module: module.into(), path_attr: None, test: false }
+        ModDecl { module: module.into(), path_attr: None, test: false, cfgs: Vec::new() }
     }
 
     fn file<'a>(path: &'a str, module: &'a str, is_root: bool, mods: &'a [ModDecl]) -> TreeFile<'a> {
-        TreeFile { path: Path::new(path), module, is_root, target: if is_root { "root" } else { "?" }, mods }
+        let target = if is_root { "root" } else { "?" };
+        TreeFile { path: Path::new(path), module, is_root, target, mods, cfg: CfgEnv::default() }
     }
 
     #[test]
@@ -143,10 +167,8 @@ mod tests {
 
     #[test]
     fn path_attributes_and_non_mod_rs_parents() {
-        let lib_mods = [
-            ModDecl { module: "crate::sys".into(), path_attr: Some("platform/unix.rs".into()), test: false },
-            decl("crate::a"),
-        ];
+        let lib_mods =
+            [ModDecl { path_attr: Some("platform/unix.rs".into()), ..decl("crate::sys") }, decl("crate::a")];
         let a_mods = [decl("crate::a::b")];
         let files = [
             file("src/lib.rs", "crate", true, &lib_mods),
@@ -174,5 +196,40 @@ mod tests {
         ];
         let test: Vec<bool> = assign_targets(&files).iter().map(|g| g.test).collect();
         assert_eq!(test, [false, true, true, false]);
+    }
+
+    #[test]
+    fn a_module_whose_cfg_is_false_and_what_it_declares_are_compiled_out() {
+        let features = std::collections::BTreeSet::from(["tls".to_string()]);
+        let cfg = |c: &str| ModDecl { cfgs: vec![c.into()], ..decl("") };
+        let lib_mods = [
+            ModDecl { module: "crate::update".into(), ..cfg("cfg(feature = \"self-update\")") },
+            ModDecl { module: "crate::tls".into(), ..cfg("cfg(feature = \"tls\")") },
+            ModDecl { module: "crate::shared".into(), ..cfg("cfg(all(feature = \"self-update\", unix))") },
+            ModDecl { module: "crate::tests".into(), ..cfg("cfg(all(test, feature = \"self-update\"))") },
+        ];
+        let update_mods = [decl("crate::update::download")];
+        // `shared` is also declared by `tls`, which is compiled in: so it is too.
+        let tls_mods = [ModDecl { path_attr: Some("shared.rs".into()), ..decl("crate::tls::shared") }];
+        let mut files = vec![
+            file("src/lib.rs", "crate", true, &lib_mods),
+            file("src/update.rs", "crate::update", false, &update_mods),
+            file("src/update/download.rs", "crate::update::download", false, &[]),
+            file("src/tls.rs", "crate::tls", false, &tls_mods),
+            file("src/shared.rs", "crate::shared", false, &[]),
+            file("src/tests.rs", "crate::tests", false, &[]),
+        ];
+        for f in &mut files {
+            f.cfg = CfgEnv { features: Some(&features), build_script: false };
+        }
+        let got = assign_targets(&files);
+        let out: Vec<bool> = got.iter().map(|g| g.compiled_out).collect();
+        assert_eq!(out, [false, true, true, false, false, false]);
+        assert!(got.iter().all(|g| g.reached));
+        // Without known features nothing is compiled out for a feature.
+        for f in &mut files {
+            f.cfg = CfgEnv::default();
+        }
+        assert!(assign_targets(&files).iter().all(|g| !g.compiled_out));
     }
 }
