@@ -39,6 +39,12 @@ pub(crate) struct CfgEnv<'a> {
     pub build_script: bool,
 }
 
+/// Do `attrs` compile their item out here (a `#[cfg]` that is false)? Test code is not compiled
+/// out: the test policy decides about it.
+pub(crate) fn compiled_out(attrs: &[syn::Attribute], env: &CfgEnv) -> bool {
+    attrs.iter().filter_map(Cfg::from_attr).any(|c| c.eval(env) == Some(false) && !c.mentions_test())
+}
+
 impl Cfg {
     /// The predicate of a `#[cfg(..)]` attribute; `None` for any other attribute.
     pub(crate) fn from_attr(attr: &syn::Attribute) -> Option<Cfg> {

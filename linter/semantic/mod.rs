@@ -23,7 +23,7 @@ pub(crate) use resolve::Resolver;
 pub(crate) use types::Ty;
 pub(crate) use walk::{walk, Hooks, MacroArena};
 
-use crate::project::cfg::{Cfg, CfgEnv};
+use crate::project::cfg::CfgEnv;
 use crate::source::{SourceIndex, Span};
 
 /// The prefix of a deferral key that names a method of any type (`*::exec_blocking`): a closure
@@ -91,6 +91,7 @@ impl<'a, 'ast> Model<'a, 'ast> {
     pub(crate) fn new(idx: &'a SourceIndex<'a>, knowledge: &'a Knowledge, settings: Settings<'a>) -> Self {
         let mut res = Resolver::new(knowledge);
         res.local_crates = Some(settings.local_crates);
+        res.cfg = settings.cfg;
         Model {
             idx,
             res,
@@ -169,10 +170,7 @@ impl<'a, 'ast> Model<'a, 'ast> {
     /// Whether items with these attributes are left out of the build (`#[cfg(windows)]`, a
     /// feature the package does not enable). Test code is judged as test code, not here.
     pub(crate) fn compiled_out(&self, attrs: &[syn::Attribute]) -> bool {
-        attrs
-            .iter()
-            .filter_map(Cfg::from_attr)
-            .any(|c| c.eval(&self.settings.cfg) == Some(false) && !c.mentions_test())
+        crate::project::cfg::compiled_out(attrs, &self.settings.cfg)
     }
 
     /// Whether test code is analysed in full (otherwise only where it calls `block_on`).

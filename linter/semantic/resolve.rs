@@ -11,6 +11,7 @@ use syn::{Item, Stmt};
 use super::imports::{self, Import, UsePath};
 use super::knowledge::Knowledge;
 use super::types::Ty;
+use crate::project::cfg::CfgEnv;
 
 /// Names every Rust module sees without importing them.
 const PRELUDE: &[(&str, &str)] = &[
@@ -70,6 +71,9 @@ pub(crate) struct Resolver<'c> {
     pub(crate) traits: HashSet<String>,
     /// Package names of the run: their types are the crates' own, like `crate::` ones.
     pub(crate) local_crates: Option<&'c HashSet<String>>,
+    /// What `#[cfg]`s on `use` items are evaluated with (`#[cfg(feature = "io-uring")] use
+    /// tokio_uring::fs::File;` beside `#[cfg(not(..))] use std::fs::File;`).
+    pub(crate) cfg: CfgEnv<'c>,
     /// `Type::f` for associated functions of this file that return `Self` (or a `Result` or
     /// `Option` of it).
     pub(crate) constructors: HashSet<String>,
@@ -112,6 +116,7 @@ impl<'c> Resolver<'c> {
             assoc_fns: HashSet::default(),
             traits: HashSet::default(),
             local_crates: None,
+            cfg: CfgEnv::default(),
             consts: HashMap::default(),
             const_types: HashMap::default(),
             type_aliases: HashMap::default(),
@@ -169,7 +174,7 @@ impl<'c> Resolver<'c> {
             }
         }
         let mut frame = Frame { module: module.to_string(), is_module: true, ..Frame::default() };
-        fill_frame(&mut frame, items.iter().copied());
+        fill_frame(&mut frame, items.iter().copied(), &self.cfg);
         self.modules.insert(module.to_string(), Rc::new(frame));
         for item in items.iter().copied() {
             match item {
@@ -268,7 +273,7 @@ impl<'c> Resolver<'c> {
             Some(f) => f.clone(),
             None => {
                 let mut frame = Frame { module, is_module: true, ..Frame::default() };
-                fill_frame(&mut frame, items.iter());
+                fill_frame(&mut frame, items.iter(), &self.cfg);
                 Rc::new(frame)
             }
         };
@@ -285,6 +290,7 @@ impl<'c> Resolver<'c> {
                 Stmt::Item(i) => Some(i),
                 _ => None,
             }),
+            &self.cfg,
         );
         self.frames.push(Rc::new(frame));
         self.vars.push(HashMap::default());
@@ -834,9 +840,12 @@ pub(crate) fn macro_items(items: &[Item]) -> Vec<Item> {
         .collect()
 }
 
-fn fill_frame<'a>(frame: &mut Frame, items: impl Iterator<Item = &'a Item>) {
+fn fill_frame<'a>(frame: &mut Frame, items: impl Iterator<Item = &'a Item>, cfg: &CfgEnv) {
     for item in items {
         if let Item::Use(u) = item {
+            if crate::project::cfg::compiled_out(&u.attrs, cfg) {
+                continue;
+            }
             let mut imports = Vec::new();
             imports::flatten(&u.tree, u.leading_colon.is_some(), &mut imports);
             let public = !matches!(u.vis, syn::Visibility::Inherited);

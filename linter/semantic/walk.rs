@@ -963,6 +963,15 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             if let Some(rest) = self.rest.last_mut() {
                 *rest = &stmts[i + 1..];
             }
+            // `#[cfg(feature = "io-uring")] { .. }`: a statement compiled out here.
+            let attrs = match s {
+                Stmt::Expr(e, _) => expr_attrs(e),
+                Stmt::Macro(m) => &m.attrs,
+                _ => &[],
+            };
+            if self.m.compiled_out(attrs) {
+                continue;
+            }
             let outer_spawn = self.spawn_seen.take();
             self.visit_stmt(s);
             // Async code after a spawn, outside any region (or in the block setting up a server,
@@ -1517,6 +1526,27 @@ fn strip_try(e: &Expr) -> &Expr {
     match e {
         Expr::Try(t) => strip_try(&t.expr),
         _ => e,
+    }
+}
+
+/// The attributes of an expression written as a statement (those that take any).
+fn expr_attrs(e: &Expr) -> &[syn::Attribute] {
+    match e {
+        Expr::Block(b) => &b.attrs,
+        Expr::Unsafe(b) => &b.attrs,
+        Expr::Call(c) => &c.attrs,
+        Expr::MethodCall(m) => &m.attrs,
+        Expr::Macro(m) => &m.attrs,
+        Expr::If(i) => &i.attrs,
+        Expr::Match(m) => &m.attrs,
+        Expr::Assign(a) => &a.attrs,
+        Expr::Return(r) => &r.attrs,
+        Expr::ForLoop(f) => &f.attrs,
+        Expr::While(w) => &w.attrs,
+        Expr::Loop(l) => &l.attrs,
+        Expr::Try(t) => &t.attrs,
+        Expr::Await(a) => &a.attrs,
+        _ => &[],
     }
 }
 
