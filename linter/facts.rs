@@ -35,6 +35,10 @@ pub(crate) struct FileFacts {
     pub offload_wrappers_via: Vec<(String, String)>,
     /// `use` items of the file's modules: (path of the name it makes, path it names).
     pub aliases: Vec<(String, String)>,
+    /// The members among `aliases` (`crate::AppState::<feeds>`) whose type is a client (its
+    /// name says so: `FeedClient`, `Mailer`): calls on them make requests.
+    #[serde(default)]
+    pub client_members: Vec<String>,
     /// Private glob imports of the file's modules: (module, module it imports).
     #[serde(default)]
     pub globs: Vec<(String, String)>,
@@ -275,9 +279,6 @@ pub(crate) struct AsyncFnSummary {
     /// object may run.
     #[serde(default)]
     pub implements: Option<String>,
-    /// A method of a client type (`FeedClient::notify`): each call makes a request.
-    #[serde(default)]
-    pub on_client: bool,
 }
 
 /// A serial finding that stands unless one of the calls it awaits is idle or leads back to
@@ -286,9 +287,9 @@ pub(crate) struct AsyncFnSummary {
 pub(crate) struct Pending {
     pub diagnostic: Diagnostic,
     pub awaited: Vec<Callee>,
-    /// Methods named like ordered handle calls (`notify`, `send`) awaited on a value whose
-    /// type another file declares: the finding stands only if the package defines each one on
-    /// a client type, where it makes a request per call.
+    /// Values whose type another file declares (`crate::AppState::<feeds>`, see `Ty::Member`)
+    /// on which a method named like an ordered handle call (`notify`, `send`) is awaited: the
+    /// finding stands only if each is of a client type, whose calls are requests.
     #[serde(default)]
     pub unless_client: Vec<String>,
     /// The fn the awaits are written in.

@@ -26,6 +26,14 @@ pub(crate) struct DepPackage {
     build_script: bool,
 }
 
+/// A package of the cargo workspace the run is in.
+#[derive(Debug, Clone)]
+pub(crate) struct Member {
+    pub dir: Option<PathBuf>,
+    pub features: Option<std::collections::BTreeSet<String>>,
+    pub build_script: bool,
+}
+
 /// The followable dependencies of a run.
 #[derive(Debug, Default)]
 pub(crate) struct Deps {
@@ -39,9 +47,9 @@ pub(crate) struct Deps {
     pub present: HashSet<String>,
     /// One line for the user when sources are missing.
     pub note: Option<String>,
-    /// The features cargo resolved for the checked packages, and whether they have a build
-    /// script, by package name (`my_crate`).
-    pub members: HashMap<String, (Option<std::collections::BTreeSet<String>>, bool)>,
+    /// The workspace members: by package name (`my_crate`), their directory, the features
+    /// cargo resolved for them, and whether they have a build script.
+    pub members: HashMap<String, Member>,
     /// Expanded packages, and how many packages away from the checked crates each is.
     expanded: HashMap<String, u8>,
 }
@@ -107,14 +115,21 @@ impl Deps {
             if let Some(lib) = &m.lib {
                 self.aliases.remove(&lib.name);
             }
-            self.members.insert(m.key.name.replace('-', "_"), (m.features.clone(), m.build_script));
+            let member = Member {
+                dir: m.manifest_dir.clone(),
+                features: m.features.clone(),
+                build_script: m.build_script,
+            };
+            self.members.insert(m.key.name.replace('-', "_"), member);
         }
     }
 
-    /// Forgets the packages that are checked as the user's own crates (by crate name, any
-    /// version: two versions of a checked crate share their keys anyway).
+    /// Forgets the packages that are checked as the user's own crates although they are not
+    /// workspace members (a vendor directory checked as a whole), by crate name, any version:
+    /// two versions of a checked crate share their keys anyway. (A member may share its name
+    /// with a registry dependency: that one is followed.)
     pub(crate) fn drop_checked<'a>(&mut self, checked: impl Iterator<Item = &'a str>) {
-        let checked: HashSet<&str> = checked.collect();
+        let checked: HashSet<&str> = checked.filter(|name| !self.members.contains_key(*name)).collect();
         self.packages.retain(|name, _| !checked.contains(name.split('#').next().unwrap_or(name)));
         let packages = &self.packages;
         self.aliases.retain(|_, name| packages.contains_key(name));
@@ -194,4 +209,37 @@ impl Deps {
 fn fingerprint(p: &Package) -> String {
     let features: Vec<&str> = p.features.iter().flatten().map(String::as_str).collect();
     format!("{}@{} [{}]", p.key.name, p.key.version, features.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn package(name: &str) -> DepPackage {
+        DepPackage {
+            name: name.into(),
+            label: format!("{name}-1.0.0"),
+            dir: PathBuf::from(format!("/registry/{name}-1.0.0")),
+            lib_root: PathBuf::from(format!("/registry/{name}-1.0.0/src/lib.rs")),
+            fingerprint: String::new(),
+            features: None,
+            build_script: false,
+        }
+    }
+
+    #[test]
+    fn checked_crates_are_not_followed_again_unless_a_member_only_shares_the_name() {
+        let mut deps = Deps::default();
+        for name in ["leftpad", "leftpad#0.1.0", "util", "serde_x"] {
+            deps.packages.insert(name.into(), package(name));
+        }
+        deps.aliases.insert("old_pad".into(), "leftpad#0.1.0".into());
+        // `util` is a workspace member with the name of a registry crate it depends on.
+        deps.members.insert("util".into(), Member { dir: None, features: None, build_script: false });
+        deps.drop_checked(["leftpad", "util", "app"].into_iter());
+        assert_eq!(deps.canonical("leftpad"), None);
+        assert_eq!(deps.canonical("old_pad"), None, "an alias of a dropped version goes too");
+        assert_eq!(deps.canonical("util"), Some("util"));
+        assert_eq!(deps.canonical("serde_x"), Some("serde_x"));
+    }
 }

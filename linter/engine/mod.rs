@@ -71,11 +71,21 @@ pub(crate) fn check_found(
     // checked as a whole) is checked as the user's code: followed as a dependency too, its
     // files would be parsed twice.
     deps.drop_checked(found.files.iter().filter_map(|f| f.place.package.as_deref()));
-    // The checked crates' `#[cfg(feature)]`s are evaluated with the features cargo resolved.
+    // The workspace members' `#[cfg(feature)]`s are evaluated with the features cargo resolved
+    // (for a file of the member's own directory, no other manifest in between: another
+    // package may have its name).
+    let mut manifest_in: HashMap<PathBuf, bool> = HashMap::new();
     for f in &mut found.files {
-        if let Some((features, build_script)) = f.place.package.as_deref().and_then(|p| deps.members.get(p)) {
-            f.place.features = features.clone();
-            f.place.build_script = *build_script;
+        let Some(m) = f.place.package.as_deref().and_then(|p| deps.members.get(p)) else { continue };
+        let Some(dir) = m.dir.as_deref() else { continue };
+        let Ok(path) = std::path::absolute(&f.path) else { continue };
+        let own = path.starts_with(dir)
+            && path.ancestors().skip(1).take_while(|a| *a != dir).all(|a| {
+                !*manifest_in.entry(a.to_path_buf()).or_insert_with(|| a.join("Cargo.toml").is_file())
+            });
+        if own {
+            f.place.features = m.features.clone();
+            f.place.build_script = m.build_script;
         }
     }
     let note = deps.note.clone();

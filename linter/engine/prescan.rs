@@ -327,8 +327,9 @@ pub struct OutlineMod {
     pub cfgs: Vec<String>,
 }
 
-/// The `cfg(..)` of a `#[cfg(..)]` attribute starting at `src[at]` (`#`), if it is one.
-fn cfg_attr_at(src: &[u8], at: usize) -> Option<String> {
+/// The `cfg(..)` of a `#[cfg(..)]` attribute starting at `src[at]` (`#`), if it is one, and
+/// where it ends.
+fn cfg_attr_at(src: &[u8], at: usize) -> Option<(String, usize)> {
     let skip_ws = |mut j: usize| {
         while j < src.len() && src[j].is_ascii_whitespace() {
             j += 1;
@@ -356,7 +357,7 @@ fn cfg_attr_at(src: &[u8], at: usize) -> Option<String> {
             b')' => {
                 depth -= 1;
                 if depth == 0 {
-                    return Some(String::from_utf8_lossy(&src[start..=k]).into_owned());
+                    return Some((String::from_utf8_lossy(&src[start..=k]).into_owned(), k));
                 }
             }
             _ => {}
@@ -397,6 +398,8 @@ pub fn outline(src: &[u8]) -> Outline {
     // The item being read is under `#[cfg(test)]`, and its `#[cfg(..)]`s.
     let mut cfg_test = false;
     let mut cfgs: Vec<String> = Vec::new();
+    // Where the last `#[cfg(..)]` read ends: its own commas end nothing.
+    let mut cfg_end = 0usize;
     // How well the `#[path]` found so far fits this host (see `path_fit`).
     let mut path_fit = 0u8;
     // Where the attribute being read starts (`#[`).
@@ -543,7 +546,7 @@ pub fn outline(src: &[u8]) -> Outline {
                         }
                         depth = depth.saturating_sub(1);
                     }
-                    b',' => cfgs.clear(),
+                    b',' if i > cfg_end => cfgs.clear(),
                     b'<' if in_impl_header => angle += 1,
                     b'>' if in_impl_header => angle = angle.saturating_sub(1),
                     b';' => {
@@ -556,7 +559,10 @@ pub fn outline(src: &[u8]) -> Outline {
                     }
                     b'#' => {
                         attr_start = i;
-                        cfgs.extend(cfg_attr_at(src, i));
+                        if let Some((cfg, end)) = cfg_attr_at(src, i) {
+                            cfgs.push(cfg);
+                            cfg_end = end;
+                        }
                     }
                     b'*' if in_pub_use => out.exports.push("*".into()),
                     b'*' if in_use => out.glob_use = true,
@@ -660,7 +666,8 @@ mod outline_tests {
             b"#[cfg(feature = \"use-dev-tty\")]\npub(crate) mod tty;\n\
               #[cfg(not(feature = \"use-dev-tty\"))] #[allow(dead_code)]\nmod mio;\n\
               struct S { #[cfg(unix)] fd: i32 }\nmod after_struct;\n\
-              #[cfg(windows)]\nfn f() {}\nmod after_fn;\n#[cfg_attr(unix, path = \"u.rs\")]\nmod sys;",
+              #[cfg(windows)]\nfn f() {}\nmod after_fn;\n#[cfg_attr(unix, path = \"u.rs\")]\nmod sys;\n\
+              #[cfg(all(unix, not(target_os = \"macos\")))]\nmod linux;",
         );
         let got: Vec<(String, Vec<String>)> =
             o.mods.iter().map(|m| (m.path.join("::"), m.cfgs.clone())).collect();
@@ -670,6 +677,7 @@ mod outline_tests {
             ("after_struct", vec![]),
             ("after_fn", vec![]),
             ("sys", vec![]),
+            ("linux", vec!["cfg(all(unix, not(target_os = \"macos\")))"]),
         ];
         assert_eq!(got, want.map(|(m, c)| (m.to_string(), c.into_iter().map(String::from).collect())));
     }

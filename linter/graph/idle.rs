@@ -94,7 +94,10 @@ impl<'a> IdleFns<'a> {
 /// The pending findings that stand, as (file index, diagnostic). `files` pairs each file's
 /// package with its summaries and pending findings; callees are looked up in the package (a
 /// file outside any package is a crate of its own).
-pub(crate) fn settle(files: &[(Option<&str>, &[AsyncFnSummary], &[Pending])]) -> Vec<(usize, Finding)> {
+pub(crate) fn settle(
+    files: &[(Option<&str>, &[AsyncFnSummary], &[Pending])],
+    client_members: &HashSet<&str>,
+) -> Vec<(usize, Finding)> {
     let unit = |f: usize| files[f].0.ok_or(f);
     let mut by_unit: HashMap<Result<&str, usize>, Vec<&AsyncFnSummary>> = HashMap::default();
     for (f, (_, summaries, _)) in files.iter().enumerate() {
@@ -109,13 +112,24 @@ pub(crate) fn settle(files: &[(Option<&str>, &[AsyncFnSummary], &[Pending])]) ->
         let (idle, calls) = &units[&unit(f)];
         for p in pending.iter() {
             let recursive = p.within.as_ref().is_some_and(|w| calls.reaches(&p.awaited, w));
-            let requests = p.unless_client.iter().all(|m| calls.only_on_clients(m));
+            let requests = p.unless_client.iter().all(|m| client_members.contains(member_tail(m)));
             if !recursive && requests && !p.awaited.iter().any(|c| idle.is_idle(c)) {
                 out.push((f, Finding { diagnostic: p.diagnostic.clone(), origin: p.origin }));
             }
         }
     }
     out
+}
+
+/// A member named by its type and itself (`AppState::<feeds>` of `crate::AppState::<feeds>`):
+/// how the file using it and the file declaring it both name it, whatever path (a glob
+/// import, a re-export) each took to the type.
+pub(crate) fn member_tail(member: &str) -> &str {
+    let mut cut = member.rmatch_indices("::").map(|(i, _)| i);
+    match (cut.next(), cut.next()) {
+        (Some(_), Some(i)) => &member[i + 2..],
+        _ => member,
+    }
 }
 
 /// Which fns the async fns of one package await, by name.
@@ -130,12 +144,6 @@ impl<'a> Calls<'a> {
             by_name.entry(&s.callee.name).or_default().push(s);
         }
         Calls { by_name }
-    }
-
-    /// Does the package define async methods named `method`, all of client types?
-    fn only_on_clients(&self, method: &str) -> bool {
-        let defs = self.by_name.get(method).map_or(&[][..], Vec::as_slice);
-        !defs.is_empty() && defs.iter().all(|d| d.on_client)
     }
 
     /// Do calls to `from` lead, through the awaits of the package's fns, to `target`? A call
@@ -178,7 +186,7 @@ mod tests {
 
     fn summary(owner: Option<&str>, name: &str, waits_on: Option<Vec<Callee>>) -> AsyncFnSummary {
         let calls = waits_on.clone().unwrap_or_default();
-        AsyncFnSummary { callee: callee(owner, name), waits_on, calls, implements: None, on_client: false }
+        AsyncFnSummary { callee: callee(owner, name), waits_on, calls, implements: None }
     }
 
     #[test]

@@ -202,7 +202,9 @@ pub(crate) fn join(units: &[Unit], own: Vec<Vec<Finding>>, transitive: bool) -> 
     }
     let serial: Vec<_> =
         units.iter().map(|u| (u.package, u.facts.async_fns.as_slice(), u.facts.serial.as_slice())).collect();
-    let mut extra = idle::settle(&serial);
+    let client_members =
+        units.iter().flat_map(|u| u.facts.client_members.iter().map(|m| idle::member_tail(m))).collect();
+    let mut extra = idle::settle(&serial, &client_members);
     extra.extend(generic::diagnostics(units));
     if transitive {
         extra.extend(transitive::diagnostics(units, &offloads));

@@ -75,6 +75,12 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
     }
     // Only aliases into the checked crates can lead the call graph anywhere.
     aliases.retain(|(_, to)| model.key(to).is_some());
+    facts.client_members = checker
+        .field_aliases
+        .iter()
+        .filter(|(_, to)| serial::names::names().clients.matches(to.rsplit("::").next().unwrap_or(to)))
+        .map(|(member, _)| member.clone())
+        .collect();
     aliases.append(&mut checker.field_aliases);
     facts.aliases = aliases;
     facts.globs = model.res.module_globs();
@@ -388,6 +394,9 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
     }
 
     fn block(&mut self, m: &Model<'_, 'ast>, stmts: &'ast [Stmt]) {
+        if let Some(Some(b)) = self.idle.last_mut() {
+            b.block(m, stmts);
+        }
         let Some(body) = m.async_body() else { return };
         let origin = self.origin(m);
         let Some(found) = self.serial.last_mut() else { return };

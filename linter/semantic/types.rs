@@ -32,10 +32,6 @@ pub(crate) enum Ty {
 }
 
 impl Ty {
-    pub(crate) fn is_member(&self) -> bool {
-        matches!(self, Ty::Member(_))
-    }
-
     pub(crate) fn named(path: &str) -> Ty {
         Ty::Named(path.to_string(), Vec::new())
     }

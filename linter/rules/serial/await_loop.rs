@@ -91,7 +91,7 @@ use super::names::names;
 use super::{Found, SerialRule};
 use crate::diagnostic::Diagnostic;
 use crate::facts::Pending;
-use crate::semantic::{AsyncBody, Model};
+use crate::semantic::{AsyncBody, Model, Ty};
 
 /// The rule, as the shared walk runs it.
 pub(crate) struct Check;
@@ -198,9 +198,10 @@ impl Shape {
 struct Loops<'m, 'a, 'ast> {
     m: &'m Model<'a, 'ast>,
     body: &'m AsyncBody<'ast>,
-    /// Methods taken for ordered handle calls by name alone, on values whose type another
-    /// file declares: the join tells whether they are requests (`Pending::unless_client`).
-    unless_client: std::cell::RefCell<Vec<String>>,
+    /// Awaits taken for ordered handle calls by name alone (`state.feeds.notify(..)`), on
+    /// values whose type another file declares, with those values' names: the join tells
+    /// whether they are clients, whose calls are requests (`Pending::unless_client`).
+    unless_client: std::cell::RefCell<Vec<(*const ExprAwait, String)>>,
 }
 
 /// The collection or iterator `e` takes the next item from synchronously (`queue.pop()`,
@@ -417,9 +418,18 @@ impl Loops<'_, '_, '_> {
         let sequential: Vec<&&ExprAwait> = found.iter().filter(|a| self.sequential_await(a, &scope)).collect();
         let other_work = found.iter().any(|a| !sequential.contains(&a));
         let incidental = other_work && sequential.iter().all(|a| output(a));
-        if !sequential.is_empty() && !incidental {
+        // Ordered only if a value of another file's type is not a client: the join decides.
+        let members = self.unless_client.take();
+        let member_of = |a: &ExprAwait| members.iter().find(|(p, _)| std::ptr::eq(*p, a)).map(|(_, m)| m.clone());
+        let deferred = !incidental && !sequential.is_empty() && sequential.iter().all(|a| member_of(a).is_some());
+        if !sequential.is_empty() && !incidental && !deferred {
             return None;
         }
+        let unless_client: Vec<String> = match deferred {
+            true => sequential.iter().filter_map(|a| member_of(a)).collect(),
+            false => Vec::new(),
+        };
+        let sequential = if deferred { Vec::new() } else { sequential };
         // Only writes (`Post::update(..)`, `delete_alias(..)`): stored state changed in turn on
         // purpose. A loop that also fetches (`download(..)` then `save(..)`) still overlaps.
         let writes = |a: &&ExprAwait| awaits::call_name(&a.base).is_some_and(|n| names().writes.matches(&n));
@@ -482,7 +492,6 @@ impl Loops<'_, '_, '_> {
             _ => None,
         };
         let within = idle::within(self.body);
-        let unless_client = self.unless_client.take();
         Some(Found { pending: Pending { diagnostic: d, awaited, unless_client, within, origin: Default::default() }, step })
     }
 
@@ -552,9 +561,12 @@ impl Loops<'_, '_, '_> {
                 && !per_iteration(&m.receiver);
             // (`state.feeds.notify(hook, ..)` with `feeds` declared in another file: a client's
             // request if that file's type is one; the join decides.)
-            if ordered && self.m.res.deref_all(self.m.res.infer(&m.receiver)).is_member() {
-                self.unless_client.borrow_mut().push(name.clone());
-            } else if ordered || awaits::is_queue_of_commands(&m.receiver) {
+            if ordered {
+                if let Ty::Member(member) = self.m.res.deref_all(self.m.res.infer(&m.receiver)) {
+                    self.unless_client.borrow_mut().push((a as *const ExprAwait, member));
+                }
+            }
+            if ordered || awaits::is_queue_of_commands(&m.receiver) {
                 return true;
             }
         }

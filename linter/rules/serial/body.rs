@@ -98,6 +98,13 @@ pub(crate) fn direct_awaits_expr(expr: &Expr) -> Vec<&ExprAwait> {
     c.out
 }
 
+/// The awaits of a statement (not those in closures or async blocks).
+pub(crate) fn direct_awaits_stmt(s: &syn::Stmt) -> Vec<&ExprAwait> {
+    let mut c = Awaits::default();
+    c.visit_stmt(s);
+    c.out
+}
+
 /// The awaits of a loop body that belong to that loop: not those of loops nested in it,
 /// which are theirs to report.
 pub(crate) fn loop_awaits(block: &Block) -> Vec<&ExprAwait> {

@@ -96,9 +96,6 @@ impl IdleBuilder {
         let Some(body) = m.async_body().filter(|b| b.is_fn) else { return };
         let owner = self.callee.owner.as_deref();
         self.calls.extend(callee(&a.base, owner));
-        // (A guard's `let` is recorded once its initialiser was walked: any await seen while
-        // one is recorded comes after it.)
-        self.holds_lock |= body.lets.values().any(|init| is_exclusive_guard(init));
         match classify(&a.base, body, owner, 0) {
             Wait::Idle => {}
             Wait::Timer => self.timed = true,
@@ -118,6 +115,32 @@ impl IdleBuilder {
         }
     }
 
+    /// A block written in the async fn's body: does it take an exclusive async lock in a
+    /// statement of its own (`let _held = room.lock().await;`) and await in a later statement,
+    /// the guard not dropped before? (The guard lives to the end of its block.) A lock on a
+    /// field of `self` is the object's own, not shared by calls on other objects: it does not
+    /// count.
+    pub(crate) fn block(&mut self, m: &Model, stmts: &[syn::Stmt]) {
+        if self.holds_lock || !m.async_body().is_some_and(|b| b.is_fn) {
+            return;
+        }
+        for (i, s) in stmts.iter().enumerate() {
+            let syn::Stmt::Local(l) = s else { continue };
+            let syn::Pat::Ident(p) = &l.pat else { continue };
+            let Some(init) = &l.init else { continue };
+            if !is_exclusive_guard(&init.expr) {
+                continue;
+            }
+            let name = p.ident.to_string();
+            let rest = &stmts[i + 1..];
+            let dropped = rest.iter().position(|s| drops(s, &name)).unwrap_or(rest.len());
+            if rest[..dropped].iter().any(|s| !body::direct_awaits_stmt(s).is_empty()) {
+                self.holds_lock = true;
+                return;
+            }
+        }
+    }
+
     /// A call; for a fn returning a future, every call outside its closures is an edge.
     pub(crate) fn call(&mut self, m: &Model, e: &Expr) {
         if self.is_async || m.current_fn().is_none_or(|f| f.closures > 0) {
@@ -133,14 +156,7 @@ impl IdleBuilder {
             true => Some(Vec::new()),
             false => self.waits_on.filter(|_| !stands_in),
         };
-        let on_client = self.callee.owner.as_deref().is_some_and(|o| names().clients.matches(o));
-        AsyncFnSummary {
-            callee: self.callee,
-            waits_on,
-            calls: self.calls,
-            implements: self.implements,
-            on_client,
-        }
+        AsyncFnSummary { callee: self.callee, waits_on, calls: self.calls, implements: self.implements }
     }
 }
 
@@ -152,8 +168,18 @@ fn is_exclusive_guard(init: &Expr) -> bool {
         e = &t.expr;
     }
     let Expr::Await(a) = e else { return false };
-    matches!(body::peel_adaptors(&a.base), Expr::MethodCall(m)
-        if m.args.is_empty() && matches!(m.method.to_string().as_str(), "lock" | "lock_owned" | "write" | "write_owned"))
+    let Expr::MethodCall(m) = body::peel_adaptors(&a.base) else { return false };
+    let own_field = matches!(&*m.receiver, Expr::Field(f) if matches!(&*f.base, Expr::Path(p) if p.path.is_ident("self")));
+    m.args.is_empty()
+        && matches!(m.method.to_string().as_str(), "lock" | "lock_owned" | "write" | "write_owned")
+        && !own_field
+}
+
+/// Is `s` `drop(name);`?
+fn drops(s: &syn::Stmt, name: &str) -> bool {
+    let syn::Stmt::Expr(Expr::Call(c), _) = s else { return false };
+    matches!(&*c.func, Expr::Path(p) if p.path.is_ident("drop"))
+        && matches!(c.args.first(), Some(Expr::Path(p)) if p.path.is_ident(name))
 }
 
 enum Wait {
