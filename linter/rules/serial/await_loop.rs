@@ -536,6 +536,13 @@ impl Loops<'_, '_, '_> {
 
     /// Why an awaited expression makes the loop sequential by design, if it does.
     fn sequential_await(&self, a: &ExprAwait, s: &Scope) -> bool {
+        self.ordered_await(a, s, true)
+    }
+
+    /// `sequential_await`; with `defer`, a call ordered only by its name on a value another file
+    /// types is recorded for the join to decide (`unless_client`), unless something else orders
+    /// it; without, such a call's name does not order it.
+    fn ordered_await(&self, a: &ExprAwait, s: &Scope, defer: bool) -> bool {
         let base = &*a.base;
         let name = awaits::call_name(base).unwrap_or_default();
         if names().timers.matches(&name) || names().yields.matches(&name) {
@@ -561,12 +568,18 @@ impl Loops<'_, '_, '_> {
                 && !per_iteration(&m.receiver);
             // (`state.feeds.notify(hook, ..)` with `feeds` declared in another file: a client's
             // request if that file's type is one; the join decides.)
-            if ordered {
-                if let Ty::Member(member) = self.m.res.deref_all(self.m.res.infer(&m.receiver)) {
+            let member = match self.m.res.deref_all(self.m.res.infer(&m.receiver)) {
+                Ty::Member(member) if ordered => Some(member),
+                _ => None,
+            };
+            if let Some(member) = member {
+                if defer && !self.ordered_await(a, s, false) {
                     self.unless_client.borrow_mut().push((a as *const ExprAwait, member));
                 }
-            }
-            if ordered || awaits::is_queue_of_commands(&m.receiver) {
+                if defer || awaits::is_queue_of_commands(&m.receiver) {
+                    return true;
+                }
+            } else if ordered || awaits::is_queue_of_commands(&m.receiver) {
                 return true;
             }
         }
