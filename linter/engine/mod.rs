@@ -616,9 +616,6 @@ fn reached_in_dependencies(
     seen.into_iter().collect()
 }
 
-/// Gives the files at `indices` their targets, declared module paths and test-ness from their
-/// module tree; returns those whose module path changed or that turned out to be test code
-/// (they must be read again).
 /// Files only `mod`s whose `#[cfg]` is false here lead to (`#[cfg(windows)] mod windows;`, a
 /// feature that is off) are not compiled: they neither get findings nor define functions
 /// calls could reach. They wait for nothing.
@@ -629,8 +626,9 @@ fn compile_out(results: &mut [Result<(Scanned, Vec<ModDecl>), FileError>], out: 
     }
 }
 
-/// The module tree over `indices`: sets each file's target and module, and returns the files
-/// whose module changed (to be read again) and those compiled out.
+/// Gives the files at `indices` their targets, declared module paths and test-ness from their
+/// module tree; returns those whose module path changed or that turned out to be test code
+/// (they must be read again), and those compiled out.
 fn assign_modules(
     files: &mut [SourceFile],
     results: &[Result<(Scanned, Vec<ModDecl>), FileError>],
