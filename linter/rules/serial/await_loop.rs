@@ -61,8 +61,14 @@
 //!   &self.levels { level.check().await }`): a composite of a few parts fixed at construction;
 //! - run as phases: several loops of one fn awaiting different methods of one handle
 //!   (declare every queue, then bind them, then consume);
-//! - await a fn of the package that only waits for other tasks, or that leads back to the fn
-//!   holding the loop (recursive descent; see `idle`).
+//! - await a fn of the package that only waits for other tasks, that holds a lock it takes
+//!   (not one of its own object's fields) across its later awaits, so the calls take turns on
+//!   it, or that leads back to the fn holding the loop (recursive descent; see `idle`);
+//! - call a method named like an ordered handle call (`send`, `notify`) on a field of a
+//!   struct another file declares, unless that file types the field as a client.
+//!
+//! A lock taken per key (a room's, a peer's) counts as shared even when the loop walks
+//! different keys, so loops whose items would not contend are left alone too.
 //!
 //! `while` and `loop` are reported only when they drain a queue or iterator the body leaves
 //! alone (`while let Some(x) = queue.pop()`, `loop { let Some(x) = it.next() else { break }; .. }`)
