@@ -42,7 +42,7 @@ pub(crate) struct CfgEnv<'a> {
 /// Do `attrs` compile their item out here (a `#[cfg]` that is false)? Test code is not compiled
 /// out: the test policy decides about it.
 pub(crate) fn compiled_out(attrs: &[syn::Attribute], env: &CfgEnv) -> bool {
-    attrs.iter().filter_map(Cfg::from_attr).any(|c| c.eval(env) == Some(false) && !c.mentions_test())
+    attrs.iter().filter_map(Cfg::from_attr).any(|c| c.compiles_out(env))
 }
 
 impl Cfg {
@@ -66,6 +66,12 @@ impl Cfg {
     }
 
     /// Whether the predicate is about test builds (`cfg(test)`, `cfg(not(test))`, ..).
+    /// Is this cfg false here, so that what it is on is not compiled? (One that mentions
+    /// `test` is left to the test policy.)
+    pub(crate) fn compiles_out(&self, env: &CfgEnv) -> bool {
+        self.eval(env) == Some(false) && !self.mentions_test()
+    }
+
     pub(crate) fn mentions_test(&self) -> bool {
         match self {
             Cfg::Name(n) => n == "test" || n == "doctest",

@@ -55,13 +55,7 @@ pub(crate) fn assign_targets(files: &[TreeFile]) -> Vec<Assigned> {
     while let Some(i) = stack.pop() {
         let file = &files[i];
         for decl in file.mods {
-            // (Test code is test code, not compiled out: its policy decides.)
-            let decl_off = off[i]
-                || decl
-                    .cfgs
-                    .iter()
-                    .map(|c| Cfg::parse(c))
-                    .any(|c| !c.mentions_test() && c.eval(&file.cfg) == Some(false));
+            let decl_off = off[i] || decl.cfgs.iter().any(|c| Cfg::parse(c).compiles_out(&file.cfg));
             for candidate in module_files(file, decl) {
                 if let Some(&j) = index.get(candidate.as_path()) {
                     // A file reached only through compiled-out `mod`s so far, now reached

@@ -530,7 +530,7 @@ impl Loops<'_, '_, '_> {
                 Expr::Try(t) => &t.expr,
                 Expr::Paren(p) => &p.expr,
                 // An exclusive guard: a read guard's holders may share it.
-                Expr::MethodCall(m) if matches!(m.method.to_string().as_str(), "lock" | "lock_owned" | "write" | "write_owned") => {
+                Expr::MethodCall(m) if awaits::is_exclusive_lock(&m.method.to_string()) => {
                     return true;
                 }
                 // `.lock().unwrap()`, `.write().expect(..)`: the guard under the result.

@@ -98,6 +98,11 @@ pub(crate) fn direct_awaits_expr(expr: &Expr) -> Vec<&ExprAwait> {
     c.out
 }
 
+/// Does a lock method of this name take an exclusive guard (a read guard's holders share it)?
+pub(crate) fn is_exclusive_lock(method: &str) -> bool {
+    matches!(method, "lock" | "lock_owned" | "write" | "write_owned")
+}
+
 /// The awaits of a statement (not those in closures or async blocks).
 pub(crate) fn direct_awaits_stmt(s: &syn::Stmt) -> Vec<&ExprAwait> {
     let mut c = Awaits::default();

@@ -170,9 +170,7 @@ fn is_exclusive_guard(init: &Expr) -> bool {
     let Expr::Await(a) = e else { return false };
     let Expr::MethodCall(m) = body::peel_adaptors(&a.base) else { return false };
     let own_field = matches!(&*m.receiver, Expr::Field(f) if matches!(&*f.base, Expr::Path(p) if p.path.is_ident("self")));
-    m.args.is_empty()
-        && matches!(m.method.to_string().as_str(), "lock" | "lock_owned" | "write" | "write_owned")
-        && !own_field
+    m.args.is_empty() && body::is_exclusive_lock(&m.method.to_string()) && !own_field
 }
 
 /// Is `s` `drop(name);`?
