@@ -597,14 +597,14 @@ fn reached_in_dependencies(
         }
         seen.insert(key.clone(), hops);
         let package = key.split("::").next().unwrap_or("");
-        for (f, i) in index.lookup(&key) {
+        for &(f, i) in index.lookup(&key) {
             let summary = &parsed[f].1.functions[i];
             for call in &summary.calls {
                 let Some(next) = deps.canonical_key(&call.key) else { continue };
                 let step = u8::from(!next.starts_with(&format!("{package}::")));
                 queue.push_back((next, hops + step));
                 if let Some(then) = &call.then {
-                    for (g, j) in index.lookup(&call.key) {
+                    for &(g, j) in index.lookup(&call.key) {
                         if let Some(r) = &parsed[g].1.functions[j].returns {
                             queue.push_back((format!("{r}::{then}"), hops + step));
                         }

@@ -90,7 +90,7 @@ impl Exposures {
         let mut links = Vec::new();
         for (u, unit) in units.iter().enumerate() {
             for e in &unit.facts.edges {
-                for to in index.lookup(&e.callee) {
+                for &to in index.lookup(&e.callee) {
                     let callee = &units[to.0].facts.fns[to.1];
                     // A sync fn handed over by name runs wherever it is called, like a call.
                     let hot = e.origin.hot.filter(|_| !e.by_name || callee.is_async);

@@ -85,8 +85,8 @@ impl<'a> KeyIndex<'a> {
 
     /// The functions a key names, following re-exports (`crate::Store::open` ->
     /// `crate::store::Store::open`, and through `pub use module::*`) a few steps.
-    pub(crate) fn lookup(&self, key: &str) -> Vec<FnId> {
-        self.lookup_named(key).to_vec()
+    pub(crate) fn lookup(&self, key: &str) -> &[FnId] {
+        self.lookup_named(key)
     }
 
     fn find(&self, key: &str) -> Option<&[FnId]> {
@@ -107,66 +107,64 @@ impl<'a> KeyIndex<'a> {
     }
 
     fn lookup_depth(&self, key: &str, depth: usize, tried: &mut rustc_hash::FxHashSet<String>) -> &[FnId] {
-        if !tried.insert(key.to_string()) {
-            return &[];
-        }
         // `m::*::Db::open`: a name module `m` has from one of its glob imports (`use lib::*`),
         // looked up in each (`lib::Db::open`, aliases followed).
-        if let Some((module, rest)) = key.split_once("::*::") {
-            if depth < LOOKUP_STEPS {
-                for target in self.globs.get(module).into_iter().flatten() {
-                    let ids = self.lookup_depth(&format!("{target}::{rest}"), depth + 1, tried);
-                    if !ids.is_empty() {
-                        return ids;
-                    }
-                    // Through that module's own glob imports (`use super::*` of a module
-                    // that has `use crate::prelude::*`).
-                    if self.globs.contains_key(target) {
-                        let ids = self.lookup_depth(&format!("{target}::*::{rest}"), depth + 1, tried);
-                        if !ids.is_empty() {
-                            return ids;
-                        }
-                    }
-                }
-            }
+        let Some((module, rest)) = key.split_once("::*::") else {
+            return self.lookup_aliased(key, depth, tried);
+        };
+        // Only these recurse, so only they can go round a circle.
+        if depth >= LOOKUP_STEPS || !tried.insert(key.to_string()) {
             return &[];
         }
-        self.lookup_aliased(key, depth, tried)
+        for target in self.globs.get(module).into_iter().flatten() {
+            let ids = self.lookup_depth(&format!("{target}::{rest}"), depth + 1, tried);
+            if !ids.is_empty() {
+                return ids;
+            }
+            // Through that module's own glob imports (`use super::*` of a module that has
+            // `use crate::prelude::*`).
+            if self.globs.contains_key(target) {
+                let ids = self.lookup_depth(&format!("{target}::*::{rest}"), depth + 1, tried);
+                if !ids.is_empty() {
+                    return ids;
+                }
+            }
+        }
+        &[]
     }
 
     fn lookup_aliased(&self, key: &str, depth: usize, tried: &mut rustc_hash::FxHashSet<String>) -> &[FnId] {
-        if let Some(ids) = self.find(key) {
-            return ids;
-        }
-        if self.aliases.is_empty() {
-            return &[];
-        }
-        let mut key = key.to_string();
+        // (Most keys name nothing of the run, `std::..` and other crates': no allocation
+        // until an alias rewrites them.)
+        let mut key = std::borrow::Cow::Borrowed(key);
         for _ in 0..8 {
             if let Some(ids) = self.find(&key) {
                 return ids;
             }
-            // The longest prefix that is an alias.
-            let mut end = key.len();
-            let rewritten = loop {
-                if let Some(to) = self.aliases.get(&key[..end]) {
-                    break Some(format!("{to}{}", &key[end..]));
-                }
-                match key[..end].rfind("::") {
-                    Some(i) => end = i,
-                    None => break None,
-                }
-            };
-            match rewritten {
+            match self.rewrite(&key) {
                 // An alias to a name its module has from a glob (`crate::ctx::*::Cache`).
                 Some(k) if k.contains("::*::") && depth < LOOKUP_STEPS => {
                     return self.lookup_depth(&k, depth + 1, tried)
                 }
-                Some(k) if k != key => key = k,
+                Some(k) if k != *key => key = std::borrow::Cow::Owned(k),
                 _ => break,
             }
         }
         &[]
+    }
+
+    /// `key` with its longest prefix that is an alias replaced by what the alias names.
+    fn rewrite(&self, key: &str) -> Option<String> {
+        if self.aliases.is_empty() {
+            return None;
+        }
+        let mut end = key.len();
+        loop {
+            if let Some(to) = self.aliases.get(&key[..end]) {
+                return Some(format!("{to}{}", &key[end..]));
+            }
+            end = key[..end].rfind("::")?;
+        }
     }
 }
 

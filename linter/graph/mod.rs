@@ -118,7 +118,7 @@ impl<'a> Offloads<'a> {
 
     /// Does `key` name an offload wrapper, as written or through the aliases it goes by?
     fn names_wrapper(&self, key: &str) -> bool {
-        self.wrappers.contains(key) || self.any_wrapper(&self.defined.lookup(key))
+        self.wrappers.contains(key) || self.any_wrapper(self.defined.lookup(key))
     }
 
     /// Is one of these fns an offload wrapper?
@@ -137,7 +137,7 @@ impl<'a> Offloads<'a> {
             return true;
         }
         let defined = self.defined.lookup(key);
-        if self.any_wrapper(&defined) {
+        if self.any_wrapper(defined) {
             return true;
         }
         if let Some(method) = key.strip_prefix(crate::semantic::ANY_METHOD) {
@@ -262,6 +262,7 @@ pub(crate) fn join(units: &[Unit], own: Vec<Vec<Finding>>, transitive: bool) -> 
     once_per_callee(units, &mut out);
     for diagnostics in &mut out {
         one_finding_per_call(diagnostics);
+        one_finding_per_line(diagnostics);
     }
     out
 }
@@ -275,6 +276,40 @@ fn one_finding_per_call(diagnostics: &mut Vec<Diagnostic>) {
         .map(|d| (d.span.start.line, d.span.start.column))
         .collect();
     diagnostics.retain(|d| d.callee.is_none() || !direct.contains(&(d.span.start.line, d.span.start.column)));
+}
+
+/// Two calls of one rule on a line (`.load(&mut pool.get()?)`, a pool checkout and the query
+/// it serves) are one thing to move off the executor: the first is reported, naming the other
+/// in a note. (One with a fix of its own is kept: `--fix` needs it.)
+fn one_finding_per_line(diagnostics: &mut Vec<Diagnostic>) {
+    let mut first: std::collections::HashMap<(usize, crate::registry::Rule), usize> =
+        std::collections::HashMap::new();
+    let mut notes: Vec<(usize, String)> = Vec::new();
+    let mut drop = vec![false; diagnostics.len()];
+    for (i, d) in diagnostics.iter().enumerate() {
+        if d.callee.is_some() || !d.rule.is_blocking() {
+            continue;
+        }
+        match first.get(&(d.span.start.line, d.rule)) {
+            Some(&kept) if d.fix.is_none() => {
+                let called = d.message.split('`').nth(1).unwrap_or("another call");
+                notes.push((kept, format!("`{called}` on the same line blocks too")));
+                drop[i] = true;
+            }
+            Some(_) => {}
+            None => {
+                first.insert((d.span.start.line, d.rule), i);
+            }
+        }
+    }
+    for (kept, note) in notes {
+        diagnostics[kept].notes.insert(0, note);
+    }
+    let mut i = 0;
+    diagnostics.retain(|_| {
+        i += 1;
+        !drop[i - 1]
+    });
 }
 
 /// How many calls from async code to one blocking fn are reported one by one; from this many

@@ -49,7 +49,7 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
         .map(|(id, _)| id)
         .collect();
     let lookup = |key: &str| -> Vec<FnId> {
-        let mut found = index.lookup(key);
+        let mut found = index.lookup(key).to_vec();
         found.retain(|id| !test_support.contains(id));
         found
     };

@@ -431,6 +431,10 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
         self.field_aliases.extend(m.field_aliases(s));
     }
 
+    fn type_item(&mut self, m: &Model<'_, 'ast>, t: &'ast syn::ItemType) {
+        self.field_aliases.extend(m.type_alias(t));
+    }
+
     fn struct_expr(&mut self, m: &Model<'_, 'ast>, s: &'ast syn::ExprStruct) {
         let owner = m.res.resolve_path(&s.path);
         let found = blocking::instances(m, &owner, s.fields.iter().map(|f| &f.expr), self.options.catalog);

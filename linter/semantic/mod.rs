@@ -247,6 +247,19 @@ impl<'a, 'ast> Model<'a, 'ast> {
             .collect()
     }
 
+    /// A non-generic alias of a type of the crates (`pub type Shared = Arc<AppState>;`), as
+    /// an alias of that type, through references and smart pointers: another file's
+    /// `st.jobs.history()` on a `Shared` is a call on a field of `AppState`.
+    pub(crate) fn type_alias(&self, t: &syn::ItemType) -> Option<(String, String)> {
+        if !t.generics.params.is_empty() {
+            return None;
+        }
+        let owner = self.key(&format!("{}::{}", self.res.current_module(), t.ident))?;
+        let ty = self.res.deref_all(self.res.resolve_type(&t.ty));
+        let path = self.key(ty.path()?)?;
+        (path != owner).then_some((owner, path))
+    }
+
     /// The name of an expression's type (`Client` for a `&Arc<reqwest::Client>`), through
     /// references and smart pointers.
     pub(crate) fn type_name(&self, e: &Expr) -> Option<String> {

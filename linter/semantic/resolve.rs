@@ -89,6 +89,10 @@ pub(crate) struct Resolver<'c> {
     /// What the associated fns of this file's impls return (through `Result`), by
     /// `module::Type::f`, whether they are async, and the module of the impl.
     method_returns: HashMap<String, Option<MethodReturn>>,
+    /// What the file's methods hand the closures they take (`fn with<T>(&self, f: impl
+    /// FnOnce(&Connection) -> T)`), by `module::Type::f`: per closure argument, its index
+    /// among the call's arguments and the type of the closure's first parameter.
+    closure_params: HashMap<String, Vec<(usize, syn::Type)>>,
     /// The values of the file's `const` items, by name (for constant timeouts).
     pub(crate) consts: HashMap<String, syn::Expr>,
     /// The declared types of the file's `const` and `static` items, by name.
@@ -112,6 +116,7 @@ impl<'c> Resolver<'c> {
             task_spawners: HashMap::default(),
             free_fn_returns: HashMap::default(),
             method_returns: HashMap::default(),
+            closure_params: HashMap::default(),
             variants: HashMap::default(),
             assoc_fns: HashSet::default(),
             traits: HashSet::default(),
@@ -226,6 +231,10 @@ impl<'c> Resolver<'c> {
                             entry.and_modify(|r| *r = None).or_insert(output.map(|(ty, is_async)| {
                                 MethodReturn { ty, is_async, module: module.to_string() }
                             }));
+                            let handed = closure_params(&f.sig, &i.generics);
+                            if !handed.is_empty() {
+                                self.closure_params.insert(format!("{module}::{name}"), handed);
+                            }
                             self.assoc_fns.insert(name);
                         }
                     }
@@ -469,6 +478,15 @@ impl<'c> Resolver<'c> {
             t => t,
         };
         Some(if *is_async { Ty::Future(Box::new(ty)) } else { ty })
+    }
+
+    /// The type a method of a type of this file (`recv`) hands the first parameter of the
+    /// closure it takes as argument `arg`, resolved in the impl's module.
+    pub(crate) fn closure_param(&self, recv: &Ty, method: &str, arg: usize) -> Option<Ty> {
+        let key = format!("{}::{method}", recv.path()?);
+        let (_, ty) = self.closure_params.get(&key)?.iter().find(|(i, _)| *i == arg)?;
+        let module = key.rsplitn(3, "::").nth(2)?;
+        (module == self.current_module()).then(|| self.resolve_type(ty)).filter(|t| *t != Ty::Unknown)
     }
 
     /// Does a call of the fn or method `name` of the file spawn a task (it returns a task's
@@ -733,6 +751,53 @@ fn field_types(fields: &syn::Fields) -> HashMap<String, syn::Type> {
 }
 
 /// Type aliases of futures (`type HashFut<'a> = Pin<Box<dyn Future<..>>>`), in every module.
+/// The closures a fn takes and what it hands them: for each parameter typed `impl Fn*(A, ..)`
+/// or with a type parameter bound by one (inline or in a `where`, of the fn or of its impl),
+/// its index among the arguments (the receiver aside) and `A` (through a reference).
+fn closure_params(sig: &syn::Signature, impl_generics: &syn::Generics) -> Vec<(usize, syn::Type)> {
+    fn first_input<'t>(bounds: impl IntoIterator<Item = &'t syn::TypeParamBound>) -> Option<syn::Type> {
+        bounds.into_iter().find_map(|b| {
+            let syn::TypeParamBound::Trait(t) = b else { return None };
+            let last = t.path.segments.last()?;
+            if !matches!(last.ident.to_string().as_str(), "Fn" | "FnMut" | "FnOnce") {
+                return None;
+            }
+            let syn::PathArguments::Parenthesized(args) = &last.arguments else { return None };
+            match args.inputs.first()? {
+                syn::Type::Reference(r) => Some((*r.elem).clone()),
+                t => Some(t.clone()),
+            }
+        })
+    }
+    let bound = |name: &syn::Ident| {
+        [&sig.generics, impl_generics].into_iter().find_map(|g| {
+            let inline = g.type_params().find(|p| p.ident == *name).and_then(|p| first_input(&p.bounds));
+            inline.or_else(|| {
+                g.where_clause.iter().flat_map(|w| &w.predicates).find_map(|p| match p {
+                    syn::WherePredicate::Type(t) if matches!(&t.bounded_ty, syn::Type::Path(tp) if tp.path.is_ident(name)) => {
+                        first_input(&t.bounds)
+                    }
+                    _ => None,
+                })
+            })
+        })
+    };
+    let args = sig.inputs.iter().filter_map(|a| match a {
+        syn::FnArg::Typed(t) => Some(&*t.ty),
+        syn::FnArg::Receiver(_) => None,
+    });
+    args.enumerate()
+        .filter_map(|(i, ty)| {
+            let input = match ty {
+                syn::Type::ImplTrait(t) => first_input(&t.bounds),
+                syn::Type::Path(tp) => bound(tp.path.get_ident()?),
+                _ => None,
+            }?;
+            Some((i, input))
+        })
+        .collect()
+}
+
 fn future_type_aliases(items: &[Item], out: &mut HashSet<String>) {
     for item in items {
         match item {

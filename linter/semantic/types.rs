@@ -122,6 +122,22 @@ pub(crate) fn member_path(owner: &str, member: &str) -> String {
 /// How many members a `Ty::Member` chains at most.
 const MEMBER_STEPS: usize = 2;
 
+/// Methods that hand out a value of the type their turbofish names, from a type map or an
+/// `Any` (options and results are looked through), when the receiver's type says nothing:
+/// `depot.obtain::<Arc<Store>>()` is an `Arc<Store>`.
+const TYPED_GETTERS: &[(&str, &str)] = &[
+    ("obtain", "salvo `Depot`: the value a handler or hoop injected"),
+    ("app_data", "actix-web `HttpRequest`: the application data registered with the app"),
+    ("data", "async-graphql `Context`: the schema's data"),
+    ("data_unchecked", "async-graphql `Context`: the schema's data"),
+    ("data_opt", "async-graphql `Context`: the schema's data"),
+    ("get", "`http::Extensions` and type maps: the value stored for the type"),
+    ("state", "tauri `Manager`: the managed state"),
+    ("try_state", "tauri `Manager`: the managed state"),
+    ("downcast_ref", "`dyn Any`: the value as that type"),
+    ("downcast", "`Box<dyn Any>` / `Arc<dyn Any>`: the value as that type"),
+];
+
 /// Methods of a lock, which hand out (a guard of) the value it holds.
 const LOCKS: &[&str] = &["lock", "read", "write", "try_lock", "blocking_lock", "lock_owned"];
 
@@ -199,7 +215,16 @@ impl Resolver<'_> {
             },
             Expr::MethodCall(m) => {
                 let args: Vec<&Expr> = m.args.iter().collect();
-                self.method_call_type(&self.infer(&m.receiver), &m.method.to_string(), &args)
+                let method = m.method.to_string();
+                match self.method_call_type(&self.infer(&m.receiver), &method, &args) {
+                    Ty::Unknown if TYPED_GETTERS.iter().any(|(g, _)| *g == method) => {
+                        match m.turbofish.as_ref().map(|t| t.args.iter().collect::<Vec<_>>()).as_deref() {
+                            Some([syn::GenericArgument::Type(t)]) => self.resolve_type(t),
+                            _ => Ty::Unknown,
+                        }
+                    }
+                    t => t,
+                }
             }
             Expr::Try(t) => self.infer(&t.expr),
             // `Janitor { dir }`: a value of the struct named.

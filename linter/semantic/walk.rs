@@ -49,6 +49,8 @@ pub(crate) trait Hooks<'ast> {
     fn struct_expr(&mut self, _m: &Model<'_, 'ast>, _s: &'ast syn::ExprStruct) {}
     /// A struct declaration (outside test code).
     fn struct_item(&mut self, _m: &Model<'_, 'ast>, _s: &'ast syn::ItemStruct) {}
+    /// A type alias (outside test code).
+    fn type_item(&mut self, _m: &Model<'_, 'ast>, _t: &'ast syn::ItemType) {}
 }
 
 /// Parsed macro bodies live as long as the file's tree, so rules see them like any code.
@@ -719,12 +721,27 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             }
             t => t,
         };
-        for arg in &m.args {
+        for (i, arg) in m.args.iter().enumerate() {
             if let Expr::Closure(c) = arg {
                 // `File::open(p).and_then(|mut f| f.read_to_string(..))`: one chain.
                 self.m.chain_receivers.insert(addr(c), &m.receiver);
-                if item != Ty::Unknown {
-                    self.closure_items.insert(addr(c), item.clone());
+                // `db.with(|conn| conn.execute(..))`: what the file's method hands it.
+                let handed = || {
+                    self.m.res.closure_param(
+                        &self.m.res.deref_all(receiver.clone()),
+                        &m.method.to_string(),
+                        i,
+                    )
+                };
+                match &item {
+                    Ty::Unknown => {
+                        if let Some(ty) = handed() {
+                            self.closure_items.insert(addr(c), ty);
+                        }
+                    }
+                    item => {
+                        self.closure_items.insert(addr(c), item.clone());
+                    }
                 }
             }
         }
@@ -771,7 +788,24 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         };
         let parsed = parsed
             .or_else(|| {
-                mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated).ok().map(MacroBody::Args)
+                let mut args = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated).ok()?;
+                // `write!(f, ..)` / `writeln!(f, ..)` is `f.write_fmt(..)`: a file or socket's
+                // write like any other.
+                if matches!(name.as_str(), "write" | "writeln") {
+                    if let Some(first) = args.first_mut() {
+                        let ident = syn::Ident::new("write_fmt", mac.path.segments.last()?.ident.span());
+                        *first = Expr::MethodCall(syn::ExprMethodCall {
+                            attrs: Vec::new(),
+                            receiver: Box::new(first.clone()),
+                            dot_token: Default::default(),
+                            method: ident,
+                            turbofish: None,
+                            paren_token: Default::default(),
+                            args: Punctuated::new(),
+                        });
+                    }
+                }
+                Some(MacroBody::Args(args))
             })
             .or_else(|| mac.parse_body_with(Block::parse_within).ok().map(MacroBody::Stmts))
             .or_else(|| {
@@ -1211,6 +1245,12 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
         self.hooks.item(self.m, &s.attrs, spans::item(&s.attrs, Some(&s.vis), s.struct_token.span, end));
         if !self.m.compiled_out(&s.attrs) && !self.m.is_test(&s.attrs) && !self.m.in_test() {
             self.hooks.struct_item(self.m, s);
+        }
+    }
+
+    fn visit_item_type(&mut self, t: &'ast syn::ItemType) {
+        if !self.m.compiled_out(&t.attrs) && !self.m.is_test(&t.attrs) && !self.m.in_test() {
+            self.hooks.type_item(self.m, t);
         }
     }
 
