@@ -345,6 +345,8 @@ pub(crate) fn check_files_with(
     let mut rounds = 0;
     // Calls from the checked crates into dependencies, by canonical key (`fs_err::read`).
     let mut dep_roots: Vec<String> = Vec::new();
+    // The graph of the last round, when it parsed nothing more: `settle` takes it.
+    let mut prepared = None;
     loop {
         rounds += 1;
         let mut reach: Vec<Called> = Vec::new();
@@ -432,18 +434,19 @@ pub(crate) fn check_files_with(
             .collect();
         if wanted.is_empty() {
             let names = {
-                let units: Vec<(Unit, bool)> = results
+                let units: Vec<Unit> = results
                     .iter()
                     .enumerate()
                     .filter_map(|(i, r)| match r {
-                        Ok((Scanned::Checked(a), _)) => Some((
-                            unit(&files[i], &targets[i], a, i >= user_files, &options.knowledge),
-                            i >= user_files,
-                        )),
+                        Ok((Scanned::Checked(a), _)) => {
+                            Some(unit(&files[i], &targets[i], a, i >= user_files, &options.knowledge))
+                        }
                         _ => None,
                     })
                     .collect();
-                graph::callers_wanted(&units, run.transitive)
+                let (names, made) = graph::callers_wanted(&units, run.transitive);
+                prepared = Some(made);
+                names
             };
             // Only the checked crates' files: a dependency never calls them. (Each name hashed
             // once: there can be thousands, tested against every waiting file.)
@@ -484,6 +487,8 @@ pub(crate) fn check_files_with(
             break;
         }
 
+        // (What the graph made of the files so far no longer holds.)
+        prepared = None;
         for (&i, r) in wanted.iter().zip(scan(&files, &dep_of, &wanted, Mode::Parse)) {
             results[i] = r;
         }
@@ -508,7 +513,7 @@ pub(crate) fn check_files_with(
 
     let mut hidden = Hidden::default();
     let mut reports =
-        settle(checked, &run.options.knowledge, run.transitive, &run.policy, focus, &mut hidden);
+        settle(checked, &run.options.knowledge, run.transitive, &run.policy, focus, &mut hidden, prepared);
     // Rare: findings only from the call graph. Read the text again to show it with them.
     for r in &mut reports {
         if r.text.is_none() {
@@ -533,6 +538,7 @@ fn settle(
     policy: &Policy,
     focus: Option<&Focus>,
     hidden: &mut Hidden,
+    prepared: Option<graph::Prepared>,
 ) -> Vec<FileReport> {
     let own: Vec<_> = checked.iter_mut().map(|(_, _, a, _)| std::mem::take(&mut a.facts.findings)).collect();
     // The focused files, as chains name them.
@@ -552,7 +558,7 @@ fn settle(
                 ..unit(f, target, a, *dep, knowledge)
             })
             .collect();
-        graph::join(&units, own, transitive)
+        graph::join(&units, own, transitive, prepared)
     };
     let mut reports = Vec::new();
     for ((file, _, a, dependency), mut diagnostics) in checked.into_iter().zip(diagnostics) {
@@ -914,6 +920,7 @@ pub(crate) fn check_alone(text: &str, place: &Place, options: &Options) -> Vec<D
         &every,
         None,
         &mut Hidden::default(),
+        None,
     )
     .into_iter()
     .flat_map(|r| r.diagnostics)

@@ -154,43 +154,56 @@ impl<'a> Offloads<'a> {
     }
 }
 
+/// What `join` makes of the units alone, before any finding is settled: the transitive
+/// findings and where each fn runs. `callers_wanted` makes it; when no file is parsed after,
+/// `join` takes it instead of making it again (the run's costliest step after parsing).
+pub(crate) struct Prepared {
+    transitive: Vec<(usize, Finding)>,
+    exposures: exposure::Exposures,
+    /// How many units it was made from.
+    units: usize,
+}
+
+impl Prepared {
+    fn new(units: &[Unit], offloads: &Offloads, transitive: bool) -> Prepared {
+        let found = if transitive { transitive::diagnostics(units, offloads) } else { Vec::new() };
+        let exposures = exposure::Exposures::compute(units, &offloads.defined);
+        Prepared { transitive: found, exposures, units: units.len() }
+    }
+}
+
 /// The functions (name, and type for a method) whose callers decide where some finding of the
 /// run's files runs (see `Exposures::callers_wanted`): the engine parses the waiting files that
-/// mention them before it settles. `units` pairs each file with whether it is a dependency's:
-/// dependencies lead chains but never call the crates' code, so where the crates' code runs
-/// is decided among their files.
+/// mention them before it settles. Dependencies' files lead chains but never call the crates'
+/// code, so only the crates' own findings ask.
 pub(crate) fn callers_wanted(
-    units: &[(Unit, bool)],
+    units: &[Unit],
     transitive: bool,
-) -> rustc_hash::FxHashSet<exposure::Wanted> {
-    let all: Vec<Unit> = units.iter().map(|(u, _)| Unit { ..*u }).collect();
-    let offloads = Offloads::new(&all);
+) -> (rustc_hash::FxHashSet<exposure::Wanted>, Prepared) {
+    let offloads = Offloads::new(units);
+    let prepared = Prepared::new(units, &offloads, transitive);
     let mut origins = Vec::new();
-    for (f, u) in all.iter().enumerate() {
+    for (f, u) in units.iter().enumerate().filter(|(_, u)| !u.dependency) {
         origins.extend(u.facts.findings.iter().map(|x| (f, x.origin)));
         origins.extend(u.facts.deferred.iter().map(|(_, x)| (f, x.origin)));
         origins.extend(u.facts.serial.iter().map(|p| (f, p.origin)));
     }
-    if transitive {
-        origins.extend(transitive::diagnostics(&all, &offloads).into_iter().map(|(f, x)| (f, x.origin)));
-    }
-    // The crates' own files only, renumbered.
-    let mut own = Vec::new();
-    let mut renumber = vec![None; units.len()];
-    for (f, (u, dependency)) in units.iter().enumerate() {
-        if !dependency {
-            renumber[f] = Some(own.len());
-            own.push(Unit { ..*u });
-        }
-    }
-    let origins: Vec<_> = origins.into_iter().filter_map(|(f, o)| Some((renumber[f]?, o))).collect();
-    exposure::Exposures::compute(&own, &fn_index(&own)).callers_wanted(&own, &origins)
+    let own = prepared.transitive.iter().filter(|(f, _)| !units[*f].dependency);
+    origins.extend(own.map(|(f, x)| (*f, x.origin)));
+    let names = prepared.exposures.callers_wanted(units, &origins);
+    (names, prepared)
 }
 
 /// Every file's findings, settled against the whole run: its own (`own`, one list per unit)
 /// and those it gains from the others, each with its exposure and a note that says why. The
 /// facts' keys must already be made unique per target (`FileFacts::retarget`).
-pub(crate) fn join(units: &[Unit], own: Vec<Vec<Finding>>, transitive: bool) -> Vec<Vec<Diagnostic>> {
+/// `prepared`: what `callers_wanted` made of these same units, if it did.
+pub(crate) fn join(
+    units: &[Unit],
+    own: Vec<Vec<Finding>>,
+    transitive: bool,
+    prepared: Option<Prepared>,
+) -> Vec<Vec<Diagnostic>> {
     let offloads = Offloads::new(units);
     let mut all = own;
     for (f, u) in units.iter().enumerate() {
@@ -206,13 +219,15 @@ pub(crate) fn join(units: &[Unit], own: Vec<Vec<Finding>>, transitive: bool) -> 
         units.iter().flat_map(|u| u.facts.client_members.iter().map(|m| idle::member_tail(m))).collect();
     let mut extra = idle::settle(&serial, &client_members);
     extra.extend(generic::diagnostics(units));
-    if transitive {
-        extra.extend(transitive::diagnostics(units, &offloads));
-    }
+    let prepared = match prepared {
+        Some(p) if p.units == units.len() => p,
+        _ => Prepared::new(units, &offloads, transitive),
+    };
+    extra.extend(prepared.transitive);
     for (f, finding) in extra {
         all[f].push(finding);
     }
-    let exposures = exposure::Exposures::compute(units, &offloads.defined);
+    let exposures = prepared.exposures;
     let mut out: Vec<Vec<Diagnostic>> = all
         .into_iter()
         .enumerate()
@@ -400,13 +415,13 @@ mod tests {
             unit("src/b.rs", "c", false, &b),
             unit("src/h.rs", "c", false, &helper),
         ];
-        let out = join(&units, vec![vec![]; 3], true);
+        let out = join(&units, vec![vec![]; 3], true, None);
         assert_eq!(lines(&out), [(1, 5)], "the first in file order");
         assert!(out[1][0].notes.iter().any(|n| n.contains("also called from async code at src/z.rs:10")));
         // Only `z.rs` was named: the finding is shown there.
         units[1].focused = false;
         units[2].focused = false;
-        assert_eq!(lines(&join(&units, vec![vec![]; 3], true)), [(0, 10)]);
+        assert_eq!(lines(&join(&units, vec![vec![]; 3], true, None)), [(0, 10)]);
     }
 
     #[test]
@@ -435,6 +450,6 @@ mod tests {
         let mut d = unit("walk/src/lib.rs", "walk", false, &dep);
         d.dependency = true;
         let units = [unit("src/a.rs", "c", false, &a), unit("src/b.rs", "c", false, &b), d];
-        assert_eq!(lines(&join(&units, vec![vec![]; 3], true)), [(0, 10), (0, 11), (0, 12), (1, 5)]);
+        assert_eq!(lines(&join(&units, vec![vec![]; 3], true, None)), [(0, 10), (0, 11), (0, 12), (1, 5)]);
     }
 }
