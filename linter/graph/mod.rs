@@ -305,8 +305,15 @@ fn one_finding_per_line(diagnostics: &mut Vec<Diagnostic>) {
         if d.callee.is_some() || !d.rule.is_blocking() {
             continue;
         }
+        // (Only within one body where it runs the same way: a handler's closure on the line
+        // of a startup call is another finding.)
+        let same_place = |kept: usize| {
+            let k: &Diagnostic = &diagnostics[kept];
+            k.exposure == d.exposure
+                && k.message.split_once("` in ").map(|x| x.1) == d.message.split_once("` in ").map(|x| x.1)
+        };
         match first.get(&(d.span.start.line, d.rule)) {
-            Some(&kept) if d.fix.is_none() => {
+            Some(&kept) if d.fix.is_none() && same_place(kept) => {
                 let called = d.message.split('`').nth(1).unwrap_or("another call");
                 notes.push((kept, format!("`{called}` on the same line blocks too")));
                 drop[i] = true;

@@ -231,9 +231,13 @@ impl<'c> Resolver<'c> {
                             entry.and_modify(|r| *r = None).or_insert(output.map(|(ty, is_async)| {
                                 MethodReturn { ty, is_async, module: module.to_string() }
                             }));
-                            let handed = closure_params(&f.sig, &i.generics);
-                            if !handed.is_empty() {
-                                self.closure_params.insert(format!("{module}::{name}"), handed);
+                            // Two impls defining it (`impl S<Pg>`, `impl S<Lite>`): unknown.
+                            let handed = closure_params(f, &i.generics);
+                            match self.closure_params.entry(format!("{module}::{name}")) {
+                                std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().clear(),
+                                std::collections::hash_map::Entry::Vacant(e) => {
+                                    e.insert(handed);
+                                }
                             }
                             self.assoc_fns.insert(name);
                         }
@@ -750,11 +754,13 @@ fn field_types(fields: &syn::Fields) -> HashMap<String, syn::Type> {
         .collect()
 }
 
-/// Type aliases of futures (`type HashFut<'a> = Pin<Box<dyn Future<..>>>`), in every module.
-/// The closures a fn takes and what it hands them: for each parameter typed `impl Fn*(A, ..)`
-/// or with a type parameter bound by one (inline or in a `where`, of the fn or of its impl),
-/// its index among the arguments (the receiver aside) and `A` (through a reference).
-fn closure_params(sig: &syn::Signature, impl_generics: &syn::Generics) -> Vec<(usize, syn::Type)> {
+/// The closures a fn calls in place and what it hands them: for each parameter typed `impl
+/// Fn*(A, ..)` or with a type parameter bound by one (inline or in a `where`, of the fn or of
+/// its impl) that the body calls as `f(..)` outside closures and async blocks, its index among
+/// the arguments (the receiver aside) and `A` (through a reference). (One stored, boxed or sent
+/// to a worker runs elsewhere, with who knows what.)
+fn closure_params(f: &syn::ImplItemFn, impl_generics: &syn::Generics) -> Vec<(usize, syn::Type)> {
+    let sig = &f.sig;
     fn first_input<'t>(bounds: impl IntoIterator<Item = &'t syn::TypeParamBound>) -> Option<syn::Type> {
         bounds.into_iter().find_map(|b| {
             let syn::TypeParamBound::Trait(t) = b else { return None };
@@ -783,12 +789,17 @@ fn closure_params(sig: &syn::Signature, impl_generics: &syn::Generics) -> Vec<(u
         })
     };
     let args = sig.inputs.iter().filter_map(|a| match a {
-        syn::FnArg::Typed(t) => Some(&*t.ty),
+        syn::FnArg::Typed(t) => Some(t),
         syn::FnArg::Receiver(_) => None,
     });
+    let called = called_in_place(&f.block);
     args.enumerate()
-        .filter_map(|(i, ty)| {
-            let input = match ty {
+        .filter_map(|(i, arg)| {
+            let syn::Pat::Ident(name) = &*arg.pat else { return None };
+            if !called.contains(&name.ident.to_string()) {
+                return None;
+            }
+            let input = match &*arg.ty {
                 syn::Type::ImplTrait(t) => first_input(&t.bounds),
                 syn::Type::Path(tp) => bound(tp.path.get_ident()?),
                 _ => None,
@@ -798,6 +809,28 @@ fn closure_params(sig: &syn::Signature, impl_generics: &syn::Generics) -> Vec<(u
         .collect()
 }
 
+/// The names a body calls as `name(..)`, outside closures, async blocks and nested items.
+fn called_in_place(block: &syn::Block) -> HashSet<String> {
+    struct Calls(HashSet<String>);
+    impl<'a> syn::visit::Visit<'a> for Calls {
+        fn visit_expr_call(&mut self, c: &'a syn::ExprCall) {
+            if let syn::Expr::Path(p) = &*c.func {
+                if let Some(name) = p.path.get_ident() {
+                    self.0.insert(name.to_string());
+                }
+            }
+            syn::visit::visit_expr_call(self, c);
+        }
+        fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'a syn::ExprAsync) {}
+        fn visit_item(&mut self, _: &'a Item) {}
+    }
+    let mut calls = Calls(HashSet::default());
+    syn::visit::Visit::visit_block(&mut calls, block);
+    calls.0
+}
+
+/// Type aliases of futures (`type HashFut<'a> = Pin<Box<dyn Future<..>>>`), in every module.
 fn future_type_aliases(items: &[Item], out: &mut HashSet<String>) {
     for item in items {
         match item {

@@ -216,8 +216,17 @@ impl Resolver<'_> {
             Expr::MethodCall(m) => {
                 let args: Vec<&Expr> = m.args.iter().collect();
                 let method = m.method.to_string();
-                match self.method_call_type(&self.infer(&m.receiver), &method, &args) {
-                    Ty::Unknown if TYPED_GETTERS.iter().any(|(g, _)| *g == method) => {
+                let receiver = self.infer(&m.receiver);
+                // (Not on a std type: a map's `get::<Q>(key)` is not one; a type map's
+                // getters take no key.)
+                let std_type = |t: &Ty| t.path().is_some_and(|p| p.starts_with("std::") || p.starts_with("core::"));
+                let getter = || {
+                    !std_type(&self.deref_all(receiver.clone()))
+                        && TYPED_GETTERS.iter().any(|(g, _)| *g == method)
+                        && (args.is_empty() || !matches!(method.as_str(), "get" | "data" | "state"))
+                };
+                match self.method_call_type(&receiver, &method, &args) {
+                    Ty::Unknown if getter() => {
                         match m.turbofish.as_ref().map(|t| t.args.iter().collect::<Vec<_>>()).as_deref() {
                             Some([syn::GenericArgument::Type(t)]) => self.resolve_type(t),
                             _ => Ty::Unknown,
