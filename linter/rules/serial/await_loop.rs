@@ -41,8 +41,6 @@
 //! - can leave early (`break`, `return`, `continue 'outer`); a plain `continue` only skips an
 //!   item, and `Err(e) => return ..` hands the error up like `?`: those are reported;
 //! - pace themselves (a sleep or interval tick), use `select!`, or already run futures together;
-//! - run in a periodic job: inside a loop that waits on a timer between rounds (a refresh
-//!   every TTL); nobody waits for a round;
 //! - run in a fire-and-forget task (spawned from async code, its handle dropped), written in
 //!   it or in an async fn only such a task runs: nobody waits for those awaits;
 //! - carry a value from one iteration to the next (a cursor, a counter, a page token);
@@ -237,22 +235,6 @@ fn pulled_item(body: &Block) -> Option<(HashSet<String>, &Expr, Block)> {
     Some((items, source, rest))
 }
 
-/// Is this loop paced by a timer its body awaits (`sleep(ttl).await`, `interval.tick().await`),
-/// or by a thread sleep among its statements (`std::thread::sleep(d);`: a blocking call, and
-/// reported as one, but the pause between iterations is still the point)?
-fn paced(e: &Expr) -> bool {
-    let body = match e {
-        Expr::Loop(l) => &l.body,
-        Expr::While(l) => &l.body,
-        Expr::ForLoop(l) => &l.body,
-        _ => return false,
-    };
-    thread_sleeps(body)
-        || awaits::loop_awaits(body)
-            .iter()
-            .any(|a| awaits::call_name(&a.base).is_some_and(|n| names().timers.matches(&n)))
-}
-
 /// Does the block pause its thread between steps (`std::thread::sleep(d);` among its
 /// statements)? A blocking call, reported as one, but it paces the loop all the same.
 fn thread_sleeps(body: &Block) -> bool {
@@ -376,11 +358,6 @@ impl Loops<'_, '_, '_> {
         }
         let facts = awaits::body_facts(body);
         if facts.exits || facts.calls.iter().any(|c| names().concurrent.matches(c)) || thread_sleeps(body) {
-            return None;
-        }
-        // A loop inside a periodic job (`loop { for host in hosts { refresh(host).await }
-        // sleep(ttl).await }`): nobody waits for one round, the next starts on the timer.
-        if self.body.loops.iter().any(|outer| paced(outer)) {
             return None;
         }
         // Every loop checked here walks items (a `for`, or a `while`/`loop` draining a queue
