@@ -481,7 +481,17 @@ impl Loops<'_, '_, '_> {
     /// Is this handle of a client type (as the model types it: a parameter, a field, a local),
     /// whose `send` makes a request rather than queueing in order?
     fn is_client(&self, handle: &Expr) -> bool {
-        self.m.type_name(handle).is_some_and(|t| names().clients.matches(&t))
+        let Some(t) = self.m.type_name(handle) else { return false };
+        // Or a struct of this file that wraps one (`struct Fcm { http: reqwest::Client, .. }`):
+        // its `send` makes a request through it.
+        let res = &self.m.res;
+        names().clients.matches(&t)
+            || res.structs.get(&t).is_some_and(|fields| {
+                fields.values().any(|ty| {
+                    let field = res.deref_all(res.resolve_type(ty));
+                    field.last_segment().is_some_and(|f| names().clients.matches(f))
+                })
+            })
     }
 
     /// Is this handle one connection or transaction (by its name or its type), which runs
