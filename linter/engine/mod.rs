@@ -444,7 +444,7 @@ pub(crate) fn check_files_with(
                         _ => None,
                     })
                     .collect();
-                let (names, made) = graph::callers_wanted(&units, run.transitive);
+                let (names, made) = pool.install(|| graph::callers_wanted(&units, run.transitive));
                 prepared = Some(made);
                 names
             };
@@ -512,8 +512,9 @@ pub(crate) fn check_files_with(
     let files_checked = waiting + checked.iter().filter(|c| !c.3).count();
 
     let mut hidden = Hidden::default();
-    let mut reports =
-        settle(checked, &run.options.knowledge, run.transitive, &run.policy, focus, &mut hidden, prepared);
+    let mut reports = pool.install(|| {
+        settle(checked, &run.options.knowledge, run.transitive, &run.policy, focus, &mut hidden, prepared)
+    });
     // Rare: findings only from the call graph. Read the text again to show it with them.
     for r in &mut reports {
         if r.text.is_none() {

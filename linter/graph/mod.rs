@@ -165,9 +165,12 @@ pub(crate) struct Prepared {
 }
 
 impl Prepared {
+    /// (The two halves are independent: they run side by side on the run's thread pool.)
     fn new(units: &[Unit], offloads: &Offloads, transitive: bool) -> Prepared {
-        let found = if transitive { transitive::diagnostics(units, offloads) } else { Vec::new() };
-        let exposures = exposure::Exposures::compute(units, &offloads.defined);
+        let (found, exposures) = rayon::join(
+            || if transitive { transitive::diagnostics(units, offloads) } else { Vec::new() },
+            || exposure::Exposures::compute(units, &offloads.defined),
+        );
         Prepared { transitive: found, exposures, units: units.len() }
     }
 }
