@@ -287,17 +287,26 @@ fn is_break(e: &Expr) -> bool {
     }
 }
 
-/// Does `e` read a field of `self` named in `state` (as `self.field`)?
-fn reads_self_field(e: &Expr, state: &HashSet<String>) -> bool {
+/// Does `e` read a field named in `state` (`self.field`, `st.field`)?
+fn reads_carried_field(e: &Expr, state: &HashSet<String>) -> bool {
+    // `x.field` the loop changes, read as such or with all of `x` (`fetch(&x)`); `self` is
+    // only ever read through its fields here (its methods are its own business).
     struct Fields<'s>(&'s HashSet<String>, bool);
     impl<'a> Visit<'a> for Fields<'_> {
         fn visit_expr_field(&mut self, f: &'a syn::ExprField) {
             if let (Expr::Path(p), syn::Member::Named(n)) = (&*f.base, &f.member) {
-                if p.path.is_ident("self") && self.0.contains(&format!("self.{n}")) {
-                    self.1 = true;
+                if let Some(root) = p.path.get_ident() {
+                    self.1 |= self.0.contains(&format!("{root}.{n}"));
+                    return;
                 }
             }
             visit::visit_expr_field(self, f);
+        }
+        fn visit_expr_path(&mut self, p: &'a syn::ExprPath) {
+            if let Some(root) = p.path.get_ident().filter(|r| *r != "self") {
+                let prefix = format!("{root}.");
+                self.1 |= self.0.iter().any(|s| s.starts_with(&prefix));
+            }
         }
     }
     let mut fields = Fields(state, false);
@@ -586,7 +595,7 @@ impl Loops<'_, '_, '_> {
         let local = |n: &String| s.facts.declared.contains(n);
         // A value the loop changes feeds this await: a cursor, a counter, a page token (directly
         // or through a `let` computed from it).
-        if inputs.iter().any(|n| s.carried.contains(n)) || reads_self_field(base, s.carried) {
+        if inputs.iter().any(|n| s.carried.contains(n)) || reads_carried_field(base, s.carried) {
             return true;
         }
         // `fetch(&conn, id)`, `insert(&mut *tx, row)`, `db.load(id)` with `db: &DbConn`: one

@@ -329,7 +329,7 @@ impl<'a> Visit<'a> for Facts {
     fn visit_expr_method_call(&mut self, m: &'a syn::ExprMethodCall) {
         let name = m.method.to_string();
         if names().mutators.matches(&name) {
-            if let Some(root) = state_name(&m.receiver) {
+            if let Some(root) = guarded_field(&m.receiver).or_else(|| state_name(&m.receiver)) {
                 self.facts.mutated.insert(root);
             }
         }
@@ -425,6 +425,32 @@ pub(crate) fn state_name(e: &Expr) -> Option<String> {
     match field {
         Some(f) if root == "self" => Some(format!("self.{f}")),
         _ => Some(root),
+    }
+}
+
+/// `x.field` for a change made through a lock or cell that field holds
+/// (`st.last_seen.lock().unwrap().insert(..)`, `self.cache.write().await.insert(..)`): shared
+/// bookkeeping that changes only that field, not all of `x`.
+fn guarded_field(e: &Expr) -> Option<String> {
+    let mut e = e;
+    let mut through_lock = false;
+    loop {
+        match e {
+            Expr::MethodCall(m) => {
+                let name = m.method.to_string();
+                through_lock |=
+                    matches!(name.as_str(), "lock" | "write" | "borrow_mut" | "get_mut" | "entry");
+                e = &m.receiver;
+            }
+            Expr::Await(a) => e = &a.base,
+            Expr::Try(t) => e = &t.expr,
+            Expr::Paren(p) => e = &p.expr,
+            Expr::Field(f) if through_lock => {
+                let (Expr::Path(base), syn::Member::Named(n)) = (&*f.base, &f.member) else { return None };
+                return Some(format!("{}.{n}", base.path.get_ident()?));
+            }
+            _ => return None,
+        }
     }
 }
 
