@@ -478,7 +478,18 @@ impl Loops<'_, '_, '_> {
         // Awaiting a fn that only takes locks, waits for a notification, or never suspends
         // gains nothing from running together: the join drops those (see `idle`).
         let self_type = self.body.self_type.as_deref();
-        let awaited = found.iter().filter_map(|a| idle::callee(&a.base, self_type)).collect();
+        // (`for result in items.iter().map(|p| validate(p)) { result.await }`: the item is a
+        // future of the mapped call.)
+        let mapped = mapped_call(iterable);
+        let awaited = found
+            .iter()
+            .filter_map(|a| match (awaits::peel_adaptors(&a.base), mapped) {
+                (Expr::Path(p), Some(call)) if p.path.get_ident().is_some_and(|i| items.contains(&i.to_string())) => {
+                    idle::callee(call, self_type)
+                }
+                (base, _) => idle::callee(base, self_type),
+            })
+            .collect();
         let step = match awaits::peel_adaptors(&a.base) {
             Expr::MethodCall(m) => Some((compact(&m.receiver), m.method.to_string())),
             _ => None,
@@ -650,6 +661,10 @@ impl Loops<'_, '_, '_> {
     /// iterable names counts (`ids.iter().zip(futs)`).
     fn holds_lazy_futures(&self, iterable: &Expr) -> bool {
         let spawned = |e: &Expr| awaits::all_names(e).iter().any(|n| names().spawned.matches(n));
+        // Written in the loop's head (`for page in urls.iter().map(|u| fetch(u))`).
+        if mapped_call(iterable).is_some() && !spawned(iterable) {
+            return true;
+        }
         awaits::idents(iterable).iter().any(|name| {
             if self.body.futures.contains(name) {
                 return true;
@@ -740,6 +755,19 @@ impl<'a> Visit<'a> for MapsToCall {
 fn carried_names(facts: &BodyFacts, body: &Block) -> HashSet<String> {
     let changed = facts.assigned.iter().chain(&facts.mutated).filter(|n| !facts.declared.contains(*n));
     through_lets(changed.cloned().collect(), body)
+}
+
+/// The call an iterable's last `.map(|x| call(..))` makes per item, if its closure is that call.
+fn mapped_call(iterable: &Expr) -> Option<&Expr> {
+    let Expr::MethodCall(m) = iterable else { return None };
+    if m.method != "map" {
+        return None;
+    }
+    let Some(Expr::Closure(c)) = m.args.first() else { return None };
+    match &*c.body {
+        call @ (Expr::Call(_) | Expr::MethodCall(_)) => Some(call),
+        _ => None,
+    }
 }
 
 /// Is the iterable an array or tuple of at most two items written in the code (`[a, b]`,

@@ -217,6 +217,24 @@ fn classify(e: &Expr, body: &AsyncBody, self_type: Option<&str>, depth: usize) -
             _ => Wait::Busy,
         };
     }
+    // `back_off(id).await` with `let back_off = |id| async { limiter.write().await.. }`: the
+    // closure's own awaits say what the call waits on.
+    if let Expr::Call(c) = e {
+        let bound = match &*c.func {
+            Expr::Path(p) => p.path.get_ident().and_then(|i| body.lets.get(&i.to_string())).copied(),
+            _ => None,
+        };
+        if let Some(Expr::Closure(closure)) = bound {
+            let Expr::Async(block) = &*closure.body else { return Wait::Busy };
+            let inner =
+                Expr::Block(syn::ExprBlock { attrs: Vec::new(), label: None, block: block.block.clone() });
+            let idle = depth < 4
+                && body::direct_awaits_expr(&inner)
+                    .iter()
+                    .all(|a| matches!(classify(&a.base, body, self_type, depth + 1), Wait::Idle));
+            return if idle { Wait::Idle } else { Wait::Busy };
+        }
+    }
     let Some(call) = callee(e, self_type) else { return Wait::Busy };
     let n = call.name.as_str();
     let no_args = matches!(e, Expr::MethodCall(m) if m.args.is_empty());
