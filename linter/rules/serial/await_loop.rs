@@ -650,6 +650,11 @@ impl Loops<'_, '_, '_> {
         if ordered(&name) || items.iter().any(|i| ordered(i)) {
             return true;
         }
+        // (`for (place, p) in ranking.iter().enumerate()`: the order is taken as data, each
+        // item's place, and the items need not wait for one another.)
+        if awaits::all_names(iterable).iter().any(|n| n == "enumerate") {
+            return false;
+        }
         let sorted = |e: &Expr| awaits::all_names(e).iter().any(|n| n.starts_with("sort"));
         sorted(iterable) || self.body.lets.get(&name).is_some_and(|init| sorted(init)) || self.body.sorted.contains(&name)
     }
