@@ -93,6 +93,9 @@ pub(crate) struct Resolver<'c> {
     /// FnOnce(&Connection) -> T)`), by `module::Type::f`: per closure argument, its index
     /// among the call's arguments and the type of the closure's first parameter.
     closure_params: HashMap<String, Vec<(usize, syn::Type)>>,
+    /// The same for the file's free fns (`fn with_db<T>(f: impl FnOnce(&Connection) -> T)`),
+    /// by name.
+    free_closure_params: HashMap<String, Vec<(usize, syn::Type)>>,
     /// The values of the file's `const` items, by name (for constant timeouts).
     pub(crate) consts: HashMap<String, syn::Expr>,
     /// The declared types of the file's `const` and `static` items, by name.
@@ -117,6 +120,7 @@ impl<'c> Resolver<'c> {
             free_fn_returns: HashMap::default(),
             method_returns: HashMap::default(),
             closure_params: HashMap::default(),
+            free_closure_params: HashMap::default(),
             variants: HashMap::default(),
             assoc_fns: HashSet::default(),
             traits: HashSet::default(),
@@ -151,6 +155,14 @@ impl<'c> Resolver<'c> {
                     let ok = ok_type(ty).clone();
                     let entry = self.free_fn_returns.entry(f.sig.ident.to_string());
                     entry.and_modify(|t| *t = None).or_insert(Some(ok));
+                }
+                // Two fns of one name (in two modules): unknown.
+                let handed = closure_params(&f.sig, &f.block, &syn::Generics::default());
+                match self.free_closure_params.entry(f.sig.ident.to_string()) {
+                    std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().clear(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(handed);
+                    }
                 }
             }
         }
@@ -232,7 +244,7 @@ impl<'c> Resolver<'c> {
                                 MethodReturn { ty, is_async, module: module.to_string() }
                             }));
                             // Two impls defining it (`impl S<Pg>`, `impl S<Lite>`): unknown.
-                            let handed = closure_params(f, &i.generics);
+                            let handed = closure_params(&f.sig, &f.block, &i.generics);
                             match self.closure_params.entry(format!("{module}::{name}")) {
                                 std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().clear(),
                                 std::collections::hash_map::Entry::Vacant(e) => {
@@ -491,6 +503,17 @@ impl<'c> Resolver<'c> {
         let (_, ty) = self.closure_params.get(&key)?.iter().find(|(i, _)| *i == arg)?;
         let module = key.rsplitn(3, "::").nth(2)?;
         (module == self.current_module()).then(|| self.resolve_type(ty)).filter(|t| *t != Ty::Unknown)
+    }
+
+    /// The type a free fn of this file that `path` may name hands the first parameter of the
+    /// closure it takes as argument `arg`.
+    pub(crate) fn free_closure_param(&self, path: &str, arg: usize) -> Option<Ty> {
+        let (qualifier, name) = path.rsplit_once("::").unwrap_or(("", path));
+        let local =
+            matches!(qualifier, "" | "crate" | "self" | "super") || self.modules.contains_key(qualifier);
+        let handed = self.free_closure_params.get(name).filter(|_| local)?;
+        let (_, ty) = handed.iter().find(|(i, _)| *i == arg)?;
+        Some(self.resolve_type(ty)).filter(|t| *t != Ty::Unknown)
     }
 
     /// Does a call of the fn or method `name` of the file spawn a task (it returns a task's
@@ -759,8 +782,11 @@ fn field_types(fields: &syn::Fields) -> HashMap<String, syn::Type> {
 /// its impl) that the body calls as `f(..)` outside closures and async blocks, its index among
 /// the arguments (the receiver aside) and `A` (through a reference). (One stored, boxed or sent
 /// to a worker runs elsewhere, with who knows what.)
-fn closure_params(f: &syn::ImplItemFn, impl_generics: &syn::Generics) -> Vec<(usize, syn::Type)> {
-    let sig = &f.sig;
+fn closure_params(
+    sig: &syn::Signature,
+    block: &syn::Block,
+    impl_generics: &syn::Generics,
+) -> Vec<(usize, syn::Type)> {
     fn first_input<'t>(bounds: impl IntoIterator<Item = &'t syn::TypeParamBound>) -> Option<syn::Type> {
         bounds.into_iter().find_map(|b| {
             let syn::TypeParamBound::Trait(t) = b else { return None };
@@ -792,7 +818,7 @@ fn closure_params(f: &syn::ImplItemFn, impl_generics: &syn::Generics) -> Vec<(us
         syn::FnArg::Typed(t) => Some(t),
         syn::FnArg::Receiver(_) => None,
     });
-    let called = called_in_place(&f.block);
+    let called = called_in_place(block);
     args.enumerate()
         .filter_map(|(i, arg)| {
             let syn::Pat::Ident(name) = &*arg.pat else { return None };

@@ -568,6 +568,14 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                     callee = self.trait_call(&p.path, &name, call.args.first()).or_else(|| self.m.key(&path));
                     runs = self.m.res.knowledge.runs(&name).map(|k| (k, spans::call(call)));
                 }
+                // `with_db(|conn| conn.execute(..))`: what the file's fn hands its closure.
+                for (i, arg) in call.args.iter().enumerate() {
+                    if let Expr::Closure(c) = arg {
+                        if let Some(ty) = self.m.res.free_closure_param(&path, i) {
+                            self.closure_items.insert(addr(c), ty);
+                        }
+                    }
+                }
             }
         }
         self.call_hook(e, usage, callee.as_deref());
