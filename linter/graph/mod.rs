@@ -165,12 +165,15 @@ pub(crate) struct Prepared {
 }
 
 impl Prepared {
-    /// (The two halves are independent: they run side by side on the run's thread pool.)
+    /// (The two halves are independent: they run side by side on the run's thread pool, and
+    /// one after the other outside one, as for a single text checked on the caller's thread.)
     fn new(units: &[Unit], offloads: &Offloads, transitive: bool) -> Prepared {
-        let (found, exposures) = rayon::join(
-            || if transitive { transitive::diagnostics(units, offloads) } else { Vec::new() },
-            || exposure::Exposures::compute(units, &offloads.defined),
-        );
+        let found = || if transitive { transitive::diagnostics(units, offloads) } else { Vec::new() };
+        let exposures = || exposure::Exposures::compute(units, &offloads.defined);
+        let (found, exposures) = match rayon::current_thread_index() {
+            Some(_) => rayon::join(found, exposures),
+            None => (found(), exposures()),
+        };
         Prepared { transitive: found, exposures, units: units.len() }
     }
 }

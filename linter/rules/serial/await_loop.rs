@@ -501,17 +501,7 @@ impl Loops<'_, '_, '_> {
     /// Is this handle of a client type (as the model types it: a parameter, a field, a local),
     /// whose `send` makes a request rather than queueing in order?
     fn is_client(&self, handle: &Expr) -> bool {
-        let Some(t) = self.m.type_name(handle) else { return false };
-        // Or a struct of this file that wraps one (`struct Fcm { http: reqwest::Client, .. }`):
-        // its `send` makes a request through it.
-        let res = &self.m.res;
-        names().clients.matches(&t)
-            || res.structs.get(&t).is_some_and(|fields| {
-                fields.values().any(|ty| {
-                    let field = res.deref_all(res.resolve_type(ty));
-                    field.last_segment().is_some_and(|f| names().clients.matches(f))
-                })
-            })
+        self.m.type_name(handle).is_some_and(|t| names().clients.matches(&t))
     }
 
     /// Is this handle one connection or transaction (by its name or its type), which runs
@@ -650,11 +640,6 @@ impl Loops<'_, '_, '_> {
         if ordered(&name) || items.iter().any(|i| ordered(i)) {
             return true;
         }
-        // (`for (place, p) in ranking.iter().enumerate()`: the order is taken as data, each
-        // item's place, and the items need not wait for one another.)
-        if awaits::all_names(iterable).iter().any(|n| n == "enumerate") {
-            return false;
-        }
         let sorted = |e: &Expr| awaits::all_names(e).iter().any(|n| n.starts_with("sort"));
         sorted(iterable) || self.body.lets.get(&name).is_some_and(|init| sorted(init)) || self.body.sorted.contains(&name)
     }
@@ -666,8 +651,20 @@ impl Loops<'_, '_, '_> {
     /// iterable names counts (`ids.iter().zip(futs)`).
     fn holds_lazy_futures(&self, iterable: &Expr) -> bool {
         let spawned = |e: &Expr| awaits::all_names(e).iter().any(|n| names().spawned.matches(n));
-        // Written in the loop's head (`for page in urls.iter().map(|u| fetch(u))`).
-        if mapped_call(iterable).is_some() && !spawned(iterable) {
+        // Written in the loop's head (`for page in urls.iter().map(|u| fetch(client, u))`): a
+        // fn called by its plain name on the item, not a method of it (`p.ack()`, `h.map(..)`
+        // of a running task's handle) nor a wrapper of it (`timeout(d, h)`).
+        let fresh_call = match mapped_call(iterable) {
+            Some(Expr::Call(c)) => match &*c.func {
+                Expr::Path(p) => p.path.get_ident().is_some_and(|name| {
+                    let name = name.to_string();
+                    !names().timers.matches(&name) && !names().adaptors.matches(&name) && name != "timeout"
+                }),
+                _ => false,
+            },
+            _ => false,
+        };
+        if fresh_call && !spawned(iterable) {
             return true;
         }
         awaits::idents(iterable).iter().any(|name| {
@@ -758,8 +755,19 @@ impl<'a> Visit<'a> for MapsToCall {
 /// Names whose value one iteration can hand to the next: outer variables the body assigns or
 /// mutates, and every `let` in the body computed from them.
 fn carried_names(facts: &BodyFacts, body: &Block) -> HashSet<String> {
-    let changed = facts.assigned.iter().chain(&facts.mutated).filter(|n| !facts.declared.contains(*n));
-    through_lets(changed.cloned().collect(), body)
+    let changed: HashSet<String> =
+        facts.assigned.iter().chain(&facts.mutated).filter(|n| !facts.declared.contains(*n)).cloned().collect();
+    // A `let` reading a changed field (`let n = st.queue.lock().len()`, `let q = &st.queue`)
+    // carries it too.
+    let mut seeds = changed.clone();
+    for stmt in &body.stmts {
+        if let syn::Stmt::Local(syn::Local { pat, init: Some(init), .. }) = stmt {
+            if reads_carried_field(&init.expr, &changed) {
+                awaits::bound_names(pat, &mut seeds);
+            }
+        }
+    }
+    through_lets(seeds, body)
 }
 
 /// The call an iterable's last `.map(|x| call(..))` makes per item, if its closure is that call.
