@@ -265,33 +265,42 @@ pub(crate) fn mutable_params(sig: &Signature) -> HashSet<String> {
     mutable
 }
 
+/// Is this bound an `Fn`, `FnMut` or `FnOnce` trait?
+fn is_fn_bound(b: &syn::TypeParamBound) -> bool {
+    matches!(b, syn::TypeParamBound::Trait(t) if t.path.segments.last().is_some_and(|s| {
+        matches!(s.ident.to_string().as_str(), "Fn" | "FnMut" | "FnOnce")
+    }))
+}
+
+/// The arguments of an `Fn*(..)` bound (`(&Connection)` of `FnOnce(&Connection) -> T`).
+pub(crate) fn fn_bound_args(b: &syn::TypeParamBound) -> Option<&syn::ParenthesizedGenericArguments> {
+    let syn::TypeParamBound::Trait(t) = b else { return None };
+    match &t.path.segments.last()?.arguments {
+        syn::PathArguments::Parenthesized(args) if is_fn_bound(b) => Some(args),
+        _ => None,
+    }
+}
+
+/// The type parameters of `generics` bounded by an `Fn*(..)` trait, each with that bound:
+/// inline bounds first, then the `where` clause's, in the order written.
+pub(crate) fn fn_bounded_params(generics: &syn::Generics) -> Vec<(&syn::Ident, &syn::TypeParamBound)> {
+    let inline = generics.type_params().flat_map(|p| p.bounds.iter().map(move |b| (&p.ident, b)));
+    let clause = generics.where_clause.iter().flat_map(|w| &w.predicates).filter_map(|pred| match pred {
+        syn::WherePredicate::Type(t) => match &t.bounded_ty {
+            syn::Type::Path(tp) => Some((tp.path.get_ident()?, &t.bounds)),
+            _ => None,
+        },
+        _ => None,
+    });
+    let clause = clause.flat_map(|(id, bounds)| bounds.iter().map(move |b| (id, b)));
+    inline.chain(clause).filter(|(_, b)| is_fn_bound(b)).collect()
+}
+
 /// Parameters a signature declares callable: `f: F` where `F: FnOnce(..)` (inline or in the
 /// `where` clause), `f: impl Fn(..)`, `f: Box<dyn FnOnce(..)>`, `f: &mut dyn FnMut(..)`.
 pub(crate) fn callable_params(sig: &Signature) -> HashSet<String> {
-    fn is_fn_bound(b: &syn::TypeParamBound) -> bool {
-        matches!(b, syn::TypeParamBound::Trait(t) if t.path.segments.last().is_some_and(|s| {
-            matches!(s.ident.to_string().as_str(), "Fn" | "FnMut" | "FnOnce")
-        }))
-    }
-    let mut generic = HashSet::default();
-    for p in sig.generics.type_params() {
-        if p.bounds.iter().any(is_fn_bound) {
-            generic.insert(p.ident.to_string());
-        }
-    }
-    if let Some(w) = &sig.generics.where_clause {
-        for pred in &w.predicates {
-            if let syn::WherePredicate::Type(t) = pred {
-                if let syn::Type::Path(tp) = &t.bounded_ty {
-                    if let Some(id) = tp.path.get_ident() {
-                        if t.bounds.iter().any(is_fn_bound) {
-                            generic.insert(id.to_string());
-                        }
-                    }
-                }
-            }
-        }
-    }
+    let generic: HashSet<String> =
+        fn_bounded_params(&sig.generics).into_iter().map(|(id, _)| id.to_string()).collect();
     fn callable(ty: &syn::Type, generic: &HashSet<String>) -> bool {
         match ty {
             syn::Type::ImplTrait(i) => i.bounds.iter().any(is_fn_bound),

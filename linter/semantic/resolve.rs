@@ -158,12 +158,8 @@ impl<'c> Resolver<'c> {
                 }
                 // Two fns of one name (in two modules): unknown.
                 let handed = closure_params(&f.sig, &f.block, &syn::Generics::default());
-                match self.free_closure_params.entry(f.sig.ident.to_string()) {
-                    std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().clear(),
-                    std::collections::hash_map::Entry::Vacant(e) => {
-                        e.insert(handed);
-                    }
-                }
+                let entry = self.free_closure_params.entry(f.sig.ident.to_string());
+                entry.and_modify(Vec::clear).or_insert(handed);
             }
         }
         let mut eager = |sig: &syn::Signature| {
@@ -245,12 +241,8 @@ impl<'c> Resolver<'c> {
                             }));
                             // Two impls defining it (`impl S<Pg>`, `impl S<Lite>`): unknown.
                             let handed = closure_params(&f.sig, &f.block, &i.generics);
-                            match self.closure_params.entry(format!("{module}::{name}")) {
-                                std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().clear(),
-                                std::collections::hash_map::Entry::Vacant(e) => {
-                                    e.insert(handed);
-                                }
-                            }
+                            let entry = self.closure_params.entry(format!("{module}::{name}"));
+                            entry.and_modify(Vec::clear).or_insert(handed);
                             self.assoc_fns.insert(name);
                         }
                     }
@@ -787,31 +779,16 @@ fn closure_params(
     block: &syn::Block,
     impl_generics: &syn::Generics,
 ) -> Vec<(usize, syn::Type)> {
-    fn first_input<'t>(bounds: impl IntoIterator<Item = &'t syn::TypeParamBound>) -> Option<syn::Type> {
-        bounds.into_iter().find_map(|b| {
-            let syn::TypeParamBound::Trait(t) = b else { return None };
-            let last = t.path.segments.last()?;
-            if !matches!(last.ident.to_string().as_str(), "Fn" | "FnMut" | "FnOnce") {
-                return None;
-            }
-            let syn::PathArguments::Parenthesized(args) = &last.arguments else { return None };
-            match args.inputs.first()? {
-                syn::Type::Reference(r) => Some((*r.elem).clone()),
-                t => Some(t.clone()),
-            }
-        })
-    }
+    let first_input = |b: &syn::TypeParamBound| match super::context::fn_bound_args(b)?.inputs.first()? {
+        syn::Type::Reference(r) => Some((*r.elem).clone()),
+        t => Some(t.clone()),
+    };
     let bound = |name: &syn::Ident| {
         [&sig.generics, impl_generics].into_iter().find_map(|g| {
-            let inline = g.type_params().find(|p| p.ident == *name).and_then(|p| first_input(&p.bounds));
-            inline.or_else(|| {
-                g.where_clause.iter().flat_map(|w| &w.predicates).find_map(|p| match p {
-                    syn::WherePredicate::Type(t) if matches!(&t.bounded_ty, syn::Type::Path(tp) if tp.path.is_ident(name)) => {
-                        first_input(&t.bounds)
-                    }
-                    _ => None,
-                })
-            })
+            super::context::fn_bounded_params(g)
+                .into_iter()
+                .filter(|(id, _)| *id == name)
+                .find_map(|(_, b)| first_input(b))
         })
     };
     let args = sig.inputs.iter().filter_map(|a| match a {
@@ -826,7 +803,7 @@ fn closure_params(
                 return None;
             }
             let input = match &*arg.ty {
-                syn::Type::ImplTrait(t) => first_input(&t.bounds),
+                syn::Type::ImplTrait(t) => t.bounds.iter().find_map(first_input),
                 syn::Type::Path(tp) => bound(tp.path.get_ident()?),
                 _ => None,
             }?;

@@ -324,8 +324,7 @@ fn counts_data(r: &syn::ExprRange) -> bool {
 /// Does the body hold a loop that awaits (a session with each item: read until the peer is
 /// done)? Its iterations are exchanges of their own, run in turn on purpose.
 fn awaits_in_nested_loop(body: &Block) -> bool {
-    let block = Expr::Block(syn::ExprBlock { attrs: Vec::new(), label: None, block: body.clone() });
-    awaits::direct_awaits_expr(&block).len() != awaits::loop_awaits(body).len()
+    awaits::direct_awaits_block(body).len() != awaits::loop_awaits(body).len()
 }
 
 /// `while i < n` (or `<=`) whose body changes `i` only by `i += 1` at its end: a counting
@@ -658,7 +657,8 @@ impl Loops<'_, '_, '_> {
             Some(Expr::Call(c)) => match &*c.func {
                 Expr::Path(p) => p.path.get_ident().is_some_and(|name| {
                     let name = name.to_string();
-                    !names().timers.matches(&name) && !names().adaptors.matches(&name) && name != "timeout"
+                    let n = names();
+                    !n.timers.matches(&name) && !n.adaptors.matches(&name) && !n.timeouts.matches(&name)
                 }),
                 _ => false,
             },

@@ -103,6 +103,13 @@ pub(crate) fn is_exclusive_lock(method: &str) -> bool {
     matches!(method, "lock" | "lock_owned" | "write" | "write_owned")
 }
 
+/// The awaits of a block (not those in closures or async blocks).
+pub(crate) fn direct_awaits_block(block: &Block) -> Vec<&ExprAwait> {
+    let mut c = Awaits::default();
+    c.visit_block(block);
+    c.out
+}
+
 /// The awaits of a statement (not those in closures or async blocks).
 pub(crate) fn direct_awaits_stmt(s: &syn::Stmt) -> Vec<&ExprAwait> {
     let mut c = Awaits::default();

@@ -226,10 +226,8 @@ fn classify(e: &Expr, body: &AsyncBody, self_type: Option<&str>, depth: usize) -
         };
         if let Some(Expr::Closure(closure)) = bound {
             let Expr::Async(block) = &*closure.body else { return Wait::Busy };
-            let inner =
-                Expr::Block(syn::ExprBlock { attrs: Vec::new(), label: None, block: block.block.clone() });
             let idle = depth < 4
-                && body::direct_awaits_expr(&inner)
+                && body::direct_awaits_block(&block.block)
                     .iter()
                     .all(|a| matches!(classify(&a.base, body, self_type, depth + 1), Wait::Idle));
             return if idle { Wait::Idle } else { Wait::Busy };
