@@ -138,6 +138,10 @@ pub(crate) struct FnFacts {
     /// a type parameter bounded by that trait may run it.
     #[serde(default)]
     pub implements: Option<String>,
+    /// Its body only returns a constant: a null object, not one of the impls a call through
+    /// its trait is judged by.
+    #[serde(default)]
+    pub stub: bool,
     /// Builds a value programs build once, at setup (`Client::try_default`; see knowledge's
     /// `[constructors]`).
     #[serde(default)]

@@ -470,6 +470,14 @@ pub fn outline(src: &[u8]) -> Outline {
                             None => out.fns.push(text()),
                         }
                     }
+                    // A type alias names its type for other files (`pub type Shared =
+                    // Arc<AppState>`): a field called through it wants this file, as its struct.
+                    (b"type", w)
+                        if w.first().is_some_and(u8::is_ascii_uppercase)
+                            && !out.built.iter().any(|b| b.as_bytes() == w) =>
+                    {
+                        out.built.push(text());
+                    }
                     (_, b"impl") => {
                         in_impl_header = true;
                         impl_pending = None;
@@ -617,6 +625,8 @@ mod outline_tests {
         assert_eq!(o.fns, ["Store::open", "Store::fmt", "Display::fmt", "Vec::m", "Trait::m", "free"]);
         let o = outline(b"fn f() -> Chunks<File> { let c = Chunks::new(x); Tee { j } }\nstruct S;");
         assert_eq!(o.built, ["Chunks", "Tee"]);
+        // An alias stands for its type in other files.
+        assert_eq!(outline(b"pub type Shared = Arc<AppState>;").built, ["Shared"]);
     }
 
     #[test]

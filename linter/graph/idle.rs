@@ -154,8 +154,11 @@ impl<'a> Calls<'a> {
         let may_be = |call: &Callee, def: &Callee| {
             (call.owner.is_none() && !(call.method && def.owner.is_none())) || call.owner == def.owner
         };
+        // (A call on a value of the fn's own type, `parent.resolve(name)`, is that fn.)
         let same = |a: &Callee, b: &Callee| {
-            a.owner == b.owner && a.name == b.name && !(a.method && b.owner.is_none())
+            let owner =
+                a.owner == b.owner || (a.owner.is_none() && b.owner.is_some() && a.named_after == b.owner);
+            owner && a.name == b.name && !(a.method && b.owner.is_none())
         };
         let mut seen: HashSet<&Callee> = HashSet::default();
         let mut todo: Vec<&Callee> = from.iter().collect();
@@ -166,8 +169,13 @@ impl<'a> Calls<'a> {
             if !seen.insert(c) {
                 continue;
             }
-            for def in self.by_name.get(c.name.as_str()).into_iter().flatten() {
-                if may_be(c, &def.callee) {
+            let defs = self.by_name.get(c.name.as_str()).map_or(&[][..], Vec::as_slice);
+            // Called on a value of a type that has the method (`self.asn.lookup(ip)`): that one.
+            let typed = c.owner.is_none()
+                && c.named_after.is_some()
+                && defs.iter().any(|d| d.callee.owner == c.named_after);
+            for def in defs {
+                if may_be(c, &def.callee) && (!typed || def.callee.owner == c.named_after) {
                     todo.extend(def.calls.iter().filter(|n| !seen.contains(n)));
                 }
             }

@@ -62,16 +62,24 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
     // one of its impls: (trait, method) -> the impls' summaries.
     let declared: HashSet<&str> =
         units.iter().flat_map(|u| u.facts.traits.iter().map(String::as_str)).collect();
-    // An impl without a summary neither blocks nor calls the crates: `None`.
+    // An impl without a summary neither blocks nor calls the crates: `None`. A null object
+    // (`impl Policy for AllowAll { fn allowed(..) -> bool { true } }`) runs only when the work
+    // is switched off: the impls doing the work say what a call runs.
     // Keyed by package too (`pkg` of `pkg@bin::a::T::f`): another package's trait of the same
     // name is another trait.
     let mut impls: HashMap<TraitMethod, Vec<Option<FnId>>> = HashMap::default();
+    let mut stubs: HashMap<TraitMethod, Vec<&str>> = HashMap::default();
     for u in units {
         for f in &u.facts.fns {
             if let (Some(tr), Some(key)) = (f.implements.as_deref(), f.key.as_deref()) {
                 if declared.contains(tr) {
-                    let entry = impls.entry((key_package(key, None), tr, f.name.as_str())).or_default();
-                    entry.push(lookup(key).first().copied());
+                    let method = (key_package(key, None), tr, f.name.as_str());
+                    match f.stub {
+                        true => {
+                            stubs.entry(method).or_default().extend(key_parts(key).map(|(owner, _)| owner))
+                        }
+                        false => impls.entry(method).or_default().push(lookup(key).first().copied()),
+                    }
                 }
             }
         }
@@ -254,15 +262,30 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
                     .iter()
                     .filter_map(|&id| key_parts(&func(id).key).map(|(owner, _)| format!("`{owner}`")))
                     .collect();
-                let note = match owners.as_slice() {
-                    [one] => {
+                let nulls: Vec<String> = stubs
+                    .get(&(key_package(&call.key, None), tr, method))
+                    .into_iter()
+                    .flatten()
+                    .map(|owner| format!("`{owner}`"))
+                    .collect();
+                let mut note = match owners.as_slice() {
+                    [one] if nulls.is_empty() => {
                         format!("`{tr}::{method}` runs the impl for {one}, the only one in the checked code")
                     }
+                    [one] => format!("`{tr}::{method}` runs the impl for {one}, the only one doing work"),
                     many => format!(
                         "`{tr}::{method}` blocks in every impl in the checked code ({})",
                         many.join(", ")
                     ),
                 };
+                if !nulls.is_empty() {
+                    let (impl_, returns) =
+                        if nulls.len() == 1 { ("impl", "returns") } else { ("impls", "return") };
+                    note.push_str(&format!(
+                        "; the {impl_} for {} only {returns} a constant (a null object)",
+                        nulls.join(", ")
+                    ));
+                }
                 d.notes.insert(0, note);
             }
             d.through = through;

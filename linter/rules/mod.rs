@@ -289,7 +289,10 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
             }
         }
         if let Some(key) = callee {
-            self.record_call(m, key, semantic::spans::expr(expr), None);
+            // An explicit `into_iter()` is iterated (`WalkDir::new(d).into_iter().filter_map(..)`),
+            // as `for x in it` is: the `next` of what it returns runs too.
+            let then = matches!(expr, Expr::MethodCall(mc) if mc.method == "into_iter").then_some("next");
+            self.record_call(m, key, semantic::spans::expr(expr), then);
         }
         // On a value another file types (`state.store.load(k)`): also by name, for where code
         // runs, should the declaration not lead anywhere.
@@ -339,6 +342,7 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
             root: f.root,
             test: f.test,
             implements: implements.clone(),
+            stub: f.stub,
             constructs: f.owner.as_deref().is_some_and(|o| m.res.knowledge.is_constructor(o, &f.name)),
         });
         self.fns.push(self.facts.fns.len() - 1);

@@ -154,6 +154,8 @@ pub(crate) struct FnFrame {
     pub returns: Option<String>,
     /// A `poll_*` fn handling `WouldBlock`: its I/O is on non-blocking handles.
     pub nonblocking_io: bool,
+    /// Its body only returns a constant (`is_stub`).
+    pub stub: bool,
     /// For a method other files can call (`Self` resolved): the type it returns, or its
     /// future's output.
     pub output: Ty,
@@ -231,6 +233,47 @@ pub(crate) fn is_test_code(attrs: &[Attribute]) -> bool {
 }
 
 /// A `poll_*` method taking a `&mut Context`: it runs on the executor like async code.
+/// A body that only returns a constant (`true`, `Ok(())`, `None`, `Vec::new()`,
+/// `Default::default()`, `todo!()`): a null object (a disabled mode, a test double), which a
+/// call through its trait runs only when the real work is switched off.
+pub(crate) fn is_stub(body: &syn::Block) -> bool {
+    fn constant(e: &Expr) -> bool {
+        match e {
+            Expr::Lit(_) => true,
+            Expr::Tuple(t) => t.elems.is_empty(),
+            Expr::Path(p) => {
+                p.qself.is_none() && p.path.segments.len() == 1 && {
+                    let n = p.path.segments[0].ident.to_string();
+                    n == "None" || n.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+                }
+            }
+            Expr::Call(c) => {
+                let Expr::Path(f) = &*c.func else { return false };
+                let last = f.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+                match last.as_str() {
+                    "Ok" | "Some" | "Err" => c.args.len() == 1 && c.args.iter().all(constant),
+                    "new" | "default" => c.args.is_empty(),
+                    _ => false,
+                }
+            }
+            Expr::Macro(m) => m.mac.path.segments.last().is_some_and(|s| {
+                matches!(s.ident.to_string().as_str(), "todo" | "unimplemented" | "unreachable" | "vec")
+                    && (s.ident != "vec" || m.mac.tokens.is_empty())
+            }),
+            Expr::Paren(p) => constant(&p.expr),
+            _ => false,
+        }
+    }
+    match body.stmts.as_slice() {
+        [] => true,
+        [syn::Stmt::Expr(e, _)] => constant(e),
+        [syn::Stmt::Macro(m)] => m.mac.path.segments.last().is_some_and(|s| {
+            matches!(s.ident.to_string().as_str(), "todo" | "unimplemented" | "unreachable")
+        }),
+        _ => false,
+    }
+}
+
 pub(crate) fn is_poll_fn(sig: &Signature) -> bool {
     sig.ident.to_string().starts_with("poll")
         && sig.inputs.iter().any(|arg| match arg {
@@ -457,6 +500,36 @@ pub(crate) fn root_ident(e: &Expr) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stub_only_returns_a_constant() {
+        let stub = |src: &str| is_stub(&syn::parse_str::<syn::Block>(src).unwrap());
+        for yes in [
+            "{}",
+            "{ true }",
+            "{ Ok(()) }",
+            "{ None }",
+            "{ Vec::new() }",
+            "{ Default::default() }",
+            "{ todo!() }",
+            "{ unimplemented!(); }",
+            "{ Ok(MAX_SIZE) }",
+            "{ vec![] }",
+        ] {
+            assert!(stub(yes), "{yes}");
+        }
+        for no in [
+            "{ self.allowed }",
+            "{ read(p) }",
+            "{ Ok(load()?) }",
+            "{ let x = 1; x }",
+            "{ vec![1] }",
+            "{ Client::new(url) }",
+            "{ flag }",
+        ] {
+            assert!(!stub(no), "{no}");
+        }
+    }
 
     #[test]
     fn callable_params_by_bound_impl_and_trait_object() {

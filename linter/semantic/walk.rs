@@ -205,6 +205,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                 syn::ReturnType::Default => None,
             },
             nonblocking_io: polled && mentions_would_block(body),
+            stub: context::is_stub(body),
             output: match (&sig.output, owner.as_deref(), std::mem::take(&mut self.exported)) {
                 (syn::ReturnType::Type(_, ty), Some(owner), true) => match self.m.res.resolve_type(ty) {
                     Ty::Named(p, _) if p == "Self" || p.ends_with("::Self") => Ty::named(owner),
@@ -582,6 +583,10 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         if let Some(key) = callee {
             self.note_offload_via(call.args.iter(), &key);
             mode = ClosureMode::Defer(key.as_str().into());
+        } else if stores_value(&call.func) {
+            // `Some(|| rotate_logs())`, `Box::new(move || ..)`: the closure is kept as a value,
+            // to run later and elsewhere (a job table, a callback slot), not here.
+            mode = ClosureMode::Offload;
         }
         self.visit_expr(&call.func);
         let detached = self.detached(e);
@@ -1413,6 +1418,18 @@ fn awaits(s: &Stmt) -> bool {
     let mut f = Finder(false);
     f.visit_stmt(s);
     f.0
+}
+
+/// Is `func` a constructor that stores its argument: an enum variant or tuple struct
+/// (`Some`, `Ok`, `Job`), or a smart pointer's `new` (`Box::new`, `Arc::new`, `Rc::new`)?
+fn stores_value(func: &Expr) -> bool {
+    let Expr::Path(p) = func else { return false };
+    let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    match segs.as_slice() {
+        [.., last] if last.starts_with(|c: char| c.is_ascii_uppercase()) => true,
+        [.., ty, new] => new == "new" && matches!(ty.as_str(), "Box" | "Arc" | "Rc"),
+        _ => false,
+    }
 }
 
 /// Does `e` ask whether a runtime is running (`Handle::try_current()`)?

@@ -484,9 +484,9 @@ impl Loops<'_, '_, '_> {
             .iter()
             .filter_map(|a| match (awaits::peel_adaptors(&a.base), mapped) {
                 (Expr::Path(p), Some(call)) if p.path.get_ident().is_some_and(|i| items.contains(&i.to_string())) => {
-                    idle::callee(call, self_type)
+                    idle::typed_callee(self.m, call, self_type)
                 }
-                (base, _) => idle::callee(base, self_type),
+                (base, _) => idle::typed_callee(self.m, base, self_type),
             })
             .collect();
         let step = match awaits::peel_adaptors(&a.base) {
@@ -500,7 +500,11 @@ impl Loops<'_, '_, '_> {
     /// Is this handle of a client type (as the model types it: a parameter, a field, a local),
     /// whose `send` makes a request rather than queueing in order?
     fn is_client(&self, handle: &Expr) -> bool {
-        self.m.type_name(handle).is_some_and(|t| names().clients.matches(&t))
+        let one_connection = match self.m.res.deref_all(self.m.res.infer(handle)) {
+            Ty::Named(path, _) => names().one_connection_clients.matches(&path),
+            _ => false,
+        };
+        !one_connection && self.m.type_name(handle).is_some_and(|t| names().clients.matches(&t))
     }
 
     /// Is this handle one connection or transaction (by its name or its type), which runs

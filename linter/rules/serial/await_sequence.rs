@@ -149,7 +149,7 @@ fn report_group(group: &[Awaited], first: &syn::ExprAwait, body: &AsyncBody, m: 
          and `try_join!` when they return `Result`)"
     ));
     let self_type = body.self_type.as_deref();
-    let awaited = group.iter().filter_map(|(.., p)| idle::callee(p.init, self_type)).collect();
+    let awaited = group.iter().filter_map(|(.., p)| idle::typed_callee(m, p.init, self_type)).collect();
     out.push(Found { pending: Pending { diagnostic: d, awaited, unless_client: Vec::new(), within: idle::within(body), origin: Default::default() }, step: None });
 }
 

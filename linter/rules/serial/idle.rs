@@ -50,6 +50,18 @@ pub(crate) fn callee(e: &Expr, self_type: Option<&str>) -> Option<Callee> {
     Some(Callee { owner, name, named_after, method })
 }
 
+/// `callee`, with the receiver's type where the model knows it (`self.asn.lookup(ip)` with
+/// `asn: AsnClient` is `AsnClient`'s `lookup`, not a namesake of the fn it is written in).
+pub(crate) fn typed_callee(m: &Model, e: &Expr, self_type: Option<&str>) -> Option<Callee> {
+    let mut c = callee(e, self_type)?;
+    if let (None, Expr::MethodCall(call)) = (&c.owner, body::peel_adaptors(e)) {
+        if let Some(ty) = m.type_name(&call.receiver) {
+            c.named_after = Some(ty);
+        }
+    }
+    Some(c)
+}
+
 /// The type a variable's name names: `attachment` -> `Attachment`, `user_key` -> `UserKey`.
 fn type_name_of(var: &str) -> String {
     var.split('_')
@@ -95,7 +107,7 @@ impl IdleBuilder {
     pub(crate) fn await_expr(&mut self, m: &Model, a: &ExprAwait) {
         let Some(body) = m.async_body().filter(|b| b.is_fn) else { return };
         let owner = self.callee.owner.as_deref();
-        self.calls.extend(callee(&a.base, owner));
+        self.calls.extend(typed_callee(m, &a.base, owner));
         match classify(&a.base, body, owner, 0) {
             Wait::Idle => {}
             Wait::Timer => self.timed = true,
@@ -146,7 +158,7 @@ impl IdleBuilder {
         if self.is_async || m.current_fn().is_none_or(|f| f.closures > 0) {
             return;
         }
-        self.calls.extend(callee(e, self.callee.owner.as_deref()));
+        self.calls.extend(typed_callee(m, e, self.callee.owner.as_deref()));
     }
 
     pub(crate) fn finish(self) -> AsyncFnSummary {

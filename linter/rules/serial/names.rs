@@ -64,6 +64,7 @@ pub(crate) struct Names {
     pub connections: List,
     pub pools: List,
     pub clients: List,
+    pub one_connection_clients: List,
     pub mutators: List,
     pub drains: List,
     pub adaptors: List,
