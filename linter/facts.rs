@@ -268,6 +268,9 @@ pub(crate) struct Callee {
     /// Called as a method (`x.f()`): never a free fn of that name.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub method: bool,
+    /// `named_after` is the type the model gave the receiver, not a guess from its name.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub typed: bool,
 }
 
 /// What one async fn (or sync fn returning a future) waits on.

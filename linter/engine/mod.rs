@@ -298,7 +298,7 @@ pub(crate) fn check_files_with(
                 .map(|&i| {
                     let dependency = i.checked_sub(user_files).map(|d| dep_of[d].as_str());
                     let mode = if dependency.is_some() && mode != Mode::Parse { Mode::Wait } else { mode };
-                    scan_file(&files[i], &options, mode, overlay, &cache, dependency)
+                    scan_file(&files[i], &options, mode, overlay, &cache, dependency, None)
                 })
                 .collect::<Vec<_>>()
         })
@@ -489,7 +489,22 @@ pub(crate) fn check_files_with(
 
         // (What the graph made of the files so far no longer holds.)
         prepared = None;
-        for (&i, r) in wanted.iter().zip(scan(&files, &dep_of, &wanted, Mode::Parse)) {
+        // A waiting file's module declarations are known already: parsed now, it is not
+        // outlined again.
+        let parsed = pool.install(|| {
+            wanted
+                .par_iter()
+                .map(|&i| {
+                    let dependency = i.checked_sub(user_files).map(|d| dep_of[d].as_str());
+                    let mods = match &results[i] {
+                        Ok((_, mods)) => Some(mods.clone()),
+                        Err(_) => None,
+                    };
+                    scan_file(&files[i], &options, Mode::Parse, overlay, &cache, dependency, mods)
+                })
+                .collect::<Vec<_>>()
+        });
+        for (&i, r) in wanted.iter().zip(parsed) {
             results[i] = r;
         }
         retarget(&mut results, &targets, &wanted, &deps);
@@ -756,6 +771,7 @@ fn scan_file(
     overlay: &Overlay,
     cache: &Cache,
     dependency: Option<&str>,
+    known_mods: Option<Vec<ModDecl>>,
 ) -> Result<(Scanned, Vec<ModDecl>), FileError> {
     let bytes = match overlay.get(&file.path) {
         Some(text) => text.as_bytes().to_vec(),
@@ -764,6 +780,9 @@ fn scan_file(
             message: format!("cannot read this file: {}", io_reason(&e)),
         })?,
     };
+    if let (Mode::Parse, Some(mods)) = (mode, known_mods) {
+        return check_bytes(file, options, cache, dependency, bytes).map(|s| (s, mods));
+    }
     let outline = prescan::outline(&bytes);
     let module = &file.place.module;
     let mods = outline
@@ -818,12 +837,23 @@ fn scan_file(
         let waiting = Waiting { fns, free_fns, exports, idents: outline.idents, built, methods };
         return Ok((Scanned::Waiting(waiting), mods));
     }
+    check_bytes(file, options, cache, dependency, bytes).map(|s| (s, mods))
+}
+
+/// Analyses a file's bytes (or takes its facts from the cache).
+fn check_bytes(
+    file: &SourceFile,
+    options: &Options,
+    cache: &Cache,
+    dependency: Option<&str>,
+    bytes: Vec<u8>,
+) -> Result<Scanned, FileError> {
     let error = |message: String| FileError { path: file.display.clone(), message };
     // (With the cache off, no key: making one hashes the whole text.)
     let key = cache.is_enabled().then(|| Key::file(&bytes, &cache_context(file, options, dependency)));
     if let Some(facts) = key.and_then(|key| cache.get::<FileFacts>(key)) {
         let text: Option<Arc<str>> = facts.may_report().then(|| Arc::from(String::from_utf8_lossy(&bytes)));
-        return Ok((Scanned::Checked(Box::new(Analyzed { facts, text })), mods));
+        return Ok(Scanned::Checked(Box::new(Analyzed { facts, text })));
     }
     let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
@@ -847,7 +877,7 @@ fn scan_file(
     // Keep the text of files that may get findings, to show it with them. (The few that get
     // findings only from the call graph read it again: keeping every text costs memory.)
     let text = facts.may_report().then(|| Arc::from(text));
-    Ok((Scanned::Checked(Box::new(Analyzed { facts, text })), mods))
+    Ok(Scanned::Checked(Box::new(Analyzed { facts, text })))
 }
 
 /// Analyses one text: pure, no I/O. Must run on a thread with a large stack

@@ -14,6 +14,14 @@ use crate::rules::blocking::{chain_note, transitive_diagnostic};
 /// A trait's method, by (package, trait, method).
 type TraitMethod<'k> = (Option<&'k str>, &'k str, &'k str);
 
+/// An impl of a trait's method: its summary (`None` when it makes no call), its type, and
+/// whether it is demo code (an example's, a bench's, a test's).
+struct Impl<'k> {
+    id: Option<FnId>,
+    owner: &'k str,
+    demo: bool,
+}
+
 /// Per function, how it reaches a blocking call of one rank, and through how many calls.
 type Chains = HashMap<FnId, (Via, usize)>;
 
@@ -62,24 +70,24 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
     // one of its impls: (trait, method) -> the impls' summaries.
     let declared: HashSet<&str> =
         units.iter().flat_map(|u| u.facts.traits.iter().map(String::as_str)).collect();
-    // An impl without a summary neither blocks nor calls the crates: `None`. A null object
-    // (`impl Policy for AllowAll { fn allowed(..) -> bool { true } }`) runs only when the work
-    // is switched off: the impls doing the work say what a call runs.
+    // An impl without a summary neither blocks nor calls the crates: `None`.
     // Keyed by package too (`pkg` of `pkg@bin::a::T::f`): another package's trait of the same
     // name is another trait.
-    let mut impls: HashMap<TraitMethod, Vec<Option<FnId>>> = HashMap::default();
-    let mut stubs: HashMap<TraitMethod, Vec<&str>> = HashMap::default();
+    let mut impls: HashMap<TraitMethod, Vec<Impl>> = HashMap::default();
+    // A null object (`impl Policy for AllowAll`, every method of it returning a constant) runs
+    // only when the work is switched off. (package, trait, type) -> every method a stub.
+    let mut null_objects: HashMap<(Option<&str>, &str, &str), bool> = HashMap::default();
     for u in units {
+        // (An example's or a bench's impl is demo code beside the library's.)
+        let demo = ["@examples/", "@benches/", "@tests/"].iter().any(|d| u.target.contains(d));
         for f in &u.facts.fns {
             if let (Some(tr), Some(key)) = (f.implements.as_deref(), f.key.as_deref()) {
                 if declared.contains(tr) {
-                    let method = (key_package(key, None), tr, f.name.as_str());
-                    match f.stub {
-                        true => {
-                            stubs.entry(method).or_default().extend(key_parts(key).map(|(owner, _)| owner))
-                        }
-                        false => impls.entry(method).or_default().push(lookup(key).first().copied()),
-                    }
+                    let pkg = key_package(key, None);
+                    let owner = key_parts(key).map_or("", |(owner, _)| owner);
+                    *null_objects.entry((pkg, tr, owner)).or_insert(true) &= f.stub;
+                    let id = lookup(key).first().copied();
+                    impls.entry((pkg, tr, f.name.as_str())).or_default().push(Impl { id, owner, demo });
                 }
             }
         }
@@ -113,11 +121,28 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
     };
     // The impls a call of a trait's method may run, when the crates declare the trait; none
     // when one of them makes no call that could block.
+    fn found<'i, 'k>(
+        impls: &'i HashMap<TraitMethod<'k>, Vec<Impl<'k>>>,
+        call: &'k CallSite,
+    ) -> &'i [Impl<'k>] {
+        let Some((tr, method)) = key_parts(&call.key) else { return &[] };
+        impls.get(&(key_package(&call.key, None), tr, method)).map(Vec::as_slice).unwrap_or_default()
+    }
     let dispatch = |call: &CallSite| -> Vec<FnId> {
-        let Some((tr, method)) = key_parts(&call.key) else { return Vec::new() };
-        let found =
-            impls.get(&(key_package(&call.key, None), tr, method)).map(Vec::as_slice).unwrap_or_default();
-        found.iter().copied().collect::<Option<Vec<FnId>>>().unwrap_or_default()
+        found(&impls, call).iter().map(|i| i.id).collect::<Option<Vec<FnId>>>().unwrap_or_default()
+    };
+    // From async code: those doing work, when the others are null objects (and the working ones
+    // are no demo code); with the null objects' types.
+    let working = |call: &CallSite| -> (Vec<FnId>, Vec<String>) {
+        let all = found(&impls, call);
+        let tr = key_parts(&call.key).map_or("", |(tr, _)| tr);
+        let null = |i: &&Impl| null_objects.get(&(key_package(&call.key, None), tr, i.owner)) == Some(&true);
+        let (nulls, rest): (Vec<&Impl>, Vec<&Impl>) = all.iter().partition(null);
+        if nulls.is_empty() || rest.is_empty() || rest.iter().any(|i| i.demo) {
+            return (dispatch(call), Vec::new());
+        }
+        let ids = rest.iter().map(|i| i.id).collect::<Option<Vec<FnId>>>().unwrap_or_default();
+        (ids, nulls.iter().map(|i| format!("`{}`", i.owner)).collect())
     };
     let targets = |caller: usize, call: &CallSite| -> Vec<FnId> {
         let mut out = lookup(&call.key);
@@ -224,7 +249,8 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
             }
             let mut candidates = targets(f, call);
             // A trait's method with several impls blocks only if every impl does.
-            let impls = if lookup(&call.key).is_empty() { dispatch(call) } else { Vec::new() };
+            let (impls, nulls) =
+                if lookup(&call.key).is_empty() { working(call) } else { Default::default() };
             if !impls.is_empty() {
                 if !impls.iter().all(|id| vias.iter().any(|via| via.contains_key(id))) {
                     continue;
@@ -261,12 +287,6 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
                 let owners: Vec<String> = impls
                     .iter()
                     .filter_map(|&id| key_parts(&func(id).key).map(|(owner, _)| format!("`{owner}`")))
-                    .collect();
-                let nulls: Vec<String> = stubs
-                    .get(&(key_package(&call.key, None), tr, method))
-                    .into_iter()
-                    .flatten()
-                    .map(|owner| format!("`{owner}`"))
                     .collect();
                 let mut note = match owners.as_slice() {
                     [one] if nulls.is_empty() => {

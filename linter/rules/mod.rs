@@ -111,6 +111,19 @@ struct Checker<'o, 'a> {
 
 /// What a `for` loop iterates: its iterable, seen through an explicit `into_iter()` and the
 /// iterator adaptors after it (their `next` calls the inner iterator's).
+/// The explicit `into_iter()` call of a `for` loop's iterable (`it.into_iter().flatten()`),
+/// under its adaptors.
+fn iterated_through(iterable: &syn::Expr) -> Option<&syn::Expr> {
+    let mut e = iterable;
+    while let syn::Expr::MethodCall(mc) = e {
+        if mc.method == "into_iter" && mc.args.is_empty() {
+            return Some(e);
+        }
+        e = &mc.receiver;
+    }
+    None
+}
+
 fn iterated(iterable: &syn::Expr) -> &syn::Expr {
     const ADAPTORS: [&str; 12] = [
         "filter_map",
@@ -229,7 +242,8 @@ impl Checker<'_, '_> {
             .ctx()
             .and_then(|c| c.hot)
             .is_some_and(|h| matches!(h.kind, HotKind::Once | HotKind::CacheMiss | HotKind::Registered));
-        if let (Some(Some(i)), false) = (self.summaries.last(), once) {
+        let stored = m.ctx().is_some_and(|c| c.stored);
+        if let (Some(Some(i)), false) = (self.summaries.last(), once || stored) {
             add(&mut self.facts.functions[*i]);
         }
     }
@@ -289,9 +303,10 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
             }
         }
         if let Some(key) = callee {
-            // An explicit `into_iter()` is iterated (`WalkDir::new(d).into_iter().filter_map(..)`),
-            // as `for x in it` is: the `next` of what it returns runs too.
-            let then = matches!(expr, Expr::MethodCall(mc) if mc.method == "into_iter").then_some("next");
+            // An explicit `into_iter()` walked by the chain on it (`WalkDir::new(d).into_iter()
+            // .filter_map(..)`) is iterated, as `for x in it` is: the `next` of what it returns
+            // runs too. (Bound to a name, it may be walked elsewhere, on a blocking pool.)
+            let then = m.is_consumed_iterator(expr).then_some("next");
             self.record_call(m, key, semantic::spans::expr(expr), then);
         }
         // On a value another file types (`state.store.load(k)`): also by name, for where code
@@ -317,8 +332,12 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
             None => {}
         }
         // `for x in it` calls `into_iter` on `it`, then `next` on what that returns; so does
-        // `for x in it.into_iter().flatten()`, whose adaptors call the same `next`.
-        if let semantic::Ty::Named(ty, _) = m.res.deref_all(m.res.infer(iterated(iterable))) {
+        // `for x in it.into_iter().flatten()`, whose adaptors call the same `next` (recorded
+        // with that explicit `into_iter()`, when a chain consumes it).
+        let explicit = matches!(iterated_through(iterable), Some(e) if m.is_consumed_iterator(e));
+        if let (semantic::Ty::Named(ty, _), false) =
+            (m.res.deref_all(m.res.infer(iterated(iterable))), explicit)
+        {
             if let Some(key) = m.key(&format!("{ty}::into_iter")) {
                 self.record_call(m, &key, semantic::spans::expr(iterable), Some("next"));
             }

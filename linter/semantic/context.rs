@@ -95,11 +95,14 @@ pub(crate) struct Ctx {
     pub hot: Option<Hot>,
     /// Test code (walked for what is reported there too, like `block_on` in async tests).
     pub test: bool,
+    /// In a closure a sync fn keeps as a value (`Some(|| ..)`, `Box::new(move || ..)`): its
+    /// calls run when the value is called, not as part of the fn.
+    pub stored: bool,
 }
 
 impl Ctx {
     pub fn new(kind: Kind, what: impl Into<Rc<str>>) -> Ctx {
-        Ctx { kind, what: what.into(), defer: None, closure: false, hot: None, test: false }
+        Ctx { kind, what: what.into(), defer: None, closure: false, hot: None, test: false, stored: false }
     }
 
     /// A context for code nested in this one (a block, a closure): where it runs may differ,
@@ -123,6 +126,8 @@ pub(crate) enum ClosureMode {
     Offload,
     /// Handed to a function of the checked crates, which may or may not offload it.
     Defer(Rc<str>),
+    /// Kept as a value by a sync fn (see `Ctx::stored`).
+    Stored,
 }
 
 /// The function being walked.

@@ -81,6 +81,9 @@ pub(crate) struct Model<'a, 'ast> {
     chain_receivers: HashMap<usize, &'ast Expr>,
     /// Per closure entered: the receiver of the adaptor it was handed to, if any.
     chained: Vec<Option<&'ast Expr>>,
+    /// Explicit `into_iter()` calls (by address) that another method call consumes
+    /// (`WalkDir::new(d).into_iter().filter_map(..)`): the iterator is walked there.
+    iter_receivers: HashSet<usize>,
 }
 
 /// Locks a field's type is often written with through a glob import (a prelude's `pub use
@@ -112,7 +115,13 @@ impl<'a, 'ast> Model<'a, 'ast> {
             conditions: Vec::new(),
             chain_receivers: HashMap::default(),
             chained: Vec::new(),
+            iter_receivers: HashSet::default(),
         }
+    }
+
+    /// Is `e` an explicit `into_iter()` whose iterator a method chained to it walks?
+    pub(crate) fn is_consumed_iterator(&self, e: &Expr) -> bool {
+        self.iter_receivers.contains(&(e as *const Expr as usize))
     }
 
     pub(crate) fn span(&self, span: proc_macro2::Span) -> Span {

@@ -285,6 +285,9 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             _ if is_async => self.outer_ctx().nested(Kind::Async, "async closure"),
             ClosureMode::Offload => self.outer_ctx().nested(Kind::Offload, "offloaded closure"),
             ClosureMode::Inherit | ClosureMode::Defer(_) => Ctx { closure: true, ..self.handed_ctx(mode) },
+            ClosureMode::Stored => {
+                Ctx { closure: true, stored: true, ..self.handed_ctx(ClosureMode::Inherit) }
+            }
         };
         self.m.ctx.push(ctx);
         if let Some(f) = self.m.fns.last_mut() {
@@ -484,6 +487,14 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                     self.m.bound_closures.insert(addr(c), mode.clone());
                 }
             }
+            // `Reopen::new(Box::new(move || open(&p)))`: a boxed closure handed to a fn of the
+            // crates (or an offloader) is handed over as the bare one would be. (Handed to
+            // another crate's method, `callbacks.insert(k, Box::new(..))`, it is kept.)
+            if let (Expr::Call(boxed), false) = (arg, matches!(mode, ClosureMode::Inherit)) {
+                if let (true, Some(Expr::Closure(c))) = (stores_value(&boxed.func), boxed.args.first()) {
+                    self.m.bound_closures.insert(addr(c), mode.clone());
+                }
+            }
             match arg {
                 Expr::Closure(c) => self.visit_closure_as(c, mode.clone()),
                 // `create_helper(dir, create_dir)`: a fn handed by name to a fn of the crates
@@ -583,10 +594,10 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         if let Some(key) = callee {
             self.note_offload_via(call.args.iter(), &key);
             mode = ClosureMode::Defer(key.as_str().into());
-        } else if stores_value(&call.func) {
-            // `Some(|| rotate_logs())`, `Box::new(move || ..)`: the closure is kept as a value,
-            // to run later and elsewhere (a job table, a callback slot), not here.
-            mode = ClosureMode::Offload;
+        } else if stores_value(&call.func) && self.m.kind() == Some(Kind::Sync) {
+            // `Some(|| rotate_logs())`, `Box::new(move || ..)` in a sync fn: the closure is kept
+            // as a value, to run later (a job table, a callback slot), not when the fn runs.
+            mode = ClosureMode::Stored;
         }
         self.visit_expr(&call.func);
         let detached = self.detached(e);
@@ -608,6 +619,11 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
 
     fn visit_method_call(&mut self, e: &'ast Expr, m: &'ast syn::ExprMethodCall, usage: Use) {
         let method = m.method.to_string();
+        if let Expr::MethodCall(inner) = &*m.receiver {
+            if inner.method == "into_iter" && inner.args.is_empty() {
+                self.m.iter_receivers.insert(addr(&*m.receiver));
+            }
+        }
         if RESULT_METHODS.contains(&method.as_str()) {
             self.mark_result(&m.receiver);
         }
@@ -1420,13 +1436,13 @@ fn awaits(s: &Stmt) -> bool {
     f.0
 }
 
-/// Is `func` a constructor that stores its argument: an enum variant or tuple struct
-/// (`Some`, `Ok`, `Job`), or a smart pointer's `new` (`Box::new`, `Arc::new`, `Rc::new`)?
+/// Is `func` a constructor that keeps its argument: `Some`, or a pointer's `new` (`Box::new`,
+/// `Arc::new`, `Rc::new`)? (Not any tuple struct: `AssertUnwindSafe(|| ..)` is run in place.)
 fn stores_value(func: &Expr) -> bool {
     let Expr::Path(p) = func else { return false };
     let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
     match segs.as_slice() {
-        [.., last] if last.starts_with(|c: char| c.is_ascii_uppercase()) => true,
+        [only] => only == "Some",
         [.., ty, new] => new == "new" && matches!(ty.as_str(), "Box" | "Arc" | "Rc"),
         _ => false,
     }
