@@ -167,20 +167,24 @@ struct Waiting {
     methods: Vec<u64>,
 }
 
+/// Sets of name hashes, tested against every waiting file each round: the values are hashes
+/// already, so a cheap hasher is enough.
+type Hashes = rustc_hash::FxHashSet<u64>;
+
 /// What the call graph asks of the waiting files, as `Waiting` hashes the names.
 #[derive(Default)]
 struct Needed {
     /// (package, qualifier, name) of the functions called.
-    fns: HashSet<u64>,
+    fns: Hashes,
     /// (package, qualifier) and (package, name): a re-export of either pulls its file in.
-    parts: HashSet<u64>,
+    parts: Hashes,
     /// (package, name) of free functions called (`module::f`, or `m::*::f` through a glob).
-    free: HashSet<u64>,
+    free: Hashes,
     /// Types whose async code calls methods of their type parameter: the files building them
     /// say with what.
-    types: HashSet<u64>,
+    types: Hashes,
     /// (package, name) of methods called on a field whose type is not known yet.
-    methods: HashSet<u64>,
+    methods: Hashes,
 }
 
 /// A function called, hashed as `Needed` keeps it.
@@ -317,18 +321,23 @@ pub(crate) fn check_files_with(
         results[*i] = r;
     }
     compile_out(&mut results, &out);
-    fn retarget(
-        results: &mut [Result<(Scanned, Vec<ModDecl>), FileError>],
-        targets: &[String],
-        indices: &[usize],
-        deps: &Deps,
-    ) {
+    // (On the pool: the first call makes every checked file's keys unique.)
+    let retarget = |results: &mut [Result<(Scanned, Vec<ModDecl>), FileError>],
+                    targets: &[String],
+                    indices: &[usize],
+                    deps: &Deps| {
+        let mut these = vec![false; results.len()];
         for &i in indices {
-            if let Ok((Scanned::Checked(a), _)) = &mut results[i] {
-                a.facts.retarget(&targets[i], &|k| deps.canonical_key(k));
-            }
+            these[i] = true;
         }
-    }
+        pool.install(|| {
+            results.par_iter_mut().zip(targets).zip(these).for_each(|((r, target), this)| {
+                if let (true, Ok((Scanned::Checked(a), _))) = (this, r) {
+                    a.facts.retarget(target, &|k| deps.canonical_key(k));
+                }
+            })
+        });
+    };
     retarget(&mut results, &targets, &all, &deps);
 
     // Parse, round by round, the waiting files the call graph needs:
@@ -344,7 +353,10 @@ pub(crate) fn check_files_with(
     let mut fresh = all;
     let mut rounds = 0;
     // Calls from the checked crates into dependencies, by canonical key (`fs_err::read`).
+    // (Each once, in the order first met: the same calls are made from many files, and every
+    // round walks them all.)
     let mut dep_roots: Vec<String> = Vec::new();
+    let mut dep_roots_met: HashSet<String> = HashSet::new();
     // The graph of the last round, when it parsed nothing more: `settle` takes it.
     let mut prepared = None;
     loop {
@@ -375,7 +387,11 @@ pub(crate) fn check_files_with(
                     needed.types.insert(name_hash(&[pkg, ty]));
                     needed.parts.insert(name_hash(&[pkg, ty]));
                 }
-                dep_roots.extend(a.facts.call_keys().filter_map(|k| deps.canonical_key(k)));
+                for key in a.facts.call_keys().filter_map(|k| deps.canonical_key(k)) {
+                    if dep_roots_met.insert(key.clone()) {
+                        dep_roots.push(key);
+                    }
+                }
             }
         }
         // A sync fn is reached when a reached call names it (by package and name, as a call
@@ -426,12 +442,14 @@ pub(crate) fn check_files_with(
                 _ => None,
             }
         }
-        let mut wanted: Vec<usize> = results
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| waiting(r).is_some_and(|w| needed.wants(w)))
-            .map(|(i, _)| i)
-            .collect();
+        let mut wanted: Vec<usize> = pool.install(|| {
+            results
+                .par_iter()
+                .enumerate()
+                .filter(|(_, r)| waiting(r).is_some_and(|w| needed.wants(w)))
+                .map(|(i, _)| i)
+                .collect()
+        });
         if wanted.is_empty() {
             let names = {
                 let units: Vec<Unit> = results
