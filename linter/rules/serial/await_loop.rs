@@ -421,9 +421,21 @@ impl Loops<'_, '_, '_> {
             false => Vec::new(),
         };
         let sequential = if deferred { Vec::new() } else { sequential };
-        // Only writes (`Post::update(..)`, `delete_alias(..)`): stored state changed in turn on
-        // purpose. A loop that also fetches (`download(..)` then `save(..)`) still overlaps.
-        let writes = |a: &&ExprAwait| awaits::call_name(&a.base).is_some_and(|n| names().writes.matches(&n));
+        // Only writes (`Post::update(..)`, `delete_alias(..)`, `db.insert(..)`, a repository's
+        // own `self.delete(id)`): stored state changed in turn on purpose. A loop that also
+        // fetches (`download(..)` then `save(..)`) still overlaps, and so do uploads or deletes
+        // of objects through another value's method (`cdn.put(key, bytes)`), each a request.
+        let writes = |a: &&ExprAwait| {
+            let base = awaits::peel_adaptors(&a.base);
+            let write = awaits::call_name(base).is_some_and(|n| names().writes.matches(&n));
+            write
+                && match base {
+                    Expr::MethodCall(m) => {
+                        matches!(&*m.receiver, Expr::Path(p) if p.path.is_ident("self")) || self.is_database(&m.receiver)
+                    }
+                    _ => true,
+                }
+        };
         if found.iter().all(writes) {
             return None;
         }
@@ -505,6 +517,14 @@ impl Loops<'_, '_, '_> {
             _ => false,
         };
         !one_connection && self.m.type_name(handle).is_some_and(|t| names().clients.matches(&t))
+    }
+
+    /// Is this handle a database's (a connection, a pool, a repository: by its name or its
+    /// type)? Writes through it change rows.
+    fn is_database(&self, handle: &Expr) -> bool {
+        let n = names();
+        let db = |s: &str| n.connections.matches(s) || n.pools.matches(s) || n.databases.matches(s);
+        awaits::handle_name(handle).is_some_and(|h| db(&h)) || self.m.type_name(handle).is_some_and(|t| db(&t))
     }
 
     /// Is this handle one connection or transaction (by its name or its type), which runs

@@ -76,6 +76,7 @@ pub(crate) struct Names {
     pub ordered_collections: List,
     pub guards: List,
     pub writes: List,
+    pub databases: List,
 }
 
 static NAMES: LazyLock<Names> = LazyLock::new(|| toml::from_str(BUILTIN).expect("names.toml parses"));
@@ -116,6 +117,8 @@ mod tests {
             &n.ordered_collections,
             &n.guards,
             &n.writes,
+            &n.databases,
+            &n.one_connection_clients,
         ];
         for l in lists {
             assert!(l.reason.len() > 20, "{l:?}");
