@@ -263,13 +263,13 @@ pub(crate) struct Callee {
     pub name: String,
     /// For a method called on a variable named after a type (`attachment.to_json()`), that
     /// type (`Attachment`): the method of that name it is, when the package has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub named_after: Option<String>,
     /// Called as a method (`x.f()`): never a free fn of that name.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub method: bool,
     /// `named_after` is the type the model gave the receiver, not a guess from its name.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub typed: bool,
 }
 

@@ -358,6 +358,23 @@ mod tests {
     }
 
     #[test]
+    fn a_file_s_facts_read_back() {
+        // Async fns' summaries hold callees with optional parts: a format without field names
+        // must not skip any of them when writing, or every such file misses on a warm run.
+        let facts = crate::testing::facts(
+            "struct S { c: C }\nimpl S { async fn a(&self) { self.c.get().await; x.run().await; } }\n\
+             async fn f(s: S, ids: Vec<u8>) { for i in ids { s.a().await; } }",
+        );
+        assert!(!facts.async_fns.is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::in_dir(dir.path());
+        let key = Key::file(b"src", "ctx");
+        cache.put(key, &facts).unwrap();
+        let back: crate::facts::FileFacts = cache.get(key).expect("the facts read back");
+        assert_eq!(postcard::to_stdvec(&back).unwrap(), postcard::to_stdvec(&facts).unwrap());
+    }
+
+    #[test]
     fn keys_depend_on_what_the_facts_depend_on() {
         let id = "registry+https://github.com/rust-lang/crates.io-index#walkdir@2.5.0";
         assert_eq!(Key::package(id, ["b", "a"]), Key::package(id, ["a", "b", "a"]), "feature order");
