@@ -268,9 +268,6 @@ pub(crate) struct Callee {
     /// Called as a method (`x.f()`): never a free fn of that name.
     #[serde(default)]
     pub method: bool,
-    /// `named_after` is the type the model gave the receiver, not a guess from its name.
-    #[serde(default)]
-    pub typed: bool,
 }
 
 /// What one async fn (or sync fn returning a future) waits on.

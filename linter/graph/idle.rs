@@ -62,7 +62,7 @@ impl<'a> IdleFns<'a> {
         let named = |d: &&&Callee| d.owner.is_some() && d.owner == c.named_after;
         match (&c.owner, all.iter().find(named)) {
             // Definitions are keyed as declared, not as called.
-            (Some(_), _) => self.idle.contains(&Callee { method: false, typed: false, ..c.clone() }),
+            (Some(_), _) => self.idle.contains(&Callee { method: false, ..c.clone() }),
             (None, Some(d)) => self.idle.contains(*d),
             (None, None) => {
                 // A method call is none of the free fns of its name.
@@ -154,10 +154,10 @@ impl<'a> Calls<'a> {
         let may_be = |call: &Callee, def: &Callee| {
             (call.owner.is_none() && !(call.method && def.owner.is_none())) || call.owner == def.owner
         };
-        // (A call on a value the model types as the fn's own type, `self.parent.resolve(name)`,
-        // is that fn; a variable's name alone does not say so.)
+        // (A call on a value of the fn's own type, `self.parent.resolve(name)`, or one named
+        // like it, `node.walk()` in `impl Node`, is that fn: when unsure, a recursive walk.)
         let same = |a: &Callee, b: &Callee| {
-            let typed_as = a.typed && a.owner.is_none() && b.owner.is_some() && a.named_after == b.owner;
+            let typed_as = a.owner.is_none() && b.owner.is_some() && a.named_after == b.owner;
             let owner = a.owner == b.owner || typed_as;
             owner && a.name == b.name && !(a.method && b.owner.is_none())
         };
@@ -190,13 +190,7 @@ mod tests {
     use super::*;
 
     fn callee(owner: Option<&str>, name: &str) -> Callee {
-        Callee {
-            owner: owner.map(str::to_string),
-            name: name.into(),
-            named_after: None,
-            method: false,
-            typed: false,
-        }
+        Callee { owner: owner.map(str::to_string), name: name.into(), named_after: None, method: false }
     }
 
     fn summary(owner: Option<&str>, name: &str, waits_on: Option<Vec<Callee>>) -> AsyncFnSummary {

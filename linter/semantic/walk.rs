@@ -619,9 +619,19 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
 
     fn visit_method_call(&mut self, e: &'ast Expr, m: &'ast syn::ExprMethodCall, usage: Use) {
         let method = m.method.to_string();
-        if let Expr::MethodCall(inner) = &*m.receiver {
-            if inner.method == "into_iter" && inner.args.is_empty() {
-                self.m.iter_receivers.insert(addr(&*m.receiver));
+        // `WalkDir::new(d).into_iter().filter_map(..).count()`: a consumer walks the explicit
+        // `into_iter()` under the lazy adaptors (not a chain bound to a name or returned).
+        if ITER_CONSUMERS.contains(&method.as_str()) {
+            let mut e: &Expr = &m.receiver;
+            while let Expr::MethodCall(inner) = e {
+                if inner.method == "into_iter" && inner.args.is_empty() {
+                    self.m.iter_receivers.insert(addr(e));
+                    break;
+                }
+                if !ITER_ADAPTORS.contains(&inner.method.to_string().as_str()) {
+                    break;
+                }
+                e = &inner.receiver;
             }
         }
         if RESULT_METHODS.contains(&method.as_str()) {
@@ -1435,6 +1445,61 @@ fn awaits(s: &Stmt) -> bool {
     f.visit_stmt(s);
     f.0
 }
+
+/// Iterator methods that walk the iterator they are called on.
+const ITER_CONSUMERS: &[&str] = &[
+    "collect",
+    "count",
+    "sum",
+    "product",
+    "fold",
+    "try_fold",
+    "for_each",
+    "try_for_each",
+    "find",
+    "find_map",
+    "any",
+    "all",
+    "last",
+    "nth",
+    "next",
+    "max",
+    "min",
+    "max_by",
+    "min_by",
+    "max_by_key",
+    "min_by_key",
+    "position",
+    "reduce",
+    "partition",
+    "unzip",
+];
+
+/// Lazy iterator adaptors: they walk nothing until consumed.
+const ITER_ADAPTORS: &[&str] = &[
+    "map",
+    "filter",
+    "filter_map",
+    "flat_map",
+    "flatten",
+    "peekable",
+    "skip",
+    "take",
+    "skip_while",
+    "take_while",
+    "enumerate",
+    "rev",
+    "chain",
+    "zip",
+    "inspect",
+    "fuse",
+    "by_ref",
+    "cloned",
+    "copied",
+    "step_by",
+    "map_while",
+    "scan",
+];
 
 /// Is `func` a constructor that keeps its argument: `Some`, or a pointer's `new` (`Box::new`,
 /// `Arc::new`, `Rc::new`)? (Not any tuple struct: `AssertUnwindSafe(|| ..)` is run in place.)

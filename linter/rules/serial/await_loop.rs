@@ -421,20 +421,14 @@ impl Loops<'_, '_, '_> {
             false => Vec::new(),
         };
         let sequential = if deferred { Vec::new() } else { sequential };
-        // Only writes (`Post::update(..)`, `delete_alias(..)`, `db.insert(..)`, a repository's
-        // own `self.delete(id)`): stored state changed in turn on purpose. A loop that also
-        // fetches (`download(..)` then `save(..)`) still overlaps, and so do uploads or deletes
-        // of objects through another value's method (`cdn.put(key, bytes)`), each a request.
+        // Only writes (`Post::update(..)`, `delete_alias(..)`, `store.save(e)`): stored state
+        // changed in turn on purpose. A loop that also fetches (`download(..)` then `save(..)`)
+        // still overlaps, and so do uploads or deletes of objects through an object store, a
+        // CDN or an API client (`cdn.put(key, bytes)`), each a request of its own.
         let writes = |a: &&ExprAwait| {
             let base = awaits::peel_adaptors(&a.base);
             let write = awaits::call_name(base).is_some_and(|n| names().writes.matches(&n));
-            write
-                && match base {
-                    Expr::MethodCall(m) => {
-                        matches!(&*m.receiver, Expr::Path(p) if p.path.is_ident("self")) || self.is_database(&m.receiver)
-                    }
-                    _ => true,
-                }
+            write && !matches!(base, Expr::MethodCall(m) if self.is_object_store(&m.receiver))
         };
         if found.iter().all(writes) {
             return None;
@@ -519,12 +513,12 @@ impl Loops<'_, '_, '_> {
         !one_connection && self.m.type_name(handle).is_some_and(|t| names().clients.matches(&t))
     }
 
-    /// Is this handle a database's (a connection, a pool, a repository: by its name or its
-    /// type)? Writes through it change rows.
-    fn is_database(&self, handle: &Expr) -> bool {
-        let n = names();
-        let db = |s: &str| n.connections.matches(s) || n.pools.matches(s) || n.databases.matches(s);
-        awaits::handle_name(handle).is_some_and(|h| db(&h)) || self.m.type_name(handle).is_some_and(|t| db(&t))
+    /// Is this handle an object store's, a CDN's or an API client's (by its name or its type)?
+    /// Each write through it is a request of its own.
+    fn is_object_store(&self, handle: &Expr) -> bool {
+        let stores = &names().object_stores;
+        awaits::handle_name(handle).is_some_and(|h| stores.matches(&h))
+            || self.m.type_name(handle).is_some_and(|t| stores.matches(&t) || names().clients.matches(&t))
     }
 
     /// Is this handle one connection or transaction (by its name or its type), which runs

@@ -16,7 +16,6 @@ pub(crate) fn within(body: &AsyncBody) -> Option<Callee> {
         name: body.fn_name.clone()?,
         named_after: None,
         method: false,
-        typed: false,
     })
 }
 
@@ -48,7 +47,7 @@ pub(crate) fn callee(e: &Expr, self_type: Option<&str>) -> Option<Callee> {
         _ => None,
     };
     let method = matches!(e, Expr::MethodCall(_));
-    Some(Callee { owner, name, named_after, method, typed: false })
+    Some(Callee { owner, name, named_after, method })
 }
 
 /// `callee`, with the receiver's type where the model knows it (`self.asn.lookup(ip)` with
@@ -58,7 +57,6 @@ pub(crate) fn typed_callee(m: &Model, e: &Expr, self_type: Option<&str>) -> Opti
     if let (None, Expr::MethodCall(call)) = (&c.owner, body::peel_adaptors(e)) {
         if let Some(ty) = m.type_name(&call.receiver) {
             c.named_after = Some(ty);
-            c.typed = true;
         }
     }
     Some(c)
@@ -95,13 +93,7 @@ impl IdleBuilder {
     /// A builder for the fn the walk just entered, if it is async or returns a future.
     pub(crate) fn new(f: &FnFrame, implements: Option<String>) -> Option<IdleBuilder> {
         (f.is_async || f.returns_future).then(|| IdleBuilder {
-            callee: Callee {
-                owner: f.owner.clone(),
-                name: f.name.clone(),
-                named_after: None,
-                method: false,
-                typed: false,
-            },
+            callee: Callee { owner: f.owner.clone(), name: f.name.clone(), named_after: None, method: false },
             is_async: f.is_async,
             waits_on: if f.is_async { Some(Vec::new()) } else { None },
             calls: Vec::new(),

@@ -76,7 +76,7 @@ pub(crate) struct Names {
     pub ordered_collections: List,
     pub guards: List,
     pub writes: List,
-    pub databases: List,
+    pub object_stores: List,
 }
 
 static NAMES: LazyLock<Names> = LazyLock::new(|| toml::from_str(BUILTIN).expect("names.toml parses"));
@@ -117,7 +117,7 @@ mod tests {
             &n.ordered_collections,
             &n.guards,
             &n.writes,
-            &n.databases,
+            &n.object_stores,
             &n.one_connection_clients,
         ];
         for l in lists {
