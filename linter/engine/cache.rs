@@ -45,6 +45,7 @@ const HEADER_LEN: usize = 48;
 enum Space {
     Package,
     File,
+    Project,
 }
 
 impl Space {
@@ -52,6 +53,7 @@ impl Space {
         match self {
             Space::Package => "pkg",
             Space::File => "file",
+            Space::Project => "project",
         }
     }
 }
@@ -92,6 +94,28 @@ impl Key {
         h.part(context.as_bytes());
         h.part(contents);
         Key { space: Space::File, hash: h.finish() }
+    }
+
+    /// What a registry or git package's file offers before it is parsed: the package's
+    /// identity and the file's path name its text, which never changes under them, so the
+    /// file need not be read to find its entry. `context` as for [`Key::file`].
+    pub(crate) fn package_file(identity: &str, path: &Path, context: &str) -> Key {
+        let mut h = Parts::new("package file");
+        h.part(STALL_VERSION.as_bytes());
+        h.part(identity.as_bytes());
+        h.part(path.as_os_str().as_encoded_bytes());
+        h.part(context.as_bytes());
+        Key { space: Space::Package, hash: h.finish() }
+    }
+
+    /// What is known about a project as a whole (its dependency graph): `context` names where
+    /// the run started and the environment that decides the answer; the entry itself records
+    /// the files it was computed from, which the reader checks.
+    pub(crate) fn project(context: &str) -> Key {
+        let mut h = Parts::new("project");
+        h.part(STALL_VERSION.as_bytes());
+        h.part(context.as_bytes());
+        Key { space: Space::Project, hash: h.finish() }
     }
 }
 

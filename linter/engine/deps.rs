@@ -6,7 +6,11 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use crate::project::deps::{self, DepGraph, Package, PackageKey};
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::xxh3_64;
+
+use super::cache::{Cache, Key};
+use crate::project::deps::{self, DepGraph, LocateOptions, Located, Package, PackageKey, Via};
 use crate::project::discover::module_path;
 use crate::project::{Place, SourceFile};
 
@@ -22,6 +26,9 @@ pub(crate) struct DepPackage {
     lib_root: PathBuf,
     /// What its facts depend on besides the files' text: identity and features.
     pub fingerprint: String,
+    /// Where it comes from, for a registry or git package (which never changes under one
+    /// identity): its files' outlines and its listing are cached by this, without reading them.
+    pub identity: Option<String>,
     features: Option<std::collections::BTreeSet<String>>,
     build_script: bool,
 }
@@ -57,8 +64,8 @@ pub(crate) struct Deps {
 impl Deps {
     /// The dependencies of the cargo project above `root`, except `opaque` crates (whose sync
     /// API is known not to block, or whose blocking calls the catalog lists).
-    pub(crate) fn locate(root: &Path, opaque: &dyn Fn(&str) -> bool) -> Deps {
-        let located = deps::locate(root);
+    pub(crate) fn locate(root: &Path, opaque: &dyn Fn(&str) -> bool, cache: &Cache) -> Deps {
+        let located = located(root, &LocateOptions::from_env(), cache);
         let mut out = Deps { note: located.note, ..Deps::default() };
         let Some(graph) = located.graph else { return out };
         let reachable = graph.reachable();
@@ -86,6 +93,7 @@ impl Deps {
                     dir: dir.clone(),
                     lib_root: lib.root.clone(),
                     fingerprint,
+                    identity: p.cache_identity(),
                     features: p.features.clone(),
                     build_script: p.build_script,
                 },
@@ -156,32 +164,31 @@ impl Deps {
 
     /// The files of dependency `name`, `hops` packages away from the checked crates, the first
     /// time it is asked for: `None` after that.
-    pub(crate) fn expand(&mut self, name: &str, hops: u8) -> Option<(DepPackage, Vec<SourceFile>)> {
+    pub(crate) fn expand(
+        &mut self,
+        name: &str,
+        hops: u8,
+        cache: &Cache,
+    ) -> Option<(DepPackage, Vec<SourceFile>)> {
         let p = self.packages.get(name)?.clone();
         if self.expanded.contains_key(name) {
             return None;
         }
         self.expanded.insert(name.to_string(), hops);
-        let src = p.lib_root.parent().unwrap_or(&p.dir).to_path_buf();
-        let mut files = Vec::new();
-        let mut stack = vec![src];
-        while let Some(dir) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-            for e in entries.flatten() {
-                let path = e.path();
-                let Ok(kind) = e.file_type() else { continue };
-                if kind.is_dir() {
-                    let name = e.file_name();
-                    // Tests, examples and benches are not part of the library.
-                    if !matches!(name.to_str(), Some("tests" | "examples" | "benches" | "target")) {
-                        stack.push(path);
-                    }
-                } else if kind.is_file() && path.extension().is_some_and(|x| x == "rs") {
-                    files.push(self.source_file(&p, path));
+        // A registry or git package's listing never changes: kept, it costs one read. (The
+        // value's type keeps the entry apart from others under the package's key.)
+        let key = p.identity.as_ref().map(|id| Key::package(id, std::iter::empty::<&str>()));
+        let paths = match key.and_then(|key| cache.get::<Vec<PathBuf>>(key)) {
+            Some(paths) => paths,
+            None => {
+                let paths = rust_files(p.lib_root.parent().unwrap_or(&p.dir));
+                if let Some(key) = key {
+                    let _ = cache.put(key, &paths);
                 }
+                paths
             }
-        }
-        files.sort_by(|a, b| a.path.cmp(&b.path));
+        };
+        let files = paths.into_iter().map(|path| self.source_file(&p, path)).collect();
         Some((p, files))
     }
 
@@ -205,6 +212,78 @@ impl Deps {
     }
 }
 
+/// The `.rs` files under a package's source directory, sorted: tests, examples and benches are
+/// not part of the library.
+fn rust_files(src: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![src.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for e in entries.flatten() {
+            let path = e.path();
+            let Ok(kind) = e.file_type() else { continue };
+            if kind.is_dir() {
+                if !matches!(e.file_name().to_str(), Some("tests" | "examples" | "benches" | "target")) {
+                    stack.push(path);
+                }
+            } else if kind.is_file() && path.extension().is_some_and(|x| x == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// A dependency graph `cargo metadata` gave, with the files it was computed from.
+#[derive(Serialize, Deserialize)]
+struct CachedGraph {
+    /// Each file cargo's answer depends on, and a hash of its contents (`None`: absent).
+    inputs: Vec<(PathBuf, Option<u64>)>,
+    graph: DepGraph,
+}
+
+/// The dependency graph of the project above `root`. Running `cargo metadata` takes a third of
+/// a second on a large workspace, more than a warm run's analysis: its answer is kept in the
+/// cache and reused while no file it was computed from changed. Only cargo's complete answers
+/// are kept; the fallback's depends on which sources are downloaded, and is cheap.
+/// (A workspace member added under a glob without touching any manifest or the lock file is
+/// not noticed; cargo's `--locked` answer would be an error then anyway.)
+fn located(root: &Path, options: &LocateOptions, cache: &Cache) -> Located {
+    let env = |name: &str| std::env::var_os(name).unwrap_or_default();
+    let context = format!(
+        "{}\0{:?}\0{:?}\0{:?}\0{:?}",
+        root.display(),
+        options.cargo,
+        options.cargo_home.clone().unwrap_or_else(|| env("CARGO_HOME").into()),
+        env("RUSTUP_TOOLCHAIN"),
+        env("RUSTUP_HOME"),
+    );
+    let key = Key::project(&context);
+    let digest = |file: &PathBuf| std::fs::read(file).ok().map(|bytes| xxh3_64(&bytes));
+    if let Some(cached) = cache.get::<CachedGraph>(key) {
+        // Sources deleted since (a cleaned registry cache) make cargo fail: ask it again.
+        let present =
+            || cached.graph.packages.values().filter_map(|p| p.manifest_dir.as_ref()).all(|d| d.is_dir());
+        if cached.inputs.iter().all(|(file, hash)| digest(file) == *hash) && present() {
+            return Located { graph: Some(cached.graph), note: None, metadata_error: None };
+        }
+    }
+    let located = deps::locate_with(root, options);
+    if let Some(graph) = located.graph.as_ref().filter(|g| g.via == Via::Metadata && located.note.is_none()) {
+        let inputs = deps::metadata_inputs(root, graph, options)
+            .into_iter()
+            .map(|file| {
+                let hash = digest(&file);
+                (file, hash)
+            })
+            .collect();
+        // Best effort: a cache that cannot be written costs the next run the same time again.
+        let _ = cache.put(key, &CachedGraph { inputs, graph: graph.clone() });
+    }
+    located
+}
+
 /// What a package's facts depend on besides its files: its identity and resolved features.
 fn fingerprint(p: &Package) -> String {
     let features: Vec<&str> = p.features.iter().flatten().map(String::as_str).collect();
@@ -222,6 +301,7 @@ mod tests {
             dir: PathBuf::from(format!("/registry/{name}-1.0.0")),
             lib_root: PathBuf::from(format!("/registry/{name}-1.0.0/src/lib.rs")),
             fingerprint: String::new(),
+            identity: None,
             features: None,
             build_script: false,
         }
@@ -241,5 +321,74 @@ mod tests {
         assert_eq!(deps.canonical("old_pad"), None, "an alias of a dropped version goes too");
         assert_eq!(deps.canonical("util"), Some("util"));
         assert_eq!(deps.canonical("serde_x"), Some("serde_x"));
+    }
+
+    /// Copies a directory tree (the fixtures a test changes).
+    fn copy_tree(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            match entry.file_type().unwrap().is_dir() {
+                true => copy_tree(&entry.path(), &target),
+                false => drop(std::fs::copy(entry.path(), &target).unwrap()),
+            }
+        }
+    }
+
+    /// `cargo metadata` runs once; its answer is reused until a manifest changes or a cargo
+    /// configuration file appears, and the reused graph is the one cargo gave.
+    #[cfg(unix)]
+    #[test]
+    fn cargo_metadata_is_asked_again_only_when_what_it_read_changed() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/deps");
+        for name in ["path-workspace", "shared"] {
+            copy_tree(&fixtures.join(name), &tmp.path().join(name));
+        }
+        let (calls, cargo) = (tmp.path().join("calls"), tmp.path().join("cargo"));
+        let real = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        std::fs::write(
+            &cargo,
+            format!("#!/bin/sh\necho run >> '{}'\nexec '{real}' \"$@\"\n", calls.display()),
+        )
+        .unwrap();
+        std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let home = tmp.path().join("cargo-home");
+        std::fs::create_dir_all(&home).unwrap();
+        let options = LocateOptions {
+            cargo: Some(cargo),
+            cargo_home: Some(home),
+            timeout: std::time::Duration::from_secs(300),
+        };
+        let cache = Cache::in_dir(&tmp.path().join("cache"));
+        let workspace = tmp.path().join("path-workspace");
+        let root = workspace.join("app/src");
+        let runs = || std::fs::read_to_string(&calls).map_or(0, |s| s.lines().count());
+        let shape = |l: Located| format!("{:?}", l.graph.unwrap().packages);
+
+        let first = located(&root, &options, &cache);
+        assert_eq!(first.graph.as_ref().map(|g| g.via), Some(Via::Metadata), "{:?}", first.metadata_error);
+        let first = shape(first);
+        assert_eq!(runs(), 1);
+        assert_eq!(shape(located(&root, &options, &cache)), first);
+        assert_eq!(runs(), 1, "nothing changed: the cached graph is used");
+        assert_eq!(shape(located(&root, &options, &Cache::disabled())), first);
+        assert_eq!(runs(), 2, "no cache, no reuse");
+
+        let manifest = workspace.join("helper/Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        std::fs::write(&manifest, text.replace("edition = \"2018\"", "edition = \"2021\"")).unwrap();
+        let changed = shape(located(&root, &options, &cache));
+        assert_eq!(runs(), 3, "a path package's manifest changed");
+        assert_ne!(changed, first);
+        located(&root, &options, &cache);
+        assert_eq!(runs(), 3);
+
+        std::fs::create_dir_all(workspace.join(".cargo")).unwrap();
+        std::fs::write(workspace.join(".cargo/config.toml"), "[net]\noffline = true\n").unwrap();
+        located(&root, &options, &cache);
+        assert_eq!(runs(), 4, "a cargo configuration file appeared");
     }
 }

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::{Diagnostic, FileError, FileReport, Hidden, Report};
 use crate::facts::{self, FileFacts, Finding, Origin};
@@ -99,7 +100,8 @@ pub(crate) fn dependencies(paths: &[PathBuf], run: &RunOptions) -> Deps {
     let Some(first) = paths.first().filter(|_| run.dependencies) else { return Deps::default() };
     let root = std::path::absolute(first).unwrap_or_else(|_| first.clone());
     let knowledge = &run.options.knowledge;
-    Deps::locate(&root, &|name| knowledge.is_opaque(name))
+    let cache = if run.cache { Cache::open() } else { Cache::disabled() };
+    Deps::locate(&root, &|name| knowledge.is_opaque(name), &cache)
 }
 
 /// Checks one text that did not come from the walk (stdin, an editor buffer), as the file
@@ -148,11 +150,19 @@ enum Scanned {
     Waiting(Waiting),
 }
 
+/// The package a dependency's file belongs to, as its facts depend on it.
+struct DepOf {
+    /// Name, version and features.
+    fingerprint: String,
+    /// A registry or git package's source identity: its files never change.
+    identity: Option<String>,
+}
+
 /// What a waiting file offers the call graph, as hashes of (package, qualifier, name) for
 /// its functions (`Type::f` in an impl, `module::f` for a free fn) and of (package, name) for
 /// what it re-exports, and the identifiers it mentions (which functions it may call): small,
 /// as most files of a large run wait.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 struct Waiting {
     fns: Vec<u64>,
     /// (package, name) of its free functions: a glob re-export (`pub use self::imp::*`) can
@@ -293,14 +303,14 @@ pub(crate) fn check_files_with(
     }
     let pool = builder.build().expect("cannot start worker threads");
     let user_files = files.len();
-    // Per dependency file (index - user_files): its package's fingerprint.
-    let mut dep_of: Vec<String> = Vec::new();
-    let scan = |files: &[SourceFile], dep_of: &[String], indices: &[usize], mode: Mode| {
+    // Per dependency file (index - user_files): its package.
+    let mut dep_of: Vec<DepOf> = Vec::new();
+    let scan = |files: &[SourceFile], dep_of: &[DepOf], indices: &[usize], mode: Mode| {
         pool.install(|| {
             indices
                 .par_iter()
                 .map(|&i| {
-                    let dependency = i.checked_sub(user_files).map(|d| dep_of[d].as_str());
+                    let dependency = i.checked_sub(user_files).map(|d| &dep_of[d]);
                     let mode = if dependency.is_some() && mode != Mode::Parse { Mode::Wait } else { mode };
                     scan_file(&files[i], &options, mode, overlay, &cache, dependency, None)
                 })
@@ -421,11 +431,14 @@ pub(crate) fn check_files_with(
             }
         }
         for (name, hops) in expand {
-            let Some((package, new)) = deps.expand(&name, hops) else { continue };
+            let Some((package, new)) = deps.expand(&name, hops, &cache) else { continue };
             let start = files.len();
             for f in new {
                 targets.push(f.place.target.clone());
-                dep_of.push(package.fingerprint.clone());
+                dep_of.push(DepOf {
+                    fingerprint: package.fingerprint.clone(),
+                    identity: package.identity.clone(),
+                });
                 files.push(f);
             }
             let indices: Vec<usize> = (start..files.len()).collect();
@@ -513,7 +526,7 @@ pub(crate) fn check_files_with(
             wanted
                 .par_iter()
                 .map(|&i| {
-                    let dependency = i.checked_sub(user_files).map(|d| dep_of[d].as_str());
+                    let dependency = i.checked_sub(user_files).map(|d| &dep_of[d]);
                     let mods = match &results[i] {
                         Ok((_, mods)) => Some(mods.clone()),
                         Err(_) => None,
@@ -788,9 +801,21 @@ fn scan_file(
     mode: Mode,
     overlay: &Overlay,
     cache: &Cache,
-    dependency: Option<&str>,
+    dependency: Option<&DepOf>,
     known_mods: Option<Vec<ModDecl>>,
 ) -> Result<(Scanned, Vec<ModDecl>), FileError> {
+    // A registry or git package's file outlines the same every run: its outline is kept by
+    // its path, and the file is read again only if the call graph wants it parsed.
+    let fingerprint = dependency.map(|d| d.fingerprint.as_str());
+    let outline_key = match dependency.and_then(|d| d.identity.as_ref()) {
+        Some(identity) if mode == Mode::Wait && cache.is_enabled() => {
+            Some(Key::package_file(identity, &file.path, &cache_context(file, options, fingerprint)))
+        }
+        _ => None,
+    };
+    if let Some(kept) = outline_key.and_then(|key| cache.get::<(Waiting, Vec<ModDecl>)>(key)) {
+        return Ok((Scanned::Waiting(kept.0), kept.1));
+    }
     let bytes = match overlay.get(&file.path) {
         Some(text) => text.as_bytes().to_vec(),
         None => std::fs::read(&file.path).map_err(|e| FileError {
@@ -799,7 +824,7 @@ fn scan_file(
         })?,
     };
     if let (Mode::Parse, Some(mods)) = (mode, known_mods) {
-        return check_bytes(file, options, cache, dependency, bytes).map(|s| (s, mods));
+        return check_bytes(file, options, cache, fingerprint, bytes).map(|s| (s, mods));
     }
     let outline = prescan::outline(&bytes);
     let module = &file.place.module;
@@ -853,9 +878,14 @@ fn scan_file(
             _ => Vec::new(),
         };
         let waiting = Waiting { fns, free_fns, exports, idents: outline.idents, built, methods };
-        return Ok((Scanned::Waiting(waiting), mods));
+        let kept = (waiting, mods);
+        if let Some(key) = outline_key {
+            // Best effort, as every cache write.
+            let _ = cache.put(key, &kept);
+        }
+        return Ok((Scanned::Waiting(kept.0), kept.1));
     }
-    check_bytes(file, options, cache, dependency, bytes).map(|s| (s, mods))
+    check_bytes(file, options, cache, fingerprint, bytes).map(|s| (s, mods))
 }
 
 /// Analyses a file's bytes (or takes its facts from the cache).

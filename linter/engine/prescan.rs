@@ -259,7 +259,7 @@ pub struct Outline {
 /// A Bloom filter of identifiers: two hashes, 16 bits per distinct identifier (at least 2048),
 /// so a large file's filter does not fill up and match every name. No false negatives; a false
 /// positive only costs parsing a file that turns out not to call the function.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Idents {
     bits: Box<[u64]>,
 }

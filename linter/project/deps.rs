@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use cargo_metadata::semver::{Version, VersionReq};
 use cargo_metadata::{DependencyKind, Metadata, MetadataCommand, TargetKind};
+use serde::{Deserialize, Serialize};
 
 use super::cfg::{Cfg, CfgEnv};
 
@@ -36,7 +37,7 @@ pub(crate) const NOT_DOWNLOADED: &str =
     "dependency sources not downloaded: run `cargo fetch` to let stall follow calls into dependencies";
 
 /// A package's identity in the graph: name and version, so two versions of a crate stay apart.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub(crate) struct PackageKey {
     pub name: String,
     pub version: String,
@@ -56,7 +57,7 @@ impl fmt::Display for PackageKey {
 }
 
 /// Where a package comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum SourceKind {
     /// A path dependency or a workspace member: its files may change between runs.
     Path,
@@ -67,7 +68,7 @@ pub(crate) enum SourceKind {
 }
 
 /// A package's library target: what `use name::..` in a dependent refers to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct LibTarget {
     /// The crate name (`fs_err`), as the package itself refers to it with `::name`.
     pub name: String,
@@ -78,7 +79,7 @@ pub(crate) struct LibTarget {
 }
 
 /// One package of the dependency graph.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Package {
     pub key: PackageKey,
     /// The source string (`registry+https://github.com/rust-lang/crates.io-index`,
@@ -141,7 +142,7 @@ impl Package {
 }
 
 /// How the graph was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Via {
     /// `cargo metadata --offline`.
     Metadata,
@@ -150,7 +151,7 @@ pub(crate) enum Via {
 }
 
 /// The packages of a workspace and its dependencies.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct DepGraph {
     pub workspace_root: PathBuf,
     pub packages: BTreeMap<PackageKey, Package>,
@@ -282,6 +283,35 @@ pub(crate) fn locate_with(workspace_root: &Path, options: &LocateOptions) -> Loc
         note: missing.then(|| NOT_DOWNLOADED.to_string()),
         metadata_error: Some(metadata_error),
     }
+}
+
+/// The files whose contents decide what `cargo metadata`, run from `start`, says: the manifests
+/// of the path packages (members and path dependencies) and the lock file of `graph`, which it
+/// gave; and above `start`, every manifest (a new one changes which project `start` is in),
+/// cargo configuration (source replacement) and toolchain file, also where absent: one created
+/// later changes the answer too. Cargo's home configuration counts as well.
+pub(crate) fn metadata_inputs(start: &Path, graph: &DepGraph, options: &LocateOptions) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = vec![graph.workspace_root.join("Cargo.lock")];
+    files.extend(
+        graph
+            .packages
+            .values()
+            .filter(|p| p.source == SourceKind::Path)
+            .filter_map(|p| p.manifest_dir.as_ref().map(|d| d.join("Cargo.toml"))),
+    );
+    for dir in start.ancestors() {
+        for name in
+            ["Cargo.toml", ".cargo/config.toml", ".cargo/config", "rust-toolchain.toml", "rust-toolchain"]
+        {
+            files.push(dir.join(name));
+        }
+    }
+    if let Some(home) = options.cargo_home() {
+        files.extend([home.join("config.toml"), home.join("config")]);
+    }
+    files.sort();
+    files.dedup();
+    files
 }
 
 // ---------------------------------------------------------------------------------------------

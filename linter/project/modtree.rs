@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::cfg::{Cfg, CfgEnv};
 
 /// A `mod name;` item whose body is in another file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ModDecl {
     /// The declared module's path (`crate::net::http`), as seen from the declaring file.
     pub module: String,
