@@ -804,17 +804,17 @@ fn scan_file(
     dependency: Option<&DepOf>,
     known_mods: Option<Vec<ModDecl>>,
 ) -> Result<(Scanned, Vec<ModDecl>), FileError> {
-    // A registry or git package's file outlines the same every run: its outline is kept by
-    // its path, and the file is read again only if the call graph wants it parsed.
     let fingerprint = dependency.map(|d| d.fingerprint.as_str());
-    let outline_key = match dependency.and_then(|d| d.identity.as_ref()) {
+    // A registry or git package's file outlines the same every run: its outline is kept by
+    // its path, and the file is read only if the call graph wants it parsed.
+    let kept_key = match dependency.and_then(|d| d.identity.as_ref()) {
         Some(identity) if mode == Mode::Wait && cache.is_enabled() => {
             Some(Key::package_file(identity, &file.path, &cache_context(file, options, fingerprint)))
         }
         _ => None,
     };
-    if let Some(kept) = outline_key.and_then(|key| cache.get::<(Waiting, Vec<ModDecl>)>(key)) {
-        return Ok((Scanned::Waiting(kept.0), kept.1));
+    if let Some(Outlined { waiting: Some(waiting), mods }) = kept_key.and_then(|key| cache.get(key)) {
+        return Ok((Scanned::Waiting(waiting), mods));
     }
     let bytes = match overlay.get(&file.path) {
         Some(text) => text.as_bytes().to_vec(),
@@ -826,7 +826,30 @@ fn scan_file(
     if let (Mode::Parse, Some(mods)) = (mode, known_mods) {
         return check_bytes(file, options, cache, fingerprint, bytes).map(|s| (s, mods));
     }
-    let outline = prescan::outline(&bytes);
+    // (The checked crates' outlines are not kept: outlining costs about what reading an entry
+    // does, and writing one per file slowed a cold run down by a tenth.)
+    let outlined = outline_file(file, &bytes, mode);
+    if let Some(key) = kept_key.filter(|_| outlined.waiting.is_some()) {
+        // Best effort, as every cache write.
+        let _ = cache.put(key, &outlined);
+    }
+    match outlined.waiting {
+        Some(waiting) => Ok((Scanned::Waiting(waiting), outlined.mods)),
+        None => check_bytes(file, options, cache, fingerprint, bytes).map(|s| (s, outlined.mods)),
+    }
+}
+
+/// A file's outline as the scan uses it: the modules it declares, and what it offers the call
+/// graph while it waits (`None`: it is parsed now).
+#[derive(Serialize, Deserialize)]
+struct Outlined {
+    waiting: Option<Waiting>,
+    mods: Vec<ModDecl>,
+}
+
+/// Outlines a file's bytes (no parse) and decides whether it waits for the call graph.
+fn outline_file(file: &SourceFile, bytes: &[u8], mode: Mode) -> Outlined {
+    let outline = prescan::outline(bytes);
     let module = &file.place.module;
     let mods = outline
         .mods
@@ -848,44 +871,37 @@ fn scan_file(
         }
         Mode::Wait => true,
     };
-    if waits && std::str::from_utf8(&bytes).is_ok() {
-        let Some(pkg) = file.place.package.as_deref().filter(|_| bytes.len() <= prescan::LARGE_SYNC_FILE)
-        else {
-            return Ok((Scanned::Waiting(Waiting::default()), mods));
-        };
-        let module_name = module.rsplit("::").next().unwrap_or("crate");
-        let fns = outline
-            .fns
-            .iter()
-            .map(|f| match f.split_once("::") {
-                Some((ty, name)) => name_hash(&[pkg, ty, name]),
-                None => name_hash(&[pkg, module_name, f]),
-            })
-            .collect();
-        let free_fns =
-            outline.fns.iter().filter(|f| !f.contains("::")).map(|f| name_hash(&[pkg, f])).collect();
-        let mut exports: Vec<u64> = outline.exports.iter().map(|e| name_hash(&[pkg, e])).collect();
-        // `pub use self::platform::*`: any name of this module may be re-exported here.
-        if outline.exports.iter().any(|e| e == "*") {
-            exports.push(name_hash(&[pkg, module_name]));
-        }
-        let built = outline.built.iter().map(|t| name_hash(&[pkg, t])).collect();
-        // (The checked crates' own: their structs' fields are what such calls are made on.)
-        let methods = match mode {
-            Mode::Prefilter => {
-                outline.fns.iter().filter_map(|f| Some(name_hash(&[pkg, f.split_once("::")?.1]))).collect()
-            }
-            _ => Vec::new(),
-        };
-        let waiting = Waiting { fns, free_fns, exports, idents: outline.idents, built, methods };
-        let kept = (waiting, mods);
-        if let Some(key) = outline_key {
-            // Best effort, as every cache write.
-            let _ = cache.put(key, &kept);
-        }
-        return Ok((Scanned::Waiting(kept.0), kept.1));
+    if !waits || std::str::from_utf8(bytes).is_err() {
+        return Outlined { waiting: None, mods };
     }
-    check_bytes(file, options, cache, fingerprint, bytes).map(|s| (s, mods))
+    let Some(pkg) = file.place.package.as_deref().filter(|_| bytes.len() <= prescan::LARGE_SYNC_FILE) else {
+        return Outlined { waiting: Some(Waiting::default()), mods };
+    };
+    let module_name = module.rsplit("::").next().unwrap_or("crate");
+    let fns = outline
+        .fns
+        .iter()
+        .map(|f| match f.split_once("::") {
+            Some((ty, name)) => name_hash(&[pkg, ty, name]),
+            None => name_hash(&[pkg, module_name, f]),
+        })
+        .collect();
+    let free_fns = outline.fns.iter().filter(|f| !f.contains("::")).map(|f| name_hash(&[pkg, f])).collect();
+    let mut exports: Vec<u64> = outline.exports.iter().map(|e| name_hash(&[pkg, e])).collect();
+    // `pub use self::platform::*`: any name of this module may be re-exported here.
+    if outline.exports.iter().any(|e| e == "*") {
+        exports.push(name_hash(&[pkg, module_name]));
+    }
+    let built = outline.built.iter().map(|t| name_hash(&[pkg, t])).collect();
+    // (The checked crates' own: their structs' fields are what such calls are made on.)
+    let methods = match mode {
+        Mode::Prefilter => {
+            outline.fns.iter().filter_map(|f| Some(name_hash(&[pkg, f.split_once("::")?.1]))).collect()
+        }
+        _ => Vec::new(),
+    };
+    let waiting = Waiting { fns, free_fns, exports, idents: outline.idents, built, methods };
+    Outlined { waiting: Some(waiting), mods }
 }
 
 /// Analyses a file's bytes (or takes its facts from the cache).
