@@ -26,7 +26,7 @@ pub(crate) struct FileFacts {
     pub async_calls: Vec<CallSite>,
     /// Findings inside closures handed from async code to a function of the crates (by key):
     /// reported unless that function is an offload wrapper.
-    pub deferred: Vec<(String, Finding)>,
+    pub deferred: Vec<(Vec<String>, Finding)>,
     /// Keys of functions that hand a parameter to `spawn_blocking` and the like.
     pub offload_wrappers: Vec<String>,
     /// (fn, fn of the crates) pairs: the first hands a closure parameter to the second, so it
@@ -218,10 +218,10 @@ pub(crate) struct BlockSite {
     /// How bad it is: the worst call a helper reaches is the one reported.
     #[serde(default)]
     pub rank: Rank,
-    /// Made inside a closure handed to this function (a key): it counts only if that
-    /// function is not an offload wrapper.
+    /// Made inside a closure handed to these functions (keys): it counts only if none of
+    /// them is an offload wrapper.
     #[serde(default)]
-    pub defer: Option<String>,
+    pub defer: Vec<String>,
 }
 
 /// A call to a function that may belong to the crates being checked.
@@ -232,9 +232,9 @@ pub(crate) struct CallSite {
     pub span: Span,
     /// The async context the call is made in (for calls from async code; empty otherwise).
     pub context: String,
-    /// Made inside a closure handed to this function (a key): it counts only if that
-    /// function is not an offload wrapper.
-    pub defer: Option<String>,
+    /// Made inside a closure handed to these functions (keys): it counts only if none of
+    /// them is an offload wrapper.
+    pub defer: Vec<String>,
     /// Where the call is made.
     pub origin: Origin,
     /// A method called next on what the callee returns: `next` for `for x in it`, which
@@ -388,15 +388,13 @@ impl FileFacts {
                 fix(&mut c.key);
                 c.defer.iter_mut().for_each(fix);
             }
-            f.blocking.iter_mut().filter_map(|b| b.defer.as_mut()).for_each(fix);
+            f.blocking.iter_mut().flat_map(|b| b.defer.iter_mut()).for_each(fix);
         }
         for c in &mut self.async_calls {
             fix(&mut c.key);
-            if let Some(d) = &mut c.defer {
-                fix(d);
-            }
+            c.defer.iter_mut().for_each(fix);
         }
-        self.deferred.iter_mut().for_each(|(k, _)| fix(k));
+        self.deferred.iter_mut().for_each(|(keys, _)| keys.iter_mut().for_each(fix));
         for (a, b) in self.aliases.iter_mut().chain(&mut self.globs) {
             fix(a);
             fix(b);

@@ -132,6 +132,12 @@ impl<'a> Offloads<'a> {
     /// when a wrapper method of the crates has that name; and for a method of the crates'
     /// types that no file defines (made by a macro or derive, like a pool's `conn.run(|c| ..)`),
     /// since the code cannot tell.
+    /// Code handed through these fns (each in a closure handed to the one before) runs off
+    /// the executor if any of them may run it there.
+    pub(crate) fn any_offloads(&self, keys: &[String]) -> bool {
+        keys.iter().any(|k| self.may_offload(k))
+    }
+
     pub(crate) fn may_offload(&self, key: &str) -> bool {
         if self.wrappers.contains(key) {
             return true;
@@ -213,8 +219,8 @@ pub(crate) fn join(
     let offloads = Offloads::new(units);
     let mut all = own;
     for (f, u) in units.iter().enumerate() {
-        for (key, finding) in &u.facts.deferred {
-            if !offloads.may_offload(key) {
+        for (keys, finding) in &u.facts.deferred {
+            if !offloads.any_offloads(keys) {
                 all[f].push(finding.clone());
             }
         }
@@ -283,6 +289,7 @@ pub(crate) fn join(
     once_per_callee(units, &mut out);
     for diagnostics in &mut out {
         one_finding_per_call(diagnostics);
+        one_finding_per_call_tree(diagnostics);
         one_finding_per_line(diagnostics);
     }
     out
@@ -297,6 +304,44 @@ fn one_finding_per_call(diagnostics: &mut Vec<Diagnostic>) {
         .map(|d| (d.span.start.line, d.span.start.column))
         .collect();
     diagnostics.retain(|d| d.callee.is_none() || !direct.contains(&(d.span.start.line, d.span.start.column)));
+}
+
+/// A blocking call made inside another reported one, in a closure the outer call runs
+/// (`with_lock(root, || append_line(root))`) or in an argument it is given, moves off the
+/// executor with it: the outer one is reported, naming the inner in a note. (One with a fix of
+/// its own is kept: `--fix` needs it.)
+fn one_finding_per_call_tree(diagnostics: &mut Vec<Diagnostic>) {
+    let within = |inner: &Diagnostic, outer: &Diagnostic| {
+        let (i, o) = (inner.span, outer.span);
+        outer.rule.is_blocking()
+            && outer.exposure == inner.exposure
+            && o.start <= i.start
+            && i.end <= o.end
+            && (o.start, o.end) != (i.start, i.end)
+    };
+    let mut drop = vec![false; diagnostics.len()];
+    let mut notes: Vec<(usize, String)> = Vec::new();
+    for (i, d) in diagnostics.iter().enumerate() {
+        if !d.rule.is_blocking() || d.fix.is_some() {
+            continue;
+        }
+        if let Some(outer) = diagnostics.iter().position(|o| within(d, o)) {
+            let called = d.message.split('`').nth(1).unwrap_or("another call");
+            notes.push((outer, format!("`{called}` inside it blocks too")));
+            drop[i] = true;
+        }
+    }
+    for (outer, note) in notes.into_iter().rev() {
+        // (One note per callee: `append_line` called twice in the closure is one thing.)
+        if !diagnostics[outer].notes.contains(&note) {
+            diagnostics[outer].notes.insert(0, note);
+        }
+    }
+    let mut i = 0;
+    diagnostics.retain(|_| {
+        i += 1;
+        !drop[i - 1]
+    });
 }
 
 /// Two calls of one rule on a line (`.load(&mut pool.get()?)`, a pool checkout and the query

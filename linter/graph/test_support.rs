@@ -29,7 +29,7 @@ pub(crate) fn call(key: &str, line: usize) -> CallSite {
         key: key.into(),
         span: span(line),
         context: "async fn `h`".into(),
-        defer: None,
+        defer: Vec::new(),
         origin: Default::default(),
         then: None,
     }
@@ -48,7 +48,7 @@ pub(crate) fn func(key: &str, calls: Vec<CallSite>, blocks: bool) -> FnSummary {
                 reason: "file".into(),
                 instead: "tokio".into(),
                 rank: Default::default(),
-                defer: None,
+                defer: Vec::new(),
             }]
         } else {
             vec![]

@@ -44,7 +44,7 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
     let index = KeyIndex::new(keys, files.iter().map(|(_, g)| *g));
     let func = |(f, i): FnId| &files[f].1.functions[i];
     // Made in a closure handed to a fn that runs it off the executor.
-    let offloaded = |defer: &Option<String>| defer.as_deref().is_some_and(|k| offloads.may_offload(k));
+    let offloaded = |defer: &[String]| offloads.any_offloads(defer);
     // Test support a dependency ships in its code (`testserver::test_agent()`, chosen at run
     // time by a test flag) is no path production code takes. (In the crates checked, a
     // `test_connection` is as likely production code: their test support has its exposure.)

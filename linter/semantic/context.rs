@@ -86,9 +86,10 @@ pub(crate) struct Ctx {
     pub kind: Kind,
     /// "async fn `load`", for messages.
     pub what: Rc<str>,
-    /// Inside a closure handed to this function of the crate: findings wait until the call
-    /// graph says whether that function runs its argument off the executor.
-    pub defer: Option<Rc<str>>,
+    /// Inside a closure handed to these functions of the crate (innermost last, each call made
+    /// in the closure handed to the one before): findings wait until the call graph says
+    /// whether any of them runs its argument off the executor.
+    pub defer: Vec<Rc<str>>,
     /// In a sync closure inside the async body: `.await` cannot be added here.
     pub closure: bool,
     /// Runs while other tasks share the executor, and why (spawned, a handler, an event loop).
@@ -102,7 +103,15 @@ pub(crate) struct Ctx {
 
 impl Ctx {
     pub fn new(kind: Kind, what: impl Into<Rc<str>>) -> Ctx {
-        Ctx { kind, what: what.into(), defer: None, closure: false, hot: None, test: false, stored: false }
+        Ctx {
+            kind,
+            what: what.into(),
+            defer: Vec::new(),
+            closure: false,
+            hot: None,
+            test: false,
+            stored: false,
+        }
     }
 
     /// A context for code nested in this one (a block, a closure): where it runs may differ,

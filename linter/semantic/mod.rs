@@ -139,8 +139,8 @@ impl<'a, 'ast> Model<'a, 'ast> {
 
     /// The fn of the crates the code at hand was handed to in a closure, if any: what it
     /// does there counts only if that fn does not offload it.
-    pub(crate) fn defer(&self) -> Option<String> {
-        self.ctx().and_then(|c| c.defer.as_deref().map(str::to_string))
+    pub(crate) fn defer(&self) -> Vec<String> {
+        self.ctx().map(|c| c.defer.iter().map(|k| k.to_string()).collect()).unwrap_or_default()
     }
 
     /// The conditions of the `if`s whose `then` branch the code at hand is in (`if

@@ -268,7 +268,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         let mut ctx = self.outer_ctx().out_of_setup();
         if let ClosureMode::Defer(key) = mode {
             if ctx.kind != Kind::Offload {
-                ctx.defer = Some(key);
+                ctx.defer.push(key);
             }
         }
         ctx
@@ -351,7 +351,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         // An async block run by `block_on` from sync code runs on that (dedicated) thread; in
         // a closure handed to a fn of the crates, on whatever thread that fn runs it.
         let ctx = match (detached, self.m.ctx.last()) {
-            (true, Some(c)) if c.kind != Kind::Async || c.defer.is_some() => c.clone().out_of_setup(),
+            (true, Some(c)) if c.kind != Kind::Async || !c.defer.is_empty() => c.clone().out_of_setup(),
             (_, Some(c)) => c.nested(Kind::Async, "async block"),
             (_, None) => Ctx::new(Kind::Async, "async block"),
         };
@@ -401,19 +401,20 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
     fn note_offloaded_param<'e>(&mut self, exprs: impl Iterator<Item = &'e Expr>) {
         match self.m.ctx.last().map(|c| (c.kind, c.defer.clone())) {
             Some((Kind::Offload, _)) => self.note_offload_wrapper(exprs, true),
-            Some((_, Some(via))) => self.note_offload_via(exprs, &via),
+            Some((_, via)) if !via.is_empty() => self.note_offload_via(exprs, &via),
             _ => {}
         }
     }
 
     /// One of the enclosing fn's closure parameters is handed to `via`, a fn of the crates
     /// (directly, or called in a closure handed to it): the fn offloads it if `via` does.
-    fn note_offload_via<'e>(&mut self, args: impl Iterator<Item = &'e Expr>, via: &str) {
+    fn note_offload_via<'e>(&mut self, args: impl Iterator<Item = &'e Expr>, via: &[impl AsRef<str>]) {
         let Some(frame) = self.m.fns.last() else { return };
         let Some(key) = &frame.key else { return };
         if args.filter_map(ident_of).any(|a| frame.callable.contains(&a)) {
-            let entry = (key.clone(), via.to_string());
-            self.m.offload_wrappers_via.push(entry);
+            // (Any of the enclosing handovers that offloads takes the parameter along.)
+            let entries = via.iter().map(|v| (key.clone(), v.as_ref().to_string()));
+            self.m.offload_wrappers_via.extend(entries);
         }
     }
 
@@ -592,7 +593,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         }
         self.call_hook(e, usage, callee.as_deref());
         if let Some(key) = callee {
-            self.note_offload_via(call.args.iter(), &key);
+            self.note_offload_via(call.args.iter(), std::slice::from_ref(&key));
             mode = ClosureMode::Defer(key.as_str().into());
         } else if stores_value(&call.func) && self.m.kind() == Some(Kind::Sync) {
             // `Some(|| rotate_logs())`, `Box::new(move || ..)` in a sync fn: the closure is kept
@@ -691,7 +692,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         self.call_hook(e, usage, callee.as_deref());
         let crate_method = callee.is_some();
         if let Some(key) = callee {
-            self.note_offload_via(m.args.iter(), &key);
+            self.note_offload_via(m.args.iter(), std::slice::from_ref(&key));
             mode = ClosureMode::Defer(key.as_str().into());
         }
         self.note_closure_items(m, &receiver);

@@ -28,7 +28,7 @@ pub(crate) enum Verdict {
     Direct(Diagnostic),
     /// A finding in a closure handed to a function of the crates (by key): it stands unless
     /// that function runs the closure off the executor.
-    Deferred(String, Diagnostic),
+    Deferred(Vec<String>, Diagnostic),
     /// A blocking call in a sync function, for the call graph.
     InSync(BlockSite),
 }
@@ -64,9 +64,9 @@ pub(crate) fn check_call(
             if !ctx.closure {
                 d.fix = runtime.and_then(|rt| twin::fix(m, expr, &hit, rt));
             }
-            Some(match &ctx.defer {
-                Some(key) => Verdict::Deferred(key.to_string(), d),
-                None => Verdict::Direct(d),
+            Some(match ctx.defer.is_empty() {
+                true => Verdict::Direct(d),
+                false => Verdict::Deferred(m.defer(), d),
             })
         }
         Kind::Sync if hit.transitive => Some(Verdict::InSync(hit.site(span, m.defer()))),
@@ -90,9 +90,9 @@ pub(crate) fn check_iteration(m: &Model, iterable: &Expr, catalog: &Catalog) -> 
         Kind::Async => {
             let ctx = m.ctx()?;
             let d = direct_diagnostic(&hit, span, &ctx.what);
-            Some(match &ctx.defer {
-                Some(key) => Verdict::Deferred(key.to_string(), d),
-                None => Verdict::Direct(d),
+            Some(match ctx.defer.is_empty() {
+                true => Verdict::Direct(d),
+                false => Verdict::Deferred(m.defer(), d),
             })
         }
         Kind::Sync if hit.transitive => Some(Verdict::InSync(hit.site(span, m.defer()))),
@@ -105,7 +105,7 @@ pub(crate) fn check_iteration(m: &Model, iterable: &Expr, catalog: &Catalog) -> 
 /// depends on what the crates build the type with, which the join knows.
 pub(crate) fn generic_call(m: &Model, expr: &Expr) -> Option<GenericCall> {
     let ctx = m.ctx()?;
-    if m.kind() != Some(Kind::Async) || ctx.defer.is_some() || m.nonblocking_io() {
+    if m.kind() != Some(Kind::Async) || !ctx.defer.is_empty() || m.nonblocking_io() {
         return None;
     }
     let Expr::MethodCall(mc) = expr else { return None };
@@ -126,7 +126,7 @@ pub(crate) fn generic_call(m: &Model, expr: &Expr) -> Option<GenericCall> {
 /// it blocks depends on the field's declared type, which the file declaring the struct knows.
 pub(crate) fn field_call(m: &Model, expr: &Expr, usage: Use) -> Option<GenericCall> {
     let ctx = m.ctx()?;
-    if usage.awaited || m.kind() != Some(Kind::Async) || ctx.defer.is_some() || m.nonblocking_io() {
+    if usage.awaited || m.kind() != Some(Kind::Async) || !ctx.defer.is_empty() || m.nonblocking_io() {
         return None;
     }
     let Expr::MethodCall(mc) = expr else { return None };
@@ -191,7 +191,7 @@ fn field_instance(
     for ty in &chain {
         let Some(path) = ty.path() else { continue };
         methods.extend(catalog.methods_of(path).map(|(method, api)| {
-            (method.to_string(), Hit::new(api, format!("{}::{method}", short(path))).site(span, None))
+            (method.to_string(), Hit::new(api, format!("{}::{method}", short(path))).site(span, Vec::new()))
         }));
         if let Some(entry) = knowledge.type_entry(path) {
             // `get(..)` then, past any builder steps, `send()` of what it returns.
@@ -199,7 +199,7 @@ fn field_instance(
             let chained = entry.chain.iter().map(|m1| (m1.as_str(), path));
             for (m1, to) in steps.chain(chained) {
                 for (m2, api) in catalog.methods_of(to) {
-                    let site = Hit::new(api, format!("{}::{m2}", short(to))).site(span, None);
+                    let site = Hit::new(api, format!("{}::{m2}", short(to))).site(span, Vec::new());
                     methods.push((format!("{m1}.{m2}"), site));
                 }
             }
@@ -236,7 +236,7 @@ pub(crate) fn instances<'e>(
                 .filter(|(_, api)| api.transitive)
                 .map(|(method, api)| {
                     let hit = Hit::new(api, format!("{}::{method}", short(path)));
-                    (method.to_string(), hit.site(span, None))
+                    (method.to_string(), hit.site(span, Vec::new()))
                 })
                 .collect();
             if !methods.is_empty() {
@@ -380,7 +380,7 @@ impl Hit {
 
     /// The blocking call as a sync fn's summary records it; `defer`: made in a closure handed
     /// to that fn of the crates.
-    fn site(self, span: Span, defer: Option<String>) -> BlockSite {
+    fn site(self, span: Span, defer: Vec<String>) -> BlockSite {
         BlockSite {
             rule: self.rule,
             callee: self.callee,
