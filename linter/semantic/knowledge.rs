@@ -19,6 +19,8 @@ pub(crate) enum Unwrap {
     Result,
     /// It returns a future of it.
     Await,
+    /// A map's: the value stored (its second type argument), not the key.
+    Value,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

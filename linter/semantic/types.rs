@@ -158,6 +158,11 @@ const TRANSPARENT: &[&str] = &[
     "with_context",
     "map_err",
     "unwrap_or_else",
+    // An `Option` made a `Result` (`map.get(k).ok_or_else(..)?`), or of a copy of what it holds.
+    "ok_or",
+    "ok_or_else",
+    "cloned",
+    "copied",
     "wrap_err",
     "into",
     // pin-project's projections keep the fields' names; `Pin::get_mut` hands out the value.
@@ -515,6 +520,10 @@ impl Resolver<'_> {
             return match how {
                 Unwrap::Direct | Unwrap::Result => inner,
                 Unwrap::Await => Ty::Future(Box::new(inner)),
+                Unwrap::Value => match recv {
+                    Ty::Named(_, args) => args.get(1).cloned().unwrap_or_default(),
+                    _ => Ty::Unknown,
+                },
             };
         }
         if TRANSPARENT.contains(&method) {

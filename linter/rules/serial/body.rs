@@ -299,6 +299,11 @@ impl<'a> Visit<'a> for Facts {
                 self.visit_expr(&m.receiver);
                 m.args.iter().for_each(|a| self.visit_expr(a));
             }
+            // `self.out.join(&asset.name)`: a path, not futures run together.
+            Expr::MethodCall(m) if !now && names().awaited_joins.matches(&m.method.to_string()) => {
+                self.visit_expr(&m.receiver);
+                m.args.iter().for_each(|a| self.visit_expr(a));
+            }
             _ => visit::visit_expr(self, e),
         }
     }
