@@ -175,9 +175,10 @@ impl Deps {
             return None;
         }
         self.expanded.insert(name.to_string(), hops);
-        // A registry or git package's listing never changes: kept, it costs one read. (The
-        // value's type keeps the entry apart from others under the package's key.)
-        let key = p.identity.as_ref().map(|id| Key::package(id, std::iter::empty::<&str>()));
+        // A registry or git package's listing never changes where it is: kept, it costs one
+        // read. (Where it is is part of the key: a vendored copy of the same package lists
+        // other paths.)
+        let key = p.identity.as_ref().map(|id| Key::package_file(id, &p.dir, "listing"));
         let paths = match key.and_then(|key| cache.get::<Vec<PathBuf>>(key)) {
             Some(paths) => paths,
             None => {
@@ -263,8 +264,10 @@ fn located(root: &Path, options: &LocateOptions, cache: &Cache) -> Located {
     let digest = |file: &PathBuf| std::fs::read(file).ok().map(|bytes| xxh3_64(&bytes));
     if let Some(cached) = cache.get::<CachedGraph>(key) {
         // Sources deleted since (a cleaned registry cache) make cargo fail: ask it again.
-        let present =
-            || cached.graph.packages.values().filter_map(|p| p.manifest_dir.as_ref()).all(|d| d.is_dir());
+        let present = || {
+            let on_disk = |p: &deps::Package| p.lib.as_ref().is_none_or(|l| l.root.is_file());
+            cached.graph.packages.values().filter(|p| p.manifest_dir.is_some()).all(on_disk)
+        };
         if cached.inputs.iter().all(|(file, hash)| digest(file) == *hash) && present() {
             return Located { graph: Some(cached.graph), note: None, metadata_error: None };
         }

@@ -621,6 +621,7 @@ fn settle(
             diagnostics.extend(suppress::unused(&suppressions));
         }
         policy.filter(&file.path, &mut diagnostics, hidden);
+        graph::one_finding_per_call_tree(&mut diagnostics);
         if diagnostics.is_empty() {
             continue;
         }

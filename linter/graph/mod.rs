@@ -289,7 +289,6 @@ pub(crate) fn join(
     once_per_callee(units, &mut out);
     for diagnostics in &mut out {
         one_finding_per_call(diagnostics);
-        one_finding_per_call_tree(diagnostics);
         one_finding_per_line(diagnostics);
     }
     out
@@ -306,35 +305,54 @@ fn one_finding_per_call(diagnostics: &mut Vec<Diagnostic>) {
     diagnostics.retain(|d| d.callee.is_none() || !direct.contains(&(d.span.start.line, d.span.start.column)));
 }
 
-/// A blocking call made inside another reported one, in a closure the outer call runs
-/// (`with_lock(root, || append_line(root))`) or in an argument it is given, moves off the
-/// executor with it: the outer one is reported, naming the inner in a note. (One with a fix of
-/// its own is kept: `--fix` needs it.)
-fn one_finding_per_call_tree(diagnostics: &mut Vec<Diagnostic>) {
+/// A blocking call made inside another reported one in the same async code, in a closure the
+/// outer call runs (`with_lock(root, || append_line(root))`) or in an argument it is given,
+/// moves off the executor with it: the outermost one is reported, naming the inner in a note
+/// (and keeping the inner's list of other call sites). Run after suppressions and the
+/// configuration's rule selection, so that neither hides a finding through another. (Kept
+/// apart: an inner one with a fix of its own, or inside one with a fix, as `--fix` needs
+/// them.)
+pub(crate) fn one_finding_per_call_tree(diagnostics: &mut Vec<Diagnostic>) {
+    // "async fn `load`" of "blocking call `x` in async fn `load`" and of "`h` blocks in async
+    // fn `load`: it reaches `x`".
+    let context = |d: &Diagnostic| {
+        let rest = d.message.split_once(" in ").map(|x| x.1)?;
+        Some(rest.split(':').next().unwrap_or(rest).to_string())
+    };
     let within = |inner: &Diagnostic, outer: &Diagnostic| {
         let (i, o) = (inner.span, outer.span);
         outer.rule.is_blocking()
+            && outer.fix.is_none()
             && outer.exposure == inner.exposure
             && o.start <= i.start
             && i.end <= o.end
             && (o.start, o.end) != (i.start, i.end)
+            && context(outer).is_some()
+            && context(outer) == context(inner)
     };
     let mut drop = vec![false; diagnostics.len()];
-    let mut notes: Vec<(usize, String)> = Vec::new();
+    let mut notes: Vec<(usize, Vec<String>)> = Vec::new();
     for (i, d) in diagnostics.iter().enumerate() {
         if !d.rule.is_blocking() || d.fix.is_some() {
             continue;
         }
-        if let Some(outer) = diagnostics.iter().position(|o| within(d, o)) {
+        let outermost = (0..diagnostics.len())
+            .filter(|&o| within(d, &diagnostics[o]))
+            .max_by_key(|&o| (std::cmp::Reverse(diagnostics[o].span.start), diagnostics[o].span.end));
+        if let Some(outer) = outermost {
             let called = d.message.split('`').nth(1).unwrap_or("another call");
-            notes.push((outer, format!("`{called}` inside it blocks too")));
+            let mut carried = vec![format!("`{called}` inside it blocks too")];
+            carried.extend(d.notes.iter().filter(|n| n.contains(ALSO_CALLED)).cloned());
+            notes.push((outer, carried));
             drop[i] = true;
         }
     }
-    for (outer, note) in notes.into_iter().rev() {
-        // (One note per callee: `append_line` called twice in the closure is one thing.)
-        if !diagnostics[outer].notes.contains(&note) {
-            diagnostics[outer].notes.insert(0, note);
+    for (outer, carried) in notes.into_iter().rev() {
+        for note in carried.into_iter().rev() {
+            // (One note per callee: `append_line` called twice in the closure is one thing.)
+            if !diagnostics[outer].notes.contains(&note) {
+                diagnostics[outer].notes.insert(0, note);
+            }
         }
     }
     let mut i = 0;
@@ -343,6 +361,9 @@ fn one_finding_per_call_tree(diagnostics: &mut Vec<Diagnostic>) {
         !drop[i - 1]
     });
 }
+
+/// Part of the note on the one call of a much-called blocking fn that is reported.
+const ALSO_CALLED: &str = "is also called from async code at";
 
 /// Two calls of one rule on a line (`.load(&mut pool.get()?)`, a pool checkout and the query
 /// it serves) are one thing to move off the executor: the first is reported, naming the other
@@ -425,10 +446,8 @@ fn once_per_callee(units: &[Unit], out: &mut [Vec<Diagnostic>]) {
             n if n > 3 => format!(" and {} more", n - 3),
             _ => String::new(),
         };
-        let note = format!(
-            "`{name}` is also called from async code at {}{more}: fixing `{name}` fixes them all",
-            listed.join(", ")
-        );
+        let note =
+            format!("`{name}` {ALSO_CALLED} {}{more}: fixing `{name}` fixes them all", listed.join(", "));
         let kept = &mut out[keep.0][keep.1];
         let last = kept.notes.len().saturating_sub(1);
         kept.notes.insert(last, note);

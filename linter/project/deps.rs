@@ -285,20 +285,19 @@ pub(crate) fn locate_with(workspace_root: &Path, options: &LocateOptions) -> Loc
     }
 }
 
-/// The files whose contents decide what `cargo metadata`, run from `start`, says: the manifests
-/// of the path packages (members and path dependencies) and the lock file of `graph`, which it
-/// gave; and above `start`, every manifest (a new one changes which project `start` is in),
-/// cargo configuration (source replacement) and toolchain file, also where absent: one created
-/// later changes the answer too. Cargo's home configuration counts as well.
+/// The files whose contents decide what `cargo metadata`, run from `start`, says: the lock file
+/// and workspace manifest of `graph`, which it gave, and of its path packages (members and path
+/// dependencies) the manifest and the files cargo infers targets from (`src/lib.rs`,
+/// `src/main.rs`, `build.rs`); and above `start`, every manifest (a new one changes which
+/// project `start` is in), cargo configuration (source replacement) and toolchain file. Absent
+/// ones count too: one created later changes the answer. Cargo's home configuration as well.
 pub(crate) fn metadata_inputs(start: &Path, graph: &DepGraph, options: &LocateOptions) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = vec![graph.workspace_root.join("Cargo.lock")];
-    files.extend(
-        graph
-            .packages
-            .values()
-            .filter(|p| p.source == SourceKind::Path)
-            .filter_map(|p| p.manifest_dir.as_ref().map(|d| d.join("Cargo.toml"))),
-    );
+    let root = &graph.workspace_root;
+    let mut files: Vec<PathBuf> = vec![root.join("Cargo.lock"), root.join("Cargo.toml")];
+    for p in graph.packages.values().filter(|p| p.source == SourceKind::Path) {
+        let Some(dir) = &p.manifest_dir else { continue };
+        files.extend(["Cargo.toml", "src/lib.rs", "src/main.rs", "build.rs"].map(|f| dir.join(f)));
+    }
     for dir in start.ancestors() {
         for name in
             ["Cargo.toml", ".cargo/config.toml", ".cargo/config", "rust-toolchain.toml", "rust-toolchain"]

@@ -63,7 +63,7 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
     let mut aliases = model.res.module_aliases();
     facts.offload_wrappers = std::mem::take(&mut model.offload_wrappers);
     facts.serves =
-        model.serves || facts.fns.iter().any(|f| f.root.is_some_and(|h| !h.kind.is_cold()) && !f.test);
+        model.serves || facts.fns.iter().any(|f| f.root.is_some_and(|h| h.kind.serves()) && !f.test);
     facts.offload_wrappers_via = std::mem::take(&mut model.offload_wrappers_via);
     facts.traits = std::mem::take(&mut model.declared_traits);
     // `pub use tokio::task::spawn_blocking as run_blocking;`: the alias offloads too.

@@ -61,6 +61,22 @@ pub(crate) enum HotKind {
 }
 
 impl HotKind {
+    /// Regions that make a program a server or a daemon: it answers requests, events or
+    /// polls, or binds a listener. Spawned or joined work alone does not: a command that fans
+    /// its work out in tasks is still a command, its whole work on its startup path.
+    pub(crate) fn serves(self) -> bool {
+        matches!(
+            self,
+            HotKind::Handler
+                | HotKind::EventLoop
+                | HotKind::Polled
+                | HotKind::ServiceCall
+                | HotKind::Callback
+                | HotKind::HandlerAttribute
+                | HotKind::Setup
+        )
+    }
+
     /// Regions whose code does not share the executor with other tasks, or runs once.
     pub(crate) fn is_cold(self) -> bool {
         matches!(

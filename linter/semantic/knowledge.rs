@@ -121,6 +121,8 @@ struct KnowledgeFile {
     #[serde(default)]
     event: Names,
     #[serde(default)]
+    event_drains: Names,
+    #[serde(default)]
     event_wrappers: Names,
     #[serde(default)]
     signal_tasks: Names,
@@ -199,6 +201,7 @@ pub struct Knowledge {
     runs_prefixes: Vec<(String, RunsKind)>,
     event_waits: HashSet<String>,
     event_macros: HashSet<String>,
+    event_drains: HashSet<String>,
     event_wrappers: HashSet<String>,
     signal_words: Vec<String>,
     handler_attributes: HashSet<String>,
@@ -218,6 +221,7 @@ impl Knowledge {
             aliases: file.aliases.into_iter().collect(),
             event_waits: file.event.names.into_iter().collect(),
             event_macros: file.event.macros.into_iter().collect(),
+            event_drains: file.event_drains.names.into_iter().collect(),
             event_wrappers: file.event_wrappers.names.into_iter().collect(),
             signal_words: file.signal_tasks.names,
             handler_attributes: file.handler_attributes.names.into_iter().collect(),
@@ -329,6 +333,11 @@ impl Knowledge {
     /// Is an awaited call or macro of this name something an event loop waits for?
     pub(crate) fn is_event_wait(&self, name: &str) -> bool {
         self.event_waits.contains(name)
+    }
+
+    /// An event wait that collects the results of the code's own tasks (`join_next`).
+    pub(crate) fn is_event_drain(&self, name: &str) -> bool {
+        self.event_drains.contains(name)
     }
 
     pub(crate) fn is_event_macro(&self, name: &str) -> bool {

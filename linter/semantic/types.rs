@@ -380,7 +380,9 @@ impl Resolver<'_> {
             if let Some(ret) = entry.returns.get(last) {
                 return Ty::parse(ret);
             }
-            let is_wrapper = entry.deref.as_deref() == Some("inner") || !entry.wraps.is_empty();
+            // (A map is no wrapper of its first argument: `HashMap::from([..])` holds pairs.)
+            let wraps_inner = entry.wraps.values().any(|w| *w != Unwrap::Value);
+            let is_wrapper = entry.deref.as_deref() == Some("inner") || wraps_inner;
             return match (is_wrapper, last) {
                 (true, "new" | "from") => {
                     Ty::Named(parent.to_string(), vec![first_arg.map(|a| self.infer(a)).unwrap_or_default()])

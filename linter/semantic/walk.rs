@@ -947,10 +947,8 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         // A handler region stands for code handed over (a closure, an async block); a value
         // handed to a method of that name (`client.get(url)`) is no handler.
         // A bound listener (`Setup`) serves too, though its setup runs once.
-        let serving = |h: Hot| {
-            (!h.kind.is_cold() && !matches!(h.kind, HotKind::Handler | HotKind::Alongside))
-                || h.kind == HotKind::Setup
-        };
+        // (An event loop says whether it serves where it is entered.)
+        let serving = |h: Hot| h.kind.serves() && !matches!(h.kind, HotKind::Handler | HotKind::EventLoop);
         if hot.is_some_and(serving) && !self.m.in_test() {
             self.m.serves = true;
         }
@@ -1134,19 +1132,23 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         }
         // A `loop`/`while` in async code that waits for messages, connections or ticks runs once
         // per event while the program serves: the code in it is hot, even in `main`.
-        let event_loop = self.m.kind() == Some(Kind::Async) && is_event_loop(e, self.m.res.knowledge);
+        let event_loop = match self.m.kind() {
+            Some(Kind::Async) => event_loop(e, self.m.res.knowledge),
+            _ => None,
+        };
         // A loop in a server's setup may be its accept loop (`listener.accept()` of a std
         // listener is not awaited): it leaves the setup region.
         let in_setup = self.m.ctx.last().is_some_and(|c| c.hot.is_some_and(|h| h.kind == HotKind::Setup));
-        if event_loop {
+        if let Some(serves) = event_loop {
             self.push_region(Some(Hot { kind: HotKind::EventLoop, at: self.m.span(loop_header(e)) }));
+            self.m.serves |= serves && !self.m.in_test();
         } else if in_setup {
             self.push_region(None);
         }
         self.m.enter_loop(e);
         self.walk_loop(e);
         self.m.leave_loop();
-        if event_loop || in_setup {
+        if event_loop.is_some() || in_setup {
             self.m.ctx.pop();
         }
     }
@@ -1713,11 +1715,22 @@ fn awaits_name(s: &Stmt, name: &str) -> bool {
 
 /// Is `e` a `loop`/`while` that waits for messages, connections or ticks?
 fn is_event_loop(e: &Expr, knowledge: &super::Knowledge) -> bool {
-    matches!(e, Expr::Loop(_) | Expr::While(_)) && waits_for_events(e, knowledge)
+    event_loop(e, knowledge).is_some()
 }
 
-fn waits_for_events(e: &Expr, knowledge: &super::Knowledge) -> bool {
-    struct Events<'k>(&'k super::Knowledge, bool);
+/// `Some` for a loop that waits for events, with whether it serves: waits for something
+/// besides the results of the tasks it spawned (`join_next`).
+fn event_loop(e: &Expr, knowledge: &super::Knowledge) -> Option<bool> {
+    if !matches!(e, Expr::Loop(_) | Expr::While(_)) {
+        return None;
+    }
+    let (waits, serves) = waits_for_events(e, knowledge);
+    waits.then_some(serves)
+}
+
+/// Does the code wait for events, and for some other than its own tasks' results?
+fn waits_for_events(e: &Expr, knowledge: &super::Knowledge) -> (bool, bool) {
+    struct Events<'k>(&'k super::Knowledge, bool, bool);
     impl<'a> Visit<'a> for Events<'_> {
         fn visit_expr_await(&mut self, a: &'a ExprAwait) {
             // `timeout(d, rx.next()).await` waits for what it wraps.
@@ -1741,19 +1754,24 @@ fn waits_for_events(e: &Expr, knowledge: &super::Knowledge) -> bool {
                 },
                 _ => None,
             };
-            self.1 |= name.is_some_and(|n| self.0.is_event_wait(&n));
+            if let Some(n) = name.filter(|n| self.0.is_event_wait(n)) {
+                self.1 = true;
+                self.2 |= !self.0.is_event_drain(&n);
+            }
             visit::visit_expr_await(self, a);
         }
         fn visit_macro(&mut self, m: &'a Macro) {
-            self.1 |= m.path.segments.last().is_some_and(|s| self.0.is_event_macro(&s.ident.to_string()));
+            if m.path.segments.last().is_some_and(|s| self.0.is_event_macro(&s.ident.to_string())) {
+                (self.1, self.2) = (true, true);
+            }
         }
         fn visit_expr_closure(&mut self, _: &'a ExprClosure) {}
         fn visit_expr_async(&mut self, _: &'a syn::ExprAsync) {}
         fn visit_item(&mut self, _: &'a syn::Item) {}
     }
-    let mut events = Events(knowledge, false);
+    let mut events = Events(knowledge, false, false);
     events.visit_expr(e);
-    events.1
+    (events.1, events.2)
 }
 
 /// Does the body handle `io::ErrorKind::WouldBlock`? Then the I/O it does is on a

@@ -347,7 +347,7 @@ fn counter(cond: &Expr, body: &Block) -> Option<String> {
     if !step(last) {
         return None;
     }
-    let facts = awaits::body_facts(&Block { brace_token: body.brace_token, stmts: rest.to_vec() });
+    let facts = awaits::body_facts(&Block { brace_token: body.brace_token, stmts: rest.to_vec() }, &|_| false);
     (!facts.assigned.contains(&index) && !facts.mutated.contains(&index)).then_some(index)
 }
 
@@ -364,7 +364,12 @@ impl Loops<'_, '_, '_> {
         if found.is_empty() {
             return None;
         }
-        let facts = awaits::body_facts(body);
+        let path_like = |e: &Expr| {
+            let ty = self.m.res.deref_all(self.m.res.infer(e));
+            let name = ty.path().and_then(|p| p.rsplit("::").next());
+            names().joined_values.matches(name.unwrap_or_default())
+        };
+        let facts = awaits::body_facts(body, &path_like);
         if facts.exits || facts.calls.iter().any(|c| names().concurrent.matches(c)) || thread_sleeps(body) {
             return None;
         }

@@ -248,18 +248,20 @@ pub(crate) struct BodyFacts {
     pub calls: HashSet<String>,
 }
 
-pub(crate) fn body_facts(block: &Block) -> BodyFacts {
+/// `path_like`: does a value's type make its `join` a path's, a URL's or a string's?
+pub(crate) fn body_facts(block: &Block, path_like: &dyn Fn(&Expr) -> bool) -> BodyFacts {
     let mut f = Facts {
         facts: BodyFacts::default(),
         loop_depth: 0,
         in_err_arm: false,
         awaited_now: HashSet::default(),
+        path_like,
     };
     f.visit_block(block);
     f.facts
 }
 
-struct Facts {
+struct Facts<'p> {
     facts: BodyFacts,
     /// Calls (by address) awaited right where they are made: `tokio::spawn(work(id)).await`
     /// starts a task and waits for it, which runs nothing concurrently.
@@ -268,9 +270,10 @@ struct Facts {
     loop_depth: usize,
     /// Inside a `match` arm for `Err(..)`: a `return` there hands the error up, like `?`.
     in_err_arm: bool,
+    path_like: &'p dyn Fn(&Expr) -> bool,
 }
 
-impl Facts {
+impl Facts<'_> {
     fn nested_loop(&mut self, f: impl FnOnce(&mut Self)) {
         self.loop_depth += 1;
         f(self);
@@ -278,7 +281,7 @@ impl Facts {
     }
 }
 
-impl<'a> Visit<'a> for Facts {
+impl<'a> Visit<'a> for Facts<'_> {
     fn visit_expr_await(&mut self, a: &'a syn::ExprAwait) {
         let mut base = &*a.base;
         while let Expr::Paren(p) = base {
@@ -299,8 +302,14 @@ impl<'a> Visit<'a> for Facts {
                 self.visit_expr(&m.receiver);
                 m.args.iter().for_each(|a| self.visit_expr(a));
             }
-            // `self.out.join(&asset.name)`: a path, not futures run together.
-            Expr::MethodCall(m) if !now && names().awaited_joins.matches(&m.method.to_string()) => {
+            // `self.out.join(&asset.name)`, `url.join("healthz")`: a path, a URL or a string, not
+            // futures run together (a future's `a.join(b)` is awaited, maybe through a timeout).
+            Expr::MethodCall(m)
+                if !now
+                    && names().awaited_joins.matches(&m.method.to_string())
+                    && ((self.path_like)(&m.receiver)
+                        || m.args.iter().any(|a| matches!(a, Expr::Lit(_) | Expr::Macro(_)))) =>
+            {
                 self.visit_expr(&m.receiver);
                 m.args.iter().for_each(|a| self.visit_expr(a));
             }
