@@ -809,7 +809,7 @@ fn scan_file(
     // A registry or git package's file outlines the same every run: its outline is kept by
     // its path, and the file is read only if the call graph wants it parsed.
     let kept_key = match dependency.and_then(|d| d.identity.as_ref()) {
-        Some(identity) if mode == Mode::Wait && cache.is_enabled() => {
+        Some(identity) if mode == Mode::Wait && cache.is_enabled() && overlay.get(&file.path).is_none() => {
             Some(Key::package_file(identity, &file.path, &cache_context(file, options, fingerprint)))
         }
         _ => None,

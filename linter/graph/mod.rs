@@ -126,18 +126,18 @@ impl<'a> Offloads<'a> {
         ids.iter().any(|&(f, i)| self.fns[f][i].is_some_and(|k| self.wrappers.contains(k)))
     }
 
-    /// May the fn a closure was handed to (by deferral key) run it off the executor? Yes for an
-    /// offload wrapper; for a method of a value the model could not type (`*::exec_blocking`),
-    /// or of one another file types that the declaration did not lead to (`state.pool.<run>`),
-    /// when a wrapper method of the crates has that name; and for a method of the crates'
-    /// types that no file defines (made by a macro or derive, like a pool's `conn.run(|c| ..)`),
-    /// since the code cannot tell.
     /// Code handed through these fns (each in a closure handed to the one before) runs off
     /// the executor if any of them may run it there.
     pub(crate) fn any_offloads(&self, keys: &[String]) -> bool {
         keys.iter().any(|k| self.may_offload(k))
     }
 
+    /// May the fn a closure was handed to (by deferral key) run it off the executor? Yes for an
+    /// offload wrapper; for a method of a value the model could not type (`*::exec_blocking`),
+    /// or of one another file types that the declaration did not lead to (`state.pool.<run>`),
+    /// when a wrapper method of the crates has that name; and for a method of the crates'
+    /// types that no file defines (made by a macro or derive, like a pool's `conn.run(|c| ..)`),
+    /// since the code cannot tell.
     pub(crate) fn may_offload(&self, key: &str) -> bool {
         if self.wrappers.contains(key) {
             return true;

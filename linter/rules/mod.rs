@@ -401,7 +401,13 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
 
     fn await_expr(&mut self, m: &Model<'_, 'ast>, a: &'ast ExprAwait) {
         if let Some(Some(b)) = self.idle.last_mut() {
-            b.await_expr(m, a);
+            b.awaited(m, &a.base);
+        }
+    }
+
+    fn macro_awaits(&mut self, m: &Model<'_, 'ast>, future: &'ast Expr) {
+        if let Some(Some(b)) = self.idle.last_mut() {
+            b.awaited(m, future);
         }
     }
 

@@ -33,6 +33,8 @@ pub(crate) trait Hooks<'ast> {
     fn exit_fn(&mut self, _m: &Model<'_, 'ast>) {}
     /// An `.await` written in the source (not one inside a macro's tokens).
     fn await_expr(&mut self, _m: &Model<'_, 'ast>, _a: &'ast ExprAwait) {}
+    /// A future awaited by a macro: an argument of `join!`/`try_join!`, a `select!` branch's.
+    fn macro_awaits(&mut self, _m: &Model<'_, 'ast>, _future: &'ast Expr) {}
     /// The iterable of a `for` loop: it is iterated (`into_iter`, then `next` on the result).
     fn iterate(&mut self, _m: &Model<'_, 'ast>, _iterable: &'ast Expr) {}
     /// A `for`, `while` or `loop` written in the source.
@@ -860,6 +862,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                 for b in branches {
                     if let Some(f) = &b.future {
                         self.mark_awaited(f);
+                        self.hooks.macro_awaits(self.m, f);
                         self.visit_expr(f);
                     }
                     self.m.res.push_vars();
@@ -890,6 +893,9 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                 for a in args {
                     if futures {
                         self.mark_awaited(a);
+                    }
+                    if futures && name.contains("join") {
+                        self.hooks.macro_awaits(self.m, a);
                     }
                     self.region(joined, |w| w.visit_expr(a));
                 }

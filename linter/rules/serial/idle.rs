@@ -2,7 +2,7 @@
 //! awaited fns that only wait for other tasks (a lock, a notification, a timer) or work one
 //! ordered handle: running calls to them together would gain nothing.
 
-use syn::{Expr, ExprAwait};
+use syn::Expr;
 
 use super::body;
 use super::names::names;
@@ -103,18 +103,19 @@ impl IdleBuilder {
         })
     }
 
-    /// An await; it counts when written directly in the async fn's body.
-    pub(crate) fn await_expr(&mut self, m: &Model, a: &ExprAwait) {
+    /// A future awaited (`base.await`, or joined by `join!`); it counts when written directly
+    /// in the async fn's body.
+    pub(crate) fn awaited(&mut self, m: &Model, base: &Expr) {
         let Some(body) = m.async_body().filter(|b| b.is_fn) else { return };
         let owner = self.callee.owner.as_deref();
-        self.calls.extend(typed_callee(m, &a.base, owner));
-        match classify(&a.base, body, owner, 0) {
+        self.calls.extend(typed_callee(m, base, owner));
+        match classify(base, body, owner, 0) {
             Wait::Idle => {}
             Wait::Timer => self.timed = true,
             Wait::Call(mut c) => {
                 // Its namesake on a field (`self.db.state(id)` in `Service::state`): delegation,
                 // to the type the field holds (a trait object).
-                if let Expr::MethodCall(call) = body::peel_adaptors(&a.base) {
+                if let Expr::MethodCall(call) = body::peel_adaptors(base) {
                     if c.owner.is_none() && c.name == self.callee.name && self.callee.owner.is_some() {
                         c.named_after = m.type_name(&call.receiver).or(c.named_after.take());
                     }
