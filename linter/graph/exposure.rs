@@ -505,8 +505,8 @@ fn program_parts<'a>(units: &[Unit<'a>]) -> (HashMap<&'a str, FnId>, HashMap<&'a
 
 /// Per file, whether it is part of a command: a program package (see `program_parts`) or a
 /// lone file with an entry, whose files and whose parts' files serve nothing (`serves`: no
-/// handler, event loop, poll fn, service, callback or bound listener; tasks it spawns or
-/// futures it joins are its own work). A library is never a command: its callers may be
+/// handler, spawned task, event loop, joined futures or bound listener; tasks it spawns into a
+/// `JoinSet` and collects are its own work). A library is never a command: its callers may be
 /// anything.
 fn commands(units: &[Unit], programs: &HashMap<&str, FnId>, parts: &HashMap<&str, FnId>) -> Vec<bool> {
     // The program each package runs in (its own, or the one using it as a part).

@@ -62,12 +62,16 @@ pub(crate) enum HotKind {
 
 impl HotKind {
     /// Regions that make a program a server or a daemon: it answers requests, events or
-    /// polls, or binds a listener. Spawned or joined work alone does not: a command that fans
-    /// its work out in tasks is still a command, its whole work on its startup path.
+    /// polls, binds a listener, or runs tasks or joined futures beside its main path (a worker
+    /// polling in a loop). Work it spawns into a set and collects (`JoinSet`) does not: see
+    /// the walk.
     pub(crate) fn serves(self) -> bool {
         matches!(
             self,
             HotKind::Handler
+                | HotKind::Spawned
+                | HotKind::Detached
+                | HotKind::Joined
                 | HotKind::EventLoop
                 | HotKind::Polled
                 | HotKind::ServiceCall

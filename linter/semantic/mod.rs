@@ -63,8 +63,8 @@ pub(crate) struct Model<'a, 'ast> {
     bound_closures: HashMap<usize, context::ClosureMode>,
     /// Keys of the fns that hand one of their parameters to an offload call.
     pub offload_wrappers: Vec<String>,
-    /// Code of the file serves (see `HotKind::serves`): a handler, an event loop, a poll fn, a
-    /// service, a callback, or a bound listener.
+    /// Code of the file serves (see `HotKind::serves`): a handler, a spawned task, an event
+    /// loop, joined futures, a poll fn, a service, a callback, or a bound listener.
     pub serves: bool,
     /// (fn, fn of the crates): the first hands a closure parameter to the second, so it
     /// offloads it if the second does.

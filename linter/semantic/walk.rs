@@ -88,6 +88,7 @@ pub(crate) fn walk<'ast>(
         expanded: HashSet::default(),
         rest: Vec::new(),
         spawn_seen: None,
+        collected_spawn: false,
         closure_items: HashMap::default(),
         exported: false,
     };
@@ -119,6 +120,9 @@ struct Walker<'w, 'a, 'ast, H> {
     rest: Vec<&'ast [Stmt]>,
     /// A spawn seen in the statement being walked (not in a block inside it).
     spawn_seen: Option<PmSpan>,
+    /// Visiting what is spawned into a set the code collects (`JoinSet::spawn`): the program's
+    /// own work, which does not make it serve.
+    collected_spawn: bool,
 }
 
 fn addr<T>(node: &T) -> usize {
@@ -717,7 +721,10 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         let registered =
             registers.then(|| Hot { kind: HotKind::Registered, at: self.m.span(m.method.span()) });
         // (A method's spawn may keep its handle: `set.spawn(..)` of a `JoinSet`.)
+        let set = receiver.last_segment().is_some_and(|t| t == "JoinSet");
+        let collected = std::mem::replace(&mut self.collected_spawn, set && runs.is_some());
         self.region(registered, |w| w.visit_args(m.args.iter(), mode, method == "block_on", runs, false));
+        self.collected_spawn = collected;
     }
 
     /// The name of a value another file types (`Ty::Member`) whose method calls are followed:
@@ -954,7 +961,12 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         // handed to a method of that name (`client.get(url)`) is no handler.
         // A bound listener (`Setup`) serves too, though its setup runs once.
         // (An event loop says whether it serves where it is entered.)
-        let serving = |h: Hot| h.kind.serves() && !matches!(h.kind, HotKind::Handler | HotKind::EventLoop);
+        let collected = self.collected_spawn;
+        let serving = |h: Hot| {
+            h.kind.serves()
+                && !matches!(h.kind, HotKind::Handler | HotKind::EventLoop)
+                && !(collected && matches!(h.kind, HotKind::Spawned | HotKind::Detached))
+        };
         if hot.is_some_and(serving) && !self.m.in_test() {
             self.m.serves = true;
         }
