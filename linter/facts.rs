@@ -17,7 +17,8 @@ use crate::source::Span;
 pub(crate) struct FileFacts {
     /// Findings that stand on their own.
     pub findings: Vec<Finding>,
-    /// Code of the file serves requests or events (see `Model::serves`).
+    /// Code of the file serves: requests, events or tasks beside its main path (see
+    /// `Model::serves`).
     #[serde(default)]
     pub serves: bool,
     /// Sync functions of the checked crates that block or call into them.

@@ -256,7 +256,7 @@ fn located(root: &Path, options: &LocateOptions, cache: &Cache) -> Located {
         "{}\0{:?}\0{:?}\0{:?}\0{:?}",
         root.display(),
         options.cargo,
-        options.cargo_home.clone().unwrap_or_else(|| env("CARGO_HOME").into()),
+        options.cargo_home(),
         env("RUSTUP_TOOLCHAIN"),
         env("RUSTUP_HOME"),
     );

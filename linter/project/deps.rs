@@ -238,7 +238,8 @@ impl LocateOptions {
         self
     }
 
-    fn cargo_home(&self) -> Option<PathBuf> {
+    /// Cargo's home as cargo finds it: the option, `$CARGO_HOME`, else `~/.cargo`.
+    pub(crate) fn cargo_home(&self) -> Option<PathBuf> {
         self.cargo_home
             .clone()
             .or_else(|| std::env::var_os("CARGO_HOME").filter(|h| !h.is_empty()).map(PathBuf::from))
