@@ -223,6 +223,16 @@ pub(crate) struct BlockSite {
     /// them is an offload wrapper.
     #[serde(default)]
     pub defer: Vec<String>,
+    /// Made in a branch of an `if` or `match`: on some runs of its fn only.
+    #[serde(default)]
+    pub branch: bool,
+}
+
+impl BlockSite {
+    pub(crate) fn branched(mut self, branch: bool) -> Self {
+        self.branch = branch;
+        self
+    }
 }
 
 /// A call to a function that may belong to the crates being checked.
@@ -241,6 +251,9 @@ pub(crate) struct CallSite {
     /// A method called next on what the callee returns: `next` for `for x in it`, which
     /// calls `IntoIterator::into_iter` and then `Iterator::next` on its result.
     pub then: Option<String>,
+    /// Made in a branch of an `if` or `match`: on some runs of its fn only.
+    #[serde(default)]
+    pub branch: bool,
 }
 
 /// What one sync function does that matters for blocking.

@@ -37,7 +37,7 @@ pub(crate) const CACHE_DIR_ENV: &str = "STALL_CACHE_DIR";
 
 const MAGIC: [u8; 4] = *b"STLC";
 /// Bump when the header layout or the payload encoding changes.
-const FORMAT: u16 = 2;
+const FORMAT: u16 = 3;
 const HEADER_LEN: usize = 48;
 
 /// What an entry is about; each kind has its own subdirectory.

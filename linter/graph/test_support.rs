@@ -32,6 +32,7 @@ pub(crate) fn call(key: &str, line: usize) -> CallSite {
         defer: Vec::new(),
         origin: Default::default(),
         then: None,
+        branch: false,
     }
 }
 
@@ -49,6 +50,7 @@ pub(crate) fn func(key: &str, calls: Vec<CallSite>, blocks: bool) -> FnSummary {
                 instead: "tokio".into(),
                 rank: Default::default(),
                 defer: Vec::new(),
+                branch: false,
             }]
         } else {
             vec![]

@@ -1,8 +1,9 @@
 //! Transitive blocking: a sync function of the checked crates that blocks, directly or through
-//! other functions of the crates, blocks the async code calling it. A breadth-first search over
-//! the call graph of every file's summaries, linear in the number of call edges.
+//! other functions of the crates, blocks the async code calling it. A shortest-path search over
+//! the call graph of every file's summaries, near linear in the number of call edges.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
@@ -22,8 +23,26 @@ struct Impl<'k> {
     demo: bool,
 }
 
-/// Per function, how it reaches a blocking call of one rank, and through how many calls.
-type Chains = HashMap<FnId, (Via, usize)>;
+/// A call site seen from one of the functions it may run: the caller, the site's index in
+/// it, and the group of alternatives the function is one of (its index and size).
+#[derive(Debug, Clone, Copy)]
+struct Edge {
+    caller: FnId,
+    site: usize,
+    group: usize,
+    size: usize,
+}
+
+/// Per function, how it reaches a blocking call of one rank, and at what cost.
+type Chains = HashMap<FnId, (Via, Cost)>;
+
+/// What a chain costs: the branches it takes (calls made in an `if` or a `match` arm), then
+/// its calls. Fewer branches first: a chain most runs take is the one to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Cost {
+    branches: usize,
+    depth: usize,
+}
 
 /// Where a function's blocking comes from: a call it makes directly, or a call to another
 /// function of the crates that blocks.
@@ -144,7 +163,11 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
         let ids = rest.iter().map(|i| i.id).collect::<Option<Vec<FnId>>>().unwrap_or_default();
         (ids, nulls.iter().map(|i| format!("`{}`", i.owner)).collect())
     };
-    let targets = |caller: usize, call: &CallSite| -> Vec<FnId> {
+    // What a call site may run, as groups of alternatives: the call reaches a blocking call
+    // only through a group whose every member does. Several fns under one key are impls of
+    // one generic trait (`impl From<io::Error> for E`, `impl From<String> for E`) or inherent
+    // impls of one generic type: `E::from(x)` runs the one for `x`'s type, which is unknown.
+    let targets = |caller: usize, call: &CallSite| -> Vec<Vec<FnId>> {
         let mut out = lookup(&call.key);
         // From sync code, only a trait with one impl: the chain must name the call it takes.
         if out.is_empty() {
@@ -157,55 +180,86 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
         if out.is_empty() && offloads.defined.lookup(&call.key).is_empty() {
             out = default_method(call);
         }
-        if let Some(then) = &call.then {
-            let returned: Vec<FnId> = out
+        // `for x in it`: `into_iter`, then `next` of the type it returns (one of them).
+        let returned: Vec<FnId> = match &call.then {
+            Some(then) => out
                 .iter()
                 .filter_map(|&id| func(id).returns.as_deref())
                 .flat_map(|r| lookup(&format!("{r}::{then}")))
-                .collect();
-            out.extend(returned);
-        }
-        out.retain(|&id| !walled(caller, id));
-        out
+                .collect(),
+            None => Vec::new(),
+        };
+        [out, returned]
+            .into_iter()
+            .map(|mut group| {
+                group.retain(|&id| !walled(caller, id));
+                group.sort_unstable();
+                group.dedup();
+                group
+            })
+            .filter(|group| !group.is_empty())
+            .collect()
     };
 
-    // Callers of each function, as (caller, call-site index in the caller).
-    let mut callers: HashMap<FnId, Vec<(FnId, usize)>> = HashMap::default();
+    // Callers of each function: the caller, the call site's index in it, and the group of
+    // alternatives the function belongs to there (its index and size).
+    let mut callers: HashMap<FnId, Vec<Edge>> = HashMap::default();
     for (f, (_, graph)) in files.iter().enumerate() {
         for (i, caller) in graph.functions.iter().enumerate() {
             for (s, call) in caller.calls.iter().enumerate().filter(|(_, c)| !offloaded(&c.defer)) {
-                for callee in targets(f, call) {
-                    callers.entry(callee).or_default().push(((f, i), s));
+                for (g, group) in targets(f, call).into_iter().enumerate() {
+                    for &callee in &group {
+                        let edge = Edge { caller: (f, i), site: s, group: g, size: group.len() };
+                        callers.entry(callee).or_default().push(edge);
+                    }
                 }
             }
         }
     }
 
-    // Breadth-first from the functions that block directly, once per rank of blocking call
-    // (stat, io, wait, panic): each function gets, per rank, the shortest chain to a call of
-    // that rank, and is visited once per rank, so the cost stays linear in the call edges.
+    // From the functions that block directly, once per rank of blocking call (stat, io, wait,
+    // panic): each function gets, per rank, the chain to a call of that rank that takes the
+    // fewest branches (`if`s, `match` arms: calls made on some runs only), then the fewest
+    // calls, so the chain shown is the one most runs take. Each function is settled once per
+    // rank (Dijkstra's order), so the cost stays near linear in the call edges.
     let ranks = [Rank::Panic, Rank::Wait, Rank::Io, Rank::Stat];
     let vias: Vec<Chains> = ranks
         .iter()
         .map(|&rank| {
             let mut via: Chains = HashMap::default();
-            let mut queue = VecDeque::new();
+            let mut heap = BinaryHeap::new();
             for (f, (_, graph)) in files.iter().enumerate() {
                 for (i, func) in graph.functions.iter().enumerate() {
-                    let counts = |b: &BlockSite| b.rank == rank && !offloaded(&b.defer);
-                    if let Some(b) = func.blocking.iter().position(counts) {
-                        via.insert((f, i), (Via::Direct(b), 1));
-                        queue.push_back((f, i));
+                    let counts = |b: &&BlockSite| b.rank == rank && !offloaded(&b.defer);
+                    let first = func.blocking.iter().filter(counts).min_by_key(|b| b.branch);
+                    if let Some(b) = first {
+                        let at = func.blocking.iter().position(|x| std::ptr::eq(x, b)).unwrap_or(0);
+                        let cost = Cost { branches: usize::from(b.branch), depth: 1 };
+                        via.insert((f, i), (Via::Direct(at), cost));
+                        heap.push(Reverse((cost, (f, i))));
                     }
                 }
             }
-            while let Some(id) = queue.pop_front() {
-                let depth = via[&id].1;
-                for &(caller, site) in callers.get(&id).into_iter().flatten() {
-                    via.entry(caller).or_insert_with(|| {
-                        queue.push_back(caller);
-                        (Via::Call { site, callee: id }, depth + 1)
-                    });
+            let mut settled: HashSet<FnId> = HashSet::default();
+            // Members of each group of alternatives not settled yet.
+            let mut pending: HashMap<(FnId, usize, usize), usize> = HashMap::default();
+            while let Some(Reverse((cost, id))) = heap.pop() {
+                if !settled.insert(id) {
+                    continue;
+                }
+                for e in callers.get(&id).into_iter().flatten() {
+                    let left = pending.entry((e.caller, e.site, e.group)).or_insert(e.size);
+                    *left -= 1;
+                    if *left > 0 || settled.contains(&e.caller) {
+                        continue;
+                    }
+                    let branch = func(e.caller).calls[e.site].branch;
+                    let next = Cost { branches: cost.branches + usize::from(branch), depth: cost.depth + 1 };
+                    if via.get(&e.caller).is_some_and(|(_, known)| *known <= next) {
+                        continue;
+                    }
+                    via.insert(e.caller, (Via::Call { site: e.site, callee: id }, next));
+                    heap.push(Reverse((next, e.caller)));
                 }
             }
             via
@@ -247,7 +301,7 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
             if offloaded(&call.defer) {
                 continue;
             }
-            let mut candidates = targets(f, call);
+            let mut groups = targets(f, call);
             // A trait's method with several impls blocks only if every impl does.
             let (impls, nulls) =
                 if lookup(&call.key).is_empty() { working(call) } else { Default::default() };
@@ -255,16 +309,19 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
                 if !impls.iter().all(|id| vias.iter().any(|via| via.contains_key(id))) {
                     continue;
                 }
-                candidates = impls.clone();
+                // (Each impl on its own: the worst kind any of them reaches is reported.)
+                groups = impls.iter().map(|&id| vec![id]).collect();
             }
-            // Per rank, worst first: the callee reaching a call of that rank soonest.
+            // Per rank, worst first: the callee reaching a call of that rank soonest, in a group
+            // of alternatives that all reach one.
             let reached: Vec<(&Chains, FnId)> = vias
                 .iter()
                 .filter_map(|via| {
-                    let start = candidates
+                    let start = groups
                         .iter()
+                        .filter(|group| group.iter().all(|id| via.contains_key(id)))
+                        .flatten()
                         .copied()
-                        .filter(|id| via.contains_key(id))
                         .min_by_key(|id| via[id].1)?;
                     Some((via, start))
                 })
@@ -278,7 +335,7 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
                 &call.context,
                 &func(start).name,
                 end,
-                via[&start].1,
+                via[&start].1.depth,
                 notes,
                 &also,
             );
@@ -381,6 +438,53 @@ mod tests {
         assert_eq!(d.rule, Rule::BlockOnInAsync, "{d:?}");
         assert!(d.label.contains("3 calls deep"), "{}", d.label);
         assert_eq!(d.notes.iter().filter(|n| n.contains("also reaches")).count(), 2, "{:?}", d.notes);
+    }
+
+    #[test]
+    fn a_key_several_fns_share_blocks_only_if_each_does() {
+        // `E::from(x)`: two `impl From<_> for E`, one of which blocks. Which runs depends on
+        // `x`'s type: not reported. `F::from(x)`, both impls blocking: reported, also from a
+        // sync fn calling it.
+        let graph = FileFacts {
+            functions: vec![
+                func("c::E::from", vec![], true),
+                func("c::E::from", vec![], false),
+                func("c::F::from", vec![], true),
+                func("c::F::from", vec![call("c::leaf", 3)], false),
+                func("c::leaf", vec![], true),
+                func("c::convert", vec![call("c::E::from", 4)], false),
+                func("c::convert_f", vec![call("c::F::from", 5)], false),
+            ],
+            async_calls: vec![call("c::E::from", 10), call("c::convert", 11), call("c::convert_f", 12)],
+            ..FileFacts::default()
+        };
+        let out = diagnostics(&[unit("src/lib.rs", "c", false, &graph)], &Offloads::new(&[]));
+        let lines: Vec<usize> = out.iter().map(|(_, f)| f.diagnostic.span.start.line).collect();
+        assert_eq!(lines, vec![12], "{out:?}");
+    }
+
+    #[test]
+    fn the_chain_shown_takes_the_fewest_branches_then_the_fewest_calls() {
+        // `top` removes a file in an `if` (1 call away) and reads one on every run (2 away):
+        // the read is shown.
+        let mut top = func("c::top", vec![call("c::read_entry", 3)], true);
+        top.blocking[0].branch = true;
+        top.blocking[0].callee = "std::fs::remove_file".into();
+        let graph = FileFacts {
+            functions: vec![top, func("c::read_entry", vec![], true)],
+            async_calls: vec![call("c::top", 10)],
+            ..FileFacts::default()
+        };
+        let out = diagnostics(&[unit("src/lib.rs", "c", false, &graph)], &Offloads::new(&[]));
+        assert_eq!(out.len(), 1);
+        let d = &out[0].1.diagnostic;
+        assert!(d.message.contains("reaches `std::fs::read`"), "{}", d.message);
+        assert!(d.label.contains("2 calls deep"), "{}", d.label);
+        // With the read behind a branch too, the nearer call is shown.
+        let mut graph = graph;
+        graph.functions[0].calls[0].branch = true;
+        let out = diagnostics(&[unit("src/lib.rs", "c", false, &graph)], &Offloads::new(&[]));
+        assert!(out[0].1.diagnostic.message.contains("`std::fs::remove_file`"), "{:?}", out[0].1.diagnostic);
     }
 
     #[test]

@@ -181,6 +181,7 @@ impl Checker<'_, '_> {
             defer: m.defer(),
             origin,
             then: then.map(str::to_string),
+            branch: m.branched(),
         };
         match kind {
             Kind::Async => self.facts.async_calls.push(site),

@@ -193,6 +193,8 @@ pub(crate) struct FnFrame {
     /// For a method other files can call (`Self` resolved): the type it returns, or its
     /// future's output.
     pub output: Ty,
+    /// `if`/`else` branches and arms of a `match` (of more than one arm) the walk is in.
+    pub branches: usize,
 }
 
 /// An async body (async fn, async block, async closure) the walk is directly in, with what the

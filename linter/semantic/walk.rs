@@ -219,6 +219,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                 },
                 _ => Ty::Unknown,
             },
+            branches: 0,
         };
         self.m.ctx.push(Ctx { hot: root, test, ..Ctx::new(kind, what) });
         self.m.fns.push(frame);
@@ -377,6 +378,18 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         let seen = self.spawn_seen.take();
         walk(self);
         self.spawn_seen = seen;
+    }
+
+    /// Runs `f` in one branch of an `if` or a `match` (when `branch`): code only some runs of
+    /// the fn reach.
+    fn in_branch(&mut self, branch: bool, f: impl FnOnce(&mut Self)) {
+        if let Some(frame) = self.m.fns.last_mut().filter(|_| branch) {
+            frame.branches += 1;
+        }
+        f(self);
+        if let Some(frame) = self.m.fns.last_mut().filter(|_| branch) {
+            frame.branches -= 1;
+        }
     }
 
     fn call_hook(&mut self, e: &'ast Expr, usage: Use, callee: Option<&str>) {
@@ -1398,11 +1411,13 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
                     let miss =
                         lookup && memo::is_miss_arm(&arm.pat) && memo::stores_expr(&arm.body, knowledge);
                     let outside = probe && matches_err(&arm.pat) == Some(true);
-                    self.outside_runtime(outside, |w| {
-                        w.region(
-                            miss.then(|| Hot { kind: HotKind::CacheMiss, at: w.m.span(m.expr.span()) }),
-                            |w| w.visit_expr(&arm.body),
-                        )
+                    self.in_branch(m.arms.len() > 1, |w| {
+                        w.outside_runtime(outside, |w| {
+                            w.region(
+                                miss.then(|| Hot { kind: HotKind::CacheMiss, at: w.m.span(m.expr.span()) }),
+                                |w| w.visit_expr(&arm.body),
+                            )
+                        })
                     });
                     self.m.res.pop_vars();
                 }
@@ -1424,18 +1439,20 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
                 self.m.res.push_vars();
                 self.visit_expr(&i.cond);
                 self.m.conditions.push(&i.cond);
-                self.outside_runtime(then_outside, |w| w.visit_block(&i.then_branch));
+                self.in_branch(true, |w| w.outside_runtime(then_outside, |w| w.visit_block(&i.then_branch)));
                 self.m.conditions.pop();
                 self.m.res.pop_vars();
                 if let Some((_, els)) = &i.else_branch {
                     // `if let Some(v) = cache.get(k) { v } else { load and store }`
                     let knowledge = self.m.res.knowledge;
                     let miss = memo::lookup(&i.cond, knowledge).filter(|_| memo::stores_expr(els, knowledge));
-                    self.outside_runtime(else_outside, |w| {
-                        w.region(
-                            miss.map(|l| Hot { kind: HotKind::CacheMiss, at: w.m.span(l.span()) }),
-                            |w| w.visit_expr(els),
-                        )
+                    self.in_branch(true, |w| {
+                        w.outside_runtime(else_outside, |w| {
+                            w.region(
+                                miss.map(|l| Hot { kind: HotKind::CacheMiss, at: w.m.span(l.span()) }),
+                                |w| w.visit_expr(els),
+                            )
+                        })
                     });
                 }
             }

@@ -69,7 +69,9 @@ pub(crate) fn check_call(
                 false => Verdict::Deferred(m.defer(), d),
             })
         }
-        Kind::Sync if hit.transitive => Some(Verdict::InSync(hit.site(span, m.defer()))),
+        Kind::Sync if hit.transitive => {
+            Some(Verdict::InSync(hit.site(span, m.defer()).branched(m.branched())))
+        }
         Kind::Sync | Kind::Offload => None,
     }
 }
@@ -95,7 +97,9 @@ pub(crate) fn check_iteration(m: &Model, iterable: &Expr, catalog: &Catalog) -> 
                 false => Verdict::Deferred(m.defer(), d),
             })
         }
-        Kind::Sync if hit.transitive => Some(Verdict::InSync(hit.site(span, m.defer()))),
+        Kind::Sync if hit.transitive => {
+            Some(Verdict::InSync(hit.site(span, m.defer()).branched(m.branched())))
+        }
         Kind::Sync | Kind::Offload => None,
     }
 }
@@ -389,6 +393,7 @@ impl Hit {
             instead: self.instead,
             rank: self.rank,
             defer,
+            branch: false,
         }
     }
 }

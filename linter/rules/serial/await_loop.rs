@@ -115,9 +115,7 @@ impl SerialRule for Check {
                         return;
                     }
                 }
-                if !awaits::direct_awaits_expr(&l.expr).is_empty() {
-                    return;
-                }
+                // (`for ns in api.list(..).await?`: the list is awaited once, before the loop.)
                 loops.check_loop(&items, &l.expr, &l.body, Shape::For)
             }
             Expr::While(l) if counter(&l.cond, &l.body).is_some() => {
@@ -432,7 +430,8 @@ impl Loops<'_, '_, '_> {
         // CDN or an API client (`cdn.put(key, bytes)`), each a request of its own.
         let writes = |a: &&ExprAwait| {
             let base = awaits::peel_adaptors(&a.base);
-            let write = awaits::call_name(base).is_some_and(|n| names().writes.matches(&n));
+            let write =
+                awaits::call_name(base).is_some_and(|n| names().writes.matches(&n) && !names().fetches.matches(&n));
             write && !matches!(base, Expr::MethodCall(m) if self.is_object_store(&m.receiver))
         };
         if found.iter().all(writes) {

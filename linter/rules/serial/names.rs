@@ -78,6 +78,7 @@ pub(crate) struct Names {
     pub ordered_collections: List,
     pub guards: List,
     pub writes: List,
+    pub fetches: List,
     pub object_stores: List,
 }
 
@@ -121,6 +122,7 @@ mod tests {
             &n.ordered_collections,
             &n.guards,
             &n.writes,
+            &n.fetches,
             &n.object_stores,
             &n.one_connection_clients,
         ];
@@ -138,6 +140,7 @@ mod tests {
         );
         assert!(n.clients.matches("HttpClient") && !n.clients.matches("ClientId"));
         assert!(n.writes.matches("delete_image_alias") && n.writes.matches("update"));
+        assert!(n.fetches.matches("fetch_and_store") && !n.fetches.matches("store_release"));
         assert!(!n.writes.matches("fetch_details") && !n.writes.matches("stats"));
         assert!(n.connections.matches("db_conn") && n.connections.matches("PgConnection"));
         assert!(!n.connections.matches("connector") && n.pools.matches("PgPool"));
