@@ -30,6 +30,10 @@ pub(crate) struct FileFacts {
     pub deferred: Vec<(Vec<String>, Finding)>,
     /// Keys of functions that hand a parameter to `spawn_blocking` and the like.
     pub offload_wrappers: Vec<String>,
+    /// Keys of functions that only keep the closures handed to them, to be called later
+    /// (`Provider::new(move || ..)`): a closure handed to one does not run there.
+    #[serde(default)]
+    pub closure_keepers: Vec<String>,
     /// (fn, fn of the crates) pairs: the first hands a closure parameter to the second, so it
     /// is an offload wrapper if the second is (`asyncify(move || f(rx))`).
     #[serde(default)]
@@ -414,6 +418,7 @@ impl FileFacts {
             fix(b);
         }
         self.offload_wrappers.iter_mut().for_each(fix);
+        self.closure_keepers.iter_mut().for_each(fix);
         for (a, b) in &mut self.offload_wrappers_via {
             fix(a);
             fix(b);

@@ -68,6 +68,8 @@ impl Unit<'_> {
 pub(crate) struct Offloads<'a> {
     /// Keys of offload wrappers (and of aliases of offload functions).
     wrappers: HashSet<&'a str>,
+    /// Keys of fns that only keep the closures handed to them.
+    keepers: HashSet<&'a str>,
     /// Names of the wrappers that are methods (`exec_blocking` of `Pool::exec_blocking`).
     methods: HashSet<&'a str>,
     /// Every fn of the run, by key.
@@ -89,7 +91,9 @@ impl<'a> Offloads<'a> {
         let wrappers =
             units.iter().flat_map(|u| u.facts.offload_wrappers.iter().map(String::as_str)).collect();
         let fns = units.iter().map(|u| u.facts.fns.iter().map(|f| f.key.as_deref()).collect()).collect();
-        let mut offloads = Offloads { wrappers, methods: HashSet::new(), defined: fn_index(units), fns };
+        let keepers = units.iter().flat_map(|u| u.facts.closure_keepers.iter().map(String::as_str)).collect();
+        let mut offloads =
+            Offloads { wrappers, keepers, methods: HashSet::new(), defined: fn_index(units), fns };
         // A fn handing its closure parameter to a wrapper is a wrapper, to a fixpoint.
         let via: Vec<(&str, &str)> = units
             .iter()
@@ -139,11 +143,13 @@ impl<'a> Offloads<'a> {
     /// types that no file defines (made by a macro or derive, like a pool's `conn.run(|c| ..)`),
     /// since the code cannot tell.
     pub(crate) fn may_offload(&self, key: &str) -> bool {
-        if self.wrappers.contains(key) {
+        // (A fn that only keeps the closure does not run it at all: not here either.)
+        if self.wrappers.contains(key) || self.keepers.contains(key) {
             return true;
         }
         let defined = self.defined.lookup(key);
-        if self.any_wrapper(defined) {
+        let keeper = |&(f, i): &FnId| self.fns[f][i].is_some_and(|k| self.keepers.contains(k));
+        if self.any_wrapper(defined) || defined.iter().any(keeper) {
             return true;
         }
         if let Some(method) = key.strip_prefix(crate::semantic::ANY_METHOD) {

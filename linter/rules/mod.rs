@@ -62,6 +62,7 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
     let mut facts = std::mem::take(&mut checker.facts);
     let mut aliases = model.res.module_aliases();
     facts.offload_wrappers = std::mem::take(&mut model.offload_wrappers);
+    facts.closure_keepers = std::mem::take(&mut model.closure_keepers);
     facts.serves =
         model.serves || facts.fns.iter().any(|f| f.root.is_some_and(|h| h.kind.serves()) && !f.test);
     facts.offload_wrappers_via = std::mem::take(&mut model.offload_wrappers_via);

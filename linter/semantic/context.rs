@@ -5,7 +5,8 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
-use syn::{Attribute, Expr, Signature};
+use syn::visit::Visit;
+use syn::{Attribute, Block, Expr, Signature};
 
 use super::Ty;
 use crate::source::Span;
@@ -377,6 +378,56 @@ pub(crate) fn fn_bounded_params(generics: &syn::Generics) -> Vec<(&syn::Ident, &
 
 /// Parameters a signature declares callable: `f: F` where `F: FnOnce(..)` (inline or in the
 /// `where` clause), `f: impl Fn(..)`, `f: Box<dyn FnOnce(..)>`, `f: &mut dyn FnMut(..)`.
+/// Does a fn only keep its closure parameters (`fn new(f: F) -> Self { Self { f: Box::new(f) } }`):
+/// none is called in its body or handed to a call other than a wrapper that stores it?
+/// Then a closure handed to it does not run when it is called, but later, by whoever calls
+/// what it was stored in. (A name used in a macro might be called there: not a keeper.)
+pub(crate) fn keeps_callables(callable: &HashSet<String>, body: &Block) -> bool {
+    /// Calls that wrap a value to store it, not run it.
+    const STORES: &[&str] = &["new", "Some", "Ok", "from", "pin"];
+    struct Uses<'c> {
+        callable: &'c HashSet<String>,
+        runs: bool,
+    }
+    impl Uses<'_> {
+        fn is_param(&self, e: &Expr) -> bool {
+            matches!(e, Expr::Path(p) if p.path.get_ident().is_some_and(|i| self.callable.contains(&i.to_string())))
+        }
+    }
+    impl<'a> Visit<'a> for Uses<'_> {
+        fn visit_expr_call(&mut self, c: &'a syn::ExprCall) {
+            let stores = matches!(&*c.func, Expr::Path(p)
+                if p.path.segments.last().is_some_and(|s| STORES.contains(&s.ident.to_string().as_str())));
+            if self.is_param(&c.func) || (!stores && c.args.iter().any(|a| self.is_param(a))) {
+                self.runs = true;
+            }
+            syn::visit::visit_expr_call(self, c);
+        }
+        fn visit_expr_method_call(&mut self, m: &'a syn::ExprMethodCall) {
+            if self.is_param(&m.receiver) || m.args.iter().any(|a| self.is_param(a)) {
+                self.runs = true;
+            }
+            syn::visit::visit_expr_method_call(self, m);
+        }
+        fn visit_macro(&mut self, m: &'a syn::Macro) {
+            let tokens = m.tokens.to_string();
+            if self
+                .callable
+                .iter()
+                .any(|c| tokens.split(|ch: char| !ch.is_alphanumeric() && ch != '_').any(|t| t == c))
+            {
+                self.runs = true;
+            }
+        }
+    }
+    if callable.is_empty() {
+        return false;
+    }
+    let mut uses = Uses { callable, runs: false };
+    uses.visit_block(body);
+    !uses.runs
+}
+
 pub(crate) fn callable_params(sig: &Signature) -> HashSet<String> {
     let generic: HashSet<String> =
         fn_bounded_params(&sig.generics).into_iter().map(|(id, _)| id.to_string()).collect();
@@ -565,6 +616,22 @@ mod tests {
         ] {
             assert!(!stub(no), "{no}");
         }
+    }
+
+    #[test]
+    fn a_fn_keeps_its_closure_unless_it_calls_or_hands_it_on() {
+        let keeps = |src: &str| {
+            let f: syn::ItemFn = syn::parse_str(src).unwrap();
+            keeps_callables(&callable_params(&f.sig), &f.block)
+        };
+        assert!(keeps("fn new(f: impl Fn()) -> P { P { f: Box::new(f) } }"));
+        assert!(keeps("fn new<F: Fn() + 'static>(f: F) -> P { P { f: Arc::new(f), n: 0 } }"));
+        assert!(keeps("fn new<F: Fn()>(f: F) -> P<F> { P { f } }"));
+        assert!(!keeps("fn timed<T>(f: impl FnOnce() -> T) -> T { let t = now(); let v = f(); v }"));
+        assert!(!keeps("fn run(f: impl FnOnce()) { std::thread::spawn(f); }"));
+        assert!(!keeps("fn run(f: impl FnOnce() + Send) { pool.execute(f) }"));
+        assert!(!keeps("fn run(f: impl Fn()) { log!(\"{}\", f()) }"));
+        assert!(!keeps("fn plain(n: usize) -> usize { n }"));
     }
 
     #[test]

@@ -63,6 +63,8 @@ pub(crate) struct Model<'a, 'ast> {
     bound_closures: HashMap<usize, context::ClosureMode>,
     /// Keys of the fns that hand one of their parameters to an offload call.
     pub offload_wrappers: Vec<String>,
+    /// Keys of the fns that only keep their closure parameters (`context::keeps_callables`).
+    pub closure_keepers: Vec<String>,
     /// Code of the file serves (see `HotKind::serves`): a handler, a spawned task, an event
     /// loop, joined futures, a poll fn, a service, a callback, or a bound listener.
     pub serves: bool,
@@ -107,6 +109,7 @@ impl<'a, 'ast> Model<'a, 'ast> {
             discarded: HashSet::default(),
             bound_closures: HashMap::default(),
             offload_wrappers: Vec::new(),
+            closure_keepers: Vec::new(),
             serves: false,
             offload_wrappers_via: Vec::new(),
             impl_traits: Vec::new(),

@@ -193,6 +193,10 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             .collect();
         let owner_name =
             owner.as_deref().filter(|_| !in_trait).map(|o| o.rsplit("::").next().unwrap_or(o).to_string());
+        let callable = context::callable_params(sig);
+        if let Some(key) = key.as_ref().filter(|_| context::keeps_callables(&callable, body)) {
+            self.m.closure_keepers.push(key.clone());
+        }
         let frame = FnFrame {
             name: name.clone(),
             key,
@@ -201,7 +205,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             returns_future: !is_async && super::resolve::returns_future(&sig.output, &HashSet::default()),
             owner: owner_name.clone(),
             params,
-            callable: context::callable_params(sig),
+            callable,
             closures: 0,
             entry,
             root,
@@ -892,7 +896,11 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                     if let Some(g) = &b.guard {
                         self.visit_expr(g);
                     }
+                    // A branch's handler is code written as is (an event loop's work per
+                    // message): the serial rules see it as they see the code around the macro.
+                    self.in_macro -= 1;
                     self.visit_expr(&b.handler);
+                    self.in_macro += 1;
                     self.m.res.pop_vars();
                 }
             }
