@@ -693,6 +693,9 @@ impl Loops<'_, '_, '_> {
             if self.body.futures.contains(name) {
                 return true;
             }
+            if names().spawned.matches(name) {
+                return false;
+            }
             if let Some(pushed) = self.body.pushed.get(name) {
                 return !pushed.iter().any(|e| spawned(e))
                     && pushed.iter().all(|e| matches!(e, Expr::Call(_) | Expr::MethodCall(_) | Expr::Async(_)));
