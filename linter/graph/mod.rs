@@ -127,7 +127,12 @@ impl<'a> Offloads<'a> {
 
     /// Is one of these fns an offload wrapper?
     fn any_wrapper(&self, ids: &[FnId]) -> bool {
-        ids.iter().any(|&(f, i)| self.fns[f][i].is_some_and(|k| self.wrappers.contains(k)))
+        self.any_in(ids, &self.wrappers)
+    }
+
+    /// Is one of these fns, by its key, in `keys`?
+    fn any_in(&self, ids: &[FnId], keys: &HashSet<&str>) -> bool {
+        ids.iter().any(|&(f, i)| self.fns[f][i].is_some_and(|k| keys.contains(k)))
     }
 
     /// Code handed through these fns (each in a closure handed to the one before) runs off
@@ -148,8 +153,7 @@ impl<'a> Offloads<'a> {
             return true;
         }
         let defined = self.defined.lookup(key);
-        let keeper = |&(f, i): &FnId| self.fns[f][i].is_some_and(|k| self.keepers.contains(k));
-        if self.any_wrapper(defined) || defined.iter().any(keeper) {
+        if self.any_wrapper(defined) || self.any_in(defined, &self.keepers) {
             return true;
         }
         if let Some(method) = key.strip_prefix(crate::semantic::ANY_METHOD) {

@@ -237,10 +237,9 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
             let mut heap = BinaryHeap::new();
             for (f, (_, graph)) in files.iter().enumerate() {
                 for (i, func) in graph.functions.iter().enumerate() {
-                    let counts = |b: &&BlockSite| b.rank == rank && !offloaded(&b.defer);
-                    let first = func.blocking.iter().filter(counts).min_by_key(|b| b.branch);
-                    if let Some(b) = first {
-                        let at = func.blocking.iter().position(|x| std::ptr::eq(x, b)).unwrap_or(0);
+                    let counts = |(_, b): &(usize, &BlockSite)| b.rank == rank && !offloaded(&b.defer);
+                    let first = func.blocking.iter().enumerate().filter(counts).min_by_key(|(_, b)| b.branch);
+                    if let Some((at, b)) = first {
                         let cost = Cost { branches: usize::from(b.branch), depth: 1 };
                         via.insert((f, i), (Via::Direct(at), cost));
                         heap.push(Reverse((cost, (f, i))));

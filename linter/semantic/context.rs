@@ -383,7 +383,9 @@ pub(crate) fn fn_bounded_params(generics: &syn::Generics) -> Vec<(&syn::Ident, &
 /// Then a closure handed to it does not run when it is called, but later, by whoever calls
 /// what it was stored in. (A name used in a macro might be called there: not a keeper.)
 pub(crate) fn keeps_callables(callable: &HashSet<String>, body: &Block) -> bool {
-    /// Calls that wrap a value to store it, not run it.
+    /// Calls that wrap a value to store it, not run it. (Wider than the walk's `stores_value`,
+    /// which asks of a closure written in place: here any type's `new`, since a constructor
+    /// keeping a closure commonly hands it to its own type's or a wrapper's `new`.)
     const STORES: &[&str] = &["new", "Some", "Ok", "from", "pin"];
     struct Uses<'c> {
         callable: &'c HashSet<String>,

@@ -140,13 +140,13 @@ impl<'a, 'ast> Model<'a, 'ast> {
         self.ctx.last()
     }
 
-    /// The fn of the crates the code at hand was handed to in a closure, if any: what it
-    /// does there counts only if that fn does not offload it.
     /// Is the code at hand in a branch of an `if` or `match` of its fn: made on some runs only?
     pub(crate) fn branched(&self) -> bool {
         self.fns.last().is_some_and(|f| f.branches > 0)
     }
 
+    /// The fns of the crates the code at hand was handed to in closures, outermost first: what
+    /// it does there counts only if none of them offloads it.
     pub(crate) fn defer(&self) -> Vec<String> {
         self.ctx().map(|c| c.defer.iter().map(|k| k.to_string()).collect()).unwrap_or_default()
     }
