@@ -55,8 +55,8 @@ pub(crate) struct Exposures {
     of: Vec<Vec<(Exposure, Why)>>,
     /// Per file, per function: who calls it (outside hot regions and test code).
     callers: Vec<Vec<Vec<FnId>>>,
-    /// Per file, per function: the admin fn it is part of, when it is reached only from an
-    /// admin interface (its package or module, or every caller's).
+    /// Per file, per function: the admin or migration fn it is part of, when it is reached
+    /// only from such code (its package or module, or every caller's: see `Rare`).
     admin: Vec<Vec<Option<FnId>>>,
     /// Per file: part of a command, a program that serves nothing (see `commands`).
     command: Vec<bool>,
@@ -247,22 +247,31 @@ impl Exposures {
     /// The exposure of code at `origin` in file `unit`, and a note that says why.
     pub(crate) fn of(&self, units: &[Unit], unit: usize, origin: &Origin) -> (Exposure, String) {
         let (exposure, note) = self.where_runs(units, unit, origin);
-        // Hot code of an admin interface runs on an operator's requests: rarely.
+        // Hot code of an admin interface runs on an operator's requests: rarely; migrations run
+        // once.
         let Some(admin) =
             origin.caller.and_then(|c| self.admin[unit][c]).filter(|_| exposure == Exposure::Hot)
         else {
             return (exposure, note);
         };
         let f = &units[admin.0].facts.fns[admin.1];
-        let part = admin_part(f).unwrap_or("admin");
+        let (part, rare) = rare_part(f).unwrap_or(("admin", Rare::Admin));
         let via = match origin.caller {
             Some(c) if (unit, c) != admin => format!(", reached only from `{}`", f.name),
             _ => String::new(),
         };
-        (
-            Exposure::Admin,
-            format!("in admin code (`{part}`{via}), which runs on an operator's rare requests; {note}"),
-        )
+        match rare {
+            Rare::Admin => (
+                Exposure::Admin,
+                format!("in admin code (`{part}`{via}), which runs on an operator's rare requests; {note}"),
+            ),
+            Rare::Migration => (
+                Exposure::Startup,
+                format!(
+                    "in schema migrations (`{part}`{via}), which run once, when the database is upgraded"
+                ),
+            ),
+        }
     }
 
     /// Does code at `origin` run in a task nobody waits for (spawned and its handle dropped,
@@ -355,8 +364,9 @@ impl Exposures {
     }
 }
 
-/// Per fn, the admin fn it belongs to: an fn whose key names an admin part, and an fn reached
-/// only through calls from such fns (every caller is admin code, none is a root of its own).
+/// Per fn, the admin or migration fn it belongs to: an fn whose key names such a part, and an
+/// fn reached only through calls from such fns (every caller is such code, none is a root of
+/// its own).
 fn admin_only(
     units: &[Unit],
     of: &[Vec<(Exposure, Why)>],
@@ -367,7 +377,7 @@ fn admin_only(
         .iter()
         .enumerate()
         .map(|(u, unit)| {
-            (0..unit.facts.fns.len()).map(|i| admin_part(&unit.facts.fns[i]).map(|_| (u, i))).collect()
+            (0..unit.facts.fns.len()).map(|i| rare_part(&unit.facts.fns[i]).map(|_| (u, i))).collect()
         })
         .collect();
     loop {
@@ -394,14 +404,30 @@ fn admin_only(
     }
 }
 
-/// The part of a fn's path that names it admin code: a package or module with the word
-/// `admin` in its name (`garage_api_admin`, `api::admin::diagnostics`): a program's separate
-/// admin interface. A fn's own name (`async fn admin(..)`) is no such evidence, nor is the
-/// name of a file outside any crate (`<p12_admin_task.rs>`).
-fn admin_part(f: &crate::facts::FnFacts) -> Option<&str> {
+/// Code that runs rarely, by what its package or module is named.
+#[derive(Clone, Copy)]
+enum Rare {
+    /// A program's separate admin interface: an operator's rare requests.
+    Admin,
+    /// Schema migrations (`warpgate_db_migrations::m00044_tickets`, `sqlx_core::migrate`): run
+    /// once, when the database is upgraded, before the program serves (startup).
+    Migration,
+}
+
+/// The part of a fn's path that names it admin or migration code: a package or module with
+/// the word `admin` (`garage_api_admin`, `api::admin::diagnostics`) or `migration(s)`,
+/// `migrate`, `migrator` in its name. A fn's own name (`async fn admin(..)`) is no such
+/// evidence, nor is the name of a file outside any crate (`<p12_admin_task.rs>`).
+fn rare_part(f: &crate::facts::FnFacts) -> Option<(&str, Rare)> {
     let key = f.key.as_deref()?;
     let (modules, _) = key.rsplit_once("::")?;
-    modules.split("::").find(|s| !s.starts_with('<') && s.split(['_', '#']).any(|w| w == "admin"))
+    modules.split("::").filter(|s| !s.starts_with('<')).find_map(|s| {
+        s.split(['_', '#']).find_map(|w| match w {
+            "admin" => Some((s, Rare::Admin)),
+            "migration" | "migrations" | "migrate" | "migrator" => Some((s, Rare::Migration)),
+            _ => None,
+        })
+    })
 }
 
 /// What qualifies a fn's name in its key: the type a method belongs to (`Client` of

@@ -30,8 +30,9 @@ pub(crate) enum HotKind {
     Handler,
     /// The body of a loop that waits for messages, connections or ticks.
     EventLoop,
-    /// Async code after a spawn in the same block (`let spinner = spawn(..); poll().await;`):
-    /// it runs while the spawned task does, on the same executor.
+    /// A `loop` or `while` after a spawn in the same block (`spawn(server); loop { read_line() }`):
+    /// it runs, again and again, while the spawned task does, on the same executor. (Straight
+    /// code after a spawn runs once: it keeps the fn's exposure; see `Ctx::beside`.)
     Alongside,
     /// A future joined with others (`join!(serve(db), flush_loop(db))`): they share one task,
     /// so blocking in one stalls the others, even in `main`.
@@ -120,6 +121,8 @@ pub(crate) struct Ctx {
     /// In a closure a sync fn keeps as a value (`Some(|| ..)`, `Box::new(move || ..)`): its
     /// calls run when the value is called, not as part of the fn.
     pub stored: bool,
+    /// After a spawn in this block, while the task runs: a loop here is hot (`Alongside`).
+    pub beside: Option<Hot>,
 }
 
 impl Ctx {
@@ -132,13 +135,14 @@ impl Ctx {
             hot: None,
             test: false,
             stored: false,
+            beside: None,
         }
     }
 
     /// A context for code nested in this one (a block, a closure): where it runs may differ,
     /// but it stays in the same region and the same test code.
     pub fn nested(&self, kind: Kind, what: impl Into<Rc<str>>) -> Ctx {
-        Ctx { hot: self.hot, test: self.test, ..Ctx::new(kind, what) }.out_of_setup()
+        Ctx { hot: self.hot, test: self.test, beside: self.beside, ..Ctx::new(kind, what) }.out_of_setup()
     }
 
     /// A closure or async block in a server's setup is handed to the server (a handler, a

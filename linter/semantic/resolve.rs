@@ -96,6 +96,10 @@ pub(crate) struct Resolver<'c> {
     /// The same for the file's free fns (`fn with_db<T>(f: impl FnOnce(&Connection) -> T)`),
     /// by name.
     free_closure_params: HashMap<String, Vec<(usize, syn::Type)>>,
+    /// Methods of the file's impls that borrow `self` shared (`&self`), by `Type::f`: calls
+    /// to one can run together, even from a `&mut self` fn. A name some impl defines with
+    /// another receiver is left out.
+    shared_self_methods: HashMap<String, bool>,
     /// The values of the file's `const` items, by name (for constant timeouts).
     pub(crate) consts: HashMap<String, syn::Expr>,
     /// The declared types of the file's `const` and `static` items, by name.
@@ -119,6 +123,7 @@ impl<'c> Resolver<'c> {
             task_spawners: HashMap::default(),
             free_fn_returns: HashMap::default(),
             method_returns: HashMap::default(),
+            shared_self_methods: HashMap::default(),
             closure_params: HashMap::default(),
             free_closure_params: HashMap::default(),
             variants: HashMap::default(),
@@ -243,6 +248,8 @@ impl<'c> Resolver<'c> {
                             let handed = closure_params(&f.sig, &f.block, &i.generics);
                             let entry = self.closure_params.entry(format!("{module}::{name}"));
                             entry.and_modify(Vec::clear).or_insert(handed);
+                            let shared = matches!(f.sig.receiver(), Some(r) if r.reference.is_some() && r.mutability.is_none());
+                            *self.shared_self_methods.entry(name.clone()).or_insert(shared) &= shared;
                             self.assoc_fns.insert(name);
                         }
                     }
@@ -510,6 +517,11 @@ impl<'c> Resolver<'c> {
 
     /// Does a call of the fn or method `name` of the file spawn a task (it returns a task's
     /// `JoinHandle`)?
+    /// Does method `method` of the file's type `ty` borrow `self` shared (`&self`)?
+    pub(crate) fn borrows_self_shared(&self, ty: &str, method: &str) -> bool {
+        self.shared_self_methods.get(&format!("{ty}::{method}")).copied().unwrap_or(false)
+    }
+
     pub(crate) fn spawns_task(&self, name: &str) -> bool {
         self.task_spawners.get(name).is_some_and(|ty| is_task_handle(&self.resolve_type(ty)))
     }

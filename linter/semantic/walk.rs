@@ -1086,14 +1086,17 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             let outer_spawn = self.spawn_seen.take();
             self.visit_stmt(s);
             // Async code after a spawn, outside any region (or in the block setting up a server,
-            // which runs once the server's task is spawned), runs beside the spawned task.
+            // which runs once the server's task is spawned), runs beside the spawned task: its
+            // loops are hot (see `Ctx::beside`).
             let free = self.m.kind() == Some(Kind::Async)
                 && self.m.ctx.last().is_some_and(|c| c.hot.is_none_or(|h| h.kind == HotKind::Setup))
                 && !alongside
                 && !stopping;
             if let Some((at, joined)) = self.spawned_task(s, &stmts[i + 1..]).filter(|_| free) {
                 if joined != Some(0) {
-                    self.push_region(Some(Hot { kind: HotKind::Alongside, at: self.m.span(at) }));
+                    let beside = Some(Hot { kind: HotKind::Alongside, at: self.m.span(at) });
+                    let ctx = self.m.ctx.last().map(|c| Ctx { beside, ..c.clone() });
+                    self.m.ctx.extend(ctx);
                     alongside = true;
                     joined_at = joined.map(|j| i + 1 + j);
                 }
@@ -1125,7 +1128,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
 
     /// Is the innermost region the one beside a spawned task (so closing it closes that)?
     fn alongside_on_top(&self) -> bool {
-        self.m.ctx.last().is_some_and(|c| c.hot.is_some_and(|h| h.kind == HotKind::Alongside))
+        self.m.ctx.last().is_some_and(|c| c.beside.is_some())
     }
 
     /// Where statement `s` of a block spawns a task (`spawn(..)`, or a let of a task's
@@ -1143,6 +1146,20 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         let called = init.and_then(context::call_name).is_some_and(|f| self.m.res.spawns_task(&f));
         let handle = bound.as_ref().filter(|_| typed || called);
         let joined = bound.as_ref().and_then(|n| rest.iter().position(|r| awaits_name(r, n)));
+        // `let v = spawn(work).await?;`: the task is over when the statement is.
+        let spawns = |f: String| {
+            let last = f.rsplit("::").next().unwrap_or(&f);
+            self.m.res.knowledge.runs(last) == Some(RunsKind::Spawn) || self.m.res.spawns_task(&f)
+        };
+        let awaited = |e: &Expr| matches!(strip_try(e), Expr::Await(a) if context::call_name(&a.base).is_some_and(spawns));
+        let stmt_expr = match s {
+            Stmt::Local(l) => l.init.as_ref().map(|i| &*i.expr),
+            Stmt::Expr(e, _) => Some(e),
+            _ => None,
+        };
+        if stmt_expr.is_some_and(awaited) {
+            return None;
+        }
         self.spawn_seen.or(handle.map(|_| s.span())).map(|at| (at, joined))
     }
 
@@ -1178,16 +1195,29 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         // A loop in a server's setup may be its accept loop (`listener.accept()` of a std
         // listener is not awaited): it leaves the setup region.
         let in_setup = self.m.ctx.last().is_some_and(|c| c.hot.is_some_and(|h| h.kind == HotKind::Setup));
+        // A `loop`/`while` after a spawn repeats while the task runs, and so does a `for` that
+        // waits in each turn (polls); a `for` that only works through a list is one-shot work,
+        // like the straight code around it.
+        let repeats = match e {
+            Expr::ForLoop(f) => f.body.stmts.iter().any(awaits),
+            _ => true,
+        };
+        // (Inside a hot region, such as an event loop, the region says where the code runs.)
+        let beside =
+            self.m.ctx.last().filter(|c| c.hot.is_none_or(|h| h.kind.is_cold())).and_then(|c| c.beside);
+        let beside = beside.filter(|_| repeats);
         if let Some(serves) = event_loop {
             self.push_region(Some(Hot { kind: HotKind::EventLoop, at: self.m.span(loop_header(e)) }));
             self.m.serves |= serves && !self.m.in_test();
+        } else if beside.is_some() {
+            self.push_region(beside);
         } else if in_setup {
             self.push_region(None);
         }
         self.m.enter_loop(e);
         self.walk_loop(e);
         self.m.leave_loop();
-        if event_loop.is_some() || in_setup {
+        if event_loop.is_some() || beside.is_some() || in_setup {
             self.m.ctx.pop();
         }
     }

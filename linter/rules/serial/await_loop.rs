@@ -637,8 +637,18 @@ impl Loops<'_, '_, '_> {
         // fn, `f(req)` with `req: &mut Request`: one mutable borrow, used by one call at a time.
         let outer_mutable = &self.body.mutable;
         let outer_mut = |n: &String| !local(n) && outer_mutable.contains(n);
+        // (`self.upload(p)` with `fn upload(&self, ..)` declared here borrows it shared.)
+        let shared_self = match base {
+            Expr::MethodCall(m) if matches!(&*m.receiver, Expr::Path(p) if p.path.is_ident("self")) => {
+                let ty = self.body.self_type.as_deref();
+                ty.is_some_and(|ty| self.m.res.borrows_self_shared(ty, &m.method.to_string()))
+            }
+            _ => false,
+        };
         awaits::mut_borrows(base).iter().any(|n| !local(n))
-            || matches!(base, Expr::MethodCall(_)) && awaits::root_ident(base).is_some_and(|r| outer_mut(&r))
+            || matches!(base, Expr::MethodCall(_))
+                && !shared_self
+                && awaits::root_ident(base).is_some_and(|r| outer_mut(&r))
             || awaits::bare_args(base).iter().any(outer_mut)
     }
 
