@@ -255,7 +255,7 @@ impl Exposures {
             return (exposure, note);
         };
         let f = &units[admin.0].facts.fns[admin.1];
-        let (part, rare) = rare_part(f).unwrap_or(("admin", Rare::Admin));
+        let (part, rare) = rare_part(&units[admin.0], f).unwrap_or(("admin", Rare::Admin));
         let via = match origin.caller {
             Some(c) if (unit, c) != admin => format!(", reached only from `{}`", f.name),
             _ => String::new(),
@@ -377,7 +377,7 @@ fn admin_only(
         .iter()
         .enumerate()
         .map(|(u, unit)| {
-            (0..unit.facts.fns.len()).map(|i| rare_part(&unit.facts.fns[i]).map(|_| (u, i))).collect()
+            (0..unit.facts.fns.len()).map(|i| rare_part(unit, &unit.facts.fns[i]).map(|_| (u, i))).collect()
         })
         .collect();
     loop {
@@ -418,10 +418,18 @@ enum Rare {
 /// the word `admin` (`garage_api_admin`, `api::admin::diagnostics`) or `migration(s)`,
 /// `migrate`, `migrator` in its name. A fn's own name (`async fn admin(..)`) is no such
 /// evidence, nor is the name of a file outside any crate (`<p12_admin_task.rs>`).
-fn rare_part(f: &crate::facts::FnFacts) -> Option<(&str, Rare)> {
-    let key = f.key.as_deref()?;
-    let (modules, _) = key.rsplit_once("::")?;
-    modules.split("::").filter(|s| !s.starts_with('<')).find_map(|s| {
+/// A method's key names its type's module, not the impl's, and a method of a type the key
+/// cannot name (`impl Source for &Path`) has none: the module files of the package's `src/`
+/// (`src/migrate/source.rs`) count too.
+fn rare_part<'u>(unit: &Unit<'u>, f: &'u crate::facts::FnFacts) -> Option<(&'u str, Rare)> {
+    let in_key = f.key.as_deref().and_then(|k| k.rsplit_once("::")).map(|(m, _)| m.split("::"));
+    let in_src = match unit.display.rsplit_once("/src/") {
+        Some((_, p)) => Some(p),
+        None => unit.display.strip_prefix("src/"),
+    };
+    let files = in_src.and_then(|p| p.strip_suffix(".rs")).map(|p| p.split('/'));
+    let modules = in_key.into_iter().flatten().chain(files.into_iter().flatten());
+    modules.filter(|s| !s.starts_with('<')).find_map(|s| {
         s.split(['_', '#']).find_map(|w| match w {
             "admin" => Some((s, Rare::Admin)),
             "migration" | "migrations" | "migrate" | "migrator" => Some((s, Rare::Migration)),
