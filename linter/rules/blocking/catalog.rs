@@ -56,6 +56,11 @@ pub(crate) struct BlockingEntry {
     /// reported (see `Rank`).
     #[serde(default)]
     pub rank: Rank,
+    /// A bridge from sync code into async code (tokio's `blocking_send`): it panics on an
+    /// executor thread, so a closure in async code that makes the call is written to run on
+    /// another thread (a watcher's callback); only calls outside closures are reported.
+    #[serde(default)]
+    pub sync_bridge: bool,
 }
 
 /// Which argument bounds a wait, and how it is written.
@@ -111,6 +116,9 @@ pub(crate) struct UntypedEntry {
     pub timeout: Option<Timeout>,
     #[serde(default)]
     pub rank: Rank,
+    /// As for `BlockingEntry::sync_bridge`.
+    #[serde(default)]
+    pub sync_bridge: bool,
 }
 
 /// A function that does its work through a method of an argument: `std::io::read_to_string(r)`
@@ -147,6 +155,7 @@ pub(crate) struct Api {
     pub ready: Option<String>,
     pub resolves: Option<usize>,
     pub rank: Rank,
+    pub sync_bridge: bool,
 }
 
 /// The catalog as lookup tables.
@@ -194,6 +203,7 @@ impl Catalog {
                 ready: entry.ready.clone(),
                 resolves: entry.resolves,
                 rank: entry.rank,
+                sync_bridge: entry.sync_bridge,
             };
             if let Some(ty) = &entry.ty {
                 self.known.push((ty.clone(), true));

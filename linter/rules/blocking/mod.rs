@@ -58,6 +58,8 @@ pub(crate) fn check_call(
     }
     let span = m.span(crate::semantic::spans::expr(expr));
     match kind {
+        // `recommended_watcher(move |e| { tx.blocking_send(e); })`: a callback for a thread.
+        Kind::Async if hit.sync_bridge && m.ctx()?.closure => None,
         Kind::Async => {
             let ctx = m.ctx()?;
             let mut d = direct_diagnostic(&hit, span, &ctx.what);
@@ -366,6 +368,8 @@ pub(crate) struct Hit {
     /// Whether a sync function making this call counts as blocking for its async callers.
     pub transitive: bool,
     pub rank: Rank,
+    /// See `BlockingEntry::sync_bridge`.
+    pub sync_bridge: bool,
 }
 
 impl Hit {
@@ -378,6 +382,7 @@ impl Hit {
             twin: api.twin.as_ref().map(|t| t.replace("{name}", &name)),
             transitive: api.transitive,
             rank: api.rank,
+            sync_bridge: api.sync_bridge,
             callee,
         }
     }
@@ -653,6 +658,7 @@ fn classify_method(
                 ready: None,
                 resolves: None,
                 rank: entry.rank,
+                sync_bridge: entry.sync_bridge,
             };
             Hit::new(&api, format!(".{method}()"))
         })
