@@ -264,8 +264,12 @@ pub(crate) fn is_test_code(attrs: &[Attribute]) -> bool {
         }
         if path.is_ident("cfg") {
             if let syn::Meta::List(list) = &a.meta {
+                // `cfg(test)`, and features that build test support (`feature = "tests"`,
+                // `"test-utils"`, `"testing"`).
                 let tokens = list.tokens.to_string();
-                return tokens.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == "test")
+                return tokens
+                    .split(|c: char| !c.is_alphanumeric())
+                    .any(|w| matches!(w, "test" | "tests" | "testing"))
                     && !tokens.contains("not");
             }
         }

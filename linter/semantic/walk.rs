@@ -1080,7 +1080,8 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                 Stmt::Macro(m) => &m.attrs,
                 _ => &[],
             };
-            if self.m.compiled_out(attrs) {
+            // `#[cfg(feature = "tests")] loop { .. }`: a statement only test builds run.
+            if self.m.compiled_out(attrs) || (self.m.is_test(attrs) && !self.m.include_tests()) {
                 continue;
             }
             let outer_spawn = self.spawn_seen.take();
