@@ -112,7 +112,9 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
                     let pkg = key_package(key, None);
                     let owner = key_parts(key).map_or("", |(owner, _)| owner);
                     *null_objects.entry((pkg, tr, owner)).or_insert(true) &= f.stub;
-                    let id = lookup(key).first().copied();
+                    // (An async impl has no summary: its namesake under the key is another
+                    // trait's, `BlockingWrite::close` beside an async `PositionWrite::close`.)
+                    let id = if f.is_async { None } else { lookup(key).first().copied() };
                     impls.entry((pkg, tr, f.name.as_str())).or_default().push(Impl { id, owner, demo });
                 }
             }
