@@ -690,7 +690,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         let combinator = self.option_combinator(m, &receiver);
         // `pool.spawn(f)` offloads when `pool` is a rayon pool, not a tokio runtime.
         let resolved = self.m.res.deref_all(receiver.clone()).path().map(|t| format!("{t}::{method}"));
-        let takes_closure = m.args.iter().any(|a| matches!(a, Expr::Closure(_)));
+        let takes_closure = m.args.iter().any(is_closure_arg);
         if self.m.res.knowledge.is_offload(&method, resolved.as_deref(), true) {
             self.note_offload_wrapper(m.args.iter(), true);
             if takes_closure {
@@ -1698,6 +1698,15 @@ fn strip_refs(mut e: &Expr) -> &Expr {
 }
 
 /// An async block, an async closure, or a closure returning one: what a handler is.
+/// A closure, or a block whose value is one (`spawn({ let s = s.clone(); move || run(&s) })`).
+fn is_closure_arg(e: &Expr) -> bool {
+    match e {
+        Expr::Closure(_) => true,
+        Expr::Block(b) => matches!(b.block.stmts.last(), Some(Stmt::Expr(Expr::Closure(_), None))),
+        _ => false,
+    }
+}
+
 fn is_async_arg(e: &Expr) -> bool {
     match strip_refs(e) {
         Expr::Async(_) => true,

@@ -428,11 +428,13 @@ impl Loops<'_, '_, '_> {
         // changed in turn on purpose. A loop that also fetches (`download(..)` then `save(..)`)
         // still overlaps, and so do uploads or deletes of objects through an object store, a
         // CDN or an API client (`cdn.put(key, bytes)`), each a request of its own.
+        // Appends to a queue or a playlist keep their order through any receiver.
         let writes = |a: &&ExprAwait| {
             let base = awaits::peel_adaptors(&a.base);
-            let write =
-                awaits::call_name(base).is_some_and(|n| names().writes.matches(&n) && !names().fetches.matches(&n));
-            write && !matches!(base, Expr::MethodCall(m) if self.is_object_store(&m.receiver))
+            let name = awaits::call_name(base);
+            let write = name.as_deref().is_some_and(|n| names().writes.matches(n) && !names().fetches.matches(n));
+            name.as_deref().is_some_and(|n| names().appends.matches(n))
+                || write && !matches!(base, Expr::MethodCall(m) if self.is_object_store(&m.receiver))
         };
         if found.iter().all(writes) {
             return None;

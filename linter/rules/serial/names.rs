@@ -78,6 +78,7 @@ pub(crate) struct Names {
     pub ordered_collections: List,
     pub guards: List,
     pub writes: List,
+    pub appends: List,
     pub fetches: List,
     pub object_stores: List,
 }
@@ -122,6 +123,7 @@ mod tests {
             &n.ordered_collections,
             &n.guards,
             &n.writes,
+            &n.appends,
             &n.fetches,
             &n.object_stores,
             &n.one_connection_clients,
