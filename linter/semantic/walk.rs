@@ -1478,7 +1478,10 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
                 self.m.res.push_vars();
                 self.visit_expr(&i.cond);
                 self.m.conditions.push(&i.cond);
-                self.in_branch(true, |w| w.outside_runtime(then_outside, |w| w.visit_block(&i.then_branch)));
+                let once = once_flag(&i.cond).map(|at| Hot { kind: HotKind::Once, at: self.m.span(at) });
+                self.in_branch(true, |w| {
+                    w.outside_runtime(then_outside, |w| w.region(once, |w| w.visit_block(&i.then_branch)))
+                });
                 self.m.conditions.pop();
                 self.m.res.pop_vars();
                 if let Some((_, els)) = &i.else_branch {
@@ -1606,6 +1609,33 @@ fn matches_err(p: &Pat) -> Option<bool> {
     };
     let last = &path.segments.last()?.ident;
     (last == "Err" || last == "Ok").then(|| last == "Err")
+}
+
+/// An `if` condition that lets its branch run once per flag, the first time (`if
+/// !INIT_DONE.swap(true, SeqCst)`, `if STARTED.compare_exchange(false, true, ..).is_ok()`):
+/// the call that sets the flag.
+fn once_flag(cond: &Expr) -> Option<PmSpan> {
+    let is_lit = |e: &Expr, v: bool| matches!(strip_parens(e), Expr::Lit(l) if matches!(&l.lit, syn::Lit::Bool(b) if b.value == v));
+    match strip_parens(cond) {
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => match strip_parens(&u.expr) {
+            Expr::MethodCall(m) if m.method == "swap" && m.args.first().is_some_and(|a| is_lit(a, true)) => {
+                Some(m.method.span())
+            }
+            _ => None,
+        },
+        Expr::MethodCall(ok) if ok.method == "is_ok" => match strip_parens(&ok.receiver) {
+            Expr::MethodCall(m)
+                if (m.method == "compare_exchange" || m.method == "compare_exchange_weak")
+                    && m.args.len() >= 2
+                    && is_lit(&m.args[0], false)
+                    && is_lit(&m.args[1], true) =>
+            {
+                Some(m.method.span())
+            }
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// For an `if` condition that probes for a runtime, whether its `then` branch is the one that
