@@ -418,6 +418,7 @@ enum Rare {
 /// the word `admin` (`garage_api_admin`, `api::admin::diagnostics`) or `migration(s)`,
 /// `migrate`, `migrator` in its name. A fn's own name (`async fn admin(..)`) is no such
 /// evidence, nor is the name of a file outside any crate (`<p12_admin_task.rs>`).
+///
 /// A method's key names its type's module, not the impl's, and a method of a type the key
 /// cannot name (`impl Source for &Path`) has none: the module files of the package's `src/`
 /// (`src/migrate/source.rs`) count too.

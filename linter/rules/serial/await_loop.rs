@@ -428,7 +428,7 @@ impl Loops<'_, '_, '_> {
         // changed in turn on purpose. A loop that also fetches (`download(..)` then `save(..)`)
         // still overlaps, and so do uploads or deletes of objects through an object store, a
         // CDN or an API client (`cdn.put(key, bytes)`), each a request of its own.
-        // Appends to a queue or a playlist keep their order through any receiver.
+        // Appends to a queue or a log keep their order through any receiver.
         let writes = |a: &&ExprAwait| {
             let base = awaits::peel_adaptors(&a.base);
             let name = awaits::call_name(base);
