@@ -1611,14 +1611,25 @@ fn matches_err(p: &Pat) -> Option<bool> {
     (last == "Err" || last == "Ok").then(|| last == "Err")
 }
 
-/// An `if` condition that lets its branch run once per flag, the first time (`if
-/// !INIT_DONE.swap(true, SeqCst)`, `if STARTED.compare_exchange(false, true, ..).is_ok()`):
-/// the call that sets the flag.
+/// An `if` condition that lets its branch run once per process, the first time (`if
+/// !INIT_DONE.swap(true, SeqCst)`, `if STARTED.compare_exchange(false, true, ..).is_ok()` on a
+/// `static`): the call that sets the flag. (A flag in a field, `self.closed.swap(true, ..)`,
+/// runs its branch once per value: per connection, per request.)
 fn once_flag(cond: &Expr) -> Option<PmSpan> {
     let is_lit = |e: &Expr, v: bool| matches!(strip_parens(e), Expr::Lit(l) if matches!(&l.lit, syn::Lit::Bool(b) if b.value == v));
+    let is_static = |e: &Expr| {
+        matches!(strip_parens(e), Expr::Path(p) if p.path.segments.last().is_some_and(|s| {
+            let name = s.ident.to_string();
+            name.chars().any(|c| c.is_ascii_uppercase()) && !name.chars().any(|c| c.is_ascii_lowercase())
+        }))
+    };
     match strip_parens(cond) {
         Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => match strip_parens(&u.expr) {
-            Expr::MethodCall(m) if m.method == "swap" && m.args.first().is_some_and(|a| is_lit(a, true)) => {
+            Expr::MethodCall(m)
+                if m.method == "swap"
+                    && is_static(&m.receiver)
+                    && m.args.first().is_some_and(|a| is_lit(a, true)) =>
+            {
                 Some(m.method.span())
             }
             _ => None,
@@ -1626,6 +1637,7 @@ fn once_flag(cond: &Expr) -> Option<PmSpan> {
         Expr::MethodCall(ok) if ok.method == "is_ok" => match strip_parens(&ok.receiver) {
             Expr::MethodCall(m)
                 if (m.method == "compare_exchange" || m.method == "compare_exchange_weak")
+                    && is_static(&m.receiver)
                     && m.args.len() >= 2
                     && is_lit(&m.args[0], false)
                     && is_lit(&m.args[1], true) =>
