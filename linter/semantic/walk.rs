@@ -506,10 +506,8 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             }
             // `spawn_blocking({ let name = name.clone(); move || load(name) })`: the block's
             // value is the closure handed over.
-            if let Expr::Block(b) = arg {
-                if let Some(Stmt::Expr(Expr::Closure(c), None)) = b.block.stmts.last() {
-                    self.m.bound_closures.insert(addr(c), mode.clone());
-                }
+            if let (Expr::Block(_), Some(c)) = (arg, handed_closure(arg)) {
+                self.m.bound_closures.insert(addr(c), mode.clone());
             }
             // `Reopen::new(Box::new(move || open(&p)))`: a boxed closure handed to a fn of the
             // crates (or an offloader) is handed over as the bare one would be. (Handed to
@@ -690,7 +688,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         let combinator = self.option_combinator(m, &receiver);
         // `pool.spawn(f)` offloads when `pool` is a rayon pool, not a tokio runtime.
         let resolved = self.m.res.deref_all(receiver.clone()).path().map(|t| format!("{t}::{method}"));
-        let takes_closure = m.args.iter().any(is_closure_arg);
+        let takes_closure = m.args.iter().any(|a| handed_closure(a).is_some());
         if self.m.res.knowledge.is_offload(&method, resolved.as_deref(), true) {
             self.note_offload_wrapper(m.args.iter(), true);
             if takes_closure {
@@ -1740,12 +1738,16 @@ fn strip_refs(mut e: &Expr) -> &Expr {
 }
 
 /// An async block, an async closure, or a closure returning one: what a handler is.
-/// A closure, or a block whose value is one (`spawn({ let s = s.clone(); move || run(&s) })`).
-fn is_closure_arg(e: &Expr) -> bool {
+/// The closure an argument hands over: written in place, or the value of a block
+/// (`spawn({ let s = s.clone(); move || run(&s) })`).
+fn handed_closure(e: &Expr) -> Option<&ExprClosure> {
     match e {
-        Expr::Closure(_) => true,
-        Expr::Block(b) => matches!(b.block.stmts.last(), Some(Stmt::Expr(Expr::Closure(_), None))),
-        _ => false,
+        Expr::Closure(c) => Some(c),
+        Expr::Block(b) => match b.block.stmts.last() {
+            Some(Stmt::Expr(Expr::Closure(c), None)) => Some(c),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
