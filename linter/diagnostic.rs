@@ -38,6 +38,9 @@ pub enum Exposure {
     /// library's public API, and all they call. Also where stall cannot tell.
     #[default]
     Hot,
+    /// Hot code whose blocking call is one metadata query per run (`path.exists()` in a
+    /// handler, not in a loop): microseconds on a local disk, rarely worth changing.
+    Brief,
     /// Only at a program's start, from `main` before it serves (config, certificates,
     /// one-shot subcommands).
     Startup,
@@ -59,6 +62,7 @@ impl Exposure {
             Exposure::Test => "test",
             Exposure::Unreached => "unreached",
             Exposure::Admin => "admin",
+            Exposure::Brief => "brief",
         }
     }
 }
@@ -76,6 +80,10 @@ pub struct Diagnostic {
     pub fix: Option<Fix>,
     /// Where the code runs; the last note says why.
     pub exposure: Exposure,
+    /// The blocking call is one metadata query per run of the code (a stat outside loops and
+    /// closures): in hot code its exposure is `Brief`.
+    #[serde(default)]
+    pub brief: bool,
     /// The files (as displayed) a transitive finding's chain passes through: a run focused on
     /// some files reports the findings elsewhere that they cause.
     #[serde(skip)]
@@ -98,6 +106,7 @@ impl Diagnostic {
             notes: Vec::new(),
             fix: None,
             exposure: Exposure::Hot,
+            brief: false,
             through: Vec::new(),
             callee: None,
         }
@@ -145,6 +154,7 @@ pub struct FileReport {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Hidden {
     pub startup: usize,
+    pub brief: usize,
     pub admin: usize,
     pub test: usize,
     pub unreached: usize,

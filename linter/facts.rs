@@ -93,6 +93,9 @@ pub(crate) struct GenericCall {
     /// The async context, for messages ("`poll_next`, which the executor polls").
     pub context: String,
     pub origin: Origin,
+    /// Made in a loop over data or a closure: maybe many times per run of its fn.
+    #[serde(default)]
+    pub repeated: bool,
 }
 
 /// A type of the crates built with a value whose methods block (`ReaderStream::new(file)` with
@@ -230,11 +233,16 @@ pub(crate) struct BlockSite {
     /// Made in a branch of an `if` or `match`: on some runs of its fn only.
     #[serde(default)]
     pub branch: bool,
+    /// Made in a loop over data or a closure: maybe many times per run of its fn.
+    #[serde(default)]
+    pub repeated: bool,
 }
 
 impl BlockSite {
-    pub(crate) fn branched(mut self, branch: bool) -> Self {
+    /// Where in its fn the call is made: in a branch, in a loop or closure.
+    pub(crate) fn placed(mut self, branch: bool, repeated: bool) -> Self {
         self.branch = branch;
+        self.repeated = repeated;
         self
     }
 }
@@ -258,6 +266,9 @@ pub(crate) struct CallSite {
     /// Made in a branch of an `if` or `match`: on some runs of its fn only.
     #[serde(default)]
     pub branch: bool,
+    /// Made in a loop over data or a closure: maybe many times per run of its fn.
+    #[serde(default)]
+    pub repeated: bool,
 }
 
 /// What one sync function does that matters for blocking.

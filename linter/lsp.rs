@@ -476,11 +476,13 @@ pub fn to_lsp(d: &Diagnostic, uri: &Url, idx: &SourceIndex) -> lsp_types::Diagno
     });
     lsp_types::Diagnostic {
         range,
-        // Startup-only findings are hints, shown greyed: worth knowing, rarely worth a fix.
+        // Startup-only findings are hints, shown greyed: worth knowing, rarely worth a fix. A
+        // brief metadata query in hot code is a hint too, but the code does run hot.
         severity: Some(match (d.severity, d.exposure) {
-            (_, Exposure::Startup | Exposure::Test | Exposure::Unreached | Exposure::Admin) => {
-                DiagnosticSeverity::HINT
-            }
+            (
+                _,
+                Exposure::Startup | Exposure::Test | Exposure::Unreached | Exposure::Admin | Exposure::Brief,
+            ) => DiagnosticSeverity::HINT,
             (Severity::Error, _) => DiagnosticSeverity::ERROR,
             (Severity::Warning, _) => DiagnosticSeverity::WARNING,
         }),
@@ -490,7 +492,8 @@ pub fn to_lsp(d: &Diagnostic, uri: &Url, idx: &SourceIndex) -> lsp_types::Diagno
         source: Some(SOURCE.into()),
         message,
         related_information: Some(related_information).filter(|r| !r.is_empty()),
-        tags: (d.exposure != Exposure::Hot).then(|| vec![DiagnosticTag::UNNECESSARY]),
+        tags: (!matches!(d.exposure, Exposure::Hot | Exposure::Brief))
+            .then(|| vec![DiagnosticTag::UNNECESSARY]),
         data,
     }
 }

@@ -75,13 +75,15 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 }
 
 /// Recall and false positives on any annotated directory, e.g. a held-out evaluation set:
-/// `STALL_EVAL_DIR=/path cargo test --test annotations -- --ignored --nocapture`.
+/// `STALL_EVAL_DIR=/path cargo test --test annotations -- --ignored --nocapture`; what the
+/// default output shows, or with `STALL_EVAL_FLAGS=--all` everything.
 #[test]
 #[ignore = "needs STALL_EVAL_DIR"]
 fn evaluate_an_annotated_directory() {
     let Ok(dir) = std::env::var("STALL_EVAL_DIR") else { return };
     let want = expected(Path::new(&dir));
-    let got = actual(&dir, &[]);
+    let flags = std::env::var("STALL_EVAL_FLAGS").unwrap_or_default();
+    let got = actual(&dir, &flags.split_whitespace().collect::<Vec<_>>());
     let (missed, extra) = compare(&want, &got);
     for family in ["blocking", "serial"] {
         let serial = |rule: &str| rule.starts_with("serial") == (family == "serial");

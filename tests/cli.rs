@@ -82,7 +82,7 @@ fn json_output_follows_the_contract() {
     assert_eq!(d["exposure"], "hot");
     assert_eq!(
         doc["summary"]["hidden"],
-        serde_json::json!({"startup": 0, "admin": 0, "unreached": 0, "test": 0})
+        serde_json::json!({"startup": 0, "admin": 0, "brief": 0, "unreached": 0, "test": 0})
     );
     assert!(d["fix"].is_null());
 }
@@ -100,6 +100,9 @@ async fn main() {
 
 async fn handle(socket: tokio::net::TcpStream) {
     std::thread::sleep(std::time::Duration::from_millis(5));
+    if std::path::Path::new("maintenance").exists() {
+        return;
+    }
 }
 "#;
 
@@ -120,18 +123,26 @@ fn startup_findings_are_counted_by_default_and_shown_with_all() {
     assert!(sleep["notes"][0].as_str().unwrap().contains("runs in the task spawned at"), "{sleep}");
     assert_eq!(
         default["summary"]["hidden"],
-        serde_json::json!({"startup": 1, "admin": 0, "unreached": 0, "test": 0})
+        serde_json::json!({"startup": 1, "admin": 0, "brief": 1, "unreached": 0, "test": 0})
     );
     let all = json(&["--all"]);
-    let read = all["diagnostics"].as_array().unwrap().iter().find(|d| d["rule"] == "blocking-fs").unwrap();
-    assert_eq!(read["exposure"], "startup");
-    assert_eq!(read["notes"][0], "runs only at startup, from `main`");
-    stall()
-        .args(["check", "--color", "never"])
-        .arg(dir.path())
-        .assert()
-        .code(1)
-        .stdout(predicate::str::contains("1 more on startup-only paths; `--all` shows them."));
+    let fs: Vec<_> =
+        all["diagnostics"].as_array().unwrap().iter().filter(|d| d["rule"] == "blocking-fs").collect();
+    assert_eq!(fs.len(), 2, "{all}");
+    assert_eq!(fs[0]["exposure"], "startup");
+    assert_eq!(fs[0]["notes"][0], "runs only at startup, from `main`");
+    // One stat per request: hot code, but brief.
+    assert_eq!(fs[1]["exposure"], "brief");
+    assert_eq!(fs[1]["message"], "blocking call `Path::exists` in async fn `handle`");
+    assert!(fs[1]["notes"][0]
+        .as_str()
+        .unwrap()
+        .ends_with("it is one metadata query per run, brief on a local disk"));
+    stall().args(["check", "--color", "never"]).arg(dir.path()).assert().code(1).stdout(
+        predicate::str::contains(
+            "1 more on startup-only paths and 1 as a brief metadata query on a hot path; `--all` shows them.",
+        ),
+    );
 }
 
 #[test]

@@ -289,6 +289,14 @@ pub(crate) fn join(
                             other => other,
                         },
                     };
+                    // One metadata query per request or event: brief, unless its disk is slow.
+                    let (exposure, note) = match exposure {
+                        Exposure::Hot if diagnostic.brief => (
+                            Exposure::Brief,
+                            format!("{note}; it is one metadata query per run, brief on a local disk"),
+                        ),
+                        _ => (exposure, note),
+                    };
                     diagnostic.exposure = exposure;
                     diagnostic.notes.push(note);
                     diagnostic

@@ -33,6 +33,7 @@ pub(crate) fn call(key: &str, line: usize) -> CallSite {
         origin: Default::default(),
         then: None,
         branch: false,
+        repeated: false,
     }
 }
 
@@ -51,6 +52,7 @@ pub(crate) fn func(key: &str, calls: Vec<CallSite>, blocks: bool) -> FnSummary {
                 rank: Default::default(),
                 defer: Vec::new(),
                 branch: false,
+                repeated: false,
             }]
         } else {
             vec![]

@@ -278,6 +278,7 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
     let chain = |via: &Chains, start: FnId| {
         let mut notes = Vec::new();
         let mut through: Vec<String> = Vec::new();
+        let mut repeated = false;
         let mut id = start;
         let end = loop {
             let here = func(id);
@@ -290,17 +291,19 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
                     let site = &here.blocking[b];
                     let at = format!("{file}:{}:{}", site.span.start.line, site.span.start.column);
                     notes.push(chain_note(&here.name, &site.callee, &at, Some(&site.reason)));
+                    repeated |= site.repeated;
                     break site;
                 }
                 Via::Call { site, callee } => {
                     let s = &here.calls[site];
                     let at = format!("{file}:{}:{}", s.span.start.line, s.span.start.column);
                     notes.push(chain_note(&here.name, &func(callee).name, &at, None));
+                    repeated |= s.repeated;
                     id = callee;
                 }
             }
         };
-        (end, notes, through)
+        (end, notes, through, repeated)
     };
 
     let mut out = Vec::new();
@@ -336,7 +339,7 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
                 .collect();
             // The worst kind reached is reported, with its chain; the others are mentioned.
             let Some(&(via, start)) = reached.first() else { continue };
-            let (end, notes, through) = chain(via, start);
+            let (end, notes, through, repeated) = chain(via, start);
             let also: Vec<&BlockSite> = reached[1..].iter().map(|&(v, s)| chain(v, s).0).collect();
             let mut d = transitive_diagnostic(
                 call.span,
@@ -373,6 +376,7 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
                 }
                 d.notes.insert(0, note);
             }
+            d.brief = end.rank == Rank::Stat && !repeated && !call.repeated;
             d.through = through;
             d.callee = Some(start);
             out.push((f, Finding { diagnostic: d, origin: call.origin }));

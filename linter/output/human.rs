@@ -73,9 +73,15 @@ pub fn summary<W: Write + ?Sized>(report: &Report, w: &mut W) -> io::Result<()> 
 /// `--all` shows them."
 pub fn hidden_line(report: &Report) -> Option<String> {
     let h = report.hidden;
+    let brief = if h.brief == 1 {
+        "as a brief metadata query on a hot path"
+    } else {
+        "as brief metadata queries on hot paths"
+    };
     let parts: Vec<String> = [
         (h.startup, "on startup-only paths"),
         (h.admin, "in admin code"),
+        (h.brief, brief),
         (h.unreached, "in code no program reaches"),
         (h.test, "in test-support code"),
     ]
@@ -134,7 +140,10 @@ mod tests {
     use crate::diagnostic::Hidden;
 
     fn line(startup: usize, unreached: usize, test: usize) -> Option<String> {
-        hidden_line(&Report { hidden: Hidden { startup, unreached, test, admin: 0 }, ..Report::default() })
+        hidden_line(&Report {
+            hidden: Hidden { startup, unreached, test, ..Hidden::default() },
+            ..Report::default()
+        })
     }
 
     #[test]
@@ -150,6 +159,13 @@ mod tests {
         assert_eq!(
             hidden_line(&admin).unwrap(),
             "2 more in admin code and 1 in test-support code; `--all` shows them."
+        );
+        let brief =
+            Report { hidden: Hidden { brief: 4, startup: 1, ..Hidden::default() }, ..Report::default() };
+        assert_eq!(
+            hidden_line(&brief).unwrap(),
+            "1 more on startup-only paths and 4 as brief metadata queries on hot paths; `--all` shows \
+             them."
         );
     }
 }

@@ -70,6 +70,7 @@ struct Summary {
 struct HiddenCounts {
     startup: usize,
     admin: usize,
+    brief: usize,
     unreached: usize,
     test: usize,
 }
@@ -95,6 +96,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             hidden: HiddenCounts {
                 startup: report.hidden.startup,
                 admin: report.hidden.admin,
+                brief: report.hidden.brief,
                 unreached: report.hidden.unreached,
                 test: report.hidden.test,
             },

@@ -276,7 +276,7 @@ impl Policy {
             || d.rule == Rule::BlockOnInAsync
             || match d.exposure {
                 Exposure::Hot => true,
-                Exposure::Startup | Exposure::Unreached | Exposure::Admin => false,
+                Exposure::Startup | Exposure::Unreached | Exposure::Admin | Exposure::Brief => false,
                 Exposure::Test => self.include_tests,
             }
     }
@@ -295,6 +295,7 @@ impl Policy {
                     Exposure::Test => hidden.test += 1,
                     Exposure::Unreached => hidden.unreached += 1,
                     Exposure::Admin => hidden.admin += 1,
+                    Exposure::Brief => hidden.brief += 1,
                     Exposure::Hot => {}
                 }
             }

@@ -183,6 +183,7 @@ impl Checker<'_, '_> {
             origin,
             then: then.map(str::to_string),
             branch: m.branched(),
+            repeated: m.repeated(),
         };
         match kind {
             Kind::Async => self.facts.async_calls.push(site),

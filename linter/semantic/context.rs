@@ -200,6 +200,10 @@ pub(crate) struct FnFrame {
     pub output: Ty,
     /// `if`/`else` branches and arms of a `match` (of more than one arm) the walk is in.
     pub branches: usize,
+    /// Loops the walk is in that repeat their body over data (all but event loops, which run
+    /// it once per event, as a handler runs once per request), and fns handed over by name
+    /// (`.map(fs::metadata)`).
+    pub repeats: usize,
 }
 
 /// An async body (async fn, async block, async closure) the walk is directly in, with what the

@@ -145,6 +145,12 @@ impl<'a, 'ast> Model<'a, 'ast> {
         self.fns.last().is_some_and(|f| f.branches > 0)
     }
 
+    /// May the code at hand run many times per run of its fn: in a loop over data, or in a
+    /// closure (an iterator adaptor's, a callback)?
+    pub(crate) fn repeated(&self) -> bool {
+        self.fns.last().is_some_and(|f| f.repeats > 0 || f.closures > 0)
+    }
+
     /// The fns of the crates the code at hand was handed to in closures, outermost first: what
     /// it does there counts only if none of them offloads it.
     pub(crate) fn defer(&self) -> Vec<String> {

@@ -224,6 +224,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                 _ => Ty::Unknown,
             },
             branches: 0,
+            repeats: 0,
         };
         self.m.ctx.push(Ctx { hot: root, test, ..Ctx::new(kind, what) });
         self.m.fns.push(frame);
@@ -382,6 +383,13 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         let seen = self.spawn_seen.take();
         walk(self);
         self.spawn_seen = seen;
+    }
+
+    /// Enters (`by` 1) or leaves (-1) a loop of the fn that repeats its body (when `repeats`).
+    fn count_repeats(&mut self, repeats: bool, by: isize) {
+        if let Some(frame) = self.m.fns.last_mut().filter(|_| repeats) {
+            frame.repeats = frame.repeats.saturating_add_signed(by);
+        }
     }
 
     /// Runs `f` in one branch of an `if` or a `match` (when `branch`): code only some runs of
@@ -550,7 +558,10 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         // A unit struct or enum variant (`.map(Some)`, `.unwrap_or(Level::Info)`) is no call
         // the model follows; only a known blocking path or a fn of the crates can matter.
         let callee = self.m.key(&path);
+        // (`.map(fs::metadata)` calls it once per item, as a closure would be.)
+        self.count_repeats(true, 1);
         self.call_hook(arg, Use::default(), callee.as_deref());
+        self.count_repeats(true, -1);
     }
 
     /// A function of the crates handed over by name (`get(handler)`), or a future made
@@ -1214,22 +1225,26 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             self.push_region(None);
         }
         self.m.enter_loop(e);
-        self.walk_loop(e);
+        self.walk_loop(e, event_loop.is_none());
         self.m.leave_loop();
         if event_loop.is_some() || beside.is_some() || in_setup {
             self.m.ctx.pop();
         }
     }
 
-    fn walk_loop(&mut self, e: &'ast Expr) {
+    /// Walks a loop; `repeats`: it runs its body over data (not once per event).
+    fn walk_loop(&mut self, e: &'ast Expr, repeats: bool) {
         match e {
             Expr::While(w) => {
                 self.m.res.push_vars();
+                self.count_repeats(repeats, 1);
                 self.visit_expr(&w.cond);
                 self.visit_block(&w.body);
+                self.count_repeats(repeats, -1);
                 self.m.res.pop_vars();
             }
             Expr::ForLoop(f) => {
+                // (The iterable is evaluated once.)
                 self.visit_expr(&f.expr);
                 if self.m.kind().is_some() {
                     self.hooks.iterate(self.m, &f.expr);
@@ -1237,10 +1252,16 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                 self.m.res.push_vars();
                 let item = self.m.res.item_type(&self.m.res.infer(&f.expr));
                 self.m.res.bind_pattern(&f.pat, item);
+                self.count_repeats(repeats, 1);
                 self.visit_block(&f.body);
+                self.count_repeats(repeats, -1);
                 self.m.res.pop_vars();
             }
-            Expr::Loop(l) => self.visit_block(&l.body),
+            Expr::Loop(l) => {
+                self.count_repeats(repeats, 1);
+                self.visit_block(&l.body);
+                self.count_repeats(repeats, -1);
+            }
             _ => {}
         }
     }

@@ -63,6 +63,7 @@ pub(crate) fn check_call(
         Kind::Async => {
             let ctx = m.ctx()?;
             let mut d = direct_diagnostic(&hit, span, &ctx.what);
+            d.brief = hit.rank == Rank::Stat && !m.repeated();
             if !ctx.closure {
                 d.fix = runtime.and_then(|rt| twin::fix(m, expr, &hit, rt));
             }
@@ -72,7 +73,7 @@ pub(crate) fn check_call(
             })
         }
         Kind::Sync if hit.transitive => {
-            Some(Verdict::InSync(hit.site(span, m.defer()).branched(m.branched())))
+            Some(Verdict::InSync(hit.site(span, m.defer()).placed(m.branched(), m.repeated())))
         }
         Kind::Sync | Kind::Offload => None,
     }
@@ -100,7 +101,7 @@ pub(crate) fn check_iteration(m: &Model, iterable: &Expr, catalog: &Catalog) -> 
             })
         }
         Kind::Sync if hit.transitive => {
-            Some(Verdict::InSync(hit.site(span, m.defer()).branched(m.branched())))
+            Some(Verdict::InSync(hit.site(span, m.defer()).placed(m.branched(), m.repeated())))
         }
         Kind::Sync | Kind::Offload => None,
     }
@@ -124,6 +125,7 @@ pub(crate) fn generic_call(m: &Model, expr: &Expr) -> Option<GenericCall> {
         span: m.span(crate::semantic::spans::expr(expr)),
         context: ctx.what.to_string(),
         origin: Default::default(),
+        repeated: m.repeated(),
     })
 }
 
@@ -160,6 +162,7 @@ pub(crate) fn field_call(m: &Model, expr: &Expr, usage: Use) -> Option<GenericCa
         span: m.span(crate::semantic::spans::expr(expr)),
         context: ctx.what.to_string(),
         origin: Default::default(),
+        repeated: m.repeated(),
     })
 }
 
@@ -268,6 +271,7 @@ pub(crate) fn generic_diagnostic(
         Diagnostic::new(site.rule, call.span, format!("blocking call `{}` in {}", site.callee, call.context))
             .with_label(site.reason.clone())
             .with_help(format!("instead, use {}", site.instead));
+    d.brief = site.rank == Rank::Stat && !call.repeated;
     d.notes.push(match &call.field {
         Some(field) => format!("`{owner}::{field}` is declared as a `{}` at {at}", instance.ty),
         None => {
@@ -399,6 +403,7 @@ impl Hit {
             rank: self.rank,
             defer,
             branch: false,
+            repeated: false,
         }
     }
 }
