@@ -72,6 +72,23 @@ impl<'a> IdleFns<'a> {
         }
     }
 
+    /// Does the package define a fn of `c`'s name?
+    fn defines(&self, c: &Callee) -> bool {
+        self.by_name.contains_key(c.name.as_str())
+    }
+
+    /// Is `c` idle, by a definition its call names the type of (`Self::f`, `Type::f`, or a
+    /// method on a variable named after a type that has it: `collection.transfers()`)? A call
+    /// that names no type stands for no fn of another package.
+    fn is_idle_typed(&self, c: &Callee) -> bool {
+        let all = self.by_name.get(c.name.as_str()).map_or(&[][..], Vec::as_slice);
+        match (&c.owner, &c.named_after) {
+            (Some(_), _) => self.is_idle(c),
+            (None, Some(ty)) => all.iter().any(|d| d.owner.as_ref() == Some(ty) && self.idle.contains(*d)),
+            (None, None) => false,
+        }
+    }
+
     /// Is `c`, awaited in the fn `within`, idle? A method awaiting its namesake on a field
     /// that holds a trait object (`self.db.state(id).await` in `Service::state`, `db: &dyn
     /// Data`) delegates to the implementations of that trait: idle if the package has some
@@ -103,17 +120,24 @@ pub(crate) fn settle(
     for (f, (_, summaries, _)) in files.iter().enumerate() {
         by_unit.entry(unit(f)).or_default().extend(summaries.iter());
     }
+    // A fn the package does not define may be another package's of the run, a workspace
+    // member it depends on (`collection.get_related_transfers(..)` in `storage`).
+    let everywhere = IdleFns::new(files.iter().flat_map(|(_, summaries, _)| summaries.iter()));
     let units: HashMap<Result<&str, usize>, (IdleFns, Calls)> = by_unit
         .into_iter()
         .map(|(u, s)| (u, (IdleFns::new(s.iter().copied()), Calls::new(s.iter().copied()))))
         .collect();
+    let is_idle = |idle: &IdleFns, c: &Callee| match idle.defines(c) {
+        true => idle.is_idle(c),
+        false => everywhere.is_idle_typed(c),
+    };
     let mut out = Vec::new();
     for (f, (_, _, pending)) in files.iter().enumerate() {
         let (idle, calls) = &units[&unit(f)];
         for p in pending.iter() {
             let recursive = p.within.as_ref().is_some_and(|w| calls.reaches(&p.awaited, w));
             let requests = p.unless_client.iter().all(|m| client_members.contains(member_tail(m)));
-            if !recursive && requests && !p.awaited.iter().any(|c| idle.is_idle(c)) {
+            if !recursive && requests && !p.awaited.iter().any(|c| is_idle(idle, c)) {
                 out.push((f, Finding { diagnostic: p.diagnostic.clone(), origin: p.origin }));
             }
         }

@@ -79,6 +79,9 @@ pub(crate) struct Model<'a, 'ast> {
     test_items: usize,
     /// Conditions of the `if`s whose `then` branch the walk is in, outermost first.
     conditions: Vec<&'ast Expr>,
+    /// The alternatives the walk is in, outermost first: (the `if` or `match`, by address;
+    /// which branch or arm).
+    pub(crate) arms: Vec<(usize, usize)>,
     /// Closures (by address) handed to an adaptor or combinator, with the adaptor's receiver.
     chain_receivers: HashMap<usize, &'ast Expr>,
     /// Per closure entered: the receiver of the adaptor it was handed to, if any.
@@ -116,6 +119,7 @@ impl<'a, 'ast> Model<'a, 'ast> {
             declared_traits: Vec::new(),
             test_items: 0,
             conditions: Vec::new(),
+            arms: Vec::new(),
             chain_receivers: HashMap::default(),
             chained: Vec::new(),
             iter_receivers: HashSet::default(),
@@ -161,6 +165,12 @@ impl<'a, 'ast> Model<'a, 'ast> {
     /// h.is_finished() { h.join() }`).
     pub(crate) fn conditions(&self) -> &[&'ast Expr] {
         &self.conditions
+    }
+
+    /// Can code walked under `a` and code walked under `b` (two `arms` paths) run in one run of
+    /// the fn: not in different branches of one `if` or arms of one `match`?
+    pub(crate) fn compatible(a: &[(usize, usize)], b: &[(usize, usize)]) -> bool {
+        a.iter().all(|(at, arm)| b.iter().all(|(bt, barm)| at != bt || arm == barm))
     }
 
     /// The receiver of the adaptor or combinator whose closure the code at hand is directly in

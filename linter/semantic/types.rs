@@ -222,6 +222,13 @@ impl Resolver<'_> {
                 let args: Vec<&Expr> = m.args.iter().collect();
                 let method = m.method.to_string();
                 let receiver = self.infer(&m.receiver);
+                // `m.lock().unwrap()` unwraps the lock's (looked through) result, not the
+                // `Option` it may guard: `legacy.lock().unwrap().take()` is that `Option`'s.
+                let lock_result = matches!(&*m.receiver, Expr::MethodCall(r)
+                    if LOCKS.contains(&r.method.to_string().as_str()) && r.args.is_empty());
+                if lock_result && matches!(method.as_str(), "unwrap" | "expect") && receiver != Ty::Unknown {
+                    return receiver;
+                }
                 // (Not on a std type: a map's `get::<Q>(key)` is not one; a type map's
                 // getters take no key.)
                 let std_type = |t: &Ty| t.path().is_some_and(|p| p.starts_with("std::") || p.starts_with("core::"));

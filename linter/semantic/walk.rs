@@ -394,11 +394,14 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
 
     /// Runs `f` in one branch of an `if` or a `match` (when `branch`): code only some runs of
     /// the fn reach.
-    fn in_branch(&mut self, branch: bool, f: impl FnOnce(&mut Self)) {
+    /// `alt`: the `if` or `match` (by address) and which of its branches this is.
+    fn in_branch(&mut self, branch: bool, alt: (usize, usize), f: impl FnOnce(&mut Self)) {
         if let Some(frame) = self.m.fns.last_mut().filter(|_| branch) {
             frame.branches += 1;
         }
+        self.m.arms.push(alt);
         f(self);
+        self.m.arms.pop();
         if let Some(frame) = self.m.fns.last_mut().filter(|_| branch) {
             frame.branches -= 1;
         }
@@ -1459,7 +1462,7 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
                 let knowledge = self.m.res.knowledge;
                 let lookup = memo::match_lookup(&m.expr, knowledge);
                 let probe = probes_runtime(&m.expr);
-                for arm in &m.arms {
+                for (n, arm) in m.arms.iter().enumerate() {
                     self.m.res.push_vars();
                     self.m.res.bind_pattern(&arm.pat, ty.clone());
                     if let Some((_, guard)) = &arm.guard {
@@ -1469,7 +1472,7 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
                     let miss =
                         lookup && memo::is_miss_arm(&arm.pat) && memo::stores_expr(&arm.body, knowledge);
                     let outside = probe && matches_err(&arm.pat) == Some(true);
-                    self.in_branch(m.arms.len() > 1, |w| {
+                    self.in_branch(m.arms.len() > 1, (addr(e), n), |w| {
                         w.outside_runtime(outside, |w| {
                             w.region(
                                 miss.then(|| Hot { kind: HotKind::CacheMiss, at: w.m.span(m.expr.span()) }),
@@ -1498,7 +1501,7 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
                 self.visit_expr(&i.cond);
                 self.m.conditions.push(&i.cond);
                 let once = once_flag(&i.cond).map(|at| Hot { kind: HotKind::Once, at: self.m.span(at) });
-                self.in_branch(true, |w| {
+                self.in_branch(true, (addr(e), 0), |w| {
                     w.outside_runtime(then_outside, |w| w.region(once, |w| w.visit_block(&i.then_branch)))
                 });
                 self.m.conditions.pop();
@@ -1507,7 +1510,7 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
                     // `if let Some(v) = cache.get(k) { v } else { load and store }`
                     let knowledge = self.m.res.knowledge;
                     let miss = memo::lookup(&i.cond, knowledge).filter(|_| memo::stores_expr(els, knowledge));
-                    self.in_branch(true, |w| {
+                    self.in_branch(true, (addr(e), 1), |w| {
                         w.outside_runtime(else_outside, |w| {
                             w.region(
                                 miss.map(|l| Hot { kind: HotKind::CacheMiss, at: w.m.span(l.span()) }),

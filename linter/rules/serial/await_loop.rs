@@ -83,7 +83,7 @@ crate::registry::declare_rule! {
     fixable: false,
 }
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashSet as HashSet;
 
 use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
@@ -157,19 +157,16 @@ impl SerialRule for Check {
     /// awaiting different methods of one handle (declare every queue, then bind them, then
     /// consume).
     fn body_done(&self, found: Vec<Found>) -> Vec<Pending> {
-        let mut methods: HashMap<String, HashSet<String>> = HashMap::default();
-        for f in &found {
-            if let Some((handle, method)) = &f.step {
-                methods.entry(handle.clone()).or_default().insert(method.clone());
-            }
-        }
-        found
-            .into_iter()
-            .filter_map(|f| match &f.step {
-                Some((handle, _)) if methods[handle].len() >= 2 => None,
-                _ => Some(f.pending),
+        // (Loops in different arms of one `match` are alternatives, not phases of one run.)
+        let phase = |f: &Found| {
+            let Some((handle, method)) = &f.step else { return false };
+            found.iter().any(|g| {
+                g.step.as_ref().is_some_and(|(h, m)| h == handle && m != method)
+                    && Model::compatible(&f.arms, &g.arms)
             })
-            .collect()
+        };
+        let phases: Vec<bool> = found.iter().map(phase).collect();
+        found.into_iter().zip(phases).filter(|(_, p)| !p).map(|(f, _)| f.pending).collect()
     }
 }
 
@@ -506,7 +503,8 @@ impl Loops<'_, '_, '_> {
             _ => None,
         };
         let within = idle::within(self.body);
-        Some(Found { pending: Pending { diagnostic: d, awaited, unless_client, within, origin: Default::default() }, step })
+        let pending = Pending { diagnostic: d, awaited, unless_client, within, origin: Default::default() };
+        Some(Found { pending, step, arms: self.m.arms.clone() })
     }
 
     /// Is this handle of a client type (as the model types it: a parameter, a field, a local),

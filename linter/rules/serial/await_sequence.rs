@@ -150,7 +150,7 @@ fn report_group(group: &[Awaited], first: &syn::ExprAwait, body: &AsyncBody, m: 
     ));
     let self_type = body.self_type.as_deref();
     let awaited = group.iter().filter_map(|(.., p)| idle::typed_callee(m, p.init, self_type)).collect();
-    out.push(Found { pending: Pending { diagnostic: d, awaited, unless_client: Vec::new(), within: idle::within(body), origin: Default::default() }, step: None });
+    out.push(Found { pending: Pending { diagnostic: d, awaited, unless_client: Vec::new(), within: idle::within(body), origin: Default::default() }, step: None, arms: Vec::new() });
 }
 
 fn stmt_idents(stmt: &Stmt) -> HashSet<String> {

@@ -21,6 +21,9 @@ use crate::semantic::{AsyncBody, Model};
 pub(crate) struct Found {
     pub pending: Pending,
     pub step: Option<(String, String)>,
+    /// The branches it is in (`Model::arms`): loops in different arms of one `match` are no
+    /// phases of one run.
+    pub arms: Vec<(usize, usize)>,
 }
 
 /// A serial rule, run by the walk on every async body.
