@@ -77,16 +77,13 @@ impl<'a> IdleFns<'a> {
         self.by_name.contains_key(c.name.as_str())
     }
 
-    /// Is `c` idle, by a definition its call names the type of (`Self::f`, `Type::f`, or a
-    /// method on a variable named after a type that has it: `collection.transfers()`)? A call
-    /// that names no type stands for no fn of another package.
-    fn is_idle_typed(&self, c: &Callee) -> bool {
+    /// The package's definitions of `c` by the type its call names (`Self::f`, `Type::f`, or
+    /// a method on a variable named after a type that has it: `collection.transfers()`). A
+    /// call that names no type stands for no fn of another package.
+    fn typed_defs<'c>(&'c self, c: &'c Callee) -> impl Iterator<Item = &'a Callee> + 'c {
         let all = self.by_name.get(c.name.as_str()).map_or(&[][..], Vec::as_slice);
-        match (&c.owner, &c.named_after) {
-            (Some(_), _) => self.is_idle(c),
-            (None, Some(ty)) => all.iter().any(|d| d.owner.as_ref() == Some(ty) && self.idle.contains(*d)),
-            (None, None) => false,
-        }
+        let ty = c.owner.as_ref().or(c.named_after.as_ref());
+        all.iter().copied().filter(move |d| ty.is_some() && d.owner.as_ref() == ty)
     }
 
     /// Is `c`, awaited in the fn `within`, idle? A method awaiting its namesake on a field
@@ -120,16 +117,19 @@ pub(crate) fn settle(
     for (f, (_, summaries, _)) in files.iter().enumerate() {
         by_unit.entry(unit(f)).or_default().extend(summaries.iter());
     }
-    // A fn the package does not define may be another package's of the run, a workspace
-    // member it depends on (`collection.get_related_transfers(..)` in `storage`).
-    let everywhere = IdleFns::new(files.iter().flat_map(|(_, summaries, _)| summaries.iter()));
     let units: HashMap<Result<&str, usize>, (IdleFns, Calls)> = by_unit
         .into_iter()
         .map(|(u, s)| (u, (IdleFns::new(s.iter().copied()), Calls::new(s.iter().copied()))))
         .collect();
-    let is_idle = |idle: &IdleFns, c: &Callee| match idle.defines(c) {
-        true => idle.is_idle(c),
-        false => everywhere.is_idle_typed(c),
+    // A fn the package does not define may be another package's of the run, a workspace
+    // member it depends on (`collection.get_related_transfers(..)` in `storage`): idle if every
+    // definition of the type the call names is, in the package that defines it.
+    let is_idle = |idle: &IdleFns, c: &Callee| {
+        if idle.defines(c) {
+            return idle.is_idle(c);
+        }
+        let mut defs = units.values().flat_map(|(i, _)| i.typed_defs(c).map(move |d| (i, d))).peekable();
+        defs.peek().is_some() && defs.all(|(i, d)| i.idle.contains(d))
     };
     let mut out = Vec::new();
     for (f, (_, _, pending)) in files.iter().enumerate() {
