@@ -269,6 +269,10 @@ pub(crate) struct CallSite {
     /// Made in a loop over data or a closure: maybe many times per run of its fn.
     #[serde(default)]
     pub repeated: bool,
+    /// Its result is awaited: where an async fn and a sync one share the key (an inherent
+    /// `async fn f` beside a trait's sync `fn f`), the async one runs.
+    #[serde(default)]
+    pub awaited: bool,
 }
 
 /// What one sync function does that matters for blocking.

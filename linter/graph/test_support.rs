@@ -34,6 +34,7 @@ pub(crate) fn call(key: &str, line: usize) -> CallSite {
         then: None,
         branch: false,
         repeated: false,
+        awaited: false,
     }
 }
 

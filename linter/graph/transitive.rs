@@ -9,7 +9,9 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::keys::{FnId, KeyIndex};
 use super::{Offloads, Unit};
-use crate::facts::{key_package, key_parts, BlockSite, CallSite, FileFacts, Finding, Rank};
+use crate::facts::{
+    key_package, key_parts, key_triple, BlockSite, CallSite, FileFacts, Finding, Rank, Triple,
+};
 use crate::rules::blocking::{chain_note, transitive_diagnostic};
 
 /// A trait's method, by (package, trait, method).
@@ -306,10 +308,21 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
         (end, notes, through, repeated)
     };
 
+    // Async methods, as (package, type, name): an awaited call of one runs it, not a sync
+    // namesake of the type (qdrant's inherent `async fn perform_collection_meta_op` beside a
+    // trait's sync one). (By triple: a call may name the type through a re-export.)
+    let async_methods: HashSet<Triple> = units
+        .iter()
+        .flat_map(|u| u.facts.fns.iter())
+        .filter(|f| f.is_async)
+        .filter_map(|f| key_triple(f.key.as_deref()?))
+        .collect();
+    let runs_async =
+        |call: &CallSite| call.awaited && key_triple(&call.key).is_some_and(|t| async_methods.contains(&t));
     let mut out = Vec::new();
     for (f, (_, graph)) in files.iter().enumerate() {
         for call in &graph.async_calls {
-            if offloaded(&call.defer) {
+            if offloaded(&call.defer) || runs_async(call) {
                 continue;
             }
             let mut groups = targets(f, call);

@@ -158,7 +158,14 @@ fn iterated(iterable: &syn::Expr) -> &syn::Expr {
 impl Checker<'_, '_> {
     /// Records a call of a function of the checked crates (`callee`, a key), and `then` a
     /// method called on its result, for the call graph.
-    fn record_call(&mut self, m: &Model, callee: &str, span: proc_macro2::Span, then: Option<&str>) {
+    fn record_call(
+        &mut self,
+        m: &Model,
+        callee: &str,
+        span: proc_macro2::Span,
+        then: Option<&str>,
+        awaited: bool,
+    ) {
         let Some(kind) = m.kind() else { return };
         let origin = self.origin(m);
         // From a closure run off the executor (`thread::spawn(|| rt.block_on(load()))`): the
@@ -184,6 +191,7 @@ impl Checker<'_, '_> {
             then: then.map(str::to_string),
             branch: m.branched(),
             repeated: m.repeated(),
+            awaited,
         };
         match kind {
             Kind::Async => self.facts.async_calls.push(site),
@@ -310,7 +318,7 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
             // .filter_map(..)`) is iterated, as `for x in it` is: the `next` of what it returns
             // runs too. (Bound to a name, it may be walked elsewhere, on a blocking pool.)
             let then = m.is_consumed_iterator(expr).then_some("next");
-            self.record_call(m, key, semantic::spans::expr(expr), then);
+            self.record_call(m, key, semantic::spans::expr(expr), then, usage.awaited);
         }
         // On a value another file types (`state.store.load(k)`): also by name, for where code
         // runs, should the declaration not lead anywhere.
@@ -342,7 +350,7 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
             (m.res.deref_all(m.res.infer(iterated(iterable))), explicit)
         {
             if let Some(key) = m.key(&format!("{ty}::into_iter")) {
-                self.record_call(m, &key, semantic::spans::expr(iterable), Some("next"));
+                self.record_call(m, &key, semantic::spans::expr(iterable), Some("next"), false);
             }
         }
     }
