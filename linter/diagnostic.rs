@@ -38,8 +38,9 @@ pub enum Exposure {
     /// library's public API, and all they call. Also where stall cannot tell.
     #[default]
     Hot,
-    /// Hot code whose blocking call is one metadata query per run (`path.exists()` in a
-    /// handler, not in a loop): microseconds on a local disk, rarely worth changing.
+    /// Hot code of a program whose blocking call is one metadata query per run
+    /// (`path.exists()` in a handler, not in a loop): microseconds on a local disk, rarely
+    /// worth changing. (A library's callers are unknown: there it stays hot.)
     Brief,
     /// Only at a program's start, from `main` before it serves (config, certificates,
     /// one-shot subcommands).

@@ -60,6 +60,8 @@ pub(crate) struct Exposures {
     admin: Vec<Vec<Option<FnId>>>,
     /// Per file: part of a command, a program that serves nothing (see `commands`).
     command: Vec<bool>,
+    /// Per file: part of a program (see `in_programs`).
+    program: Vec<bool>,
 }
 
 /// A call or reference between two functions of the run.
@@ -202,7 +204,8 @@ impl Exposures {
         }
         let admin = admin_only(units, &of, &callers, &region_callers);
         let command = commands(units, &entries, &programs);
-        Exposures { of, callers, admin, command }
+        let program = in_programs(units, &entries, &programs);
+        Exposures { of, callers, admin, command, program }
     }
 
     /// The functions whose callers decide where the code at `origins` runs: those
@@ -236,6 +239,12 @@ impl Exposures {
             todo.extend(self.callers[id.0][id.1].iter().copied());
         }
         wanted
+    }
+
+    /// Is `unit` part of a program, whose code runs only where the program calls it (a
+    /// library's callers may be anything)?
+    pub(crate) fn in_program(&self, unit: usize) -> bool {
+        self.program[unit]
     }
 
     /// Is `unit` part of a command: a program none of whose code runs beside other tasks, so
@@ -563,6 +572,18 @@ fn commands(units: &[Unit], programs: &HashMap<&str, FnId>, parts: &HashMap<&str
         .map(|u| match units[u].package {
             Some(_) => program_of(u).is_some_and(|p| !serving.contains(p)),
             None => !units[u].facts.serves && units[u].facts.fns.iter().any(|f| f.entry && !f.test),
+        })
+        .collect()
+}
+
+/// Per file, whether it is part of a program: a package with a binary, one of its own
+/// libraries (see `program_parts`), or a lone file with an entry.
+fn in_programs(units: &[Unit], programs: &HashMap<&str, FnId>, parts: &HashMap<&str, FnId>) -> Vec<bool> {
+    units
+        .iter()
+        .map(|unit| match unit.package {
+            Some(p) => programs.contains_key(p) || parts.contains_key(p),
+            None => unit.facts.fns.iter().any(|f| f.entry && !f.test),
         })
         .collect()
 }

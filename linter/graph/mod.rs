@@ -289,9 +289,10 @@ pub(crate) fn join(
                             other => other,
                         },
                     };
-                    // One metadata query per request or event: brief, unless its disk is slow.
+                    // One metadata query per request or event of a program: brief, unless its
+                    // disk is slow. (A library's callers may run its code in a loop.)
                     let (exposure, note) = match exposure {
-                        Exposure::Hot if diagnostic.brief => (
+                        Exposure::Hot if diagnostic.brief && exposures.in_program(f) => (
                             Exposure::Brief,
                             format!("{note}; it is one metadata query per run, brief on a local disk"),
                         ),
