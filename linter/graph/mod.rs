@@ -309,6 +309,7 @@ pub(crate) fn join(
     for diagnostics in &mut out {
         one_finding_per_call(diagnostics);
         one_finding_per_line(diagnostics);
+        one_finding_per_callee_in_body(diagnostics);
     }
     out
 }
@@ -373,6 +374,47 @@ pub(crate) fn one_finding_per_call_tree(diagnostics: &mut Vec<Diagnostic>) {
                 diagnostics[outer].notes.insert(0, note);
             }
         }
+    }
+    let mut i = 0;
+    diagnostics.retain(|_| {
+        i += 1;
+        !drop[i - 1]
+    });
+}
+
+/// Calls of one blocking fn in one async body (`it.next()` to skip the root, then `while let
+/// Some(e) = it.next()`) are one thing to move off the executor: the first is reported, naming
+/// the others in a note.
+fn one_finding_per_callee_in_body(diagnostics: &mut Vec<Diagnostic>) {
+    fn body(d: &Diagnostic) -> Option<String> {
+        let (_, rest) = d.message.split_once(" blocks in ")?;
+        Some(rest.split(": it reaches").next().unwrap_or(rest).to_string())
+    }
+    let mut first: std::collections::HashMap<((usize, usize), crate::registry::Rule, String), usize> =
+        std::collections::HashMap::new();
+    let mut notes: Vec<(usize, String)> = Vec::new();
+    let mut drop = vec![false; diagnostics.len()];
+    for (i, d) in diagnostics.iter().enumerate() {
+        let (Some(callee), Some(context)) = (d.callee, body(d)) else { continue };
+        let key = (callee, d.rule, context);
+        match first.get(&key) {
+            Some(&kept) if diagnostics[kept].exposure == d.exposure => {
+                let called = d.message.split('`').nth(1).unwrap_or("it");
+                notes.push((
+                    kept,
+                    format!("`{called}` is called again at line {}, in the same code", d.span.start.line),
+                ));
+                drop[i] = true;
+            }
+            Some(_) => {}
+            None => {
+                first.insert(key, i);
+            }
+        }
+    }
+    for (kept, note) in notes.into_iter().rev() {
+        let last = diagnostics[kept].notes.len().saturating_sub(1);
+        diagnostics[kept].notes.insert(last, note);
     }
     let mut i = 0;
     diagnostics.retain(|_| {
@@ -540,12 +582,20 @@ mod tests {
     }
 
     #[test]
-    fn calls_of_a_dependency_fn_are_each_reported() {
+    fn calls_of_a_dependency_fn_are_reported_once_per_body() {
         let dep = FileFacts { functions: vec![func("walk::next", vec![], true)], ..FileFacts::default() };
-        let (a, b) = four_calls("walk::next");
+        let (mut a, b) = four_calls("walk::next");
+        // (Lines 10 and 11 are in `h`; 12 in another fn.)
+        a.async_calls[2].context = "async fn `g`".into();
         let mut d = unit("walk/src/lib.rs", "walk", false, &dep);
         d.dependency = true;
         let units = [unit("src/a.rs", "c", false, &a), unit("src/b.rs", "c", false, &b), d];
-        assert_eq!(lines(&join(&units, vec![vec![]; 3], true, None)), [(0, 10), (0, 11), (0, 12), (1, 5)]);
+        let out = join(&units, vec![vec![]; 3], true, None);
+        assert_eq!(lines(&out), [(0, 10), (0, 12), (1, 5)]);
+        assert!(
+            out[0][0].notes.iter().any(|n| n == "`next` is called again at line 11, in the same code"),
+            "{:?}",
+            out[0][0].notes
+        );
     }
 }
