@@ -58,10 +58,12 @@
 //! - call a method of each member of a collection the struct holds (`for level in
 //!   &self.levels { level.check().await }`): a composite of a few parts fixed at construction;
 //! - run as phases: several loops of one fn awaiting different methods of one handle
-//!   (declare every queue, then bind them, then consume);
-//! - await a fn of the package that only waits for other tasks, that holds a lock it takes
-//!   (not one of its own object's fields) across its later awaits, so the calls take turns on
-//!   it, or that leads back to the fn holding the loop (recursive descent; see `idle`);
+//!   (declare every queue, then bind them, then consume); loops in different arms of one
+//!   `match` (or branches of one `if`) never run in one turn, so they are no phases;
+//! - await a fn of the package (or, called on a value named after its type, of another
+//!   package of the run that defines it) that only waits for other tasks, that holds a lock
+//!   it takes (not one of its own object's fields) across its later awaits, so the calls take
+//!   turns on it, or that leads back to the fn holding the loop (recursive descent; see `idle`);
 //! - call a method named like an ordered handle call (`send`, `notify`) on a field of a
 //!   struct another file declares, unless that file types the field as a client.
 //!
