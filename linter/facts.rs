@@ -215,6 +215,14 @@ pub(crate) enum Rank {
     Panic,
 }
 
+impl Rank {
+    /// Is a call of this rank brief when made once per run of its code (`repeated`: in a loop
+    /// or closure)? One metadata query is; a query per item is not, nor is anything else.
+    pub(crate) fn brief(self, repeated: bool) -> bool {
+        self == Rank::Stat && !repeated
+    }
+}
+
 /// A blocking call made directly in a sync function.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct BlockSite {

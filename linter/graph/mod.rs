@@ -375,11 +375,7 @@ pub(crate) fn one_finding_per_call_tree(diagnostics: &mut Vec<Diagnostic>) {
             }
         }
     }
-    let mut i = 0;
-    diagnostics.retain(|_| {
-        i += 1;
-        !drop[i - 1]
-    });
+    drop_marked(diagnostics, &drop);
 }
 
 /// Calls of one blocking fn in one async body (`it.next()` to skip the root, then `while let
@@ -416,11 +412,13 @@ fn one_finding_per_callee_in_body(diagnostics: &mut Vec<Diagnostic>) {
         let last = diagnostics[kept].notes.len().saturating_sub(1);
         diagnostics[kept].notes.insert(last, note);
     }
-    let mut i = 0;
-    diagnostics.retain(|_| {
-        i += 1;
-        !drop[i - 1]
-    });
+    drop_marked(diagnostics, &drop);
+}
+
+/// Removes the findings `drop` marks (by index), keeping the order of the others.
+fn drop_marked(diagnostics: &mut Vec<Diagnostic>, drop: &[bool]) {
+    let mut marks = drop.iter();
+    diagnostics.retain(|_| !marks.next().copied().unwrap_or(false));
 }
 
 /// Part of the note on the one call of a much-called blocking fn that is reported.
@@ -460,11 +458,7 @@ fn one_finding_per_line(diagnostics: &mut Vec<Diagnostic>) {
     for (kept, note) in notes {
         diagnostics[kept].notes.insert(0, note);
     }
-    let mut i = 0;
-    diagnostics.retain(|_| {
-        i += 1;
-        !drop[i - 1]
-    });
+    drop_marked(diagnostics, &drop);
 }
 
 /// How many calls from async code to one blocking fn are reported one by one; from this many

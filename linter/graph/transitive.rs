@@ -389,7 +389,7 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
                 }
                 d.notes.insert(0, note);
             }
-            d.brief = end.rank == Rank::Stat && !repeated && !call.repeated;
+            d.brief = end.rank.brief(repeated || call.repeated);
             d.through = through;
             d.callee = Some(start);
             out.push((f, Finding { diagnostic: d, origin: call.origin }));

@@ -515,13 +515,13 @@ impl<'c> Resolver<'c> {
         Some(self.resolve_type(ty)).filter(|t| *t != Ty::Unknown)
     }
 
-    /// Does a call of the fn or method `name` of the file spawn a task (it returns a task's
-    /// `JoinHandle`)?
     /// Does method `method` of the file's type `ty` borrow `self` shared (`&self`)?
     pub(crate) fn borrows_self_shared(&self, ty: &str, method: &str) -> bool {
         self.shared_self_methods.get(&format!("{ty}::{method}")).copied().unwrap_or(false)
     }
 
+    /// Does a call of the fn or method `name` of the file spawn a task (it returns a task's
+    /// `JoinHandle`)?
     pub(crate) fn spawns_task(&self, name: &str) -> bool {
         self.task_spawners.get(name).is_some_and(|ty| is_task_handle(&self.resolve_type(ty)))
     }

@@ -385,10 +385,15 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         self.spawn_seen = seen;
     }
 
-    /// Enters (`by` 1) or leaves (-1) a loop of the fn that repeats its body (when `repeats`).
-    fn count_repeats(&mut self, repeats: bool, by: isize) {
+    /// Runs `f` as code its fn may run many times per run (when `repeats`): a loop's body over
+    /// data, a fn handed over by name.
+    fn repeating(&mut self, repeats: bool, f: impl FnOnce(&mut Self)) {
         if let Some(frame) = self.m.fns.last_mut().filter(|_| repeats) {
-            frame.repeats = frame.repeats.saturating_add_signed(by);
+            frame.repeats += 1;
+        }
+        f(self);
+        if let Some(frame) = self.m.fns.last_mut().filter(|_| repeats) {
+            frame.repeats -= 1;
         }
     }
 
@@ -562,9 +567,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         // the model follows; only a known blocking path or a fn of the crates can matter.
         let callee = self.m.key(&path);
         // (`.map(fs::metadata)` calls it once per item, as a closure would be.)
-        self.count_repeats(true, 1);
-        self.call_hook(arg, Use::default(), callee.as_deref());
-        self.count_repeats(true, -1);
+        self.repeating(true, |w| w.call_hook(arg, Use::default(), callee.as_deref()));
     }
 
     /// A function of the crates handed over by name (`get(handler)`), or a future made
@@ -1238,12 +1241,12 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
     /// Walks a loop; `repeats`: it runs its body over data (not once per event).
     fn walk_loop(&mut self, e: &'ast Expr, repeats: bool) {
         match e {
-            Expr::While(w) => {
+            Expr::While(wl) => {
                 self.m.res.push_vars();
-                self.count_repeats(repeats, 1);
-                self.visit_expr(&w.cond);
-                self.visit_block(&w.body);
-                self.count_repeats(repeats, -1);
+                self.repeating(repeats, |w| {
+                    w.visit_expr(&wl.cond);
+                    w.visit_block(&wl.body);
+                });
                 self.m.res.pop_vars();
             }
             Expr::ForLoop(f) => {
@@ -1255,16 +1258,10 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                 self.m.res.push_vars();
                 let item = self.m.res.item_type(&self.m.res.infer(&f.expr));
                 self.m.res.bind_pattern(&f.pat, item);
-                self.count_repeats(repeats, 1);
-                self.visit_block(&f.body);
-                self.count_repeats(repeats, -1);
+                self.repeating(repeats, |w| w.visit_block(&f.body));
                 self.m.res.pop_vars();
             }
-            Expr::Loop(l) => {
-                self.count_repeats(repeats, 1);
-                self.visit_block(&l.body);
-                self.count_repeats(repeats, -1);
-            }
+            Expr::Loop(l) => self.repeating(repeats, |w| w.visit_block(&l.body)),
             _ => {}
         }
     }
@@ -1761,7 +1758,6 @@ fn strip_refs(mut e: &Expr) -> &Expr {
     }
 }
 
-/// An async block, an async closure, or a closure returning one: what a handler is.
 /// The closure an argument hands over: written in place, or the value of a block
 /// (`spawn({ let s = s.clone(); move || run(&s) })`).
 fn handed_closure(e: &Expr) -> Option<&ExprClosure> {
@@ -1775,6 +1771,7 @@ fn handed_closure(e: &Expr) -> Option<&ExprClosure> {
     }
 }
 
+/// An async block, an async closure, or a closure returning one: what a handler is.
 fn is_async_arg(e: &Expr) -> bool {
     match strip_refs(e) {
         Expr::Async(_) => true,

@@ -63,7 +63,7 @@ pub(crate) fn check_call(
         Kind::Async => {
             let ctx = m.ctx()?;
             let mut d = direct_diagnostic(&hit, span, &ctx.what);
-            d.brief = hit.rank == Rank::Stat && !m.repeated();
+            d.brief = hit.rank.brief(m.repeated());
             if !ctx.closure {
                 d.fix = runtime.and_then(|rt| twin::fix(m, expr, &hit, rt));
             }
@@ -271,7 +271,7 @@ pub(crate) fn generic_diagnostic(
         Diagnostic::new(site.rule, call.span, format!("blocking call `{}` in {}", site.callee, call.context))
             .with_label(site.reason.clone())
             .with_help(format!("instead, use {}", site.instead));
-    d.brief = site.rank == Rank::Stat && !call.repeated;
+    d.brief = site.rank.brief(call.repeated);
     d.notes.push(match &call.field {
         Some(field) => format!("`{owner}::{field}` is declared as a `{}` at {at}", instance.ty),
         None => {
