@@ -18,12 +18,13 @@
 // today the engine keys every file by content, and only the tests use them.
 #![allow(dead_code)]
 
+use std::collections::HashSet;
 use std::ffi::OsString;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -206,8 +207,21 @@ impl Cache {
         let payload = postcard::to_stdvec(value).map_err(io::Error::other)?;
         let bytes = encode(id, &payload);
         let dir = path.parent().expect("an entry path has a directory");
+        // A cold run writes thousands of entries into a few hundred directories: each is
+        // made (and the cache tagged) once per process, or again if it went away since.
+        static MADE: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
+        let made = MADE.lock().ok().is_some_and(|m| m.as_ref().is_some_and(|m| m.contains(dir)));
+        if made {
+            match write_atomically(&path, &bytes) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                done => return done,
+            }
+        }
         fs::create_dir_all(dir)?;
         self.tag_directory();
+        if let Ok(mut m) = MADE.lock() {
+            m.get_or_insert_with(HashSet::new).insert(dir.to_path_buf());
+        }
         write_atomically(&path, &bytes)
     }
 
@@ -234,7 +248,7 @@ impl Cache {
         h.part(std::any::type_name::<T>().as_bytes());
         let id = h.finish();
         let hex = format!("{id:032x}");
-        Some((root.join(key.space.dir()).join(&hex[..2]).join(format!("{}.bin", &hex[2..])), id))
+        Some((root.join(key.space.dir()).join(format!("{hex}.bin")), id))
     }
 
     /// Marks the cache's base directory for backup tools (<https://bford.info/cachedir/>).
