@@ -85,6 +85,10 @@ pub struct Diagnostic {
     /// closures): in hot code its exposure is `Brief`.
     #[serde(default)]
     pub brief: bool,
+    /// The blocking call waits for something else or drives a future (`Rank::waits`): rare
+    /// code (an admin interface) still holds its thread that long.
+    #[serde(default)]
+    pub waits: bool,
     /// The files (as displayed) a transitive finding's chain passes through: a run focused on
     /// some files reports the findings elsewhere that they cause.
     #[serde(skip)]
@@ -108,6 +112,7 @@ impl Diagnostic {
             fix: None,
             exposure: Exposure::Hot,
             brief: false,
+            waits: false,
             through: Vec::new(),
             callee: None,
         }

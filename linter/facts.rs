@@ -221,6 +221,12 @@ impl Rank {
     pub(crate) fn brief(self, repeated: bool) -> bool {
         self == Rank::Stat && !repeated
     }
+
+    /// Does a call of this rank wait for something else (input, a thread, a channel, a child)
+    /// or drive a future on the thread? It can hold the thread however rarely it runs.
+    pub(crate) fn waits(self) -> bool {
+        self >= Rank::Wait
+    }
 }
 
 /// A blocking call made directly in a sync function.

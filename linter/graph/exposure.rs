@@ -253,11 +253,12 @@ impl Exposures {
         self.command[unit]
     }
 
-    /// The exposure of code at `origin` in file `unit`, and a note that says why.
-    pub(crate) fn of(&self, units: &[Unit], unit: usize, origin: &Origin) -> (Exposure, String) {
+    /// The exposure of code at `origin` in file `unit`, and a note that says why. `waits`: the
+    /// finding is a call that waits for something else (`Rank::waits`).
+    pub(crate) fn of(&self, units: &[Unit], unit: usize, origin: &Origin, waits: bool) -> (Exposure, String) {
         let (exposure, note) = self.where_runs(units, unit, origin);
         // Hot code of an admin interface runs on an operator's requests: rarely; migrations run
-        // once.
+        // once. (A wait there, for input or a thread, holds a worker however rarely it starts.)
         let Some(admin) =
             origin.caller.and_then(|c| self.admin[unit][c]).filter(|_| exposure == Exposure::Hot)
         else {
@@ -265,6 +266,9 @@ impl Exposures {
         };
         let f = &units[admin.0].facts.fns[admin.1];
         let (part, rare) = rare_part(&units[admin.0], f).unwrap_or(("admin", Rare::Admin));
+        if waits && matches!(rare, Rare::Admin) {
+            return (exposure, note);
+        }
         let via = match origin.caller {
             Some(c) if (unit, c) != admin => format!(", reached only from `{}`", f.name),
             _ => String::new(),

@@ -275,7 +275,7 @@ pub(crate) fn join(
                                     .to_string(),
                             )
                         }
-                        _ => match exposures.of(units, f, &origin) {
+                        _ => match exposures.of(units, f, &origin, diagnostic.waits) {
                             // Startup blocking stalls nothing else; in a command that serves
                             // nothing (no handler, task or event loop), awaits one at a time on
                             // its startup path are its whole work, waiting for each in turn.

@@ -390,6 +390,7 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
                 d.notes.insert(0, note);
             }
             d.brief = end.rank.brief(repeated || call.repeated);
+            d.waits = end.rank.waits();
             d.through = through;
             d.callee = Some(start);
             out.push((f, Finding { diagnostic: d, origin: call.origin }));

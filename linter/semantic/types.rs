@@ -333,7 +333,18 @@ impl Resolver<'_> {
         let mut bound = HashSet::default();
         super::context::bound_names(pat, &mut bound);
         if !bound.is_empty() && mentions(value, &bound) {
-            return Ty::Unknown;
+            // `Some(cmd) => Command::new(cmd)`: what a path's call returns does not hang on the
+            // arguments, except a wrapper's content (then unknown).
+            return match value {
+                Expr::Call(c) => match &*c.func {
+                    Expr::Path(p) if p.qself.is_none() && !mentions(&c.func, &bound) => self
+                        .resolve_value(&p.path)
+                        .map(|path| self.call_type(&path, None))
+                        .unwrap_or_default(),
+                    _ => Ty::Unknown,
+                },
+                _ => Ty::Unknown,
+            };
         }
         self.infer(value)
     }

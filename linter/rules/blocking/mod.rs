@@ -64,6 +64,7 @@ pub(crate) fn check_call(
             let ctx = m.ctx()?;
             let mut d = direct_diagnostic(&hit, span, &ctx.what);
             d.brief = hit.rank.brief(m.repeated());
+            d.waits = hit.rank.waits();
             if !ctx.closure {
                 d.fix = runtime.and_then(|rt| twin::fix(m, expr, &hit, rt));
             }
@@ -272,6 +273,7 @@ pub(crate) fn generic_diagnostic(
             .with_label(site.reason.clone())
             .with_help(format!("instead, use {}", site.instead));
     d.brief = site.rank.brief(call.repeated);
+    d.waits = site.rank.waits();
     d.notes.push(match &call.field {
         Some(field) => format!("`{owner}::{field}` is declared as a `{}` at {at}", instance.ty),
         None => {
