@@ -22,6 +22,9 @@ struct Declared {
 }
 
 fn main() {
+    // The platform stall is built for, whose dependencies `cargo metadata --filter-platform`
+    // keeps (stall drops the other platforms' anyway, and cargo answers faster).
+    println!("cargo:rustc-env=STALL_TARGET={}", std::env::var("TARGET").unwrap_or_default());
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("linter/rules");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut rules = Vec::new();

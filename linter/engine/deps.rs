@@ -22,7 +22,7 @@ pub(crate) struct DepPackage {
     pub name: String,
     /// `fs-err-3.1.0`: how its files are shown in chain notes.
     pub label: String,
-    dir: PathBuf,
+    pub dir: PathBuf,
     lib_root: PathBuf,
     /// What its facts depend on besides the files' text: identity and features.
     pub fingerprint: String,

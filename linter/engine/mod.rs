@@ -154,15 +154,13 @@ enum Scanned {
 struct DepOf {
     /// Name, version and features.
     fingerprint: String,
-    /// A registry or git package's source identity: its files never change.
-    identity: Option<String>,
 }
 
 /// What a waiting file offers the call graph, as hashes of (package, qualifier, name) for
 /// its functions (`Type::f` in an impl, `module::f` for a free fn) and of (package, name) for
 /// what it re-exports, and the identifiers it mentions (which functions it may call): small,
 /// as most files of a large run wait.
-#[derive(Default, Serialize, Deserialize)]
+#[derive(Default, Clone, Serialize, Deserialize)]
 struct Waiting {
     fns: Vec<u64>,
     /// (package, name) of its free functions: a glob re-export (`pub use self::imp::*`) can
@@ -305,21 +303,24 @@ pub(crate) fn check_files_with(
     let user_files = files.len();
     // Per dependency file (index - user_files): its package.
     let mut dep_of: Vec<DepOf> = Vec::new();
-    let scan = |files: &[SourceFile], dep_of: &[DepOf], indices: &[usize], mode: Mode| {
-        pool.install(|| {
-            indices
-                .par_iter()
-                .map(|&i| {
-                    let dependency = i.checked_sub(user_files).map(|d| &dep_of[d]);
-                    let mode = if dependency.is_some() && mode != Mode::Parse { Mode::Wait } else { mode };
-                    scan_file(&files[i], &options, mode, overlay, &cache, dependency, None)
-                })
-                .collect::<Vec<_>>()
-        })
-    };
+    let scan =
+        |files: &[SourceFile], dep_of: &[DepOf], indices: &[usize], mode: Mode, kept: &KeptOutlines| {
+            pool.install(|| {
+                indices
+                    .par_iter()
+                    .map(|&i| {
+                        let dependency = i.checked_sub(user_files).map(|d| &dep_of[d]);
+                        let mode =
+                            if dependency.is_some() && mode != Mode::Parse { Mode::Wait } else { mode };
+                        scan_file(&files[i], &options, mode, overlay, &cache, dependency, None, kept)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        };
     let all: Vec<usize> = (0..files.len()).collect();
     let first = if run.prefilter { Mode::Prefilter } else { Mode::Parse };
-    let mut results = scan(&files, &dep_of, &all, first);
+    let none = KeptOutlines::default();
+    let mut results = scan(&files, &dep_of, &all, first, &none);
 
     // The module tree spans every file read, parsed or not: a file that only declares
     // modules still says which crate target its modules belong to, and a `#[path]` which
@@ -327,7 +328,7 @@ pub(crate) fn check_files_with(
     // Keys are made unique per target as soon as a file is analysed.
     let mut targets: Vec<String> = vec![String::new(); files.len()];
     let (moved, out) = assign_modules(&mut files, &results, &mut targets, &all);
-    for (i, r) in moved.iter().zip(scan(&files, &dep_of, &moved, first)) {
+    for (i, r) in moved.iter().zip(scan(&files, &dep_of, &moved, first, &none)) {
         results[*i] = r;
     }
     compile_out(&mut results, &out);
@@ -435,17 +436,27 @@ pub(crate) fn check_files_with(
             let start = files.len();
             for f in new {
                 targets.push(f.place.target.clone());
-                dep_of.push(DepOf {
-                    fingerprint: package.fingerprint.clone(),
-                    identity: package.identity.clone(),
-                });
+                dep_of.push(DepOf { fingerprint: package.fingerprint.clone() });
                 files.push(f);
             }
             let indices: Vec<usize> = (start..files.len()).collect();
-            results.extend(scan(&files, &dep_of, &indices, Mode::Wait));
+            // A registry or git package's outlines, kept as one entry for all its files.
+            let key = package.identity.as_ref().filter(|_| cache.is_enabled()).map(|id| {
+                let context = format!("outlines|{}|{}", package.fingerprint, cache_context_of_run(&options));
+                Key::package_file(id, &package.dir, &context)
+            });
+            let kept: KeptOutlines = key.and_then(|key| cache.get(key)).unwrap_or_default();
+            results.extend(scan(&files, &dep_of, &indices, Mode::Wait, &kept));
             let (moved, out) = assign_modules(&mut files, &results, &mut targets, &indices);
-            for (i, r) in moved.iter().zip(scan(&files, &dep_of, &moved, Mode::Wait)) {
+            for (i, r) in moved.iter().zip(scan(&files, &dep_of, &moved, Mode::Wait, &kept)) {
                 results[*i] = r;
+            }
+            if let Some(key) = key {
+                let now = KeptOutlines::of(&files, &results, &indices, &options, &package.fingerprint);
+                if now.0.len() != kept.0.len() || now.0.keys().any(|k| !kept.0.contains_key(k)) {
+                    // Best effort, as every cache write.
+                    let _ = cache.put(key, &now);
+                }
             }
             compile_out(&mut results, &out);
         }
@@ -531,7 +542,7 @@ pub(crate) fn check_files_with(
                         Ok((_, mods)) => Some(mods.clone()),
                         Err(_) => None,
                     };
-                    scan_file(&files[i], &options, Mode::Parse, overlay, &cache, dependency, mods)
+                    scan_file(&files[i], &options, Mode::Parse, overlay, &cache, dependency, mods, &none)
                 })
                 .collect::<Vec<_>>()
         });
@@ -796,6 +807,12 @@ fn cache_context(file: &SourceFile, options: &Options, dependency: Option<&str>)
     ) + dependency.unwrap_or("")
 }
 
+/// What every file's facts in a run depend on besides its place: for keys of several files.
+fn cache_context_of_run(options: &Options) -> String {
+    format!("{}|{}|{}", options.crates_digest, options.include_tests, options.fingerprint)
+}
+
+#[allow(clippy::too_many_arguments)]
 fn scan_file(
     file: &SourceFile,
     options: &Options,
@@ -804,18 +821,16 @@ fn scan_file(
     cache: &Cache,
     dependency: Option<&DepOf>,
     known_mods: Option<Vec<ModDecl>>,
+    kept: &KeptOutlines,
 ) -> Result<(Scanned, Vec<ModDecl>), FileError> {
     let fingerprint = dependency.map(|d| d.fingerprint.as_str());
-    // A registry or git package's file outlines the same every run: its outline is kept by
-    // its path, and the file is read only if the call graph wants it parsed.
-    let kept_key = match dependency.and_then(|d| d.identity.as_ref()) {
-        Some(identity) if mode == Mode::Wait && cache.is_enabled() && overlay.get(&file.path).is_none() => {
-            Some(Key::package_file(identity, &file.path, &cache_context(file, options, fingerprint)))
+    // A registry or git package's file outlines the same every run: its outline is kept, and
+    // the file is read only if the call graph wants it parsed.
+    if mode == Mode::Wait && overlay.get(&file.path).is_none() {
+        let key = (file.path.clone(), cache_context(file, options, fingerprint));
+        if let Some(Outlined { waiting: Some(waiting), mods }) = kept.0.get(&key) {
+            return Ok((Scanned::Waiting(waiting.clone()), mods.clone()));
         }
-        _ => None,
-    };
-    if let Some(Outlined { waiting: Some(waiting), mods }) = kept_key.and_then(|key| cache.get(key)) {
-        return Ok((Scanned::Waiting(waiting), mods));
     }
     let bytes = match overlay.get(&file.path) {
         Some(text) => text.as_bytes().to_vec(),
@@ -830,10 +845,6 @@ fn scan_file(
     // (The checked crates' outlines are not kept: outlining costs about what reading an entry
     // does, and writing one per file slowed a cold run down by a tenth.)
     let outlined = outline_file(file, &bytes, mode);
-    if let Some(key) = kept_key.filter(|_| outlined.waiting.is_some()) {
-        // Best effort, as every cache write.
-        let _ = cache.put(key, &outlined);
-    }
     match outlined.waiting {
         Some(waiting) => Ok((Scanned::Waiting(waiting), outlined.mods)),
         None => check_bytes(file, options, cache, fingerprint, bytes).map(|s| (s, outlined.mods)),
@@ -846,6 +857,32 @@ fn scan_file(
 struct Outlined {
     waiting: Option<Waiting>,
     mods: Vec<ModDecl>,
+}
+
+/// The outlines of a registry or git package's files, by path and `cache_context`: one cache
+/// entry per package, as a cold run would otherwise write one per file (thousands, each a
+/// file created on disk).
+#[derive(Default, Serialize, Deserialize)]
+struct KeptOutlines(HashMap<(PathBuf, String), Outlined>);
+
+impl KeptOutlines {
+    /// The outlines of the waiting files at `indices`.
+    fn of(
+        files: &[SourceFile],
+        results: &[Result<(Scanned, Vec<ModDecl>), FileError>],
+        indices: &[usize],
+        options: &Options,
+        fingerprint: &str,
+    ) -> KeptOutlines {
+        let mut kept = HashMap::new();
+        for &i in indices {
+            if let Ok((Scanned::Waiting(w), mods)) = &results[i] {
+                let key = (files[i].path.clone(), cache_context(&files[i], options, Some(fingerprint)));
+                kept.insert(key, Outlined { waiting: Some(w.clone()), mods: mods.clone() });
+            }
+        }
+        KeptOutlines(kept)
+    }
 }
 
 /// Outlines a file's bytes (no parse) and decides whether it waits for the call graph.
