@@ -266,10 +266,14 @@ impl Checker<'_, '_> {
     }
 
     /// A finding of the code at hand; in test code only `block_on` is reported unless the run
-    /// includes tests (it panics or deadlocks there too).
+    /// includes tests (it panics or deadlocks there too), and not in a closure: one a test
+    /// hands to a mock server runs where the server calls it, on a thread of its own.
     fn finding(&self, m: &Model, diagnostic: crate::diagnostic::Diagnostic) -> Option<Finding> {
         let origin = self.origin(m);
-        let shown = !origin.test || self.options.include_tests || diagnostic.rule == Rule::BlockOnInAsync;
+        let in_closure = m.ctx().is_some_and(|c| c.closure);
+        let shown = !origin.test
+            || self.options.include_tests
+            || diagnostic.rule == Rule::BlockOnInAsync && !in_closure;
         shown.then_some(Finding { diagnostic, origin })
     }
 }
