@@ -821,3 +821,34 @@ fn modules_and_items_behind_features_that_are_off_are_not_checked() {
         "{doc:#}"
     );
 }
+
+/// One file of a package named: the package is read to see its calls, but the file is what
+/// was checked, and the summary counts it alone.
+#[test]
+fn one_file_of_a_package_counts_as_one_file_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::write(root.join("src/lib.rs"), "pub mod a;\npub mod b;\n").unwrap();
+    std::fs::write(root.join("src/a.rs"), BAD).unwrap();
+    std::fs::write(root.join("src/b.rs"), BAD).unwrap();
+    let json = |path: &str| -> serde_json::Value {
+        let out = stall()
+            .args(["check", "--no-cache", "--output-format", "json", path])
+            .current_dir(root)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let one = json("src/a.rs");
+    assert_eq!(one["summary"]["files_checked"], 1, "{one}");
+    assert_eq!(one["summary"]["diagnostics"], 1, "{one}");
+    let all = json(".");
+    assert_eq!(all["summary"]["files_checked"], 3, "{all}");
+    assert_eq!(all["summary"]["diagnostics"], 2, "{all}");
+}

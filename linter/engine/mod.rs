@@ -553,20 +553,24 @@ pub(crate) fn check_files_with(
         fresh = wanted;
     }
 
-    let mut waiting = 0;
+    // The files checked, as the user counts them: with a focus (one file of a package named),
+    // those it covers; the rest of the package was read only to see the calls.
+    let mut files_checked = 0;
     let mut checked = Vec::new();
     for (i, ((r, f), target)) in results.into_iter().zip(files).zip(targets).enumerate() {
         let dependency = i >= user_files;
+        let counts = !dependency && focus.is_none_or(|focus| focus.covers(&f.path));
         match r {
-            Ok((Scanned::Checked(a), _)) => checked.push((f, target, *a, dependency)),
-            Ok((Scanned::Waiting(_), _)) if !dependency => waiting += 1,
-            Ok(_) => {}
+            Ok((Scanned::Checked(a), _)) => {
+                files_checked += usize::from(counts);
+                checked.push((f, target, *a, dependency))
+            }
+            Ok((Scanned::Waiting(_), _)) => files_checked += usize::from(counts),
             // A dependency's file stall cannot read is its problem, not the user's.
             Err(e) if !dependency => errors.push(e),
             Err(_) => {}
         }
     }
-    let files_checked = waiting + checked.iter().filter(|c| !c.3).count();
 
     let mut hidden = Hidden::default();
     let mut reports = pool.install(|| {
