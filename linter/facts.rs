@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::Diagnostic;
 use crate::registry::Rule;
-use crate::semantic::Hot;
+use crate::semantic::{Guard, Hot, Lit};
 use crate::source::Span;
 
 /// Everything a file contributes to the run.
@@ -229,6 +229,14 @@ impl Rank {
     }
 }
 
+/// Does a call passing `literals` (by position, `self` first for a method call) skip code
+/// under `guard` in a fn (`method`: taking `self`)?
+pub(crate) fn skips(guard: Option<Guard>, method: bool, literals: &[(u8, Lit)]) -> bool {
+    let Some((param, needs)) = guard else { return false };
+    let position = param as usize + usize::from(method);
+    literals.iter().any(|&(at, lit)| at as usize == position && lit != needs)
+}
+
 /// A blocking call made directly in a sync function.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct BlockSite {
@@ -250,12 +258,17 @@ pub(crate) struct BlockSite {
     /// Made in a loop over data or a closure: maybe many times per run of its fn.
     #[serde(default)]
     pub repeated: bool,
+    /// Made under a test of a parameter: calls passing the other value never make it.
+    #[serde(default)]
+    pub guard: Option<Guard>,
 }
 
 impl BlockSite {
-    /// Where in its fn the call is made: in a branch, in a loop or closure.
-    pub(crate) fn placed(mut self, branch: bool, repeated: bool) -> Self {
+    /// Where in its fn the call is made: in a branch (under a parameter test), in a loop or
+    /// closure.
+    pub(crate) fn placed(mut self, branch: bool, guard: Option<Guard>, repeated: bool) -> Self {
         self.branch = branch;
+        self.guard = guard;
         self.repeated = repeated;
         self
     }
@@ -287,6 +300,13 @@ pub(crate) struct CallSite {
     /// `async fn f` beside a trait's sync `fn f`), the async one runs.
     #[serde(default)]
     pub awaited: bool,
+    /// Made under a test of a parameter of its fn.
+    #[serde(default)]
+    pub guard: Option<Guard>,
+    /// The literal arguments it passes (`true`, `None`), by position: the receiver of a
+    /// method call is 0, its first argument 1.
+    #[serde(default)]
+    pub literals: Vec<(u8, Lit)>,
 }
 
 /// What one sync function does that matters for blocking.
@@ -300,6 +320,9 @@ pub(crate) struct FnSummary {
     pub returns: Option<String>,
     pub blocking: Vec<BlockSite>,
     pub calls: Vec<CallSite>,
+    /// It takes `self`: a call's literal arguments are counted from the receiver.
+    #[serde(default)]
+    pub method: bool,
 }
 
 /// A called fn, by name, and by the type it belongs to when the call says (`Self::f`,
@@ -525,5 +548,23 @@ mod tests {
         assert_eq!(key_parts("crate::store::Store::open"), Some(("Store", "open")));
         assert_eq!(key_parts("dotenvy::var"), Some(("crate", "var")));
         assert_eq!(key_parts("f"), None);
+    }
+
+    /// A literal argument skips a branch under the other value of its parameter; positions
+    /// count a method's receiver, guards do not.
+    #[test]
+    fn literal_arguments_skip_branches_under_the_other_value() {
+        use crate::semantic::Lit;
+        let overwrite_false = Some((1, Lit::False));
+        assert!(skips(overwrite_false, false, &[(1, Lit::True)]), "persist(a, b, true)");
+        assert!(!skips(overwrite_false, false, &[(1, Lit::False)]));
+        assert!(!skips(overwrite_false, false, &[(0, Lit::True)]), "another parameter");
+        assert!(!skips(overwrite_false, false, &[]), "not a literal: either branch");
+        assert!(!skips(None, false, &[(1, Lit::True)]), "no test around the call");
+        // `self.log(line, true)`: `quiet` is parameter 1, position 2 after the receiver.
+        let loud = Some((1, Lit::False));
+        assert!(skips(loud, true, &[(2, Lit::True)]));
+        assert!(!skips(loud, true, &[(1, Lit::True)]));
+        assert!(skips(Some((0, Lit::Some)), false, &[(0, Lit::None)]), "report(None, ..)");
     }
 }

@@ -35,6 +35,8 @@ pub(crate) fn call(key: &str, line: usize) -> CallSite {
         branch: false,
         repeated: false,
         awaited: false,
+        guard: None,
+        literals: Vec::new(),
     }
 }
 
@@ -54,11 +56,13 @@ pub(crate) fn func(key: &str, calls: Vec<CallSite>, blocks: bool) -> FnSummary {
                 defer: Vec::new(),
                 branch: false,
                 repeated: false,
+                guard: None,
             }]
         } else {
             vec![]
         },
         calls,
         returns: None,
+        method: false,
     }
 }

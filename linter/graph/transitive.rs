@@ -10,7 +10,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use super::keys::{FnId, KeyIndex};
 use super::{Offloads, Unit};
 use crate::facts::{
-    key_package, key_parts, key_triple, BlockSite, CallSite, FileFacts, Finding, Rank, Triple,
+    key_package, key_parts, key_triple, skips, BlockSite, CallSite, FileFacts, Finding, Rank, Triple,
 };
 use crate::rules::blocking::{chain_note, transitive_diagnostic};
 
@@ -233,6 +233,11 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
     // fewest branches (`if`s, `match` arms: calls made on some runs only), then the fewest
     // calls, so the chain shown is the one most runs take. Each function is settled once per
     // rank (Dijkstra's order), so the cost stays near linear in the call edges.
+    // The parameter test the chain `via` found for `id` starts under, in `id`.
+    let guard = |via: &Chains, id: FnId| match via.get(&id)?.0 {
+        Via::Direct(b) => func(id).blocking[b].guard,
+        Via::Call { site, .. } => func(id).calls[site].guard,
+    };
     let ranks = [Rank::Panic, Rank::Wait, Rank::Io, Rank::Stat];
     let vias: Vec<Chains> = ranks
         .iter()
@@ -258,6 +263,11 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
                     continue;
                 }
                 for e in callers.get(&id).into_iter().flatten() {
+                    // A call passing the value that skips the chain's branch (`persist(.., true)`
+                    // never runs `if !overwrite { hard_link(..) }`).
+                    if skips(guard(&via, id), func(id).method, &func(e.caller).calls[e.site].literals) {
+                        continue;
+                    }
                     let left = pending.entry((e.caller, e.site, e.group)).or_insert(e.size);
                     *left -= 1;
                     if *left > 0 || settled.contains(&e.caller) {
@@ -341,9 +351,12 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
             let reached: Vec<(&Chains, FnId)> = vias
                 .iter()
                 .filter_map(|via| {
+                    let reaches = |id: &FnId| {
+                        via.contains_key(id) && !skips(guard(via, *id), func(*id).method, &call.literals)
+                    };
                     let start = groups
                         .iter()
-                        .filter(|group| group.iter().all(|id| via.contains_key(id)))
+                        .filter(|group| group.iter().all(reaches))
                         .flatten()
                         .copied()
                         .min_by_key(|id| via[id].1)?;

@@ -155,6 +155,30 @@ fn iterated(iterable: &syn::Expr) -> &syn::Expr {
     iterable
 }
 
+/// The literal arguments of a call (`true`, `false`, `None`, `Some(..)`) by position: a method
+/// call's receiver is 0.
+fn literals(call: &syn::Expr) -> Vec<(u8, crate::semantic::Lit)> {
+    use crate::semantic::Lit;
+    let (args, first) = match call {
+        syn::Expr::Call(c) => (&c.args, 0),
+        syn::Expr::MethodCall(m) => (&m.args, 1),
+        _ => return Vec::new(),
+    };
+    let lit = |e: &syn::Expr| match e {
+        syn::Expr::Lit(l) => match &l.lit {
+            syn::Lit::Bool(b) if b.value => Some(Lit::True),
+            syn::Lit::Bool(_) => Some(Lit::False),
+            _ => None,
+        },
+        syn::Expr::Path(p) if p.path.is_ident("None") => Some(Lit::None),
+        syn::Expr::Call(c) if matches!(&*c.func, syn::Expr::Path(p) if p.path.is_ident("Some")) => {
+            Some(Lit::Some)
+        }
+        _ => None,
+    };
+    args.iter().enumerate().filter_map(|(i, a)| Some((u8::try_from(i + first).ok()?, lit(a)?))).collect()
+}
+
 impl Checker<'_, '_> {
     /// Records a call of a function of the checked crates (`callee`, a key), and `then` a
     /// method called on its result, for the call graph.
@@ -165,6 +189,7 @@ impl Checker<'_, '_> {
         span: proc_macro2::Span,
         then: Option<&str>,
         awaited: bool,
+        literals: Vec<(u8, crate::semantic::Lit)>,
     ) {
         let Some(kind) = m.kind() else { return };
         let origin = self.origin(m);
@@ -192,6 +217,8 @@ impl Checker<'_, '_> {
             branch: m.branched(),
             repeated: m.repeated(),
             awaited,
+            guard: m.guard(),
+            literals,
         };
         match kind {
             Kind::Async => self.facts.async_calls.push(site),
@@ -322,7 +349,7 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
             // .filter_map(..)`) is iterated, as `for x in it` is: the `next` of what it returns
             // runs too. (Bound to a name, it may be walked elsewhere, on a blocking pool.)
             let then = m.is_consumed_iterator(expr).then_some("next");
-            self.record_call(m, key, semantic::spans::expr(expr), then, usage.awaited);
+            self.record_call(m, key, semantic::spans::expr(expr), then, usage.awaited, literals(expr));
         }
         // On a value another file types (`state.store.load(k)`): also by name, for where code
         // runs, should the declaration not lead anywhere.
@@ -354,7 +381,7 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
             (m.res.deref_all(m.res.infer(iterated(iterable))), explicit)
         {
             if let Some(key) = m.key(&format!("{ty}::into_iter")) {
-                self.record_call(m, &key, semantic::spans::expr(iterable), Some("next"), false);
+                self.record_call(m, &key, semantic::spans::expr(iterable), Some("next"), false, Vec::new());
             }
         }
     }
@@ -389,6 +416,7 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
                     returns: f.returns.as_deref().and_then(|r| m.key(r)),
                     blocking: Vec::new(),
                     calls: Vec::new(),
+                    method: f.method,
                 });
                 Some(self.facts.functions.len() - 1)
             }

@@ -204,6 +204,11 @@ pub(crate) struct FnFrame {
     /// it once per event, as a handler runs once per request), and fns handed over by name
     /// (`.map(fs::metadata)`).
     pub repeats: usize,
+    /// Its parameters by position (not `self`; a pattern is ""), and whether it takes `self`.
+    pub positions: Vec<String>,
+    pub method: bool,
+    /// For each branch the walk is in, the parameter test it runs under, if it is one.
+    pub guards: Vec<Option<Guard>>,
 }
 
 /// An async body (async fn, async block, async closure) the walk is directly in, with what the
@@ -597,6 +602,32 @@ pub(crate) fn root_ident(e: &Expr) -> Option<String> {
         _ => None,
     }
 }
+
+/// A literal value a call passes, or a parameter test a branch runs under (`if overwrite`,
+/// `if let Some(s) = spinner`): a call passing `true` never runs the `else` branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Lit {
+    True,
+    False,
+    Some,
+    None,
+}
+
+impl Lit {
+    /// The value the other branch of a test for this one runs under.
+    pub(crate) fn negate(self) -> Lit {
+        match self {
+            Lit::True => Lit::False,
+            Lit::False => Lit::True,
+            Lit::Some => Lit::None,
+            Lit::None => Lit::Some,
+        }
+    }
+}
+
+/// The parameter test a site runs under: (parameter position, not counting `self`; the value
+/// the branch needs).
+pub(crate) type Guard = (u8, Lit);
 
 #[cfg(test)]
 mod tests {

@@ -17,7 +17,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use syn::Expr;
 
-pub(crate) use context::{AsyncBody, Ctx, FnFrame, Hot, HotKind, Kind, Use, RESULT_METHODS};
+pub(crate) use context::{AsyncBody, Ctx, FnFrame, Guard, Hot, HotKind, Kind, Lit, Use, RESULT_METHODS};
 pub use knowledge::Knowledge;
 pub(crate) use resolve::Resolver;
 pub(crate) use types::Ty;
@@ -147,6 +147,11 @@ impl<'a, 'ast> Model<'a, 'ast> {
     /// Is the code at hand in a branch of an `if` or `match` of its fn: made on some runs only?
     pub(crate) fn branched(&self) -> bool {
         self.fns.last().is_some_and(|f| f.branches > 0)
+    }
+
+    /// The innermost parameter test the code at hand runs under, in its fn (`if overwrite`).
+    pub(crate) fn guard(&self) -> Option<context::Guard> {
+        self.fns.last().and_then(|f| f.guards.iter().rev().find_map(|g| *g))
     }
 
     /// May the code at hand run many times per run of its fn: in a loop over data, or in a

@@ -225,6 +225,19 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             },
             branches: 0,
             repeats: 0,
+            positions: sig
+                .inputs
+                .iter()
+                .filter_map(|arg| match arg {
+                    syn::FnArg::Typed(pt) => Some(match &*pt.pat {
+                        Pat::Ident(pi) => pi.ident.to_string(),
+                        _ => String::new(),
+                    }),
+                    syn::FnArg::Receiver(_) => None,
+                })
+                .collect(),
+            method: sig.receiver().is_some(),
+            guards: Vec::new(),
         };
         self.m.ctx.push(Ctx { hot: root, test, ..Ctx::new(kind, what) });
         self.m.fns.push(frame);
@@ -401,14 +414,33 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
     /// the fn reach.
     /// `alt`: the `if` or `match` (by address) and which of its branches this is.
     fn in_branch(&mut self, branch: bool, alt: (usize, usize), f: impl FnOnce(&mut Self)) {
+        self.in_guarded_branch(branch, None, alt, f)
+    }
+
+    /// `in_branch`, for a branch that runs only when a parameter has a value (`if overwrite`,
+    /// `if let Some(s) = spinner`, its `else`): `guard` names the parameter and the value.
+    fn in_guarded_branch(
+        &mut self,
+        branch: bool,
+        guard: Option<(String, super::context::Lit)>,
+        alt: (usize, usize),
+        f: impl FnOnce(&mut Self),
+    ) {
         if let Some(frame) = self.m.fns.last_mut().filter(|_| branch) {
             frame.branches += 1;
+            // (In a closure the name may be the closure's own parameter.)
+            let position = |name: &str| frame.positions.iter().position(|p| p == name);
+            let guard = guard
+                .filter(|_| frame.closures == 0)
+                .and_then(|(name, lit)| Some((u8::try_from(position(&name)?).ok()?, lit)));
+            frame.guards.push(guard);
         }
         self.m.arms.push(alt);
         f(self);
         self.m.arms.pop();
         if let Some(frame) = self.m.fns.last_mut().filter(|_| branch) {
             frame.branches -= 1;
+            frame.guards.pop();
         }
     }
 
@@ -1498,7 +1530,8 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
                 self.visit_expr(&i.cond);
                 self.m.conditions.push(&i.cond);
                 let once = once_flag(&i.cond).map(|at| Hot { kind: HotKind::Once, at: self.m.span(at) });
-                self.in_branch(true, (addr(e), 0), |w| {
+                let test = param_test(&i.cond);
+                self.in_guarded_branch(true, test.clone(), (addr(e), 0), |w| {
                     w.outside_runtime(then_outside, |w| w.region(once, |w| w.visit_block(&i.then_branch)))
                 });
                 self.m.conditions.pop();
@@ -1507,7 +1540,8 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
                     // `if let Some(v) = cache.get(k) { v } else { load and store }`
                     let knowledge = self.m.res.knowledge;
                     let miss = memo::lookup(&i.cond, knowledge).filter(|_| memo::stores_expr(els, knowledge));
-                    self.in_branch(true, (addr(e), 1), |w| {
+                    let otherwise = test.map(|(name, lit)| (name, lit.negate()));
+                    self.in_guarded_branch(true, otherwise, (addr(e), 1), |w| {
                         w.outside_runtime(else_outside, |w| {
                             w.region(
                                 miss.map(|l| Hot { kind: HotKind::CacheMiss, at: w.m.span(l.span()) }),
@@ -1666,6 +1700,45 @@ fn once_flag(cond: &Expr) -> Option<PmSpan> {
             _ => None,
         },
         _ => None,
+    }
+}
+
+/// An `if` condition that tests a bare name for a value (`overwrite`, `!overwrite`, `let
+/// Some(s) = spinner`, `spinner.is_some()`): the name and the value its `then` branch needs.
+/// (Whether the name is a parameter is the walk's business.)
+fn param_test(cond: &Expr) -> Option<(String, super::context::Lit)> {
+    use super::context::Lit;
+    let name = |e: &Expr| match e {
+        Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(|i| i.to_string()),
+        Expr::Reference(r) => match &*r.expr {
+            Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(|i| i.to_string()),
+            _ => None,
+        },
+        _ => None,
+    };
+    match cond {
+        Expr::Paren(p) => param_test(&p.expr),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => {
+            param_test(&u.expr).map(|(n, lit)| (n, lit.negate()))
+        }
+        Expr::MethodCall(m) if m.args.is_empty() => {
+            let lit = match m.method.to_string().as_str() {
+                "is_some" => Lit::Some,
+                "is_none" => Lit::None,
+                _ => return None,
+            };
+            Some((name(&m.receiver)?, lit))
+        }
+        Expr::Let(l) => {
+            let lit = match &*l.pat {
+                Pat::TupleStruct(ts) if ts.path.is_ident("Some") => Lit::Some,
+                Pat::Ident(pi) if pi.ident == "None" => Lit::None,
+                Pat::Path(pp) if pp.path.is_ident("None") => Lit::None,
+                _ => return None,
+            };
+            Some((name(&l.expr)?, lit))
+        }
+        e => Some((name(e)?, Lit::True)),
     }
 }
 

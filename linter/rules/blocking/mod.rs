@@ -74,7 +74,7 @@ pub(crate) fn check_call(
             })
         }
         Kind::Sync if hit.transitive => {
-            Some(Verdict::InSync(hit.site(span, m.defer()).placed(m.branched(), m.repeated())))
+            Some(Verdict::InSync(hit.site(span, m.defer()).placed(m.branched(), m.guard(), m.repeated())))
         }
         Kind::Sync | Kind::Offload => None,
     }
@@ -102,7 +102,7 @@ pub(crate) fn check_iteration(m: &Model, iterable: &Expr, catalog: &Catalog) -> 
             })
         }
         Kind::Sync if hit.transitive => {
-            Some(Verdict::InSync(hit.site(span, m.defer()).placed(m.branched(), m.repeated())))
+            Some(Verdict::InSync(hit.site(span, m.defer()).placed(m.branched(), m.guard(), m.repeated())))
         }
         Kind::Sync | Kind::Offload => None,
     }
@@ -406,6 +406,7 @@ impl Hit {
             defer,
             branch: false,
             repeated: false,
+            guard: None,
         }
     }
 }
