@@ -497,6 +497,9 @@ impl Loops<'_, '_, '_> {
                 (Expr::Path(p), Some(call)) if p.path.get_ident().is_some_and(|i| items.contains(&i.to_string())) => {
                     idle::typed_callee(self.m, call, self_type)
                 }
+                // (On a value each iteration checks out, the method's own idleness is not
+                // the loop's: see `idle::checked_out`.)
+                (base, _) if idle::checked_out(base) => None,
                 (base, _) => idle::typed_callee(self.m, base, self_type),
             })
             .collect();

@@ -263,7 +263,32 @@ fn classify(e: &Expr, body: &AsyncBody, self_type: Option<&str>, depth: usize) -
         || body::passes_ordered_handle(e)
     {
         Wait::Idle
+    } else if checked_out(e) {
+        // `self.checkout().await.command(..)`: a method of a value each call awaits afresh (a
+        // pooled connection): calls on different values do not take turns, whatever the
+        // method does with that value's own stream.
+        Wait::Busy
     } else {
         Wait::Call(call)
+    }
+}
+
+/// Is `e` a method call on a value awaited right there from a call (`pool.get().await?
+/// .query(..)`, `self.checkout().await.command(..)`)? Not through a lock of one handle
+/// (`self.conn.lock().await.command(..)`): that one is shared.
+pub(crate) fn checked_out(e: &Expr) -> bool {
+    let Expr::MethodCall(m) = e else { return false };
+    let mut receiver = &*m.receiver;
+    while let Expr::Try(t) = receiver {
+        receiver = &t.expr;
+    }
+    let Expr::Await(a) = receiver else { return false };
+    match body::peel_adaptors(&a.base) {
+        Expr::MethodCall(call) => {
+            let method = call.method.to_string();
+            !names().guards.matches(&method) && !names().accessors.matches(&method)
+        }
+        Expr::Call(_) => true,
+        _ => false,
     }
 }
