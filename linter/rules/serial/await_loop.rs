@@ -64,6 +64,9 @@
 //!   package of the run that defines it) that only waits for other tasks, that holds a lock
 //!   it takes (not one of its own object's fields) across its later awaits, so the calls take
 //!   turns on it, or that leads back to the fn holding the loop (recursive descent; see `idle`);
+//!   a method called on a value each call checks out (`pool.get().await?.query(..)`, a
+//!   hand-rolled pool's `self.checkout().await.command(..)`) is not idle for its own stream's
+//!   sake, as each call has another one;
 //! - call a method named like an ordered handle call (`send`, `notify`) on a field of a
 //!   struct another file declares, unless that file types the field as a client.
 //!
