@@ -176,7 +176,8 @@ pub(crate) struct FnFrame {
     pub returns_future: bool,
     /// The name of the `impl` type it belongs to (`Client` for `impl Client`).
     pub owner: Option<String>,
-    /// Names of its parameters (to spot wrappers that hand a parameter to `spawn_blocking`).
+    /// Names of its parameters by position, not `self` (a pattern is ""): wrappers hand one
+    /// to `spawn_blocking`, branches test one (`if overwrite`).
     pub params: Vec<String>,
     /// Those of its parameters that are closures or fns (`f: F` with `F: FnOnce()`, `impl Fn`,
     /// `Box<dyn FnOnce>`): what a wrapper runs.
@@ -204,8 +205,7 @@ pub(crate) struct FnFrame {
     /// it once per event, as a handler runs once per request), and fns handed over by name
     /// (`.map(fs::metadata)`).
     pub repeats: usize,
-    /// Its parameters by position (not `self`; a pattern is ""), and whether it takes `self`.
-    pub positions: Vec<String>,
+    /// It takes `self`.
     pub method: bool,
     /// For each branch the walk is in, the parameter test it runs under, if it is one.
     pub guards: Vec<Option<Guard>>,
@@ -584,6 +584,14 @@ pub(crate) fn call_name(e: &Expr) -> Option<String> {
         Expr::MethodCall(m) => Some(m.method.to_string()),
         Expr::Paren(p) => call_name(&p.expr),
         _ => None,
+    }
+}
+
+/// `e` without a trailing `?`.
+pub(crate) fn strip_try(e: &Expr) -> &Expr {
+    match e {
+        Expr::Try(t) => strip_try(&t.expr),
+        _ => e,
     }
 }
 

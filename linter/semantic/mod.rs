@@ -17,7 +17,9 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use syn::Expr;
 
-pub(crate) use context::{AsyncBody, Ctx, FnFrame, Guard, Hot, HotKind, Kind, Lit, Use, RESULT_METHODS};
+pub(crate) use context::{
+    strip_try, AsyncBody, Ctx, FnFrame, Guard, Hot, HotKind, Kind, Lit, Use, RESULT_METHODS,
+};
 pub use knowledge::Knowledge;
 pub(crate) use resolve::Resolver;
 pub(crate) use types::Ty;

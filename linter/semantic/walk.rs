@@ -184,11 +184,11 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             .inputs
             .iter()
             .filter_map(|arg| match arg {
-                syn::FnArg::Typed(pt) => match &*pt.pat {
-                    Pat::Ident(pi) => Some(pi.ident.to_string()),
-                    _ => None,
-                },
-                _ => None,
+                syn::FnArg::Typed(pt) => Some(match &*pt.pat {
+                    Pat::Ident(pi) => pi.ident.to_string(),
+                    _ => String::new(),
+                }),
+                syn::FnArg::Receiver(_) => None,
             })
             .collect();
         let owner_name =
@@ -225,17 +225,6 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             },
             branches: 0,
             repeats: 0,
-            positions: sig
-                .inputs
-                .iter()
-                .filter_map(|arg| match arg {
-                    syn::FnArg::Typed(pt) => Some(match &*pt.pat {
-                        Pat::Ident(pi) => pi.ident.to_string(),
-                        _ => String::new(),
-                    }),
-                    syn::FnArg::Receiver(_) => None,
-                })
-                .collect(),
             method: sig.receiver().is_some(),
             guards: Vec::new(),
         };
@@ -429,7 +418,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         if let Some(frame) = self.m.fns.last_mut().filter(|_| branch) {
             frame.branches += 1;
             // (In a closure the name may be the closure's own parameter.)
-            let position = |name: &str| frame.positions.iter().position(|p| p == name);
+            let position = |name: &str| frame.params.iter().position(|p| p == name);
             let guard = guard
                 .filter(|_| frame.closures == 0)
                 .and_then(|(name, lit)| Some((u8::try_from(position(&name)?).ok()?, lit)));
@@ -1185,7 +1174,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
     fn spawned_task(&self, s: &'ast Stmt, rest: &[Stmt]) -> Option<(PmSpan, Option<usize>)> {
         let (bound, init) = match s {
             Stmt::Local(syn::Local { pat: Pat::Ident(p), init: Some(init), .. }) => {
-                (Some(p.ident.to_string()), Some(strip_try(&init.expr)))
+                (Some(p.ident.to_string()), Some(context::strip_try(&init.expr)))
             }
             _ => (None, None),
         };
@@ -1199,7 +1188,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             let last = f.rsplit("::").next().unwrap_or(&f);
             self.m.res.knowledge.runs(last) == Some(RunsKind::Spawn) || self.m.res.spawns_task(&f)
         };
-        let awaited = |e: &Expr| matches!(strip_try(e), Expr::Await(a) if context::call_name(&a.base).is_some_and(spawns));
+        let awaited = |e: &Expr| matches!(context::strip_try(e), Expr::Await(a) if context::call_name(&a.base).is_some_and(spawns));
         let stmt_expr = match s {
             Stmt::Local(l) => l.init.as_ref().map(|i| &*i.expr),
             Stmt::Expr(e, _) => Some(e),
@@ -1708,14 +1697,7 @@ fn once_flag(cond: &Expr) -> Option<PmSpan> {
 /// (Whether the name is a parameter is the walk's business.)
 fn param_test(cond: &Expr) -> Option<(String, super::context::Lit)> {
     use super::context::Lit;
-    let name = |e: &Expr| match e {
-        Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(|i| i.to_string()),
-        Expr::Reference(r) => match &*r.expr {
-            Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(|i| i.to_string()),
-            _ => None,
-        },
-        _ => None,
-    };
+    let name = |e: &Expr| ident_of(strip_refs(e));
     match cond {
         Expr::Paren(p) => param_test(&p.expr),
         Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => {
@@ -1889,16 +1871,6 @@ fn listener_bind<'a>(e: &'a Expr, knowledge: &super::Knowledge) -> Option<&'a Ex
     }
 }
 
-/// Does a `loop`/`while` await an event (a message, a connection, a tick) or `select!` over
-/// several? A look inside the loop only; closures, async blocks and items are not its own.
-/// `e` without a trailing `?`.
-fn strip_try(e: &Expr) -> &Expr {
-    match e {
-        Expr::Try(t) => strip_try(&t.expr),
-        _ => e,
-    }
-}
-
 /// The attributes of an expression written as a statement (those that take any).
 fn expr_attrs(e: &Expr) -> &[syn::Attribute] {
     match e {
@@ -1949,7 +1921,9 @@ fn event_loop(e: &Expr, knowledge: &super::Knowledge) -> Option<bool> {
     waits.then_some(serves)
 }
 
-/// Does the code wait for events, and for some other than its own tasks' results?
+/// Does the code wait for events (a message, a connection, a tick, a `select!` over several),
+/// and for some other than its own tasks' results? A look inside the code only: closures and
+/// async blocks are not its own.
 fn waits_for_events(e: &Expr, knowledge: &super::Knowledge) -> (bool, bool) {
     struct Events<'k>(&'k super::Knowledge, bool, bool);
     impl<'a> Visit<'a> for Events<'_> {

@@ -7,7 +7,7 @@ use syn::Expr;
 use super::body;
 use super::names::names;
 use crate::facts::{AsyncFnSummary, Callee};
-use crate::semantic::{AsyncBody, FnFrame, Model};
+use crate::semantic::{strip_try, AsyncBody, FnFrame, Model};
 
 /// The fn an async body is written in, as a callee.
 pub(crate) fn within(body: &AsyncBody) -> Option<Callee> {
@@ -176,11 +176,7 @@ impl IdleBuilder {
 /// Is `init` an exclusive guard of an async lock (`m.lock().await`, `rw.write().await?`)?
 /// (A read guard's holders may share it; a `std` lock is not held across awaits.)
 fn is_exclusive_guard(init: &Expr) -> bool {
-    let mut e = init;
-    while let Expr::Try(t) = e {
-        e = &t.expr;
-    }
-    let Expr::Await(a) = e else { return false };
+    let Expr::Await(a) = strip_try(init) else { return false };
     let Expr::MethodCall(m) = body::peel_adaptors(&a.base) else { return false };
     let own_field = matches!(&*m.receiver, Expr::Field(f) if matches!(&*f.base, Expr::Path(p) if p.path.is_ident("self")));
     m.args.is_empty() && body::is_exclusive_lock(&m.method.to_string()) && !own_field
@@ -278,11 +274,7 @@ fn classify(e: &Expr, body: &AsyncBody, self_type: Option<&str>, depth: usize) -
 /// (`self.conn.lock().await.command(..)`): that one is shared.
 pub(crate) fn checked_out(e: &Expr) -> bool {
     let Expr::MethodCall(m) = e else { return false };
-    let mut receiver = &*m.receiver;
-    while let Expr::Try(t) = receiver {
-        receiver = &t.expr;
-    }
-    let Expr::Await(a) = receiver else { return false };
+    let Expr::Await(a) = strip_try(&m.receiver) else { return false };
     match body::peel_adaptors(&a.base) {
         Expr::MethodCall(call) => {
             let method = call.method.to_string();
