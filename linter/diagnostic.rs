@@ -38,8 +38,8 @@ pub enum Exposure {
     /// library's public API, and all they call. Also where stall cannot tell.
     #[default]
     Hot,
-    /// Hot code of a program whose blocking call is one metadata query per run
-    /// (`path.exists()` in a handler, not in a loop): microseconds on a local disk, rarely
+    /// Hot code of a program whose blocking call is one metadata operation per run
+    /// (`path.exists()` or `create_dir_all` in a handler, not in a loop): microseconds on a local disk, rarely
     /// worth changing. (A library's callers are unknown: there it stays hot.)
     Brief,
     /// Only at a program's start, from `main` before it serves (config, certificates,
@@ -81,8 +81,8 @@ pub struct Diagnostic {
     pub fix: Option<Fix>,
     /// Where the code runs; the last note says why.
     pub exposure: Exposure,
-    /// The blocking call is one metadata query per run of the code (a stat outside loops and
-    /// closures): in hot code its exposure is `Brief`.
+    /// The blocking call is one metadata operation per run of the code (a stat or a rename
+    /// outside loops and closures): in hot code its exposure is `Brief`.
     #[serde(default)]
     pub brief: bool,
     /// The blocking call waits for something else or drives a future (`Rank::waits`): rare

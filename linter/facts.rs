@@ -204,7 +204,8 @@ pub(crate) struct Problem {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Rank {
-    /// A metadata query (`Path::exists`, `fs::metadata`): brief on a local disk.
+    /// A metadata operation: a query (`Path::exists`, `fs::metadata`) or one directory entry
+    /// changed (`create_dir_all`, `rename`, `remove_file`). Brief on a local disk.
     Stat,
     /// Reads, writes, requests, queries, directory walks.
     #[default]
@@ -217,7 +218,7 @@ pub(crate) enum Rank {
 
 impl Rank {
     /// Is a call of this rank brief when made once per run of its code (`repeated`: in a loop
-    /// or closure)? One metadata query is; a query per item is not, nor is anything else.
+    /// or closure)? One metadata operation is; one per item is not, nor is anything else.
     pub(crate) fn brief(self, repeated: bool) -> bool {
         self == Rank::Stat && !repeated
     }

@@ -477,7 +477,7 @@ pub fn to_lsp(d: &Diagnostic, uri: &Url, idx: &SourceIndex) -> lsp_types::Diagno
     lsp_types::Diagnostic {
         range,
         // Startup-only findings are hints, shown greyed: worth knowing, rarely worth a fix. A
-        // brief metadata query in hot code is a hint too, but the code does run hot.
+        // brief metadata operation in hot code is a hint too, but the code does run hot.
         severity: Some(match (d.severity, d.exposure) {
             (
                 _,

@@ -137,12 +137,15 @@ fn startup_findings_are_counted_by_default_and_shown_with_all() {
     assert!(fs[1]["notes"][0]
         .as_str()
         .unwrap()
-        .ends_with("it is one metadata query per run, brief on a local disk"));
-    stall().args(["check", "--color", "never"]).arg(dir.path()).assert().code(1).stdout(
-        predicate::str::contains(
-            "1 more on startup-only paths and 1 as a brief metadata query on a hot path; `--all` shows them.",
-        ),
-    );
+        .ends_with("it is one metadata operation per run, brief on a local disk"));
+    stall()
+        .args(["check", "--color", "never"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+        "1 more on startup-only paths and 1 as a brief metadata operation on a hot path; `--all` shows them.",
+    ));
 }
 
 #[test]

@@ -289,12 +289,12 @@ pub(crate) fn join(
                             other => other,
                         },
                     };
-                    // One metadata query per request or event of a program: brief, unless its
+                    // One metadata operation per request or event of a program: brief, unless its
                     // disk is slow. (A library's callers may run its code in a loop.)
                     let (exposure, note) = match exposure {
                         Exposure::Hot if diagnostic.brief && exposures.in_program(f) => (
                             Exposure::Brief,
-                            format!("{note}; it is one metadata query per run, brief on a local disk"),
+                            format!("{note}; it is one metadata operation per run, brief on a local disk"),
                         ),
                         _ => (exposure, note),
                     };
@@ -343,7 +343,9 @@ pub(crate) fn one_finding_per_call_tree(diagnostics: &mut Vec<Diagnostic>) {
         let (i, o) = (inner.span, outer.span);
         outer.rule.is_blocking()
             && outer.fix.is_none()
-            && outer.exposure == inner.exposure
+            // (A brief call inside a hot one moves off with it.)
+            && (outer.exposure == inner.exposure
+                || (outer.exposure, inner.exposure) == (Exposure::Hot, Exposure::Brief))
             && o.start <= i.start
             && i.end <= o.end
             && (o.start, o.end) != (i.start, i.end)

@@ -74,9 +74,9 @@ pub fn summary<W: Write + ?Sized>(report: &Report, w: &mut W) -> io::Result<()> 
 pub fn hidden_line(report: &Report) -> Option<String> {
     let h = report.hidden;
     let brief = if h.brief == 1 {
-        "as a brief metadata query on a hot path"
+        "as a brief metadata operation on a hot path"
     } else {
-        "as brief metadata queries on hot paths"
+        "as brief metadata operations on hot paths"
     };
     let parts: Vec<String> = [
         (h.startup, "on startup-only paths"),
@@ -164,7 +164,7 @@ mod tests {
             Report { hidden: Hidden { brief: 4, startup: 1, ..Hidden::default() }, ..Report::default() };
         assert_eq!(
             hidden_line(&brief).unwrap(),
-            "1 more on startup-only paths and 4 as brief metadata queries on hot paths; `--all` shows \
+            "1 more on startup-only paths and 4 as brief metadata operations on hot paths; `--all` shows \
              them."
         );
     }
