@@ -44,6 +44,11 @@ pub(crate) struct FileFacts {
     /// name says so: `FeedClient`, `Mailer`): calls on them make requests.
     #[serde(default)]
     pub client_members: Vec<String>,
+    /// The file's non-generic type aliases of other crates' types (`pub type DbPool =
+    /// r2d2::Pool<..>`): (alias path, the type in the catalog's notation). Other files of the
+    /// run that import one are read with it (`engine::foreign_aliases`).
+    #[serde(default)]
+    pub foreign_aliases: Vec<(String, String)>,
     /// Private glob imports of the file's modules: (module, module it imports).
     #[serde(default)]
     pub globs: Vec<(String, String)>,

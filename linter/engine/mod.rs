@@ -30,7 +30,7 @@ use crate::project::modtree::{self, ModDecl, TreeFile};
 use crate::project::{Place, SourceFile};
 use crate::rules::meta::parse_error;
 use crate::rules::{self, RuleOptions};
-use crate::semantic::Knowledge;
+use crate::semantic::{Knowledge, Ty};
 use crate::source::{SourceIndex, Span};
 use cache::{Cache, Key};
 pub(crate) use deps::Deps;
@@ -173,6 +173,9 @@ struct Waiting {
     /// (package, name) of its methods: a call on a field of a struct another file declares
     /// names the method but not yet its type.
     methods: Vec<u64>,
+    /// (package, name) of the non-generic type aliases it declares.
+    #[serde(default)]
+    aliases: Vec<u64>,
 }
 
 /// Sets of name hashes, tested against every waiting file each round: the values are hashes
@@ -303,24 +306,27 @@ pub(crate) fn check_files_with(
     let user_files = files.len();
     // Per dependency file (index - user_files): its package.
     let mut dep_of: Vec<DepOf> = Vec::new();
-    let scan =
-        |files: &[SourceFile], dep_of: &[DepOf], indices: &[usize], mode: Mode, kept: &KeptOutlines| {
-            pool.install(|| {
-                indices
-                    .par_iter()
-                    .map(|&i| {
-                        let dependency = i.checked_sub(user_files).map(|d| &dep_of[d]);
-                        let mode =
-                            if dependency.is_some() && mode != Mode::Parse { Mode::Wait } else { mode };
-                        scan_file(&files[i], &options, mode, overlay, &cache, dependency, None, kept)
-                    })
-                    .collect::<Vec<_>>()
-            })
-        };
+    let scan = |options: &Options,
+                files: &[SourceFile],
+                dep_of: &[DepOf],
+                indices: &[usize],
+                mode: Mode,
+                kept: &KeptOutlines| {
+        pool.install(|| {
+            indices
+                .par_iter()
+                .map(|&i| {
+                    let dependency = i.checked_sub(user_files).map(|d| &dep_of[d]);
+                    let mode = if dependency.is_some() && mode != Mode::Parse { Mode::Wait } else { mode };
+                    scan_file(&files[i], options, mode, overlay, &cache, dependency, None, kept)
+                })
+                .collect::<Vec<_>>()
+        })
+    };
     let all: Vec<usize> = (0..files.len()).collect();
     let first = if run.prefilter { Mode::Prefilter } else { Mode::Parse };
     let none = KeptOutlines::default();
-    let mut results = scan(&files, &dep_of, &all, first, &none);
+    let mut results = scan(&options, &files, &dep_of, &all, first, &none);
 
     // The module tree spans every file read, parsed or not: a file that only declares
     // modules still says which crate target its modules belong to, and a `#[path]` which
@@ -328,10 +334,41 @@ pub(crate) fn check_files_with(
     // Keys are made unique per target as soon as a file is analysed.
     let mut targets: Vec<String> = vec![String::new(); files.len()];
     let (moved, out) = assign_modules(&mut files, &results, &mut targets, &all);
-    for (i, r) in moved.iter().zip(scan(&files, &dep_of, &moved, first, &none)) {
+    for (i, r) in moved.iter().zip(scan(&options, &files, &dep_of, &moved, first, &none)) {
         results[*i] = r;
     }
     compile_out(&mut results, &out);
+    // Another file's alias of another crate's type (`pub type DbPool = r2d2::Pool<..>` in
+    // db.rs, `pool: web::Data<DbPool>` in a handler): the files importing one are read again
+    // knowing every such alias of the run, so that calls on their values are typed.
+    // (A file of sync code declaring one is parsed for it.)
+    let imported = imported_types(&files[..user_files], &results);
+    let declaring: Vec<usize> = (0..user_files)
+        .filter(|&i| {
+            matches!(&results[i], Ok((Scanned::Waiting(w), _)) if w.aliases.iter().any(|a| imported.contains(a)))
+        })
+        .collect();
+    for (i, r) in declaring.iter().zip(scan(&options, &files, &dep_of, &declaring, Mode::Parse, &none)) {
+        results[*i] = r;
+    }
+    let foreign = foreign_aliases(&files[..user_files], &results);
+    let readers = importers(&files[..user_files], &results, &foreign);
+    if !readers.is_empty() {
+        let mut aliased = options.clone();
+        let digest = xxhash_rust::xxh3::xxh3_64(
+            format!("{:?}", {
+                let mut all: Vec<_> = foreign.iter().collect();
+                all.sort();
+                all
+            })
+            .as_bytes(),
+        );
+        aliased.fingerprint = format!("{}|aliases {digest:016x}", options.fingerprint);
+        aliased.foreign_aliases = Arc::new(foreign.into_iter().collect());
+        for (i, r) in readers.iter().zip(scan(&aliased, &files, &dep_of, &readers, first, &none)) {
+            results[*i] = r;
+        }
+    }
     // (On the pool: the first call makes every checked file's keys unique.)
     let retarget = |results: &mut [Result<(Scanned, Vec<ModDecl>), FileError>],
                     targets: &[String],
@@ -446,9 +483,9 @@ pub(crate) fn check_files_with(
                 Key::package_file(id, &package.dir, &context)
             });
             let kept: KeptOutlines = key.and_then(|key| cache.get(key)).unwrap_or_default();
-            results.extend(scan(&files, &dep_of, &indices, Mode::Wait, &kept));
+            results.extend(scan(&options, &files, &dep_of, &indices, Mode::Wait, &kept));
             let (moved, out) = assign_modules(&mut files, &results, &mut targets, &indices);
-            for (i, r) in moved.iter().zip(scan(&files, &dep_of, &moved, Mode::Wait, &kept)) {
+            for (i, r) in moved.iter().zip(scan(&options, &files, &dep_of, &moved, Mode::Wait, &kept)) {
                 results[*i] = r;
             }
             if let Some(key) = key {
@@ -688,6 +725,71 @@ fn reached_in_dependencies(
 /// Files only `mod`s whose `#[cfg]` is false here lead to (`#[cfg(windows)] mod windows;`, a
 /// feature that is off) are not compiled: they neither get findings nor define functions
 /// calls could reach. They wait for nothing.
+/// (package, name) of the types the checked files import from the run's crates (`use
+/// crate::db::DbPool`), as `Waiting::aliases` hashes them.
+fn imported_types(files: &[SourceFile], results: &[Result<(Scanned, Vec<ModDecl>), FileError>]) -> Hashes {
+    let mut out = Hashes::default();
+    for (file, r) in files.iter().zip(results) {
+        let Ok((Scanned::Checked(a), _)) = r else { continue };
+        let package = file.place.package.as_deref().unwrap_or_default();
+        for (_, to) in &a.facts.aliases {
+            let to = in_package(to, package);
+            let (Some(pkg), Some(name)) = (to.split("::").next(), to.rsplit("::").next()) else { continue };
+            if name.starts_with(|c: char| c.is_ascii_uppercase()) {
+                out.insert(name_hash(&[pkg, name]));
+            }
+        }
+    }
+    out
+}
+
+/// The aliases of other crates' types the checked files declare (`Options::foreign_aliases`).
+fn foreign_aliases(
+    files: &[SourceFile],
+    results: &[Result<(Scanned, Vec<ModDecl>), FileError>],
+) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for (file, r) in files.iter().zip(results) {
+        let Ok((Scanned::Checked(a), _)) = r else { continue };
+        let package = file.place.package.as_deref().unwrap_or_default();
+        for (path, ty) in &a.facts.foreign_aliases {
+            out.insert(in_package(path, package), Ty::requalify(ty, "crate", package));
+        }
+    }
+    out
+}
+
+/// The checked files that import one of `aliases`, by name or through a glob of its module.
+fn importers(
+    files: &[SourceFile],
+    results: &[Result<(Scanned, Vec<ModDecl>), FileError>],
+    aliases: &HashMap<String, String>,
+) -> Vec<usize> {
+    if aliases.is_empty() {
+        return Vec::new();
+    }
+    let modules: HashSet<&str> = aliases.keys().filter_map(|p| Some(p.rsplit_once("::")?.0)).collect();
+    let mut out = Vec::new();
+    for (i, (file, r)) in files.iter().zip(results).enumerate() {
+        let Ok((Scanned::Checked(a), _)) = r else { continue };
+        let package = file.place.package.as_deref().unwrap_or_default();
+        let imports = a.facts.aliases.iter().any(|(_, to)| aliases.contains_key(&in_package(to, package)));
+        let globs = a.facts.globs.iter().any(|(_, m)| modules.contains(in_package(m, package).as_str()));
+        if imports || globs {
+            out.push(i);
+        }
+    }
+    out
+}
+
+/// `crate::db::DbPool` of package `app` as another package names it: `app::db::DbPool`.
+fn in_package(path: &str, package: &str) -> String {
+    match path.strip_prefix("crate::") {
+        Some(rest) => format!("{package}::{rest}"),
+        None => path.to_string(),
+    }
+}
+
 fn compile_out(results: &mut [Result<(Scanned, Vec<ModDecl>), FileError>], out: &[usize]) {
     for &i in out {
         let mods = results[i].as_mut().map(|(_, mods)| std::mem::take(mods)).unwrap_or_default();
@@ -942,7 +1044,8 @@ fn outline_file(file: &SourceFile, bytes: &[u8], mode: Mode) -> Outlined {
         }
         _ => Vec::new(),
     };
-    let waiting = Waiting { fns, free_fns, exports, idents: outline.idents, built, methods };
+    let aliases = outline.aliases.iter().map(|t| name_hash(&[pkg, t])).collect();
+    let waiting = Waiting { fns, free_fns, exports, idents: outline.idents, built, methods, aliases };
     Outlined { waiting: Some(waiting), mods }
 }
 
@@ -1020,6 +1123,7 @@ pub(crate) fn analyze(text: &str, place: &Place, options: &Options) -> FileFacts
                 knowledge: &options.knowledge,
                 include_tests: options.include_tests,
                 local_crates: &options.local_crates,
+                foreign_aliases: &options.foreign_aliases,
                 runtime: place.runtime.as_ref(),
             };
             let mut facts = rules::check(&ast, &idx, place, &rule_options);

@@ -23,6 +23,10 @@ pub struct Options {
     pub(crate) crates_digest: String,
     /// What the config changed in the catalog and knowledge: cached facts depend on it.
     pub(crate) fingerprint: String,
+    /// Type aliases of other crates' types that the run's files declare, by path with the
+    /// package's name for `crate` (`app::db::DbPool` -> `r2d2::Pool<..>`): the files that
+    /// import one are read again with them (the fingerprint then says so).
+    pub(crate) foreign_aliases: std::sync::Arc<rustc_hash::FxHashMap<String, String>>,
 }
 
 impl Default for Options {
@@ -37,6 +41,7 @@ impl Default for Options {
             local_crates: HashSet::default(),
             crates_digest: String::new(),
             fingerprint: String::new(),
+            foreign_aliases: Default::default(),
         }
     }
 }

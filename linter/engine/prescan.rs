@@ -252,6 +252,9 @@ pub struct Outline {
     /// Type names it builds values of: `Name::f(..)`, `Name { .. }` (the call graph wants the
     /// files that build a type whose async methods call its type parameter's methods).
     pub built: Vec<String>,
+    /// Non-generic type aliases it declares (`type DbPool = ..;`): other files importing one
+    /// read it to type their values (`engine::foreign_aliases`).
+    pub aliases: Vec<String>,
     /// Every identifier it mentions, as a Bloom filter: which files may call a function.
     pub idents: Idents,
 }
@@ -472,11 +475,13 @@ pub fn outline(src: &[u8]) -> Outline {
                     }
                     // A type alias names its type for other files (`pub type Shared =
                     // Arc<AppState>`): a field called through it wants this file, as its struct.
-                    (b"type", w)
-                        if w.first().is_some_and(u8::is_ascii_uppercase)
-                            && !out.built.iter().any(|b| b.as_bytes() == w) =>
-                    {
-                        out.built.push(text());
+                    (b"type", w) if w.first().is_some_and(u8::is_ascii_uppercase) => {
+                        if !out.built.iter().any(|b| b.as_bytes() == w) {
+                            out.built.push(text());
+                        }
+                        if src[i..].iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'=') {
+                            out.aliases.push(text());
+                        }
                     }
                     (_, b"impl") => {
                         in_impl_header = true;

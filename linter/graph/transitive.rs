@@ -247,7 +247,14 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
             for (f, (_, graph)) in files.iter().enumerate() {
                 for (i, func) in graph.functions.iter().enumerate() {
                     let counts = |(_, b): &(usize, &BlockSite)| b.rank == rank && !offloaded(&b.defer);
-                    let first = func.blocking.iter().enumerate().filter(counts).min_by_key(|(_, b)| b.branch);
+                    // (A call repeated over data first: one stat per item is not brief, where
+                    // the fn's single `create_dir_all` before its loop of unlinks would be.)
+                    let first = func
+                        .blocking
+                        .iter()
+                        .enumerate()
+                        .filter(counts)
+                        .min_by_key(|(_, b)| (rank == Rank::Stat && !b.repeated, b.branch));
                     if let Some((at, b)) = first {
                         let cost = Cost { branches: usize::from(b.branch), depth: 1 };
                         via.insert((f, i), (Via::Direct(at), cost));

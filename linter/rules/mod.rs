@@ -34,6 +34,8 @@ pub(crate) struct RuleOptions<'a> {
     pub knowledge: &'a Knowledge,
     pub include_tests: bool,
     pub local_crates: &'a HashSet<String>,
+    /// See `Options::foreign_aliases`.
+    pub foreign_aliases: &'a rustc_hash::FxHashMap<String, String>,
     /// The async runtime of the file's package, for fixes.
     pub runtime: Option<&'a Runtime>,
 }
@@ -45,6 +47,8 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
         test_file: place.is_test,
         cfg: CfgEnv { features: place.features.as_ref(), build_script: place.build_script },
         local_crates: options.local_crates,
+        package: place.package.as_deref(),
+        foreign_aliases: options.foreign_aliases,
     };
     let arena = semantic::MacroArena::new();
     let mut model = Model::new(idx, options.knowledge, settings);
@@ -505,6 +509,7 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
 
     fn type_item(&mut self, m: &Model<'_, 'ast>, t: &'ast syn::ItemType) {
         self.field_aliases.extend(m.type_alias(t));
+        self.facts.foreign_aliases.extend(m.foreign_alias(t));
     }
 
     fn struct_expr(&mut self, m: &Model<'_, 'ast>, s: &'ast syn::ExprStruct) {

@@ -43,6 +43,10 @@ pub(crate) struct Settings<'a> {
     pub cfg: CfgEnv<'a>,
     /// Other crates of the run, whose functions the call graph follows.
     pub local_crates: &'a HashSet<String>,
+    /// The file's package (its `crate::` paths are this package's).
+    pub package: Option<&'a str>,
+    /// Other files' aliases of other crates' types (see `Options::foreign_aliases`).
+    pub foreign_aliases: &'a HashMap<String, String>,
 }
 
 /// The model of one file at the walk's current position.
@@ -101,6 +105,7 @@ impl<'a, 'ast> Model<'a, 'ast> {
     pub(crate) fn new(idx: &'a SourceIndex<'a>, knowledge: &'a Knowledge, settings: Settings<'a>) -> Self {
         let mut res = Resolver::new(knowledge);
         res.local_crates = Some(settings.local_crates);
+        res.foreign_aliases = Some((settings.package.unwrap_or_default(), settings.foreign_aliases));
         res.cfg = settings.cfg;
         Model {
             idx,
@@ -298,6 +303,21 @@ impl<'a, 'ast> Model<'a, 'ast> {
         let ty = self.res.deref_all(self.res.resolve_type(&t.ty));
         let path = self.key(ty.path()?)?;
         (path != owner).then_some((owner, path))
+    }
+
+    /// A non-generic alias of another crate's type (`pub type DbPool = r2d2::Pool<..>;`, a
+    /// dependency's or another member's): its
+    /// path and the type in the catalog's notation, for the other files of the run.
+    pub(crate) fn foreign_alias(&self, t: &syn::ItemType) -> Option<(String, String)> {
+        if !t.generics.params.is_empty() {
+            return None;
+        }
+        let ty = self.res.resolve_type(&t.ty);
+        // (One of this crate's types, through pointers, is `type_alias`'s.)
+        if self.res.deref_all(ty.clone()).path()?.starts_with("crate::") {
+            return None;
+        }
+        Some((format!("{}::{}", self.res.current_module(), t.ident), ty.notation()?))
     }
 
     /// The name of an expression's type (`Client` for a `&Arc<reqwest::Client>`), through

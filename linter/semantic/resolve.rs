@@ -71,6 +71,9 @@ pub(crate) struct Resolver<'c> {
     pub(crate) traits: HashSet<String>,
     /// Package names of the run: their types are the crates' own, like `crate::` ones.
     pub(crate) local_crates: Option<&'c HashSet<String>>,
+    /// The file's package and other files' aliases of other crates' types, by path with the
+    /// package's name for `crate` (see `Options::foreign_aliases`).
+    pub(crate) foreign_aliases: Option<(&'c str, &'c HashMap<String, String>)>,
     /// What `#[cfg]`s on `use` items are evaluated with (`#[cfg(feature = "io-uring")] use
     /// tokio_uring::fs::File;` beside `#[cfg(not(..))] use std::fs::File;`).
     pub(crate) cfg: CfgEnv<'c>,
@@ -130,6 +133,7 @@ impl<'c> Resolver<'c> {
             assoc_fns: HashSet::default(),
             traits: HashSet::default(),
             local_crates: None,
+            foreign_aliases: None,
             cfg: CfgEnv::default(),
             consts: HashMap::default(),
             const_types: HashMap::default(),
@@ -701,6 +705,34 @@ impl<'c> Resolver<'c> {
         Some(format!("{}::{path}", self.current_module()))
     }
 
+    /// Another file's alias of another crate's type, named here by `path` (`crate::db::DbPool`,
+    /// `my_core::Pool`; a glob-imported `crate::api::*::DbPool` when the package has one alias
+    /// of that name).
+    fn foreign_alias(&self, path: &str) -> Option<Ty> {
+        let (package, aliases) = self.foreign_aliases?;
+        if aliases.is_empty() {
+            return None;
+        }
+        let path = match path.strip_prefix("crate::") {
+            Some(rest) => format!("{package}::{rest}"),
+            None => path.to_string(),
+        };
+        // (Written with the declaring package's name for its `crate`.)
+        let parse = |t: &String| Ty::parse(&Ty::requalify(t, package, "crate"));
+        if let Some(t) = aliases.get(&path) {
+            return Some(parse(t));
+        }
+        let (_, name) = path.split_once("::*::").filter(|(_, name)| !name.contains("::"))?;
+        let mut named = aliases.iter().filter(|(p, _)| {
+            p.strip_prefix(package).and_then(|r| r.strip_prefix("::")).is_some()
+                && p.rsplit("::").next() == Some(name)
+        });
+        match (named.next(), named.next()) {
+            (Some((_, t)), None) => Some(parse(t)),
+            _ => None,
+        }
+    }
+
     /// Resolves a written type to a `Ty` (references and parentheses looked through).
     pub(crate) fn resolve_type(&self, ty: &syn::Type) -> Ty {
         self.resolve_type_in(ty, &HashMap::default(), 0)
@@ -742,6 +774,9 @@ impl<'c> Resolver<'c> {
                         let inner: HashMap<String, Ty> = params.iter().cloned().zip(args).collect();
                         return self.resolve_type_in(aliased, &inner, depth + 1);
                     }
+                }
+                if let Some(t) = self.foreign_alias(&path) {
+                    return t;
                 }
                 Ty::Named(path, args)
             }

@@ -65,6 +65,39 @@ impl Ty {
         }
     }
 
+    /// The type in the catalog's notation (`parse` reads it back), if it is all named types.
+    pub(crate) fn notation(&self) -> Option<String> {
+        let list =
+            |tys: &[Ty]| tys.iter().map(Ty::notation).collect::<Option<Vec<_>>>().map(|v| v.join(", "));
+        match self {
+            Ty::Named(p, args) if args.is_empty() => Some(p.clone()),
+            Ty::Named(p, args) => Some(format!("{p}<{}>", list(args)?)),
+            Ty::Tuple(elems) => Some(format!("({})", list(elems)?)),
+            _ => None,
+        }
+    }
+
+    /// `notation` with the paths that start with `from::` starting with `to::` instead
+    /// (`crate::db::Pool` of package `app` as another package names it: `app::db::Pool`).
+    pub(crate) fn requalify(notation: &str, from: &str, to: &str) -> String {
+        let prefix = format!("{from}::");
+        let mut out = String::with_capacity(notation.len());
+        let mut rest = notation;
+        let mut at_start = true;
+        while !rest.is_empty() {
+            if at_start && rest.starts_with(&prefix) {
+                out.push_str(to);
+                out.push_str("::");
+                rest = &rest[prefix.len()..];
+            }
+            let Some(c) = rest.chars().next() else { break };
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+            at_start = matches!(c, '<' | '(' | ',' | ' ');
+        }
+        out
+    }
+
     pub(crate) fn path(&self) -> Option<&str> {
         match self {
             Ty::Named(p, _) => Some(p),

@@ -803,7 +803,8 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             let name = receiver.last_segment().unwrap_or_default();
             self.m.res.assoc_fns.contains(&format!("{name}::{method}"))
         };
-        wrapped && m.args.iter().any(|a| matches!(a, Expr::Closure(_))) && !defined()
+        // (A function handed by path is a closure too: `.and_then(File::open)`.)
+        wrapped && m.args.iter().any(|a| matches!(a, Expr::Closure(_) | Expr::Path(_))) && !defined()
     }
 
     /// `v.iter().map(|x| ..)`, `opt.and_then(|p| ..)`: the closure's parameter is an item of

@@ -239,19 +239,25 @@ impl Catalog {
     }
 
     /// Drops the entries that stand in for crates whose sources are `present`: calls into
-    /// those are followed instead.
+    /// those are followed instead. (Not a prompt's: its sources open and read a terminal, and
+    /// only the entry says that this waits for a person.)
     pub(crate) fn drop_fallbacks(&mut self, present: &std::collections::HashSet<String>) {
+        let waits = |api: &Api| api.rank.waits();
         for (krate, key) in &self.fallbacks {
             if !present.contains(krate) {
                 continue;
             }
             match key {
                 FallbackKey::Path(p) => {
-                    self.paths.remove(p);
+                    if !self.paths.get(p).is_some_and(waits) {
+                        self.paths.remove(p);
+                    }
                 }
                 FallbackKey::Method(t, m) => {
                     if let Some(of_type) = self.methods.get_mut(t) {
-                        of_type.remove(m);
+                        if !of_type.get(m).is_some_and(waits) {
+                            of_type.remove(m);
+                        }
                     }
                 }
             }
