@@ -313,11 +313,25 @@ impl<'a, 'ast> Model<'a, 'ast> {
             return None;
         }
         let ty = self.res.resolve_type(&t.ty);
-        // (One of this crate's types, through pointers, is `type_alias`'s.)
-        if self.res.deref_all(ty.clone()).path()?.starts_with("crate::") {
+        // (One of this crate's types, through pointers, is `type_alias`'s. Only a type with
+        // blocking methods somewhere in it is worth reading other files again for.)
+        if self.res.deref_all(ty.clone()).path()?.starts_with("crate::") || !self.blocking_inside(&ty) {
             return None;
         }
         Some((format!("{}::{}", self.res.current_module(), t.ident), ty.notation()?))
+    }
+
+    /// Does the catalog know methods of `ty` or of a type in its arguments
+    /// (`Mutex<rusqlite::Connection>`)?
+    fn blocking_inside(&self, ty: &Ty) -> bool {
+        match ty {
+            Ty::Named(path, args) => {
+                self.res.knowledge.has_methods(&self.res.knowledge.normalize(path.clone()))
+                    || args.iter().any(|a| self.blocking_inside(a))
+            }
+            Ty::Tuple(elems) => elems.iter().any(|e| self.blocking_inside(e)),
+            _ => false,
+        }
     }
 
     /// The name of an expression's type (`Client` for a `&Arc<reqwest::Client>`), through
