@@ -39,8 +39,8 @@ pub enum Exposure {
     #[default]
     Hot,
     /// Hot code of a program whose blocking call is one metadata operation per run
-    /// (`path.exists()` or `create_dir_all` in a handler, not in a loop): microseconds on a local disk, rarely
-    /// worth changing. (A library's callers are unknown: there it stays hot.)
+    /// (`path.exists()` or `create_dir_all` in a handler, not in a loop): microseconds on a
+    /// local disk, rarely worth changing. (A library's callers are unknown: there it stays hot.)
     Brief,
     /// Only at a program's start, from `main` before it serves (config, certificates,
     /// one-shot subcommands).

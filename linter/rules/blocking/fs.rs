@@ -8,7 +8,8 @@
 //! fn (or async fn) of `impl<R: Read> Stream for S<R>` that reads `self.inner: R` blocks when
 //! the crate builds `S` with a `std::fs::File` (`S::new(File::open(p)?)`, `S { inner: file }`).
 //! One metadata operation each time a program's hot code runs (`path.exists()`, `rename` or
-//! `create_dir_all` in a handler, outside loops and closures) has exposure `brief`: counted by default, shown with `--all`.
+//! `create_dir_all` in a handler, outside loops and closures) has exposure `brief`: counted by
+//! default, shown with `--all`.
 //!
 //! ## Why is this bad?
 //! File-system calls block the calling thread until the kernel answers. On a slow disk, a
