@@ -22,7 +22,7 @@ pub(crate) use context::{
 };
 pub use knowledge::Knowledge;
 pub(crate) use resolve::Resolver;
-pub(crate) use types::Ty;
+pub(crate) use types::{hands_through, Ty};
 pub(crate) use walk::{walk, Hooks, MacroArena};
 
 use crate::project::cfg::CfgEnv;

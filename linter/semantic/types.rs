@@ -132,7 +132,7 @@ impl Ty {
         Some((owner, member.strip_suffix('>')?))
     }
 
-    fn first_arg(&self) -> Ty {
+    pub(crate) fn first_arg(&self) -> Ty {
         match self {
             Ty::Named(_, args) => args.first().cloned().unwrap_or_default(),
             _ => Ty::Unknown,
@@ -173,6 +173,11 @@ const TYPED_GETTERS: &[(&str, &str)] = &[
 
 /// Methods of a lock, which hand out (a guard of) the value it holds.
 const LOCKS: &[&str] = &["lock", "read", "write", "try_lock", "blocking_lock", "lock_owned"];
+
+/// Does `value.method()` hand out `value` itself, or what it holds (a lock, an unwrap)?
+pub(crate) fn hands_through(method: &str) -> bool {
+    LOCKS.contains(&method) || TRANSPARENT.contains(&method)
+}
 
 /// Methods that hand back the value they are called on, or the `Ok`/`Some` inside it
 /// (results are looked through by the model).

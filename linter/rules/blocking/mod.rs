@@ -140,13 +140,17 @@ pub(crate) fn field_call(m: &Model, expr: &Expr, usage: Use) -> Option<GenericCa
     }
     let Expr::MethodCall(mc) = expr else { return None };
     let last = mc.method.to_string();
-    // Down the receivers to the field: the chain's first method.
+    // Down the receivers to the field: the chain's first method. (Not a lock or an unwrap:
+    // `state.events.lock().unwrap().recv()` calls the held value's `recv`.)
     let mut first = last.clone();
     let mut receiver = &*mc.receiver;
     loop {
         match receiver {
             Expr::MethodCall(inner) => {
-                first = inner.method.to_string();
+                let method = inner.method.to_string();
+                if !crate::semantic::hands_through(&method) {
+                    first = method;
+                }
                 receiver = &inner.receiver;
             }
             Expr::Try(t) => receiver = &t.expr,
@@ -195,8 +199,18 @@ fn field_instance(
     catalog: &Catalog,
 ) -> Option<Instance> {
     let knowledge = m.res.knowledge;
-    let chain = m.res.deref_chain(ty);
+    let mut chain = m.res.deref_chain(ty);
     let declared = chain.first()?.path()?.to_string();
+    // What a lock holds (`Mutex<mpsc::Receiver<_>>`): another file's `state.events.lock()
+    // .unwrap().recv()` calls the held value's method, as the model hands locks through.
+    let held = chain.iter().find_map(|t| {
+        let entry = knowledge.type_entry(t.path()?)?;
+        let lock = entry.wraps.keys().any(|m| matches!(m.as_str(), "lock" | "read" | "write" | "borrow"));
+        lock.then(|| t.first_arg())
+    });
+    if let Some(inner) = held.filter(|t| *t != Ty::Unknown) {
+        chain.extend(m.res.deref_chain(inner));
+    }
     let mut methods: Vec<(String, BlockSite)> = Vec::new();
     for ty in &chain {
         let Some(path) = ty.path() else { continue };
