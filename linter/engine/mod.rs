@@ -672,8 +672,11 @@ fn settle(
         if policy.report_unused_suppressions {
             diagnostics.extend(suppress::unused(&suppressions));
         }
-        policy.filter(&file.path, &mut diagnostics, hidden);
+        // (Merged before the reporting level hides any: what is counted hidden is what
+        // `--all` would show.)
+        diagnostics.retain(|d| policy.reports(d.rule, &file.path));
         graph::one_finding_per_call_tree(&mut diagnostics);
+        policy.filter(&file.path, &mut diagnostics, hidden);
         if diagnostics.is_empty() {
             continue;
         }

@@ -259,7 +259,7 @@ pub struct Policy {
 }
 
 impl Policy {
-    fn reports(&self, rule: Rule, path: &Path) -> bool {
+    pub(crate) fn reports(&self, rule: Rule, path: &Path) -> bool {
         let selected = match &self.select {
             Some(s) => s.contains(&rule),
             None => true,
