@@ -52,6 +52,10 @@ pub(crate) struct BlockingEntry {
     /// `SocketAddr`) means no lookup, and a call that only waits for the lookup returns at once.
     #[serde(default)]
     pub resolves: Option<usize>,
+    /// The argument holding the path the call reads: a literal under `/proc/` or `/sys/` (a
+    /// kernel pseudo-file, served from memory) does not block on a disk.
+    #[serde(default)]
+    pub path_arg: Option<usize>,
     /// How bad the call is when reached through sync helpers: the worst one reached is
     /// reported (see `Rank`).
     #[serde(default)]
@@ -154,6 +158,7 @@ pub(crate) struct Api {
     pub timeout: Option<Timeout>,
     pub ready: Option<String>,
     pub resolves: Option<usize>,
+    pub path_arg: Option<usize>,
     pub rank: Rank,
     pub sync_bridge: bool,
 }
@@ -202,6 +207,7 @@ impl Catalog {
                 timeout: entry.timeout,
                 ready: entry.ready.clone(),
                 resolves: entry.resolves,
+                path_arg: entry.path_arg,
                 rank: entry.rank,
                 sync_bridge: entry.sync_bridge,
             };

@@ -447,7 +447,8 @@ fn classify(res: &Resolver, catalog: &Catalog, expr: &Expr, usage: Use, guards: 
             let args: Vec<&Expr> = call.args.iter().collect();
             if let Some(api) = catalog.function(&path) {
                 let at_once = polls(res, api.timeout, &args)
-                    || api.resolves.is_some_and(|i| args.get(i).is_some_and(|a| ip_address(res, a)));
+                    || api.resolves.is_some_and(|i| args.get(i).is_some_and(|a| ip_address(res, a)))
+                    || api.path_arg.is_some_and(|i| args.get(i).is_some_and(|a| pseudo_file(res, a)));
                 return (!at_once).then(|| Hit::new(api, path));
             }
             // `std::io::read_to_string(io::stdin())`: the work is a method of an argument.
@@ -523,6 +524,44 @@ fn polls(res: &Resolver, timeout: Option<Timeout>, args: &[&Expr]) -> bool {
         TimeoutKind::Duration => const_nanos(res, arg, 0).is_some_and(|n| n < 1_000_000),
         TimeoutKind::Millis => const_int(res, arg, 0) == Some(0),
         TimeoutKind::Deadline => is_call_to(strip(arg), &["Instant", "now"]),
+    }
+}
+
+/// Is this the path of a kernel pseudo-file: a literal (or a `format!`, `Path::new`,
+/// `PathBuf::from` of one, or a `const` of this file) under `/proc/` or `/sys/`? The kernel
+/// answers reads of those from memory.
+fn pseudo_file(res: &Resolver, arg: &Expr) -> bool {
+    pseudo_file_in(res, arg, 0)
+}
+
+fn pseudo_file_in(res: &Resolver, arg: &Expr, depth: usize) -> bool {
+    let pseudo = |s: &str| s.starts_with("/proc/") || s.starts_with("/sys/");
+    // (A `const` naming another: a few steps, never a cycle's.)
+    if depth > 4 {
+        return false;
+    }
+    let pseudo_file = |res: &Resolver, e: &Expr| pseudo_file_in(res, e, depth + 1);
+    match strip(arg) {
+        Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => pseudo(&s.value()),
+        Expr::Macro(m) if m.mac.path.is_ident("format") => m
+            .mac
+            .parse_body_with(syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated)
+            .ok()
+            .and_then(|args| args.into_iter().next())
+            .is_some_and(|first| pseudo_file(res, &first)),
+        Expr::Call(c)
+            if c.args.len() == 1
+                && (is_call_to(strip(arg), &["Path", "new"])
+                    || is_call_to(strip(arg), &["PathBuf", "from"])) =>
+        {
+            pseudo_file(res, &c.args[0])
+        }
+        Expr::Path(p) => p
+            .path
+            .get_ident()
+            .and_then(|name| res.consts.get(&name.to_string()))
+            .is_some_and(|value| pseudo_file(res, value)),
+        _ => false,
     }
 }
 
@@ -679,6 +718,7 @@ fn classify_method(
                 timeout: entry.timeout,
                 ready: None,
                 resolves: None,
+                path_arg: None,
                 rank: entry.rank,
                 sync_bridge: entry.sync_bridge,
             };
