@@ -109,6 +109,9 @@ pub(crate) struct Resolver<'c> {
     pub(crate) const_types: HashMap<String, syn::Type>,
     /// The file's type aliases, by canonical path: their type parameters and the type.
     type_aliases: HashMap<String, (Vec<String>, syn::Type)>,
+    /// The items of the file's `impl Iterator for T` blocks, by `T`'s name (`None`: two
+    /// impls of that name disagree).
+    iterator_items: HashMap<String, Option<syn::Type>>,
 }
 
 impl<'c> Resolver<'c> {
@@ -138,6 +141,7 @@ impl<'c> Resolver<'c> {
             consts: HashMap::default(),
             const_types: HashMap::default(),
             type_aliases: HashMap::default(),
+            iterator_items: HashMap::default(),
         }
     }
 
@@ -231,6 +235,24 @@ impl<'c> Resolver<'c> {
                 Item::Impl(i) => {
                     let syn::Type::Path(tp) = &*i.self_ty else { continue };
                     let Some(ty) = tp.path.segments.last().map(|s| s.ident.to_string()) else { continue };
+                    // `impl Iterator for Entries { type Item = io::Result<Entry>; .. }`: what a
+                    // `for` loop over the type yields.
+                    let trait_name = i
+                        .trait_
+                        .as_ref()
+                        .and_then(|(_, p, _)| p.segments.last())
+                        .map(|s| s.ident.to_string());
+                    if trait_name.as_deref() == Some("Iterator") {
+                        for item in &i.items {
+                            if let syn::ImplItem::Type(t) = item {
+                                if t.ident == "Item" {
+                                    let entry = self.iterator_items.entry(ty.clone());
+                                    // (Two impls yielding different items: unknown.)
+                                    entry.and_modify(|known| *known = None).or_insert(Some(t.ty.clone()));
+                                }
+                            }
+                        }
+                    }
                     for item in &i.items {
                         if let syn::ImplItem::Fn(f) = item {
                             let name = format!("{ty}::{}", f.sig.ident);
@@ -731,6 +753,18 @@ impl<'c> Resolver<'c> {
             (Some((_, t)), None) => Some(parse(t)),
             _ => None,
         }
+    }
+
+    /// What iterating a value of the file's own type `path` yields, if the file implements
+    /// `Iterator` for it.
+    pub(crate) fn iterator_item(&self, path: &str) -> Option<Ty> {
+        if !self.is_local(path) {
+            return None;
+        }
+        let name = path.rsplit("::").next()?;
+        let item = self.iterator_items.get(name)?.as_ref()?;
+        // (The model looks through results: `io::Result<Entry>` yields entries.)
+        Some(self.resolve_type(ok_type(item)))
     }
 
     /// Resolves a written type to a `Ty` (references and parentheses looked through).

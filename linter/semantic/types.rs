@@ -401,6 +401,10 @@ impl Resolver<'_> {
         let mut ty = iterable.clone();
         for _ in 0..4 {
             let Ty::Named(path, args) = &ty else { return Ty::Unknown };
+            // The file's own iterator (`impl Iterator for Entries { type Item = .. }`).
+            if let Some(item) = self.iterator_item(path) {
+                return item;
+            }
             if let Some(item) = self.knowledge.type_entry(path).and_then(|e| e.item.as_deref()) {
                 return match item {
                     "inner" => args.first().cloned().unwrap_or_default(),
