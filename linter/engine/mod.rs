@@ -365,7 +365,8 @@ pub(crate) fn check_files_with(
         );
         aliased.fingerprint = format!("{}|aliases {digest:016x}", options.fingerprint);
         aliased.foreign_aliases = Arc::new(foreign.into_iter().collect());
-        for (i, r) in readers.iter().zip(scan(&aliased, &files, &dep_of, &readers, first, &none)) {
+        // (A file of sync code is parsed: its structs' fields may be declared with an alias.)
+        for (i, r) in readers.iter().zip(scan(&aliased, &files, &dep_of, &readers, Mode::Parse, &none)) {
             results[*i] = r;
         }
     }
@@ -762,7 +763,8 @@ fn foreign_aliases(
     out
 }
 
-/// The checked files that import one of `aliases`, by name or through a glob of its module.
+/// The checked files that import one of `aliases`, by name or through a glob of its module,
+/// and the files of sync code that mention one's name (a struct declaring a field with it).
 fn importers(
     files: &[SourceFile],
     results: &[Result<(Scanned, Vec<ModDecl>), FileError>],
@@ -772,8 +774,16 @@ fn importers(
         return Vec::new();
     }
     let modules: HashSet<&str> = aliases.keys().filter_map(|p| Some(p.rsplit_once("::")?.0)).collect();
+    let probes: Vec<u64> =
+        aliases.keys().filter_map(|p| p.rsplit("::").next()).map(prescan::Idents::probe).collect();
     let mut out = Vec::new();
     for (i, (file, r)) in files.iter().zip(results).enumerate() {
+        if let Ok((Scanned::Waiting(w), _)) = r {
+            if probes.iter().any(|&p| w.idents.may_contain_probe(p)) {
+                out.push(i);
+            }
+            continue;
+        }
         let Ok((Scanned::Checked(a), _)) = r else { continue };
         let package = file.place.package.as_deref().unwrap_or_default();
         let imports = a.facts.aliases.iter().any(|(_, to)| aliases.contains_key(&in_package(to, package)));
