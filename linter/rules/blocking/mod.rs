@@ -427,7 +427,6 @@ impl Hit {
 
 /// std's traits whose methods the catalog lists on the types implementing them: a call through
 /// the trait's path (`Write::write_all(&mut stream, ..)`) is the method of its first argument.
-const IO_TRAITS: &[&str] = &["std::io::Read", "std::io::Write", "std::io::BufRead", "std::io::Seek"];
 
 /// Does `expr` (a call or method call) block?
 /// `guards` are the conditions of the `if`s the call is in (their `then` branches).
@@ -458,13 +457,13 @@ fn classify(res: &Resolver, catalog: &Catalog, expr: &Expr, usage: Use, guards: 
                     return Some(Hit::new(api, path));
                 }
             }
-            // `Type::method(&mut value, ..)`, the method called as a function; through one of
-            // std's I/O traits (`io::Write::write_all(&mut stream, ..)`), the method of the
-            // value's type.
+            // `Type::method(&mut value, ..)`, the method called as a function.
             let (ty, method) = path.rsplit_once("::")?;
             let (api, ty) = match catalog.method(ty, method) {
                 Some(api) => (api, ty.to_string()),
-                None if IO_TRAITS.contains(&ty) => {
+                // Through a trait, named as a path (`io::Write::write_all(&mut stream, ..)`,
+                // `redis::Commands::get(&mut conn, key)`): the method of the value's type.
+                None if !res.is_local(ty) => {
                     let (found, api) = typed_method(res, catalog, res.infer(args.first()?), method)?;
                     (api, found)
                 }
@@ -525,6 +524,25 @@ fn polls(res: &Resolver, timeout: Option<Timeout>, args: &[&Expr]) -> bool {
         TimeoutKind::Millis => const_int(res, arg, 0) == Some(0),
         TimeoutKind::Deadline => is_call_to(strip(arg), &["Instant", "now"]),
     }
+}
+
+/// Is `receiver` what a call on a kernel pseudo-file returned (`fs::read_dir("/proc/self/fd")`,
+/// through `?`, `unwrap` and the like)? Its methods read from memory too.
+fn of_pseudo_file(res: &Resolver, catalog: &Catalog, receiver: &Expr) -> bool {
+    let mut e = strip(receiver);
+    loop {
+        match e {
+            Expr::MethodCall(m) if crate::semantic::hands_through(&m.method.to_string()) => {
+                e = strip(&m.receiver)
+            }
+            Expr::Try(t) => e = strip(&t.expr),
+            _ => break,
+        }
+    }
+    let Expr::Call(call) = e else { return false };
+    let Expr::Path(p) = &*call.func else { return false };
+    let Some(api) = res.resolve_value(&p.path).and_then(|path| catalog.function(&path)) else { return false };
+    api.path_arg.is_some_and(|i| call.args.iter().nth(i).is_some_and(|a| pseudo_file(res, a)))
 }
 
 /// Is this the path of a kernel pseudo-file: a literal (or a `format!`, `Path::new`,
@@ -675,7 +693,10 @@ fn classify_method(
     let args: Vec<&Expr> = m.args.iter().collect();
     let ty = res.infer(&m.receiver);
     if let Some((path, api)) = typed_method(res, catalog, ty.clone(), &method) {
-        if polls(res, api.timeout, &args) || ready(m, api.ready.as_deref(), guards) {
+        if polls(res, api.timeout, &args)
+            || ready(m, api.ready.as_deref(), guards)
+            || of_pseudo_file(res, catalog, &m.receiver)
+        {
             return None;
         }
         return Some(Hit::new(api, format!("{}::{method}", short(&path))));
