@@ -425,9 +425,6 @@ impl Hit {
     }
 }
 
-/// std's traits whose methods the catalog lists on the types implementing them: a call through
-/// the trait's path (`Write::write_all(&mut stream, ..)`) is the method of its first argument.
-
 /// Does `expr` (a call or method call) block?
 /// `guards` are the conditions of the `if`s the call is in (their `then` branches).
 fn classify(res: &Resolver, catalog: &Catalog, expr: &Expr, usage: Use, guards: &[&Expr]) -> Option<Hit> {
