@@ -197,6 +197,8 @@ pub struct Knowledge {
     members: HashMap<String, Vec<String>>,
     /// Types whose methods a rule's catalog knows: a constructor call returns the type.
     typed: HashSet<String>,
+    /// Those of them with a method that blocks an executor thread (not only a sync bridge).
+    blocking_types: HashSet<String>,
     runs: HashMap<String, RunsKind>,
     runs_prefixes: Vec<(String, RunsKind)>,
     event_waits: HashSet<String>,
@@ -304,6 +306,15 @@ impl Knowledge {
                 None => return path,
             }
         }
+    }
+
+    pub(crate) fn note_blocking_type(&mut self, ty: &str) {
+        self.blocking_types.insert(ty.to_string());
+    }
+
+    /// Does a catalog list a method of this type that blocks an executor thread?
+    pub(crate) fn has_blocking_methods(&self, ty: &str) -> bool {
+        self.blocking_types.contains(ty)
     }
 
     /// Does a catalog know methods of this type?

@@ -326,7 +326,7 @@ impl<'a, 'ast> Model<'a, 'ast> {
     fn blocking_inside(&self, ty: &Ty) -> bool {
         match ty {
             Ty::Named(path, args) => {
-                self.res.knowledge.has_methods(&self.res.knowledge.normalize(path.clone()))
+                self.res.knowledge.has_blocking_methods(&self.res.knowledge.normalize(path.clone()))
                     || args.iter().any(|a| self.blocking_inside(a))
             }
             Ty::Tuple(elems) => elems.iter().any(|e| self.blocking_inside(e)),

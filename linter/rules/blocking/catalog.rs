@@ -177,6 +177,9 @@ pub struct Catalog {
     /// Every path and type the catalog names: the model resolves glob imports to them and
     /// knows the types' constructors.
     known: Vec<(String, bool)>,
+    /// Types with a method that blocks an executor thread (not only a bridge from sync code,
+    /// such as tokio's `blocking_send`).
+    blocking_types: Vec<String>,
     /// Entries that stand in for a crate's sources: (crate, path or (type, method)).
     fallbacks: Vec<(String, FallbackKey)>,
 }
@@ -213,6 +216,9 @@ impl Catalog {
             };
             if let Some(ty) = &entry.ty {
                 self.known.push((ty.clone(), true));
+                if !entry.sync_bridge {
+                    self.blocking_types.push(ty.clone());
+                }
                 for m in &entry.methods {
                     self.methods.entry(ty.clone()).or_default().insert(m.clone(), api.clone());
                     if let Some(krate) = &entry.fallback {
@@ -241,6 +247,9 @@ impl Catalog {
     pub(crate) fn teach(&self, knowledge: &mut Knowledge) {
         for (path, typed) in &self.known {
             knowledge.note_api(path, *typed);
+        }
+        for ty in &self.blocking_types {
+            knowledge.note_blocking_type(ty);
         }
     }
 
