@@ -12,7 +12,7 @@ pub(crate) mod prescan;
 pub(crate) mod suppress;
 
 use std::cell::Cell;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -355,14 +355,7 @@ pub(crate) fn check_files_with(
     let readers = importers(&files[..user_files], &results, &foreign);
     if !readers.is_empty() {
         let mut aliased = options.clone();
-        let digest = xxhash_rust::xxh3::xxh3_64(
-            format!("{:?}", {
-                let mut all: Vec<_> = foreign.iter().collect();
-                all.sort();
-                all
-            })
-            .as_bytes(),
-        );
+        let digest = xxhash_rust::xxh3::xxh3_64(format!("{foreign:?}").as_bytes());
         aliased.fingerprint = format!("{}|aliases {digest:016x}", options.fingerprint);
         aliased.foreign_aliases = Arc::new(foreign.into_iter().collect());
         // (A file of sync code is parsed: its structs' fields may be declared with an alias.)
@@ -726,9 +719,6 @@ fn reached_in_dependencies(
     seen.into_iter().collect()
 }
 
-/// Files only `mod`s whose `#[cfg]` is false here lead to (`#[cfg(windows)] mod windows;`, a
-/// feature that is off) are not compiled: they neither get findings nor define functions
-/// calls could reach. They wait for nothing.
 /// (package, name) of the types the checked files import from the run's crates (`use
 /// crate::db::DbPool`), as `Waiting::aliases` hashes them.
 fn imported_types(files: &[SourceFile], results: &[Result<(Scanned, Vec<ModDecl>), FileError>]) -> Hashes {
@@ -747,12 +737,13 @@ fn imported_types(files: &[SourceFile], results: &[Result<(Scanned, Vec<ModDecl>
     out
 }
 
-/// The aliases of other crates' types the checked files declare (`Options::foreign_aliases`).
+/// The aliases of other crates' types the checked files declare (`Options::foreign_aliases`),
+/// sorted (their list is part of the readers' cache key).
 fn foreign_aliases(
     files: &[SourceFile],
     results: &[Result<(Scanned, Vec<ModDecl>), FileError>],
-) -> HashMap<String, String> {
-    let mut out = HashMap::new();
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
     for (file, r) in files.iter().zip(results) {
         let Ok((Scanned::Checked(a), _)) = r else { continue };
         let package = file.place.package.as_deref().unwrap_or_default();
@@ -768,7 +759,7 @@ fn foreign_aliases(
 fn importers(
     files: &[SourceFile],
     results: &[Result<(Scanned, Vec<ModDecl>), FileError>],
-    aliases: &HashMap<String, String>,
+    aliases: &BTreeMap<String, String>,
 ) -> Vec<usize> {
     if aliases.is_empty() {
         return Vec::new();
@@ -797,12 +788,12 @@ fn importers(
 
 /// `crate::db::DbPool` of package `app` as another package names it: `app::db::DbPool`.
 fn in_package(path: &str, package: &str) -> String {
-    match path.strip_prefix("crate::") {
-        Some(rest) => format!("{package}::{rest}"),
-        None => path.to_string(),
-    }
+    Ty::requalify(path, "crate", package)
 }
 
+/// Files only `mod`s whose `#[cfg]` is false here lead to (`#[cfg(windows)] mod windows;`, a
+/// feature that is off) are not compiled: they neither get findings nor define functions
+/// calls could reach. They wait for nothing.
 fn compile_out(results: &mut [Result<(Scanned, Vec<ModDecl>), FileError>], out: &[usize]) {
     for &i in out {
         let mods = results[i].as_mut().map(|(_, mods)| std::mem::take(mods)).unwrap_or_default();

@@ -42,6 +42,14 @@ pub(crate) struct TypeEntry {
     pub item: Option<String>,
 }
 
+impl TypeEntry {
+    /// Is the type a lock (or a cell) handing out what it holds (`Mutex`, `RwLock`,
+    /// `RefCell`)?
+    pub(crate) fn is_lock(&self) -> bool {
+        self.wraps.keys().any(|m| matches!(m.as_str(), "lock" | "read" | "write" | "borrow"))
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct OffloadEntry {

@@ -265,9 +265,7 @@ impl<'a, 'ast> Model<'a, 'ast> {
             // `Mutex<Cache>` with `Mutex` from a glob import (`use crate::prelude::*`): the
             // model cannot see it is `std::sync::Mutex`; its name says so.
             let wrapper = (path.contains("::*::") && GLOB_LOCKS.contains(&last))
-                || entry.is_some_and(|e| {
-                    e.wraps.keys().any(|m| matches!(m.as_str(), "lock" | "read" | "borrow"))
-                })
+                || entry.is_some_and(|e| e.is_lock())
                 // (Not an `Option`: `state.job.take()` is `Option::take`, not `Job::take`.)
                 || path == "std::result::Result";
             match args.first() {

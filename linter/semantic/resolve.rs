@@ -735,10 +735,7 @@ impl<'c> Resolver<'c> {
         if aliases.is_empty() {
             return None;
         }
-        let path = match path.strip_prefix("crate::") {
-            Some(rest) => format!("{package}::{rest}"),
-            None => path.to_string(),
-        };
+        let path = Ty::requalify(path, "crate", package);
         // (Written with the declaring package's name for its `crate`.)
         let parse = |t: &String| Ty::parse(&Ty::requalify(t, package, "crate"));
         if let Some(t) = aliases.get(&path) {

@@ -203,11 +203,7 @@ fn field_instance(
     let declared = chain.first()?.path()?.to_string();
     // What a lock holds (`Mutex<mpsc::Receiver<_>>`): another file's `state.events.lock()
     // .unwrap().recv()` calls the held value's method, as the model hands locks through.
-    let held = chain.iter().find_map(|t| {
-        let entry = knowledge.type_entry(t.path()?)?;
-        let lock = entry.wraps.keys().any(|m| matches!(m.as_str(), "lock" | "read" | "write" | "borrow"));
-        lock.then(|| t.first_arg())
-    });
+    let held = chain.iter().find_map(|t| knowledge.type_entry(t.path()?)?.is_lock().then(|| t.first_arg()));
     if let Some(inner) = held.filter(|t| *t != Ty::Unknown) {
         chain.extend(m.res.deref_chain(inner));
     }
