@@ -292,9 +292,11 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         self.m.ctx.last().cloned().unwrap_or_else(|| Ctx::new(Kind::Sync, "closure"))
     }
 
-    fn visit_closure_as(&mut self, c: &'ast ExprClosure, mode: ClosureMode) {
+    /// `once`: an async closure handed to a spawn, which calls it once (not per item).
+    fn visit_closure_as(&mut self, c: &'ast ExprClosure, mode: ClosureMode, once: bool) {
         let mode = self.m.bound_closures.remove(&addr(c)).unwrap_or(mode);
         let is_async = c.asyncness.is_some();
+        let counted = !(once && is_async);
         let ctx = match mode {
             _ if is_async => self.outer_ctx().nested(Kind::Async, "async closure"),
             ClosureMode::Offload => self.outer_ctx().nested(Kind::Offload, "offloaded closure"),
@@ -304,7 +306,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             }
         };
         self.m.ctx.push(ctx);
-        if let Some(f) = self.m.fns.last_mut() {
+        if let Some(f) = self.m.fns.last_mut().filter(|_| counted) {
             f.closures += 1;
         }
         let body_frame = is_async.then(|| self.nested_body());
@@ -326,7 +328,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             self.hooks.exit_async_body(self.m);
         }
         self.m.bodies.pop();
-        if let Some(f) = self.m.fns.last_mut() {
+        if let Some(f) = self.m.fns.last_mut().filter(|_| counted) {
             f.closures -= 1;
         }
         self.m.ctx.pop();
@@ -555,7 +557,10 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                 }
             }
             match arg {
-                Expr::Closure(c) => self.visit_closure_as(c, mode.clone()),
+                Expr::Closure(c) => {
+                    let spawned = matches!(runs, Some((RunsKind::Spawn, _)));
+                    self.visit_closure_as(c, mode.clone(), spawned)
+                }
                 // `create_helper(dir, create_dir)`: a fn handed by name to a fn of the crates
                 // runs where that fn calls it, as a closure handed over would.
                 Expr::Path(_) if hot.is_none() && matches!(mode, ClosureMode::Defer(_)) => {
@@ -1470,7 +1475,7 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
             }
             Expr::Call(c) => self.visit_call(e, c, usage),
             Expr::MethodCall(m) => self.visit_method_call(e, m, usage),
-            Expr::Closure(c) => self.visit_closure_as(c, ClosureMode::Inherit),
+            Expr::Closure(c) => self.visit_closure_as(c, ClosureMode::Inherit, false),
             Expr::Async(a) => self.visit_async_block(&a.block, false),
             Expr::Match(m) => {
                 if m.arms.iter().any(|a| is_result_pattern(&a.pat)) {

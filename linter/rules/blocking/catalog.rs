@@ -255,22 +255,24 @@ impl Catalog {
 
     /// Drops the entries that stand in for crates whose sources are `present`: calls into
     /// those are followed instead. (Not a prompt's: its sources open and read a terminal, and
-    /// only the entry says that this waits for a person.)
+    /// only the entry says that this waits for a person. Nor a metadata operation's: its
+    /// sources retry on a name clash or recurse up the parents, which a walk counts as
+    /// repetition, and only the entry says that this is one directory entry changed.)
     pub(crate) fn drop_fallbacks(&mut self, present: &std::collections::HashSet<String>) {
-        let waits = |api: &Api| api.rank.waits();
+        let stands = |api: &Api| api.rank != Rank::Io;
         for (krate, key) in &self.fallbacks {
             if !present.contains(krate) {
                 continue;
             }
             match key {
                 FallbackKey::Path(p) => {
-                    if !self.paths.get(p).is_some_and(waits) {
+                    if !self.paths.get(p).is_some_and(stands) {
                         self.paths.remove(p);
                     }
                 }
                 FallbackKey::Method(t, m) => {
                     if let Some(of_type) = self.methods.get_mut(t) {
-                        if !of_type.get(m).is_some_and(waits) {
+                        if !of_type.get(m).is_some_and(stands) {
                             of_type.remove(m);
                         }
                     }
