@@ -611,7 +611,7 @@ fn manifest_dep(dir: &Path, key: &str, spec: &toml::Value, inherited: &Inherited
 }
 
 /// `a/b/../c` -> `a/c`, without touching the file system (paths may not exist).
-fn normalize(path: &Path) -> PathBuf {
+pub(crate) fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {
@@ -642,6 +642,20 @@ fn workspace_root(manifest_dir: &Path) -> PathBuf {
         .skip(1)
         .find(|d| read_toml(&d.join("Cargo.toml")).is_some_and(|doc| doc.contains_key("workspace")))
         .map_or_else(|| manifest_dir.to_path_buf(), Path::to_path_buf)
+}
+
+/// The directories the workspace holding `dir` leaves out (`[workspace] exclude`): forks of
+/// third-party crates vendored as path dependencies, fuzz crates. They are not the
+/// workspace's code: a walk from above does not check them (calls into them are followed as
+/// into any dependency).
+pub(crate) fn workspace_excludes(dir: &Path) -> Vec<PathBuf> {
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let root = workspace_root(&dir);
+    let Some(doc) = read_toml(&root.join("Cargo.toml")) else { return Vec::new() };
+    let list = doc.get("workspace").and_then(|w| w.get("exclude")).and_then(|m| m.as_array());
+    let excluded = list.into_iter().flatten().filter_map(|v| v.as_str()).map(|e| normalize(&root.join(e)));
+    // One named itself, or a directory in it, is checked.
+    excluded.filter(|e| !normalize(&dir).starts_with(e)).collect()
 }
 
 /// The workspace's member directories, from `[workspace] members` (with `*` globs) and

@@ -42,6 +42,8 @@ pub fn discover(paths: &[PathBuf], excluded: &Exclude) -> Discovery {
             found.lock().unwrap().push((root.clone(), display(root)));
             continue;
         }
+        let base = super::deps::normalize(&std::path::absolute(root).unwrap_or_else(|_| root.clone()));
+        let left_out = super::deps::workspace_excludes(root);
         let walker = WalkBuilder::new(root)
             .hidden(true)
             .git_ignore(true)
@@ -50,6 +52,7 @@ pub fn discover(paths: &[PathBuf], excluded: &Exclude) -> Discovery {
             .follow_links(true)
             .filter_entry({
                 let excluded = excluded.clone();
+                let root_dir = root.clone();
                 move |e| {
                     let is_dir = e.file_type().is_some_and(|t| t.is_dir());
                     // `target/`, excluded directories and vendored crates (`cargo vendor` marks
@@ -57,9 +60,16 @@ pub fn discover(paths: &[PathBuf], excluded: &Exclude) -> Discovery {
                     // not entered; a directory of vendored crates named itself is checked
                     // (`stall check vendor/`).
                     let vendored = || e.depth() >= 2 && e.path().join(".cargo-checksum.json").exists();
+                    // So are the directories the workspace excludes (forks vendored as path
+                    // dependencies).
+                    let outside = || {
+                        let rel = e.path().strip_prefix(&root_dir).unwrap_or(e.path());
+                        let at = base.join(rel);
+                        left_out.iter().any(|x| at.starts_with(x))
+                    };
                     !is_dir
                         || (e.file_name() != "target"
-                            && (e.depth() == 0 || !(excluded(e.path()) || vendored())))
+                            && (e.depth() == 0 || !(excluded(e.path()) || vendored() || outside())))
                 }
             })
             .build_parallel();
