@@ -594,17 +594,28 @@ fn vendored_crates_are_skipped_unless_their_directory_is_named() {
     assert_eq!(findings(&dir.path().join("vendor")), 1, "a vendor directory named itself is checked");
 }
 
-/// A directory the workspace excludes (a third-party fork vendored as a path dependency) is
-/// not the workspace's code: a walk from the workspace, or from a directory of it above the
-/// fork, leaves it out; the directory named itself is checked.
+/// A directory the workspace excludes (a third-party fork vendored as a path dependency), or a
+/// fork that patches a registry crate, is not the workspace's code: a walk from the
+/// workspace, or from a directory of it above the fork, leaves it out; the directory named
+/// itself is checked. A patch that is also a member is the workspace's.
 #[test]
 fn directories_the_workspace_excludes_are_skipped_unless_named() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path();
-    let manifest = "[workspace]\nmembers = [\"app\"]\nexclude = [\"third_party/fork\"]\n";
+    let manifest =
+        "[workspace]\nmembers = [\"app\", \"third_party/own\"]\nexclude = [\"third_party/fork\"]\n\n\
+                    [patch.crates-io]\npatched = { path = \"third_party/patched\" }\n\
+                    own = { path = \"third_party/own\" }\n";
     std::fs::write(p.join("Cargo.toml"), manifest).unwrap();
     let napping = "pub async fn nap() { std::thread::sleep(std::time::Duration::from_secs(1)); }\n";
-    for (krate, name) in [("app", "app"), ("third_party/fork", "fork"), ("third_party/kept", "kept")] {
+    let crates = [
+        ("app", "app"),
+        ("third_party/fork", "fork"),
+        ("third_party/kept", "kept"),
+        ("third_party/patched", "patched"),
+        ("third_party/own", "own"),
+    ];
+    for (krate, name) in crates {
         std::fs::create_dir_all(p.join(krate).join("src")).unwrap();
         let package = format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n");
         std::fs::write(p.join(krate).join("Cargo.toml"), package).unwrap();
@@ -624,14 +635,19 @@ fn directories_the_workspace_excludes_are_skipped_unless_named() {
             .iter()
             .map(|d| d["path"].as_str().unwrap().replace('\\', "/"))
             .map(|d| d.rsplit_once("third_party/").map_or(d.clone(), |(_, rest)| rest.to_string()))
+            .map(|d| d.rsplit_once("/app/").map_or(d.clone(), |(_, rest)| format!("app/{rest}")))
             .collect();
         found.sort();
         found
     };
-    assert_eq!(paths(p).len(), 2, "the member and the directory not excluded: {:?}", paths(p));
-    assert!(!paths(p).iter().any(|f| f.starts_with("fork/")), "{:?}", paths(p));
-    assert_eq!(paths(&p.join("third_party")), ["kept/src/lib.rs"], "walked from above the fork");
+    assert_eq!(paths(p), ["app/src/lib.rs", "kept/src/lib.rs", "own/src/lib.rs"]);
+    assert_eq!(
+        paths(&p.join("third_party")),
+        ["kept/src/lib.rs", "own/src/lib.rs"],
+        "walked from above the forks"
+    );
     assert_eq!(paths(&p.join("third_party/fork")), ["fork/src/lib.rs"], "named itself");
+    assert_eq!(paths(&p.join("third_party/patched")), ["patched/src/lib.rs"], "named itself");
 }
 
 /// A package whose spawned task calls a helper in another file that reads a file, and a third

@@ -644,18 +644,20 @@ fn workspace_root(manifest_dir: &Path) -> PathBuf {
         .map_or_else(|| manifest_dir.to_path_buf(), Path::to_path_buf)
 }
 
-/// The directories the workspace holding `dir` leaves out (`[workspace] exclude`): forks of
-/// third-party crates vendored as path dependencies, fuzz crates. They are not the
-/// workspace's code: a walk from above does not check them (calls into them are followed as
-/// into any dependency).
+/// The directories the workspace holding `dir` leaves out: those it `exclude`s, and the
+/// crates that `[patch]` a registry crate with a fork kept in the tree, unless they are
+/// members too. Third-party code and fuzz crates, not the workspace's own: a walk from above
+/// does not check them (calls into them are followed as into any dependency).
 pub(crate) fn workspace_excludes(dir: &Path) -> Vec<PathBuf> {
     let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     let root = workspace_root(&dir);
     let Some(doc) = read_toml(&root.join("Cargo.toml")) else { return Vec::new() };
     let list = doc.get("workspace").and_then(|w| w.get("exclude")).and_then(|m| m.as_array());
     let excluded = list.into_iter().flatten().filter_map(|v| v.as_str()).map(|e| normalize(&root.join(e)));
+    let members = member_dirs(&root, &doc);
+    let forks = patch_dirs(&root, &doc).into_iter().filter(|d| !members.contains(d));
     // One named itself, or a directory in it, is checked.
-    excluded.filter(|e| !normalize(&dir).starts_with(e)).collect()
+    excluded.chain(forks).filter(|e| !normalize(&dir).starts_with(e)).collect()
 }
 
 /// The workspace's member directories, from `[workspace] members` (with `*` globs) and

@@ -564,7 +564,23 @@ impl<'c> Resolver<'c> {
                 return None;
             }
         }
-        Some(self.resolve_path(path))
+        let resolved = self.resolve_path(path);
+        Some(self.through_alias(&resolved).unwrap_or(resolved))
+    }
+
+    /// `Alias::f` for a type alias of another crate's type (`type Legacy =
+    /// reqwest::blocking::Client`, then `Legacy::new()`) is that type's `f`.
+    fn through_alias(&self, path: &str) -> Option<String> {
+        let (qual, name) = path.rsplit_once("::")?;
+        let aliased = match self.type_aliases.get(qual) {
+            Some((params, ty)) if params.is_empty() => self.resolve_type(ty),
+            Some(_) => return None,
+            None => self.foreign_alias(qual)?,
+        };
+        match aliased {
+            Ty::Named(p, _) if !self.is_local(&p) => Some(format!("{p}::{name}")),
+            _ => None,
+        }
     }
 
     pub(crate) fn resolve_path(&self, path: &syn::Path) -> String {
