@@ -954,7 +954,7 @@ fn scan_file(
     }
     // (The checked crates' outlines are not kept: outlining costs about what reading an entry
     // does, and writing one per file slowed a cold run down by a tenth.)
-    let outlined = outline_file(file, &bytes, mode);
+    let outlined = outline_file(file, &bytes, mode, &options.knowledge);
     match outlined.waiting {
         Some(waiting) => Ok((Scanned::Waiting(waiting), outlined.mods)),
         None => check_bytes(file, options, cache, fingerprint, bytes).map(|s| (s, outlined.mods)),
@@ -996,7 +996,7 @@ impl KeptOutlines {
 }
 
 /// Outlines a file's bytes (no parse) and decides whether it waits for the call graph.
-fn outline_file(file: &SourceFile, bytes: &[u8], mode: Mode) -> Outlined {
+fn outline_file(file: &SourceFile, bytes: &[u8], mode: Mode, knowledge: &Knowledge) -> Outlined {
     let outline = prescan::outline(bytes);
     let module = &file.place.module;
     let mods = outline
@@ -1048,7 +1048,14 @@ fn outline_file(file: &SourceFile, bytes: &[u8], mode: Mode) -> Outlined {
         }
         _ => Vec::new(),
     };
-    let aliases = outline.aliases.iter().map(|t| name_hash(&[pkg, t])).collect();
+    // (Only an alias that may name a type whose methods block: reading the file for another
+    // costs a parse and types nothing.)
+    let aliases = outline
+        .aliases
+        .iter()
+        .filter(|(_, names)| names.iter().any(|n| knowledge.may_name_blocking_type(n)))
+        .map(|(t, _)| name_hash(&[pkg, t]))
+        .collect();
     let waiting = Waiting { fns, free_fns, exports, idents: outline.idents, built, methods, aliases };
     Outlined { waiting: Some(waiting), mods }
 }

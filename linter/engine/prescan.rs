@@ -252,9 +252,10 @@ pub struct Outline {
     /// Type names it builds values of: `Name::f(..)`, `Name { .. }` (the call graph wants the
     /// files that build a type whose async methods call its type parameter's methods).
     pub built: Vec<String>,
-    /// Non-generic type aliases it declares (`type DbPool = ..;`): other files importing one
-    /// read it to type their values (`engine::foreign_aliases`).
-    pub aliases: Vec<String>,
+    /// Non-generic type aliases it declares (`type DbPool = ..;`), each with the type names
+    /// its type mentions (`Pool`, `SqliteConnectionManager`): other files importing one read
+    /// it to type their values (`engine::foreign_aliases`).
+    pub aliases: Vec<(String, Vec<String>)>,
     /// Every identifier it mentions, as a Bloom filter: which files may call a function.
     pub idents: Idents,
 }
@@ -386,6 +387,26 @@ fn path_fit_of(attr: &[u8]) -> u8 {
     }
 }
 
+/// The capitalised identifiers of `src` up to the first `;` (an alias's type).
+fn type_names_until_semicolon(src: &[u8]) -> Vec<String> {
+    let end = src.iter().position(|&c| c == b';').unwrap_or(src.len());
+    let text = &src[..end];
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < text.len() {
+        let start = i;
+        while i < text.len() && (text[i].is_ascii_alphanumeric() || text[i] == b'_') {
+            i += 1;
+        }
+        if i == start {
+            i += 1;
+        } else if text[start].is_ascii_uppercase() {
+            out.push(String::from_utf8_lossy(&text[start..i]).into_owned());
+        }
+    }
+    out
+}
+
 /// Scans identifiers, skipping comments, strings and chars.
 pub fn outline(src: &[u8]) -> Outline {
     let mut out = Outline::default();
@@ -480,7 +501,7 @@ pub fn outline(src: &[u8]) -> Outline {
                             out.built.push(text());
                         }
                         if src[i..].iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'=') {
-                            out.aliases.push(text());
+                            out.aliases.push((text(), type_names_until_semicolon(&src[i..])));
                         }
                     }
                     (_, b"impl") => {
@@ -609,6 +630,22 @@ mod outline_tests {
         let absent =
             ["serve", "handle_request", "run_forever", "x9"].iter().filter(|w| o.idents.may_contain(w));
         assert!(absent.count() <= 1);
+    }
+
+    #[test]
+    fn aliases_keep_the_type_names_they_mention() {
+        let o = outline(
+            b"pub type DbPool = r2d2::Pool<SqliteConnectionManager>;\n\
+              type Cache<K> = HashMap<K, u8>;\ntype Id = u64; fn f() {}\n",
+        );
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            o.aliases,
+            [
+                ("DbPool".to_string(), names(&["Pool", "SqliteConnectionManager"])),
+                ("Id".to_string(), names(&[]))
+            ]
+        );
     }
 
     #[test]

@@ -207,6 +207,9 @@ pub struct Knowledge {
     typed: HashSet<String>,
     /// Those of them with a method that blocks an executor thread (not only a sync bridge).
     blocking_types: HashSet<String>,
+    /// The last segments of `blocking_types` (`Pool` of `r2d2::Pool`): what a type alias
+    /// another file reads must mention, as the byte scan sees it.
+    blocking_type_names: HashSet<String>,
     runs: HashMap<String, RunsKind>,
     runs_prefixes: Vec<(String, RunsKind)>,
     event_waits: HashSet<String>,
@@ -318,6 +321,12 @@ impl Knowledge {
 
     pub(crate) fn note_blocking_type(&mut self, ty: &str) {
         self.blocking_types.insert(ty.to_string());
+        self.blocking_type_names.insert(ty.rsplit("::").next().unwrap_or(ty).to_string());
+    }
+
+    /// May a type written with this name (its last segment) have methods that block?
+    pub(crate) fn may_name_blocking_type(&self, name: &str) -> bool {
+        self.blocking_type_names.contains(name)
     }
 
     /// Does a catalog list a method of this type that blocks an executor thread?
