@@ -494,6 +494,12 @@ impl FileFacts {
         calls.chain(self.aliases.iter().map(|(_, to)| to.as_str())).filter_map(move |k| key_triple_in(k, own))
     }
 
+    /// The (qualifier, name) of its calls of a name a glob import brought in (`m::*::f`,
+    /// `m::*::util::f`): the glob may be another package's prelude.
+    pub(crate) fn glob_callees(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.call_keys().filter(|k| k.contains("::*::")).filter_map(key_parts)
+    }
+
     /// Per sync fn of the file: its own (package, qualifier, name), and those of the functions
     /// it calls (followed once something calls it).
     pub(crate) fn summary_callees<'f>(

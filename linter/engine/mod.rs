@@ -420,6 +420,11 @@ pub(crate) fn check_files_with(
                         unreached.entry(me).or_default().extend(calls);
                     }
                 }
+                // A name from a glob may be a package's it depends on (its prelude's).
+                for (qual, name) in a.facts.glob_callees() {
+                    let deps = files[i].place.depends.iter().filter(|d| options.local_crates.contains(*d));
+                    reach.extend(deps.map(|d| Called::new(d, qual, name)));
+                }
                 for (pkg, ty) in a.facts.generic_owners(own) {
                     needed.types.insert(name_hash(&[pkg, ty]));
                 }
@@ -723,14 +728,30 @@ fn reached_in_dependencies(
 /// crate::db::DbPool`), as `Waiting::aliases` hashes them.
 fn imported_types(files: &[SourceFile], results: &[Result<(Scanned, Vec<ModDecl>), FileError>]) -> Hashes {
     let mut out = Hashes::default();
+    // Packages another one glob imports a module of (`use my_core::prelude::*`): what their
+    // files re-export may be imported so.
+    let mut globbed: HashSet<&str> = HashSet::new();
     for (file, r) in files.iter().zip(results) {
         let Ok((Scanned::Checked(a), _)) = r else { continue };
         let package = file.place.package.as_deref().unwrap_or_default();
+        for (_, m) in &a.facts.globs {
+            let of = m.split("::").next().unwrap_or_default();
+            if !matches!(of, "crate" | "self" | "super") && of != package {
+                globbed.insert(of);
+            }
+        }
         for (_, to) in &a.facts.aliases {
             let to = in_package(to, package);
             let (Some(pkg), Some(name)) = (to.split("::").next(), to.rsplit("::").next()) else { continue };
             if name.starts_with(|c: char| c.is_ascii_uppercase()) {
                 out.insert(name_hash(&[pkg, name]));
+            }
+        }
+    }
+    for (file, r) in files.iter().zip(results) {
+        if let (Ok((Scanned::Waiting(w), _)), Some(p)) = (r, file.place.package.as_deref()) {
+            if globbed.contains(p) {
+                out.extend(w.exports.iter().copied());
             }
         }
     }
@@ -765,6 +786,7 @@ fn importers(
         return Vec::new();
     }
     let modules: HashSet<&str> = aliases.keys().filter_map(|p| Some(p.rsplit_once("::")?.0)).collect();
+    let packages: HashSet<&str> = aliases.keys().filter_map(|p| p.split("::").next()).collect();
     let probes: Vec<u64> =
         aliases.keys().filter_map(|p| p.rsplit("::").next()).map(prescan::Idents::probe).collect();
     let mut out = Vec::new();
@@ -778,7 +800,11 @@ fn importers(
         let Ok((Scanned::Checked(a), _)) = r else { continue };
         let package = file.place.package.as_deref().unwrap_or_default();
         let imports = a.facts.aliases.iter().any(|(_, to)| aliases.contains_key(&in_package(to, package)));
-        let globs = a.facts.globs.iter().any(|(_, m)| modules.contains(in_package(m, package).as_str()));
+        // (A glob of another package's module may bring its alias through a prelude.)
+        let globs = a.facts.globs.iter().map(|(_, m)| in_package(m, package)).any(|m| {
+            let of = m.split("::").next().unwrap_or_default();
+            modules.contains(m.as_str()) || (of != package && packages.contains(of))
+        });
         if imports || globs {
             out.push(i);
         }

@@ -203,6 +203,8 @@ pub struct Knowledge {
     aliases: rustc_hash::FxHashMap<String, String>,
     /// Last segments of every known path, mapped to their parents (for glob imports).
     members: HashMap<String, Vec<String>>,
+    /// The crates of the paths it knows (`reqwest` of `reqwest::blocking::get`).
+    crates: HashSet<String>,
     /// Types whose methods a rule's catalog knows: a constructor call returns the type.
     typed: HashSet<String>,
     /// Those of them with a method that blocks an executor thread (not only a sync bridge).
@@ -301,7 +303,15 @@ impl Knowledge {
             }
             // `std::fs::File::open`: `File` is a member of `std::fs` too.
             self.note_member(parent);
+        } else {
+            self.crates.insert(path.to_string());
         }
+    }
+
+    /// Is `name` a crate whose paths the knowledge or a catalog knows (or the standard
+    /// library's)?
+    pub(crate) fn knows_crate(&self, name: &str) -> bool {
+        matches!(name, "std" | "core" | "alloc") || self.crates.contains(name)
     }
 
     /// Rewrites a resolved path to its canonical spelling (`core::` -> `std::`).

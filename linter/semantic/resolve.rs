@@ -565,7 +565,26 @@ impl<'c> Resolver<'c> {
             }
         }
         let resolved = self.resolve_path(path);
+        if let Some(in_glob) = self.module_from_glob(path, &resolved) {
+            return Some(in_glob);
+        }
         Some(self.through_alias(&resolved).unwrap_or(resolved))
+    }
+
+    /// `util::backoff(..)` where `util` is no crate the run or the catalogs know, but a glob
+    /// import of the checked crates may bring in a module of that name (`use my_core::prelude::*;`
+    /// whose prelude has `pub use crate::util;`): `module::*::util::backoff`, as a bare name
+    /// from a glob is (the join finds which glob has it).
+    fn module_from_glob(&self, path: &syn::Path, resolved: &str) -> Option<String> {
+        let first = path.segments.first()?.ident.to_string();
+        let written = path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::");
+        let unknown_root = path.leading_colon.is_none()
+            && path.segments.len() > 1
+            && first.starts_with(|c: char| c.is_ascii_lowercase())
+            && resolved == written
+            && !self.is_local(&first)
+            && !self.knowledge.knows_crate(&first);
+        (unknown_root && self.globs_own_modules()).then(|| format!("{}::*::{written}", self.current_module()))
     }
 
     /// `Alias::f` for a type alias of another crate's type (`type Legacy =
@@ -758,14 +777,18 @@ impl<'c> Resolver<'c> {
             return Some(parse(t));
         }
         let (_, name) = path.split_once("::*::").filter(|(_, name)| !name.contains("::"))?;
-        let mut named = aliases.iter().filter(|(p, _)| {
-            p.strip_prefix(package).and_then(|r| r.strip_prefix("::")).is_some()
-                && p.rsplit("::").next() == Some(name)
-        });
-        match (named.next(), named.next()) {
-            (Some((_, t)), None) => Some(parse(t)),
-            _ => None,
-        }
+        // The package's own first; else another's, through its prelude (`use my_core::prelude::*`).
+        let of = |own: bool| {
+            let mut named = aliases.iter().filter(move |(p, _)| {
+                p.strip_prefix(package).and_then(|r| r.strip_prefix("::")).is_some() == own
+                    && p.rsplit("::").next() == Some(name)
+            });
+            match (named.next(), named.next()) {
+                (Some((_, t)), None) => Some(t),
+                _ => None,
+            }
+        };
+        of(true).or_else(|| of(false)).map(parse)
     }
 
     /// What iterating a value of the file's own type `path` yields, if the file implements
