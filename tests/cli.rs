@@ -580,18 +580,22 @@ fn vendored_crates_are_skipped_unless_their_directory_is_named() {
         "pub async fn nap() { std::thread::sleep(std::time::Duration::from_secs(1)); }\n",
     )
     .unwrap();
-    let findings = |path: &std::path::Path| {
-        let out = Command::cargo_bin("stall")
-            .unwrap()
-            .args(["check", "--no-dependencies", "--output-format", "json"])
-            .arg(path)
-            .output()
-            .unwrap();
-        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        doc["diagnostics"].as_array().unwrap().len()
-    };
+    let findings = |path: &std::path::Path| paths_with_findings(path).len();
     assert_eq!(findings(dir.path()), 0, "a project's vendored crates are not its code");
     assert_eq!(findings(&dir.path().join("vendor")), 1, "a vendor directory named itself is checked");
+}
+
+/// The paths of the findings of `stall check PATH` (one per finding, `/`-separated).
+fn paths_with_findings(path: &std::path::Path) -> Vec<String> {
+    let out = Command::cargo_bin("stall")
+        .unwrap()
+        .args(["check", "--no-dependencies", "--output-format", "json"])
+        .arg(path)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found = doc["diagnostics"].as_array().unwrap().iter();
+    found.map(|d| d["path"].as_str().unwrap().replace('\\', "/")).collect()
 }
 
 /// A directory the workspace excludes (a third-party fork vendored as a path dependency), or a
@@ -622,18 +626,8 @@ fn directories_the_workspace_excludes_are_skipped_unless_named() {
         std::fs::write(p.join(krate).join("src/lib.rs"), napping).unwrap();
     }
     let paths = |path: &std::path::Path| {
-        let out = Command::cargo_bin("stall")
-            .unwrap()
-            .args(["check", "--no-dependencies", "--output-format", "json"])
-            .arg(path)
-            .output()
-            .unwrap();
-        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let mut found: Vec<String> = doc["diagnostics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d["path"].as_str().unwrap().replace('\\', "/"))
+        let mut found: Vec<String> = paths_with_findings(path)
+            .into_iter()
             .map(|d| d.rsplit_once("third_party/").map_or(d.clone(), |(_, rest)| rest.to_string()))
             .map(|d| d.rsplit_once("/app/").map_or(d.clone(), |(_, rest)| format!("app/{rest}")))
             .collect();
