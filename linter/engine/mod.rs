@@ -420,10 +420,16 @@ pub(crate) fn check_files_with(
                         unreached.entry(me).or_default().extend(calls);
                     }
                 }
-                // A name from a glob may be a package's it depends on (its prelude's).
-                for (qual, name) in a.facts.glob_callees() {
-                    let deps = files[i].place.depends.iter().filter(|d| options.local_crates.contains(*d));
-                    reach.extend(deps.map(|d| Called::new(d, qual, name)));
+                // A name from a glob may be another package's, one the file glob imports a
+                // module of (its prelude).
+                let globbed: Vec<&str> = (a.facts.globs.iter())
+                    .filter_map(|(_, m)| m.split("::").next())
+                    .filter(|p| Some(*p) != own && options.local_crates.contains(*p))
+                    .collect();
+                if !globbed.is_empty() {
+                    for (qual, name) in a.facts.glob_callees() {
+                        reach.extend(globbed.iter().map(|p| Called::new(p, qual, name)));
+                    }
                 }
                 for (pkg, ty) in a.facts.generic_owners(own) {
                     needed.types.insert(name_hash(&[pkg, ty]));
