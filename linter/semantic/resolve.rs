@@ -576,15 +576,21 @@ impl<'c> Resolver<'c> {
     /// whose prelude has `pub use crate::util;`): `module::*::util::backoff`, as a bare name
     /// from a glob is (the join finds which glob has it).
     fn module_from_glob(&self, path: &syn::Path, resolved: &str) -> Option<String> {
+        if path.leading_colon.is_some() || path.segments.len() < 2 {
+            return None;
+        }
         let first = path.segments.first()?.ident.to_string();
-        let written = path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::");
-        let unknown_root = path.leading_colon.is_none()
-            && path.segments.len() > 1
-            && first.starts_with(|c: char| c.is_ascii_lowercase())
-            && resolved == written
+        // (Cheap tests first: this runs for every path of a value.)
+        let unknown_root = first.starts_with(|c: char| c.is_ascii_lowercase())
+            && resolved.split("::").next() == Some(first.as_str())
             && !self.is_local(&first)
             && !self.knowledge.knows_crate(&first);
-        (unknown_root && self.globs_own_modules()).then(|| format!("{}::*::{written}", self.current_module()))
+        if !unknown_root {
+            return None;
+        }
+        let written = path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::");
+        (resolved == written && self.globs_own_modules())
+            .then(|| format!("{}::*::{written}", self.current_module()))
     }
 
     /// `Alias::f` for a type alias of another crate's type (`type Legacy =
