@@ -494,6 +494,15 @@ impl FileFacts {
         calls.chain(self.aliases.iter().map(|(_, to)| to.as_str())).filter_map(move |k| key_triple_in(k, own))
     }
 
+    /// The other packages it glob imports a module of (`use my_core::prelude::*` in package
+    /// `own`: `my_core`): their re-exports may name what its calls and types name.
+    pub(crate) fn globbed_packages<'f>(&'f self, own: &'f str) -> impl Iterator<Item = &'f str> {
+        self.globs
+            .iter()
+            .filter_map(|(_, m)| m.split("::").next())
+            .filter(move |p| !matches!(*p, "crate" | "self" | "super") && *p != own)
+    }
+
     /// The (qualifier, name) of its calls of a name a glob import brought in (`m::*::f`,
     /// `m::*::util::f`): the glob may be another package's prelude.
     pub(crate) fn glob_callees(&self) -> impl Iterator<Item = (&str, &str)> {

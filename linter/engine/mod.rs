@@ -422,9 +422,8 @@ pub(crate) fn check_files_with(
                 }
                 // A name from a glob may be another package's, one the file glob imports a
                 // module of (its prelude).
-                let globbed: Vec<&str> = (a.facts.globs.iter())
-                    .filter_map(|(_, m)| m.split("::").next())
-                    .filter(|p| Some(*p) != own && options.local_crates.contains(*p))
+                let globbed: Vec<&str> = (a.facts.globbed_packages(own.unwrap_or_default()))
+                    .filter(|p| options.local_crates.contains(*p))
                     .collect();
                 if !globbed.is_empty() {
                     for (qual, name) in a.facts.glob_callees() {
@@ -740,12 +739,7 @@ fn imported_types(files: &[SourceFile], results: &[Result<(Scanned, Vec<ModDecl>
     for (file, r) in files.iter().zip(results) {
         let Ok((Scanned::Checked(a), _)) = r else { continue };
         let package = file.place.package.as_deref().unwrap_or_default();
-        for (_, m) in &a.facts.globs {
-            let of = m.split("::").next().unwrap_or_default();
-            if !matches!(of, "crate" | "self" | "super") && of != package {
-                globbed.insert(of);
-            }
-        }
+        globbed.extend(a.facts.globbed_packages(package));
         for (_, to) in &a.facts.aliases {
             let to = in_package(to, package);
             let (Some(pkg), Some(name)) = (to.split("::").next(), to.rsplit("::").next()) else { continue };
@@ -806,11 +800,9 @@ fn importers(
         let Ok((Scanned::Checked(a), _)) = r else { continue };
         let package = file.place.package.as_deref().unwrap_or_default();
         let imports = a.facts.aliases.iter().any(|(_, to)| aliases.contains_key(&in_package(to, package)));
-        // (A glob of another package's module may bring its alias through a prelude.)
-        let globs = a.facts.globs.iter().map(|(_, m)| in_package(m, package)).any(|m| {
-            let of = m.split("::").next().unwrap_or_default();
-            modules.contains(m.as_str()) || (of != package && packages.contains(of))
-        });
+        let globs = a.facts.globs.iter().any(|(_, m)| modules.contains(in_package(m, package).as_str()))
+            // (A glob of another package's module may bring its alias through a prelude.)
+            || a.facts.globbed_packages(package).any(|p| packages.contains(p));
         if imports || globs {
             out.push(i);
         }
