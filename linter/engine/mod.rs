@@ -408,7 +408,14 @@ pub(crate) fn check_files_with(
             if let Ok((Scanned::Checked(a), _)) = &results[i] {
                 let own = files[i].place.package.as_deref();
                 for (pkg, qual, name) in a.facts.entry_callees(own) {
-                    reach.push(Called::new(pkg, qual, name));
+                    let called = Called::new(pkg, qual, name);
+                    // A field's type may be one of the program's own libraries'
+                    // (`state.sink.timing(..)`, `sink: Arc<core::Sink>`): their methods too.
+                    if called.of_field {
+                        let uses = files[i].place.uses.iter();
+                        reach.extend(uses.map(|p| Called::new(p, qual, name)));
+                    }
+                    reach.push(called);
                 }
                 for ((pkg, _, name), calls) in a.facts.summary_callees(own) {
                     let calls = calls.into_iter().map(|(p, q, n)| Called::new(p, q, n));

@@ -264,10 +264,12 @@ impl<'a, 'ast> Model<'a, 'ast> {
             let entry = self.res.knowledge.type_entry(path);
             // `Mutex<Cache>` with `Mutex` from a glob import (`use crate::prelude::*`): the
             // model cannot see it is `std::sync::Mutex`; its name says so.
+            // (An `Option` too: `if let Some(s) = &state.sink { s.send(..) }` calls the held
+            // type's `send`; the walk keeps `Option`'s own methods off it, `OPTION_ONLY`.)
             let wrapper = (path.contains("::*::") && GLOB_LOCKS.contains(&last))
                 || entry.is_some_and(|e| e.is_lock())
-                // (Not an `Option`: `state.job.take()` is `Option::take`, not `Job::take`.)
-                || path == "std::result::Result";
+                || path == "std::result::Result"
+                || path == "std::option::Option";
             match args.first() {
                 Some(inner) if wrapper => ty = self.res.deref_all(inner.clone()),
                 _ => break,

@@ -175,9 +175,25 @@ const TYPED_GETTERS: &[(&str, &str)] = &[
 const LOCKS: &[&str] = &["lock", "read", "write", "try_lock", "blocking_lock", "lock_owned"];
 
 /// Does `value.method()` hand out `value` itself, or what it holds (a lock, an unwrap)?
+/// (On a member another file types, an `Option`'s `take` too: see `OPTION_ONLY`.)
 pub(crate) fn hands_through(method: &str) -> bool {
-    LOCKS.contains(&method) || TRANSPARENT.contains(&method)
+    LOCKS.contains(&method) || TRANSPARENT.contains(&method) || method == "take"
 }
+
+/// Methods of `Option` itself (`state.child.take()`, `self.conn.is_some()`): on a member
+/// another file types, whose declared `Option` the model looks through, they are no call of
+/// the held type's method of that name. (`take` hands out the same `Option`.)
+pub(crate) const OPTION_ONLY: &[&str] = &[
+    "take",
+    "replace",
+    "insert",
+    "get_or_insert",
+    "get_or_insert_with",
+    "is_some",
+    "is_none",
+    "is_some_and",
+    "is_none_or",
+];
 
 /// Methods that hand back the value they are called on, or the `Ok`/`Some` inside it
 /// (results are looked through by the model).
@@ -542,11 +558,7 @@ impl Resolver<'_> {
         if let Ty::Member(_) = recv {
             // Locking a value of another file's type (`state.db.lock()`) hands out what the
             // lock holds: the file declaring it names the member by the held type.
-            return if TRANSPARENT.contains(&method) || LOCKS.contains(&method) {
-                recv.clone()
-            } else {
-                recv.member(&format!("{method}()"))
-            };
+            return if hands_through(method) { recv.clone() } else { recv.member(&format!("{method}()")) };
         }
         let Ty::Named(path, _) = recv else {
             // A tuple or a future: `unwrap`, `clone` and the like hand it back.

@@ -746,7 +746,10 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             });
         } else if let (Some(ty), false) = (self.followed_member(&receiver), combinator) {
             // A value another file types (`state.config().reload(..)`): the join resolves it.
-            callee = self.m.key(&format!("{ty}::{method}"));
+            // (Not `Option`'s own methods: the model looks through a declared `Option`.)
+            if !super::types::OPTION_ONLY.contains(&method.as_str()) {
+                callee = self.m.key(&format!("{ty}::{method}"));
+            }
         } else if matches!(receiver, Ty::Unknown | Ty::Member(_)) && takes_closure && runs.is_none() {
             // A closure handed to a method of a value the model cannot type: it may be a
             // wrapper of the crates that offloads it (`state.pool.exec_blocking(|| ..)`); the

@@ -203,9 +203,16 @@ fn field_instance(
     let declared = chain.first()?.path()?.to_string();
     // What a lock holds (`Mutex<mpsc::Receiver<_>>`): another file's `state.events.lock()
     // .unwrap().recv()` calls the held value's method, as the model hands locks through.
-    let held = chain.iter().find_map(|t| knowledge.type_entry(t.path()?)?.is_lock().then(|| t.first_arg()));
-    if let Some(inner) = held.filter(|t| *t != Ty::Unknown) {
-        chain.extend(m.res.deref_chain(inner));
+    // And what an `Option` holds, in the lock or not (`Mutex<Option<Child>>`): the model looks
+    // through options (`state.child.lock().unwrap().take().unwrap().wait()`).
+    for _ in 0..2 {
+        let optional = |t: &Ty| t.path() == Some("std::option::Option");
+        let lock = |t: &Ty| t.path().and_then(|p| knowledge.type_entry(p)).is_some_and(|e| e.is_lock());
+        let held = chain.iter().rev().find(|t| lock(t) || optional(t)).map(Ty::first_arg);
+        match held.filter(|t| *t != Ty::Unknown && !chain.contains(t)) {
+            Some(inner) => chain.extend(m.res.deref_chain(inner)),
+            None => break,
+        }
     }
     let mut methods: Vec<(String, BlockSite)> = Vec::new();
     for ty in &chain {
