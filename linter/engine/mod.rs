@@ -176,6 +176,10 @@ struct Waiting {
     /// (package, name) of the non-generic type aliases it declares.
     #[serde(default)]
     aliases: Vec<u64>,
+    /// Their names, as `Idents` probes them: a waiting file of sync code may name one (a
+    /// struct's field declared with it).
+    #[serde(default)]
+    alias_probes: Vec<u64>,
 }
 
 /// Sets of name hashes, tested against every waiting file each round: the values are hashes
@@ -343,9 +347,26 @@ pub(crate) fn check_files_with(
     // knowing every such alias of the run, so that calls on their values are typed.
     // (A file of sync code declaring one is parsed for it.)
     let imported = imported_types(&files[..user_files], &results);
+    // (Or one a waiting file of its package, or of one depending on it, names: a struct of
+    // sync code declaring a field with it, in another member.)
+    let named_elsewhere = |i: usize, probe: u64| {
+        let package = files[i].place.package.as_deref();
+        (0..user_files).any(|j| {
+            let Ok((Scanned::Waiting(w), _)) = &results[j] else { return false };
+            let can_name = match (package, files[j].place.package.as_deref()) {
+                (Some(p), Some(q)) => p == q || files[j].place.depends.iter().any(|d| d == p),
+                _ => true,
+            };
+            j != i && can_name && w.idents.may_contain_probe(probe)
+        })
+    };
     let declaring: Vec<usize> = (0..user_files)
-        .filter(|&i| {
-            matches!(&results[i], Ok((Scanned::Waiting(w), _)) if w.aliases.iter().any(|a| imported.contains(a)))
+        .filter(|&i| match &results[i] {
+            Ok((Scanned::Waiting(w), _)) => {
+                w.aliases.iter().any(|a| imported.contains(a))
+                    || w.alias_probes.iter().any(|&p| named_elsewhere(i, p))
+            }
+            _ => false,
         })
         .collect();
     for (i, r) in declaring.iter().zip(scan(&options, &files, &dep_of, &declaring, Mode::Parse, &none)) {
@@ -1081,13 +1102,14 @@ fn outline_file(file: &SourceFile, bytes: &[u8], mode: Mode, knowledge: &Knowled
     };
     // (Only an alias that may name a type whose methods block: reading the file for another
     // costs a parse and types nothing.)
-    let aliases = outline
-        .aliases
-        .iter()
-        .filter(|(_, names)| names.iter().any(|n| knowledge.may_name_blocking_type(n)))
-        .map(|(t, _)| name_hash(&[pkg, t]))
-        .collect();
-    let waiting = Waiting { fns, free_fns, exports, idents: outline.idents, built, methods, aliases };
+    let blocking_aliases = || {
+        let aliases = outline.aliases.iter();
+        aliases.filter(|(_, names)| names.iter().any(|n| knowledge.may_name_blocking_type(n)))
+    };
+    let aliases = blocking_aliases().map(|(t, _)| name_hash(&[pkg, t])).collect();
+    let alias_probes = blocking_aliases().map(|(t, _)| prescan::Idents::probe(t)).collect();
+    let waiting =
+        Waiting { fns, free_fns, exports, idents: outline.idents, built, methods, aliases, alias_probes };
     Outlined { waiting: Some(waiting), mods }
 }
 

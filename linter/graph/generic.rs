@@ -24,7 +24,14 @@ pub(crate) fn diagnostics(units: &[Unit]) -> Vec<(usize, Finding)> {
                 if inst.field != call.field {
                     return None;
                 }
-                let site = inst.methods.iter().find(|(m, _)| *m == call.method)?;
+                // `get.query`: the chain's first call may block already (`pool.get()?.query(..)`
+                // on a field declared as an `r2d2::Pool`).
+                let first = call.method.split_once('.').map(|(m, _)| m);
+                let site = inst
+                    .methods
+                    .iter()
+                    .find(|(m, _)| *m == call.method)
+                    .or_else(|| first.and_then(|first| inst.methods.iter().find(|(m, _)| m == first)))?;
                 Some((g, inst, &site.1))
             });
             let Some((g, inst, site)) = found else { continue };

@@ -89,6 +89,20 @@ impl<'a> KeyIndex<'a> {
         self.lookup_named(key)
     }
 
+    /// `key` with the aliases of its prefix followed (`crate::AppState::<verifier>::verify` ->
+    /// `core::auth::TokenVerifier::verify` for a field declared `Arc<dyn TokenVerifier>`): a
+    /// trait object's member names the trait, whose impls a call may run.
+    pub(crate) fn dealiased<'k>(&self, key: &'k str) -> std::borrow::Cow<'k, str> {
+        let mut key = std::borrow::Cow::Borrowed(key);
+        for _ in 0..8 {
+            match self.rewrite(&key) {
+                Some(k) if k != *key && !k.contains("::*::") => key = std::borrow::Cow::Owned(k),
+                _ => break,
+            }
+        }
+        key
+    }
+
     fn find(&self, key: &str) -> Option<&[FnId]> {
         self.by_key.get(key).or_else(|| self.through_globs.get(key)).map(Vec::as_slice)
     }

@@ -151,22 +151,29 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
     };
     // The impls a call of a trait's method may run, when the crates declare the trait; none
     // when one of them makes no call that could block.
-    fn found<'i, 'k>(
-        impls: &'i HashMap<TraitMethod<'k>, Vec<Impl<'k>>>,
-        call: &'k CallSite,
-    ) -> &'i [Impl<'k>] {
-        let Some((tr, method)) = key_parts(&call.key) else { return &[] };
-        impls.get(&(key_package(&call.key, None), tr, method)).map(Vec::as_slice).unwrap_or_default()
+    // (A call on a member another file types, through its alias: a field declared `Arc<dyn
+    // Verifier>` names the trait.)
+    fn trait_key<'c>(index: &KeyIndex, call: &'c CallSite) -> std::borrow::Cow<'c, str> {
+        match call.key.contains("::<") {
+            true => index.dealiased(&call.key),
+            false => std::borrow::Cow::Borrowed(call.key.as_str()),
+        }
+    }
+    fn found<'i, 'k>(impls: &'i HashMap<TraitMethod<'k>, Vec<Impl<'k>>>, key: &'k str) -> &'i [Impl<'k>] {
+        let Some((tr, method)) = key_parts(key) else { return &[] };
+        impls.get(&(key_package(key, None), tr, method)).map(Vec::as_slice).unwrap_or_default()
     }
     let dispatch = |call: &CallSite| -> Vec<FnId> {
-        found(&impls, call).iter().map(|i| i.id).collect::<Option<Vec<FnId>>>().unwrap_or_default()
+        let key = trait_key(&index, call);
+        found(&impls, &key).iter().map(|i| i.id).collect::<Option<Vec<FnId>>>().unwrap_or_default()
     };
     // From async code: those doing work, when the others are null objects (and the working ones
     // are no demo code); with the null objects' types.
     let working = |call: &CallSite| -> (Vec<FnId>, Vec<String>) {
-        let all = found(&impls, call);
-        let tr = key_parts(&call.key).map_or("", |(tr, _)| tr);
-        let null = |i: &&Impl| null_objects.get(&(key_package(&call.key, None), tr, i.owner)) == Some(&true);
+        let key = trait_key(&index, call);
+        let all = found(&impls, &key);
+        let tr = key_parts(&key).map_or("", |(tr, _)| tr);
+        let null = |i: &&Impl| null_objects.get(&(key_package(&key, None), tr, i.owner)) == Some(&true);
         let (nulls, rest): (Vec<&Impl>, Vec<&Impl>) = all.iter().partition(null);
         if nulls.is_empty() || rest.is_empty() || rest.iter().any(|i| i.demo) {
             return (dispatch(call), Vec::new());
