@@ -207,6 +207,7 @@ impl Deps {
             build_script: p.build_script,
             uses: std::sync::Arc::from([]),
             depends: std::sync::Arc::from([]),
+            renames: std::sync::Arc::from([]),
             in_tree: false,
         };
         SourceFile { path, display, place }

@@ -385,6 +385,8 @@ pub(crate) fn check_files_with(
         }
     }
     // (On the pool: the first call makes every checked file's keys unique.)
+    // (A dependency two packages of the run are named: the one of the version required.)
+    let renames_of: Vec<Arc<[(String, String)]>> = files.iter().map(|f| f.place.renames.clone()).collect();
     let retarget = |results: &mut [Result<(Scanned, Vec<ModDecl>), FileError>],
                     targets: &[String],
                     indices: &[usize],
@@ -393,12 +395,18 @@ pub(crate) fn check_files_with(
         for &i in indices {
             these[i] = true;
         }
+        let renames: Vec<&[(String, String)]> =
+            (0..results.len()).map(|i| renames_of.get(i).map_or(&[][..], |r| &r[..])).collect();
         pool.install(|| {
-            results.par_iter_mut().zip(targets).zip(these).for_each(|((r, target), this)| {
-                if let (true, Ok((Scanned::Checked(a), _))) = (this, r) {
-                    a.facts.retarget(target, &|k| deps.canonical_key(k));
-                }
-            })
+            results.par_iter_mut().zip(targets).zip(these).zip(renames).for_each(
+                |(((r, target), this), renames)| {
+                    if let (true, Ok((Scanned::Checked(a), _))) = (this, r) {
+                        a.facts.retarget(target, &|k| {
+                            version_rename(k, renames).or_else(|| deps.canonical_key(k))
+                        });
+                    }
+                },
+            )
         });
     };
     retarget(&mut results, &targets, &all, &deps);
@@ -755,6 +763,15 @@ fn reached_in_dependencies(
         }
     }
     seen.into_iter().collect()
+}
+
+/// `key` into a dependency that `renames` spells by another package's name (`tungstenite::f`
+/// -> `tungstenite#2::f`).
+fn version_rename(key: &str, renames: &[(String, String)]) -> Option<String> {
+    let (first, rest) = key.split_once("::").map_or((key, None), |(f, r)| (f, Some(r)));
+    let (_, to) = renames.iter().find(|(from, _)| from == first)?;
+    // (The crate itself: `pub use tungstenite;`.)
+    Some(rest.map_or_else(|| to.clone(), |rest| format!("{to}::{rest}")))
 }
 
 /// (package, name) of the types the checked files import from the run's crates (`use

@@ -100,13 +100,21 @@ pub fn discover(paths: &[PathBuf], excluded: &Exclude) -> Discovery {
     found.sort();
     found.dedup();
     let mut crates = CrateCache::default();
-    let files = found
+    let mut files: Vec<SourceFile> = found
         .into_iter()
         .map(|(path, display)| {
             let place = crates.locate(&path);
             SourceFile { path, display, place }
         })
         .collect();
+    let renames = crates.version_renames();
+    if !renames.is_empty() {
+        for f in &mut files {
+            if let Some(r) = f.place.package.as_ref().and_then(|p| renames.get(p)) {
+                f.place.renames = r.clone();
+            }
+        }
+    }
     let mut errors = errors.into_inner().unwrap();
     errors.sort_by(|a, b| a.path.cmp(&b.path));
     Discovery { files, errors, focus: None }
@@ -275,6 +283,8 @@ struct Package {
     runtime: Option<Runtime>,
     uses: Arc<[String]>,
     depends: Arc<[String]>,
+    version: Option<String>,
+    requires: Arc<[(String, String)]>,
 }
 
 /// A crate root named by a manifest, and the target it starts (`None` for the library).
@@ -295,6 +305,7 @@ impl CrateCache {
             build_script: false,
             uses: Arc::from([]),
             depends: Arc::from([]),
+            renames: Arc::from([]),
             in_tree: true,
         };
         let Some(dir) = abs.parent() else {
@@ -322,6 +333,7 @@ impl CrateCache {
                 build_script: false,
                 uses: pkg.uses.clone(),
                 depends: pkg.depends.clone(),
+                renames: Arc::from([]),
                 in_tree: false,
             };
         }
@@ -336,6 +348,7 @@ impl CrateCache {
             build_script: false,
             uses: pkg.uses.clone(),
             depends: pkg.depends.clone(),
+            renames: Arc::from([]),
             in_tree: false,
         }
     }
@@ -349,6 +362,48 @@ impl CrateCache {
             1 => name,
             n => format!("{name}#{n}"),
         }
+    }
+
+    /// For each package found that depends on a name two packages of the run share (two
+    /// versions in a `cargo vendor` directory): (name, the package of the version it requires),
+    /// or a name no package has when none matches (its calls then link to neither).
+    fn version_renames(&self) -> HashMap<String, Arc<[(String, String)]>> {
+        use cargo_metadata::semver::{Version, VersionReq};
+        let mut packages: Vec<&Package> = self.dirs.values().flatten().collect();
+        packages.sort_by(|a, b| a.name.cmp(&b.name));
+        packages.dedup_by(|a, b| a.name == b.name);
+        let mut by_base: HashMap<&str, Vec<(&str, Option<Version>)>> = HashMap::new();
+        for p in &packages {
+            let base = p.name.split('#').next().unwrap_or(&p.name);
+            let version = p.version.as_deref().and_then(|v| Version::parse(v).ok());
+            by_base.entry(base).or_default().push((&p.name, version));
+        }
+        let mut out = HashMap::new();
+        for p in &packages {
+            let mut renames = Vec::new();
+            // Its examples, tests and binaries name its library by the base name.
+            let base = p.name.split('#').next().unwrap_or(&p.name);
+            if base != p.name {
+                renames.push((base.to_string(), p.name.clone()));
+            }
+            for (dep, req) in p.requires.iter() {
+                let Some(all) = by_base.get(dep.as_str()).filter(|all| all.len() > 1) else { continue };
+                let Ok(req) = VersionReq::parse(req) else { continue };
+                let best = all
+                    .iter()
+                    .filter(|(_, v)| v.as_ref().is_some_and(|v| req.matches(v)))
+                    .max_by_key(|(_, v)| v);
+                match best {
+                    Some((name, _)) if *name == dep.as_str() => {}
+                    Some((name, _)) => renames.push((dep.clone(), name.to_string())),
+                    None => renames.push((dep.clone(), format!("{dep}#unmatched"))),
+                }
+            }
+            if !renames.is_empty() {
+                out.insert(p.name.clone(), Arc::from(renames));
+            }
+        }
+        out
     }
 
     fn package_dir(&mut self, file: &Path) -> Option<PathBuf> {
@@ -370,6 +425,8 @@ impl CrateCache {
                 runtime: m.runtime,
                 uses: m.uses.into(),
                 depends: m.depends.into(),
+                version: m.version,
+                requires: m.requires.into(),
             }),
             None => dir.parent().and_then(|p| self.crate_of(p)),
         };

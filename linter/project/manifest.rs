@@ -67,6 +67,11 @@ pub(crate) struct Manifest {
     /// Every package it depends on (dev-dependencies too), as Rust code spells them: only
     /// its code and these packages' can call its functions.
     pub depends: Vec<String>,
+    /// The package's version, when the manifest states it.
+    pub version: Option<String>,
+    /// The version requirement of each dependency from a registry (`tungstenite = "0.24"`), by
+    /// package name as Rust code spells it: which of two packages of one name it means.
+    pub requires: Vec<(String, String)>,
 }
 
 /// The manifest's facts; `None` for a manifest without `[package]`.
@@ -96,9 +101,13 @@ pub(crate) fn read(manifest: &str) -> Option<Manifest> {
         depends
             .push(t.and_then(|t| t.get("package")).and_then(|p| p.as_str()).unwrap_or(key).replace('-', "_"));
     }
+    let mut requires = Vec::new();
     for (key, dep) in tables("dependencies").flat_map(|deps| deps.iter()) {
         let t = dep.as_table();
         let name = t.and_then(|t| t.get("package")).and_then(|p| p.as_str()).unwrap_or(key).replace('-', "_");
+        if let Some(req) = dep.as_str().or_else(|| t?.get("version")?.as_str()) {
+            requires.push((name.clone(), req.to_string()));
+        }
         let local = t.is_some_and(|t| {
             t.contains_key("path") || t.get("workspace").and_then(|w| w.as_bool()) == Some(true)
         });
@@ -111,7 +120,8 @@ pub(crate) fn read(manifest: &str) -> Option<Manifest> {
         list.sort();
         list.dedup();
     }
-    Some(Manifest { name, roots, runtime: Runtime::from_manifest(&value), uses, depends })
+    let version = value.get("package")?.get("version").and_then(|v| v.as_str()).map(str::to_string);
+    Some(Manifest { name, roots, runtime: Runtime::from_manifest(&value), uses, depends, version, requires })
 }
 
 #[cfg(test)]

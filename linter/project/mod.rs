@@ -48,6 +48,10 @@ pub struct Place {
     pub uses: std::sync::Arc<[String]>,
     /// Every package it depends on (registry ones too): which packages' functions it can call.
     pub depends: std::sync::Arc<[String]>,
+    /// Dependencies that are a second package of their name in the run (`tungstenite#2`, a
+    /// `cargo vendor` directory holding two versions): (name, the package its version
+    /// requirement means), so that calls link to that version.
+    pub renames: std::sync::Arc<[(String, String)]>,
     /// A crate root reaches it through `mod` declarations (set once the module tree is known):
     /// a file no target declares is not part of any program.
     pub in_tree: bool,
@@ -67,6 +71,7 @@ impl Default for Place {
             build_script: false,
             uses: std::sync::Arc::from([]),
             depends: std::sync::Arc::from([]),
+            renames: std::sync::Arc::from([]),
             in_tree: false,
         }
     }
