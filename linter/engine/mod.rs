@@ -347,15 +347,16 @@ pub(crate) fn check_files_with(
     // knowing every such alias of the run, so that calls on their values are typed.
     // (A file of sync code declaring one is parsed for it.)
     let imported = imported_types(&files[..user_files], &results);
-    // (Or one a waiting file of its package, or of one depending on it, names: a struct of
-    // sync code declaring a field with it, in another member.)
+    // (Or one that a waiting file of another member using its package names: a struct of
+    // sync code declaring a field with it. Within one package, a name as common as `Client`
+    // would read hundreds of files again.)
     let named_elsewhere = |i: usize, probe: u64| {
         let package = files[i].place.package.as_deref();
         (0..user_files).any(|j| {
             let Ok((Scanned::Waiting(w), _)) = &results[j] else { return false };
             let can_name = match (package, files[j].place.package.as_deref()) {
-                (Some(p), Some(q)) => p == q || files[j].place.depends.iter().any(|d| d == p),
-                _ => true,
+                (Some(p), Some(q)) => p != q && files[j].place.uses.iter().any(|d| d == p),
+                _ => false,
             };
             j != i && can_name && w.idents.may_contain_probe(probe)
         })
