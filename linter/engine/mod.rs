@@ -1120,12 +1120,12 @@ fn outline_file(file: &SourceFile, bytes: &[u8], mode: Mode, knowledge: &Knowled
     };
     // (Only an alias that may name a type whose methods block: reading the file for another
     // costs a parse and types nothing.)
-    let blocking_aliases = || {
-        let aliases = outline.aliases.iter();
-        aliases.filter(|(_, names)| names.iter().any(|n| knowledge.may_name_blocking_type(n)))
-    };
-    let aliases = blocking_aliases().map(|(t, _)| name_hash(&[pkg, t])).collect();
-    let alias_probes = blocking_aliases().map(|(t, _)| prescan::Idents::probe(t)).collect();
+    let (aliases, alias_probes) = outline
+        .aliases
+        .iter()
+        .filter(|(_, names)| names.iter().any(|n| knowledge.may_name_blocking_type(n)))
+        .map(|(t, _)| (name_hash(&[pkg, t]), prescan::Idents::probe(t)))
+        .unzip();
     let waiting =
         Waiting { fns, free_fns, exports, idents: outline.idents, built, methods, aliases, alias_probes };
     Outlined { waiting: Some(waiting), mods }

@@ -163,10 +163,10 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
         let Some((tr, method)) = key_parts(key) else { return &[] };
         impls.get(&(key_package(key, None), tr, method)).map(Vec::as_slice).unwrap_or_default()
     }
-    let dispatch = |call: &CallSite| -> Vec<FnId> {
-        let key = trait_key(&index, call);
-        found(&impls, &key).iter().map(|i| i.id).collect::<Option<Vec<FnId>>>().unwrap_or_default()
+    let dispatch_key = |key: &str| -> Vec<FnId> {
+        found(&impls, key).iter().map(|i| i.id).collect::<Option<Vec<FnId>>>().unwrap_or_default()
     };
+    let dispatch = |call: &CallSite| dispatch_key(&trait_key(&index, call));
     // From async code: those doing work, when the others are null objects (and the working ones
     // are no demo code); with the null objects' types.
     let working = |call: &CallSite| -> (Vec<FnId>, Vec<String>) {
@@ -176,7 +176,7 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
         let null = |i: &&Impl| null_objects.get(&(key_package(&key, None), tr, i.owner)) == Some(&true);
         let (nulls, rest): (Vec<&Impl>, Vec<&Impl>) = all.iter().partition(null);
         if nulls.is_empty() || rest.is_empty() || rest.iter().any(|i| i.demo) {
-            return (dispatch(call), Vec::new());
+            return (dispatch_key(&key), Vec::new());
         }
         let ids = rest.iter().map(|i| i.id).collect::<Option<Vec<FnId>>>().unwrap_or_default();
         (ids, nulls.iter().map(|i| format!("`{}`", i.owner)).collect())

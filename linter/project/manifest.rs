@@ -69,7 +69,7 @@ pub(crate) struct Manifest {
     pub depends: Vec<String>,
     /// The package's version, when the manifest states it.
     pub version: Option<String>,
-    /// The version requirement of each dependency from a registry (`tungstenite = "0.24"`), by
+    /// The version requirement of each dependency that states one (`tungstenite = "0.24"`), by
     /// package name as Rust code spells it: which of two packages of one name it means.
     pub requires: Vec<(String, String)>,
 }

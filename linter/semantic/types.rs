@@ -174,8 +174,9 @@ const TYPED_GETTERS: &[(&str, &str)] = &[
 /// Methods of a lock, which hand out (a guard of) the value it holds.
 const LOCKS: &[&str] = &["lock", "read", "write", "try_lock", "blocking_lock", "lock_owned"];
 
-/// Does `value.method()` hand out `value` itself, or what it holds (a lock, an unwrap)?
-/// (On a member another file types, an `Option`'s `take` too: see `OPTION_ONLY`.)
+/// Does `value.method()` hand out `value` itself, or what it holds (a lock, an unwrap)? The
+/// model looks through options, so `Option::take`, which hands out the same `Option`, does too
+/// (see `OPTION_ONLY`).
 pub(crate) fn hands_through(method: &str) -> bool {
     LOCKS.contains(&method) || TRANSPARENT.contains(&method) || method == "take"
 }

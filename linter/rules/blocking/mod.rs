@@ -205,10 +205,12 @@ fn field_instance(
     // .unwrap().recv()` calls the held value's method, as the model hands locks through.
     // And what an `Option` holds, in the lock or not (`Mutex<Option<Child>>`): the model looks
     // through options (`state.child.lock().unwrap().take().unwrap().wait()`).
+    let holds = |t: &Ty| {
+        t.path() == Some("std::option::Option")
+            || t.path().and_then(|p| knowledge.type_entry(p)).is_some_and(|e| e.is_lock())
+    };
     for _ in 0..2 {
-        let optional = |t: &Ty| t.path() == Some("std::option::Option");
-        let lock = |t: &Ty| t.path().and_then(|p| knowledge.type_entry(p)).is_some_and(|e| e.is_lock());
-        let held = chain.iter().rev().find(|t| lock(t) || optional(t)).map(Ty::first_arg);
+        let held = chain.iter().rev().find(|t| holds(t)).map(Ty::first_arg);
         match held.filter(|t| *t != Ty::Unknown && !chain.contains(t)) {
             Some(inner) => chain.extend(m.res.deref_chain(inner)),
             None => break,
