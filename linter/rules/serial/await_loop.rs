@@ -438,7 +438,13 @@ impl Loops<'_, '_, '_> {
             name.as_deref().is_some_and(|n| names().appends.matches(n))
                 || write && !matches!(base, Expr::MethodCall(m) if self.is_object_store(&m.receiver))
         };
-        if found.iter().all(writes) {
+        // Only checks that fail fast (`x.check_strict_mode(..).await?`): each runs while the
+        // ones before passed.
+        let uses_try = body_uses_try(body);
+        let check = |a: &&ExprAwait| {
+            awaits::call_name(awaits::peel_adaptors(&a.base)).is_some_and(|n| names().checks.matches(&n))
+        };
+        if found.iter().all(writes) || uses_try && found.iter().all(check) {
             return None;
         }
         let per_item = found.iter().filter(|a| !sequential.contains(a)).find(|a| {
@@ -450,7 +456,6 @@ impl Loops<'_, '_, '_> {
             }
         });
         let a = per_item?;
-        let uses_try = body_uses_try(body);
         let awaited = compact(awaits::peel_adaptors(&a.base));
         // At the await that waits for each item in turn: the call to run together (where its
         // expression starts, as for a blocking call).
