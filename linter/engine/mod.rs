@@ -847,8 +847,10 @@ fn importers(
         let package = file.place.package.as_deref().unwrap_or_default();
         let imports = a.facts.aliases.iter().any(|(_, to)| aliases.contains_key(&in_package(to, package)));
         let globs = a.facts.globs.iter().any(|(_, m)| modules.contains(in_package(m, package).as_str()))
-            // (A glob of another package's module may bring its alias through a prelude.)
-            || a.facts.globbed_packages(package).any(|p| packages.contains(p));
+            // (A glob of another package's module may bring its alias through a prelude, and
+            // so may one of its own prelude's, glob re-exporting a package it uses.)
+            || a.facts.globbed_packages(package).any(|p| packages.contains(p))
+            || !a.facts.globs.is_empty() && file.place.uses.iter().any(|p| packages.contains(p.as_str()));
         if imports || globs {
             out.push(i);
         }
@@ -1085,7 +1087,8 @@ fn outline_file(file: &SourceFile, bytes: &[u8], mode: Mode, knowledge: &Knowled
         // parsed: its glob import is how the paths of its submodules lead elsewhere.
         Mode::Prefilter => {
             let glob_hub = outline.fns.is_empty() && outline.glob_use;
-            !outline.has_async && !glob_hub
+            // (So is one re-exporting std's items: its re-exports lead importers to std.)
+            !outline.has_async && !glob_hub && !outline.std_exports
         }
         Mode::Wait => true,
     };

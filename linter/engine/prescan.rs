@@ -249,6 +249,9 @@ pub struct Outline {
     pub exports: Vec<String>,
     /// It glob imports a module (`use super::*;`, `use crate::prelude::*;`).
     pub glob_use: bool,
+    /// It re-exports something of the standard library (`pub use std::fs;` in a prelude):
+    /// files importing it may call std's blocking functions through it.
+    pub std_exports: bool,
     /// Type names it builds values of: `Name::f(..)`, `Name { .. }` (the call graph wants the
     /// files that build a type whose async methods call its type parameter's methods).
     pub built: Vec<String>,
@@ -429,6 +432,8 @@ pub fn outline(src: &[u8]) -> Outline {
     // Where the attribute being read starts (`#[`).
     let mut attr_start = 0usize;
     let mut in_pub_use = false;
+    // The first word of a `pub use` path is still to come.
+    let mut pub_use_root = false;
     let mut in_use = false;
     // Open `impl` blocks: (type name, trait name, depth inside their braces).
     let mut impls: Vec<(String, Option<String>, usize)> = Vec::new();
@@ -517,7 +522,10 @@ pub fn outline(src: &[u8]) -> Outline {
                     (_, w) if in_impl_header && angle == 0 && w != b"dyn" && w != b"mut" => {
                         impl_pending = Some(text());
                     }
-                    (b"pub", b"use") => in_pub_use = true,
+                    (b"pub", b"use") => {
+                        in_pub_use = true;
+                        pub_use_root = true;
+                    }
                     (_, b"use") => in_use = true,
                     (b"mod", _) => match src[i..].iter().find(|c| !c.is_ascii_whitespace()) {
                         Some(b';') => {
@@ -535,7 +543,11 @@ pub fn outline(src: &[u8]) -> Outline {
                         Some(b'{') => inline_pending = Some(text()),
                         _ => {}
                     },
-                    _ if in_pub_use => out.exports.push(text()),
+                    _ if in_pub_use => {
+                        out.std_exports |= pub_use_root && matches!(word, b"std" | b"core");
+                        pub_use_root = false;
+                        out.exports.push(text());
+                    }
                     (_, w) if w.first().is_some_and(u8::is_ascii_uppercase) => {
                         let next = src[i..].iter().position(|c| !c.is_ascii_whitespace()).map(|k| i + k);
                         let builds = match next {
@@ -659,6 +671,10 @@ mod outline_tests {
         assert_eq!(o.exports, ["crate", "store", "Store", "open", "as", "open_store"]);
         assert_eq!(outline(b"pub(crate) use a::b;").exports, ["a", "b"]);
         assert_eq!(outline(b"pub use self::platform::*;").exports, ["self", "platform", "*"]);
+        assert!(
+            outline(b"pub use std::fs;").std_exports && outline(b"pub(crate) use ::core::x;").std_exports
+        );
+        assert!(!outline(b"use std::fs;").std_exports && !outline(b"pub use crate::std::fs;").std_exports);
         let o = outline(
             b"impl<T: Clone> a::Store<T> { fn open() {} }\nimpl fmt::Display for Store { fn fmt(&self) {} }\n\
               impl<T> Trait for Vec<T> where T: Copy { fn m() {} }\nfn free() {}",

@@ -88,6 +88,7 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
         .collect();
     aliases.append(&mut checker.field_aliases);
     facts.aliases = aliases;
+    facts.foreign_aliases.extend(semantic::std_reexports(&ast.items, &place.module));
     facts.globs = model.res.module_globs();
     facts.globs.retain(|(_, to)| model.key(to).is_some());
     // Functions that neither block nor call into the crates cannot make a chain.

@@ -63,6 +63,41 @@ fn walk(tree: &UseTree, extern_root: bool, prefix: &mut Vec<String>, out: &mut V
     }
 }
 
+/// The standard library's modules and functions that `pub use` items of `items` (in module
+/// `module`, and the inline modules in it) re-export, as (the path they make, std's path):
+/// `pub use std::fs;` in `crate::prelude` makes `crate::prelude::fs`. Only lowercase names:
+/// a re-exported type (`pub use std::sync::Arc`) is named with its arguments, which an alias
+/// would drop.
+pub(crate) fn std_reexports(items: &[syn::Item], module: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for item in items {
+        match item {
+            syn::Item::Use(u) if !matches!(u.vis, syn::Visibility::Inherited) => {
+                let mut imports = Vec::new();
+                flatten(&u.tree, u.leading_colon.is_some(), &mut imports);
+                for i in imports {
+                    let Import::Name { alias, target } = i else { continue };
+                    let std = matches!(target.segments.first().map(String::as_str), Some("std" | "core"));
+                    let lowercase = |s: &str| s.starts_with(|c: char| c.is_ascii_lowercase());
+                    if std && target.segments.len() >= 2 && lowercase(&alias) {
+                        let last = target.segments.last().map_or("", String::as_str);
+                        if lowercase(last) {
+                            out.push((format!("{module}::{alias}"), target.segments.join("::")));
+                        }
+                    }
+                }
+            }
+            syn::Item::Mod(m) => {
+                if let Some((_, items)) = &m.content {
+                    out.extend(std_reexports(items, &format!("{module}::{}", m.ident)));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +120,21 @@ mod tests {
             imports("use std::{fs::{self, File as F}, io::*, thread::sleep, x as _};"),
             ["fs=std::fs", "F=std::fs::File", "*=std::io", "sleep=std::thread::sleep"]
         );
+    }
+
+    #[test]
+    fn std_reexports_are_lowercase_names_of_pub_uses() {
+        let file: syn::File = syn::parse_str(
+            "pub use std::fs::{self, read_to_string as read_text}; pub use std::sync::Arc; use std::thread; \
+             pub mod inner { pub(crate) use std::thread; } pub use crate::fs2;",
+        )
+        .unwrap();
+        let got = std_reexports(&file.items, "crate::prelude");
+        let want = [
+            ("crate::prelude::fs", "std::fs"),
+            ("crate::prelude::read_text", "std::fs::read_to_string"),
+            ("crate::prelude::inner::thread", "std::thread"),
+        ];
+        assert_eq!(got, want.map(|(a, b)| (a.to_string(), b.to_string())));
     }
 }

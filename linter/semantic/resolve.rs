@@ -565,10 +565,24 @@ impl<'c> Resolver<'c> {
             }
         }
         let resolved = self.resolve_path(path);
-        if let Some(in_glob) = self.module_from_glob(path, &resolved) {
-            return Some(in_glob);
+        // (Through another file's re-export of std: `fs::read` with `fs` from a prelude.)
+        let resolved = self.module_from_glob(path, &resolved).unwrap_or(resolved);
+        if let Some(f) = self.reexported_fn(&resolved) {
+            return Some(f);
         }
         Some(self.through_alias(&resolved).unwrap_or(resolved))
+    }
+
+    /// A function another file of the run re-exports from std (`pub use
+    /// std::fs::read_to_string;` in a prelude), named here by `path`: std's path.
+    fn reexported_fn(&self, path: &str) -> Option<String> {
+        if !path.rsplit("::").next()?.starts_with(|c: char| c.is_ascii_lowercase()) {
+            return None;
+        }
+        match self.foreign_alias(path)? {
+            Ty::Named(p, args) if args.is_empty() && p.starts_with("std::") => Some(p),
+            _ => None,
+        }
     }
 
     /// `util::backoff(..)` where `util` is no crate the run or the catalogs know, but a glob
@@ -784,15 +798,14 @@ impl<'c> Resolver<'c> {
         }
         let (_, name) = path.split_once("::*::").filter(|(_, name)| !name.contains("::"))?;
         // The package's own first; else another's, through its prelude (`use my_core::prelude::*`).
+        // (Several of one name are one when they name the same: `pub use std::fs;` in two.)
         let of = |own: bool| {
             let mut named = aliases.iter().filter(move |(p, _)| {
                 p.strip_prefix(package).and_then(|r| r.strip_prefix("::")).is_some() == own
                     && p.rsplit("::").next() == Some(name)
             });
-            match (named.next(), named.next()) {
-                (Some((_, t)), None) => Some(t),
-                _ => None,
-            }
+            let (_, first) = named.next()?;
+            named.all(|(_, t)| t == first).then_some(first)
         };
         of(true).or_else(|| of(false)).map(parse)
     }
