@@ -567,21 +567,40 @@ impl<'c> Resolver<'c> {
         let resolved = self.resolve_path(path);
         // (Through another file's re-export of std: `fs::read` with `fs` from a prelude.)
         let resolved = self.module_from_glob(path, &resolved).unwrap_or(resolved);
-        if let Some(f) = self.reexported_fn(&resolved) {
-            return Some(f);
+        if let Some(p) = self.through_std_reexport(&resolved) {
+            return Some(p);
         }
         Some(self.through_alias(&resolved).unwrap_or(resolved))
     }
 
-    /// A function another file of the run re-exports from std (`pub use
-    /// std::fs::read_to_string;` in a prelude), named here by `path`: std's path.
-    fn reexported_fn(&self, path: &str) -> Option<String> {
-        if !path.rsplit("::").next()?.starts_with(|c: char| c.is_ascii_lowercase()) {
+    /// A path through std's module or function another file of the run re-exports (`pub use
+    /// std::fs;` in a prelude, then `fs::OpenOptions::new` or `read_to_string` here): std's
+    /// path. Tried at each `::` from the longest prefix; a glob-imported name
+    /// (`m::*::fs::read`) by the name the glob brought in.
+    fn through_std_reexport(&self, path: &str) -> Option<String> {
+        let (_, aliases) = self.foreign_aliases?;
+        if aliases.is_empty() {
             return None;
         }
-        match self.foreign_alias(path)? {
+        let std_path = |prefix: &str| match self.foreign_alias(prefix)? {
             Ty::Named(p, args) if args.is_empty() && p.starts_with("std::") => Some(p),
             _ => None,
+        };
+        let lowercase = |s: &str| s.starts_with(|c: char| c.is_ascii_lowercase());
+        if let Some((module, rest)) = path.split_once("::*::") {
+            let (name, tail) = rest.split_once("::").map_or((rest, ""), |(n, t)| (n, t));
+            let to = std_path(&format!("{module}::*::{name}")).filter(|_| lowercase(name))?;
+            return Some(if tail.is_empty() { to } else { format!("{to}::{tail}") });
+        }
+        let mut end = path.len();
+        loop {
+            let prefix = &path[..end];
+            if lowercase(prefix.rsplit("::").next()?) {
+                if let Some(to) = std_path(prefix) {
+                    return Some(format!("{to}{}", &path[end..]));
+                }
+            }
+            end = prefix.rfind("::")?;
         }
     }
 
