@@ -833,12 +833,19 @@ fn importers(
     }
     let modules: HashSet<&str> = aliases.keys().filter_map(|p| Some(p.rsplit_once("::")?.0)).collect();
     let packages: HashSet<&str> = aliases.keys().filter_map(|p| p.split("::").next()).collect();
-    let probes: Vec<u64> =
-        aliases.keys().filter_map(|p| p.rsplit("::").next()).map(prescan::Idents::probe).collect();
+    // (name, its package): only a file of that package, or of one depending on it, names it.
+    let probes: Vec<(u64, &str)> = aliases
+        .keys()
+        .filter_map(|p| Some((prescan::Idents::probe(p.rsplit("::").next()?), p.split("::").next()?)))
+        .collect();
     let mut out = Vec::new();
     for (i, (file, r)) in files.iter().zip(results).enumerate() {
         if let Ok((Scanned::Waiting(w), _)) = r {
-            if probes.iter().any(|&p| w.idents.may_contain_probe(p)) {
+            let can_name = |pkg: &str| {
+                let base = pkg.split('#').next().unwrap_or(pkg);
+                file.place.package.as_deref() == Some(pkg) || file.place.depends.iter().any(|d| d == base)
+            };
+            if probes.iter().any(|&(p, pkg)| w.idents.may_contain_probe(p) && can_name(pkg)) {
                 out.push(i);
             }
             continue;

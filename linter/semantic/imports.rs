@@ -63,11 +63,16 @@ fn walk(tree: &UseTree, extern_root: bool, prefix: &mut Vec<String>, out: &mut V
     }
 }
 
+/// std's modules whose functions block (files, sockets and DNS, processes, threads and their
+/// sleeps and joins, channels): only their re-exports lead importers to blocking calls. (A
+/// library re-exporting `fmt` or `mem` is common, and would make every importer be read again.)
+const BLOCKING_STD_MODULES: &[&str] = &["fs", "net", "process", "thread", "sync::mpsc"];
+
 /// The standard library's modules and functions that `pub use` items of `items` (in module
 /// `module`, and the inline modules in it) re-export, as (the path they make, std's path):
-/// `pub use std::fs;` in `crate::prelude` makes `crate::prelude::fs`. Only lowercase names:
-/// a re-exported type (`pub use std::sync::Arc`) is named with its arguments, which an alias
-/// would drop.
+/// `pub use std::fs;` in `crate::prelude` makes `crate::prelude::fs`. Only lowercase names of
+/// `BLOCKING_STD_MODULES`: a re-exported type (`pub use std::fs::File`) is named with its
+/// arguments or as a field's type, which such an alias does not follow.
 pub(crate) fn std_reexports(items: &[syn::Item], module: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for item in items {
@@ -77,12 +82,17 @@ pub(crate) fn std_reexports(items: &[syn::Item], module: &str) -> Vec<(String, S
                 flatten(&u.tree, u.leading_colon.is_some(), &mut imports);
                 for i in imports {
                     let Import::Name { alias, target } = i else { continue };
-                    let std = matches!(target.segments.first().map(String::as_str), Some("std" | "core"));
+                    let path = target.segments.join("::");
+                    let blocking = BLOCKING_STD_MODULES.iter().any(|m| {
+                        path.strip_prefix("std::")
+                            .and_then(|p| p.strip_prefix(m))
+                            .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+                    });
                     let lowercase = |s: &str| s.starts_with(|c: char| c.is_ascii_lowercase());
-                    if std && target.segments.len() >= 2 && lowercase(&alias) {
+                    if blocking && lowercase(&alias) {
                         let last = target.segments.last().map_or("", String::as_str);
                         if lowercase(last) {
-                            out.push((format!("{module}::{alias}"), target.segments.join("::")));
+                            out.push((format!("{module}::{alias}"), path));
                         }
                     }
                 }
@@ -126,7 +136,7 @@ mod tests {
     fn std_reexports_are_lowercase_names_of_pub_uses() {
         let file: syn::File = syn::parse_str(
             "pub use std::fs::{self, read_to_string as read_text}; pub use std::sync::Arc; use std::thread; \
-             pub mod inner { pub(crate) use std::thread; } pub use crate::fs2;",
+             pub mod inner { pub(crate) use std::thread; } pub use crate::fs2; pub use std::{fmt, io};",
         )
         .unwrap();
         let got = std_reexports(&file.items, "crate::prelude");
