@@ -60,6 +60,19 @@ pub(crate) fn parse_select(input: ParseStream) -> syn::Result<Vec<SelectBranch>>
     Ok(branches)
 }
 
+/// `matches!(scrutinee, pattern if guard)`: the scrutinee and the guard, the code that runs.
+pub(crate) fn parse_matches(input: ParseStream) -> syn::Result<syn::punctuated::Punctuated<Expr, Token![,]>> {
+    let mut out = syn::punctuated::Punctuated::new();
+    out.push(input.parse::<Expr>()?);
+    input.parse::<Token![,]>()?;
+    Pat::parse_multi_with_leading_vert(input)?;
+    if input.parse::<Option<Token![if]>>()?.is_some() {
+        out.push(input.parse::<Expr>()?);
+    }
+    input.parse::<Option<Token![,]>>()?;
+    Ok(out)
+}
+
 /// `vec![elem; n]`.
 pub(crate) fn parse_repeat(input: ParseStream) -> syn::Result<(Expr, Expr)> {
     let a = Expr::parse(input)?;

@@ -33,7 +33,8 @@ pub(crate) trait Hooks<'ast> {
     fn exit_fn(&mut self, _m: &Model<'_, 'ast>) {}
     /// An `.await` written in the source (not one inside a macro's tokens).
     fn await_expr(&mut self, _m: &Model<'_, 'ast>, _a: &'ast ExprAwait) {}
-    /// A future awaited by a macro: an argument of `join!`/`try_join!`, a `select!` branch's.
+    /// A future awaited by a macro (an argument of `join!`/`try_join!`, a `select!` branch's),
+    /// or by an `.await` inside a macro's arguments (`matches!(fetch(u).await, Ok(_))`).
     fn macro_awaits(&mut self, _m: &Model<'_, 'ast>, _future: &'ast Expr) {}
     /// The iterable of a `for` loop: it is iterated (`into_iter`, then `next` on the result).
     fn iterate(&mut self, _m: &Model<'_, 'ast>, _iterable: &'ast Expr) {}
@@ -894,6 +895,8 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         }
         let parsed = if name.starts_with("select") {
             mac.parse_body_with(macros::parse_select).ok().map(MacroBody::Select)
+        } else if name == "matches" {
+            mac.parse_body_with(macros::parse_matches).ok().map(MacroBody::Args)
         } else {
             None
         };
@@ -1466,8 +1469,12 @@ impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
             Use { awaited: self.m.awaited.remove(&addr(e)), as_result: self.m.as_result.remove(&addr(e)) };
         match e {
             Expr::Await(a) => {
+                // (In a macro's arguments, `matches!(fetch(u).await, Ok(_))`, still a wait of
+                // the fn's.)
                 if self.in_macro == 0 {
                     self.hooks.await_expr(self.m, a);
+                } else {
+                    self.hooks.macro_awaits(self.m, &a.base);
                 }
                 self.mark_awaited(&a.base);
                 self.visit_expr(&a.base);

@@ -350,7 +350,7 @@ impl<'a> Visit<'a> for Facts<'_> {
     fn visit_expr_method_call(&mut self, m: &'a syn::ExprMethodCall) {
         let name = m.method.to_string();
         if names().mutators.matches(&name) {
-            if let Some(root) = guarded_field(&m.receiver).or_else(|| state_name(&m.receiver)) {
+            if let Some(root) = guarded_field(&m.receiver).or_else(|| mutated_place(&m.receiver)) {
                 self.facts.mutated.insert(root);
             }
         }
@@ -422,9 +422,20 @@ impl<'a> Visit<'a> for Facts<'_> {
     fn visit_item(&mut self, _: &'a syn::Item) {}
 }
 
-/// The state an assignment or mutating call changes: its root name, or `self.field` for a
-/// field of `self` (changing `self.cache` says nothing about `self.client`).
+/// The state an assignment changes: its root name, or `self.field` for a field of `self`
+/// (changing `self.cache` says nothing about `self.client`).
 pub(crate) fn state_name(e: &Expr) -> Option<String> {
+    state_place(e, false)
+}
+
+/// The state a mutating call changes: as `state_name`, and `x.field` for a field of any
+/// variable (`state.metrics.set(..)` changes nothing `fetch(&state.http, ..)` reads; a read of
+/// all of `state` still sees it: `reads_carried_field`).
+fn mutated_place(e: &Expr) -> Option<String> {
+    state_place(e, true)
+}
+
+fn state_place(e: &Expr, any_field: bool) -> Option<String> {
     let mut e = e;
     let mut field = None;
     loop {
@@ -444,7 +455,7 @@ pub(crate) fn state_name(e: &Expr) -> Option<String> {
     }
     let root = root_ident(e)?;
     match field {
-        Some(f) if root == "self" => Some(format!("self.{f}")),
+        Some(f) if root == "self" || any_field => Some(format!("{root}.{f}")),
         _ => Some(root),
     }
 }
