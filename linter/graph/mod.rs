@@ -237,8 +237,12 @@ pub(crate) fn join(
     }
     let serial: Vec<_> =
         units.iter().map(|u| (u.package, u.facts.async_fns.as_slice(), u.facts.serial.as_slice())).collect();
-    let client_members =
-        units.iter().flat_map(|u| u.facts.client_members.iter().map(|m| idle::member_tail(m))).collect();
+    let through_aliases = client_members_through_aliases(units);
+    let client_members = units
+        .iter()
+        .flat_map(|u| u.facts.client_members.iter().map(|m| idle::member_tail(m)))
+        .chain(through_aliases.iter().map(String::as_str))
+        .collect();
     let mut extra = idle::settle(&serial, &client_members);
     extra.extend(generic::diagnostics(units));
     let prepared = match prepared {
@@ -514,6 +518,26 @@ fn once_per_callee(units: &[Unit], out: &mut [Vec<Diagnostic>]) {
     for (f, i) in dropped {
         out[f].remove(i);
     }
+}
+
+/// The client members (`AppState::<mailer>`) as a type alias of their struct names them
+/// (`pub type Shared = Arc<AppState>;`, then `state.mailer.send(..)` on a `Shared`):
+/// `Shared::<mailer>`.
+fn client_members_through_aliases(units: &[Unit]) -> Vec<String> {
+    let mut by_owner: rustc_hash::FxHashMap<&str, Vec<&str>> = Default::default();
+    for m in units.iter().flat_map(|u| &u.facts.client_members) {
+        // (By the type's name, as `idle::member_tail` matches members.)
+        if let Some((owner, member)) = m.split_once("::<") {
+            by_owner.entry(owner.rsplit("::").next().unwrap_or(owner)).or_default().push(member);
+        }
+    }
+    if by_owner.is_empty() {
+        return Vec::new();
+    }
+    let aliases = units.iter().flat_map(|u| &u.facts.aliases);
+    let named = aliases
+        .filter_map(|(from, to)| Some((from.rsplit("::").next()?, by_owner.get(to.rsplit("::").next()?)?)));
+    named.flat_map(|(name, members)| members.iter().map(move |m| format!("{name}::<{m}"))).collect()
 }
 
 #[cfg(test)]

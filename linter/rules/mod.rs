@@ -80,12 +80,9 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
     }
     // Only aliases into the checked crates can lead the call graph anywhere.
     aliases.retain(|(_, to)| model.key(to).is_some());
-    facts.client_members = checker
-        .field_aliases
-        .iter()
-        .filter(|(_, to)| serial::names::names().clients.matches(to.rsplit("::").next().unwrap_or(to)))
-        .map(|(member, _)| member.clone())
-        .collect();
+    let own_clients = checker.field_aliases.iter().filter(|(_, to)| is_client_type(to));
+    let own_clients: Vec<String> = own_clients.map(|(member, _)| member.clone()).collect();
+    facts.client_members.extend(own_clients);
     aliases.append(&mut checker.field_aliases);
     facts.aliases = aliases;
     facts.foreign_aliases.extend(semantic::std_reexports(&ast.items, &place.module));
@@ -96,6 +93,14 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
     facts.functions.retain(|f| !f.blocking.is_empty() || !f.calls.is_empty() || f.returns.is_some());
     facts.findings.sort_by_key(|f| f.diagnostic.sort_key());
     facts
+}
+
+/// Is the type at `path` named like a client, whose calls make requests (`FeedClient`,
+/// `AsyncSmtpTransport`)?
+fn is_client_type(path: &str) -> bool {
+    let names = serial::names::names();
+    names.clients.matches(path.rsplit("::").next().unwrap_or(path))
+        && !names.one_connection_clients.matches(path)
 }
 
 struct Checker<'o, 'a> {
@@ -506,6 +511,10 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
     fn struct_item(&mut self, m: &Model<'_, 'ast>, s: &'ast syn::ItemStruct) {
         self.facts.instances.extend(blocking::field_types(m, s, self.options.catalog));
         self.field_aliases.extend(m.field_aliases(s));
+        // (Another crate's client in a field, `mailer: AsyncSmtpTransport<..>`: its calls are
+        // requests, which another file's serial loop asks the join about.)
+        let clients = m.foreign_fields(s).into_iter().filter(|(_, ty)| is_client_type(ty));
+        self.facts.client_members.extend(clients.map(|(member, _)| member));
     }
 
     fn type_item(&mut self, m: &Model<'_, 'ast>, t: &'ast syn::ItemType) {

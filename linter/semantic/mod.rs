@@ -293,6 +293,24 @@ impl<'a, 'ast> Model<'a, 'ast> {
             .collect()
     }
 
+    /// For a struct of the crates: its fields of other crates' types, through references and
+    /// smart pointers (`mailer: Arc<AsyncSmtpTransport<..>>`), as (member, type path): whether
+    /// calls on one are requests is for the rules to say by the type's name.
+    pub(crate) fn foreign_fields(&self, s: &syn::ItemStruct) -> Vec<(String, String)> {
+        let Some(owner) = self.key(&format!("{}::{}", self.res.current_module(), s.ident)) else {
+            return Vec::new();
+        };
+        let named = s.fields.iter().filter_map(|f| Some((f.ident.as_ref()?, &f.ty)));
+        named
+            .filter_map(|(name, ty)| match self.res.deref_all(self.res.resolve_type(ty)) {
+                Ty::Named(path, _) if path.contains("::") && !self.res.is_local(&path) => {
+                    Some((types::member_path(&owner, &name.to_string()), path))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// A non-generic alias of a type of the crates (`pub type Shared = Arc<AppState>;`), as
     /// an alias of that type, through references and smart pointers: another file's
     /// `st.jobs.history()` on a `Shared` is a call on a field of `AppState`.
