@@ -123,6 +123,10 @@ pub(crate) struct UntypedEntry {
     /// As for `BlockingEntry::sync_bridge`.
     #[serde(default)]
     pub sync_bridge: bool,
+    /// The receiver holds the address the call resolves: a literal IP address (or a
+    /// `SocketAddr`) means no lookup (`("127.0.0.1", 80).to_socket_addrs()`).
+    #[serde(default)]
+    pub resolves_receiver: bool,
 }
 
 /// A function that does its work through a method of an argument: `std::io::read_to_string(r)`

@@ -725,7 +725,9 @@ fn classify_method(
         }) {
             return None;
         }
-        let args_match = entry.args.is_none_or(|n| n == m.args.len()) && !polls(res, entry.timeout, &args);
+        let args_match = entry.args.is_none_or(|n| n == m.args.len())
+            && !polls(res, entry.timeout, &args)
+            && !(entry.resolves_receiver && ip_address(res, &m.receiver));
         let used = match entry.when {
             When::Any => true,
             When::NotAwaited => !usage.awaited,

@@ -2,7 +2,8 @@
 //! Finds synchronous networking on an async executor thread: `std::net::TcpStream::connect`,
 //! `TcpListener::bind` and `UdpSocket::bind` on a host name (binding to a literal IP
 //! address or a `SocketAddr` looks nothing up and returns at once), reads and writes on those
-//! sockets, and DNS resolution through `ToSocketAddrs::to_socket_addrs`.
+//! sockets, and DNS resolution through `ToSocketAddrs::to_socket_addrs` (of a host name: a
+//! literal IP address or a `SocketAddr` is parsed, not looked up).
 //!
 //! ## Why is this bad?
 //! A blocking connect or DNS lookup can take seconds (timeouts, unreachable hosts, slow
@@ -50,6 +51,10 @@ async fn connect(host: &str) -> std::io::Result<()> {
 //           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ blocking-net: blocking call `std::net::TcpStream::connect` in async fn `connect`
     let _t = tokio::net::TcpStream::connect((host, 80)).await?;
     let _a: std::net::SocketAddr = "127.0.0.1:80".parse().unwrap();
+    // A literal IP address or a `SocketAddr` is parsed, not looked up.
+    let _l = ("127.0.0.1", 8080).to_socket_addrs()?;
+    let _m = "[::1]:0".to_socket_addrs()?;
+    let _n = _a.to_socket_addrs()?;
     Ok(())
 }
 "#,
