@@ -249,8 +249,8 @@ pub struct Outline {
     pub exports: Vec<String>,
     /// It glob imports a module (`use super::*;`, `use crate::prelude::*;`).
     pub glob_use: bool,
-    /// It re-exports something of the standard library (`pub use std::fs;` in a prelude):
-    /// files importing it may call std's blocking functions through it.
+    /// It re-exports a blocking module of the standard library or an item of one (`pub use
+    /// std::fs;` in a prelude): files importing it may call std's blocking functions through it.
     pub std_exports: bool,
     /// Type names it builds values of: `Name::f(..)`, `Name { .. }` (the call graph wants the
     /// files that build a type whose async methods call its type parameter's methods).
@@ -432,8 +432,9 @@ pub fn outline(src: &[u8]) -> Outline {
     // Where the attribute being read starts (`#[`).
     let mut attr_start = 0usize;
     let mut in_pub_use = false;
-    // The first word of a `pub use` path is still to come.
+    // The first word of a `pub use` path is still to come; the path is std's.
     let mut pub_use_root = false;
+    let mut pub_use_std = false;
     let mut in_use = false;
     // Open `impl` blocks: (type name, trait name, depth inside their braces).
     let mut impls: Vec<(String, Option<String>, usize)> = Vec::new();
@@ -525,6 +526,7 @@ pub fn outline(src: &[u8]) -> Outline {
                     (b"pub", b"use") => {
                         in_pub_use = true;
                         pub_use_root = true;
+                        pub_use_std = false;
                     }
                     (_, b"use") => in_use = true,
                     (b"mod", _) => match src[i..].iter().find(|c| !c.is_ascii_whitespace()) {
@@ -544,7 +546,10 @@ pub fn outline(src: &[u8]) -> Outline {
                         _ => {}
                     },
                     _ if in_pub_use => {
-                        out.std_exports |= pub_use_root && matches!(word, b"std" | b"core");
+                        // (The modules of `semantic::imports::BLOCKING_STD_MODULES`.)
+                        out.std_exports |=
+                            pub_use_std && matches!(word, b"fs" | b"net" | b"process" | b"thread" | b"mpsc");
+                        pub_use_std |= pub_use_root && word == b"std";
                         pub_use_root = false;
                         out.exports.push(text());
                     }
@@ -672,9 +677,11 @@ mod outline_tests {
         assert_eq!(outline(b"pub(crate) use a::b;").exports, ["a", "b"]);
         assert_eq!(outline(b"pub use self::platform::*;").exports, ["self", "platform", "*"]);
         assert!(
-            outline(b"pub use std::fs;").std_exports && outline(b"pub(crate) use ::core::x;").std_exports
+            outline(b"pub use std::fs;").std_exports
+                && outline(b"pub(crate) use ::std::{io, thread};").std_exports
         );
         assert!(!outline(b"use std::fs;").std_exports && !outline(b"pub use crate::std::fs;").std_exports);
+        assert!(!outline(b"pub use std::sync::Arc;").std_exports);
         let o = outline(
             b"impl<T: Clone> a::Store<T> { fn open() {} }\nimpl fmt::Display for Store { fn fmt(&self) {} }\n\
               impl<T> Trait for Vec<T> where T: Copy { fn m() {} }\nfn free() {}",
