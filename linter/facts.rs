@@ -101,6 +101,11 @@ pub(crate) struct GenericCall {
     /// Made in a loop over data or a closure: maybe many times per run of its fn.
     #[serde(default)]
     pub repeated: bool,
+    /// The same call as one on what a getter of another file returns, (owner, `name()`,
+    /// method): `state.db.pool().get()` is `get` on what `Db::pool` returns. Tried when the
+    /// field leads nowhere.
+    #[serde(default)]
+    pub returned: Option<(String, String, String)>,
 }
 
 /// A type of the crates built with a value whose methods block (`ReaderStream::new(file)` with
@@ -483,7 +488,12 @@ impl FileFacts {
         }
         self.fns.iter_mut().filter_map(|f| f.key.as_mut()).for_each(fix);
         self.edges.iter_mut().for_each(|e| fix(&mut e.callee));
-        self.generic_calls.iter_mut().for_each(|g| fix(&mut g.owner));
+        for g in &mut self.generic_calls {
+            fix(&mut g.owner);
+            if let Some((owner, _, _)) = &mut g.returned {
+                fix(owner);
+            }
+        }
         self.instances.iter_mut().for_each(|i| fix(&mut i.owner));
     }
 

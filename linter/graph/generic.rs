@@ -19,20 +19,26 @@ pub(crate) fn diagnostics(units: &[Unit]) -> Vec<(usize, Finding)> {
     let mut out = Vec::new();
     for (f, u) in units.iter().enumerate() {
         for call in &u.facts.generic_calls {
-            let found = index.lookup(&call.owner).iter().find_map(|&(g, i)| {
-                let inst = &units[g].facts.instances[i];
-                if inst.field != call.field {
-                    return None;
-                }
-                // `get.query`: the chain's first call may block already (`pool.get()?.query(..)`
-                // on a field declared as an `r2d2::Pool`).
-                let first = call.method.split_once('.').map(|(m, _)| m);
-                let site = inst
-                    .methods
-                    .iter()
-                    .find(|(m, _)| *m == call.method)
-                    .or_else(|| first.and_then(|first| inst.methods.iter().find(|(m, _)| m == first)))?;
-                Some((g, inst, &site.1))
+            let find = |owner: &str, field: Option<&str>, method: &str| {
+                index.lookup(owner).iter().find_map(|&(g, i)| {
+                    let inst = &units[g].facts.instances[i];
+                    if inst.field.as_deref() != field {
+                        return None;
+                    }
+                    // `get.query`: the chain's first call may block already (`pool.get()?.query(..)`
+                    // on a field declared as an `r2d2::Pool`).
+                    let first = method.split_once('.').map(|(m, _)| m);
+                    let site =
+                        inst.methods.iter().find(|(m, _)| *m == method).or_else(|| {
+                            first.and_then(|first| inst.methods.iter().find(|(m, _)| m == first))
+                        })?;
+                    Some((g, inst, &site.1))
+                })
+            };
+            // (Else what a getter in the chain returns: `state.db.pool().get()`.)
+            let found = find(&call.owner, call.field.as_deref(), &call.method).or_else(|| {
+                let (owner, getter, method) = call.returned.as_ref()?;
+                find(owner, Some(getter), method)
             });
             let Some((g, inst, site)) = found else { continue };
             let at = format!("{}:{}:{}", units[g].display, inst.span.start.line, inst.span.start.column);

@@ -441,6 +441,16 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
         if let Some((owner, name)) = owner {
             let member = format!("{name}()");
             self.field_aliases.extend(m.member_alias(owner, &member, f.output.clone()));
+            // (Or another crate's type whose methods block: `fn pool(&self) -> &PgPool`.)
+            let returned = blocking::return_instance(
+                m,
+                owner,
+                name,
+                f.output.clone(),
+                f.ident_span,
+                self.options.catalog,
+            );
+            self.facts.instances.extend(returned);
         }
     }
 

@@ -127,6 +127,7 @@ pub(crate) fn generic_call(m: &Model, expr: &Expr) -> Option<GenericCall> {
         context: ctx.what.to_string(),
         origin: Default::default(),
         repeated: m.repeated(),
+        returned: None,
     })
 }
 
@@ -144,9 +145,16 @@ pub(crate) fn field_call(m: &Model, expr: &Expr, usage: Use) -> Option<GenericCa
     // `state.events.lock().unwrap().recv()` calls the held value's `recv`.)
     let mut first = last.clone();
     let mut receiver = &*mc.receiver;
+    let chain = |first: &str| if first == last { last.clone() } else { format!("{first}.{last}") };
+    // The innermost getter of another file the chain calls (`state.db.pool()`), and the
+    // methods called on what it returns.
+    let mut returned = None;
     loop {
         match receiver {
             Expr::MethodCall(inner) => {
+                if let Some((owner, getter)) = m.unseen_member(receiver).filter(|(_, g)| g.ends_with("()")) {
+                    returned = Some((owner, getter, chain(&first)));
+                }
                 let method = inner.method.to_string();
                 if !crate::semantic::hands_through(&method) {
                     first = method;
@@ -158,8 +166,11 @@ pub(crate) fn field_call(m: &Model, expr: &Expr, usage: Use) -> Option<GenericCa
             _ => break,
         }
     }
-    let (owner, field) = m.unseen_member(strip(receiver))?;
-    let method = if first == last { last } else { format!("{first}.{last}") };
+    let (owner, field, method) = match m.unseen_member(strip(receiver)) {
+        Some((owner, field)) => (owner, field, chain(&first)),
+        // (`w.pool().get()` with `w` of a type another file declares.)
+        None => returned.take()?,
+    };
     Some(GenericCall {
         owner,
         field: Some(field),
@@ -168,6 +179,7 @@ pub(crate) fn field_call(m: &Model, expr: &Expr, usage: Use) -> Option<GenericCa
         context: ctx.what.to_string(),
         origin: Default::default(),
         repeated: m.repeated(),
+        returned,
     })
 }
 
@@ -183,6 +195,20 @@ pub(crate) fn field_types(m: &Model, s: &syn::ItemStruct, catalog: &Catalog) -> 
             field_instance(m, &owner, &name.to_string(), ty, m.span(f.span()), catalog)
         })
         .collect()
+}
+
+/// What a method of a type of the crates returns (`fn pool(&self) -> &PgPool`), when that
+/// type's methods block: as `field_instance`, for calls on it in files that do not see the
+/// method (`state.db.pool().get()`; see `Ty::Member`).
+pub(crate) fn return_instance(
+    m: &Model,
+    owner: &str,
+    method: &str,
+    ty: Ty,
+    span: Span,
+    catalog: &Catalog,
+) -> Option<Instance> {
+    field_instance(m, owner, &format!("{method}()"), ty, span, catalog)
 }
 
 /// A field of a type of the crates whose type has methods that block: those methods, and
@@ -293,7 +319,10 @@ pub(crate) fn generic_diagnostic(
             .with_help(format!("instead, use {}", site.instead));
     d.brief = site.rank.brief(call.repeated);
     d.waits = site.rank.waits();
-    d.notes.push(match &call.field {
+    d.notes.push(match &instance.field {
+        Some(getter) if getter.ends_with("()") => {
+            format!("`{owner}::{getter}` returns a `{}` ({at})", instance.ty)
+        }
         Some(field) => format!("`{owner}::{field}` is declared as a `{}` at {at}", instance.ty),
         None => {
             format!("`{owner}` is built with a `{}` at {at}, so `{}` blocks here", instance.ty, call.method)
