@@ -440,13 +440,15 @@ impl Loops<'_, '_, '_> {
         };
         // Only checks that fail fast (`x.check_strict_mode(..).await?`): each runs while the
         // ones before passed.
-        let uses_try = body_uses_try(body);
+        let propagated = propagated_awaits(body);
         let check = |a: &&ExprAwait| {
-            awaits::call_name(awaits::peel_adaptors(&a.base)).is_some_and(|n| names().checks.matches(&n))
+            let name = awaits::call_name(awaits::peel_adaptors(&a.base));
+            name.is_some_and(|n| names().checks.matches(&n)) && propagated.contains(&(*a as *const ExprAwait))
         };
-        if found.iter().all(writes) || uses_try && found.iter().all(check) {
+        if found.iter().all(writes) || found.iter().all(check) {
             return None;
         }
+        let uses_try = body_uses_try(body);
         let per_item = found.iter().filter(|a| !sequential.contains(a)).find(|a| {
             let inputs = awaits::idents(&a.base);
             match awaited_item(&a.base) {
@@ -803,8 +805,9 @@ impl<'a> Visit<'a> for MapsToCall {
 /// Names whose value one iteration can hand to the next: outer variables the body assigns or
 /// mutates, and every `let` in the body computed from them.
 fn carried_names(facts: &BodyFacts, body: &Block) -> HashSet<String> {
-    let changed: HashSet<String> =
-        facts.assigned.iter().chain(&facts.mutated).filter(|n| !facts.declared.contains(*n)).cloned().collect();
+    // (`req.tags` of a `req` the body declares is the iteration's own.)
+    let outer = |n: &&String| !facts.declared.contains(n.split('.').next().unwrap_or(n));
+    let changed: HashSet<String> = facts.assigned.iter().chain(&facts.mutated).filter(outer).cloned().collect();
     // A `let` reading a changed field (`let n = st.queue.lock().len()`, `let q = &st.queue`)
     // carries it too.
     let mut seeds = changed.clone();
@@ -877,6 +880,33 @@ fn through_lets(mut names: HashSet<String>, body: &Block) -> HashSet<String> {
         }
     }
     names
+}
+
+/// The awaits of `body` whose error is propagated with `?`, directly or through methods on
+/// the awaited result (`verify(otp).await?`, `check(x).await.map_err(..)?`).
+fn propagated_awaits(body: &Block) -> HashSet<*const ExprAwait> {
+    struct Tries(HashSet<*const ExprAwait>);
+    impl<'a> Visit<'a> for Tries {
+        fn visit_expr_try(&mut self, t: &'a syn::ExprTry) {
+            let mut e = &*t.expr;
+            loop {
+                match e {
+                    Expr::MethodCall(m) => e = &m.receiver,
+                    Expr::Paren(p) => e = &p.expr,
+                    Expr::Await(a) => {
+                        self.0.insert(a as *const ExprAwait);
+                        break;
+                    }
+                    _ => break,
+                }
+            }
+            visit::visit_expr_try(self, t);
+        }
+        fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
+    }
+    let mut t = Tries(HashSet::default());
+    t.visit_block(body);
+    t.0
 }
 
 fn body_uses_try(body: &Block) -> bool {
