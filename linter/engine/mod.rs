@@ -263,8 +263,8 @@ impl Needed {
 }
 
 /// A function whose callers are looked for, as the waiting files are tested for it: its
-/// package (and that name without a `#2` suffix), and the probes of its type and its name.
-type Probe<'a> = (Option<(&'a str, &'a str)>, Option<u64>, u64);
+/// package, and the probes of its type and its name.
+type Probe<'a> = (Option<&'a str>, Option<u64>, u64);
 
 fn name_hash(parts: &[&str]) -> u64 {
     use std::hash::{Hash, Hasher};
@@ -570,13 +570,13 @@ pub(crate) fn check_files_with(
             };
             // Only the checked crates' files: a dependency never calls them. (Each name hashed
             // once: there can be thousands, tested against every waiting file.)
-            // (`name#2`: a second package of that name, which depends on it as `name`.)
+            // (`name#2`: a second package of that name, which depends on it as `name`: see
+            // `Place::may_call`.)
             let probes: Vec<Probe> = names
                 .iter()
                 .map(|w| {
                     let owner = w.owner.as_deref().map(prescan::Idents::probe);
-                    let package = w.package.as_deref().map(|p| (p, p.split('#').next().unwrap_or(p)));
-                    (package, owner, prescan::Idents::probe(&w.name))
+                    (w.package.as_deref(), owner, prescan::Idents::probe(&w.name))
                 })
                 .collect();
             // Only a file of the function's package, or of one depending on it, can call it. A
@@ -584,7 +584,7 @@ pub(crate) fn check_files_with(
             // or declared there): `open` alone is in half of all files.
             let mentions = |f: &SourceFile, w: &Waiting, &(pkg, owner, name): &Probe| {
                 let can_call = || match (pkg, f.place.package.as_deref()) {
-                    (Some((p, base)), Some(q)) => p == q || f.place.depends.iter().any(|d| d == base),
+                    (Some(p), Some(_)) => f.place.may_call(p),
                     _ => true,
                 };
                 w.idents.may_contain_probe(name)
@@ -841,11 +841,7 @@ fn importers(
     let mut out = Vec::new();
     for (i, (file, r)) in files.iter().zip(results).enumerate() {
         if let Ok((Scanned::Waiting(w), _)) = r {
-            let can_name = |pkg: &str| {
-                let base = pkg.split('#').next().unwrap_or(pkg);
-                file.place.package.as_deref() == Some(pkg) || file.place.depends.iter().any(|d| d == base)
-            };
-            if probes.iter().any(|&(p, pkg)| w.idents.may_contain_probe(p) && can_name(pkg)) {
+            if probes.iter().any(|&(p, pkg)| w.idents.may_contain_probe(p) && file.place.may_call(pkg)) {
                 out.push(i);
             }
             continue;

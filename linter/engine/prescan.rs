@@ -546,9 +546,13 @@ pub fn outline(src: &[u8]) -> Outline {
                         _ => {}
                     },
                     _ if in_pub_use => {
-                        // (The modules of `semantic::imports::BLOCKING_STD_MODULES`.)
-                        out.std_exports |=
-                            pub_use_std && matches!(word, b"fs" | b"net" | b"process" | b"thread" | b"mpsc");
+                        // (By the last segment: `mpsc` of `sync::mpsc`.)
+                        let blocking_module = || {
+                            crate::semantic::BLOCKING_STD_MODULES
+                                .iter()
+                                .any(|m| m.rsplit("::").next().is_some_and(|last| last.as_bytes() == word))
+                        };
+                        out.std_exports |= pub_use_std && blocking_module();
                         pub_use_std |= pub_use_root && word == b"std";
                         pub_use_root = false;
                         out.exports.push(text());

@@ -57,6 +57,15 @@ pub struct Place {
     pub in_tree: bool,
 }
 
+impl Place {
+    /// Can the file's code call functions of `package` (`name#2` for a second package of a
+    /// name): its own, or one it depends on?
+    pub(crate) fn may_call(&self, package: &str) -> bool {
+        let base = package.split('#').next().unwrap_or(package);
+        self.package.as_deref() == Some(package) || self.depends.iter().any(|d| d == base)
+    }
+}
+
 impl Default for Place {
     /// A file outside any package: a crate of its own.
     fn default() -> Self {

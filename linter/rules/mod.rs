@@ -442,10 +442,10 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
             let member = format!("{name}()");
             self.field_aliases.extend(m.member_alias(owner, &member, f.output.clone()));
             // (Or another crate's type whose methods block: `fn pool(&self) -> &PgPool`.)
-            let returned = blocking::return_instance(
+            let returned = blocking::field_instance(
                 m,
                 owner,
-                name,
+                &member,
                 f.output.clone(),
                 f.ident_span,
                 self.options.catalog,

@@ -20,7 +20,7 @@ use syn::Expr;
 pub(crate) use context::{
     strip_try, AsyncBody, Ctx, FnFrame, Guard, Hot, HotKind, Kind, Lit, Use, RESULT_METHODS,
 };
-pub(crate) use imports::std_reexports;
+pub(crate) use imports::{std_reexports, BLOCKING_STD_MODULES};
 pub use knowledge::Knowledge;
 pub(crate) use resolve::Resolver;
 pub(crate) use types::{hands_through, Ty};

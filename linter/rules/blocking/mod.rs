@@ -197,26 +197,14 @@ pub(crate) fn field_types(m: &Model, s: &syn::ItemStruct, catalog: &Catalog) -> 
         .collect()
 }
 
-/// What a method of a type of the crates returns (`fn pool(&self) -> &PgPool`), when that
-/// type's methods block: as `field_instance`, for calls on it in files that do not see the
-/// method (`state.db.pool().get()`; see `Ty::Member`).
-pub(crate) fn return_instance(
-    m: &Model,
-    owner: &str,
-    method: &str,
-    ty: Ty,
-    span: Span,
-    catalog: &Catalog,
-) -> Option<Instance> {
-    field_instance(m, owner, &format!("{method}()"), ty, span, catalog)
-}
-
 /// A field of a type of the crates whose type has methods that block: those methods, and
 /// chains of two (`get.send`: `get` returns a `RequestBuilder`, whose `send` blocks), for
 /// calls on the field in files that do not see the declaration (`state.db_path.exists()`).
+/// Likewise what a method of the type returns, as member `name()` (`fn pool(&self) ->
+/// &PgPool`, then `state.db.pool().get()`; see `Ty::Member`).
 /// The methods of every type the field derefs to count (`PathBuf` -> `Path::exists`); the
 /// note names the declared type.
-fn field_instance(
+pub(crate) fn field_instance(
     m: &Model,
     owner: &str,
     field: &str,
