@@ -89,10 +89,19 @@ impl Link {
 impl Exposures {
     /// `index`: every fn of `units` by key.
     pub(crate) fn compute(units: &[Unit], index: &KeyIndex) -> Exposures {
+        let by_trait = own_trait_impls(units);
         let mut links = Vec::new();
         for (u, unit) in units.iter().enumerate() {
             for e in &unit.facts.edges {
-                for &to in index.lookup(&e.callee) {
+                let mut to = index.lookup(&e.callee);
+                // A call through a trait object of the crates' own trait (`self.repo.create(..)`
+                // with `repo: Arc<dyn Repo>`) runs one of its impls.
+                if to.is_empty() {
+                    let key = index.dealiased(&e.callee);
+                    let method = key_parts(&key).map(|(tr, name)| format!("{tr}::{name}"));
+                    to = method.and_then(|m| by_trait.get(&m)).map_or(&[], Vec::as_slice);
+                }
+                for &to in to {
                     let callee = &units[to.0].facts.fns[to.1];
                     // A sync fn handed over by name runs wherever it is called, like a call.
                     let hot = e.origin.hot.filter(|_| !e.by_name || callee.is_async);
@@ -100,7 +109,7 @@ impl Exposures {
                 }
             }
         }
-        links.extend(loose_links(units));
+        links.extend(loose_links(units, &by_trait));
         let mut out: Vec<Vec<Option<(Exposure, Why)>>> =
             units.iter().map(|u| vec![None; u.facts.fns.len()]).collect();
         let mut called = out.iter().map(|f| vec![false; f.len()]).collect::<Vec<_>>();
@@ -463,21 +472,10 @@ fn qualifier(f: &crate::facts::FnFacts) -> Option<&str> {
 /// wrong link can only make a fn look called from where it is not; with one candidate it is
 /// rare, and names shared by several fns (`new`, `get`, `run`) link nowhere. A call through a
 /// type parameter (`I::new()` with `I: Importer`) links to every impl of the trait's method.
-fn loose_links(units: &[Unit]) -> Vec<Link> {
+fn loose_links(units: &[Unit], by_trait: &HashMap<String, Vec<FnId>>) -> Vec<Link> {
     let mut by_name: HashMap<&str, Vec<FnId>> = HashMap::default();
-    // `Trait::method` -> the impls of it, for the crates' own traits: a foreign trait's
-    // impls may be called by its crate (a framework), which the run does not see.
-    let own_traits: HashSet<&str> = units
-        .iter()
-        .filter(|u| !u.dependency)
-        .flat_map(|u| u.facts.traits.iter().map(String::as_str))
-        .collect();
-    let mut by_trait: HashMap<String, Vec<FnId>> = HashMap::default();
     for (u, unit) in units.iter().enumerate() {
         for (i, f) in unit.facts.fns.iter().enumerate() {
-            if let Some(t) = f.implements.as_deref().filter(|t| own_traits.contains(t)) {
-                by_trait.entry(format!("{t}::{}", f.name)).or_default().push((u, i));
-            }
             let Some(key) = f.key.as_deref() else { continue };
             by_name.entry(f.name.as_str()).or_default().push((u, i));
             // `Type::method`: the key's last two segments.
@@ -494,6 +492,10 @@ fn loose_links(units: &[Unit]) -> Vec<Link> {
                 true => by_trait.get(&call.name).map_or(&[], Vec::as_slice),
                 false => match by_name.get(call.name.as_str()).map(Vec::as_slice) {
                     Some(one @ [_]) => one,
+                    // The impls of one of the crates' own traits (`repo.create_account(..)` on a
+                    // `dyn Repo`, with a SQLite and a Postgres impl): a call through the trait
+                    // runs one of them.
+                    Some(many) if one_own_trait(units, by_trait, many) => many,
                     _ => &[],
                 },
             };
@@ -504,6 +506,33 @@ fn loose_links(units: &[Unit]) -> Vec<Link> {
         }
     }
     links
+}
+
+/// `Trait::method` -> its impls, for the crates' own traits: a foreign trait's impls may be
+/// called by its crate (a framework), which the run does not see.
+fn own_trait_impls(units: &[Unit]) -> HashMap<String, Vec<FnId>> {
+    let own_traits: HashSet<&str> = units
+        .iter()
+        .filter(|u| !u.dependency)
+        .flat_map(|u| u.facts.traits.iter().map(String::as_str))
+        .collect();
+    let mut by_trait: HashMap<String, Vec<FnId>> = HashMap::default();
+    for (u, unit) in units.iter().enumerate() {
+        for (i, f) in unit.facts.fns.iter().enumerate() {
+            if let Some(t) = f.implements.as_deref().filter(|t| own_traits.contains(t)) {
+                by_trait.entry(format!("{t}::{}", f.name)).or_default().push((u, i));
+            }
+        }
+    }
+    by_trait
+}
+
+/// Are `fns` all the impls of one method of one of the crates' own traits?
+fn one_own_trait(units: &[Unit], by_trait: &HashMap<String, Vec<FnId>>, fns: &[FnId]) -> bool {
+    let (u, i) = fns[0];
+    let f = &units[u].facts.fns[i];
+    let impls = f.implements.as_deref().and_then(|t| by_trait.get(&format!("{t}::{}", f.name)));
+    impls.is_some_and(|all| fns.iter().all(|id| all.contains(id)))
 }
 
 /// A function whose callers are wanted: its package (only it and the packages depending on it
