@@ -78,7 +78,7 @@ impl Link {
     /// example does not make those functions startup code.
     fn new(units: &[Unit], u: usize, origin: &Origin, hot: Option<Hot>, to: FnId) -> Option<Link> {
         let unit = &units[u];
-        if unit.is_example() && units[to.0].target != unit.target {
+        if (unit.is_example() || unit.is_dev_tool()) && units[to.0].target != unit.target {
             return None;
         }
         let from = origin.caller.map(|c| (u, c));
@@ -314,6 +314,12 @@ impl Exposures {
         }
         if units[unit].is_example() {
             return (Exposure::Test, "in an example or a bench: demo code, not part of the program".into());
+        }
+        if units[unit].is_dev_tool() {
+            return (
+                Exposure::Test,
+                "in `xtask`, the workspace's developer tooling: not part of the program".into(),
+            );
         }
         if let Some(hot) = origin.hot {
             let exposure = if hot.kind.is_cold() { Exposure::Startup } else { Exposure::Hot };
@@ -556,8 +562,9 @@ fn program_parts<'a>(units: &[Unit<'a>]) -> (HashMap<&'a str, FnId>, HashMap<&'a
         let Some(p) = unit.package else { continue };
         uses.insert(p, unit.uses);
         // A binary's entry: not a build script's `main` (cargo's), nor a `#[tokio::main]` helper
-        // of a library (a sync fn running its own runtime).
-        if !unit.target.contains("@bin") || unit.is_test_support() || !unit.in_tree {
+        // of a library (a sync fn running its own runtime). Developer tooling using a library
+        // does not make the library a program's.
+        if !unit.target.contains("@bin") || unit.is_test_support() || unit.is_dev_tool() || !unit.in_tree {
             continue;
         }
         if let Some(i) = unit.facts.fns.iter().position(|f| f.entry && !f.test) {

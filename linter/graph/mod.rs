@@ -47,6 +47,15 @@ impl Unit<'_> {
         self.target.contains("@examples/") || self.target.contains("@benches/")
     }
 
+    /// In a workspace's developer tooling: a package named `xtask` (the `cargo xtask`
+    /// convention: build, release and benchmark automation a developer runs by hand).
+    fn is_dev_tool(&self) -> bool {
+        self.package.is_some_and(|p| {
+            let p = p.to_ascii_lowercase().replace('-', "_");
+            p == "xtask" || p == "xtasks" || p.ends_with("_xtask") || p.starts_with("xtask_")
+        })
+    }
+
     /// In a test target, or in a package made to support tests (`*testkit*`, `*test_utils*`,
     /// `*_testing`, `tests_*`).
     fn is_test_support(&self) -> bool {
