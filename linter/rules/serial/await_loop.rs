@@ -43,7 +43,8 @@
 //! - pace themselves (a sleep or interval tick), use `select!`, or already run futures together;
 //! - run in a fire-and-forget task (spawned from async code, its handle dropped), written in
 //!   it or in an async fn only such a task runs: nobody waits for those awaits;
-//! - carry a value from one iteration to the next (a cursor, a counter, a page token);
+//! - carry a value from one iteration to the next (a cursor, a counter, a page token, a set
+//!   of what is still missing that a helper narrows through `&mut missing`);
 //! - await through state whose order matters: a `&mut` borrow (connection, transaction), one
 //!   connection or transaction passed or called on (`&conn`, `&mut *tx`, a `DbConn`; a pool is
 //!   not one, nor a handle a call makes per item such as `&mut ctx.pool()`), a channel,

@@ -357,6 +357,17 @@ impl<'a> Visit<'a> for Facts<'_> {
         self.facts.calls.insert(name);
         visit::visit_expr_method_call(self, m);
     }
+    fn visit_expr_reference(&mut self, r: &'a syn::ExprReference) {
+        // `resolve(&mut missing, k)`: whatever takes `&mut` may change it, as a mutating method
+        // would (a fallback chain narrowing what is still missing). Not a temporary: `&mut
+        // ctx.pool()` is a fresh handle each time.
+        if r.mutability.is_some() && is_place(&r.expr) {
+            if let Some(root) = mutated_place(&r.expr) {
+                self.facts.mutated.insert(root);
+            }
+        }
+        visit::visit_expr_reference(self, r);
+    }
     fn visit_expr_call(&mut self, c: &'a syn::ExprCall) {
         if let Expr::Path(p) = &*c.func {
             if let Some(last) = p.path.segments.last() {
