@@ -40,7 +40,8 @@
 //! To stay quiet when order matters, loops are not reported when they:
 //! - can leave early (`break`, `return`, `continue 'outer`); a plain `continue` only skips an
 //!   item, and `Err(e) => return ..` hands the error up like `?`: those are reported;
-//! - pace themselves (a sleep or interval tick), use `select!`, or already run futures together;
+//! - pace themselves (a sleep or interval tick), use `select!`, or already run futures together
+//!   (await the `JoinHandle`s of spawned tasks, also through a helper that takes the handle);
 //! - run in a fire-and-forget task (spawned from async code, its handle dropped), written in
 //!   it or in an async fn only such a task runs: nobody waits for those awaits;
 //! - carry a value from one iteration to the next (a cursor, a counter, a page token, a set

@@ -109,7 +109,13 @@ impl IdleBuilder {
         let Some(body) = m.async_body().filter(|b| b.is_fn) else { return };
         let owner = self.callee.owner.as_deref();
         self.calls.extend(typed_callee(m, base, owner));
-        match classify(base, body, owner, 0) {
+        // A handle of a task already running (`join_handle.await` on a `JoinHandle` parameter):
+        // waiting for it runs nothing of this fn's own.
+        let wait = match m.type_name(body::peel_adaptors(base)).as_deref() {
+            Some("JoinHandle") => Wait::Idle,
+            _ => classify(base, body, owner, 0),
+        };
+        match wait {
             Wait::Idle => {}
             Wait::Timer => self.timed = true,
             Wait::Call(mut c) => {
