@@ -111,8 +111,18 @@ impl IdleBuilder {
         self.calls.extend(typed_callee(m, base, owner));
         // A handle of a task already running (`join_handle.await` on a `JoinHandle` parameter):
         // waiting for it runs nothing of this fn's own.
+        // A handle the caller gave it (`join_handle.await` on a `JoinHandle` parameter): the
+        // task already runs, so waiting for it runs nothing of this fn's own. (A handle it makes
+        // itself, `spawn_blocking(..).await`, is its work.)
+        let given = match body::peel_adaptors(base) {
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .is_some_and(|i| m.current_fn().is_some_and(|f| f.params.iter().any(|n| i == n.as_str()))),
+            _ => false,
+        };
         let wait = match m.type_name(body::peel_adaptors(base)).as_deref() {
-            Some("JoinHandle") => Wait::Idle,
+            Some("JoinHandle") if given => Wait::Idle,
             _ => classify(base, body, owner, 0),
         };
         match wait {
