@@ -7,8 +7,9 @@
 //! `.and_then(File::open)`); one handed to `spawn_blocking` or a thread does not. A `poll_*`
 //! fn (or async fn) of `impl<R: Read> Stream for S<R>` that reads `self.inner: R` blocks when
 //! the crate builds `S` with a `std::fs::File` (`S::new(File::open(p)?)`, `S { inner: file }`).
-//! A literal path under `/proc/` or `/sys/` (also through `format!`, `Path::new` or a `const`)
-//! names a kernel pseudo-file, answered from memory: it is not reported.
+//! A literal path under `/proc/` or `/sys/` (also through `format!`, `Path::new` or a `const`),
+//! or the `/dev/fd` listing, names a kernel pseudo-file, answered from memory: it is not
+//! reported.
 //! One metadata operation each time a program's hot code runs (`path.exists()`, `rename` or
 //! `create_dir_all` in a handler, outside loops and closures) has exposure `brief`: counted by
 //! default, shown with `--all`.

@@ -565,14 +565,17 @@ fn of_pseudo_file(res: &Resolver, catalog: &Catalog, receiver: &Expr) -> bool {
 }
 
 /// Is this the path of a kernel pseudo-file: a literal (or a `format!`, `Path::new`,
-/// `PathBuf::from` of one, or a `const` of this file) under `/proc/` or `/sys/`? The kernel
-/// answers reads of those from memory.
+/// `PathBuf::from` of one, or a `const` of this file) under `/proc/` or `/sys/`, or the
+/// `/dev/fd` directory? The kernel answers reads of those from memory.
 fn pseudo_file(res: &Resolver, arg: &Expr) -> bool {
     pseudo_file_in(res, arg, 0)
 }
 
 fn pseudo_file_in(res: &Resolver, arg: &Expr, depth: usize) -> bool {
-    let pseudo = |s: &str| s.starts_with("/proc/") || s.starts_with("/sys/");
+    // (`/dev/fd` lists the open descriptors, as `/proc/self/fd` does; a file in it may be
+    // stdin.)
+    let pseudo =
+        |s: &str| s.starts_with("/proc/") || s.starts_with("/sys/") || matches!(s, "/dev/fd" | "/dev/fd/");
     // (A `const` naming another: a few steps, never a cycle's.)
     if depth > 4 {
         return false;
