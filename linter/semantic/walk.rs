@@ -93,8 +93,12 @@ pub(crate) fn walk<'ast>(
         closure_items: HashMap::default(),
         exported: false,
     };
-    for item in &file.items {
-        w.visit_item(item);
+    // `#![cfg(windows)]` at the top of a module's file: the whole module is compiled out here,
+    // as with `#[cfg(windows)] mod x;`.
+    if !w.m.compiled_out(&file.attrs) {
+        for item in &file.items {
+            w.visit_item(item);
+        }
     }
     w.m.res.pop();
 }
