@@ -57,9 +57,8 @@ impl<'a> KeyIndex<'a> {
         let mut globs: HashMap<&str, Vec<&str>> = HashMap::default();
         let mut members = rustc_hash::FxHashSet::default();
         for (from, to) in aliases {
-            if let Some(member) = from.rsplit("::").next().filter(|m| m.starts_with('<')) {
-                members.insert(member);
-            }
+            // (Every member an alias names: `Config::<zones>::<item>` names `<zones>` too.)
+            members.extend(from.split("::").filter(|m| m.starts_with('<')));
             match from.strip_suffix("::*") {
                 Some(module) => {
                     globbed_into.entry(to).or_default().push(module);

@@ -282,15 +282,29 @@ impl<'a, 'ast> Model<'a, 'ast> {
         named_type.then(|| (types::member_path(owner, member), path))
     }
 
-    /// For a struct of the crates: each field's `member_alias`.
+    /// For a struct of the crates: each field's `member_alias`, and its `item_alias`.
     pub(crate) fn field_aliases(&self, s: &syn::ItemStruct) -> Vec<(String, String)> {
         let Some(owner) = self.key(&format!("{}::{}", self.res.current_module(), s.ident)) else {
             return Vec::new();
         };
         let named = s.fields.iter().filter_map(|f| Some((f.ident.as_ref()?, &f.ty)));
         named
-            .filter_map(|(name, ty)| self.member_alias(&owner, &name.to_string(), self.res.resolve_type(ty)))
+            .flat_map(|(name, ty)| {
+                let (member, ty) = (name.to_string(), self.res.resolve_type(ty));
+                let item = self.item_alias(&owner, &member, &ty);
+                self.member_alias(&owner, &member, ty).into_iter().chain(item)
+            })
             .collect()
+    }
+
+    /// For a field holding a collection of a type of the crates (`zones: Vec<ZoneConfig>`): an
+    /// alias naming the type of its items (`crate::Config::<zones>::<item>` ->
+    /// `crate::ZoneConfig`), which a `for` loop over the field in another file names.
+    fn item_alias(&self, owner: &str, member: &str, ty: &Ty) -> Option<(String, String)> {
+        let item = self.res.deref_all(self.res.item_type(&self.res.deref_all(ty.clone())));
+        let path = self.key(item.path()?)?;
+        let named_type = path.rsplit("::").next().is_some_and(|t| t.starts_with(char::is_uppercase));
+        named_type.then(|| (types::member_path(&types::member_path(owner, member), types::ITEM), path))
     }
 
     /// For a struct of the crates: its fields of other crates' types, through references and

@@ -152,6 +152,15 @@ pub(crate) fn member_path(owner: &str, member: &str) -> String {
     format!("{owner}::<{member}>")
 }
 
+/// The member naming the items of a collection member (`crate::Config::<zones>::<item>`).
+pub(crate) const ITEM: &str = "item";
+
+/// The collection member an iterator member iterates (`crate::Config::<zones>` of
+/// `crate::Config::<zones>::<iter()>`, for `config.zones.iter()`).
+pub(crate) fn iterated_member(path: &str) -> Option<&str> {
+    ["::<iter()>", "::<into_iter()>", "::<iter_mut()>"].iter().find_map(|s| path.strip_suffix(s))
+}
+
 /// How many members a `Ty::Member` chains at most.
 const MEMBER_STEPS: usize = 2;
 
@@ -416,6 +425,15 @@ impl Resolver<'_> {
     /// `Option`, a map's (key, value) pair, a directory's entries.
     pub(crate) fn item_type(&self, iterable: &Ty) -> Ty {
         let mut ty = iterable.clone();
+        // A field another file declares (`for zone in &config.zones`, `config.zones.iter()`):
+        // its items, as that file names them (see `Model::item_alias`).
+        if let Ty::Member(path) = self.deref_all(ty.clone()) {
+            let path = iterated_member(&path).unwrap_or(&path);
+            return match path.matches("::<").count() < MEMBER_STEPS {
+                true => Ty::Member(member_path(path, ITEM)),
+                false => Ty::Unknown,
+            };
+        }
         for _ in 0..4 {
             let Ty::Named(path, args) = &ty else { return Ty::Unknown };
             // The file's own iterator (`impl Iterator for Entries { type Item = .. }`).
@@ -739,6 +757,11 @@ impl Resolver<'_> {
                         syn::Member::Unnamed(i) => i.index.to_string(),
                     };
                     let t = fields.as_ref().and_then(|fs| fs.get(&member)).map(|t| self.resolve_type(t));
+                    // A struct another file declares: its field, as that file names it.
+                    let t = t.or_else(|| {
+                        let path = self.resolve_path(&s.path);
+                        (fields.is_none() && self.is_local(&path)).then(|| Ty::named(&path).member(&member))
+                    });
                     self.bind_pattern(&f.pat, t.unwrap_or_default());
                 }
             }

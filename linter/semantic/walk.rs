@@ -824,7 +824,13 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
     /// the receiver.
     fn note_closure_items(&mut self, m: &'ast syn::ExprMethodCall, receiver: &Ty) {
         let (elements, wrapped) = self.m.res.knowledge.closure_item(&m.method.to_string());
-        let element = if elements { self.m.res.item_type(receiver) } else { Ty::Unknown };
+        // (A member another file types may be an `Option` or a `Result` as well as a
+        // collection: `and_then`'s closure takes it whole, unless it was iterated: `.iter()`.)
+        let element = match receiver {
+            Ty::Member(p) if wrapped && super::types::iterated_member(p).is_none() => Ty::Unknown,
+            _ if elements => self.m.res.item_type(receiver),
+            _ => Ty::Unknown,
+        };
         // The model looks through options and results: a receiver typed `T` that is no
         // collection holds a `T`.
         let item = match element {
