@@ -70,9 +70,10 @@ pub(crate) const BLOCKING_STD_MODULES: &[&str] = &["fs", "net", "process", "thre
 
 /// The standard library's modules and functions that `pub use` items of `items` (in module
 /// `module`, and the inline modules in it) re-export, as (the path they make, std's path):
-/// `pub use std::fs;` in `crate::prelude` makes `crate::prelude::fs`. Only lowercase names of
-/// `BLOCKING_STD_MODULES`: a re-exported type (`pub use std::fs::File`) is named with its
-/// arguments or as a field's type, which such an alias does not follow.
+/// `pub use std::fs;` in `crate::prelude` makes `crate::prelude::fs`, `pub use
+/// std::process::Command;` makes `crate::prelude::Command`. Only names in
+/// `BLOCKING_STD_MODULES`. (A re-exported type is followed in paths, `Command::new(..)`, not
+/// where it names a field's or a parameter's type.)
 pub(crate) fn std_reexports(items: &[syn::Item], module: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for item in items {
@@ -88,12 +89,8 @@ pub(crate) fn std_reexports(items: &[syn::Item], module: &str) -> Vec<(String, S
                             .and_then(|p| p.strip_prefix(m))
                             .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
                     });
-                    let lowercase = |s: &str| s.starts_with(|c: char| c.is_ascii_lowercase());
-                    if blocking && lowercase(&alias) {
-                        let last = target.segments.last().map_or("", String::as_str);
-                        if lowercase(last) {
-                            out.push((format!("{module}::{alias}"), path));
-                        }
+                    if blocking {
+                        out.push((format!("{module}::{alias}"), path));
                     }
                 }
             }
@@ -133,10 +130,11 @@ mod tests {
     }
 
     #[test]
-    fn std_reexports_are_lowercase_names_of_pub_uses() {
+    fn std_reexports_are_pub_uses_of_blocking_modules() {
         let file: syn::File = syn::parse_str(
             "pub use std::fs::{self, read_to_string as read_text}; pub use std::sync::Arc; use std::thread; \
-             pub mod inner { pub(crate) use std::thread; } pub use crate::fs2; pub use std::{fmt, io};",
+             pub mod inner { pub(crate) use std::thread; } pub use crate::fs2; pub use std::{fmt, io}; \
+             pub use std::process::Command;",
         )
         .unwrap();
         let got = std_reexports(&file.items, "crate::prelude");
@@ -144,6 +142,7 @@ mod tests {
             ("crate::prelude::fs", "std::fs"),
             ("crate::prelude::read_text", "std::fs::read_to_string"),
             ("crate::prelude::inner::thread", "std::thread"),
+            ("crate::prelude::Command", "std::process::Command"),
         ];
         assert_eq!(got, want.map(|(a, b)| (a.to_string(), b.to_string())));
     }

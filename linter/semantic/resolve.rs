@@ -586,19 +586,16 @@ impl<'c> Resolver<'c> {
             Ty::Named(p, args) if args.is_empty() && p.starts_with("std::") => Some(p),
             _ => None,
         };
-        let lowercase = |s: &str| s.starts_with(|c: char| c.is_ascii_lowercase());
         if let Some((module, rest)) = path.split_once("::*::") {
             let (name, tail) = rest.split_once("::").map_or((rest, ""), |(n, t)| (n, t));
-            let to = std_path(&format!("{module}::*::{name}")).filter(|_| lowercase(name))?;
+            let to = std_path(&format!("{module}::*::{name}"))?;
             return Some(if tail.is_empty() { to } else { format!("{to}::{tail}") });
         }
         let mut end = path.len();
         loop {
             let prefix = &path[..end];
-            if lowercase(prefix.rsplit("::").next()?) {
-                if let Some(to) = std_path(prefix) {
-                    return Some(format!("{to}{}", &path[end..]));
-                }
+            if let Some(to) = std_path(prefix) {
+                return Some(format!("{to}{}", &path[end..]));
             }
             end = prefix.rfind("::")?;
         }
