@@ -334,15 +334,18 @@ pub struct OutlineMod {
     pub cfgs: Vec<String>,
 }
 
-/// The `cfg(..)` of a `#[cfg(..)]` attribute starting at `src[at]` (`#`), if it is one, and
-/// where it ends.
+/// The first position from `j` that is not whitespace.
+fn skip_ws(src: &[u8], mut j: usize) -> usize {
+    while j < src.len() && src[j].is_ascii_whitespace() {
+        j += 1;
+    }
+    j
+}
+
+/// The `cfg(..)` of a `#[cfg(..)]` attribute starting at `src[at]` (`#`, or the `!` of `#!`),
+/// if it is one, and where it ends.
 fn cfg_attr_at(src: &[u8], at: usize) -> Option<(String, usize)> {
-    let skip_ws = |mut j: usize| {
-        while j < src.len() && src[j].is_ascii_whitespace() {
-            j += 1;
-        }
-        j
-    };
+    let skip_ws = |j: usize| skip_ws(src, j);
     let j = skip_ws(at + 1);
     if src.get(j) != Some(&b'[') {
         return None;
@@ -425,6 +428,8 @@ pub fn outline(src: &[u8]) -> Outline {
     // The item being read is under `#[cfg(test)]`, and its `#[cfg(..)]`s.
     let mut cfg_test = false;
     let mut cfgs: Vec<String> = Vec::new();
+    // The file's own `#![cfg(..)]`s.
+    let mut file_cfgs: Vec<String> = Vec::new();
     // Where the last `#[cfg(..)]` read ends: its own commas end nothing.
     let mut cfg_end = 0usize;
     // How well the `#[path]` found so far fits this host (see `path_fit`).
@@ -612,6 +617,14 @@ pub fn outline(src: &[u8]) -> Outline {
                         path_attr = None;
                         path_fit = 0;
                     }
+                    // `#![cfg(windows)]` at the top: the whole file, and the modules it
+                    // declares, are under it.
+                    b'#' if depth == 0 && src.get(skip_ws(src, i + 1)) == Some(&b'!') => {
+                        if let Some((cfg, end)) = cfg_attr_at(src, skip_ws(src, i + 1)) {
+                            file_cfgs.push(cfg);
+                            cfg_end = end;
+                        }
+                    }
                     b'#' => {
                         attr_start = i;
                         if let Some((cfg, end)) = cfg_attr_at(src, i) {
@@ -634,6 +647,9 @@ pub fn outline(src: &[u8]) -> Outline {
                 i += 1;
             }
         }
+    }
+    for m in &mut out.mods {
+        m.cfgs.extend(file_cfgs.iter().cloned());
     }
     out.idents = Idents::from_hashes(idents);
     out
@@ -758,6 +774,15 @@ mod outline_tests {
             ("sys", vec![]),
             ("linux", vec!["cfg(all(unix, not(target_os = \"macos\")))"]),
         ];
+        assert_eq!(got, want.map(|(m, c)| (m.to_string(), c.into_iter().map(String::from).collect())));
+    }
+
+    #[test]
+    fn a_files_own_cfg_applies_to_every_module_it_declares() {
+        let o = outline(b"//! Docs.\n#![cfg(windows)]\n#![cfg_attr(docsrs, feature(doc_cfg))]\nmod a;\n#[cfg(unix)] mod b;");
+        let got: Vec<(String, Vec<String>)> =
+            o.mods.iter().map(|m| (m.path.join("::"), m.cfgs.clone())).collect();
+        let want = [("a", vec!["cfg(windows)"]), ("b", vec!["cfg(unix)", "cfg(windows)"])];
         assert_eq!(got, want.map(|(m, c)| (m.to_string(), c.into_iter().map(String::from).collect())));
     }
 

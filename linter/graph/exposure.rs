@@ -74,8 +74,8 @@ struct Link {
 
 impl Link {
     /// A call from code at `origin` in file `u` (in the hot region `hot`) to `to`; none from an
-    /// example or bench into the library: its users call the library from anywhere, so the
-    /// example does not make those functions startup code.
+    /// example, a bench or the `xtask` into the library: its users call the library from
+    /// anywhere, so the example does not make those functions startup code.
     fn new(units: &[Unit], u: usize, origin: &Origin, hot: Option<Hot>, to: FnId) -> Option<Link> {
         let unit = &units[u];
         if (unit.is_example() || unit.is_dev_tool()) && units[to.0].target != unit.target {
@@ -517,11 +517,17 @@ fn loose_links(units: &[Unit], by_trait: &HashMap<String, Vec<FnId>>) -> Vec<Lin
 /// `Trait::method` -> its impls, for the crates' own traits: a foreign trait's impls may be
 /// called by its crate (a framework), which the run does not see.
 fn own_trait_impls(units: &[Unit]) -> HashMap<String, Vec<FnId>> {
-    let own_traits: HashSet<&str> = units
-        .iter()
-        .filter(|u| !u.dependency)
-        .flat_map(|u| u.facts.traits.iter().map(String::as_str))
-        .collect();
+    // Impls name their trait by its last segment: two traits of one name (`net::Handler`,
+    // `maint::Handler`) cannot be told apart, so neither links.
+    // (A file compiled into two targets declares its traits once.)
+    let mut files = HashSet::default();
+    let mut declared: HashMap<&str, usize> = HashMap::default();
+    for u in units.iter().filter(|u| !u.dependency && files.insert(u.display)) {
+        for t in &u.facts.traits {
+            *declared.entry(t.as_str()).or_default() += 1;
+        }
+    }
+    let own_traits: HashSet<&str> = declared.into_iter().filter(|&(_, n)| n == 1).map(|(t, _)| t).collect();
     let mut by_trait: HashMap<String, Vec<FnId>> = HashMap::default();
     for (u, unit) in units.iter().enumerate() {
         for (i, f) in unit.facts.fns.iter().enumerate() {

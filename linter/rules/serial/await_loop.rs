@@ -397,7 +397,7 @@ impl Loops<'_, '_, '_> {
         // A counting loop's index steps by itself: it is the item, not a carried value. (An
         // item the body changes in place, `for u in users.iter_mut() { u.score += 1; .. }`,
         // is carried: the saves follow the changes.)
-        let mut carried = carried_names(&facts, body);
+        let mut carried = carried_names(&facts, body, items);
         if shape == Shape::Counter {
             carried.retain(|n| !items.contains(n));
         }
@@ -805,11 +805,15 @@ impl<'a> Visit<'a> for MapsToCall {
 }
 
 /// Names whose value one iteration can hand to the next: outer variables the body assigns or
-/// mutates, and every `let` in the body computed from them.
-fn carried_names(facts: &BodyFacts, body: &Block) -> HashSet<String> {
+/// mutates, and every `let` in the body computed from them. (An item lent as `&mut req` is the
+/// iteration's own: `for mut req in reqs { sign(&mut req); .. }`.)
+fn carried_names(facts: &BodyFacts, body: &Block, items: &HashSet<String>) -> HashSet<String> {
     // (`req.tags` of a `req` the body declares is the iteration's own.)
-    let outer = |n: &&String| !facts.declared.contains(n.split('.').next().unwrap_or(n));
-    let changed: HashSet<String> = facts.assigned.iter().chain(&facts.mutated).filter(outer).cloned().collect();
+    let root = |n: &String| n.split('.').next().unwrap_or(n).to_string();
+    let outer = |n: &&String| !facts.declared.contains(&root(n));
+    let lent = facts.lent_mut.iter().filter(|n| !items.contains(&root(n)));
+    let changed: HashSet<String> =
+        facts.assigned.iter().chain(&facts.mutated).chain(lent).filter(outer).cloned().collect();
     // A `let` reading a changed field (`let n = st.queue.lock().len()`, `let q = &st.queue`)
     // carries it too.
     let mut seeds = changed.clone();

@@ -240,6 +240,8 @@ pub(crate) struct BodyFacts {
     pub assigned: HashSet<String>,
     /// Receivers of calls that look like they change their receiver (`v.push(..)`).
     pub mutated: HashSet<String>,
+    /// Places lent out as `&mut x` (`strike_off(&mut missing, key)`): changed there.
+    pub lent_mut: HashSet<String>,
     /// `break` or `return` for this loop.
     pub exits: bool,
     /// A labelled `continue`: it may go on with an outer loop, leaving this one.
@@ -363,7 +365,7 @@ impl<'a> Visit<'a> for Facts<'_> {
         // ctx.pool()` is a fresh handle each time.
         if r.mutability.is_some() && is_place(&r.expr) {
             if let Some(root) = mutated_place(&r.expr) {
-                self.facts.mutated.insert(root);
+                self.facts.lent_mut.insert(root);
             }
         }
         visit::visit_expr_reference(self, r);

@@ -109,8 +109,6 @@ impl IdleBuilder {
         let Some(body) = m.async_body().filter(|b| b.is_fn) else { return };
         let owner = self.callee.owner.as_deref();
         self.calls.extend(typed_callee(m, base, owner));
-        // A handle of a task already running (`join_handle.await` on a `JoinHandle` parameter):
-        // waiting for it runs nothing of this fn's own.
         // A handle the caller gave it (`join_handle.await` on a `JoinHandle` parameter): the
         // task already runs, so waiting for it runs nothing of this fn's own. (A handle it makes
         // itself, `spawn_blocking(..).await`, is its work.)
