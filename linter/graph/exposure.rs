@@ -23,7 +23,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use super::keys::{FnId, KeyIndex};
 use super::Unit;
 use crate::diagnostic::Exposure;
-use crate::facts::{key_parts, Origin};
+use crate::facts::{key_package, key_parts, Origin};
 use crate::semantic::{Hot, HotKind};
 
 /// Why a function has its exposure.
@@ -90,15 +90,19 @@ impl Exposures {
     /// `index`: every fn of `units` by key.
     pub(crate) fn compute(units: &[Unit], index: &KeyIndex) -> Exposures {
         let by_trait = own_trait_impls(units);
+        let own_packages: HashSet<&str> =
+            units.iter().filter(|u| !u.dependency).filter_map(|u| u.package).collect();
         let mut links = Vec::new();
         for (u, unit) in units.iter().enumerate() {
             for e in &unit.facts.edges {
                 let mut to = index.lookup(&e.callee);
                 // A call through a trait object of the crates' own trait (`self.repo.create(..)`
-                // with `repo: Arc<dyn Repo>`) runs one of its impls.
+                // with `repo: Arc<dyn Repo>`) runs one of its impls. (Not another crate's type
+                // that happens to share the trait's name.)
                 if to.is_empty() {
                     let key = index.dealiased(&e.callee);
-                    let method = key_parts(&key).map(|(tr, name)| format!("{tr}::{name}"));
+                    let own = key_package(&key, None).is_none_or(|p| own_packages.contains(p));
+                    let method = key_parts(&key).filter(|_| own).map(|(tr, name)| format!("{tr}::{name}"));
                     to = method.and_then(|m| by_trait.get(&m)).map_or(&[], Vec::as_slice);
                 }
                 for &to in to {
