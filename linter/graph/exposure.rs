@@ -64,19 +64,20 @@ pub(crate) struct Exposures {
     program: Vec<bool>,
 }
 
-/// A call or reference between two functions of the run.
-struct Link {
+/// A call or reference between two functions of the run. (Made by the hundred thousand on a
+/// large run, hence the borrowed region.)
+struct Link<'u> {
     from: Option<FnId>,
     to: FnId,
-    hot: Option<(usize, Hot)>,
+    hot: Option<(usize, &'u Hot)>,
     test: bool,
 }
 
-impl Link {
+impl<'u> Link<'u> {
     /// A call from code at `origin` in file `u` (in the hot region `hot`) to `to`; none from an
     /// example, a bench or the `xtask` into the library: its users call the library from
     /// anywhere, so the example does not make those functions startup code.
-    fn new(units: &[Unit], u: usize, origin: &Origin, hot: Option<Hot>, to: FnId) -> Option<Link> {
+    fn new(units: &[Unit], u: usize, origin: &Origin, hot: Option<&'u Hot>, to: FnId) -> Option<Link<'u>> {
         let unit = &units[u];
         if (unit.is_example() || unit.is_dev_tool()) && units[to.0].target != unit.target {
             return None;
@@ -93,6 +94,9 @@ impl Exposures {
         let own_packages: HashSet<&str> =
             units.iter().filter(|u| !u.dependency).filter_map(|u| u.package).collect();
         let mut links = Vec::new();
+        // Trait methods each fn calls (from which region): a method with many impls, called
+        // many times, would otherwise link every call to every impl.
+        let mut dispatched = HashSet::default();
         for (u, unit) in units.iter().enumerate() {
             for e in &unit.facts.edges {
                 let mut to = index.lookup(&e.callee);
@@ -103,12 +107,19 @@ impl Exposures {
                     let key = index.dealiased(&e.callee);
                     let own = key_package(&key, None).is_none_or(|p| own_packages.contains(p));
                     let method = key_parts(&key).filter(|_| own).map(|(tr, name)| format!("{tr}::{name}"));
-                    to = method.and_then(|m| by_trait.get(&m)).map_or(&[], Vec::as_slice);
+                    let Some((method, impls)) = method.and_then(|m| by_trait.get_key_value(&m)) else {
+                        continue;
+                    };
+                    let call = (u, e.origin.caller, e.origin.hot.as_ref(), e.origin.test, e.by_name);
+                    if !dispatched.insert((method.as_str(), call)) {
+                        continue;
+                    }
+                    to = impls;
                 }
                 for &to in to {
                     let callee = &units[to.0].facts.fns[to.1];
                     // A sync fn handed over by name runs wherever it is called, like a call.
-                    let hot = e.origin.hot.filter(|_| !e.by_name || callee.is_async);
+                    let hot = e.origin.hot.as_ref().filter(|_| !e.by_name || callee.is_async);
                     links.extend(Link::new(units, u, &e.origin, hot, to));
                 }
             }
@@ -151,7 +162,7 @@ impl Exposures {
         }
         for l in links.iter().filter(|l| !l.test) {
             if let Some((u, hot)) = l.hot.filter(|(_, h)| !h.kind.is_cold()) {
-                mark(&mut out, &mut queue, l.to, Exposure::Hot, Why::Region(u, hot));
+                mark(&mut out, &mut queue, l.to, Exposure::Hot, Why::Region(u, *hot));
             }
         }
         let mut orphans = Vec::new();
@@ -172,7 +183,7 @@ impl Exposures {
         // and what only they reach.
         for l in links.iter().filter(|l| !l.test) {
             if let Some((u, hot)) = l.hot.filter(|(_, h)| h.kind.is_cold()) {
-                mark(&mut out, &mut queue, l.to, Exposure::Startup, Why::Region(u, hot));
+                mark(&mut out, &mut queue, l.to, Exposure::Startup, Why::Region(u, *hot));
             }
         }
         for (u, unit) in units.iter().enumerate() {
@@ -482,7 +493,7 @@ fn qualifier(f: &crate::facts::FnFacts) -> Option<&str> {
 /// wrong link can only make a fn look called from where it is not; with one candidate it is
 /// rare, and names shared by several fns (`new`, `get`, `run`) link nowhere. A call through a
 /// type parameter (`I::new()` with `I: Importer`) links to every impl of the trait's method.
-fn loose_links(units: &[Unit], by_trait: &HashMap<String, Vec<FnId>>) -> Vec<Link> {
+fn loose_links<'u>(units: &'u [Unit], by_trait: &HashMap<String, Vec<FnId>>) -> Vec<Link<'u>> {
     let mut by_name: HashMap<&str, Vec<FnId>> = HashMap::default();
     for (u, unit) in units.iter().enumerate() {
         for (i, f) in unit.facts.fns.iter().enumerate() {
@@ -512,7 +523,8 @@ fn loose_links(units: &[Unit], by_trait: &HashMap<String, Vec<FnId>>) -> Vec<Lin
             // A fn's own name does not link it to itself.
             let own = call.origin.caller.map(|c| (u, c));
             let to = to.iter().filter(|&&to| own != Some(to));
-            links.extend(to.filter_map(|&to| Link::new(units, u, &call.origin, call.origin.hot, to)));
+            links
+                .extend(to.filter_map(|&to| Link::new(units, u, &call.origin, call.origin.hot.as_ref(), to)));
         }
     }
     links

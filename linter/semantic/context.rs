@@ -13,13 +13,13 @@ use crate::source::Span;
 
 /// Why code runs while other tasks share the executor ("hot"), and where that starts: the
 /// spawn call, the handler registration, the loop, the fn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(crate) struct Hot {
     pub kind: HotKind,
     pub at: Span,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(crate) enum HotKind {
     /// The body or future of a spawned task.
     Spawned,

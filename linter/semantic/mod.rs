@@ -354,13 +354,16 @@ impl<'a, 'ast> Model<'a, 'ast> {
         Some((format!("{}::{}", self.res.current_module(), t.ident), ty.notation()?))
     }
 
-    /// Does the catalog know methods of `ty` or of a type in its arguments
-    /// (`Mutex<rusqlite::Connection>`)?
+    /// Does the catalog know methods of `ty`, of a type in its arguments
+    /// (`Mutex<rusqlite::Connection>`) or of what it derefs to (a pooled connection's manager
+    /// derefs to its driver's connection)?
     fn blocking_inside(&self, ty: &Ty) -> bool {
         match ty {
             Ty::Named(path, args) => {
                 self.res.knowledge.has_blocking_methods(&self.res.knowledge.normalize(path.clone()))
                     || args.iter().any(|a| self.blocking_inside(a))
+                    || Some(self.res.deref_once(ty.clone()))
+                        .is_some_and(|d| d != *ty && self.blocking_inside(&d))
             }
             Ty::Tuple(elems) => elems.iter().any(|e| self.blocking_inside(e)),
             _ => false,

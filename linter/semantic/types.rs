@@ -486,6 +486,11 @@ impl Resolver<'_> {
                 _ => Ty::named(parent),
             };
         }
+        // `Arc::new(barrier)` with `Arc` from a glob import: a pointer to the argument.
+        if glob_pointer(parent) && matches!(last, "new" | "from" | "clone") {
+            let inner = first_arg.map(|a| self.infer(a)).unwrap_or_default();
+            return if last == "clone" { inner } else { Ty::Named(parent.to_string(), vec![inner]) };
+        }
         if catalog.has_methods(parent) {
             return Ty::named(parent);
         }

@@ -23,6 +23,10 @@ pub(crate) struct BlockingEntry {
     pub path: Option<String>,
     #[serde(default, rename = "type")]
     pub ty: Option<String>,
+    /// Several types with the same methods (a connection, and a client that runs each command
+    /// on a connection of its own).
+    #[serde(default)]
+    pub types: Vec<String>,
     #[serde(default)]
     pub methods: Vec<String>,
     pub rule: Rule,
@@ -218,7 +222,7 @@ impl Catalog {
                 rank: entry.rank,
                 sync_bridge: entry.sync_bridge,
             };
-            if let Some(ty) = &entry.ty {
+            for ty in entry.ty.iter().chain(&entry.types) {
                 self.known.push((ty.clone(), true));
                 if !entry.sync_bridge {
                     self.blocking_types.push(ty.clone());
@@ -356,6 +360,16 @@ mod tests {
         assert!(k.has_member("std::fs", "File"));
         assert!(k.has_member("std::thread", "sleep"));
         assert!(k.has_methods("std::fs::File") && !k.has_methods("std::fs::read"));
+    }
+
+    #[test]
+    fn an_entry_of_several_types_gives_each_its_methods() {
+        let c = Catalog::builtin();
+        for ty in ["redis::Connection", "redis::Client"] {
+            assert_eq!(c.method(ty, "get").unwrap().rule, Rule::BlockingDb, "{ty}");
+            assert_eq!(c.method(ty, "blpop").unwrap().rank, Rank::Wait, "{ty}");
+        }
+        assert!(c.method("redis::Client", "get_multiplexed_async_connection").is_none());
     }
 
     /// `try_*` variants return at once: none is listed, except `Path::try_exists`, which
