@@ -106,6 +106,11 @@ pub(crate) struct GenericCall {
     /// field leads nowhere.
     #[serde(default)]
     pub returned: Option<(String, String, String)>,
+    /// A call on a value taken from a field earlier (`conn.query(..)` after `let conn =
+    /// state.pool.get()?`), as (owner, field, `get.query`): tried last, and only that chain,
+    /// since the taking call was checked where it was made.
+    #[serde(default)]
+    pub taken: Option<(String, String, String)>,
 }
 
 /// A type of the crates built with a value whose methods block (`ReaderStream::new(file)` with
@@ -490,7 +495,7 @@ impl FileFacts {
         self.edges.iter_mut().for_each(|e| fix(&mut e.callee));
         for g in &mut self.generic_calls {
             fix(&mut g.owner);
-            if let Some((owner, _, _)) = &mut g.returned {
+            for (owner, _, _) in g.returned.iter_mut().chain(g.taken.iter_mut()) {
                 fix(owner);
             }
         }

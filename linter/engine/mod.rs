@@ -848,7 +848,10 @@ fn importers(
         }
         let Ok((Scanned::Checked(a), _)) = r else { continue };
         let package = file.place.package.as_deref().unwrap_or_default();
-        let imports = a.facts.aliases.iter().any(|(_, to)| aliases.contains_key(&in_package(to, package)));
+        let imports = a.facts.aliases.iter().any(|(_, to)| {
+            let to = in_package(to, package);
+            aliases.contains_key(&to) || crate::semantic::root_reexport(aliases, &to).is_some()
+        });
         let globs = a.facts.globs.iter().any(|(_, m)| modules.contains(in_package(m, package).as_str()))
             // (A glob of another package's module may bring its alias through a prelude, and
             // so may one of its own prelude's, glob re-exporting a package it uses.)

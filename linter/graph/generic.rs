@@ -19,15 +19,15 @@ pub(crate) fn diagnostics(units: &[Unit]) -> Vec<(usize, Finding)> {
     let mut out = Vec::new();
     for (f, u) in units.iter().enumerate() {
         for call in &u.facts.generic_calls {
-            let find = |owner: &str, field: Option<&str>, method: &str| {
+            let find_in = |owner: &str, field: Option<&str>, method: &str, whole: bool| {
                 index.lookup(owner).iter().find_map(|&(g, i)| {
                     let inst = &units[g].facts.instances[i];
                     if inst.field.as_deref() != field {
                         return None;
                     }
                     // `get.query`: the chain's first call may block already (`pool.get()?.query(..)`
-                    // on a field declared as an `r2d2::Pool`).
-                    let first = method.split_once('.').map(|(m, _)| m);
+                    // on a field declared as an `r2d2::Pool`), unless it was made before.
+                    let first = method.split_once('.').map(|(m, _)| m).filter(|_| !whole);
                     let site =
                         inst.methods.iter().find(|(m, _)| *m == method).or_else(|| {
                             first.and_then(|first| inst.methods.iter().find(|(m, _)| m == first))
@@ -35,11 +35,18 @@ pub(crate) fn diagnostics(units: &[Unit]) -> Vec<(usize, Finding)> {
                     Some((g, inst, &site.1))
                 })
             };
-            // (Else what a getter in the chain returns: `state.db.pool().get()`.)
-            let found = find(&call.owner, call.field.as_deref(), &call.method).or_else(|| {
-                let (owner, getter, method) = call.returned.as_ref()?;
-                find(owner, Some(getter), method)
-            });
+            let find = |owner: &str, field: Option<&str>, method: &str| find_in(owner, field, method, false);
+            // (Else what a getter in the chain returns: `state.db.pool().get()`; else what was
+            // taken from a field before.)
+            let found = find(&call.owner, call.field.as_deref(), &call.method)
+                .or_else(|| {
+                    let (owner, getter, method) = call.returned.as_ref()?;
+                    find(owner, Some(getter), method)
+                })
+                .or_else(|| {
+                    let (owner, field, chain) = call.taken.as_ref()?;
+                    find_in(owner, Some(field), chain, true)
+                });
             let Some((g, inst, site)) = found else { continue };
             let at = format!("{}:{}:{}", units[g].display, inst.span.start.line, inst.span.start.column);
             let d = generic_diagnostic(call, site, inst, &at);

@@ -94,12 +94,37 @@ impl<'a> KeyIndex<'a> {
     pub(crate) fn dealiased<'k>(&self, key: &'k str) -> std::borrow::Cow<'k, str> {
         let mut key = std::borrow::Cow::Borrowed(key);
         for _ in 0..8 {
-            match self.rewrite(&key) {
-                Some(k) if k != *key && !k.contains("::*::") => key = std::borrow::Cow::Owned(k),
+            // A name its module has from a glob import (`state.transcoder` with `AppState`
+            // from `use crate::prelude::*`; a field `Arc<dyn Transcoder>` with `use
+            // core::prelude::*`): followed into the glob that names it.
+            let next = self.rewrite(&key).or_else(|| self.through_glob(&key));
+            match next {
+                Some(k) if k != *key && k.contains("::*::") => match self.through_glob(&k) {
+                    Some(k) => key = std::borrow::Cow::Owned(k),
+                    None => break,
+                },
+                Some(k) if k != *key => key = std::borrow::Cow::Owned(k),
                 _ => break,
             }
         }
         key
+    }
+
+    /// `m::*::Name::rest` as the one glob import of `m` that names `Name`: the one re-exporting
+    /// it (`pub use crate::transcode::Transcoder` in the prelude), or `m`'s only glob.
+    fn through_glob(&self, key: &str) -> Option<String> {
+        let (module, rest) = key.split_once("::*::")?;
+        let targets = self.globs.get(module)?;
+        let naming: Vec<String> = targets
+            .iter()
+            .map(|t| format!("{t}::{rest}"))
+            .filter(|k| !k.contains("::*::") && self.rewrite(k).is_some())
+            .collect();
+        match (naming.as_slice(), targets.as_slice()) {
+            ([one], _) => Some(one.clone()),
+            ([], [only]) => Some(format!("{only}::{rest}")).filter(|k| !k.contains("::*::")),
+            _ => None,
+        }
     }
 
     fn find(&self, key: &str) -> Option<&[FnId]> {

@@ -128,6 +128,7 @@ pub(crate) fn generic_call(m: &Model, expr: &Expr) -> Option<GenericCall> {
         origin: Default::default(),
         repeated: m.repeated(),
         returned: None,
+        taken: None,
     })
 }
 
@@ -171,6 +172,18 @@ pub(crate) fn field_call(m: &Model, expr: &Expr, usage: Use) -> Option<GenericCa
         // (`w.pool().get()` with `w` of a type another file declares.)
         None => returned.take()?,
     };
+    // `conn.query(..)` with `let conn = state.pool.get()?`: the chain `get.query` of field
+    // `pool`, unless a getter of the crates' own type answers first.
+    let getter = field.strip_suffix("()").filter(|g| !g.contains(['<', '>']));
+    let outer = Ty::Member(owner.clone());
+    let taken = match (getter, outer.member_of()) {
+        (Some(getter), Some((o, f))) => {
+            // (The chain's first method: `conn.execute(..).unwrap_or(0)` calls `execute`.)
+            let first = method.split('.').next().unwrap_or(&method);
+            Some((o.to_string(), f.to_string(), format!("{getter}.{first}")))
+        }
+        _ => None,
+    };
     Some(GenericCall {
         owner,
         field: Some(field),
@@ -180,6 +193,7 @@ pub(crate) fn field_call(m: &Model, expr: &Expr, usage: Use) -> Option<GenericCa
         origin: Default::default(),
         repeated: m.repeated(),
         returned,
+        taken,
     })
 }
 
@@ -237,13 +251,21 @@ pub(crate) fn field_instance(
             (method.to_string(), Hit::new(api, format!("{}::{method}", short(path))).site(span, Vec::new()))
         }));
         if let Some(entry) = knowledge.type_entry(path) {
-            // `get(..)` then, past any builder steps, `send()` of what it returns.
-            let steps = entry.returns.iter().map(|(m1, to)| (m1.as_str(), to.as_str()));
-            let chained = entry.chain.iter().map(|m1| (m1.as_str(), path));
+            // `get(..)` then, past any builder steps, `send()` of what it returns, or of what
+            // that derefs to (a pool's `get` hands out a connection of its manager's driver).
+            let args = match ty {
+                Ty::Named(_, args) => args.as_slice(),
+                _ => &[],
+            };
+            let steps = entry.returns.iter().map(|(m1, to)| (m1.as_str(), Ty::parse_with(to, args)));
+            let chained = entry.chain.iter().map(|m1| (m1.as_str(), ty.clone()));
             for (m1, to) in steps.chain(chained) {
-                for (m2, api) in catalog.methods_of(to) {
-                    let site = Hit::new(api, format!("{}::{m2}", short(to))).site(span, Vec::new());
-                    methods.push((format!("{m1}.{m2}"), site));
+                for to in m.res.deref_chain(to) {
+                    let Some(to) = to.path() else { continue };
+                    for (m2, api) in catalog.methods_of(to) {
+                        let site = Hit::new(api, format!("{}::{m2}", short(to))).site(span, Vec::new());
+                        methods.push((format!("{m1}.{m2}"), site));
+                    }
                 }
             }
         }
