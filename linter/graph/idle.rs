@@ -86,6 +86,13 @@ impl<'a> IdleFns<'a> {
         all.iter().copied().filter(move |d| ty.is_some() && d.owner.as_ref() == ty)
     }
 
+    /// The package's definitions of `c`'s name that `c` may call (a method call is none of
+    /// the free fns).
+    fn untyped_defs<'c>(&'c self, c: &'c Callee) -> impl Iterator<Item = &'a Callee> + 'c {
+        let all = self.by_name.get(c.name.as_str()).map_or(&[][..], Vec::as_slice);
+        all.iter().copied().filter(move |d| !(c.method && d.owner.is_none()))
+    }
+
     /// Is `c`, awaited in the fn `within`, idle? A method awaiting its namesake on a field
     /// that holds a trait object (`self.db.state(id).await` in `Service::state`, `db: &dyn
     /// Data`) delegates to the implementations of that trait: idle if the package has some
@@ -129,6 +136,17 @@ pub(crate) fn settle(
             return idle.is_idle(c);
         }
         let mut defs = units.values().flat_map(|(i, _)| i.typed_defs(c).map(move |d| (i, d))).peekable();
+        if defs.peek().is_some() {
+            return defs.all(|(i, d)| i.idle.contains(d));
+        }
+        // A method on a value whose type the call does not name (`services.users
+        // .add_to_device_event(..)`), with a name of several words only other packages of the
+        // run define: as idle as every definition of it. (A one-word name, `get`, `send`, may
+        // as well be another crate's client.)
+        if c.owner.is_some() || !c.name.contains('_') {
+            return false;
+        }
+        let mut defs = units.values().flat_map(|(i, _)| i.untyped_defs(c).map(move |d| (i, d))).peekable();
         defs.peek().is_some() && defs.all(|(i, d)| i.idle.contains(d))
     };
     let mut out = Vec::new();

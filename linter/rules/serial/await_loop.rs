@@ -63,7 +63,9 @@
 //!   (declare every queue, then bind them, then consume); loops in different arms of one
 //!   `match` (or branches of one `if`) never run in one turn, so they are no phases;
 //! - await a fn of the package (or, called on a value named after its type, of another
-//!   package of the run that defines it) that only waits for other tasks, that holds a lock
+//!   package of the run that defines it; or a method named with several words, on a value of
+//!   a type the call does not name, that only other packages of the run define, each
+//!   definition so) that only waits for other tasks or never suspends, that holds a lock
 //!   it takes (not one of its own object's fields) across its later awaits, so the calls take
 //!   turns on it, or that leads back to the fn holding the loop (recursive descent; see `idle`);
 //!   a method called on a value each call checks out (`pool.get().await?.query(..)`, a
