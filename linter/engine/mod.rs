@@ -811,12 +811,48 @@ fn foreign_aliases(
     results: &[Result<(Scanned, Vec<ModDecl>), FileError>],
 ) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
+    let mut reexported = Vec::new();
     for (file, r) in files.iter().zip(results) {
         let Ok((Scanned::Checked(a), _)) = r else { continue };
         let package = file.place.package.as_deref().unwrap_or_default();
         for (path, ty) in &a.facts.foreign_aliases {
             out.insert(in_package(path, package), Ty::requalify(ty, "crate", package));
         }
+    }
+    // Re-exported at a crate's root (`pub use cache::CacheConn;` in lib.rs): `pkg::CacheConn`,
+    // by the root's `use` items when it was read; else by the names its `pub use` items
+    // mention, for the one alias of the package with that name.
+    for (file, r) in files.iter().zip(results) {
+        let package = file.place.package.as_deref().unwrap_or_default();
+        match r {
+            Ok((Scanned::Checked(a), _)) => {
+                for (from, to) in &a.facts.aliases {
+                    let from = in_package(from, package);
+                    let root = crate_path(&from, package).is_some_and(|r| !r.contains("::"));
+                    if let Some(ty) = out.get(&in_package(to, package)).filter(|_| root) {
+                        reexported.push((from, ty.clone()));
+                    }
+                }
+            }
+            Ok((Scanned::Waiting(w), _)) if file.place.is_root && !package.is_empty() => {
+                let in_module = |p: &&String| crate_path(p, package).is_some_and(|r| r.contains("::"));
+                let mut by_name: HashMap<&str, Vec<&String>> = HashMap::new();
+                for path in out.keys().filter(in_module) {
+                    by_name.entry(path.rsplit("::").next().unwrap_or_default()).or_default().push(path);
+                }
+                for (name, paths) in by_name {
+                    if let ([path], true) =
+                        (paths.as_slice(), w.exports.contains(&name_hash(&[package, name])))
+                    {
+                        reexported.push((format!("{package}::{name}"), out[*path].clone()));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for (from, ty) in reexported {
+        out.entry(from).or_insert(ty);
     }
     out
 }
@@ -848,10 +884,7 @@ fn importers(
         }
         let Ok((Scanned::Checked(a), _)) = r else { continue };
         let package = file.place.package.as_deref().unwrap_or_default();
-        let imports = a.facts.aliases.iter().any(|(_, to)| {
-            let to = in_package(to, package);
-            aliases.contains_key(&to) || crate::semantic::root_reexport(aliases, &to).is_some()
-        });
+        let imports = a.facts.aliases.iter().any(|(_, to)| aliases.contains_key(&in_package(to, package)));
         let globs = a.facts.globs.iter().any(|(_, m)| modules.contains(in_package(m, package).as_str()))
             // (A glob of another package's module may bring its alias through a prelude, and
             // so may one of its own prelude's, glob re-exporting a package it uses.)
@@ -862,6 +895,11 @@ fn importers(
         }
     }
     out
+}
+
+/// The path `path` names inside package `package` (`cache::CacheConn` of `pkg::cache::CacheConn`).
+fn crate_path<'p>(path: &'p str, package: &str) -> Option<&'p str> {
+    path.strip_prefix(package)?.strip_prefix("::")
 }
 
 /// `crate::db::DbPool` of package `app` as another package names it: `app::db::DbPool`.

@@ -112,17 +112,21 @@ impl<'a> KeyIndex<'a> {
 
     /// `m::*::Name::rest` as the one glob import of `m` that names `Name`: the one re-exporting
     /// it (`pub use crate::transcode::Transcoder` in the prelude), or `m`'s only glob.
+    /// (A module whose only glob is itself a glob re-export, an app's prelude of `pub use
+    /// core::prelude::*`, hands the name on: `only::*::Name`.)
     fn through_glob(&self, key: &str) -> Option<String> {
         let (module, rest) = key.split_once("::*::")?;
         let targets = self.globs.get(module)?;
+        let name = rest.split("::").next().unwrap_or(rest);
         let naming: Vec<String> = targets
             .iter()
+            .filter(|t| self.aliases.contains_key(format!("{t}::{name}").as_str()))
             .map(|t| format!("{t}::{rest}"))
-            .filter(|k| !k.contains("::*::") && self.rewrite(k).is_some())
             .collect();
         match (naming.as_slice(), targets.as_slice()) {
             ([one], _) => Some(one.clone()),
-            ([], [only]) => Some(format!("{only}::{rest}")).filter(|k| !k.contains("::*::")),
+            ([], [only]) if self.globs.contains_key(only) => Some(format!("{only}::*::{rest}")),
+            ([], [only]) => Some(format!("{only}::{rest}")),
             _ => None,
         }
     }

@@ -152,9 +152,9 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
     // The impls a call of a trait's method may run, when the crates declare the trait; none
     // when one of them makes no call that could block.
     // (A call on a member another file types, through its alias: a field declared `Arc<dyn
-    // Verifier>` names the trait.)
+    // Verifier>` names the trait; and one on a trait a glob import brought, through that glob.)
     fn trait_key<'c>(index: &KeyIndex, call: &'c CallSite) -> std::borrow::Cow<'c, str> {
-        match call.key.contains("::<") {
+        match call.key.contains("::<") || call.key.contains("::*::") {
             true => index.dealiased(&call.key),
             false => std::borrow::Cow::Borrowed(call.key.as_str()),
         }

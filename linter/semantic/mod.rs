@@ -22,7 +22,7 @@ pub(crate) use context::{
 };
 pub(crate) use imports::{std_reexports, BLOCKING_STD_MODULES};
 pub use knowledge::Knowledge;
-pub(crate) use resolve::{root_reexport, Resolver};
+pub(crate) use resolve::Resolver;
 pub(crate) use types::{hands_through, Ty};
 pub(crate) use walk::{walk, Hooks, MacroArena};
 

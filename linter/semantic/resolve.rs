@@ -812,9 +812,6 @@ impl<'c> Resolver<'c> {
         if let Some(t) = aliases.get(&path) {
             return Some(parse(t));
         }
-        if let Some(t) = root_reexport(aliases, &path) {
-            return Some(parse(t));
-        }
         let (_, name) = path.split_once("::*::").filter(|(_, name)| !name.contains("::"))?;
         // The package's own first; else another's, through its prelude (`use my_core::prelude::*`).
         // (Several of one name are one when they name the same: `pub use std::fs;` in two.)
@@ -1048,22 +1045,6 @@ fn ok_type(ty: &syn::Type) -> &syn::Type {
 
 /// The type a fn declares it returns, when its last segment is `JoinHandle` (a task's or a
 /// thread's: told apart where it is resolved).
-/// `pkg::CacheConn` naming the one alias of that name in package `pkg`, declared in a module
-/// (`pkg::cache::CacheConn`) and re-exported at the crate's root (`pub use cache::CacheConn`).
-pub(crate) fn root_reexport<'a>(
-    aliases: impl IntoIterator<Item = (&'a String, &'a String)>,
-    path: &str,
-) -> Option<&'a String> {
-    let (package, name) = path.split_once("::").filter(|(_, name)| !name.contains("::"))?;
-    let mut named = aliases.into_iter().filter(|(p, _)| {
-        p.strip_prefix(package)
-            .and_then(|r| r.strip_prefix("::"))
-            .is_some_and(|r| r.ends_with(&format!("::{name}")))
-    });
-    let (_, first) = named.next()?;
-    named.next().is_none().then_some(first)
-}
-
 fn returned_join_handle(output: &syn::ReturnType) -> Option<&syn::Type> {
     let syn::ReturnType::Type(_, ty) = output else { return None };
     let syn::Type::Path(p) = &**ty else { return None };
