@@ -822,6 +822,15 @@ fn foreign_aliases(
     // Re-exported at a crate's root (`pub use cache::CacheConn;` in lib.rs): `pkg::CacheConn`,
     // by the root's `use` items when it was read; else by the names its `pub use` items
     // mention, for the one alias of the package with that name.
+    // (package, name) -> the aliases of that name in the package's modules.
+    let mut in_modules: HashMap<(&str, &str), Vec<&String>> = HashMap::new();
+    for path in out.keys() {
+        if let (Some((package, inner)), Some((_, name))) = (path.split_once("::"), path.rsplit_once("::")) {
+            if inner.contains("::") {
+                in_modules.entry((package, name)).or_default().push(path);
+            }
+        }
+    }
     for (file, r) in files.iter().zip(results) {
         let package = file.place.package.as_deref().unwrap_or_default();
         match r {
@@ -835,12 +844,8 @@ fn foreign_aliases(
                 }
             }
             Ok((Scanned::Waiting(w), _)) if file.place.is_root && !package.is_empty() => {
-                let in_module = |p: &&String| crate_path(p, package).is_some_and(|r| r.contains("::"));
-                let mut by_name: HashMap<&str, Vec<&String>> = HashMap::new();
-                for path in out.keys().filter(in_module) {
-                    by_name.entry(path.rsplit("::").next().unwrap_or_default()).or_default().push(path);
-                }
-                for (name, paths) in by_name {
+                let named = in_modules.iter().filter(|((p, _), _)| *p == package);
+                for ((_, name), paths) in named {
                     if let ([path], true) =
                         (paths.as_slice(), w.exports.contains(&name_hash(&[package, name])))
                     {

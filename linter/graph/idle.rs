@@ -65,8 +65,7 @@ impl<'a> IdleFns<'a> {
             (Some(_), _) => self.idle.contains(&Callee { method: false, ..c.clone() }),
             (None, Some(d)) => self.idle.contains(*d),
             (None, None) => {
-                // A method call is none of the free fns of its name.
-                let mut defs = all.iter().filter(|d| !(c.method && d.owner.is_none())).peekable();
+                let mut defs = self.untyped_defs(c).peekable();
                 defs.peek().is_some() && defs.all(|d| self.idle.contains(d))
             }
         }

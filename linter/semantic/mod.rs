@@ -360,10 +360,11 @@ impl<'a, 'ast> Model<'a, 'ast> {
     fn blocking_inside(&self, ty: &Ty) -> bool {
         match ty {
             Ty::Named(path, args) => {
+                // (A pointer derefs to its argument, which the arguments already asked.)
+                let target = self.res.deref_once(ty.clone());
                 self.res.knowledge.has_blocking_methods(&self.res.knowledge.normalize(path.clone()))
                     || args.iter().any(|a| self.blocking_inside(a))
-                    || Some(self.res.deref_once(ty.clone()))
-                        .is_some_and(|d| d != *ty && self.blocking_inside(&d))
+                    || (target != *ty && !args.contains(&target) && self.blocking_inside(&target))
             }
             Ty::Tuple(elems) => elems.iter().any(|e| self.blocking_inside(e)),
             _ => false,
