@@ -44,8 +44,14 @@ pub(crate) fn diagnostics(units: &[Unit]) -> Vec<(usize, Finding)> {
                     find(owner, Some(getter), method)
                 })
                 .or_else(|| {
+                    // (`get.execute` of `conn.execute(..).unwrap_or(0)`, or `post.send` of
+                    // `req.body(b).send()` with `let req = state.http.post(url)`.)
                     let (owner, field, chain) = call.taken.as_ref()?;
-                    find_in(owner, Some(field), chain, true)
+                    let last = call.method.rsplit('.').next().filter(|l| !chain.ends_with(&format!(".{l}")));
+                    find_in(owner, Some(field), chain, true).or_else(|| {
+                        let getter = chain.split('.').next()?;
+                        find_in(owner, Some(field), &format!("{getter}.{}", last?), true)
+                    })
                 });
             let Some((g, inst, site)) = found else { continue };
             let at = format!("{}:{}:{}", units[g].display, inst.span.start.line, inst.span.start.column);

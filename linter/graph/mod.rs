@@ -460,8 +460,11 @@ fn one_finding_per_line(diagnostics: &mut Vec<Diagnostic>) {
         };
         match first.get(&(d.span.start.line, d.rule)) {
             Some(&kept) if d.fix.is_none() && same_place(kept) => {
-                let called = d.message.split('`').nth(1).unwrap_or("another call");
-                notes.push((kept, format!("`{called}` on the same line blocks too")));
+                // (The same call found twice, by its name and by its receiver's type, is one.)
+                if diagnostics[kept].span != d.span {
+                    let called = d.message.split('`').nth(1).unwrap_or("another call");
+                    notes.push((kept, format!("`{called}` on the same line blocks too")));
+                }
                 drop[i] = true;
             }
             Some(_) => {}

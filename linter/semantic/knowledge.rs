@@ -212,6 +212,9 @@ pub struct Knowledge {
     /// The last segments of `blocking_types` (`Pool` of `r2d2::Pool`): what a type alias
     /// another file reads must mention, as the byte scan sees it.
     blocking_type_names: HashSet<String>,
+    /// The steps of builders (`header` of a request builder): methods of a type whose
+    /// entry says they hand back the value itself (`chain`), iterables' excepted.
+    builder_steps: HashSet<String>,
     runs: HashMap<String, RunsKind>,
     runs_prefixes: Vec<(String, RunsKind)>,
     event_waits: HashSet<String>,
@@ -261,6 +264,9 @@ impl Knowledge {
         }
         for entry in file.types {
             k.note_member(&entry.path);
+            if entry.item.is_none() {
+                k.builder_steps.extend(entry.chain.iter().cloned());
+            }
             k.types.insert(entry.path.clone(), entry);
         }
         for entry in file.offload {
@@ -347,6 +353,11 @@ impl Knowledge {
     /// Does a catalog know methods of this type?
     pub(crate) fn has_methods(&self, ty: &str) -> bool {
         self.typed.contains(ty)
+    }
+
+    /// Is `method` a step of some builder the knowledge knows (`header`, `timeout`)?
+    pub(crate) fn is_builder_step(&self, method: &str) -> bool {
+        self.builder_steps.contains(method)
     }
 
     pub(crate) fn type_entry(&self, path: &str) -> Option<&TypeEntry> {

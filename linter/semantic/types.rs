@@ -579,10 +579,20 @@ impl Resolver<'_> {
 
     /// The type `recv.method(..)` returns.
     pub(crate) fn method_type(&self, recv: &Ty, method: &str) -> Ty {
-        if let Ty::Member(_) = recv {
+        if let Ty::Member(path) = recv {
             // Locking a value of another file's type (`state.db.lock()`) hands out what the
             // lock holds: the file declaring it names the member by the held type.
-            return if hands_through(method) { recv.clone() } else { recv.member(&format!("{method}()")) };
+            if hands_through(method) {
+                return recv.clone();
+            }
+            // A builder's step on what a method of it returned (`state.http.post(url)
+            // .header(..)`), past the members a type names: the same builder.
+            return match recv.member(&format!("{method}()")) {
+                Ty::Unknown if path.ends_with("()>") && self.knowledge.is_builder_step(method) => {
+                    recv.clone()
+                }
+                next => next,
+            };
         }
         let Ty::Named(path, _) = recv else {
             // A tuple or a future: `unwrap`, `clone` and the like hand it back.
@@ -710,6 +720,11 @@ impl Resolver<'_> {
             Pat::Tuple(t) => {
                 let elems = match ty {
                     Ty::Tuple(e) if e.len() == t.elems.len() => e,
+                    // `let (lock, cvar) = &*state.flush;` with the field declared in another
+                    // file: its elements, as that file names them (`..::<flush>::<1>`).
+                    member @ Ty::Member(_) => {
+                        (0..t.elems.len()).map(|i| member.member(&i.to_string())).collect()
+                    }
                     _ => vec![Ty::Unknown; t.elems.len()],
                 };
                 for (p, ty) in t.elems.iter().zip(elems) {

@@ -142,6 +142,10 @@ pub(crate) fn field_call(m: &Model, expr: &Expr, usage: Use) -> Option<GenericCa
     }
     let Expr::MethodCall(mc) = expr else { return None };
     let last = mc.method.to_string();
+    // (`state.rx.recv().unwrap()`: the call inside is its own field call.)
+    if crate::semantic::hands_through(&last) {
+        return None;
+    }
     // Down the receivers to the field: the chain's first method. (Not a lock or an unwrap:
     // `state.events.lock().unwrap().recv()` calls the held value's `recv`.)
     let mut first = last.clone();
@@ -171,6 +175,15 @@ pub(crate) fn field_call(m: &Model, expr: &Expr, usage: Use) -> Option<GenericCa
         Some((owner, field)) => (owner, field, chain(&first)),
         // (`w.pool().get()` with `w` of a type another file declares.)
         None => returned.take()?,
+    };
+    // An element of a tuple field (`cvar.wait(g)` with `let (lock, cvar) = &*state.flush`):
+    // the field's method `1.wait` (see `field_instance`).
+    let (owner, field, method) = match owner.rsplit_once("::<") {
+        Some((outer, of)) if field.bytes().all(|b| b.is_ascii_digit()) => {
+            let first = method.split('.').next().unwrap_or(&method);
+            (outer.to_string(), of.trim_end_matches('>').to_string(), format!("{field}.{first}"))
+        }
+        _ => (owner, field, method),
     };
     // `conn.query(..)` with `let conn = state.pool.get()?`: the chain `get.query` of field
     // `pool`, unless a getter of the crates' own type answers first.
@@ -228,7 +241,7 @@ pub(crate) fn field_instance(
 ) -> Option<Instance> {
     let knowledge = m.res.knowledge;
     let mut chain = m.res.deref_chain(ty);
-    let declared = chain.first()?.path()?.to_string();
+    let declared = chain.first().and_then(|t| t.path().map(str::to_string).or_else(|| t.notation()))?;
     // What a lock holds (`Mutex<mpsc::Receiver<_>>`): another file's `state.events.lock()
     // .unwrap().recv()` calls the held value's method, as the model hands locks through.
     // And what an `Option` holds, in the lock or not (`Mutex<Option<Child>>`): the model looks
@@ -245,6 +258,24 @@ pub(crate) fn field_instance(
         }
     }
     let mut methods: Vec<(String, BlockSite)> = Vec::new();
+    // A tuple's elements (`Arc<(Mutex<bool>, Condvar)>`): `1.wait` for its `Condvar`'s `wait`,
+    // and through a lock or option an element holds.
+    let elements = chain.iter().find_map(|t| match t {
+        Ty::Tuple(elems) => Some(elems.clone()),
+        _ => None,
+    });
+    for (i, elem) in elements.into_iter().flatten().enumerate() {
+        let mut types = m.res.deref_chain(elem);
+        if let Some(held) = types.iter().rev().find(|t| holds(t)).map(Ty::first_arg) {
+            types.extend(m.res.deref_chain(held));
+        }
+        for path in types.iter().filter_map(Ty::path) {
+            methods.extend(catalog.methods_of(path).map(|(method, api)| {
+                let hit = Hit::new(api, format!("{}::{method}", short(path)));
+                (format!("{i}.{method}"), hit.site(span, Vec::new()))
+            }));
+        }
+    }
     for ty in &chain {
         let Some(path) = ty.path() else { continue };
         methods.extend(catalog.methods_of(path).map(|(method, api)| {

@@ -45,7 +45,8 @@
 //! - run in a fire-and-forget task (spawned from async code, its handle dropped), written in
 //!   it or in an async fn only such a task runs: nobody waits for those awaits;
 //! - carry a value from one iteration to the next (a cursor, a counter, a page token, a set
-//!   of what is still missing that a helper narrows through `&mut missing`);
+//!   of what is still missing that a helper narrows through `&mut missing`); a tally kept
+//!   behind a lock (`state.metrics.lock().unwrap().failed += 1`) is bookkeeping, not one;
 //! - await through state whose order matters: a `&mut` borrow (connection, transaction), one
 //!   connection or transaction passed or called on (`&conn`, `&mut *tx`, a `DbConn`; a pool is
 //!   not one, nor a handle a call makes per item such as `&mut ctx.pool()`), a channel,

@@ -342,7 +342,8 @@ impl<'a> Visit<'a> for Facts<'_> {
                 | BitXorAssign(_)
                 | ShlAssign(_)
                 | ShrAssign(_)
-        ) {
+        ) && !is_guarded_tally(b)
+        {
             if let Some(root) = state_name(&b.left) {
                 self.facts.assigned.insert(root);
             }
@@ -433,6 +434,26 @@ impl<'a> Visit<'a> for Facts<'_> {
     fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
     fn visit_expr_async(&mut self, _: &'a syn::ExprAsync) {}
     fn visit_item(&mut self, _: &'a syn::Item) {}
+}
+
+/// A count kept behind a lock or cell (`state.metrics.lock().unwrap().failed += 1`): a
+/// tally for reports, not a value the next iteration's calls are made from (a cursor is
+/// a variable, or a field changed by what was fetched).
+fn is_guarded_tally(b: &syn::ExprBinary) -> bool {
+    use syn::BinOp::*;
+    if !matches!(b.op, AddAssign(_) | SubAssign(_)) || !matches!(&*b.right, Expr::Lit(_)) {
+        return false;
+    }
+    let mut e = &*b.left;
+    loop {
+        match e {
+            Expr::Field(f) => e = &f.base,
+            Expr::Unary(u) => e = &u.expr,
+            Expr::Paren(p) => e = &p.expr,
+            Expr::MethodCall(_) => return true,
+            _ => return false,
+        }
+    }
 }
 
 /// The state an assignment changes: its root name, or `self.field` for a field of `self`
