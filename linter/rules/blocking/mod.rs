@@ -669,9 +669,34 @@ fn ip_address(res: &Resolver, arg: &Expr) -> bool {
         }
         _ => false,
     };
+    // A peer's address (`remote_addr`, `peer_ip`, `original_remote_addr`) is what a listener
+    // accepted: an IP address in a string, never a host name to look up.
+    let peer_address = |e: &Expr| {
+        let mut e = strip(e);
+        // (`peer_ip.as_str()`, `remote_addr.to_string()`.)
+        while let Expr::MethodCall(m) = e {
+            if !m.args.is_empty() {
+                break;
+            }
+            e = strip(&m.receiver);
+        }
+        let name = match e {
+            Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+            Expr::Field(f) => match &f.member {
+                syn::Member::Named(n) => Some(n.to_string()),
+                syn::Member::Unnamed(_) => None,
+            },
+            _ => None,
+        };
+        name.is_some_and(|n| {
+            let words: Vec<&str> = n.split('_').collect();
+            words.iter().any(|w| matches!(*w, "remote" | "peer"))
+                && words.iter().any(|w| matches!(*w, "addr" | "ip"))
+        })
+    };
     match strip(arg) {
-        Expr::Tuple(t) => t.elems.first().is_some_and(literal_ip),
-        e if literal_ip(e) => true,
+        Expr::Tuple(t) => t.elems.first().is_some_and(|e| literal_ip(e) || peer_address(e)),
+        e if literal_ip(e) || peer_address(e) => true,
         e => res.deref_all(res.infer(e)).path().is_some_and(|p| {
             matches!(p.rsplit("::").next(), Some("SocketAddr" | "SocketAddrV4" | "SocketAddrV6"))
         }),
