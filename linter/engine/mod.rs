@@ -349,17 +349,26 @@ pub(crate) fn check_files_with(
     let imported = imported_types(&files[..user_files], &results);
     // (Or one that a waiting file of another member using its package names: a struct of
     // sync code declaring a field with it. Within one package, a name as common as `Client`
-    // would read hundreds of files again.)
+    // would read hundreds of files again: only a name a few of its files mention, as a
+    // store's `fn pool(&self) -> &SqlitePool` beside `pub type SqlitePool = r2d2::Pool<..>`.)
     let named_elsewhere = |i: usize, probe: u64| {
         let package = files[i].place.package.as_deref();
-        (0..user_files).any(|j| {
+        let mut same_package = 0;
+        let elsewhere = (0..user_files).any(|j| {
             let Ok((Scanned::Waiting(w), _)) = &results[j] else { return false };
-            let can_name = match (package, files[j].place.package.as_deref()) {
-                (Some(p), Some(q)) => p != q && files[j].place.uses.iter().any(|d| d == p),
+            if j == i || !w.idents.may_contain_probe(probe) {
+                return false;
+            }
+            match (package, files[j].place.package.as_deref()) {
+                (Some(p), Some(q)) if p != q => files[j].place.uses.iter().any(|d| d == p),
+                (Some(_), Some(_)) => {
+                    same_package += 1;
+                    false
+                }
                 _ => false,
-            };
-            j != i && can_name && w.idents.may_contain_probe(probe)
-        })
+            }
+        });
+        elsewhere || (1..=FEW_READERS).contains(&same_package)
     };
     let declaring: Vec<usize> = (0..user_files)
         .filter(|&i| match &results[i] {
@@ -803,6 +812,10 @@ fn imported_types(files: &[SourceFile], results: &[Result<(Scanned, Vec<ModDecl>
     }
     out
 }
+
+/// How many files of its own package may name an alias of sync code for the file declaring it
+/// to be read (see `named_elsewhere` in `check_files_with`): each of them is read again.
+const FEW_READERS: usize = 8;
 
 /// The aliases of other crates' types the checked files declare (`Options::foreign_aliases`),
 /// sorted (their list is part of the readers' cache key).

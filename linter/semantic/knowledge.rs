@@ -212,8 +212,9 @@ pub struct Knowledge {
     /// The last segments of `blocking_types` (`Pool` of `r2d2::Pool`): what a type alias
     /// another file reads must mention, as the byte scan sees it.
     blocking_type_names: HashSet<String>,
-    /// The steps of builders (`header` of a request builder): methods of a type whose
-    /// entry says they hand back the value itself (`chain`), iterables' excepted.
+    /// The steps of request and command builders (`header`, `arg`): methods their entries
+    /// say hand back the value itself (`chain`), less any name another type's method hands
+    /// out something else by (`get`, `read`).
     builder_steps: HashSet<String>,
     runs: HashMap<String, RunsKind>,
     runs_prefixes: Vec<(String, RunsKind)>,
@@ -262,11 +263,16 @@ impl Knowledge {
             }
             k.runs_prefixes.extend(entry.prefixes.into_iter().map(|p| (p, entry.kind)));
         }
+        let converts: HashSet<&String> =
+            file.types.iter().flat_map(|t| t.returns.keys().chain(t.wraps.keys())).collect();
+        let builder = |path: &str| {
+            let name = path.rsplit("::").next().unwrap_or(path);
+            name.ends_with("Request") || name.ends_with("RequestBuilder") || path == "std::process::Command"
+        };
+        let steps = file.types.iter().filter(|t| builder(&t.path)).flat_map(|t| &t.chain);
+        k.builder_steps = steps.filter(|m| !converts.contains(m)).cloned().collect();
         for entry in file.types {
             k.note_member(&entry.path);
-            if entry.item.is_none() {
-                k.builder_steps.extend(entry.chain.iter().cloned());
-            }
             k.types.insert(entry.path.clone(), entry);
         }
         for entry in file.offload {
@@ -355,7 +361,7 @@ impl Knowledge {
         self.typed.contains(ty)
     }
 
-    /// Is `method` a step of some builder the knowledge knows (`header`, `timeout`)?
+    /// Is `method` a step of a request or command builder the knowledge knows (`header`)?
     pub(crate) fn is_builder_step(&self, method: &str) -> bool {
         self.builder_steps.contains(method)
     }

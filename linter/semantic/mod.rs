@@ -23,7 +23,7 @@ pub(crate) use context::{
 pub(crate) use imports::{std_reexports, BLOCKING_STD_MODULES};
 pub use knowledge::Knowledge;
 pub(crate) use resolve::Resolver;
-pub(crate) use types::{hands_through, Ty};
+pub(crate) use types::{hands_through, transparent, Ty};
 pub(crate) use walk::{walk, Hooks, MacroArena};
 
 use crate::project::cfg::CfgEnv;

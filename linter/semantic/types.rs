@@ -162,7 +162,7 @@ pub(crate) fn iterated_member(path: &str) -> Option<&str> {
 }
 
 /// How many members a `Ty::Member` chains at most.
-const MEMBER_STEPS: usize = 2;
+const MEMBER_STEPS: usize = 3;
 
 /// Methods that hand out a value of the type their turbofish names, from a type map or an
 /// `Any` (options and results are looked through), when the receiver's type says nothing:
@@ -186,6 +186,11 @@ const LOCKS: &[&str] = &["lock", "read", "write", "try_lock", "blocking_lock", "
 /// Does `value.method()` hand out `value` itself, or what it holds (a lock, an unwrap)? The
 /// model looks through options, so `Option::take`, which hands out the same `Option`, does too
 /// (see `OPTION_ONLY`).
+/// Does `value.method()` hand back the value itself (`unwrap`, `clone`, `map_err`)?
+pub(crate) fn transparent(method: &str) -> bool {
+    TRANSPARENT.contains(&method)
+}
+
 pub(crate) fn hands_through(method: &str) -> bool {
     LOCKS.contains(&method) || TRANSPARENT.contains(&method) || method == "take"
 }
@@ -586,13 +591,11 @@ impl Resolver<'_> {
                 return recv.clone();
             }
             // A builder's step on what a method of it returned (`state.http.post(url)
-            // .header(..)`), past the members a type names: the same builder.
-            return match recv.member(&format!("{method}()")) {
-                Ty::Unknown if path.ends_with("()>") && self.knowledge.is_builder_step(method) => {
-                    recv.clone()
-                }
-                next => next,
-            };
+            // .header(..)`): the same builder.
+            if path.ends_with("()>") && self.knowledge.is_builder_step(method) {
+                return recv.clone();
+            }
+            return recv.member(&format!("{method}()"));
         }
         let Ty::Named(path, _) = recv else {
             // A tuple or a future: `unwrap`, `clone` and the like hand it back.
@@ -722,8 +725,13 @@ impl Resolver<'_> {
                     Ty::Tuple(e) if e.len() == t.elems.len() => e,
                     // `let (lock, cvar) = &*state.flush;` with the field declared in another
                     // file: its elements, as that file names them (`..::<flush>::<1>`).
+                    // (Those after a `..` count from an end the model does not know.)
                     member @ Ty::Member(_) => {
-                        (0..t.elems.len()).map(|i| member.member(&i.to_string())).collect()
+                        let rest =
+                            t.elems.iter().position(|p| matches!(p, Pat::Rest(_))).unwrap_or(t.elems.len());
+                        (0..t.elems.len())
+                            .map(|i| if i < rest { member.member(&i.to_string()) } else { Ty::Unknown })
+                            .collect()
                     }
                     _ => vec![Ty::Unknown; t.elems.len()],
                 };

@@ -143,7 +143,9 @@ pub(crate) fn field_call(m: &Model, expr: &Expr, usage: Use) -> Option<GenericCa
     let Expr::MethodCall(mc) = expr else { return None };
     let last = mc.method.to_string();
     // (`state.rx.recv().unwrap()`: the call inside is its own field call.)
-    if crate::semantic::hands_through(&last) {
+    if crate::semantic::transparent(&last)
+        && matches!(strip(&mc.receiver), Expr::MethodCall(_) | Expr::Try(_))
+    {
         return None;
     }
     // Down the receivers to the field: the chain's first method. (Not a lock or an unwrap:
@@ -669,11 +671,12 @@ fn ip_address(res: &Resolver, arg: &Expr) -> bool {
         }
         _ => false,
     };
-    // A peer's address (`remote_addr`, `peer_ip`, `original_remote_addr`) is what a listener
-    // accepted: an IP address in a string, never a host name to look up.
-    let peer_address = |e: &Expr| {
+    // A value named an IP (`peer_ip`, `(client_ip.as_str(), 0)`) holds an IP address, not a
+    // host name to look up. (Not one named an address: `remote_addr` is often what a client
+    // dials, a host name.)
+    let named_ip = |e: &Expr| {
         let mut e = strip(e);
-        // (`peer_ip.as_str()`, `remote_addr.to_string()`.)
+        // (`peer_ip.as_str()`, `client_ip.to_string()`.)
         while let Expr::MethodCall(m) = e {
             if !m.args.is_empty() {
                 break;
@@ -688,15 +691,11 @@ fn ip_address(res: &Resolver, arg: &Expr) -> bool {
             },
             _ => None,
         };
-        name.is_some_and(|n| {
-            let words: Vec<&str> = n.split('_').collect();
-            words.iter().any(|w| matches!(*w, "remote" | "peer"))
-                && words.iter().any(|w| matches!(*w, "addr" | "ip"))
-        })
+        name.is_some_and(|n| n.split('_').any(|w| w == "ip"))
     };
     match strip(arg) {
-        Expr::Tuple(t) => t.elems.first().is_some_and(|e| literal_ip(e) || peer_address(e)),
-        e if literal_ip(e) || peer_address(e) => true,
+        Expr::Tuple(t) => t.elems.first().is_some_and(|e| literal_ip(e) || named_ip(e)),
+        e if literal_ip(e) || named_ip(e) => true,
         e => res.deref_all(res.infer(e)).path().is_some_and(|p| {
             matches!(p.rsplit("::").next(), Some("SocketAddr" | "SocketAddrV4" | "SocketAddrV6"))
         }),

@@ -436,22 +436,30 @@ impl<'a> Visit<'a> for Facts<'_> {
     fn visit_item(&mut self, _: &'a syn::Item) {}
 }
 
-/// A count kept behind a lock or cell (`state.metrics.lock().unwrap().failed += 1`): a
-/// tally for reports, not a value the next iteration's calls are made from (a cursor is
-/// a variable, or a field changed by what was fetched).
+/// A count kept behind a lock or cell for reports (`state.metrics.lock().unwrap().failed
+/// += 1`, a field named as one: `tallies`): not a value the next iteration's calls are made
+/// from, as a page or an offset behind a lock is (`cursor.lock().unwrap().page += 1`).
 fn is_guarded_tally(b: &syn::ExprBinary) -> bool {
     use syn::BinOp::*;
     if !matches!(b.op, AddAssign(_) | SubAssign(_)) || !matches!(&*b.right, Expr::Lit(_)) {
         return false;
     }
+    let (mut guarded, mut named) = (false, false);
     let mut e = &*b.left;
     loop {
         match e {
-            Expr::Field(f) => e = &f.base,
+            Expr::Field(f) => {
+                named |=
+                    matches!(&f.member, syn::Member::Named(n) if names().tallies.matches(&n.to_string()));
+                e = &f.base;
+            }
             Expr::Unary(u) => e = &u.expr,
             Expr::Paren(p) => e = &p.expr,
-            Expr::MethodCall(_) => return true,
-            _ => return false,
+            Expr::MethodCall(m) => {
+                guarded = true;
+                e = &m.receiver;
+            }
+            _ => return guarded && named,
         }
     }
 }
