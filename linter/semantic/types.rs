@@ -116,7 +116,7 @@ impl Ty {
     fn member(&self, member: &str) -> Ty {
         match self {
             Ty::Named(path, _) => Ty::Member(member_path(path, member)),
-            // Two steps at most (`state.config().db_path`): long builder chains would
+            // Three steps at most (`state.index.pool().get()`): long builder chains would
             // otherwise name ever longer types, and the join follows a few aliases only.
             Ty::Member(path) if path.matches("::<").count() < MEMBER_STEPS => {
                 Ty::Member(member_path(path, member))
