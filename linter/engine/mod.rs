@@ -351,6 +351,7 @@ pub(crate) fn check_files_with(
     // sync code declaring a field with it. Within one package, a name as common as `Client`
     // would read hundreds of files again: only a name a few of its files mention, as a
     // store's `fn pool(&self) -> &SqlitePool` beside `pub type SqlitePool = r2d2::Pool<..>`.)
+    // (Whether another member names it; whether a few files of its own package do.)
     let named_elsewhere = |i: usize, probe: u64| {
         let package = files[i].place.package.as_deref();
         let mut same_package = 0;
@@ -368,13 +369,27 @@ pub(crate) fn check_files_with(
                 _ => false,
             }
         });
-        elsewhere || (1..=FEW_READERS).contains(&same_package)
+        (elsewhere, (1..=FEW_READERS).contains(&same_package))
     };
+    // A file read only for a few of its own package's files knows only those aliases: its
+    // others (`type Conn = PooledConnection<..>` beside `type IndexPool`) may be named in
+    // hundreds of files, each of which would be read again.
+    let mut only: HashMap<usize, HashSet<u64>> = HashMap::new();
     let declaring: Vec<usize> = (0..user_files)
         .filter(|&i| match &results[i] {
             Ok((Scanned::Waiting(w), _)) => {
-                w.aliases.iter().any(|a| imported.contains(a))
-                    || w.alias_probes.iter().any(|&p| named_elsewhere(i, p))
+                let named: Vec<(bool, bool)> =
+                    w.alias_probes.iter().map(|&p| named_elsewhere(i, p)).collect();
+                if w.aliases.iter().any(|a| imported.contains(a)) || named.iter().any(|n| n.0) {
+                    return true;
+                }
+                let few: HashSet<u64> =
+                    w.aliases.iter().zip(&named).filter(|(_, n)| n.1).map(|(a, _)| *a).collect();
+                let read = !few.is_empty();
+                if read {
+                    only.insert(i, few);
+                }
+                read
             }
             _ => false,
         })
@@ -382,7 +397,7 @@ pub(crate) fn check_files_with(
     for (i, r) in declaring.iter().zip(scan(&options, &files, &dep_of, &declaring, Mode::Parse, &none)) {
         results[*i] = r;
     }
-    let foreign = foreign_aliases(&files[..user_files], &results);
+    let foreign = foreign_aliases(&files[..user_files], &results, &only);
     let readers = importers(&files[..user_files], &results, &foreign);
     if !readers.is_empty() {
         let mut aliased = options.clone();
@@ -819,16 +834,28 @@ const FEW_READERS: usize = 8;
 
 /// The aliases of other crates' types the checked files declare (`Options::foreign_aliases`),
 /// sorted (their list is part of the readers' cache key).
+/// `only`: files whose aliases count only by those names (hashed as `Waiting::aliases`).
 fn foreign_aliases(
     files: &[SourceFile],
     results: &[Result<(Scanned, Vec<ModDecl>), FileError>],
+    only: &HashMap<usize, HashSet<u64>>,
 ) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let mut reexported = Vec::new();
-    for (file, r) in files.iter().zip(results) {
+    // (Those known for a few files of their package only: by their own path.)
+    let mut own_path_only: HashSet<String> = HashSet::new();
+    for (i, (file, r)) in files.iter().zip(results).enumerate() {
         let Ok((Scanned::Checked(a), _)) = r else { continue };
         let package = file.place.package.as_deref().unwrap_or_default();
         for (path, ty) in &a.facts.foreign_aliases {
+            let name = path.rsplit("::").next().unwrap_or(path);
+            match only.get(&i) {
+                Some(names) if !names.contains(&name_hash(&[package, name])) => continue,
+                Some(_) => {
+                    own_path_only.insert(in_package(path, package));
+                }
+                None => {}
+            }
             out.insert(in_package(path, package), Ty::requalify(ty, "crate", package));
         }
     }
@@ -837,7 +864,7 @@ fn foreign_aliases(
     // mention, for the one alias of the package with that name.
     // (package, name) -> the aliases of that name in the package's modules.
     let mut in_modules: HashMap<(&str, &str), Vec<&String>> = HashMap::new();
-    for path in out.keys() {
+    for path in out.keys().filter(|p| !own_path_only.contains(*p)) {
         if let (Some((package, inner)), Some((_, name))) = (path.split_once("::"), path.rsplit_once("::")) {
             if inner.contains("::") {
                 in_modules.entry((package, name)).or_default().push(path);

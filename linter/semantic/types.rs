@@ -584,18 +584,10 @@ impl Resolver<'_> {
 
     /// The type `recv.method(..)` returns.
     pub(crate) fn method_type(&self, recv: &Ty, method: &str) -> Ty {
-        if let Ty::Member(path) = recv {
+        if let Ty::Member(_) = recv {
             // Locking a value of another file's type (`state.db.lock()`) hands out what the
             // lock holds: the file declaring it names the member by the held type.
-            if hands_through(method) {
-                return recv.clone();
-            }
-            // A builder's step on what a method of it returned (`state.http.post(url)
-            // .header(..)`): the same builder.
-            if path.ends_with("()>") && self.knowledge.is_builder_step(method) {
-                return recv.clone();
-            }
-            return recv.member(&format!("{method}()"));
+            return if hands_through(method) { recv.clone() } else { recv.member(&format!("{method}()")) };
         }
         let Ty::Named(path, _) = recv else {
             // A tuple or a future: `unwrap`, `clone` and the like hand it back.

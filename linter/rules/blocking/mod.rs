@@ -142,10 +142,9 @@ pub(crate) fn field_call(m: &Model, expr: &Expr, usage: Use) -> Option<GenericCa
     }
     let Expr::MethodCall(mc) = expr else { return None };
     let last = mc.method.to_string();
-    // (`state.rx.recv().unwrap()`: the call inside is its own field call.)
-    if crate::semantic::transparent(&last)
-        && matches!(strip(&mc.receiver), Expr::MethodCall(_) | Expr::Try(_))
-    {
+    // (`state.rx.recv().unwrap()`: the call inside is its own field call; `state.audit.write()`
+    // takes a lock's guard, it is not the held file's `write(buf)`.)
+    if crate::semantic::hands_through(&last) && (mc.args.is_empty() || crate::semantic::transparent(&last)) {
         return None;
     }
     // Down the receivers to the field: the chain's first method. (Not a lock or an unwrap:
@@ -189,8 +188,21 @@ pub(crate) fn field_call(m: &Model, expr: &Expr, usage: Use) -> Option<GenericCa
     };
     // `conn.query(..)` with `let conn = state.pool.get()?`: the chain `get.query` of field
     // `pool`, unless a getter of the crates' own type answers first.
-    let getter = field.strip_suffix("()").filter(|g| !g.contains(['<', '>']));
-    let outer = Ty::Member(owner.clone());
+    // (Past a builder's steps on what a getter returned: `let req = state.http.post(url)
+    // .header(..)` is what `post` returned.)
+    let knowledge = m.res.knowledge;
+    let mut outer = Ty::Member(owner.clone());
+    let mut field_of = field.clone();
+    while let Some((o, f)) = field_of
+        .strip_suffix("()")
+        .filter(|step| knowledge.is_builder_step(step))
+        .and_then(|_| outer.member_of())
+        .filter(|(_, f)| f.ends_with("()"))
+        .map(|(o, f)| (o.to_string(), f.to_string()))
+    {
+        (outer, field_of) = (Ty::Member(o), f);
+    }
+    let getter = field_of.strip_suffix("()").filter(|g| !g.contains(['<', '>']));
     let taken = match (getter, outer.member_of()) {
         (Some(getter), Some((o, f))) => {
             // (The chain's first method: `conn.execute(..).unwrap_or(0)` calls `execute`.)
@@ -248,8 +260,11 @@ pub(crate) fn field_instance(
     // .unwrap().recv()` calls the held value's method, as the model hands locks through.
     // And what an `Option` holds, in the lock or not (`Mutex<Option<Child>>`): the model looks
     // through options (`state.child.lock().unwrap().take().unwrap().wait()`).
+    // And what a `Result` holds (`fn checkout(&self) -> Result<PgConn>`, a crate's `Result<T>`
+    // alias too): the caller's `?` or `unwrap` hands it on.
     let holds = |t: &Ty| {
         t.path() == Some("std::option::Option")
+            || matches!(t, Ty::Named(_, args) if t.last_segment() == Some("Result") && !args.is_empty())
             || t.path().and_then(|p| knowledge.type_entry(p)).is_some_and(|e| e.is_lock())
     };
     for _ in 0..2 {
@@ -691,7 +706,12 @@ fn ip_address(res: &Resolver, arg: &Expr) -> bool {
             },
             _ => None,
         };
-        name.is_some_and(|n| n.split('_').any(|w| w == "ip"))
+        // (Not `host_or_ip`.)
+        name.is_some_and(|n| {
+            let words = || n.split('_');
+            words().any(|w| w == "ip")
+                && !words().any(|w| matches!(w, "or" | "host" | "hostname" | "name" | "domain"))
+        })
     };
     match strip(arg) {
         Expr::Tuple(t) => t.elems.first().is_some_and(|e| literal_ip(e) || named_ip(e)),
