@@ -350,8 +350,8 @@ pub(crate) fn check_files_with(
     // (Or one that a waiting file of another member using its package names: a struct of
     // sync code declaring a field with it. Within one package, a name as common as `Client`
     // would read hundreds of files again: only a name a few of its files mention, as a
-    // store's `fn pool(&self) -> &SqlitePool` beside `pub type SqlitePool = r2d2::Pool<..>`.)
-    // (Whether another member names it; whether a few files of its own package do.)
+    // store's `fn pool(&self) -> &SqlitePool` beside `pub type SqlitePool = r2d2::Pool<..>`.
+    // It answers whether another member names it, and whether a few files of its own do.)
     let named_elsewhere = |i: usize, probe: u64| {
         let package = files[i].place.package.as_deref();
         let mut same_package = 0;

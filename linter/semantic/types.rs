@@ -183,14 +183,14 @@ const TYPED_GETTERS: &[(&str, &str)] = &[
 /// Methods of a lock, which hand out (a guard of) the value it holds.
 const LOCKS: &[&str] = &["lock", "read", "write", "try_lock", "blocking_lock", "lock_owned"];
 
-/// Does `value.method()` hand out `value` itself, or what it holds (a lock, an unwrap)? The
-/// model looks through options, so `Option::take`, which hands out the same `Option`, does too
-/// (see `OPTION_ONLY`).
 /// Does `value.method()` hand back the value itself (`unwrap`, `clone`, `map_err`)?
 pub(crate) fn transparent(method: &str) -> bool {
     TRANSPARENT.contains(&method)
 }
 
+/// Does `value.method()` hand out `value` itself, or what it holds (a lock, an unwrap)? The
+/// model looks through options, so `Option::take`, which hands out the same `Option`, does too
+/// (see `OPTION_ONLY`).
 pub(crate) fn hands_through(method: &str) -> bool {
     LOCKS.contains(&method) || TRANSPARENT.contains(&method) || method == "take"
 }

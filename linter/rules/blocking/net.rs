@@ -3,7 +3,8 @@
 //! `TcpListener::bind` and `UdpSocket::bind` on a host name (binding to a literal IP
 //! address or a `SocketAddr` looks nothing up and returns at once), reads and writes on those
 //! sockets, and DNS resolution through `ToSocketAddrs::to_socket_addrs` (of a host name: a
-//! literal IP address or a `SocketAddr` is parsed, not looked up).
+//! literal IP address, a `SocketAddr`, or a value named an IP (`peer_ip`, not `host_or_ip`)
+//! is parsed, not looked up).
 //!
 //! ## Why is this bad?
 //! A blocking connect or DNS lookup can take seconds (timeouts, unreachable hosts, slow
@@ -25,7 +26,9 @@
 //!
 //! ## Known limitations
 //! Sockets are recognised when created in the same function or declared with their type;
-//! a socket returned by another function is not followed.
+//! a socket returned by another function is not followed. A string holding a numeric address
+//! under another name (`remote_addr` from a proxy header) is still reported: the name alone
+//! cannot tell it from a host name a client dials.
 
 crate::registry::declare_rule! {
     BlockingNet = "blocking-net",
