@@ -397,7 +397,16 @@ pub(crate) fn check_files_with(
     for (i, r) in declaring.iter().zip(scan(&options, &files, &dep_of, &declaring, Mode::Parse, &none)) {
         results[*i] = r;
     }
-    let foreign = foreign_aliases(&files[..user_files], &results, &only);
+    let mut foreign = foreign_aliases(&files[..user_files], &results, &only);
+    // A crate root of sync code that may re-export one (`pub use cache::CacheConn;`) is read,
+    // so that its `use` items say which of the package's namesakes it is.
+    let roots = reexporting_roots(&files[..user_files], &results, &foreign);
+    if !roots.is_empty() {
+        for (i, r) in roots.iter().zip(scan(&options, &files, &dep_of, &roots, Mode::Parse, &none)) {
+            results[*i] = r;
+        }
+        foreign = foreign_aliases(&files[..user_files], &results, &only);
+    }
     let readers = importers(&files[..user_files], &results, &foreign);
     if !readers.is_empty() {
         let mut aliased = options.clone();
@@ -842,62 +851,64 @@ fn foreign_aliases(
 ) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let mut reexported = Vec::new();
-    // (Those known for a few files of their package only: by their own path.)
-    let mut own_path_only: HashSet<String> = HashSet::new();
     for (i, (file, r)) in files.iter().zip(results).enumerate() {
         let Ok((Scanned::Checked(a), _)) = r else { continue };
         let package = file.place.package.as_deref().unwrap_or_default();
         for (path, ty) in &a.facts.foreign_aliases {
             let name = path.rsplit("::").next().unwrap_or(path);
-            match only.get(&i) {
-                Some(names) if !names.contains(&name_hash(&[package, name])) => continue,
-                Some(_) => {
-                    own_path_only.insert(in_package(path, package));
-                }
-                None => {}
+            if only.get(&i).is_some_and(|names| !names.contains(&name_hash(&[package, name]))) {
+                continue;
             }
             out.insert(in_package(path, package), Ty::requalify(ty, "crate", package));
         }
     }
     // Re-exported at a crate's root (`pub use cache::CacheConn;` in lib.rs): `pkg::CacheConn`,
-    // by the root's `use` items when it was read; else by the names its `pub use` items
-    // mention, for the one alias of the package with that name.
-    // (package, name) -> the aliases of that name in the package's modules.
-    let mut in_modules: HashMap<(&str, &str), Vec<&String>> = HashMap::new();
-    for path in out.keys().filter(|p| !own_path_only.contains(*p)) {
-        if let (Some((package, inner)), Some((_, name))) = (path.split_once("::"), path.rsplit_once("::")) {
-            if inner.contains("::") {
-                in_modules.entry((package, name)).or_default().push(path);
-            }
-        }
-    }
+    // by the root's `use` items (a root of sync code that may re-export one is read for it:
+    // `reexporting_roots`).
     for (file, r) in files.iter().zip(results) {
         let package = file.place.package.as_deref().unwrap_or_default();
-        match r {
-            Ok((Scanned::Checked(a), _)) => {
-                for (from, to) in &a.facts.aliases {
-                    let from = in_package(from, package);
-                    let root = crate_path(&from, package).is_some_and(|r| !r.contains("::"));
-                    if let Some(ty) = out.get(&in_package(to, package)).filter(|_| root) {
-                        reexported.push((from, ty.clone()));
-                    }
+        if let Ok((Scanned::Checked(a), _)) = r {
+            for (from, to) in &a.facts.aliases {
+                let from = in_package(from, package);
+                let root = crate_path(&from, package).is_some_and(|r| !r.contains("::"));
+                if let Some(ty) = out.get(&in_package(to, package)).filter(|_| root) {
+                    reexported.push((from, ty.clone()));
                 }
             }
-            Ok((Scanned::Waiting(w), _)) if file.place.is_root && !package.is_empty() => {
-                let named = in_modules.iter().filter(|((p, _), _)| *p == package);
-                for ((_, name), paths) in named {
-                    if let ([path], true) =
-                        (paths.as_slice(), w.exports.contains(&name_hash(&[package, name])))
-                    {
-                        reexported.push((format!("{package}::{name}"), out[*path].clone()));
-                    }
-                }
-            }
-            _ => {}
         }
     }
     for (from, ty) in reexported {
         out.entry(from).or_insert(ty);
+    }
+    out
+}
+
+/// The crate roots of sync code whose `pub use` items mention the name of one of `aliases`
+/// declared in a module of their package: only their `use` items tell whether the root
+/// re-exports it or a namesake.
+fn reexporting_roots(
+    files: &[SourceFile],
+    results: &[Result<(Scanned, Vec<ModDecl>), FileError>],
+    aliases: &BTreeMap<String, String>,
+) -> Vec<usize> {
+    let in_modules: HashSet<u64> = aliases
+        .keys()
+        .filter_map(|path| {
+            let (package, inner) = path.split_once("::")?;
+            let name = inner.rsplit_once("::")?.1;
+            Some(name_hash(&[package, name]))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (i, (file, r)) in files.iter().zip(results).enumerate() {
+        if let Ok((Scanned::Waiting(w), _)) = r {
+            if file.place.is_root
+                && file.place.package.is_some()
+                && w.exports.iter().any(|e| in_modules.contains(e))
+            {
+                out.push(i);
+            }
+        }
     }
     out
 }
