@@ -850,7 +850,6 @@ fn foreign_aliases(
     only: &HashMap<usize, HashSet<u64>>,
 ) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    let mut reexported = Vec::new();
     for (i, (file, r)) in files.iter().zip(results).enumerate() {
         let Ok((Scanned::Checked(a), _)) = r else { continue };
         let package = file.place.package.as_deref().unwrap_or_default();
@@ -865,6 +864,7 @@ fn foreign_aliases(
     // Re-exported at a crate's root (`pub use cache::CacheConn;` in lib.rs): `pkg::CacheConn`,
     // by the root's `use` items (a root of sync code that may re-export one is read for it:
     // `reexporting_roots`).
+    let mut reexported = Vec::new();
     for (file, r) in files.iter().zip(results) {
         let package = file.place.package.as_deref().unwrap_or_default();
         if let Ok((Scanned::Checked(a), _)) = r {

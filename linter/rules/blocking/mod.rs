@@ -254,8 +254,6 @@ pub(crate) fn field_instance(
     catalog: &Catalog,
 ) -> Option<Instance> {
     let knowledge = m.res.knowledge;
-    let mut chain = m.res.deref_chain(ty);
-    let declared = chain.first().and_then(|t| t.path().map(str::to_string).or_else(|| t.notation()))?;
     // What a lock holds (`Mutex<mpsc::Receiver<_>>`): another file's `state.events.lock()
     // .unwrap().recv()` calls the held value's method, as the model hands locks through.
     // And what an `Option` holds, in the lock or not (`Mutex<Option<Child>>`): the model looks
@@ -267,13 +265,29 @@ pub(crate) fn field_instance(
             || matches!(t, Ty::Named(_, args) if t.last_segment() == Some("Result") && !args.is_empty())
             || t.path().and_then(|p| knowledge.type_entry(p)).is_some_and(|e| e.is_lock())
     };
-    for _ in 0..2 {
-        let held = chain.iter().rev().find(|t| holds(t)).map(Ty::first_arg);
-        match held.filter(|t| *t != Ty::Unknown && !chain.contains(t)) {
-            Some(inner) => chain.extend(m.res.deref_chain(inner)),
-            None => break,
+    // A type, the types it derefs to, and what they hold, `rounds` deep.
+    let held_through = |ty: Ty, rounds: usize| {
+        let mut chain = m.res.deref_chain(ty);
+        for _ in 0..rounds {
+            let held = chain.iter().rev().find(|t| holds(t)).map(Ty::first_arg);
+            match held.filter(|t| *t != Ty::Unknown && !chain.contains(t)) {
+                Some(inner) => chain.extend(m.res.deref_chain(inner)),
+                None => break,
+            }
         }
-    }
+        chain
+    };
+    // The catalog's blocking methods of `path`, named `{prefix}{method}`.
+    let sites = |path: &str, prefix: &str| -> Vec<(String, BlockSite)> {
+        let site =
+            |method: &str, api| Hit::new(api, format!("{}::{method}", short(path))).site(span, Vec::new());
+        catalog
+            .methods_of(path)
+            .map(|(method, api)| (format!("{prefix}{method}"), site(method, api)))
+            .collect()
+    };
+    let chain = held_through(ty, 2);
+    let declared = chain.first().and_then(|t| t.path().map(str::to_string).or_else(|| t.notation()))?;
     let mut methods: Vec<(String, BlockSite)> = Vec::new();
     // A tuple's elements (`Arc<(Mutex<bool>, Condvar)>`): `1.wait` for its `Condvar`'s `wait`,
     // and through a lock or option an element holds.
@@ -282,22 +296,13 @@ pub(crate) fn field_instance(
         _ => None,
     });
     for (i, elem) in elements.into_iter().flatten().enumerate() {
-        let mut types = m.res.deref_chain(elem);
-        if let Some(held) = types.iter().rev().find(|t| holds(t)).map(Ty::first_arg) {
-            types.extend(m.res.deref_chain(held));
-        }
-        for path in types.iter().filter_map(Ty::path) {
-            methods.extend(catalog.methods_of(path).map(|(method, api)| {
-                let hit = Hit::new(api, format!("{}::{method}", short(path)));
-                (format!("{i}.{method}"), hit.site(span, Vec::new()))
-            }));
+        for path in held_through(elem, 1).iter().filter_map(Ty::path) {
+            methods.extend(sites(path, &format!("{i}.")));
         }
     }
     for ty in &chain {
         let Some(path) = ty.path() else { continue };
-        methods.extend(catalog.methods_of(path).map(|(method, api)| {
-            (method.to_string(), Hit::new(api, format!("{}::{method}", short(path))).site(span, Vec::new()))
-        }));
+        methods.extend(sites(path, ""));
         if let Some(entry) = knowledge.type_entry(path) {
             // `get(..)` then, past any builder steps, `send()` of what it returns, or of what
             // that derefs to (a pool's `get` hands out a connection of its manager's driver).
@@ -310,10 +315,7 @@ pub(crate) fn field_instance(
             for (m1, to) in steps.chain(chained) {
                 for to in m.res.deref_chain(to) {
                     let Some(to) = to.path() else { continue };
-                    for (m2, api) in catalog.methods_of(to) {
-                        let site = Hit::new(api, format!("{}::{m2}", short(to))).site(span, Vec::new());
-                        methods.push((format!("{m1}.{m2}"), site));
-                    }
+                    methods.extend(sites(to, &format!("{m1}.")));
                 }
             }
         }
