@@ -339,6 +339,20 @@ pub(crate) struct FnSummary {
     /// It takes `self`: a call's literal arguments are counted from the receiver.
     #[serde(default)]
     pub method: bool,
+    /// Calls on members of structs other files declare (`state.cache.lock().unwrap().get(k)`):
+    /// blocking sites of the fn when that file types the member with a blocking type.
+    #[serde(default)]
+    pub unseen: Vec<UnseenCall>,
+}
+
+/// A call in a sync fn on a member another file types, placed in the fn as a `BlockSite` is:
+/// the join makes it one when the member's declared type blocks (`graph::generic`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct UnseenCall {
+    pub call: GenericCall,
+    pub defer: Vec<String>,
+    pub branch: bool,
+    pub guard: Option<Guard>,
 }
 
 /// A called fn, by name, and by the type it belongs to when the call says (`Self::f`,
@@ -465,6 +479,12 @@ impl FileFacts {
                 *k = renamed;
             }
         };
+        let fix_generic = |g: &mut GenericCall| {
+            fix(&mut g.owner);
+            for (owner, _, _) in g.returned.iter_mut().chain(g.taken.iter_mut()) {
+                fix(owner);
+            }
+        };
         for f in &mut self.functions {
             fix(&mut f.key);
             if let Some(r) = &mut f.returns {
@@ -475,6 +495,10 @@ impl FileFacts {
                 c.defer.iter_mut().for_each(fix);
             }
             f.blocking.iter_mut().flat_map(|b| b.defer.iter_mut()).for_each(fix);
+            for u in &mut f.unseen {
+                u.defer.iter_mut().for_each(fix);
+                fix_generic(&mut u.call);
+            }
         }
         for c in &mut self.async_calls {
             fix(&mut c.key);
@@ -493,12 +517,7 @@ impl FileFacts {
         }
         self.fns.iter_mut().filter_map(|f| f.key.as_mut()).for_each(fix);
         self.edges.iter_mut().for_each(|e| fix(&mut e.callee));
-        for g in &mut self.generic_calls {
-            fix(&mut g.owner);
-            for (owner, _, _) in g.returned.iter_mut().chain(g.taken.iter_mut()) {
-                fix(owner);
-            }
-        }
+        self.generic_calls.iter_mut().for_each(fix_generic);
         self.instances.iter_mut().for_each(|i| fix(&mut i.owner));
     }
 
@@ -561,8 +580,8 @@ impl FileFacts {
         &'f self,
         own: Option<&'f str>,
     ) -> impl Iterator<Item = (&'f str, &'f str)> {
-        self.generic_calls
-            .iter()
+        let unseen = self.functions.iter().flat_map(|f| f.unseen.iter().map(|u| &u.call));
+        (self.generic_calls.iter().chain(unseen))
             .filter_map(move |g| Some((key_package(&g.owner, own)?, owner_type(&g.owner)?)))
     }
 

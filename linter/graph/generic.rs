@@ -3,60 +3,106 @@
 //! when some file of the crates builds that type with a value whose method of that name blocks
 //! (`ReaderStream::new(std::fs::File::open(p)?)`). Likewise a method called on a field of a
 //! struct declared in another file (`self.segment.file.write_all(..)`) blocks when the field is
-//! declared with a type whose method of that name blocks.
+//! declared with a type whose method of that name blocks; in a sync fn, such a call is one of
+//! its blocking sites, which the transitive search follows.
 
-use super::keys::KeyIndex;
+use rustc_hash::FxHashMap as HashMap;
+
+use super::keys::{FnId, KeyIndex};
 use super::Unit;
-use crate::facts::Finding;
+use crate::facts::{BlockSite, Finding, GenericCall, Instance};
 use crate::rules::blocking::generic_diagnostic;
 
-/// One finding per such call whose type is built with a blocking value somewhere in the run.
+/// The instances the run builds or declares, by owner.
+struct Instances<'u> {
+    units: &'u [Unit<'u>],
+    index: KeyIndex<'u>,
+}
+
+impl<'u> Instances<'u> {
+    fn new(units: &'u [Unit<'u>]) -> Self {
+        let built = units.iter().enumerate().flat_map(|(f, u)| {
+            u.facts.instances.iter().enumerate().map(move |(i, inst)| ((f, i), inst.owner.as_str()))
+        });
+        Instances { units, index: KeyIndex::new(built, units.iter().map(|u| u.facts)) }
+    }
+
+    /// The instance whose method `call` makes, with its unit and the catalog's site.
+    fn resolve(&self, call: &GenericCall) -> Option<(usize, &'u Instance, &'u BlockSite)> {
+        let find_in = |owner: &str, field: Option<&str>, method: &str, whole: bool| {
+            self.index.lookup(owner).iter().find_map(|&(g, i)| {
+                let inst = &self.units[g].facts.instances[i];
+                if inst.field.as_deref() != field {
+                    return None;
+                }
+                // `get.query`: the chain's first call may block already (`pool.get()?.query(..)`
+                // on a field declared as an `r2d2::Pool`), unless it was made before.
+                let first = method.split_once('.').map(|(m, _)| m).filter(|_| !whole);
+                let site = inst
+                    .methods
+                    .iter()
+                    .find(|(m, _)| *m == method)
+                    .or_else(|| first.and_then(|first| inst.methods.iter().find(|(m, _)| m == first)))?;
+                Some((g, inst, &site.1))
+            })
+        };
+        let find = |owner: &str, field: Option<&str>, method: &str| find_in(owner, field, method, false);
+        // (Else what a getter in the chain returns: `state.db.pool().get()`; else what was
+        // taken from a field before.)
+        find(&call.owner, call.field.as_deref(), &call.method)
+            .or_else(|| {
+                let (owner, getter, method) = call.returned.as_ref()?;
+                find(owner, Some(getter), method)
+            })
+            .or_else(|| {
+                // (`get.execute` of `conn.execute(..).unwrap_or(0)`, or `post.send` of
+                // `req.body(b).send()` with `let req = state.http.post(url)`.)
+                let (owner, field, chain) = call.taken.as_ref()?;
+                let last = call.method.rsplit('.').next().filter(|l| !chain.ends_with(&format!(".{l}")));
+                find_in(owner, Some(field), chain, true).or_else(|| {
+                    let getter = chain.split('.').next()?;
+                    find_in(owner, Some(field), &format!("{getter}.{}", last?), true)
+                })
+            })
+    }
+}
+
+/// One finding per such call in async code whose type is built with a blocking value
+/// somewhere in the run.
 pub(crate) fn diagnostics(units: &[Unit]) -> Vec<(usize, Finding)> {
-    let built = units.iter().enumerate().flat_map(|(f, u)| {
-        u.facts.instances.iter().enumerate().map(move |(i, inst)| ((f, i), inst.owner.as_str()))
-    });
-    let index = KeyIndex::new(built, units.iter().map(|u| u.facts));
+    let instances = Instances::new(units);
     let mut out = Vec::new();
     for (f, u) in units.iter().enumerate() {
         for call in &u.facts.generic_calls {
-            let find_in = |owner: &str, field: Option<&str>, method: &str, whole: bool| {
-                index.lookup(owner).iter().find_map(|&(g, i)| {
-                    let inst = &units[g].facts.instances[i];
-                    if inst.field.as_deref() != field {
-                        return None;
-                    }
-                    // `get.query`: the chain's first call may block already (`pool.get()?.query(..)`
-                    // on a field declared as an `r2d2::Pool`), unless it was made before.
-                    let first = method.split_once('.').map(|(m, _)| m).filter(|_| !whole);
-                    let site =
-                        inst.methods.iter().find(|(m, _)| *m == method).or_else(|| {
-                            first.and_then(|first| inst.methods.iter().find(|(m, _)| m == first))
-                        })?;
-                    Some((g, inst, &site.1))
-                })
-            };
-            let find = |owner: &str, field: Option<&str>, method: &str| find_in(owner, field, method, false);
-            // (Else what a getter in the chain returns: `state.db.pool().get()`; else what was
-            // taken from a field before.)
-            let found = find(&call.owner, call.field.as_deref(), &call.method)
-                .or_else(|| {
-                    let (owner, getter, method) = call.returned.as_ref()?;
-                    find(owner, Some(getter), method)
-                })
-                .or_else(|| {
-                    // (`get.execute` of `conn.execute(..).unwrap_or(0)`, or `post.send` of
-                    // `req.body(b).send()` with `let req = state.http.post(url)`.)
-                    let (owner, field, chain) = call.taken.as_ref()?;
-                    let last = call.method.rsplit('.').next().filter(|l| !chain.ends_with(&format!(".{l}")));
-                    find_in(owner, Some(field), chain, true).or_else(|| {
-                        let getter = chain.split('.').next()?;
-                        find_in(owner, Some(field), &format!("{getter}.{}", last?), true)
-                    })
-                });
-            let Some((g, inst, site)) = found else { continue };
+            let Some((g, inst, site)) = instances.resolve(call) else { continue };
             let at = format!("{}:{}:{}", units[g].display, inst.span.start.line, inst.span.start.column);
             let d = generic_diagnostic(call, site, inst, &at);
             out.push((f, Finding { diagnostic: d, origin: call.origin }));
+        }
+    }
+    out
+}
+
+/// The sync fns with calls on members other files type that block: each fn's blocking sites,
+/// its own followed by those calls (`conn.get(k)` with `let mut conn =
+/// state.cache.lock().unwrap()`, `cache` declared as a `Mutex<redis::Connection>`).
+pub(crate) fn sync_sites(units: &[Unit]) -> HashMap<FnId, Vec<BlockSite>> {
+    let instances = Instances::new(units);
+    let mut out: HashMap<FnId, Vec<BlockSite>> = HashMap::default();
+    for (f, u) in units.iter().enumerate() {
+        for (i, func) in u.facts.functions.iter().enumerate() {
+            for unseen in &func.unseen {
+                let Some((_, _, site)) = instances.resolve(&unseen.call) else { continue };
+                let site = BlockSite {
+                    span: unseen.call.span,
+                    defer: unseen.defer.clone(),
+                    branch: unseen.branch,
+                    repeated: unseen.call.repeated,
+                    guard: unseen.guard,
+                    ..site.clone()
+                };
+                out.entry((f, i)).or_insert_with(|| func.blocking.clone()).push(site);
+            }
         }
     }
     out

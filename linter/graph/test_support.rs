@@ -64,5 +64,6 @@ pub(crate) fn func(key: &str, calls: Vec<CallSite>, blocks: bool) -> FnSummary {
         calls,
         returns: None,
         method: false,
+        unseen: Vec::new(),
     }
 }

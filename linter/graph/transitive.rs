@@ -71,6 +71,9 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
     });
     let index = KeyIndex::new(keys, files.iter().map(|(_, g)| *g));
     let func = |(f, i): FnId| &files[f].1.functions[i];
+    // Its blocking sites: its own, and its calls on members another file types that block.
+    let unseen = super::generic::sync_sites(units);
+    let sites = |id: FnId| unseen.get(&id).unwrap_or(&func(id).blocking).as_slice();
     // Made in a closure handed to a fn that runs it off the executor.
     let offloaded = |defer: &[String]| offloads.any_offloads(defer);
     // Test support a dependency ships in its code (`testserver::test_agent()`, chosen at run
@@ -242,7 +245,7 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
     // rank (Dijkstra's order), so the cost stays near linear in the call edges.
     // The parameter test the chain `via` found for `id` starts under, in `id`.
     let guard = |via: &Chains, id: FnId| match via.get(&id)?.0 {
-        Via::Direct(b) => func(id).blocking[b].guard,
+        Via::Direct(b) => sites(id)[b].guard,
         Via::Call { site, .. } => func(id).calls[site].guard,
     };
     let ranks = [Rank::Panic, Rank::Wait, Rank::Io, Rank::Stat];
@@ -252,12 +255,11 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
             let mut via: Chains = HashMap::default();
             let mut heap = BinaryHeap::new();
             for (f, (_, graph)) in files.iter().enumerate() {
-                for (i, func) in graph.functions.iter().enumerate() {
+                for i in 0..graph.functions.len() {
                     let counts = |(_, b): &(usize, &BlockSite)| b.rank == rank && !offloaded(&b.defer);
                     // (A call repeated over data first: one stat per item is not brief, where
                     // the fn's single `create_dir_all` before its loop of unlinks would be.)
-                    let first = func
-                        .blocking
+                    let first = sites((f, i))
                         .iter()
                         .enumerate()
                         .filter(counts)
@@ -314,7 +316,7 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
             }
             match via[&id].0 {
                 Via::Direct(b) => {
-                    let site = &here.blocking[b];
+                    let site = &sites(id)[b];
                     let at = format!("{file}:{}:{}", site.span.start.line, site.span.start.column);
                     notes.push(chain_note(&here.name, &site.callee, &at, Some(&site.reason)));
                     repeated |= site.repeated;

@@ -19,6 +19,7 @@ use syn::{Attribute, Expr, ExprAwait, Stmt};
 
 use crate::facts::{
     AttrAllow, CallSite, Edge, FileFacts, Finding, FnFacts, FnSummary, ItemLines, LooseCall, Origin, Pending,
+    UnseenCall,
 };
 use crate::project::cfg::CfgEnv;
 use crate::project::{Place, Runtime};
@@ -90,7 +91,9 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
     facts.globs.retain(|(_, to)| model.key(to).is_some());
     // Functions that neither block nor call into the crates cannot make a chain.
     // (One that returns a type of the crates leads to the methods called on its result.)
-    facts.functions.retain(|f| !f.blocking.is_empty() || !f.calls.is_empty() || f.returns.is_some());
+    facts.functions.retain(|f| {
+        !f.blocking.is_empty() || !f.calls.is_empty() || !f.unseen.is_empty() || f.returns.is_some()
+    });
     facts.findings.sort_by_key(|f| f.diagnostic.sort_key());
     facts
 }
@@ -340,7 +343,10 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
         if let Some(mut g) = blocking::generic_call(m, expr).or_else(|| blocking::field_call(m, expr, usage))
         {
             g.origin = self.origin(m);
-            if !g.origin.test || self.options.include_tests {
+            if m.kind() == Some(Kind::Sync) {
+                let (defer, branch, guard) = (m.defer(), m.branched(), m.guard());
+                self.summarize(m, |f| f.unseen.push(UnseenCall { call: g, defer, branch, guard }));
+            } else if !g.origin.test || self.options.include_tests {
                 self.facts.generic_calls.push(g);
             }
         }
@@ -427,6 +433,7 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
                     blocking: Vec::new(),
                     calls: Vec::new(),
                     method: f.method,
+                    unseen: Vec::new(),
                 });
                 Some(self.facts.functions.len() - 1)
             }
@@ -436,9 +443,12 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
         self.idle.push(IdleBuilder::new(f, implements));
         // What a method returns, for calls on it in files that do not see the method
         // (`state.config().reload(..)`; see `Ty::Member`).
-        let owner =
-            f.key.as_deref().and_then(|k| k.rsplit_once("::")).filter(|_| f.owner.is_some() && !f.test);
-        if let Some((owner, name)) = owner {
+        // (And what a free fn returns, for calls in other modules: `crate::state::<app()>`.)
+        let owner = f.key.as_deref().and_then(|k| k.rsplit_once("::")).filter(|_| !f.test);
+        if let (Some((module, name)), None) = (owner, &f.owner) {
+            self.field_aliases.extend(m.member_alias(module, &format!("{name}()"), f.output.clone()));
+        }
+        if let Some((owner, name)) = owner.filter(|_| f.owner.is_some()) {
             let member = format!("{name}()");
             self.field_aliases.extend(m.member_alias(owner, &member, f.output.clone()));
             // (Or another crate's type whose methods block: `fn pool(&self) -> &PgPool`.)

@@ -545,6 +545,16 @@ impl Resolver<'_> {
         {
             return Ty::named(parent);
         }
+        // A free fn of the crates another module declares (`let state = app(depot)`): what it
+        // returns is named for the join, as a method's is (`crate::state::<app()>`).
+        let module = parent.rsplit("::").next().unwrap_or(parent);
+        let crates_fn = first == "crate" || self.local_crates.is_some_and(|l| l.contains(first));
+        if crates_fn
+            && !module.starts_with(|c: char| c.is_ascii_uppercase())
+            && !last.starts_with(|c: char| c.is_ascii_uppercase())
+        {
+            return Ty::Member(member_path(parent, &format!("{last}()")));
+        }
         Ty::Unknown
     }
 

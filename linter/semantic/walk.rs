@@ -222,9 +222,11 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             nonblocking_io: polled && mentions_would_block(body),
             stub: context::is_stub(body),
             output: match (&sig.output, owner.as_deref(), std::mem::take(&mut self.exported)) {
-                (syn::ReturnType::Type(_, ty), Some(owner), true) => match self.m.res.resolve_type(ty) {
-                    Ty::Named(p, _) if p == "Self" || p.ends_with("::Self") => Ty::named(owner),
-                    t => t,
+                (syn::ReturnType::Type(_, ty), owner, true) => match (self.m.res.resolve_type(ty), owner) {
+                    (Ty::Named(p, _), Some(owner)) if p == "Self" || p.ends_with("::Self") => {
+                        Ty::named(owner)
+                    }
+                    (t, _) => t,
                 },
                 _ => Ty::Unknown,
             },
@@ -1331,7 +1333,11 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
 impl<'ast, H: Hooks<'ast>> Visit<'ast> for Walker<'_, '_, 'ast, H> {
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         let span = spans::function(&f.attrs, &f.vis, &f.sig, &f.block);
-        self.item(&f.attrs, span, |w| w.enter_fn(&f.attrs, &f.sig, None, &f.block, false));
+        self.item(&f.attrs, span, |w| {
+            // (What a public fn returns is named for other modules too.)
+            w.exported = !matches!(f.vis, syn::Visibility::Inherited);
+            w.enter_fn(&f.attrs, &f.sig, None, &f.block, false);
+        });
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {

@@ -137,7 +137,12 @@ pub(crate) fn generic_call(m: &Model, expr: &Expr) -> Option<GenericCall> {
 /// it blocks depends on the field's declared type, which the file declaring the struct knows.
 pub(crate) fn field_call(m: &Model, expr: &Expr, usage: Use) -> Option<GenericCall> {
     let ctx = m.ctx()?;
-    if usage.awaited || m.kind() != Some(Kind::Async) || !ctx.defer.is_empty() || m.nonblocking_io() {
+    // (In a sync fn, a closure handed to another fn is placed with the site, as `InSync` ones.)
+    let placed = match m.kind() {
+        Some(Kind::Async) => ctx.defer.is_empty(),
+        kind => kind == Some(Kind::Sync),
+    };
+    if usage.awaited || !placed || m.nonblocking_io() {
         return None;
     }
     let Expr::MethodCall(mc) = expr else { return None };
