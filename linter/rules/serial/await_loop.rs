@@ -41,7 +41,9 @@
 //! - can leave early (`break`, `return`, `continue 'outer`); a plain `continue` only skips an
 //!   item, and `Err(e) => return ..` hands the error up like `?`: those are reported;
 //! - pace themselves (a sleep or interval tick), use `select!`, or already run futures together
-//!   (await the `JoinHandle`s of spawned tasks, also through a helper that takes the handle);
+//!   (await the `JoinHandle`s of spawned tasks, also through a helper that takes the handle,
+//!   or from a collection filled with them: `let task = tokio::spawn(..);
+//!   in_flight.push_back((task, part))`);
 //! - run in a fire-and-forget task (spawned from async code, its handle dropped), written in
 //!   it or in an async fn only such a task runs: nobody waits for those awaits;
 //! - carry a value from one iteration to the next (a cursor, a counter, a page token, a set
@@ -67,7 +69,8 @@
 //!   package of the run that defines it; or a method named with several words, on a value of
 //!   a type the call does not name, that only other packages of the run define, each
 //!   definition so) that only waits for other tasks or never suspends, that holds a lock
-//!   it takes (not one of its own object's fields) across its later awaits, so the calls take
+//!   it takes (not one of its own object's fields; a key's lock of a map of locks too,
+//!   `mutexes.lock(&room).await`) across its later awaits, so the calls take
 //!   turns on it, or that leads back to the fn holding the loop (recursive descent; see `idle`);
 //!   a method called on a value each call checks out (`pool.get().await?.query(..)`, a
 //!   hand-rolled pool's `self.checkout().await.command(..)`) is not idle for its own stream's
@@ -454,8 +457,14 @@ impl Loops<'_, '_, '_> {
             return None;
         }
         let uses_try = body_uses_try(body);
+        // (`for (handle, buf) in in_flight { join(handle).await? }` over the handles of tasks
+        // spawned earlier: each already runs.)
+        let spawned_items = self.holds_spawned(iterable);
         let per_item = found.iter().filter(|a| !sequential.contains(a)).find(|a| {
             let inputs = awaits::idents(&a.base);
+            if spawned_items && inputs.iter().any(|n| items.contains(n)) {
+                return false;
+            }
             match awaited_item(&a.base) {
                 // `for fut in futs { fut.await }`: fine for spawned handles, serial for futures.
                 Some(i) if items.contains(&i) => self.holds_lazy_futures(iterable),
@@ -693,6 +702,35 @@ impl Loops<'_, '_, '_> {
         }
         let sorted = |e: &Expr| awaits::all_names(e).iter().any(|n| n.starts_with("sort"));
         sorted(iterable) || self.body.lets.get(&name).is_some_and(|init| sorted(init)) || self.body.sorted.contains(&name)
+    }
+
+    /// Is the iterated collection filled with the handles of spawned tasks, pushed as the spawn
+    /// itself or as a name bound to one (`let task = tokio::spawn(..); in_flight.push_back((task,
+    /// body))`), or made as a collection of them?
+    fn holds_spawned(&self, iterable: &Expr) -> bool {
+        let spawned = |e: &Expr| awaits::all_names(e).iter().any(|n| names().spawned.matches(n));
+        let spawn_bound = |e: &Expr| {
+            awaits::idents(e).iter().any(|n| self.body.lets.get(n).is_some_and(|init| spawned(init)))
+        };
+        // (Or made with a type that says so: `VecDeque::<(JoinHandle<_>, Bytes)>::new()`; not
+        // what a spawned task returned, `spawn_blocking(move || walk(dir)).await?`.)
+        // (Down a chain of `?` and methods: `spawn_blocking(..).await.map_err(..)??`.)
+        let is_awaited = |e: &Expr| {
+            let mut e = e;
+            loop {
+                match e {
+                    Expr::Try(t) => e = &t.expr,
+                    Expr::MethodCall(m) => e = &m.receiver,
+                    Expr::Paren(p) => e = &p.expr,
+                    Expr::Await(_) => return true,
+                    _ => return false,
+                }
+            }
+        };
+        awaits::idents(iterable).iter().any(|name| {
+            self.body.pushed.get(name).is_some_and(|pushed| pushed.iter().any(|e| spawned(e) || spawn_bound(e)))
+                || self.body.lets.get(name).is_some_and(|init| spawned(init) && !is_awaited(init))
+        })
     }
 
     /// Is the iterated collection made of futures not yet started, rather than handles of

@@ -187,13 +187,17 @@ impl IdleBuilder {
     }
 }
 
-/// Is `init` an exclusive guard of an async lock (`m.lock().await`, `rw.write().await?`)?
+/// Is `init` an exclusive guard of an async lock (`m.lock().await`, `rw.write().await?`,
+/// `locks.lock(&key).await`)?
 /// (A read guard's holders may share it; a `std` lock is not held across awaits.)
 fn is_exclusive_guard(init: &Expr) -> bool {
     let Expr::Await(a) = strip_try(init) else { return false };
     let Expr::MethodCall(m) = body::peel_adaptors(&a.base) else { return false };
     let own_field = matches!(&*m.receiver, Expr::Field(f) if matches!(&*f.base, Expr::Path(p) if p.path.is_ident("self")));
-    m.args.is_empty() && body::is_exclusive_lock(&m.method.to_string()) && !own_field
+    // (A map of locks takes the key: `self.mutex_federation.lock(&room_id).await`.)
+    let method = m.method.to_string();
+    let keyed = method == "lock" && m.args.len() == 1;
+    (m.args.is_empty() || keyed) && body::is_exclusive_lock(&method) && !own_field
 }
 
 /// Is `s` `drop(name);`?
