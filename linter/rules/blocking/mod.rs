@@ -19,6 +19,7 @@ use crate::diagnostic::Diagnostic;
 use crate::facts::{BlockSite, GenericCall, Instance};
 use crate::project::Runtime;
 use crate::registry::Rule;
+use crate::semantic::knowledge::Unwrap;
 use crate::semantic::{Kind, Model, Resolver, Ty, Use, RESULT_METHODS};
 use crate::source::Span;
 
@@ -321,6 +322,22 @@ pub(crate) fn field_instance(
                 for to in m.res.deref_chain(to) {
                     let Some(to) = to.path() else { continue };
                     methods.extend(sites(to, &format!("{m1}.")));
+                }
+            }
+            // A collection's element taken out (`get(&id)`, `pop()`), and what it holds:
+            // `state.ready_checks.lock().unwrap().get(&id).cloned()`, then `barrier.wait()`,
+            // with `ready_checks: Mutex<HashMap<Id, Arc<Barrier>>>`.
+            if entry.item.is_some() {
+                for (m1, how) in &entry.wraps {
+                    let element = match how {
+                        Unwrap::Value => args.get(1),
+                        Unwrap::Direct | Unwrap::Result => args.first(),
+                        Unwrap::Await => None,
+                    };
+                    for to in element.into_iter().flat_map(|e| held_through(e.clone(), 1)) {
+                        let Some(to) = to.path() else { continue };
+                        methods.extend(sites(to, &format!("{m1}.")));
+                    }
                 }
             }
         }
