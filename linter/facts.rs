@@ -383,6 +383,10 @@ pub(crate) struct AsyncFnSummary {
     /// object may run.
     #[serde(default)]
     pub implements: Option<String>,
+    /// It holds a lock on a field of `self` across later awaits: calls on one object take
+    /// turns (`self.f(x)` in a loop), calls on different objects need not.
+    #[serde(default)]
+    pub holds_own_lock: bool,
 }
 
 /// A serial finding that stands unless one of the calls it awaits is idle or leads back to

@@ -22,13 +22,20 @@ pub(crate) struct IdleFns<'a> {
     by_name: HashMap<&'a str, Vec<&'a Callee>>,
     /// Methods of trait impls, with their trait: what a call through a trait object may run.
     implements: HashMap<&'a Callee, &'a str>,
+    /// Methods holding a lock on a field of `self` across their awaits: calls on one object
+    /// (`self.f(x)`) take turns on it.
+    own_locked: HashSet<&'a Callee>,
 }
 
 impl<'a> IdleFns<'a> {
     pub(crate) fn new(summaries: impl Iterator<Item = &'a AsyncFnSummary>) -> Self {
         let mut defs: HashMap<&Callee, Vec<Option<&[Callee]>>> = HashMap::default();
         let mut implements = HashMap::default();
+        let mut own_locked = HashSet::default();
         for s in summaries {
+            if s.holds_own_lock {
+                own_locked.insert(&s.callee);
+            }
             defs.entry(&s.callee).or_default().push(s.waits_on.as_deref());
             if let Some(t) = &s.implements {
                 implements.insert(&s.callee, t.as_str());
@@ -39,7 +46,7 @@ impl<'a> IdleFns<'a> {
             by_name.entry(c.name.as_str()).or_default().push(c);
         }
         defs.retain(|_, d| d.iter().all(Option::is_some));
-        let mut fns = IdleFns { idle: HashSet::default(), by_name, implements };
+        let mut fns = IdleFns { idle: HashSet::default(), by_name, implements, own_locked };
         loop {
             let newly: Vec<&Callee> = defs
                 .iter()
@@ -62,7 +69,10 @@ impl<'a> IdleFns<'a> {
         let named = |d: &&&Callee| d.owner.is_some() && d.owner == c.named_after;
         match (&c.owner, all.iter().find(named)) {
             // Definitions are keyed as declared, not as called.
-            (Some(_), _) => self.idle.contains(&Callee { method: false, ..c.clone() }),
+            (Some(_), _) => {
+                let declared = Callee { method: false, ..c.clone() };
+                self.idle.contains(&declared) || self.own_locked.contains(&declared)
+            }
             (None, Some(d)) => self.idle.contains(*d),
             (None, None) => {
                 let mut defs = self.untyped_defs(c).peekable();
@@ -236,7 +246,13 @@ mod tests {
 
     fn summary(owner: Option<&str>, name: &str, waits_on: Option<Vec<Callee>>) -> AsyncFnSummary {
         let calls = waits_on.clone().unwrap_or_default();
-        AsyncFnSummary { callee: callee(owner, name), waits_on, calls, implements: None }
+        AsyncFnSummary {
+            callee: callee(owner, name),
+            waits_on,
+            calls,
+            implements: None,
+            holds_own_lock: false,
+        }
     }
 
     #[test]

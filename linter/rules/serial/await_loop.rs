@@ -69,8 +69,9 @@
 //!   package of the run that defines it; or a method named with several words, on a value of
 //!   a type the call does not name, that only other packages of the run define, each
 //!   definition so) that only waits for other tasks or never suspends, that holds a lock
-//!   it takes (not one of its own object's fields; a key's lock of a map of locks too,
-//!   `mutexes.lock(&room).await`) across its later awaits, so the calls take
+//!   it takes (a key's lock of a map of locks too, `mutexes.lock(&room).await`; one of its own
+//!   object's fields only when the loop calls it on that one object, `self.push(change)`)
+//!   across its later awaits, so the calls take
 //!   turns on it, or that leads back to the fn holding the loop (recursive descent; see `idle`);
 //!   a method called on a value each call checks out (`pool.get().await?.query(..)`, a
 //!   hand-rolled pool's `self.checkout().await.command(..)`) is not idle for its own stream's
@@ -129,7 +130,7 @@ impl SerialRule for Check {
                     }
                 }
                 // (`for ns in api.list(..).await?`: the list is awaited once, before the loop.)
-                loops.check_loop(&items, &l.expr, &l.body, Shape::For)
+                loops.check_loop(&items, Some(&l.pat), &l.expr, &l.body, Shape::For)
             }
             Expr::While(l) if counter(&l.cond, &l.body).is_some() => {
                 // `while i < jobs.len() { .. jobs[i] ..; i += 1 }`: a counting loop spelled out.
@@ -138,7 +139,7 @@ impl SerialRule for Check {
                     return;
                 }
                 let items = HashSet::from_iter([index]);
-                loops.check_loop(&items, &l.cond, &l.body, Shape::Counter)
+                loops.check_loop(&items, None, &l.cond, &l.body, Shape::Counter)
             }
             Expr::While(l) => {
                 // `while let Some(x) = queue.pop()`: a worklist drained synchronously.
@@ -149,7 +150,7 @@ impl SerialRule for Check {
                 }
                 let mut items = HashSet::default();
                 awaits::bound_names(&cond.pat, &mut items);
-                loops.check_loop(&items, &cond.expr, &l.body, Shape::WhileLet)
+                loops.check_loop(&items, Some(&cond.pat), &cond.expr, &l.body, Shape::WhileLet)
             }
             Expr::Loop(l) => {
                 // `loop { let x = match iter.next() { Some(x) => x, None => break }; .. }`, or
@@ -159,7 +160,7 @@ impl SerialRule for Check {
                 if queue.is_none_or(|q| awaits::block_idents(&rest).contains(&q)) {
                     return;
                 }
-                loops.check_loop(&items, source, &rest, Shape::Loop)
+                loops.check_loop(&items, None, source, &rest, Shape::Loop)
             }
             _ => None,
         };
@@ -363,6 +364,7 @@ impl Loops<'_, '_, '_> {
     fn check_loop(
         &self,
         items: &HashSet<String>,
+        pat: Option<&syn::Pat>,
         iterable: &Expr,
         body: &Block,
         shape: Shape,
@@ -459,10 +461,11 @@ impl Loops<'_, '_, '_> {
         let uses_try = body_uses_try(body);
         // (`for (handle, buf) in in_flight { join(handle).await? }` over the handles of tasks
         // spawned earlier: each already runs.)
-        let spawned_items = self.holds_spawned(iterable);
+        let handles = self.spawned_handles(iterable, pat, items);
         let per_item = found.iter().filter(|a| !sequential.contains(a)).find(|a| {
             let inputs = awaits::idents(&a.base);
-            if spawned_items && inputs.iter().any(|n| items.contains(n)) {
+            let mut of_item = inputs.iter().filter(|n| items.contains(*n)).peekable();
+            if of_item.peek().is_some() && of_item.all(|n| handles.contains(n)) {
                 return false;
             }
             match awaited_item(&a.base) {
@@ -704,33 +707,52 @@ impl Loops<'_, '_, '_> {
         sorted(iterable) || self.body.lets.get(&name).is_some_and(|init| sorted(init)) || self.body.sorted.contains(&name)
     }
 
-    /// Is the iterated collection filled with the handles of spawned tasks, pushed as the spawn
-    /// itself or as a name bound to one (`let task = tokio::spawn(..); in_flight.push_back((task,
-    /// body))`), or made as a collection of them?
-    fn holds_spawned(&self, iterable: &Expr) -> bool {
-        let spawned = |e: &Expr| awaits::all_names(e).iter().any(|n| names().spawned.matches(n));
-        let spawn_bound = |e: &Expr| {
-            awaits::idents(e).iter().any(|n| self.body.lets.get(n).is_some_and(|init| spawned(init)))
+    /// The names the loop binds to handles of tasks spawned before it: every item's, when each
+    /// value pushed into the collection is a spawn or a name bound to one (`handles.push(tokio::
+    /// spawn(..))`), or the collection was made as one of handles (`VecDeque::<(JoinHandle<_>,
+    /// Bytes)>::new()`); the tuple elements holding them when pushed as tuples (`let task =
+    /// tokio::spawn(..); in_flight.push_back((task, part))`). Not what a spawned task returned
+    /// (`spawn_blocking(move || walk(dir)).await?`): values.
+    fn spawned_handles(&self, iterable: &Expr, pat: Option<&syn::Pat>, items: &HashSet<String>) -> HashSet<String> {
+        let spawned = |e: &Expr| !is_awaited(e) && awaits::all_names(e).iter().any(|n| names().spawned.matches(n));
+        let handle = |e: &Expr| match e {
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .and_then(|i| self.body.lets.get(&i.to_string()))
+                .is_some_and(|init| spawned(init)),
+            Expr::Call(_) | Expr::MethodCall(_) => spawned(e),
+            _ => false,
         };
-        // (Or made with a type that says so: `VecDeque::<(JoinHandle<_>, Bytes)>::new()`; not
-        // what a spawned task returned, `spawn_blocking(move || walk(dir)).await?`.)
-        // (Down a chain of `?` and methods: `spawn_blocking(..).await.map_err(..)??`.)
-        let is_awaited = |e: &Expr| {
-            let mut e = e;
-            loop {
-                match e {
-                    Expr::Try(t) => e = &t.expr,
-                    Expr::MethodCall(m) => e = &m.receiver,
-                    Expr::Paren(p) => e = &p.expr,
-                    Expr::Await(_) => return true,
-                    _ => return false,
+        for name in awaits::idents(iterable) {
+            if let Some(pushed) = self.body.pushed.get(&name) {
+                if pushed.iter().all(|e| handle(e)) {
+                    return items.clone();
                 }
+                // Tuple positions holding a handle in every push.
+                let positions = |e: &&Expr| match e {
+                    Expr::Tuple(t) => Some(t.elems.iter().map(&handle).collect::<Vec<bool>>()),
+                    _ => None,
+                };
+                let Some(first) = pushed.first().and_then(positions) else { continue };
+                let all = pushed.iter().filter_map(positions).collect::<Vec<_>>();
+                if all.len() != pushed.len() || all.iter().any(|p| p.len() != first.len()) {
+                    continue;
+                }
+                let Some(syn::Pat::Tuple(t)) = pat else { continue };
+                let mut out = HashSet::default();
+                for (i, elem) in t.elems.iter().enumerate() {
+                    if all.iter().all(|p| p.get(i) == Some(&true)) {
+                        awaits::bound_names(elem, &mut out);
+                    }
+                }
+                return out;
             }
-        };
-        awaits::idents(iterable).iter().any(|name| {
-            self.body.pushed.get(name).is_some_and(|pushed| pushed.iter().any(|e| spawned(e) || spawn_bound(e)))
-                || self.body.lets.get(name).is_some_and(|init| spawned(init) && !is_awaited(init))
-        })
+            if self.body.lets.get(&name).is_some_and(|init| spawned(init)) {
+                return items.clone();
+            }
+        }
+        HashSet::default()
     }
 
     /// Is the iterated collection made of futures not yet started, rather than handles of
@@ -776,6 +798,21 @@ impl Loops<'_, '_, '_> {
             finder.visit_expr(init);
             finder.0
         })
+    }
+}
+
+/// Is `e` a value a future gave, down a chain of `?` and methods (`spawn_blocking(..).await
+/// .map_err(..)??`)?
+fn is_awaited(e: &Expr) -> bool {
+    let mut e = e;
+    loop {
+        match e {
+            Expr::Try(t) => e = &t.expr,
+            Expr::MethodCall(m) => e = &m.receiver,
+            Expr::Paren(p) => e = &p.expr,
+            Expr::Await(_) => return true,
+            _ => return false,
+        }
     }
 }
 

@@ -86,6 +86,8 @@ pub(crate) struct IdleBuilder {
     /// `work(..).await`): its calls take turns on that lock, so running them together gains
     /// nothing, as for an idle fn.
     holds_lock: bool,
+    /// The same, with a lock on a field of `self`: calls on one object take turns on it.
+    holds_own_lock: bool,
     implements: Option<String>,
 }
 
@@ -99,6 +101,7 @@ impl IdleBuilder {
             calls: Vec::new(),
             timed: false,
             holds_lock: false,
+            holds_own_lock: false,
             implements,
         })
     }
@@ -155,15 +158,18 @@ impl IdleBuilder {
             let syn::Stmt::Local(l) = s else { continue };
             let syn::Pat::Ident(p) = &l.pat else { continue };
             let Some(init) = &l.init else { continue };
-            if !is_exclusive_guard(&init.expr) {
-                continue;
-            }
+            let Some(own) = exclusive_guard(&init.expr) else { continue };
             let name = p.ident.to_string();
             let rest = &stmts[i + 1..];
             let dropped = rest.iter().position(|s| drops(s, &name)).unwrap_or(rest.len());
             if rest[..dropped].iter().any(|s| !body::direct_awaits_stmt(s).is_empty()) {
-                self.holds_lock = true;
-                return;
+                match own {
+                    true => self.holds_own_lock = true,
+                    false => {
+                        self.holds_lock = true;
+                        return;
+                    }
+                }
             }
         }
     }
@@ -183,21 +189,28 @@ impl IdleBuilder {
             true => Some(Vec::new()),
             false => self.waits_on.filter(|_| !stands_in),
         };
-        AsyncFnSummary { callee: self.callee, waits_on, calls: self.calls, implements: self.implements }
+        AsyncFnSummary {
+            callee: self.callee,
+            waits_on,
+            calls: self.calls,
+            implements: self.implements,
+            holds_own_lock: self.holds_own_lock && !self.holds_lock,
+        }
     }
 }
 
 /// Is `init` an exclusive guard of an async lock (`m.lock().await`, `rw.write().await?`,
-/// `locks.lock(&key).await`)?
-/// (A read guard's holders may share it; a `std` lock is not held across awaits.)
-fn is_exclusive_guard(init: &Expr) -> bool {
-    let Expr::Await(a) = strip_try(init) else { return false };
-    let Expr::MethodCall(m) = body::peel_adaptors(&a.base) else { return false };
+/// `locks.lock(&key).await`)? `Some(true)` for a lock on a field of `self`, which calls on
+/// other objects do not share. (A read guard's holders may share it; a `std` lock is not held
+/// across awaits.)
+fn exclusive_guard(init: &Expr) -> Option<bool> {
+    let Expr::Await(a) = strip_try(init) else { return None };
+    let Expr::MethodCall(m) = body::peel_adaptors(&a.base) else { return None };
     let own_field = matches!(&*m.receiver, Expr::Field(f) if matches!(&*f.base, Expr::Path(p) if p.path.is_ident("self")));
     // (A map of locks takes the key: `self.mutex_federation.lock(&room_id).await`.)
     let method = m.method.to_string();
     let keyed = method == "lock" && m.args.len() == 1;
-    (m.args.is_empty() || keyed) && body::is_exclusive_lock(&method) && !own_field
+    ((m.args.is_empty() || keyed) && body::is_exclusive_lock(&method)).then_some(own_field)
 }
 
 /// Is `s` `drop(name);`?
