@@ -340,8 +340,9 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
         if let Some(Some(b)) = self.idle.last_mut() {
             b.call(m, expr);
         }
-        if let Some(mut g) = blocking::generic_call(m, expr).or_else(|| blocking::field_call(m, expr, usage))
-        {
+        let member_call =
+            || blocking::field_call(m, expr, usage).filter(|g| blocking::may_block(g, self.options.catalog));
+        if let Some(mut g) = blocking::generic_call(m, expr).or_else(member_call) {
             g.origin = self.origin(m);
             if m.kind() == Some(Kind::Sync) {
                 let (defer, branch, guard) = (m.defer(), m.branched(), m.guard());

@@ -190,6 +190,9 @@ pub struct Catalog {
     blocking_types: Vec<String>,
     /// Entries that stand in for a crate's sources: (crate, path or (type, method)).
     fallbacks: Vec<(String, FallbackKey)>,
+    /// The name of every method `methods` lists, of any type: a call by another name never
+    /// blocks through a member's declared type.
+    method_names: std::collections::HashSet<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -228,6 +231,7 @@ impl Catalog {
                     self.blocking_types.push(ty.clone());
                 }
                 for m in &entry.methods {
+                    self.method_names.insert(m.clone());
                     self.methods.entry(ty.clone()).or_default().insert(m.clone(), api.clone());
                     if let Some(krate) = &entry.fallback {
                         self.fallbacks.push((krate.clone(), FallbackKey::Method(ty.clone(), m.clone())));
@@ -325,6 +329,11 @@ impl Catalog {
             return &[];
         }
         self.forwards.get(path).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Does some type of the catalog have a blocking method of this name?
+    pub(crate) fn has_method_named(&self, name: &str) -> bool {
+        self.method_names.contains(name)
     }
 
     /// The blocking methods of a type, by name.

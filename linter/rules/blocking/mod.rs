@@ -230,6 +230,16 @@ pub(crate) fn field_call(m: &Model, expr: &Expr, usage: Use) -> Option<GenericCa
     })
 }
 
+/// Could `call` block through a member's declared type: does a method of its chains bear a
+/// name the catalog lists? (Every blocking site of a member comes from the catalog; keeping
+/// only these spares the facts the calls that never resolve, most of them.)
+pub(crate) fn may_block(call: &GenericCall, catalog: &Catalog) -> bool {
+    let chains = std::iter::once(&call.method)
+        .chain(call.returned.iter().map(|(_, _, m)| m))
+        .chain(call.taken.iter().map(|(_, _, m)| m));
+    chains.flat_map(|c| c.split('.')).any(|m| catalog.has_method_named(m))
+}
+
 /// The fields of a struct of the crates declared with a type whose methods block
 /// (`file: std::fs::File`, `http: reqwest::blocking::Client`), for calls on the field in files
 /// that do not see the declaration (see `field_instance`).
