@@ -69,9 +69,10 @@ impl<'a> IdleFns<'a> {
         let named = |d: &&&Callee| d.owner.is_some() && d.owner == c.named_after;
         match (&c.owner, all.iter().find(named)) {
             // Definitions are keyed as declared, not as called.
+            // (A lock of its own object's only serialises calls on `self`, not `Type::f(other)`.)
             (Some(_), _) => {
                 let declared = Callee { method: false, ..c.clone() };
-                self.idle.contains(&declared) || self.own_locked.contains(&declared)
+                self.idle.contains(&declared) || c.method && self.own_locked.contains(&declared)
             }
             (None, Some(d)) => self.idle.contains(*d),
             (None, None) => {

@@ -724,10 +724,24 @@ impl Loops<'_, '_, '_> {
             Expr::Call(_) | Expr::MethodCall(_) => spawned(e),
             _ => false,
         };
+        // (`Some((task, key))` binds the tuple inside.)
+        let pat = match pat {
+            Some(syn::Pat::TupleStruct(t)) if t.elems.len() == 1 => t.elems.first(),
+            other => other,
+        };
+        // `for (i, h) in handles.into_iter().enumerate()`: the handle is the second element.
+        let enumerated = matches!(iterable, Expr::MethodCall(m) if m.method == "enumerate");
         for name in awaits::idents(iterable) {
             if let Some(pushed) = self.body.pushed.get(&name) {
                 if pushed.iter().all(|e| handle(e)) {
-                    return items.clone();
+                    return match pat {
+                        Some(syn::Pat::Tuple(t)) if enumerated && t.elems.len() == 2 => {
+                            let mut out = HashSet::default();
+                            awaits::bound_names(&t.elems[1], &mut out);
+                            out
+                        }
+                        _ => items.clone(),
+                    };
                 }
                 // Tuple positions holding a handle in every push.
                 let positions = |e: &&Expr| match e {
@@ -739,7 +753,9 @@ impl Loops<'_, '_, '_> {
                 if all.len() != pushed.len() || all.iter().any(|p| p.len() != first.len()) {
                     continue;
                 }
-                let Some(syn::Pat::Tuple(t)) = pat else { continue };
+                // (A name for the whole tuple, `entry.0.await`: which element an await uses is
+                // not followed, so all count.)
+                let Some(syn::Pat::Tuple(t)) = pat else { return items.clone() };
                 let mut out = HashSet::default();
                 for (i, elem) in t.elems.iter().enumerate() {
                     if all.iter().all(|p| p.get(i) == Some(&true)) {
