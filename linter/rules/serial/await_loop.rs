@@ -750,17 +750,16 @@ impl Loops<'_, '_, '_> {
                 };
                 let Some(first) = pushed.first().and_then(positions) else { continue };
                 let all = pushed.iter().filter_map(positions).collect::<Vec<_>>();
-                if all.len() != pushed.len() || all.iter().any(|p| p.len() != first.len()) {
+                let held = |i: usize| all.iter().all(|p| p.get(i) == Some(&true));
+                if all.len() != pushed.len() || all.iter().any(|p| p.len() != first.len()) || !(0..first.len()).any(held) {
                     continue;
                 }
                 // (A name for the whole tuple, `entry.0.await`: which element an await uses is
                 // not followed, so all count.)
                 let Some(syn::Pat::Tuple(t)) = pat else { return items.clone() };
                 let mut out = HashSet::default();
-                for (i, elem) in t.elems.iter().enumerate() {
-                    if all.iter().all(|p| p.get(i) == Some(&true)) {
-                        awaits::bound_names(elem, &mut out);
-                    }
+                for (_, elem) in t.elems.iter().enumerate().filter(|(i, _)| held(*i)) {
+                    awaits::bound_names(elem, &mut out);
                 }
                 return out;
             }
