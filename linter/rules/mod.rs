@@ -446,22 +446,22 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
         // (`state.config().reload(..)`; see `Ty::Member`).
         // (And what a free fn returns, for calls in other modules: `crate::state::<app()>`.)
         let owner = f.key.as_deref().and_then(|k| k.rsplit_once("::")).filter(|_| !f.test);
-        if let (Some((module, name)), None) = (owner, &f.owner) {
-            self.field_aliases.extend(m.member_alias(module, &format!("{name}()"), f.output.clone()));
-        }
-        if let Some((owner, name)) = owner.filter(|_| f.owner.is_some()) {
+        if let Some((owner, name)) = owner {
             let member = format!("{name}()");
             self.field_aliases.extend(m.member_alias(owner, &member, f.output.clone()));
-            // (Or another crate's type whose methods block: `fn pool(&self) -> &PgPool`.)
-            let returned = blocking::field_instance(
-                m,
-                owner,
-                &member,
-                f.output.clone(),
-                f.ident_span,
-                self.options.catalog,
-            );
-            self.facts.instances.extend(returned);
+            // (A method's may be another crate's type whose methods block: `fn pool(&self) ->
+            // &PgPool`.)
+            if f.owner.is_some() {
+                let returned = blocking::field_instance(
+                    m,
+                    owner,
+                    &member,
+                    f.output.clone(),
+                    f.ident_span,
+                    self.options.catalog,
+                );
+                self.facts.instances.extend(returned);
+            }
         }
     }
 

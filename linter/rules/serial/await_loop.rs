@@ -714,7 +714,7 @@ impl Loops<'_, '_, '_> {
     /// tokio::spawn(..); in_flight.push_back((task, part))`). Not what a spawned task returned
     /// (`spawn_blocking(move || walk(dir)).await?`): values.
     fn spawned_handles(&self, iterable: &Expr, pat: Option<&syn::Pat>, items: &HashSet<String>) -> HashSet<String> {
-        let spawned = |e: &Expr| !is_awaited(e) && awaits::all_names(e).iter().any(|n| names().spawned.matches(n));
+        let spawned = |e: &Expr| !is_awaited(e) && mentions_spawn(e);
         let handle = |e: &Expr| match e {
             Expr::Path(p) => p
                 .path
@@ -776,7 +776,7 @@ impl Loops<'_, '_, '_> {
     /// (`Vec<BoxFuture<..>>`, `I: IntoIterator` with `I::Item: Future`). Any collection the
     /// iterable names counts (`ids.iter().zip(futs)`).
     fn holds_lazy_futures(&self, iterable: &Expr) -> bool {
-        let spawned = |e: &Expr| awaits::all_names(e).iter().any(|n| names().spawned.matches(n));
+        let spawned = mentions_spawn;
         // Written in the loop's head (`for page in urls.iter().map(|u| fetch(client, u))`): a
         // fn called by its plain name on the item, not a method of it (`p.ack()`, `h.map(..)`
         // of a running task's handle) nor a wrapper of it (`timeout(d, h)`).
@@ -814,6 +814,11 @@ impl Loops<'_, '_, '_> {
             finder.0
         })
     }
+}
+
+/// Does `e` name a spawn or running tasks' handles (`tokio::spawn(..)`, `handles`)?
+fn mentions_spawn(e: &Expr) -> bool {
+    awaits::all_names(e).iter().any(|n| names().spawned.matches(n))
 }
 
 /// Is `e` a value a future gave, down a chain of `?` and methods (`spawn_blocking(..).await
