@@ -1195,7 +1195,9 @@ fn outline_file(file: &SourceFile, bytes: &[u8], mode: Mode, knowledge: &Knowled
     if !waits || std::str::from_utf8(bytes).is_err() {
         return Outlined { waiting: None, mods };
     }
-    let Some(pkg) = file.place.package.as_deref().filter(|_| bytes.len() <= prescan::LARGE_SYNC_FILE) else {
+    // (A huge or generated file offers the call graph nothing: it stays unread.)
+    let offers = bytes.len() <= prescan::LARGE_SYNC_FILE && !prescan::generated(bytes);
+    let Some(pkg) = file.place.package.as_deref().filter(|_| offers) else {
         return Outlined { waiting: Some(Waiting::default()), mods };
     };
     let module_name = module.rsplit("::").next().unwrap_or("crate");
