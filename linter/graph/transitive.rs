@@ -393,7 +393,9 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
                 &also,
             );
             if !impls.is_empty() {
-                let (tr, method) = key_parts(&call.key).unwrap_or_default();
+                // (Through a field, the key names the member: `crate::State::<store>::get`.)
+                let key = trait_key(&index, call);
+                let (tr, method) = key_parts(&key).unwrap_or_default();
                 let owners: Vec<String> = impls
                     .iter()
                     .filter_map(|&id| key_parts(&func(id).key).map(|(owner, _)| format!("`{owner}`")))
@@ -412,7 +414,7 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
                     let (impl_, returns) =
                         if nulls.len() == 1 { ("impl", "returns") } else { ("impls", "return") };
                     note.push_str(&format!(
-                        "; the {impl_} for {} only {returns} a constant (a null object)",
+                        "; the {impl_} for {} only {returns} a constant or its input (a null object)",
                         nulls.join(", ")
                     ));
                 }

@@ -288,11 +288,18 @@ pub(crate) fn is_test_code(attrs: &[Attribute]) -> bool {
 
 /// A `poll_*` method taking a `&mut Context`: it runs on the executor like async code.
 /// A body that only returns a constant (`true`, `Ok(())`, `None`, `Vec::new()`,
-/// `Default::default()`, `todo!()`): a null object (a disabled mode, a test double), which a
-/// call through its trait runs only when the real work is switched off.
+/// `Default::default()`, `todo!()`) or a copy of an argument (`Ok(text.to_owned())`, a
+/// translator that translates nothing): a null object (a disabled mode, a test double), which
+/// a call through its trait runs only when the real work is switched off.
 pub(crate) fn is_stub(body: &syn::Block) -> bool {
     fn constant(e: &Expr) -> bool {
         match e {
+            // (A bare argument, `{ flag }`, may be the answer a policy computes.)
+            Expr::MethodCall(m) => {
+                m.args.is_empty()
+                    && matches!(m.method.to_string().as_str(), "to_owned" | "to_string" | "to_vec" | "clone")
+                    && matches!(&*m.receiver, Expr::Path(p) if p.path.get_ident().is_some_and(|i| i != "self"))
+            }
             Expr::Lit(_) => true,
             Expr::Tuple(t) => t.elems.is_empty(),
             Expr::Path(p) => {
@@ -655,6 +662,8 @@ mod tests {
             "{ unimplemented!(); }",
             "{ Ok(MAX_SIZE) }",
             "{ vec![] }",
+            "{ Ok(text.to_owned()) }",
+            "{ input.clone() }",
         ] {
             assert!(stub(yes), "{yes}");
         }
@@ -666,6 +675,9 @@ mod tests {
             "{ vec![1] }",
             "{ Client::new(url) }",
             "{ flag }",
+            "{ Ok(self.name.to_owned()) }",
+            "{ self.clone() }",
+            "{ Ok(text.to_uppercase()) }",
         ] {
             assert!(!stub(no), "{no}");
         }
