@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::Diagnostic;
+use crate::qualified::Qualified;
 use crate::registry::Rule;
 use crate::semantic::{Guard, Hot, Lit};
 use crate::source::Span;
@@ -453,7 +454,7 @@ fn owner_type(key: &str) -> Option<&str> {
 /// The package of a key: `own` for a `crate::..` key (before keys are made unique per
 /// target), `pkg` for `pkg@bin::..` or `pkg::..` (after).
 pub(crate) fn key_package<'k>(key: &'k str, own: Option<&'k str>) -> Option<&'k str> {
-    let first = key.split("::").next()?;
+    let first = key.first_segment();
     if first == "crate" {
         own
     } else {
@@ -465,7 +466,7 @@ pub(crate) fn key_package<'k>(key: &'k str, own: Option<&'k str>) -> Option<&'k 
 /// `fs_err`, `File`, `open`).
 pub(crate) fn key_triple(key: &str) -> Option<(&str, &str, &str)> {
     let (qual, name) = key_parts(key)?;
-    Some((key.split("::").next()?, qual, name))
+    Some((key.first_segment(), qual, name))
 }
 
 impl FileFacts {

@@ -14,6 +14,7 @@ mod graph;
 mod lsp;
 mod output;
 mod project;
+mod qualified;
 mod registry;
 mod rules;
 mod semantic;

@@ -13,6 +13,7 @@ use super::cache::{Cache, Key};
 use crate::project::deps::{self, DepGraph, LocateOptions, Located, Package, PackageKey, Via};
 use crate::project::discover::module_path;
 use crate::project::{Place, SourceFile};
+use crate::qualified::Qualified;
 
 /// A dependency package stall may follow calls into.
 #[derive(Debug, Clone)]
@@ -157,7 +158,7 @@ impl Deps {
     /// A key into a followable dependency, with the crate's own name first (`fs::read` ->
     /// `fs_err::read` for a renamed dependency).
     pub(crate) fn canonical_key(&self, key: &str) -> Option<String> {
-        let (first, rest) = key.split_once("::")?;
+        let (first, rest) = key.split_first_sep()?;
         let name = self.canonical(first)?;
         Some(format!("{name}::{rest}"))
     }

@@ -28,6 +28,7 @@ use crate::project::config::{Policy, ReportLevel};
 use crate::project::discover::{self, io_reason, Focus};
 use crate::project::modtree::{self, ModDecl, TreeFile};
 use crate::project::{Place, SourceFile};
+use crate::qualified::Qualified;
 use crate::rules::meta::parse_error;
 use crate::rules::{self, RuleOptions};
 use crate::semantic::{Knowledge, Ty};
@@ -779,7 +780,7 @@ fn reached_in_dependencies(
             continue;
         }
         seen.insert(key.clone(), hops);
-        let package = key.split("::").next().unwrap_or("");
+        let package = key.first_segment();
         for &(f, i) in index.lookup(&key) {
             let summary = &parsed[f].1.functions[i];
             for call in &summary.calls {
@@ -802,7 +803,7 @@ fn reached_in_dependencies(
 /// `key` into a dependency that `renames` spells by another package's name (`tungstenite::f`
 /// -> `tungstenite#2::f`).
 fn version_rename(key: &str, renames: &[(String, String)]) -> Option<String> {
-    let (first, rest) = key.split_once("::").map_or((key, None), |(f, r)| (f, Some(r)));
+    let (first, rest) = key.split_first_sep().map_or((key, None), |(f, r)| (f, Some(r)));
     let (_, to) = renames.iter().find(|(from, _)| from == first)?;
     // (The crate itself: `pub use tungstenite;`.)
     Some(rest.map_or_else(|| to.clone(), |rest| format!("{to}::{rest}")))
@@ -854,7 +855,7 @@ fn foreign_aliases(
         let Ok((Scanned::Checked(a), _)) = r else { continue };
         let package = file.place.package.as_deref().unwrap_or_default();
         for (path, ty) in &a.facts.foreign_aliases {
-            let name = path.rsplit("::").next().unwrap_or(path);
+            let name = path.last_segment();
             if only.get(&i).is_some_and(|names| !names.contains(&name_hash(&[package, name]))) {
                 continue;
             }
@@ -870,7 +871,7 @@ fn foreign_aliases(
         if let Ok((Scanned::Checked(a), _)) = r {
             for (from, to) in &a.facts.aliases {
                 let from = in_package(from, package);
-                let root = crate_path(&from, package).is_some_and(|r| !r.contains("::"));
+                let root = crate_path(&from, package).is_some_and(|r| !r.has_sep());
                 if let Some(ty) = out.get(&in_package(to, package)).filter(|_| root) {
                     reexported.push((from, ty.clone()));
                 }
@@ -894,8 +895,8 @@ fn reexporting_roots(
     let in_modules: HashSet<u64> = aliases
         .keys()
         .filter_map(|path| {
-            let (package, inner) = path.split_once("::")?;
-            let name = inner.rsplit_once("::")?.1;
+            let (package, inner) = path.split_first_sep()?;
+            let name = inner.split_last_sep()?.1;
             Some(name_hash(&[package, name]))
         })
         .collect();
@@ -923,12 +924,12 @@ fn importers(
     if aliases.is_empty() {
         return Vec::new();
     }
-    let modules: HashSet<&str> = aliases.keys().filter_map(|p| Some(p.rsplit_once("::")?.0)).collect();
+    let modules: HashSet<&str> = aliases.keys().filter_map(|p| Some(p.split_last_sep()?.0)).collect();
     let packages: HashSet<&str> = aliases.keys().filter_map(|p| p.split("::").next()).collect();
     // (name, its package): only a file of that package, or of one depending on it, names it.
     let probes: Vec<(u64, &str)> = aliases
         .keys()
-        .filter_map(|p| Some((prescan::Idents::probe(p.rsplit("::").next()?), p.split("::").next()?)))
+        .map(|p| (prescan::Idents::probe(p.last_segment()), p.first_segment()))
         .collect();
     let mut out = Vec::new();
     for (i, (file, r)) in files.iter().zip(results).enumerate() {
@@ -1200,16 +1201,16 @@ fn outline_file(file: &SourceFile, bytes: &[u8], mode: Mode, knowledge: &Knowled
     let Some(pkg) = file.place.package.as_deref().filter(|_| offers) else {
         return Outlined { waiting: Some(Waiting::default()), mods };
     };
-    let module_name = module.rsplit("::").next().unwrap_or("crate");
+    let module_name = module.last_segment();
     let fns = outline
         .fns
         .iter()
-        .map(|f| match f.split_once("::") {
+        .map(|f| match f.split_first_sep() {
             Some((ty, name)) => name_hash(&[pkg, ty, name]),
             None => name_hash(&[pkg, module_name, f]),
         })
         .collect();
-    let free_fns = outline.fns.iter().filter(|f| !f.contains("::")).map(|f| name_hash(&[pkg, f])).collect();
+    let free_fns = outline.fns.iter().filter(|f| !f.has_sep()).map(|f| name_hash(&[pkg, f])).collect();
     let mut exports: Vec<u64> = outline.exports.iter().map(|e| name_hash(&[pkg, e])).collect();
     // `pub use self::platform::*`: any name of this module may be re-exported here.
     if outline.exports.iter().any(|e| e == "*") {
@@ -1219,7 +1220,7 @@ fn outline_file(file: &SourceFile, bytes: &[u8], mode: Mode, knowledge: &Knowled
     // (The checked crates' own: their structs' fields are what such calls are made on.)
     let methods = match mode {
         Mode::Prefilter => {
-            outline.fns.iter().filter_map(|f| Some(name_hash(&[pkg, f.split_once("::")?.1]))).collect()
+            outline.fns.iter().filter_map(|f| Some(name_hash(&[pkg, f.split_first_sep()?.1]))).collect()
         }
         _ => Vec::new(),
     };

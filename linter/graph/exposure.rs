@@ -24,6 +24,7 @@ use super::keys::{FnId, KeyIndex};
 use super::Unit;
 use crate::diagnostic::Exposure;
 use crate::facts::{key_package, key_parts, Origin};
+use crate::qualified::Qualified;
 use crate::semantic::{Hot, HotKind};
 
 /// Why a function has its exposure.
@@ -466,7 +467,7 @@ enum Rare {
 /// cannot name (`impl Source for &Path`) has none: the module files of the package's `src/`
 /// (`src/migrate/source.rs`) count too.
 fn rare_part<'u>(unit: &Unit<'u>, f: &'u crate::facts::FnFacts) -> Option<(&'u str, Rare)> {
-    let in_key = f.key.as_deref().and_then(|k| k.rsplit_once("::")).map(|(m, _)| m.split("::"));
+    let in_key = f.key.as_deref().and_then(|k| k.split_last_sep()).map(|(m, _)| m.split("::"));
     let in_src = match unit.display.rsplit_once("/src/") {
         Some((_, p)) => Some(p),
         None => unit.display.strip_prefix("src/"),
@@ -500,8 +501,8 @@ fn loose_links<'u>(units: &'u [Unit], by_trait: &HashMap<String, Vec<FnId>>) -> 
             let Some(key) = f.key.as_deref() else { continue };
             by_name.entry(f.name.as_str()).or_default().push((u, i));
             // `Type::method`: the key's last two segments.
-            if let Some((head, _)) = key.rsplit_once("::") {
-                let start = head.rfind("::").map_or(0, |i| i + 2);
+            if let Some((head, _)) = key.split_last_sep() {
+                let start = head.rfind_sep().map_or(0, |i| i + 2);
                 by_name.entry(&key[start..]).or_default().push((u, i));
             }
         }

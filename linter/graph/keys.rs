@@ -4,6 +4,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::facts::FileFacts;
+use crate::qualified::Qualified;
 
 /// A function: (file index, index in that file's list).
 pub(crate) type FnId = (usize, usize);
@@ -117,7 +118,7 @@ impl<'a> KeyIndex<'a> {
     fn through_glob(&self, key: &str) -> Option<String> {
         let (module, rest) = key.split_once("::*::")?;
         let targets = self.globs.get(module)?;
-        let name = rest.split("::").next().unwrap_or(rest);
+        let name = rest.first_segment();
         let naming: Vec<String> = targets
             .iter()
             .filter(|t| self.aliases.contains_key(format!("{t}::{name}").as_str()))
@@ -205,7 +206,7 @@ impl<'a> KeyIndex<'a> {
             if let Some(to) = self.aliases.get(&key[..end]) {
                 return Some(format!("{to}{}", &key[end..]));
             }
-            end = key[..end].rfind("::")?;
+            end = key[..end].rfind_sep()?;
         }
     }
 }
@@ -222,7 +223,7 @@ fn glob_names(
         return out;
     }
     let renamed = |key: &str, ids: &[FnId], next: &mut Vec<(String, Vec<FnId>)>| {
-        for (i, _) in key.match_indices("::") {
+        for i in key.sep_offsets() {
             for module in globbed_into.get(&key[..i]).into_iter().flatten() {
                 next.push((format!("{module}{}", &key[i..]), ids.to_vec()));
             }

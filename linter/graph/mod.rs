@@ -4,6 +4,8 @@
 //! - serial findings stand unless they await an idle fn of their package (`idle`);
 //! - async code calling sync fns of the crates that block gets transitive findings.
 
+use crate::qualified::Qualified;
+
 mod exposure;
 mod generic;
 mod idle;
@@ -172,7 +174,7 @@ impl<'a> Offloads<'a> {
             return false;
         }
         if key.contains("::<") {
-            let method = key.rsplit("::").next().unwrap_or(key);
+            let method = key.last_segment();
             return self.methods.contains(method);
         }
         key_parts(key).is_some_and(|(qual, _)| qual.starts_with(|c: char| c.is_ascii_uppercase()))
@@ -540,15 +542,15 @@ fn client_members_through_aliases(units: &[Unit]) -> Vec<String> {
     for m in units.iter().flat_map(|u| &u.facts.client_members) {
         // (By the type's name, as `idle::member_tail` matches members.)
         if let Some((owner, member)) = m.split_once("::<") {
-            by_owner.entry(owner.rsplit("::").next().unwrap_or(owner)).or_default().push(member);
+            by_owner.entry(owner.last_segment()).or_default().push(member);
         }
     }
     if by_owner.is_empty() {
         return Vec::new();
     }
     let aliases = units.iter().flat_map(|u| &u.facts.aliases);
-    let named = aliases
-        .filter_map(|(from, to)| Some((from.rsplit("::").next()?, by_owner.get(to.rsplit("::").next()?)?)));
+    let named =
+        aliases.filter_map(|(from, to)| Some((from.last_segment(), by_owner.get(to.last_segment())?)));
     named.flat_map(|(name, members)| members.iter().map(move |m| format!("{name}::<{m}"))).collect()
 }
 

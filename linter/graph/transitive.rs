@@ -12,6 +12,7 @@ use super::{Offloads, Unit};
 use crate::facts::{
     key_package, key_parts, key_triple, skips, BlockSite, CallSite, FileFacts, Finding, Rank, Triple,
 };
+use crate::qualified::Qualified;
 use crate::rules::blocking::{chain_note, transitive_diagnostic};
 
 /// A trait's method, by (package, trait, method).
@@ -433,7 +434,7 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
 /// A fn of test support by its name or its module's (`test_agent`, `mock_for_tests`,
 /// `testserver::new`, `test_utils::spawn`): support for tests that is not behind `cfg(test)`.
 fn is_test_support(key: &str) -> bool {
-    let Some((path, name)) = key.rsplit_once("::") else { return false };
+    let Some((path, name)) = key.split_last_sep() else { return false };
     let mut segments = path.split("::").skip(1);
     let module_like = |s: &str| {
         let s = s.to_ascii_lowercase();

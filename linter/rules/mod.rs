@@ -23,6 +23,7 @@ use crate::facts::{
 };
 use crate::project::cfg::CfgEnv;
 use crate::project::{Place, Runtime};
+use crate::qualified::Qualified;
 use crate::registry::Rule;
 use crate::semantic::{self, Hooks, Hot, HotKind, Kind, Knowledge, Model, Settings, Use};
 use crate::source::SourceIndex;
@@ -74,7 +75,7 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
     facts.traits = std::mem::take(&mut model.declared_traits);
     // `pub use tokio::task::spawn_blocking as run_blocking;`: the alias offloads too.
     for (alias, to) in &aliases {
-        let name = to.rsplit("::").next().unwrap_or(to);
+        let name = to.last_segment();
         if options.knowledge.is_offload(name, Some(to), false) {
             facts.offload_wrappers.push(alias.clone());
         }
@@ -102,8 +103,7 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
 /// `AsyncSmtpTransport`)?
 fn is_client_type(path: &str) -> bool {
     let names = serial::names::names();
-    names.clients.matches(path.rsplit("::").next().unwrap_or(path))
-        && !names.one_connection_clients.matches(path)
+    names.clients.matches(path.last_segment()) && !names.one_connection_clients.matches(path)
 }
 
 struct Checker<'o, 'a> {
@@ -354,7 +354,7 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
         if let Expr::Call(c) = expr {
             if let (Expr::Path(p), false) = (&*c.func, c.args.is_empty()) {
                 if let Some((owner, _)) =
-                    m.res.resolve_value(&p.path).as_deref().and_then(|p| p.rsplit_once("::"))
+                    m.res.resolve_value(&p.path).as_deref().and_then(|p| p.split_last_sep())
                 {
                     let found = blocking::instances(m, owner, c.args.iter(), self.options.catalog);
                     self.facts.instances.extend(found);
@@ -445,7 +445,7 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
         // What a method returns, for calls on it in files that do not see the method
         // (`state.config().reload(..)`; see `Ty::Member`).
         // (And what a free fn returns, for calls in other modules: `crate::state::<app()>`.)
-        let owner = f.key.as_deref().and_then(|k| k.rsplit_once("::")).filter(|_| !f.test);
+        let owner = f.key.as_deref().and_then(|k| k.split_last_sep()).filter(|_| !f.test);
         if let Some((owner, name)) = owner {
             let member = format!("{name}()");
             self.field_aliases.extend(m.member_alias(owner, &member, f.output.clone()));

@@ -5,6 +5,7 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
+use crate::qualified::Qualified;
 use serde::Deserialize;
 
 const BUILTIN: &str = include_str!("knowledge.toml");
@@ -266,7 +267,7 @@ impl Knowledge {
         let converts: HashSet<&String> =
             file.types.iter().flat_map(|t| t.returns.keys().chain(t.wraps.keys())).collect();
         let builder = |path: &str| {
-            let name = path.rsplit("::").next().unwrap_or(path);
+            let name = path.last_segment();
             name.ends_with("Request") || name.ends_with("RequestBuilder") || path == "std::process::Command"
         };
         let steps = file.types.iter().filter(|t| builder(&t.path)).flat_map(|t| &t.chain);
@@ -295,7 +296,7 @@ impl Knowledge {
     /// Adds functions whose closure argument runs off the executor (config `offload`).
     pub(crate) fn add_offload(&mut self, paths: &[String]) {
         for p in paths {
-            let name = p.rsplit("::").next().unwrap_or(p).to_string();
+            let name = p.last_segment().to_string();
             let entry = self.offload_names.entry(name.clone()).or_insert(OffloadEntry {
                 names: vec![name],
                 paths: vec![],
@@ -308,7 +309,7 @@ impl Knowledge {
     }
 
     fn note_member(&mut self, path: &str) {
-        if let Some((parent, last)) = path.rsplit_once("::") {
+        if let Some((parent, last)) = path.split_last_sep() {
             let parents = self.members.entry(last.to_string()).or_default();
             if !parents.iter().any(|p| p == parent) {
                 parents.push(parent.to_string());
@@ -334,7 +335,7 @@ impl Knowledge {
             if let Some(to) = self.aliases.get(prefix) {
                 return format!("{to}{}", &path[end..]);
             }
-            match prefix.rfind("::") {
+            match prefix.rfind_sep() {
                 Some(i) => end = i,
                 None => return path,
             }
@@ -343,7 +344,7 @@ impl Knowledge {
 
     pub(crate) fn note_blocking_type(&mut self, ty: &str) {
         self.blocking_types.insert(ty.to_string());
-        self.blocking_type_names.insert(ty.rsplit("::").next().unwrap_or(ty).to_string());
+        self.blocking_type_names.insert(ty.last_segment().to_string());
     }
 
     /// May a type written with this name (its last segment) have methods that block?

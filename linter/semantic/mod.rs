@@ -27,6 +27,7 @@ pub(crate) use types::{hands_through, transparent, Ty};
 pub(crate) use walk::{walk, Hooks, MacroArena};
 
 use crate::project::cfg::CfgEnv;
+use crate::qualified::Qualified;
 use crate::source::{SourceIndex, Span};
 
 /// The prefix of a deferral key that names a method of any type (`*::exec_blocking`): a closure
@@ -235,7 +236,7 @@ impl<'a, 'ast> Model<'a, 'ast> {
         if path.starts_with("crate::") {
             return Some(path.to_string());
         }
-        let first = path.split("::").next()?;
+        let first = path.first_segment();
         self.settings.local_crates.contains(first).then(|| path.to_string())
     }
 
@@ -261,7 +262,7 @@ impl<'a, 'ast> Model<'a, 'ast> {
         let mut ty = self.res.deref_all(ty);
         for _ in 0..6 {
             let Ty::Named(path, args) = &ty else { break };
-            let last = path.rsplit("::").next().unwrap_or(path);
+            let last = path.last_segment();
             let entry = self.res.knowledge.type_entry(path);
             // `Mutex<Cache>` with `Mutex` from a glob import (`use crate::prelude::*`): the
             // model cannot see it is `std::sync::Mutex`; its name says so.
@@ -317,7 +318,7 @@ impl<'a, 'ast> Model<'a, 'ast> {
         let named = s.fields.iter().filter_map(|f| Some((f.ident.as_ref()?, &f.ty)));
         named
             .filter_map(|(name, ty)| match self.res.deref_all(self.res.resolve_type(ty)) {
-                Ty::Named(path, _) if path.contains("::") && !self.res.is_local(&path) => {
+                Ty::Named(path, _) if path.has_sep() && !self.res.is_local(&path) => {
                     Some((types::member_path(&owner, &name.to_string()), path))
                 }
                 _ => None,

@@ -12,6 +12,7 @@ use super::imports::{self, Import, UsePath};
 use super::knowledge::Knowledge;
 use super::types::Ty;
 use crate::project::cfg::CfgEnv;
+use crate::qualified::Qualified;
 
 /// Names every Rust module sees without importing them.
 const PRELUDE: &[(&str, &str)] = &[
@@ -459,13 +460,13 @@ impl<'c> Resolver<'c> {
 
     /// Is `path` in the checked crates (`crate::..`, or another crate of the run)?
     pub(crate) fn is_local(&self, path: &str) -> bool {
-        let root = path.split("::").next().unwrap_or("");
+        let root = path.first_segment();
         root == "crate" || self.local_crates.is_some_and(|c| c.contains(root))
     }
 
     /// Is `path` a type of the checked crates (by its name: `crate::state::AppState`)?
     pub(crate) fn is_own_type(&self, path: &str) -> bool {
-        let name = path.rsplit("::").next().unwrap_or(path);
+        let name = path.last_segment();
         self.is_local(path) && name.starts_with(|c: char| c.is_ascii_uppercase())
     }
 
@@ -491,7 +492,7 @@ impl<'c> Resolver<'c> {
     /// The declared return type of a free fn of the file that `path` may name (`start(..)`,
     /// `crate::start(..)`, a module of the file), resolved here.
     pub(crate) fn free_fn_return(&self, path: &str) -> Option<Ty> {
-        let (qualifier, name) = path.rsplit_once("::").unwrap_or(("", path));
+        let (qualifier, name) = path.split_last_sep().unwrap_or(("", path));
         let local =
             matches!(qualifier, "" | "crate" | "self" | "super") || self.modules.contains_key(qualifier);
         let ty = self.free_fn_returns.get(name)?.as_ref().filter(|_| local)?;
@@ -533,7 +534,7 @@ impl<'c> Resolver<'c> {
     /// The type a free fn of this file that `path` may name hands the first parameter of the
     /// closure it takes as argument `arg`.
     pub(crate) fn free_closure_param(&self, path: &str, arg: usize) -> Option<Ty> {
-        let (qualifier, name) = path.rsplit_once("::").unwrap_or(("", path));
+        let (qualifier, name) = path.split_last_sep().unwrap_or(("", path));
         let local =
             matches!(qualifier, "" | "crate" | "self" | "super") || self.modules.contains_key(qualifier);
         let handed = self.free_closure_params.get(name).filter(|_| local)?;
@@ -587,7 +588,7 @@ impl<'c> Resolver<'c> {
             _ => None,
         };
         if let Some((module, rest)) = path.split_once("::*::") {
-            let (name, tail) = rest.split_once("::").map_or((rest, ""), |(n, t)| (n, t));
+            let (name, tail) = rest.split_first_sep().map_or((rest, ""), |(n, t)| (n, t));
             let to = std_path(&format!("{module}::*::{name}"))?;
             return Some(if tail.is_empty() { to } else { format!("{to}::{tail}") });
         }
@@ -597,7 +598,7 @@ impl<'c> Resolver<'c> {
             if let Some(to) = std_path(prefix) {
                 return Some(format!("{to}{}", &path[end..]));
             }
-            end = prefix.rfind("::")?;
+            end = prefix.rfind_sep()?;
         }
     }
 
@@ -626,7 +627,7 @@ impl<'c> Resolver<'c> {
     /// `Alias::f` for a type alias of another crate's type (`type Legacy =
     /// reqwest::blocking::Client`, then `Legacy::new()`) is that type's `f`.
     fn through_alias(&self, path: &str) -> Option<String> {
-        let (qual, name) = path.rsplit_once("::")?;
+        let (qual, name) = path.split_last_sep()?;
         let aliased = match self.type_aliases.get(qual) {
             Some((params, ty)) if params.is_empty() => self.resolve_type(ty),
             Some(_) => return None,
@@ -657,9 +658,9 @@ impl<'c> Resolver<'c> {
             }
             let mut rewritten = None;
             let mut end = 0;
-            while let Some(i) = path[end..].find("::").map(|i| end + i) {
+            while let Some(i) = path[end..].find_sep().map(|i| end + i) {
                 let (module, rest) = (&path[..i], &path[i + 2..]);
-                let (name, tail) = rest.split_once("::").map_or((rest, ""), |(a, b)| (a, b));
+                let (name, tail) = rest.split_first_sep().map_or((rest, ""), |(a, b)| (a, b));
                 if let Some(frame) = self.modules.get(module) {
                     if let Some(target) = frame.imports.get(name) {
                         let base = self.import_target(frame, target, 0);
@@ -792,7 +793,7 @@ impl<'c> Resolver<'c> {
             "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64",
             "i128", "isize", "f32", "f64",
         ];
-        if path.contains("::") || PRIMITIVES.contains(&path.as_str()) || self.generic(&path) {
+        if path.has_sep() || PRIMITIVES.contains(&path.as_str()) || self.generic(&path) {
             return Some(path);
         }
         Some(format!("{}::{path}", self.current_module()))
@@ -812,7 +813,7 @@ impl<'c> Resolver<'c> {
         if let Some(t) = aliases.get(&path) {
             return Some(parse(t));
         }
-        let (_, name) = path.split_once("::*::").filter(|(_, name)| !name.contains("::"))?;
+        let (_, name) = path.split_once("::*::").filter(|(_, name)| !name.has_sep())?;
         // The package's own first; else another's, through its prelude (`use my_core::prelude::*`).
         // (Several of one name are one when they name the same: `pub use std::fs;` in two.)
         let of = |own: bool| {
@@ -832,7 +833,7 @@ impl<'c> Resolver<'c> {
         if !self.is_local(path) {
             return None;
         }
-        let name = path.rsplit("::").next()?;
+        let name = path.last_segment();
         let item = self.iterator_items.get(name)?.as_ref()?;
         // (The model looks through results: `io::Result<Entry>` yields entries.)
         Some(self.resolve_type(ok_type(item)))

@@ -10,6 +10,7 @@ use syn::{Expr, Pat, Token};
 
 use super::knowledge::Unwrap;
 use super::resolve::Resolver;
+use crate::qualified::Qualified;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) enum Ty {
@@ -107,7 +108,7 @@ impl Ty {
 
     /// The type's own name (`Client` for `reqwest::Client`), for name-based judgements.
     pub(crate) fn last_segment(&self) -> Option<&str> {
-        self.path().map(|p| p.rsplit("::").next().unwrap_or(p))
+        self.path().map(|p| p.last_segment())
     }
 
     /// The type of member `member` (a field, or `name()` for what a method returns) of a
@@ -269,7 +270,7 @@ impl Resolver<'_> {
                         member.parse::<usize>().ok().and_then(|i| elems.get(i).cloned()).unwrap_or_default()
                     }
                     Ty::Named(ref path, _) => {
-                        let name = path.rsplit("::").next().unwrap_or(path);
+                        let name = path.last_segment();
                         match self.structs.get(name) {
                             Some(fields) => fields.get(&member).map(|t| self.resolve_type(t)).unwrap_or_default(),
                             None if self.is_own_type(path) => base.member(&member),
@@ -473,7 +474,7 @@ impl Resolver<'_> {
         if let Some(ret) = catalog.type_entry(path).and_then(|t| t.returns.get("")) {
             return Ty::parse(ret);
         }
-        let Some((parent, last)) = path.rsplit_once("::") else {
+        let Some((parent, last)) = path.split_last_sep() else {
             return Ty::Unknown;
         };
         if let Some(entry) = catalog.type_entry(parent) {
@@ -502,8 +503,8 @@ impl Resolver<'_> {
         // A constructor of the crates' own types (`Config::load()`, `Cli::parse()`): good enough
         // to resolve its methods. An associated fn of this file known not to return `Self`
         // is not one; one not seen here (another file, a derive) is taken for one.
-        let type_name = parent.rsplit("::").next().unwrap_or(parent);
-        let first = parent.split("::").next().unwrap_or("");
+        let type_name = parent.last_segment();
+        let first = parent.first_segment();
         let local_type = (first == "crate" || self.local_crates.is_some_and(|l| l.contains(first)))
             && type_name.starts_with(|c: char| c.is_ascii_uppercase());
         let assoc = format!("{type_name}::{last}");
@@ -539,15 +540,13 @@ impl Resolver<'_> {
             || last.starts_with("with_")
             || last.starts_with("from_")
             || last.starts_with("open_");
-        if external_constructor
-            && type_name.starts_with(|c: char| c.is_ascii_uppercase())
-            && parent.contains("::")
+        if external_constructor && type_name.starts_with(|c: char| c.is_ascii_uppercase()) && parent.has_sep()
         {
             return Ty::named(parent);
         }
         // A free fn of the crates another module declares (`let state = app(depot)`): what it
         // returns is named for the join, as a method's is (`crate::state::<app()>`).
-        let module = parent.rsplit("::").next().unwrap_or(parent);
+        let module = parent.last_segment();
         let crates_fn = first == "crate" || self.local_crates.is_some_and(|l| l.contains(first));
         if crates_fn
             && !module.starts_with(|c: char| c.is_ascii_uppercase())
@@ -696,7 +695,7 @@ impl Resolver<'_> {
         let enum_name = if n >= 2 {
             let owner = path.segments[n - 2].ident.to_string();
             if owner == "Self" {
-                self.self_type()?.rsplit("::").next()?.to_string()
+                self.self_type()?.last_segment().to_string()
             } else {
                 owner
             }

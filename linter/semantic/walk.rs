@@ -17,6 +17,7 @@ use super::macros::{self, SelectBranch, FUTURE_MACROS, QUOTING_MACROS};
 use super::memo;
 use super::spans;
 use super::{Model, Ty};
+use crate::qualified::Qualified;
 
 /// What the rules see of the walk. Every hook runs before the walk enters the node's children,
 /// with the model describing the node's position.
@@ -196,8 +197,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                 syn::FnArg::Receiver(_) => None,
             })
             .collect();
-        let owner_name =
-            owner.as_deref().filter(|_| !in_trait).map(|o| o.rsplit("::").next().unwrap_or(o).to_string());
+        let owner_name = owner.as_deref().filter(|_| !in_trait).map(|o| o.last_segment().to_string());
         let callable = context::callable_params(sig);
         if let Some(key) = key.as_ref().filter(|_| context::keeps_callables(&callable, body)) {
             self.m.closure_keepers.push(key.clone());
@@ -640,7 +640,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                 let name = p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
                 // What the path names, not how it is spelled here: `use
                 // tokio::task::spawn_blocking as run_blocking;` still offloads.
-                let real = path.rsplit("::").next().unwrap_or(&path);
+                let real = path.last_segment();
                 block_on = name == "block_on";
                 let knowledge = self.m.res.knowledge;
                 if knowledge.is_offload(&name, Some(&path), false)
@@ -1209,7 +1209,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         let joined = bound.as_ref().and_then(|n| rest.iter().position(|r| awaits_name(r, n)));
         // `let v = spawn(work).await?;`: the task is over when the statement is.
         let spawns = |f: String| {
-            let last = f.rsplit("::").next().unwrap_or(&f);
+            let last = f.last_segment();
             self.m.res.knowledge.runs(last) == Some(RunsKind::Spawn) || self.m.res.spawns_task(&f)
         };
         let awaited = |e: &Expr| matches!(context::strip_try(e), Expr::Await(a) if context::call_name(&a.base).is_some_and(spawns));
@@ -1792,7 +1792,7 @@ impl<'v> Visit<'v> for OffloadArgs<'_, '_, '_> {
         if let Expr::Path(p) = &*c.func {
             let name = p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
             let path = self.m.res.resolve_path(&p.path);
-            let real = path.rsplit("::").next().unwrap_or(&path);
+            let real = path.last_segment();
             let knowledge = self.m.res.knowledge;
             if knowledge.is_offload(&name, Some(&path), false)
                 || knowledge.is_offload(real, Some(&path), false)

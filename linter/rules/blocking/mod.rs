@@ -18,6 +18,7 @@ use catalog::{Api, Rank, Timeout, TimeoutKind, When};
 use crate::diagnostic::Diagnostic;
 use crate::facts::{BlockSite, GenericCall, Instance};
 use crate::project::Runtime;
+use crate::qualified::Qualified;
 use crate::registry::Rule;
 use crate::semantic::knowledge::Unwrap;
 use crate::semantic::{Kind, Model, Resolver, Ty, Use, RESULT_METHODS};
@@ -520,7 +521,7 @@ pub(crate) struct Hit {
 
 impl Hit {
     fn new(api: &Api, callee: String) -> Hit {
-        let name = callee.rsplit("::").next().unwrap_or(&callee).to_string();
+        let name = callee.last_segment().to_string();
         Hit {
             rule: api.rule,
             reason: api.reason.clone(),
@@ -581,7 +582,7 @@ fn classify(res: &Resolver, catalog: &Catalog, expr: &Expr, usage: Use, guards: 
                 }
             }
             // `Type::method(&mut value, ..)`, the method called as a function.
-            let (ty, method) = path.rsplit_once("::")?;
+            let (ty, method) = path.split_last_sep()?;
             let (api, ty) = match catalog.method(ty, method) {
                 Some(api) => (api, ty.to_string()),
                 // Through a trait, named as a path (`io::Write::write_all(&mut stream, ..)`,
@@ -602,7 +603,7 @@ fn classify(res: &Resolver, catalog: &Catalog, expr: &Expr, usage: Use, guards: 
             if let Some(api) = catalog.function(&path) {
                 return Some(Hit::new(api, path));
             }
-            let (ty, method) = path.rsplit_once("::")?;
+            let (ty, method) = path.split_last_sep()?;
             let api = catalog.method(ty, method)?;
             Some(Hit::new(api, format!("{}::{method}", short(ty))))
         }
@@ -927,5 +928,5 @@ fn typed_method<'c>(
 
 /// `std::sync::mpsc::Receiver` -> `Receiver`, for messages.
 fn short(path: &str) -> &str {
-    path.rsplit("::").next().unwrap_or(path)
+    path.last_segment()
 }
