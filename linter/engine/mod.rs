@@ -927,10 +927,8 @@ fn importers(
     let modules: HashSet<&str> = aliases.keys().filter_map(|p| Some(p.split_last_sep()?.0)).collect();
     let packages: HashSet<&str> = aliases.keys().filter_map(|p| p.split("::").next()).collect();
     // (name, its package): only a file of that package, or of one depending on it, names it.
-    let probes: Vec<(u64, &str)> = aliases
-        .keys()
-        .map(|p| (prescan::Idents::probe(p.last_segment()), p.first_segment()))
-        .collect();
+    let probes: Vec<(u64, &str)> =
+        aliases.keys().map(|p| (prescan::Idents::probe(p.last_segment()), p.first_segment())).collect();
     let mut out = Vec::new();
     for (i, (file, r)) in files.iter().zip(results).enumerate() {
         if let Ok((Scanned::Waiting(w), _)) = r {
@@ -1289,6 +1287,11 @@ pub(crate) fn analyze(text: &str, place: &Place, options: &Options) -> FileFacts
     // Huge files without async code are generated bindings: parsing them for the call graph
     // costs hundreds of MB and finds nothing the catalog knows.
     if text.len() > prescan::LARGE_SYNC_FILE && !relevant() {
+        return FileFacts::default();
+    }
+    // So are a quiet generator's (bindgen's, an SDK's): the call graph does not read them,
+    // whether the first pass left them waiting or parsed every file.
+    if prescan::generated(text.as_bytes()) && !relevant() {
         return FileFacts::default();
     }
     let idx = SourceIndex::new(text);

@@ -644,6 +644,18 @@ fn workspace_root(manifest_dir: &Path) -> PathBuf {
         .map_or_else(|| manifest_dir.to_path_buf(), Path::to_path_buf)
 }
 
+/// Is the package at `dir` a member its workspace keeps in the workspace's `tests/` directory
+/// (`members = ["tests/integration-tests"]`)? It is then test support, like the test targets
+/// there.
+pub(crate) fn is_tests_member(dir: &Path) -> bool {
+    let dir = normalize(&std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()));
+    let root = workspace_root(&dir);
+    let in_tests = dir.strip_prefix(&root).is_ok_and(|rel| rel.iter().next().is_some_and(|c| c == "tests"));
+    in_tests
+        && read_toml(&root.join("Cargo.toml"))
+            .is_some_and(|doc| member_dirs(&root, &doc).iter().any(|m| normalize(m) == dir))
+}
+
 /// The directories the workspace holding `dir` leaves out: those it `exclude`s, and the
 /// crates that `[patch]` a registry crate with a fork kept in the tree, unless they are
 /// members too. Third-party code and fuzz crates, not the workspace's own: a walk from above

@@ -288,17 +288,37 @@ pub(crate) fn is_test_code(attrs: &[Attribute]) -> bool {
 
 /// A `poll_*` method taking a `&mut Context`: it runs on the executor like async code.
 /// A body that only returns a constant (`true`, `Ok(())`, `None`, `Vec::new()`,
-/// `Default::default()`, `todo!()`) or a copy of an argument (`Ok(text.to_owned())`, a
-/// translator that translates nothing): a null object (a disabled mode, a test double), which
-/// a call through its trait runs only when the real work is switched off.
-pub(crate) fn is_stub(body: &syn::Block) -> bool {
-    fn constant(e: &Expr) -> bool {
+/// `Default::default()`, `todo!()`) or a text or bytes argument handed back (`Ok(text)`,
+/// `Ok(text.to_owned())` with `text: &str`, a translator that translates nothing): a null
+/// object (a disabled mode, a test double), which a call through its trait runs only when the
+/// real work is switched off.
+pub(crate) fn is_stub(sig: &syn::Signature, body: &syn::Block) -> bool {
+    // Arguments of text and byte types: copying one (`to_owned`, `clone`) runs no code of the
+    // crates, unlike `clone` or `to_string` of a type with its own `Clone` or `Display`.
+    let texts: Vec<String> = sig
+        .inputs
+        .iter()
+        .filter_map(|arg| match arg {
+            syn::FnArg::Typed(t) => match (&*t.pat, is_text_type(&t.ty)) {
+                (syn::Pat::Ident(i), true) => Some(i.ident.to_string()),
+                _ => None,
+            },
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let is_text = |e: &Expr| matches!(e, Expr::Path(p) if p.path.get_ident().is_some_and(|i| texts.iter().any(|t| i == t)));
+    let constant = |e: &Expr| stub_value(e, &is_text);
+    fn stub_value(e: &Expr, is_text: &dyn Fn(&Expr) -> bool) -> bool {
         match e {
-            // (A bare argument, `{ flag }`, may be the answer a policy computes.)
+            // (Any other bare argument, `{ flag }`, may be the answer a policy computes.)
+            _ if is_text(e) => true,
             Expr::MethodCall(m) => {
                 m.args.is_empty()
-                    && matches!(m.method.to_string().as_str(), "to_owned" | "to_string" | "to_vec" | "clone")
-                    && matches!(&*m.receiver, Expr::Path(p) if p.path.get_ident().is_some_and(|i| i != "self"))
+                    && matches!(
+                        m.method.to_string().as_str(),
+                        "to_owned" | "to_string" | "to_vec" | "clone" | "into"
+                    )
+                    && is_text(&m.receiver)
             }
             Expr::Lit(_) => true,
             Expr::Tuple(t) => t.elems.is_empty(),
@@ -312,7 +332,9 @@ pub(crate) fn is_stub(body: &syn::Block) -> bool {
                 let Expr::Path(f) = &*c.func else { return false };
                 let last = f.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
                 match last.as_str() {
-                    "Ok" | "Some" | "Err" => c.args.len() == 1 && c.args.iter().all(constant),
+                    "Ok" | "Some" | "Err" => {
+                        c.args.len() == 1 && c.args.iter().all(|a| stub_value(a, is_text))
+                    }
                     "new" | "default" => c.args.is_empty(),
                     _ => false,
                 }
@@ -321,7 +343,7 @@ pub(crate) fn is_stub(body: &syn::Block) -> bool {
                 matches!(s.ident.to_string().as_str(), "todo" | "unimplemented" | "unreachable" | "vec")
                     && (s.ident != "vec" || m.mac.tokens.is_empty())
             }),
-            Expr::Paren(p) => constant(&p.expr),
+            Expr::Paren(p) => stub_value(&p.expr, is_text),
             _ => false,
         }
     }
@@ -330,6 +352,29 @@ pub(crate) fn is_stub(body: &syn::Block) -> bool {
         [syn::Stmt::Expr(e, _)] => constant(e),
         [syn::Stmt::Macro(m)] => m.mac.path.segments.last().is_some_and(|s| {
             matches!(s.ident.to_string().as_str(), "todo" | "unimplemented" | "unreachable")
+        }),
+        _ => false,
+    }
+}
+
+/// `&str`, `String`, `Cow<str>`, `&[u8]`, `Vec<u8>`, `&Path`, `PathBuf` (behind `&`, `&mut`).
+fn is_text_type(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Reference(r) => is_text_type(&r.elem),
+        syn::Type::Slice(s) => matches!(&*s.elem, syn::Type::Path(p) if p.path.is_ident("u8")),
+        syn::Type::Path(p) => p.path.segments.last().is_some_and(|s| {
+            let name = s.ident.to_string();
+            match name.as_str() {
+                "str" | "String" | "Path" | "PathBuf" | "OsStr" | "OsString" | "Bytes" => true,
+                "Cow" | "Vec" => match &s.arguments {
+                    syn::PathArguments::AngleBracketed(a) => a.args.iter().any(|g| {
+                        matches!(g, syn::GenericArgument::Type(syn::Type::Path(t))
+                            if t.path.is_ident("str") || t.path.is_ident("u8"))
+                    }),
+                    _ => false,
+                },
+                _ => false,
+            }
         }),
         _ => false,
     }
@@ -650,7 +695,13 @@ mod tests {
 
     #[test]
     fn a_stub_only_returns_a_constant() {
-        let stub = |src: &str| is_stub(&syn::parse_str::<syn::Block>(src).unwrap());
+        let stub = |src: &str| {
+            let f: syn::ItemFn = syn::parse_str(&format!(
+                "fn f(&self, text: &str, owned: String, report: &Report, flag: bool) -> T {src}"
+            ))
+            .unwrap();
+            is_stub(&f.sig, &f.block)
+        };
         for yes in [
             "{}",
             "{ true }",
@@ -663,7 +714,9 @@ mod tests {
             "{ Ok(MAX_SIZE) }",
             "{ vec![] }",
             "{ Ok(text.to_owned()) }",
-            "{ input.clone() }",
+            "{ owned.clone() }",
+            "{ Ok(owned) }",
+            "{ text.into() }",
         ] {
             assert!(stub(yes), "{yes}");
         }
@@ -678,6 +731,10 @@ mod tests {
             "{ Ok(self.name.to_owned()) }",
             "{ self.clone() }",
             "{ Ok(text.to_uppercase()) }",
+            // (A type of the crates may clone or format itself with work: `impl Clone`, `Display`.)
+            "{ report.clone() }",
+            "{ report.to_string() }",
+            "{ SETTINGS.clone() }",
         ] {
             assert!(!stub(no), "{no}");
         }

@@ -220,7 +220,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                 syn::ReturnType::Default => None,
             },
             nonblocking_io: polled && mentions_would_block(body),
-            stub: context::is_stub(body),
+            stub: context::is_stub(sig, body),
             output: match (&sig.output, owner.as_deref(), std::mem::take(&mut self.exported)) {
                 (syn::ReturnType::Type(_, ty), owner, true) => match (self.m.res.resolve_type(ty), owner) {
                     (Ty::Named(p, _), Some(owner)) if p == "Self" || p.ends_with("::Self") => {
