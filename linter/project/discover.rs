@@ -100,14 +100,16 @@ pub fn discover(paths: &[PathBuf], excluded: &Exclude) -> Discovery {
     found.sort();
     found.dedup();
     let mut crates = CrateCache::default();
+    let roots: Vec<PathBuf> = paths.iter().filter_map(|r| std::path::absolute(r).ok()).collect();
     let mut under_tests: HashMap<PathBuf, bool> = HashMap::new();
     let mut files: Vec<SourceFile> = found
         .into_iter()
         .map(|(path, display)| {
             let mut place = crates.locate(&path);
             if let Some(dir) = crates.package_dir(&path).filter(|_| !place.is_test) {
-                let test =
-                    *under_tests.entry(dir).or_insert_with_key(|dir| super::deps::is_tests_member(dir));
+                let test = *under_tests
+                    .entry(dir)
+                    .or_insert_with_key(|dir| in_tests_dir(dir, &roots) || super::deps::is_tests_member(dir));
                 place.is_test |= test;
             }
             SourceFile { path, display, place }
@@ -439,6 +441,23 @@ impl CrateCache {
         self.dirs.insert(dir.to_path_buf(), result.clone());
         result
     }
+}
+
+/// Is the package at `dir` kept in the `tests/` directory of a package or workspace below a
+/// walked root (a harness `tests/harness` beside `Cargo.toml`, a fixture crate
+/// `tests/fixtures/demo`)? It is then test support, like the test targets there. (A package
+/// checked by itself is what the user asked about; a workspace member listed under `tests/`
+/// is test support either way, as `cargo stall` walks each member by itself.)
+fn in_tests_dir(dir: &Path, roots: &[PathBuf]) -> bool {
+    roots.iter().any(|root| {
+        let Ok(rel) = dir.strip_prefix(root) else { return false };
+        let parts: Vec<_> = rel.iter().collect();
+        // (The last part is the package's own directory: `tests` must hold it, not be it.)
+        (0..parts.len().saturating_sub(1)).any(|k| {
+            parts[k] == "tests"
+                && parts[..k].iter().fold(root.clone(), |p, c| p.join(c)).join("Cargo.toml").is_file()
+        })
+    })
 }
 
 /// `src/lib.rs`, `src/main.rs`, `src/bin/x.rs`, `tests/x.rs`, `build.rs` and the like.
