@@ -329,14 +329,30 @@ impl<'a, 'ast> Model<'a, 'ast> {
     /// A non-generic alias of a type of the crates (`pub type Shared = Arc<AppState>;`), as
     /// an alias of that type, through references and smart pointers: another file's
     /// `st.jobs.history()` on a `Shared` is a call on a field of `AppState`.
-    pub(crate) fn type_alias(&self, t: &syn::ItemType) -> Option<(String, String)> {
+    ///
+    /// An alias of a wrapper the knowledge lists (`pub type State = web::Data<AppState>;`)
+    /// also names what its unwrapping methods hand out (`State::<into_inner()>`, `AppState`):
+    /// a value of the alias is typed as the alias, and the join follows these names.
+    pub(crate) fn type_alias(&self, t: &syn::ItemType) -> Vec<(String, String)> {
         if !t.generics.params.is_empty() {
-            return None;
+            return Vec::new();
         }
-        let owner = self.key(&format!("{}::{}", self.res.current_module(), t.ident))?;
-        let ty = self.res.deref_all(self.res.resolve_type(&t.ty));
-        let path = self.key(ty.path()?)?;
-        (path != owner).then_some((owner, path))
+        let Some(owner) = self.key(&format!("{}::{}", self.res.current_module(), t.ident)) else {
+            return Vec::new();
+        };
+        let aliased = self.res.resolve_type(&t.ty);
+        let ty = self.res.deref_all(aliased.clone());
+        let Some(path) = ty.path().and_then(|p| self.key(p)).filter(|p| *p != owner) else {
+            return Vec::new();
+        };
+        let unwraps =
+            aliased.path().and_then(|p| self.res.knowledge.type_entry(p)).into_iter().flat_map(|e| {
+                e.wraps.iter().filter(|(_, how)| matches!(how, knowledge::Unwrap::Direct)).map(|(m, _)| m)
+            });
+        let mut out: Vec<(String, String)> =
+            unwraps.map(|m| (format!("{owner}::<{m}()>"), path.clone())).collect();
+        out.push((owner, path));
+        out
     }
 
     /// A non-generic alias of another crate's type (`pub type DbPool = r2d2::Pool<..>;`, a
