@@ -286,7 +286,6 @@ pub(crate) fn is_test_code(attrs: &[Attribute]) -> bool {
     })
 }
 
-/// A `poll_*` method taking a `&mut Context`: it runs on the executor like async code.
 /// A body that only returns a constant (`true`, `Ok(())`, `None`, `Vec::new()`,
 /// `Default::default()`, `todo!()`) or a text or bytes argument handed back (`Ok(text)`,
 /// `Ok(text.to_owned())` with `text: &str`, a translator that translates nothing): a null
@@ -377,6 +376,7 @@ fn is_text_type(ty: &syn::Type) -> bool {
     }
 }
 
+/// A `poll_*` method taking a `&mut Context`: it runs on the executor like async code.
 pub(crate) fn is_poll_fn(sig: &Signature) -> bool {
     sig.ident.to_string().starts_with("poll")
         && sig.inputs.iter().any(|arg| match arg {
