@@ -51,7 +51,8 @@
 //!   behind a lock (`state.metrics.lock().unwrap().failed += 1`) is bookkeeping, not one;
 //! - await through state whose order matters: a `&mut` borrow (connection, transaction), one
 //!   connection or transaction passed or called on (`&conn`, `&mut *tx`, a `DbConn`; a pool is
-//!   not one, nor a handle a call makes per item such as `&mut ctx.pool()`), a channel,
+//!   not one, nor a handle a call makes per item such as `&mut ctx.pool()`; nor a client
+//!   reached through a `&mut self`, `self.state.api.profile(id)`), a channel,
 //!   writer, lock or emitter (as receiver or argument) that outlives the iteration, a pipeline
 //!   or batch that only queues commands;
 //! - change each item in place and then save it (`for u in users.iter_mut()`);
@@ -677,11 +678,33 @@ impl Loops<'_, '_, '_> {
             }
             _ => false,
         };
-        awaits::mut_borrows(base).iter().any(|n| !local(n))
-            || matches!(base, Expr::MethodCall(_))
-                && !shared_self
-                && awaits::root_ident(base).is_some_and(|r| outer_mut(&r))
-            || awaits::bare_args(base).iter().any(outer_mut)
+        if awaits::mut_borrows(base).iter().any(|n| !local(n)) || awaits::bare_args(base).iter().any(outer_mut) {
+            return true;
+        }
+        let Expr::MethodCall(m) = base else { return false };
+        if shared_self || !awaits::root_ident(base).is_some_and(|r| outer_mut(&r)) {
+            return false;
+        }
+        // A client's method called through the mutable borrow (`self.state.platform
+        // .profile(id)` in a `&mut self` fn) borrows the client shared: a request per call.
+        // Whether a field another file declares is a client, the join decides.
+        if !matches!(&*m.receiver, Expr::Path(_)) {
+            // (`self.client.get(url).send()`: a request built from the client.)
+            let mut built_from = &*m.receiver;
+            while let Expr::MethodCall(inner) = built_from {
+                built_from = &inner.receiver;
+            }
+            if self.is_client(&m.receiver) || self.is_client(built_from) {
+                return false;
+            }
+            if let Ty::Member(member) = self.m.res.deref_all(self.m.res.infer(&m.receiver)) {
+                if defer {
+                    self.unless_client.borrow_mut().push((a as *const ExprAwait, member));
+                }
+                return defer;
+            }
+        }
+        true
     }
 
     /// Does the loop walk a field of `self` declared as a collection of trait objects
