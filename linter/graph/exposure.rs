@@ -222,10 +222,12 @@ impl Exposures {
             .collect();
         // Who calls each fn from a hot region of theirs (a handler's body): admin code too, if
         // the region's fn is. (`None`: a region outside any fn.)
-        let mut region_callers: Vec<Vec<Vec<Option<FnId>>>> =
+        // (With whether the region is a spawned task's.)
+        let mut region_callers: PerFn<Vec<RegionCaller>> =
             units.iter().map(|u| vec![Vec::new(); u.facts.fns.len()]).collect();
         for l in links.iter().filter(|l| !l.test && l.hot.is_some_and(|(_, h)| !h.kind.is_cold())) {
-            region_callers[l.to.0][l.to.1].push(l.from);
+            let spawned = l.hot.is_some_and(|(_, h)| is_task(h.kind));
+            region_callers[l.to.0][l.to.1].push((l.from, spawned));
         }
         let admin = admin_only(units, &of, &callers, &region_callers);
         let command = commands(units, &entries, &programs);
@@ -284,8 +286,12 @@ impl Exposures {
         let (exposure, note) = self.where_runs(units, unit, origin);
         // Hot code of an admin interface runs on an operator's requests: rarely; migrations run
         // once. (A wait there, for input or a thread, holds a worker however rarely it starts.)
-        let Some(admin) =
-            origin.caller.and_then(|c| self.admin[unit][c]).filter(|_| exposure == Exposure::Hot)
+        // (Not in a task a reload spawns, which may run on for good: see `admin_only`.)
+        let spawned = origin.hot.is_some_and(|h| is_task(h.kind));
+        let Some(admin) = origin
+            .caller
+            .and_then(|c| self.admin[unit][c])
+            .filter(|&a| exposure == Exposure::Hot && !(spawned && is_reload(units, a)))
         else {
             return (exposure, note);
         };
@@ -302,6 +308,13 @@ impl Exposures {
             Rare::Admin => (
                 Exposure::Admin,
                 format!("in admin code (`{part}`{via}), which runs on an operator's rare requests; {note}"),
+            ),
+            Rare::Reload => (
+                Exposure::Admin,
+                format!(
+                    "in a reload of settings (`{part}`{via}), which runs on an operator's signal or a change of \
+                     configuration; {note}"
+                ),
             ),
             Rare::Migration => (
                 Exposure::Startup,
@@ -415,7 +428,7 @@ fn admin_only(
     units: &[Unit],
     of: &[Vec<(Exposure, Why)>],
     callers: &[Vec<Vec<FnId>>],
-    region_callers: &[Vec<Vec<Option<FnId>>>],
+    region_callers: &PerFn<Vec<RegionCaller>>,
 ) -> Vec<Vec<Option<FnId>>> {
     let mut admin: Vec<Vec<Option<FnId>>> = units
         .iter()
@@ -433,9 +446,23 @@ fn admin_only(
                 if admin[u][i].is_some() || !reached || (from.is_empty() && regions.is_empty()) {
                     continue;
                 }
-                let every = from.iter().copied().map(Some).chain(regions.iter().copied());
-                if let Some(all) =
-                    every.map(|c| c.and_then(|(cu, ci)| admin[cu][ci])).collect::<Option<Vec<_>>>()
+                // (A caller that runs only at startup does not make it hot: `parse` called by
+                // `main` and by `reload_config` runs hot only on reloads.)
+                let hot_callers = from.iter().copied().filter(|&(cu, ci)| of[cu][ci].0 == Exposure::Hot);
+                // (A task a reload spawns, such as a refresher, may run on for good: it is not
+                // part of the reload. One an admin request spawns is that request's job.)
+                let in_region = |&(c, spawned): &RegionCaller| {
+                    c.filter(|&(cu, ci)| !(spawned && admin[cu][ci].is_some_and(|a| is_reload(units, a))))
+                };
+                let every: Vec<Option<FnId>> =
+                    hot_callers.map(Some).chain(regions.iter().map(in_region)).collect();
+                if every.is_empty() {
+                    continue;
+                }
+                if let Some(all) = every
+                    .into_iter()
+                    .map(|c| c.and_then(|(cu, ci)| admin[cu][ci]))
+                    .collect::<Option<Vec<_>>>()
                 {
                     admin[u][i] = all.first().copied();
                     changed = true;
@@ -448,6 +475,23 @@ fn admin_only(
     }
 }
 
+/// Per file, per function.
+type PerFn<T> = Vec<Vec<T>>;
+
+/// The fn whose hot region calls a fn (`None`: a region outside any fn), and whether the
+/// region is a spawned task's.
+type RegionCaller = (Option<FnId>, bool);
+
+/// A spawned task's body: it may outlive the code that spawned it.
+fn is_task(kind: HotKind) -> bool {
+    matches!(kind, HotKind::Spawned | HotKind::Detached)
+}
+
+/// Is the rare code `f` belongs to a reload of settings?
+fn is_reload(units: &[Unit], f: FnId) -> bool {
+    matches!(rare_part(&units[f.0], &units[f.0].facts.fns[f.1]), Some((_, Rare::Reload)))
+}
+
 /// Code that runs rarely, by what its package or module is named.
 #[derive(Clone, Copy)]
 enum Rare {
@@ -456,7 +500,32 @@ enum Rare {
     /// Schema migrations (`warpgate_db_migrations::m00044_tickets`, `sqlx_core::migrate`): run
     /// once, when the database is upgraded, before the program serves (startup).
     Migration,
+    /// A reload of settings (`reload_config`, `reload_tls_acceptor`): on an operator's signal,
+    /// a change of the file, or a slow timer.
+    Reload,
 }
+
+/// Words that, beside `reload`, name what a fn reloads as settings an operator changes (not a
+/// record refreshed per request, as an ORM's `user.reload()`).
+const RELOADED_SETTINGS: &[&str] = &[
+    "config",
+    "configs",
+    "conf",
+    "cfg",
+    "configuration",
+    "settings",
+    "tls",
+    "cert",
+    "certs",
+    "certificate",
+    "certificates",
+    "acceptor",
+    "acl",
+    "acls",
+    "rules",
+    "signal",
+    "sighup",
+];
 
 /// The part of a fn's path that names it admin or migration code: a package or module with
 /// the word `admin` (`garage_api_admin`, `api::admin::diagnostics`) or `migration(s)`,
@@ -466,7 +535,14 @@ enum Rare {
 /// A method's key names its type's module, not the impl's, and a method of a type the key
 /// cannot name (`impl Source for &Path`) has none: the module files of the package's `src/`
 /// (`src/migrate/source.rs`) count too.
+///
+/// A fn named as a reload of settings (`reload_config`, `launch_signal_reload_server_task`) is
+/// such code by its own name.
 fn rare_part<'u>(unit: &Unit<'u>, f: &'u crate::facts::FnFacts) -> Option<(&'u str, Rare)> {
+    let words = || f.name.split('_').map(str::to_ascii_lowercase);
+    if words().any(|w| w == "reload") && words().any(|w| RELOADED_SETTINGS.contains(&w.as_str())) {
+        return Some((f.name.as_str(), Rare::Reload));
+    }
     let in_key = f.key.as_deref().and_then(|k| k.split_last_sep()).map(|(m, _)| m.split("::"));
     let in_src = match unit.display.rsplit_once("/src/") {
         Some((_, p)) => Some(p),

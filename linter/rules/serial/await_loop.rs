@@ -56,6 +56,10 @@
 //!   writer, lock or emitter (as receiver or argument) that outlives the iteration, a pipeline
 //!   or batch that only queues commands;
 //! - change each item in place and then save it (`for u in users.iter_mut()`);
+//! - only write stored state (`store.save(e)`, `Post::update(..)`): in turn on purpose, and
+//!   the fix is a batch. Writes through an object store or a client (also a field another
+//!   file declares as one, and an awaited setter on it, `state.matrix.set_avatar_url(..)`)
+//!   are requests of their own and are reported;
 //! - do stepwise setup (directories parent first, subscribe, bind, listen), local work (request
 //!   signing) or effects a user sees in order (chat replies and reactions), by call name;
 //! - walk items the code sorted first (not sorted to keep the top few: sorted, then truncated),
@@ -456,8 +460,18 @@ impl Loops<'_, '_, '_> {
             let name = awaits::call_name(awaits::peel_adaptors(&a.base));
             name.is_some_and(|n| names().checks.matches(&n)) && propagated.contains(&(*a as *const ExprAwait))
         };
-        if found.iter().all(writes) || found.iter().all(check) {
+        if found.iter().all(check) {
             return None;
+        }
+        // Writes through a field another file declares (`state.matrix.set_avatar_url(..)`):
+        // requests if that file types it as a client, which the join decides.
+        let mut unless_client = unless_client;
+        if found.iter().all(writes) {
+            let members: Option<Vec<String>> = found.iter().map(|a| self.written_through_member(a)).collect();
+            match members {
+                Some(members) => unless_client.extend(members),
+                _ => return None,
+            }
         }
         let uses_try = body_uses_try(body);
         // (`for (handle, buf) in in_flight { join(handle).await? }` over the handles of tasks
@@ -538,6 +552,19 @@ impl Loops<'_, '_, '_> {
         let within = idle::within(self.body);
         let pending = Pending { diagnostic: d, awaited, unless_client, within, origin: Default::default() };
         Some(Found { pending, step, arms: self.m.arms.clone() })
+    }
+
+    /// The field another file declares that an awaited write is called on (`state.matrix` of
+    /// `state.matrix.set_avatar_url(..)`), as the model names it.
+    fn written_through_member(&self, a: &ExprAwait) -> Option<String> {
+        let Expr::MethodCall(m) = awaits::peel_adaptors(&a.base) else { return None };
+        if names().appends.matches(&m.method.to_string()) {
+            return None;
+        }
+        match self.m.res.deref_all(self.m.res.infer(&m.receiver)) {
+            Ty::Member(member) => Some(member),
+            _ => None,
+        }
     }
 
     /// Is this handle of a client type (as the model types it: a parameter, a field, a local),

@@ -304,6 +304,14 @@ impl<'a> Visit<'a> for Facts<'_> {
                 self.visit_expr(&m.receiver);
                 m.args.iter().for_each(|a| self.visit_expr(a));
             }
+            // An awaited setter (`state.matrix.set_avatar_url(..).await`) asks a service or a
+            // store to change something: a request or a write (see `writes`), not a change of
+            // a value the next iteration reads, as `seen.insert(x)` or `cursor.set_offset(n)`.
+            Expr::MethodCall(m) if now && m.method.to_string().starts_with("set_") => {
+                self.facts.calls.insert(m.method.to_string());
+                self.visit_expr(&m.receiver);
+                m.args.iter().for_each(|a| self.visit_expr(a));
+            }
             // `self.out.join(&asset.name)`, `url.join("healthz")`: a path, a URL or a string, not
             // futures run together (a future's `a.join(b)` is awaited, maybe through a timeout).
             Expr::MethodCall(m)
