@@ -29,7 +29,7 @@ impl<'u> Instances<'u> {
 
     /// The instance whose method `call` makes, with its unit and the catalog's site.
     fn resolve(&self, call: &GenericCall) -> Option<(usize, &'u Instance, &'u BlockSite)> {
-        let find_in = |owner: &str, field: Option<&str>, method: &str, whole: bool| {
+        let in_group = |owner: &str, field: Option<&str>, method: &str, whole: bool| {
             self.index.lookup(owner).iter().find_map(|&(g, i)| {
                 let inst = &self.units[g].facts.instances[i];
                 if inst.field.as_deref() != field {
@@ -44,6 +44,15 @@ impl<'u> Instances<'u> {
                     .find(|(m, _)| *m == method)
                     .or_else(|| first.and_then(|first| inst.methods.iter().find(|(m, _)| m == first)))?;
                 Some((g, inst, &site.1))
+            })
+        };
+        // (The name a file uses may lead to instances of its own first: `State` through a
+        // prelude, where `main` builds one with `State::build(..)`; the declaration's fields
+        // are under the name the aliases lead to.)
+        let find_in = |owner: &str, field: Option<&str>, method: &str, whole: bool| {
+            in_group(owner, field, method, whole).or_else(|| {
+                let declared = self.index.dealiased(owner);
+                (declared != owner).then(|| in_group(&declared, field, method, whole)).flatten()
             })
         };
         let find = |owner: &str, field: Option<&str>, method: &str| find_in(owner, field, method, false);

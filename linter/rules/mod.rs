@@ -99,11 +99,13 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
     facts
 }
 
-/// Is the type at `path` named like a client, whose calls make requests (`FeedClient`,
-/// `AsyncSmtpTransport`)?
+/// Is the type at `path` named like a client or an object store, whose calls make requests
+/// (`FeedClient`, `AsyncSmtpTransport`, `AsyncObjectStore`)?
 fn is_client_type(path: &str) -> bool {
     let names = serial::names::names();
-    names.clients.matches(path.last_segment()) && !names.one_connection_clients.matches(path)
+    let name = path.last_segment();
+    (names.clients.matches(name) || names.object_stores.matches(name))
+        && !names.one_connection_clients.matches(path)
 }
 
 struct Checker<'o, 'a> {
