@@ -45,6 +45,10 @@ pub(crate) struct FileFacts {
     /// name says so: `FeedClient`, `Mailer`): calls on them make requests.
     #[serde(default)]
     pub client_members: Vec<String>,
+    /// The other fields of its structs, hashed by type and field name (`member_hash`): a
+    /// client member of the same name elsewhere is ambiguous.
+    #[serde(default)]
+    pub other_members: Vec<u64>,
     /// The file's non-generic type aliases of other crates' types (`pub type DbPool =
     /// r2d2::Pool<..>`): (alias path, the type in the catalog's notation). Other files of the
     /// run that import one are read with it (`engine::foreign_aliases`).

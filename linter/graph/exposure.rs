@@ -520,11 +520,31 @@ const RELOADED_SETTINGS: &[&str] = &[
     "certificate",
     "certificates",
     "acceptor",
-    "acl",
-    "acls",
-    "rules",
     "signal",
     "sighup",
+];
+
+/// Words that make a reload one that may run per request or connection: when something
+/// changed (`maybe_reload_config`, `reload_config_if_changed`, checked on every request), or
+/// of a user's or a session's settings.
+const RELOADED_PER_USE: &[&str] = &[
+    "maybe",
+    "if",
+    "when",
+    "needed",
+    "changed",
+    "check",
+    "stale",
+    "user",
+    "users",
+    "session",
+    "sessions",
+    "request",
+    "conn",
+    "connection",
+    "client",
+    "peer",
+    "tenant",
 ];
 
 /// The part of a fn's path that names it admin or migration code: a package or module with
@@ -540,7 +560,10 @@ const RELOADED_SETTINGS: &[&str] = &[
 /// such code by its own name.
 fn rare_part<'u>(unit: &Unit<'u>, f: &'u crate::facts::FnFacts) -> Option<(&'u str, Rare)> {
     let words = || f.name.split('_').map(str::to_ascii_lowercase);
-    if words().any(|w| w == "reload") && words().any(|w| RELOADED_SETTINGS.contains(&w.as_str())) {
+    if words().any(|w| w == "reload")
+        && words().any(|w| RELOADED_SETTINGS.contains(&w.as_str()))
+        && !words().any(|w| RELOADED_PER_USE.contains(&w.as_str()))
+    {
         return Some((f.name.as_str(), Rare::Reload));
     }
     let in_key = f.key.as_deref().and_then(|k| k.split_last_sep()).map(|(m, _)| m.split("::"));

@@ -13,6 +13,7 @@
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::facts::{AsyncFnSummary, Callee, Finding, Pending};
+use crate::semantic::types;
 
 /// The idle async fns of one package. A fn counts only if every definition of it is idle
 /// (a call that does not say its type stands for every method of that name). A fixed point,
@@ -164,24 +165,13 @@ pub(crate) fn settle(
         let (idle, calls) = &units[&unit(f)];
         for p in pending.iter() {
             let recursive = p.within.as_ref().is_some_and(|w| calls.reaches(&p.awaited, w));
-            let requests = p.unless_client.iter().all(|m| client_members.contains(member_tail(m)));
+            let requests = p.unless_client.iter().all(|m| client_members.contains(types::member_tail(m)));
             if !recursive && requests && !p.awaited.iter().any(|c| is_idle(idle, c)) {
                 out.push((f, Finding { diagnostic: p.diagnostic.clone(), origin: p.origin }));
             }
         }
     }
     out
-}
-
-/// A member named by its type and itself (`AppState::<feeds>` of `crate::AppState::<feeds>`):
-/// how the file using it and the file declaring it both name it, whatever path (a glob
-/// import, a re-export) each took to the type.
-pub(crate) fn member_tail(member: &str) -> &str {
-    let mut cut = member.rmatch_indices("::").map(|(i, _)| i);
-    match (cut.next(), cut.next()) {
-        (Some(_), Some(i)) => &member[i + 2..],
-        _ => member,
-    }
 }
 
 /// Which fns the async fns of one package await, by name.

@@ -18,6 +18,7 @@ use std::collections::HashSet;
 
 use crate::diagnostic::{Diagnostic, Exposure};
 use crate::facts::{key_parts, FileFacts, Finding};
+use crate::semantic::types;
 use keys::{FnId, KeyIndex};
 
 /// One file as the join sees it.
@@ -248,10 +249,15 @@ pub(crate) fn join(
     }
     let serial: Vec<_> =
         units.iter().map(|u| (u.package, u.facts.async_fns.as_slice(), u.facts.serial.as_slice())).collect();
-    let through_aliases = client_members_through_aliases(units);
+    // (A member of a struct named like another's whose field of that name is no client, as
+    // `web::Context::<api>` beside `ingest::Context::<api>`, is not known for one.)
+    let others: rustc_hash::FxHashSet<u64> =
+        units.iter().flat_map(|u| u.facts.other_members.iter().copied()).collect();
+    let is_client = |m: &&String| !others.contains(&types::member_hash(m));
+    let through_aliases = client_members_through_aliases(units, &is_client);
     let client_members = units
         .iter()
-        .flat_map(|u| u.facts.client_members.iter().map(|m| idle::member_tail(m)))
+        .flat_map(|u| u.facts.client_members.iter().filter(is_client).map(|m| types::member_tail(m)))
         .chain(through_aliases.iter().map(String::as_str))
         .collect();
     let mut extra = idle::settle(&serial, &client_members);
@@ -537,10 +543,10 @@ fn once_per_callee(units: &[Unit], out: &mut [Vec<Diagnostic>]) {
 /// The client members (`AppState::<mailer>`) as a type alias of their struct names them
 /// (`pub type Shared = Arc<AppState>;`, then `state.mailer.send(..)` on a `Shared`):
 /// `Shared::<mailer>`.
-fn client_members_through_aliases(units: &[Unit]) -> Vec<String> {
+fn client_members_through_aliases(units: &[Unit], is_client: &dyn Fn(&&String) -> bool) -> Vec<String> {
     let mut by_owner: rustc_hash::FxHashMap<&str, Vec<&str>> = Default::default();
-    for m in units.iter().flat_map(|u| &u.facts.client_members) {
-        // (By the type's name, as `idle::member_tail` matches members.)
+    for m in units.iter().flat_map(|u| &u.facts.client_members).filter(is_client) {
+        // (By the type's name, as `types::member_tail` matches members.)
         if let Some((owner, member)) = m.split_once("::<") {
             by_owner.entry(owner.last_segment()).or_default().push(member);
         }

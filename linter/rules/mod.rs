@@ -538,6 +538,17 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
         // requests, which another file's serial loop asks the join about.)
         let clients = m.foreign_fields(s).into_iter().filter(|(_, ty)| is_client_type(ty));
         self.facts.client_members.extend(clients.map(|(member, _)| member));
+        // (Its other fields: a namesake struct's client field of the same name is then no
+        // evidence either way, as the join matches members by type and field name.)
+        let Some(owner) = m.key(&format!("{}::{}", m.res.current_module(), s.ident)) else { return };
+        for f in &s.fields {
+            let Some(name) = &f.ident else { continue };
+            let ty = m.res.deref_all(m.res.resolve_type(&f.ty));
+            if !ty.path().is_some_and(is_client_type) {
+                let member = semantic::types::member_path(&owner, &name.to_string());
+                self.facts.other_members.push(semantic::types::member_hash(&member));
+            }
+        }
     }
 
     fn type_item(&mut self, m: &Model<'_, 'ast>, t: &'ast syn::ItemType) {

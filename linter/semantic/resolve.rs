@@ -547,6 +547,11 @@ impl<'c> Resolver<'c> {
         self.shared_self_methods.get(&format!("{ty}::{method}")).copied().unwrap_or(false)
     }
 
+    /// Does the file declare `ty::method` taking `&mut self` (or `self`)?
+    pub(crate) fn borrows_self_mut(&self, ty: &str, method: &str) -> bool {
+        self.shared_self_methods.get(&format!("{ty}::{method}")) == Some(&false)
+    }
+
     /// Does a call of the fn or method `name` of the file spawn a task (it returns a task's
     /// `JoinHandle`)?
     pub(crate) fn spawns_task(&self, name: &str) -> bool {

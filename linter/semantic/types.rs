@@ -153,6 +153,23 @@ pub(crate) fn member_path(owner: &str, member: &str) -> String {
     format!("{owner}::<{member}>")
 }
 
+/// A member named by its type and itself (`AppState::<feeds>` of `crate::AppState::<feeds>`):
+/// how the file using it and the file declaring it both name it, whatever path (a glob
+/// import, a re-export) each took to the type.
+pub(crate) fn member_tail(member: &str) -> &str {
+    let mut cut = member.rmatch_indices("::").map(|(i, _)| i);
+    match (cut.next(), cut.next()) {
+        (Some(_), Some(i)) => &member[i + 2..],
+        _ => member,
+    }
+}
+
+/// A member by its type's name and its own, as the join matches members (`member_tail`),
+/// hashed.
+pub(crate) fn member_hash(member: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(member_tail(member).as_bytes())
+}
+
 /// The member naming the items of a collection member (`crate::Config::<zones>::<item>`).
 pub(crate) const ITEM: &str = "item";
 

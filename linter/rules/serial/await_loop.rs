@@ -52,14 +52,17 @@
 //! - await through state whose order matters: a `&mut` borrow (connection, transaction), one
 //!   connection or transaction passed or called on (`&conn`, `&mut *tx`, a `DbConn`; a pool is
 //!   not one, nor a handle a call makes per item such as `&mut ctx.pool()`; nor a client
-//!   reached through a `&mut self`, `self.state.api.profile(id)`), a channel,
+//!   reached through a mutable borrow, `self.state.api.profile(id)` in a `&mut self` fn,
+//!   unless the file declares the method `&mut self` or the client's calls take it, as
+//!   tonic's generated clients' do), a channel,
 //!   writer, lock or emitter (as receiver or argument) that outlives the iteration, a pipeline
 //!   or batch that only queues commands;
 //! - change each item in place and then save it (`for u in users.iter_mut()`);
 //! - only write stored state (`store.save(e)`, `Post::update(..)`): in turn on purpose, and
 //!   the fix is a batch. Writes through an object store or a client (also a field another
-//!   file declares as one, and an awaited setter on it, `state.matrix.set_avatar_url(..)`)
-//!   are requests of their own and are reported;
+//!   file declares as one, unless a namesake struct's field is not, and an awaited setter
+//!   on it, `state.matrix.set_avatar_url(..)`, unless the loop also calls what it sets) are
+//!   requests of their own and are reported;
 //! - do stepwise setup (directories parent first, subscribe, bind, listen), local work (request
 //!   signing) or effects a user sees in order (chat replies and reactions), by call name;
 //! - walk items the code sorted first (not sorted to keep the top few: sorted, then truncated),
@@ -716,12 +719,15 @@ impl Loops<'_, '_, '_> {
         // .profile(id)` in a `&mut self` fn) borrows the client shared: a request per call.
         // Whether a field another file declares is a client, the join decides.
         if !matches!(&*m.receiver, Expr::Path(_)) {
-            // (`self.client.get(url).send()`: a request built from the client.)
-            let mut built_from = &*m.receiver;
+            // (`self.client.get(url).send()`: a request built from the client, by `get`.)
+            let (mut built_from, mut first) = (&*m.receiver, &m.method);
             while let Expr::MethodCall(inner) = built_from {
-                built_from = &inner.receiver;
+                (built_from, first) = (&inner.receiver, &inner.method);
             }
-            if self.is_client(&m.receiver) || self.is_client(built_from) {
+            // (Unless the file declares that method taking `&mut self`: one call at a time.)
+            let first = first.to_string();
+            let exclusive = self.m.type_name(built_from).is_some_and(|t| self.m.res.borrows_self_mut(&t, &first));
+            if !exclusive && (self.is_client(&m.receiver) || self.is_client(built_from)) {
                 return false;
             }
             if let Ty::Member(member) = self.m.res.deref_all(self.m.res.infer(&m.receiver)) {

@@ -258,8 +258,17 @@ pub(crate) fn body_facts(block: &Block, path_like: &dyn Fn(&Expr) -> bool) -> Bo
         in_err_arm: false,
         awaited_now: HashSet::default(),
         path_like,
+        setters: Vec::new(),
+        called_on: HashSet::default(),
     };
     f.visit_block(block);
+    // An awaited setter whose receiver the body also calls otherwise (`cursor.set_position(
+    // next).await` beside `cursor.position().await`): state the iterations hand on.
+    for place in std::mem::take(&mut f.setters) {
+        if f.called_on.contains(&place) {
+            f.facts.mutated.insert(place);
+        }
+    }
     f.facts
 }
 
@@ -273,6 +282,10 @@ struct Facts<'p> {
     /// Inside a `match` arm for `Err(..)`: a `return` there hands the error up, like `?`.
     in_err_arm: bool,
     path_like: &'p dyn Fn(&Expr) -> bool,
+    /// Receivers of awaited setters (`state.matrix` of `state.matrix.set_avatar_url(..)
+    /// .await`), and of every other method call.
+    setters: Vec<String>,
+    called_on: HashSet<String>,
 }
 
 impl Facts<'_> {
@@ -309,6 +322,7 @@ impl<'a> Visit<'a> for Facts<'_> {
             // a value the next iteration reads, as `seen.insert(x)` or `cursor.set_offset(n)`.
             Expr::MethodCall(m) if now && m.method.to_string().starts_with("set_") => {
                 self.facts.calls.insert(m.method.to_string());
+                self.setters.extend(mutated_place(&m.receiver));
                 self.visit_expr(&m.receiver);
                 m.args.iter().for_each(|a| self.visit_expr(a));
             }
@@ -359,6 +373,7 @@ impl<'a> Visit<'a> for Facts<'_> {
         visit::visit_expr_binary(self, b);
     }
     fn visit_expr_method_call(&mut self, m: &'a syn::ExprMethodCall) {
+        self.called_on.extend(mutated_place(&m.receiver));
         let name = m.method.to_string();
         if names().mutators.matches(&name) {
             if let Some(root) = guarded_field(&m.receiver).or_else(|| mutated_place(&m.receiver)) {
