@@ -542,8 +542,6 @@ const RELOADED_PER_USE: &[&str] = &[
     "request",
     "conn",
     "connection",
-    "client",
-    "peer",
     "tenant",
 ];
 

@@ -112,6 +112,7 @@ use syn::visit::{self, Visit};
 use syn::{Block, Expr, ExprAwait};
 
 use super::body::{self as awaits, BodyFacts};
+use crate::qualified::Qualified;
 use super::idle;
 use super::names::names;
 use super::{Found, SerialRule};
@@ -573,8 +574,12 @@ impl Loops<'_, '_, '_> {
     /// Is this handle of a client type (as the model types it: a parameter, a field, a local),
     /// whose `send` makes a request rather than queueing in order?
     fn is_client(&self, handle: &Expr) -> bool {
+        // (tonic's generated clients, `GreeterClient<Channel>`, take `&mut self` per call.)
+        let over_channel = |args: &[Ty]| {
+            args.iter().any(|a| a.path().is_some_and(|p| matches!(p.last_segment(), "Channel" | "InterceptedService")))
+        };
         let one_connection = match self.m.res.deref_all(self.m.res.infer(handle)) {
-            Ty::Named(path, _) => names().one_connection_clients.matches(&path),
+            Ty::Named(path, args) => names().one_connection_clients.matches(&path) || over_channel(&args),
             _ => false,
         };
         !one_connection && self.m.type_name(handle).is_some_and(|t| names().clients.matches(&t))

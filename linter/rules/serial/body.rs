@@ -262,8 +262,8 @@ pub(crate) fn body_facts(block: &Block, path_like: &dyn Fn(&Expr) -> bool) -> Bo
         called_on: HashSet::default(),
     };
     f.visit_block(block);
-    // An awaited setter whose receiver the body also calls otherwise (`cursor.set_position(
-    // next).await` beside `cursor.position().await`): state the iterations hand on.
+    // An awaited setter whose receiver the body also reads (`cursor.set_position(next).await`
+    // beside `cursor.position().await`): state the iterations hand on.
     for place in std::mem::take(&mut f.setters) {
         if f.called_on.contains(&place) {
             f.facts.mutated.insert(place);
@@ -283,7 +283,8 @@ struct Facts<'p> {
     in_err_arm: bool,
     path_like: &'p dyn Fn(&Expr) -> bool,
     /// Receivers of awaited setters (`state.matrix` of `state.matrix.set_avatar_url(..)
-    /// .await`), and of every other method call.
+    /// .await`), and of awaited calls without arguments (`cursor` of `cursor.position()
+    /// .await`), by their whole paths.
     setters: Vec<String>,
     called_on: HashSet<String>,
 }
@@ -307,6 +308,12 @@ impl<'a> Visit<'a> for Facts<'_> {
     }
     fn visit_expr(&mut self, e: &'a Expr) {
         let now = self.awaited_now.remove(&(e as *const Expr as usize));
+        // (`cursor.position().await`: an awaited read of a handle, which a setter may feed.)
+        if let Expr::MethodCall(m) = e {
+            if now && m.args.is_empty() {
+                self.called_on.extend(field_path(&m.receiver));
+            }
+        }
         let spawn = |name: &str| names().spawned.matches(name);
         match e {
             // Only the arguments count: the spawn itself runs nothing beside this iteration.
@@ -322,7 +329,7 @@ impl<'a> Visit<'a> for Facts<'_> {
             // a value the next iteration reads, as `seen.insert(x)` or `cursor.set_offset(n)`.
             Expr::MethodCall(m) if now && m.method.to_string().starts_with("set_") => {
                 self.facts.calls.insert(m.method.to_string());
-                self.setters.extend(mutated_place(&m.receiver));
+                self.setters.extend(field_path(&m.receiver));
                 self.visit_expr(&m.receiver);
                 m.args.iter().for_each(|a| self.visit_expr(a));
             }
@@ -373,7 +380,6 @@ impl<'a> Visit<'a> for Facts<'_> {
         visit::visit_expr_binary(self, b);
     }
     fn visit_expr_method_call(&mut self, m: &'a syn::ExprMethodCall) {
-        self.called_on.extend(mutated_place(&m.receiver));
         let name = m.method.to_string();
         if names().mutators.matches(&name) {
             if let Some(root) = guarded_field(&m.receiver).or_else(|| mutated_place(&m.receiver)) {
@@ -496,6 +502,20 @@ pub(crate) fn state_name(e: &Expr) -> Option<String> {
 /// The state a mutating call changes: as `state_name`, and `x.field` for a field of any
 /// variable (`state.metrics.set(..)` changes nothing `fetch(&state.http, ..)` reads; a read of
 /// all of `state` still sees it: `reads_carried_field`).
+/// A variable or a chain of fields on one, as written (`self.state.matrix`).
+fn field_path(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+        Expr::Field(f) => match &f.member {
+            syn::Member::Named(n) => Some(format!("{}.{n}", field_path(&f.base)?)),
+            syn::Member::Unnamed(i) => Some(format!("{}.{}", field_path(&f.base)?, i.index)),
+        },
+        Expr::Paren(p) => field_path(&p.expr),
+        Expr::Reference(r) => field_path(&r.expr),
+        _ => None,
+    }
+}
+
 fn mutated_place(e: &Expr) -> Option<String> {
     state_place(e, true)
 }
