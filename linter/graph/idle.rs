@@ -126,9 +126,12 @@ impl<'a> IdleFns<'a> {
 /// The pending findings that stand, as (file index, diagnostic). `files` pairs each file's
 /// package with its summaries and pending findings; callees are looked up in the package (a
 /// file outside any package is a crate of its own).
+///
+/// `is_client`: whether a member (by its tail, see `types::member_tail`) is known for a
+/// client in a file.
 pub(crate) fn settle(
     files: &[(Option<&str>, &[AsyncFnSummary], &[Pending])],
-    client_members: &HashSet<&str>,
+    is_client: &dyn Fn(&str, usize) -> bool,
 ) -> Vec<(usize, Finding)> {
     let unit = |f: usize| files[f].0.ok_or(f);
     let mut by_unit: HashMap<Result<&str, usize>, Vec<&AsyncFnSummary>> = HashMap::default();
@@ -165,7 +168,7 @@ pub(crate) fn settle(
         let (idle, calls) = &units[&unit(f)];
         for p in pending.iter() {
             let recursive = p.within.as_ref().is_some_and(|w| calls.reaches(&p.awaited, w));
-            let requests = p.unless_client.iter().all(|m| client_members.contains(types::member_tail(m)));
+            let requests = p.unless_client.iter().all(|m| is_client(types::member_tail(m), f));
             if !recursive && requests && !p.awaited.iter().any(|c| is_idle(idle, c)) {
                 out.push((f, Finding { diagnostic: p.diagnostic.clone(), origin: p.origin }));
             }

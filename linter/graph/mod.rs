@@ -250,17 +250,32 @@ pub(crate) fn join(
     let serial: Vec<_> =
         units.iter().map(|u| (u.package, u.facts.async_fns.as_slice(), u.facts.serial.as_slice())).collect();
     // (A member of a struct named like another's whose field of that name is no client, as
-    // `web::Context::<api>` beside `ingest::Context::<api>`, is not known for one.)
-    let others: rustc_hash::FxHashSet<u64> =
-        units.iter().flat_map(|u| u.facts.other_members.iter().copied()).collect();
-    let is_client = |m: &&String| !others.contains(&types::member_hash(m));
-    let through_aliases = client_members_through_aliases(units, &is_client);
-    let client_members = units
+    // `web::Context::<api>` beside `ingest::Context::<api>`, is not known for one in the
+    // package of that namesake or in the packages using it.)
+    let mut others: rustc_hash::FxHashMap<u64, Vec<Option<&str>>> = Default::default();
+    for u in units {
+        for &h in &u.facts.other_members {
+            let packages = others.entry(h).or_default();
+            if !packages.contains(&u.package) {
+                packages.push(u.package);
+            }
+        }
+    }
+    let anywhere = |m: &&String| !others.contains_key(&types::member_hash(m));
+    let through_aliases = client_members_through_aliases(units, &anywhere);
+    let client_members: HashSet<&str> = units
         .iter()
-        .flat_map(|u| u.facts.client_members.iter().filter(is_client).map(|m| types::member_tail(m)))
+        .flat_map(|u| u.facts.client_members.iter().map(|m| types::member_tail(m)))
         .chain(through_aliases.iter().map(String::as_str))
         .collect();
-    let mut extra = idle::settle(&serial, &client_members);
+    let is_client = |tail: &str, f: usize| {
+        let unit = &units[f];
+        let seen_here =
+            |q: &Option<&str>| *q == unit.package || q.is_some_and(|q| unit.uses.iter().any(|d| d == q));
+        client_members.contains(tail)
+            && !others.get(&types::member_hash(tail)).is_some_and(|packages| packages.iter().any(seen_here))
+    };
+    let mut extra = idle::settle(&serial, &is_client);
     extra.extend(generic::diagnostics(units));
     let prepared = match prepared {
         Some(p) if p.units == units.len() => p,

@@ -60,7 +60,8 @@
 //! - change each item in place and then save it (`for u in users.iter_mut()`);
 //! - only write stored state (`store.save(e)`, `Post::update(..)`): in turn on purpose, and
 //!   the fix is a batch. Writes through an object store or a client (also a field another
-//!   file declares as one, unless a namesake struct's field is not, and an awaited setter
+//!   file declares as one, unless a namesake struct's field is not (in the package or one it
+//!   uses), and an awaited setter
 //!   on it, `state.matrix.set_avatar_url(..)`, unless the loop also calls what it sets) are
 //!   requests of their own and are reported;
 //! - do stepwise setup (directories parent first, subscribe, bind, listen), local work (request
