@@ -59,11 +59,11 @@
 //!   or batch that only queues commands;
 //! - change each item in place and then save it (`for u in users.iter_mut()`);
 //! - only write stored state (`store.save(e)`, `Post::update(..)`): in turn on purpose, and
-//!   the fix is a batch. Writes through an object store or a client (also a field another
-//!   file declares as one, unless a namesake struct's field is not (in the package or one it
-//!   uses), and an awaited setter
-//!   on it, `state.matrix.set_avatar_url(..)`, unless the loop also calls what it sets) are
-//!   requests of their own and are reported;
+//!   the fix is a batch. Writes through an object store or a client are requests of their
+//!   own and are reported: also through a field another file declares as one (unless a
+//!   namesake struct of the package, or of one it uses, declares that field otherwise), and
+//!   an awaited setter on one (`state.matrix.set_avatar_url(..)`, unless the loop also awaits
+//!   a read of what it sets);
 //! - do stepwise setup (directories parent first, subscribe, bind, listen), local work (request
 //!   signing) or effects a user sees in order (chat replies and reactions), by call name;
 //! - walk items the code sorted first (not sorted to keep the top few: sorted, then truncated),
@@ -113,12 +113,12 @@ use syn::visit::{self, Visit};
 use syn::{Block, Expr, ExprAwait};
 
 use super::body::{self as awaits, BodyFacts};
-use crate::qualified::Qualified;
 use super::idle;
 use super::names::names;
 use super::{Found, SerialRule};
 use crate::diagnostic::Diagnostic;
 use crate::facts::Pending;
+use crate::qualified::Qualified;
 use crate::semantic::{AsyncBody, Model, Ty};
 
 /// The rule, as the shared walk runs it.

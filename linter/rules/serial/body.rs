@@ -264,8 +264,8 @@ pub(crate) fn body_facts(block: &Block, path_like: &dyn Fn(&Expr) -> bool) -> Bo
     f.visit_block(block);
     // An awaited setter whose receiver the body also reads (`cursor.set_position(next).await`
     // beside `cursor.position().await`): state the iterations hand on.
-    for place in std::mem::take(&mut f.setters) {
-        if f.called_on.contains(&place) {
+    for (path, place) in std::mem::take(&mut f.setters) {
+        if f.called_on.contains(&path) {
             f.facts.mutated.insert(place);
         }
     }
@@ -283,9 +283,9 @@ struct Facts<'p> {
     in_err_arm: bool,
     path_like: &'p dyn Fn(&Expr) -> bool,
     /// Receivers of awaited setters (`state.matrix` of `state.matrix.set_avatar_url(..)
-    /// .await`), and of awaited calls without arguments (`cursor` of `cursor.position()
-    /// .await`), by their whole paths.
-    setters: Vec<String>,
+    /// .await`), by their whole paths and as the place a mutating call changes; and of
+    /// awaited calls without arguments (`cursor` of `cursor.position().await`), whole.
+    setters: Vec<(String, String)>,
     called_on: HashSet<String>,
 }
 
@@ -329,7 +329,7 @@ impl<'a> Visit<'a> for Facts<'_> {
             // a value the next iteration reads, as `seen.insert(x)` or `cursor.set_offset(n)`.
             Expr::MethodCall(m) if now && m.method.to_string().starts_with("set_") => {
                 self.facts.calls.insert(m.method.to_string());
-                self.setters.extend(field_path(&m.receiver));
+                self.setters.extend(field_path(&m.receiver).zip(changed_place(&m.receiver)));
                 self.visit_expr(&m.receiver);
                 m.args.iter().for_each(|a| self.visit_expr(a));
             }
@@ -382,7 +382,7 @@ impl<'a> Visit<'a> for Facts<'_> {
     fn visit_expr_method_call(&mut self, m: &'a syn::ExprMethodCall) {
         let name = m.method.to_string();
         if names().mutators.matches(&name) {
-            if let Some(root) = guarded_field(&m.receiver).or_else(|| mutated_place(&m.receiver)) {
+            if let Some(root) = changed_place(&m.receiver) {
                 self.facts.mutated.insert(root);
             }
         }
@@ -499,9 +499,6 @@ pub(crate) fn state_name(e: &Expr) -> Option<String> {
     state_place(e, false)
 }
 
-/// The state a mutating call changes: as `state_name`, and `x.field` for a field of any
-/// variable (`state.metrics.set(..)` changes nothing `fetch(&state.http, ..)` reads; a read of
-/// all of `state` still sees it: `reads_carried_field`).
 /// A variable or a chain of fields on one, as written (`self.state.matrix`).
 fn field_path(e: &Expr) -> Option<String> {
     match e {
@@ -516,8 +513,17 @@ fn field_path(e: &Expr) -> Option<String> {
     }
 }
 
+/// The state a mutating call changes: as `state_name`, and `x.field` for a field of any
+/// variable (`state.metrics.set(..)` changes nothing `fetch(&state.http, ..)` reads; a read of
+/// all of `state` still sees it: `reads_carried_field`).
 fn mutated_place(e: &Expr) -> Option<String> {
     state_place(e, true)
+}
+
+/// What a call changing `receiver` changes: the field behind a guard it goes through, else
+/// `mutated_place`.
+fn changed_place(receiver: &Expr) -> Option<String> {
+    guarded_field(receiver).or_else(|| mutated_place(receiver))
 }
 
 fn state_place(e: &Expr, any_field: bool) -> Option<String> {
