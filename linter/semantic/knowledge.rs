@@ -4,9 +4,9 @@
 //! catalogs add the paths they know with `note_api`.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use serde::Deserialize;
 
 use crate::qualified::Qualified;
-use serde::Deserialize;
 
 const BUILTIN: &str = include_str!("knowledge.toml");
 

@@ -157,10 +157,9 @@ pub(crate) fn member_path(owner: &str, member: &str) -> String {
 /// how the file using it and the file declaring it both name it, whatever path (a glob
 /// import, a re-export) each took to the type.
 pub(crate) fn member_tail(member: &str) -> &str {
-    let mut cut = member.rmatch_indices("::").map(|(i, _)| i);
-    match (cut.next(), cut.next()) {
-        (Some(_), Some(i)) => &member[i + 2..],
-        _ => member,
+    match member.rfind_sep().and_then(|last| member[..last].rfind_sep()) {
+        Some(i) => &member[i + 2..],
+        None => member,
     }
 }
 
@@ -898,6 +897,23 @@ fn mentions_shadowed(e: &Expr, params: &HashSet<String>, res: &Resolver) -> bool
 mod tests {
     use super::*;
     use crate::semantic::Knowledge;
+
+    #[test]
+    fn a_member_is_matched_by_its_type_and_its_own_name() {
+        let cases = [
+            ("crate::state::AppState::<feeds>", "AppState::<feeds>"),
+            ("AppState::<feeds>", "AppState::<feeds>"),
+            ("pkg::Shared::<mailer>::<item>", "<mailer>::<item>"),
+            ("feeds", "feeds"),
+            ("a::::b", "::b"),
+            (":::", ":::"),
+        ];
+        for (member, tail) in cases {
+            assert_eq!(member_tail(member), tail, "{member}");
+        }
+        assert_eq!(member_hash("crate::web::Context::<api>"), member_hash("app::Context::<api>"));
+        assert_ne!(member_hash("crate::web::Context::<api>"), member_hash("crate::web::Context::<db>"));
+    }
 
     fn infer_last(src: &str) -> Ty {
         let mut knowledge = Knowledge::builtin();
