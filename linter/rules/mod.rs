@@ -451,6 +451,13 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
         if let Some((owner, name)) = owner {
             let member = format!("{name}()");
             self.field_aliases.extend(m.member_alias(owner, &member, f.output.clone()));
+            // (And the items of what it returns: `for p in registry.iter()` with `fn iter(&self)
+            // -> impl Iterator<Item = &Arc<dyn Provider>>`.)
+            self.field_aliases.extend(m.item_alias(owner, &member, &f.output));
+            // (An `iter()` says what the type itself yields: `for p in &registry`.)
+            if semantic::types::iterated_member(&semantic::types::member_path(owner, &member)).is_some() {
+                self.field_aliases.extend(m.items_alias(owner, &f.output));
+            }
             // (A method's may be another crate's type whose methods block: `fn pool(&self) ->
             // &PgPool`.)
             if f.owner.is_some() {

@@ -99,10 +99,6 @@ pub(crate) struct Model<'a, 'ast> {
     iter_receivers: HashSet<usize>,
 }
 
-/// Locks a field's type is often written with through a glob import (a prelude's `pub use
-/// std::sync::Mutex`), looked through by name. (Pointers named so deref: `types::glob_pointer`.)
-const GLOB_LOCKS: &[&str] = &["Mutex", "RwLock", "RefCell"];
-
 impl<'a, 'ast> Model<'a, 'ast> {
     pub(crate) fn new(idx: &'a SourceIndex<'a>, knowledge: &'a Knowledge, settings: Settings<'a>) -> Self {
         let mut res = Resolver::new(knowledge);
@@ -262,13 +258,12 @@ impl<'a, 'ast> Model<'a, 'ast> {
         let mut ty = self.res.deref_all(ty);
         for _ in 0..6 {
             let Ty::Named(path, args) = &ty else { break };
-            let last = path.last_segment();
             let entry = self.res.knowledge.type_entry(path);
             // `Mutex<Cache>` with `Mutex` from a glob import (`use crate::prelude::*`): the
             // model cannot see it is `std::sync::Mutex`; its name says so.
             // (An `Option` too: `if let Some(s) = &state.sink { s.send(..) }` calls the held
             // type's `send`; the walk keeps `Option`'s own methods off it, `OPTION_ONLY`.)
-            let wrapper = (path.contains("::*::") && GLOB_LOCKS.contains(&last))
+            let wrapper = types::glob_lock(path)
                 || entry.is_some_and(|e| e.is_lock())
                 || path == "std::result::Result"
                 || path == "std::option::Option";
@@ -301,11 +296,17 @@ impl<'a, 'ast> Model<'a, 'ast> {
     /// For a field holding a collection of a type of the crates (`zones: Vec<ZoneConfig>`): an
     /// alias naming the type of its items (`crate::Config::<zones>::<item>` ->
     /// `crate::ZoneConfig`), which a `for` loop over the field in another file names.
-    fn item_alias(&self, owner: &str, member: &str, ty: &Ty) -> Option<(String, String)> {
+    pub(crate) fn item_alias(&self, owner: &str, member: &str, ty: &Ty) -> Option<(String, String)> {
+        self.items_alias(&types::member_path(owner, member), ty)
+    }
+
+    /// An alias naming the type of the items of a value of type `ty` (`value::<item>` ->
+    /// the items' type), if it is a type of the crates.
+    pub(crate) fn items_alias(&self, value: &str, ty: &Ty) -> Option<(String, String)> {
         let item = self.res.deref_all(self.res.item_type(&self.res.deref_all(ty.clone())));
         let path = self.key(item.path()?)?;
         let named_type = path.rsplit("::").next().is_some_and(|t| t.starts_with(char::is_uppercase));
-        named_type.then(|| (types::member_path(&types::member_path(owner, member), types::ITEM), path))
+        named_type.then(|| (types::member_path(value, types::ITEM), path))
     }
 
     /// For a struct of the crates: its fields of other crates' types, through references and

@@ -439,6 +439,15 @@ impl<'c> Resolver<'c> {
         }
         for b in bounds {
             let Some(last) = b.path.segments.last() else { continue };
+            // `impl Iterator<Item = &Arc<dyn Provider>>`: iterated for its items, as a `Vec`
+            // of them is (the model's stand-in for any iterable of known items).
+            if ITERATORS.contains(&last.ident.to_string().as_str()) {
+                if let Some(item) = assoc_type(&last.arguments, "Item") {
+                    let item = self.resolve_type_in(item, &HashMap::default(), depth + 1);
+                    return Ty::Named("std::vec::Vec".into(), vec![item]);
+                }
+                continue;
+            }
             let path = self.resolve_path(&b.path);
             if !matches!(last.ident.to_string().as_str(), "AsRef" | "Into" | "Borrow" | "AsMut") {
                 continue;
@@ -904,6 +913,18 @@ impl<'c> Resolver<'c> {
             _ => Ty::Unknown,
         }
     }
+}
+
+/// std's iterator traits, whose `Item` is what a value bounded by one yields.
+const ITERATORS: [&str; 4] = ["Iterator", "IntoIterator", "DoubleEndedIterator", "ExactSizeIterator"];
+
+/// The type bound to associated type `name` in `Trait<name = T>`.
+fn assoc_type<'a>(args: &'a syn::PathArguments, name: &str) -> Option<&'a syn::Type> {
+    let syn::PathArguments::AngleBracketed(a) = args else { return None };
+    a.args.iter().find_map(|arg| match arg {
+        syn::GenericArgument::AssocType(t) if t.ident == name => Some(&t.ty),
+        _ => None,
+    })
 }
 
 fn trait_bounds(

@@ -147,6 +147,12 @@ pub(crate) fn glob_pointer(path: &str) -> bool {
     path.split_once("::*::").is_some_and(|(_, name)| matches!(name, "Arc" | "Rc" | "Box"))
 }
 
+/// `m::*::Mutex`: a lock named through a glob import (a prelude's `pub use std::sync::Mutex`),
+/// looked through by its name as the model does a lock's known type.
+pub(crate) fn glob_lock(path: &str) -> bool {
+    path.split_once("::*::").is_some_and(|(_, name)| matches!(name, "Mutex" | "RwLock" | "RefCell"))
+}
+
 /// The name of member `member` (a field, or `name()` for a method's return) of a value of the
 /// type `owner` (see `Ty::Member`).
 pub(crate) fn member_path(owner: &str, member: &str) -> String {
@@ -479,6 +485,22 @@ impl Resolver<'_> {
             ty = next;
         }
         Ty::Unknown
+    }
+
+    /// What a `for` loop over a value of this type yields: `item_type`, or for a type of the
+    /// crates another file declares (`for p in &registry`, a `Registry` with `impl IntoIterator
+    /// for &Registry` or `fn iter(&self) -> impl Iterator<Item = ..>` there), its items as that
+    /// file names them (see `Model::items_alias`). (Only where the value is iterated for sure: a
+    /// closure handed to `and_then` takes the value itself, results being looked through.)
+    pub(crate) fn iterated_item_type(&self, iterable: &Ty) -> Ty {
+        match (self.item_type(iterable), self.deref_all(iterable.clone())) {
+            (Ty::Unknown, Ty::Named(path, _))
+                if self.knowledge.type_entry(&path).is_none() && self.is_own_type(&path) =>
+            {
+                Ty::Member(member_path(&path, ITEM))
+            }
+            (item, _) => item,
+        }
     }
 
     /// The type a call to the function at `path` returns.

@@ -1301,7 +1301,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
                     self.hooks.iterate(self.m, &f.expr);
                 }
                 self.m.res.push_vars();
-                let item = self.m.res.item_type(&self.m.res.infer(&f.expr));
+                let item = self.m.res.iterated_item_type(&self.m.res.infer(&f.expr));
                 self.m.res.bind_pattern(&f.pat, item);
                 self.repeating(repeats, |w| w.visit_block(&f.body));
                 self.m.res.pop_vars();

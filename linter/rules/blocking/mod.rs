@@ -281,6 +281,7 @@ pub(crate) fn field_instance(
         t.path() == Some("std::option::Option")
             || matches!(t, Ty::Named(_, args) if t.last_segment() == Some("Result") && !args.is_empty())
             || t.path().and_then(|p| knowledge.type_entry(p)).is_some_and(|e| e.is_lock())
+            || t.path().is_some_and(crate::semantic::types::glob_lock)
     };
     // A type, the types it derefs to, and what they hold, `rounds` deep.
     let held_through = |ty: Ty, rounds: usize| {
