@@ -392,10 +392,6 @@ pub(crate) struct AsyncFnSummary {
     /// turns (`self.f(x)` in a loop), calls on different objects need not.
     #[serde(default)]
     pub holds_own_lock: bool,
-    /// It holds an exclusive async lock across later awaits (which makes it idle): its calls
-    /// take turns on that lock, but other work can run beside one.
-    #[serde(default)]
-    pub holds_lock: bool,
 }
 
 /// A serial finding that stands unless one of the calls it awaits is idle or leads back to

@@ -1,9 +1,7 @@
 //! Callees that make a serial await sequential by design, so its finding is dropped:
 //! - idle async fns: those that only wait for other tasks (a lock, a notification, a timer) or
 //!   work one ordered handle (a channel, a writer), directly or through other idle fns. Running
-//!   calls to them together would gain nothing. (One that holds a lock across its awaits takes
-//!   turns only with calls that may hold that lock: futures created beside other work still
-//!   overlap it);
+//!   calls to them together would gain nothing;
 //! - recursive descent: a callee that leads back to the fn holding the loop (a resolver walking
 //!   name servers, a type lookup walking composite types). Such walks share per-walk state
 //!   (depth limits, in-flight guards, caches the earlier steps fill) that concurrent steps
@@ -15,7 +13,6 @@
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::facts::{AsyncFnSummary, Callee, Finding, Pending};
-use crate::registry::Rule;
 use crate::semantic::types;
 
 /// The idle async fns of one package. A fn counts only if every definition of it is idle
@@ -29,9 +26,6 @@ pub(crate) struct IdleFns<'a> {
     /// Methods holding a lock on a field of `self` across their awaits: calls on one object
     /// (`self.f(x)`) take turns on it.
     own_locked: HashSet<&'a Callee>,
-    /// Fns idle because they hold an exclusive lock across their awaits: calls to one take
-    /// turns on it, but work that is not idle can run beside it.
-    locked: HashSet<&'a Callee>,
 }
 
 impl<'a> IdleFns<'a> {
@@ -39,13 +33,9 @@ impl<'a> IdleFns<'a> {
         let mut defs: HashMap<&Callee, Vec<Option<&[Callee]>>> = HashMap::default();
         let mut implements = HashMap::default();
         let mut own_locked = HashSet::default();
-        let mut locked = HashSet::default();
         for s in summaries {
             if s.holds_own_lock {
                 own_locked.insert(&s.callee);
-            }
-            if s.holds_lock {
-                locked.insert(&s.callee);
             }
             defs.entry(&s.callee).or_default().push(s.waits_on.as_deref());
             if let Some(t) = &s.implements {
@@ -57,9 +47,7 @@ impl<'a> IdleFns<'a> {
             by_name.entry(c.name.as_str()).or_default().push(c);
         }
         defs.retain(|_, d| d.iter().all(Option::is_some));
-        // (Every definition of a name must hold its lock: one that is idle otherwise is not.)
-        locked.retain(|c| defs.contains_key(c));
-        let mut fns = IdleFns { idle: HashSet::default(), by_name, implements, own_locked, locked };
+        let mut fns = IdleFns { idle: HashSet::default(), by_name, implements, own_locked };
         loop {
             let newly: Vec<&Callee> = defs
                 .iter()
@@ -77,32 +65,20 @@ impl<'a> IdleFns<'a> {
     }
 
     pub(crate) fn is_idle(&self, c: &Callee) -> bool {
-        self.resolves_into(c, &self.idle) || self.own_locked(c)
-    }
-
-    /// Is `c` idle only because it holds a lock across its awaits (see `locked`)?
-    pub(crate) fn is_locked(&self, c: &Callee) -> bool {
-        self.resolves_into(c, &self.locked) || self.own_locked(c)
-    }
-
-    /// Is `c` a call on `self` of a method holding a lock of its object across its awaits?
-    /// (A lock of its own object's only serialises calls on `self`, not `Type::f(other)`.)
-    fn own_locked(&self, c: &Callee) -> bool {
-        c.owner.is_some() && c.method && self.own_locked.contains(&declared(c))
-    }
-
-    /// Is every definition `c` may call in `set`?
-    fn resolves_into(&self, c: &Callee, set: &HashSet<&'a Callee>) -> bool {
         let all = self.by_name.get(c.name.as_str()).map_or(&[][..], Vec::as_slice);
         // Called on a variable named after a type that has the method: that one.
         let named = |d: &&&Callee| d.owner.is_some() && d.owner == c.named_after;
         match (&c.owner, all.iter().find(named)) {
             // Definitions are keyed as declared, not as called.
-            (Some(_), _) => set.contains(&declared(c)),
-            (None, Some(d)) => set.contains(*d),
+            // (A lock of its own object's only serialises calls on `self`, not `Type::f(other)`.)
+            (Some(_), _) => {
+                let declared = Callee { method: false, ..c.clone() };
+                self.idle.contains(&declared) || c.method && self.own_locked.contains(&declared)
+            }
+            (None, Some(d)) => self.idle.contains(*d),
             (None, None) => {
                 let mut defs = self.untyped_defs(c).peekable();
-                defs.peek().is_some() && defs.all(|d| set.contains(d))
+                defs.peek().is_some() && defs.all(|d| self.idle.contains(d))
             }
         }
     }
@@ -145,11 +121,6 @@ impl<'a> IdleFns<'a> {
             None => self.is_idle(c),
         }
     }
-}
-
-/// A call as its definition is keyed: as declared, not as called.
-fn declared(c: &Callee) -> Callee {
-    Callee { method: false, ..c.clone() }
 }
 
 /// The pending findings that stand, as (file index, diagnostic). `files` pairs each file's
@@ -198,32 +169,12 @@ pub(crate) fn settle(
         for p in pending.iter() {
             let recursive = p.within.as_ref().is_some_and(|w| calls.reaches(&p.awaited, w));
             let requests = p.unless_client.iter().all(|m| is_client(types::member_tail(m), f));
-            let ordered = match p.diagnostic.rule {
-                Rule::SerialAwaitSequence => ordered(idle, &p.awaited, &is_idle),
-                // (A loop's lock holder may lock per item, or its other awaits be effects the
-                // lock orders: left as it was.)
-                _ => p.awaited.iter().any(|c| is_idle(idle, c)),
-            };
-            if !recursive && requests && !ordered {
+            if !recursive && requests && !p.awaited.iter().any(|c| is_idle(idle, c)) {
                 out.push((f, Finding { diagnostic: p.diagnostic.clone(), origin: p.origin }));
             }
         }
     }
     out
-}
-
-/// Do futures created together and awaiting `awaited` gain nothing from running together? So
-/// they do when one of them is idle, except one fn of the package that only takes turns on the
-/// lock it holds (`let c = state.pg.lock().await; c.query(..).await`) beside other work that is
-/// not idle: that work runs while it holds its lock (`ping_redis` and `ping_postgres` in a
-/// health check). (Two such fns may take turns on one lock.)
-fn ordered(idle: &IdleFns, awaited: &[Callee], is_idle: &dyn Fn(&IdleFns, &Callee) -> bool) -> bool {
-    let idle_calls: Vec<&Callee> = awaited.iter().filter(|c| is_idle(idle, c)).collect();
-    match idle_calls.as_slice() {
-        [] => false,
-        [one] => awaited.len() < 2 || !(idle.defines(one) && idle.is_locked(one)),
-        _ => true,
-    }
 }
 
 /// Which fns the async fns of one package await, by name.
@@ -295,7 +246,6 @@ mod tests {
             calls,
             implements: None,
             holds_own_lock: false,
-            holds_lock: false,
         }
     }
 
@@ -323,25 +273,6 @@ mod tests {
         assert!(!fns.is_idle(&named("Remote")));
         assert!(!fns.is_idle(&named("Store")));
         assert!(!fns.is_idle(&callee(None, "ping")));
-    }
-
-    #[test]
-    fn a_lock_holder_beside_other_work_is_not_ordered() {
-        let summaries = [
-            AsyncFnSummary { holds_lock: true, ..summary(None, "ping_pg", Some(vec![])) },
-            summary(None, "ping_api", None),
-            summary(None, "ready", Some(vec![])),
-        ];
-        let fns = IdleFns::new(summaries.iter());
-        let is_idle = |i: &IdleFns, c: &Callee| i.is_idle(c);
-        let (pg, api, ready) = (callee(None, "ping_pg"), callee(None, "ping_api"), callee(None, "ready"));
-        assert!(fns.is_idle(&pg) && fns.is_locked(&pg) && !fns.is_locked(&ready));
-        assert!(!ordered(&fns, &[api.clone(), pg.clone()], &is_idle));
-        // Its own calls take turns on its lock; a fn idle otherwise stays what it was.
-        assert!(ordered(&fns, &[pg.clone(), pg.clone()], &is_idle));
-        assert!(ordered(&fns, std::slice::from_ref(&pg), &is_idle));
-        assert!(ordered(&fns, &[api.clone(), ready], &is_idle));
-        assert!(!ordered(&fns, &[api.clone(), api], &is_idle));
     }
 
     #[test]

@@ -150,7 +150,7 @@ pub(crate) fn glob_pointer(path: &str) -> bool {
 /// `m::*::Mutex`: a lock named through a glob import (a prelude's `pub use std::sync::Mutex`),
 /// looked through by its name as the model does a lock's known type.
 pub(crate) fn glob_lock(path: &str) -> bool {
-    path.contains("::*::") && matches!(path.last_segment(), "Mutex" | "RwLock" | "RefCell")
+    path.split_once("::*::").is_some_and(|(_, name)| matches!(name, "Mutex" | "RwLock" | "RefCell"))
 }
 
 /// The name of member `member` (a field, or `name()` for a method's return) of a value of the

@@ -34,8 +34,7 @@
 //! (`let a = x.lock(); let b = y.lock();` in lock order, a `notified()` registered early). So are futures used before their await (pinned, raced in
 //! `select!`, passed on), futures awaited in another order than created (the order is the
 //! point), and calls to async fns of the package that only wait for other tasks or never
-//! suspend (see `idle`). (A fn that holds an async lock across its awaits takes turns only with
-//! calls that may hold that lock: created beside other work, the two still overlap.)
+//! suspend (see `idle`).
 
 crate::registry::declare_rule! {
     SerialAwaitSequence = "serial-await-sequence",

@@ -195,7 +195,6 @@ impl IdleBuilder {
             calls: self.calls,
             implements: self.implements,
             holds_own_lock: self.holds_own_lock && !self.holds_lock,
-            holds_lock: self.holds_lock,
         }
     }
 }
