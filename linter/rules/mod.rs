@@ -63,8 +63,11 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
         serial: Vec::new(),
         loose_seen: HashSet::default(),
         field_aliases: Vec::new(),
+        item_aliases: Vec::new(),
     };
     semantic::walk(ast, &place.module, &arena, &mut model, &mut checker);
+    let item_aliases = item_aliases(std::mem::take(&mut checker.item_aliases));
+    checker.field_aliases.extend(item_aliases);
     let mut facts = std::mem::take(&mut checker.facts);
     let mut aliases = model.res.module_aliases();
     facts.offload_wrappers = std::mem::take(&mut model.offload_wrappers);
@@ -123,6 +126,31 @@ struct Checker<'o, 'a> {
     loose_seen: HashSet<(Option<usize>, Option<crate::source::Position>, bool, String)>,
     /// The types of the fields of the file's structs, as aliases (see `Model::field_aliases`).
     field_aliases: Vec<(String, String)>,
+    /// The items of what methods return (`Type::<m()>::<item>`) and of what iterating each
+    /// type yields (`Type::<item>`, as its `iter()`-like methods say): (the method's name, the
+    /// alias's key, the type it names if known). See `item_aliases`.
+    item_aliases: Vec<(String, String, Option<String>)>,
+}
+
+/// The item aliases a file's methods publish, one per key where they agree: generic impls
+/// (`impl Set<Conn>` and `impl Set<Config>`, each with an `iter()`) name no one type, nor does
+/// a method whose items are not known. An `into_iter()` (`impl IntoIterator for &Pool`) says
+/// what `for x in &pool` yields, whatever `iter()` says.
+fn item_aliases(found: Vec<(String, String, Option<String>)>) -> Vec<(String, String)> {
+    let mut by_key: std::collections::BTreeMap<String, Vec<(String, Option<String>)>> = Default::default();
+    for (method, key, to) in found {
+        by_key.entry(key).or_default().push((method, to));
+    }
+    by_key
+        .into_iter()
+        .filter_map(|(key, mut named)| {
+            if named.iter().any(|(m, _)| m == "into_iter") {
+                named.retain(|(m, _)| m == "into_iter");
+            }
+            let to = named.first()?.1.clone()?;
+            named.iter().all(|(_, t)| t.as_ref() == Some(&to)).then_some((key, to))
+        })
+        .collect()
 }
 
 /// What a `for` loop iterates: its iterable, seen through an explicit `into_iter()` and the
@@ -451,12 +479,29 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
         if let Some((owner, name)) = owner {
             let member = format!("{name}()");
             self.field_aliases.extend(m.member_alias(owner, &member, f.output.clone()));
-            // (And the items of what it returns: `for p in registry.iter()` with `fn iter(&self)
-            // -> impl Iterator<Item = &Arc<dyn Provider>>`.)
-            self.field_aliases.extend(m.item_alias(owner, &member, &f.output));
-            // (An `iter()` says what the type itself yields: `for p in &registry`.)
+            // (And the items of what it returns: `for p in registry.snapshot()` with `fn
+            // snapshot(&self) -> Vec<Arc<dyn Provider>>`.)
+            let method_items = semantic::types::member_path(
+                &semantic::types::member_path(owner, &member),
+                semantic::types::ITEM,
+            );
+            let to = m.item_alias(owner, &member, &f.output).map(|(_, to)| to);
+            self.item_aliases.push((name.to_string(), method_items, to));
+            // (An `iter()` says what the type itself yields: `for p in registry.iter()`, `for p
+            // in &registry`.)
             if semantic::types::iterated_member(&semantic::types::member_path(owner, &member)).is_some() {
-                self.field_aliases.extend(m.items_alias(owner, &f.output));
+                // (An `into_iter()` returning `Self::IntoIter`: its impl's `type Item`.)
+                let to = m
+                    .items_alias(owner, &f.output)
+                    .or_else(|| {
+                        (name == "into_iter").then(|| m.items_alias(owner, &semantic::Ty::named(owner)))?
+                    })
+                    .map(|(_, to)| to);
+                self.item_aliases.push((
+                    name.to_string(),
+                    semantic::types::member_path(owner, semantic::types::ITEM),
+                    to,
+                ));
             }
             // (A method's may be another crate's type whose methods block: `fn pool(&self) ->
             // &PgPool`.)

@@ -234,16 +234,21 @@ impl<'c> Resolver<'c> {
                     }
                 }
                 Item::Impl(i) => {
-                    let syn::Type::Path(tp) = &*i.self_ty else { continue };
-                    let Some(ty) = tp.path.segments.last().map(|s| s.ident.to_string()) else { continue };
-                    // `impl Iterator for Entries { type Item = io::Result<Entry>; .. }`: what a
-                    // `for` loop over the type yields.
                     let trait_name = i
                         .trait_
                         .as_ref()
                         .and_then(|(_, p, _)| p.segments.last())
                         .map(|s| s.ident.to_string());
-                    if trait_name.as_deref() == Some("Iterator") {
+                    // (`impl IntoIterator for &'a Registry`: what `for x in &registry` yields.)
+                    let self_ty = match (&*i.self_ty, trait_name.as_deref()) {
+                        (syn::Type::Reference(r), Some("IntoIterator")) => &*r.elem,
+                        (t, _) => t,
+                    };
+                    let syn::Type::Path(tp) = self_ty else { continue };
+                    let Some(ty) = tp.path.segments.last().map(|s| s.ident.to_string()) else { continue };
+                    // `impl Iterator for Entries { type Item = io::Result<Entry>; .. }`: what a
+                    // `for` loop over the type yields.
+                    if matches!(trait_name.as_deref(), Some("Iterator" | "IntoIterator")) {
                         for item in &i.items {
                             if let syn::ImplItem::Type(t) = item {
                                 if t.ident == "Item" {
@@ -437,18 +442,20 @@ impl<'c> Resolver<'c> {
         if depth >= MAX_ALIAS_DEPTH {
             return Ty::Unknown;
         }
+        // `impl Iterator<Item = &Arc<dyn Provider>>`: iterated for its items, as a `Vec` of
+        // them is (the model's stand-in for any iterable of known items). (A trait of the
+        // crates beside it says more: `impl Source + Iterator<Item = u8>` has its methods.)
+        let mut iterable = Ty::Unknown;
         for b in bounds {
             let Some(last) = b.path.segments.last() else { continue };
-            // `impl Iterator<Item = &Arc<dyn Provider>>`: iterated for its items, as a `Vec`
-            // of them is (the model's stand-in for any iterable of known items).
-            if ITERATORS.contains(&last.ident.to_string().as_str()) {
+            let path = self.resolve_path(&b.path);
+            if ITERATORS.contains(&last.ident.to_string().as_str()) && !self.is_local(&path) {
                 if let Some(item) = assoc_type(&last.arguments, "Item") {
                     let item = self.resolve_type_in(item, &HashMap::default(), depth + 1);
-                    return Ty::Named("std::vec::Vec".into(), vec![item]);
+                    iterable = Ty::Named("std::vec::Vec".into(), vec![item]);
                 }
                 continue;
             }
-            let path = self.resolve_path(&b.path);
             if !matches!(last.ident.to_string().as_str(), "AsRef" | "Into" | "Borrow" | "AsMut") {
                 continue;
             }
@@ -464,7 +471,7 @@ impl<'c> Resolver<'c> {
             .iter()
             .map(|b| self.resolve_path(&b.path))
             .find(|path| self.is_local(path))
-            .map_or(Ty::Unknown, |path| Ty::Named(path, Vec::new()))
+            .map_or(iterable, |path| Ty::Named(path, Vec::new()))
     }
 
     /// Is `path` in the checked crates (`crate::..`, or another crate of the run)?

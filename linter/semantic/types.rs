@@ -150,7 +150,7 @@ pub(crate) fn glob_pointer(path: &str) -> bool {
 /// `m::*::Mutex`: a lock named through a glob import (a prelude's `pub use std::sync::Mutex`),
 /// looked through by its name as the model does a lock's known type.
 pub(crate) fn glob_lock(path: &str) -> bool {
-    path.split_once("::*::").is_some_and(|(_, name)| matches!(name, "Mutex" | "RwLock" | "RefCell"))
+    path.contains("::*::") && matches!(path.last_segment(), "Mutex" | "RwLock" | "RefCell")
 }
 
 /// The name of member `member` (a field, or `name()` for a method's return) of a value of the
@@ -182,6 +182,13 @@ pub(crate) const ITEM: &str = "item";
 /// `crate::Config::<zones>::<iter()>`, for `config.zones.iter()`).
 pub(crate) fn iterated_member(path: &str) -> Option<&str> {
     ["::<iter()>", "::<into_iter()>", "::<iter_mut()>"].iter().find_map(|s| path.strip_suffix(s))
+}
+
+/// `iterated_member`, of a member only (`Config::<zones>::<iter()>`: the field's items): a
+/// type's own `iter()` (`Pool::<iter()>`) has its items named by its file as that method's
+/// (see `rules::item_aliases`), which may not be what `for x in &pool` yields.
+pub(crate) fn iterated_field(path: &str) -> Option<&str> {
+    iterated_member(path).filter(|p| p.ends_with('>'))
 }
 
 /// How many members a `Ty::Member` chains at most.
@@ -456,7 +463,7 @@ impl Resolver<'_> {
         // A field another file declares (`for zone in &config.zones`, `config.zones.iter()`):
         // its items, as that file names them (see `Model::item_alias`).
         if let Ty::Member(path) = self.deref_all(ty.clone()) {
-            let path = iterated_member(&path).unwrap_or(&path);
+            let path = iterated_field(&path).unwrap_or(&path);
             return match path.matches("::<").count() < MEMBER_STEPS {
                 true => Ty::Member(member_path(path, ITEM)),
                 false => Ty::Unknown,
