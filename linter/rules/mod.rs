@@ -132,10 +132,14 @@ struct Checker<'o, 'a> {
     item_aliases: Vec<(String, String, Option<String>)>,
 }
 
-/// The item aliases a file's methods publish, one per key where they agree: generic impls
-/// (`impl Set<Conn>` and `impl Set<Config>`, each with an `iter()`) name no one type, nor does
-/// a method whose items are not known. An `into_iter()` (`impl IntoIterator for &Pool`) says
-/// what `for x in &pool` yields, whatever `iter()` says.
+/// What an item alias names when the items are of no one type: no function has a key under it,
+/// and the longer alias keeps the join from a shorter one's guess.
+const NO_ONE_TYPE: &str = "<no one type>";
+
+/// The item aliases a file's methods publish, one per key: generic impls (`impl Set<Conn>` and
+/// `impl Set<Config>`, each with an `iter()`) name no one type. A method whose items are not
+/// known names none. An `into_iter()` (`impl IntoIterator for &Pool`) says what `for x in
+/// &pool` yields, whatever `iter()` says.
 fn item_aliases(found: Vec<(String, String, Option<String>)>) -> Vec<(String, String)> {
     let mut by_key: std::collections::BTreeMap<String, Vec<(String, Option<String>)>> = Default::default();
     for (method, key, to) in found {
@@ -148,7 +152,10 @@ fn item_aliases(found: Vec<(String, String, Option<String>)>) -> Vec<(String, St
                 named.retain(|(m, _)| m == "into_iter");
             }
             let to = named.first()?.1.clone()?;
-            named.iter().all(|(_, t)| t.as_ref() == Some(&to)).then_some((key, to))
+            match named.iter().all(|(_, t)| t.as_ref() == Some(&to)) {
+                true => Some((key, to)),
+                false => Some((key, NO_ONE_TYPE.to_string())),
+            }
         })
         .collect()
 }
@@ -485,7 +492,18 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
                 &semantic::types::member_path(owner, &member),
                 semantic::types::ITEM,
             );
-            let to = m.item_alias(owner, &member, &f.output).map(|(_, to)| to);
+            // (Not through an `Option` or a `Result`: a caller iterating it whole gets what it
+            // holds, one looking through it with `?` or `unwrap()` that value's items, and the
+            // member names both alike. Nor, then, through the method's member alias, which looks
+            // through them: the items are named as no one type.)
+            let wrapped = |t: &semantic::Ty| {
+                matches!(t.path(), Some("std::option::Option" | "std::result::Result"))
+                    || t.last_segment() == Some("Result")
+            };
+            let to = match wrapped(&m.res.deref_all(f.output.clone())) {
+                true => Some(NO_ONE_TYPE.to_string()),
+                false => m.item_alias(owner, &member, &f.output).map(|(_, to)| to),
+            };
             self.item_aliases.push((name.to_string(), method_items, to));
             // (An `iter()` says what the type itself yields: `for p in registry.iter()`, `for p
             // in &registry`.)
@@ -494,7 +512,8 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
                 let to = m
                     .items_alias(owner, &f.output)
                     .or_else(|| {
-                        (name == "into_iter").then(|| m.items_alias(owner, &semantic::Ty::named(owner)))?
+                        (name == "into_iter")
+                            .then(|| m.item_named(owner, m.res.item_by_into_iterator(owner)?))?
                     })
                     .map(|(_, to)| to);
                 self.item_aliases.push((

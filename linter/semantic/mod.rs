@@ -301,17 +301,15 @@ impl<'a, 'ast> Model<'a, 'ast> {
     }
 
     /// An alias naming the type of the items of a value of type `ty` (`value::<item>` ->
-    /// the items' type), if it is a type of the crates. (An `Option` or a `Result` is looked
-    /// through, as calls on the value look through `?` and `unwrap()`: its items are those of
-    /// what it holds.)
+    /// the items' type), if it is a type of the crates.
     pub(crate) fn items_alias(&self, value: &str, ty: &Ty) -> Option<(String, String)> {
-        let mut held = self.res.deref_all(ty.clone());
-        while matches!(held.path(), Some("std::option::Option" | "std::result::Result"))
-            || held.last_segment() == Some("Result")
-        {
-            held = self.res.deref_all(held.first_arg());
-        }
-        let item = self.res.deref_all(self.res.item_type(&held));
+        self.item_named(value, self.res.item_type(&self.res.deref_all(ty.clone())))
+    }
+
+    /// An alias naming `item` as the type of the items of `value`, if it is a type of the
+    /// crates.
+    pub(crate) fn item_named(&self, value: &str, item: Ty) -> Option<(String, String)> {
+        let item = self.res.deref_all(item);
         let path = self.key(item.path()?)?;
         let named_type = path.rsplit("::").next().is_some_and(|t| t.starts_with(char::is_uppercase));
         named_type.then(|| (types::member_path(value, types::ITEM), path))

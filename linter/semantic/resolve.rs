@@ -113,6 +113,9 @@ pub(crate) struct Resolver<'c> {
     /// The items of the file's `impl Iterator for T` blocks, by `T`'s name (`None`: two
     /// impls of that name disagree).
     iterator_items: HashMap<String, Option<syn::Type>>,
+    /// The same of its `impl IntoIterator for T` and `for &T` blocks (what `for x in &t`
+    /// yields), second to an `Iterator` impl's.
+    into_iter_items: HashMap<String, Option<syn::Type>>,
 }
 
 impl<'c> Resolver<'c> {
@@ -143,6 +146,7 @@ impl<'c> Resolver<'c> {
             const_types: HashMap::default(),
             type_aliases: HashMap::default(),
             iterator_items: HashMap::default(),
+            into_iter_items: HashMap::default(),
         }
     }
 
@@ -252,9 +256,17 @@ impl<'c> Resolver<'c> {
                         for item in &i.items {
                             if let syn::ImplItem::Type(t) = item {
                                 if t.ident == "Item" {
-                                    let entry = self.iterator_items.entry(ty.clone());
-                                    // (Two impls yielding different items: unknown.)
-                                    entry.and_modify(|known| *known = None).or_insert(Some(t.ty.clone()));
+                                    let items = match trait_name.as_deref() {
+                                        Some("Iterator") => &mut self.iterator_items,
+                                        _ => &mut self.into_iter_items,
+                                    };
+                                    // (Two impls yielding different items, references aside
+                                    // (`Conn` for `Pool`, `&Conn` for `&Pool`): unknown.)
+                                    let same = |known: &syn::Type| same_referent(known, &t.ty);
+                                    items
+                                        .entry(ty.clone())
+                                        .and_modify(|known| *known = known.take().filter(|k| same(k)))
+                                        .or_insert(Some(t.ty.clone()));
                                 }
                             }
                         }
@@ -849,13 +861,23 @@ impl<'c> Resolver<'c> {
     }
 
     /// What iterating a value of the file's own type `path` yields, if the file implements
-    /// `Iterator` for it.
+    /// `Iterator` for it (or else `IntoIterator`).
     pub(crate) fn iterator_item(&self, path: &str) -> Option<Ty> {
+        self.item_of(path, &[&self.iterator_items, &self.into_iter_items])
+    }
+
+    /// What its `IntoIterator` impl says a `for` loop over it yields (over `&t` too).
+    pub(crate) fn item_by_into_iterator(&self, path: &str) -> Option<Ty> {
+        self.item_of(path, &[&self.into_iter_items])
+    }
+
+    /// The item the first of `impls` that has `path`'s type says.
+    fn item_of(&self, path: &str, impls: &[&HashMap<String, Option<syn::Type>>]) -> Option<Ty> {
         if !self.is_local(path) {
             return None;
         }
         let name = path.last_segment();
-        let item = self.iterator_items.get(name)?.as_ref()?;
+        let item = impls.iter().find_map(|items| items.get(name))?.as_ref()?;
         // (The model looks through results: `io::Result<Entry>` yields entries.)
         Some(self.resolve_type(ok_type(item)))
     }
@@ -920,6 +942,17 @@ impl<'c> Resolver<'c> {
             _ => Ty::Unknown,
         }
     }
+}
+
+/// Do two types name the same type, references aside (`&'a Conn` and `Conn`)?
+fn same_referent(a: &syn::Type, b: &syn::Type) -> bool {
+    let strip = |mut t: &syn::Type| {
+        while let syn::Type::Reference(r) = t {
+            t = &r.elem;
+        }
+        quote::quote!(#t).to_string()
+    };
+    strip(a) == strip(b)
 }
 
 /// std's iterator traits, whose `Item` is what a value bounded by one yields.
