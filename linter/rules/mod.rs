@@ -485,7 +485,8 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
         let owner = f.key.as_deref().and_then(|k| k.split_last_sep()).filter(|_| !f.test);
         if let Some((owner, name)) = owner {
             let member = format!("{name}()");
-            self.field_aliases.extend(m.member_alias(owner, &member, f.output.clone()));
+            let returned = m.member_alias(owner, &member, f.output.clone());
+            self.field_aliases.extend(returned.clone());
             // (And the items of what it returns: `for p in registry.snapshot()` with `fn
             // snapshot(&self) -> Vec<Arc<dyn Provider>>`.)
             let method_items = semantic::types::member_path(
@@ -494,14 +495,14 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
             );
             // (Not through an `Option` or a `Result`: a caller iterating it whole gets what it
             // holds, one looking through it with `?` or `unwrap()` that value's items, and the
-            // member names both alike. Nor, then, through the method's member alias, which looks
-            // through them: the items are named as no one type.)
+            // member names both alike. Nor, then, through the member alias of a type of the
+            // crates it holds, which looks through them: the items are named as no one type.)
             let wrapped = |t: &semantic::Ty| {
                 matches!(t.path(), Some("std::option::Option" | "std::result::Result"))
                     || t.last_segment() == Some("Result")
             };
             let to = match wrapped(&m.res.deref_all(f.output.clone())) {
-                true => Some(NO_ONE_TYPE.to_string()),
+                true => returned.map(|_| NO_ONE_TYPE.to_string()),
                 false => m.item_alias(owner, &member, &f.output).map(|(_, to)| to),
             };
             self.item_aliases.push((name.to_string(), method_items, to));
