@@ -301,7 +301,12 @@ pub struct Outline {
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
+/// One byte of FNV-1a: `Idents::hash` and the outline's `ident_end` must hash alike, or the
+/// filter would miss names it holds.
+fn fnv_step(h: u64, b: u8) -> u64 {
+    (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+}
 
 /// A Bloom filter of identifiers: two hashes, 16 bits per distinct identifier (at least 2048),
 /// so a large file's filter does not fill up and match every name. No false negatives; a false
@@ -320,7 +325,7 @@ impl Default for Idents {
 impl Idents {
     /// FNV-1a: fast, and good enough to spread short identifiers.
     fn hash(word: &[u8]) -> u64 {
-        word.iter().fold(FNV_OFFSET, |h, &b| (h ^ u64::from(b)).wrapping_mul(FNV_PRIME))
+        word.iter().fold(FNV_OFFSET, |h, &b| fnv_step(h, b))
     }
 
     /// The filter of `hashes` (one per mention, repeats and all: sorting them out is cheaper
@@ -527,7 +532,7 @@ static IDENT_START: [bool; 256] = {
 fn ident_end(src: &[u8], mut i: usize) -> (usize, u64) {
     let mut h = FNV_OFFSET;
     while let Some(&b) = src.get(i).filter(|&&b| IDENT[b as usize]) {
-        h = (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+        h = fnv_step(h, b);
         i += 1;
     }
     (i, h)

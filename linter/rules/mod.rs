@@ -497,11 +497,7 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
             // holds, one looking through it with `?` or `unwrap()` that value's items, and the
             // member names both alike. Nor, then, through the member alias of a type of the
             // crates it holds, which looks through them: the items are named as no one type.)
-            let wrapped = |t: &semantic::Ty| {
-                matches!(t.path(), Some("std::option::Option" | "std::result::Result"))
-                    || t.last_segment() == Some("Result")
-            };
-            let to = match wrapped(&m.res.deref_all(f.output.clone())) {
+            let to = match m.res.deref_all(f.output.clone()).holds_one_value() {
                 true => returned.map(|_| NO_ONE_TYPE.to_string()),
                 false => m.item_alias(owner, &member, &f.output).map(|(_, to)| to),
             };

@@ -133,6 +133,13 @@ impl Ty {
         Some((owner, member.strip_suffix('>')?))
     }
 
+    /// Is it an `Option` or a `Result` (std's, or a crate's `Result<T>` alias) holding a
+    /// value, which the model looks through?
+    pub(crate) fn holds_one_value(&self) -> bool {
+        self.path() == Some("std::option::Option")
+            || matches!(self, Ty::Named(_, args) if self.last_segment() == Some("Result") && !args.is_empty())
+    }
+
     pub(crate) fn first_arg(&self) -> Ty {
         match self {
             Ty::Named(_, args) => args.first().cloned().unwrap_or_default(),

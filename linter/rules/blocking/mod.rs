@@ -278,8 +278,7 @@ pub(crate) fn field_instance(
     // And what a `Result` holds (`fn checkout(&self) -> Result<PgConn>`, a crate's `Result<T>`
     // alias too): the caller's `?` or `unwrap` hands it on.
     let holds = |t: &Ty| {
-        t.path() == Some("std::option::Option")
-            || matches!(t, Ty::Named(_, args) if t.last_segment() == Some("Result") && !args.is_empty())
+        t.holds_one_value()
             || t.path().and_then(|p| knowledge.type_entry(p)).is_some_and(|e| e.is_lock())
             || t.path().is_some_and(crate::semantic::types::glob_lock)
     };
