@@ -94,9 +94,19 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
     facts.globs = model.res.module_globs();
     facts.globs.retain(|(_, to)| model.key(to).is_some());
     // Functions that neither block nor call into the crates cannot make a chain.
-    // (One that returns a type of the crates leads to the methods called on its result.)
+    // (One that returns a type of the crates leads to the methods called on its result. One
+    // beside another of its key stays: they are alternatives, `#[cfg(feature = "spin")]` and
+    // `#[cfg(not(..))]` variants or impls of a generic trait, and a call to that key blocks
+    // only if every one of them does.)
+    let mut seen = HashSet::default();
+    let shared: HashSet<String> =
+        facts.functions.iter().filter(|f| !seen.insert(f.key.as_str())).map(|f| f.key.clone()).collect();
     facts.functions.retain(|f| {
-        !f.blocking.is_empty() || !f.calls.is_empty() || !f.unseen.is_empty() || f.returns.is_some()
+        !f.blocking.is_empty()
+            || !f.calls.is_empty()
+            || !f.unseen.is_empty()
+            || f.returns.is_some()
+            || shared.contains(&f.key)
     });
     facts.findings.sort_by_key(|f| f.diagnostic.sort_key());
     facts

@@ -229,7 +229,8 @@ impl<'a, 'ast> Model<'a, 'ast> {
     /// A call-graph key: a path into this crate (`crate::a::f`, made unique per target when
     /// the graph is joined) or into another crate of the run.
     pub(crate) fn key(&self, path: &str) -> Option<String> {
-        if path.starts_with("crate::") {
+        // (`crate` itself: the target of `use super::*` in a module of the crate's root.)
+        if path == "crate" || path.starts_with("crate::") {
             return Some(path.to_string());
         }
         let first = path.first_segment();

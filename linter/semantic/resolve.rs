@@ -31,6 +31,8 @@ const PRELUDE: &[(&str, &str)] = &[
 
 /// How deep `use` aliases may chain before we give up (guards against cycles).
 const MAX_ALIAS_DEPTH: usize = 8;
+/// Bounds the chains of this file's modules glob importing each other (they may form a cycle).
+const MAX_GLOB_DEPTH: usize = 4;
 
 #[derive(Debug, Default, Clone)]
 struct Frame {
@@ -776,14 +778,19 @@ impl<'c> Resolver<'c> {
     /// Does a glob import in scope bring in a module of the checked crates defined in another
     /// file (`use crate::bucket::*`, `use super::*` from a module file, `use my_core::prelude::*`)?
     fn globs_own_modules(&self) -> bool {
-        self.scope_frames().any(|frame| {
-            frame.globs.iter().any(|glob| {
-                let module = self.import_target(frame, glob, 0);
-                if self.modules.contains_key(&module) {
-                    return false;
-                }
-                self.is_local(&module)
-            })
+        self.scope_frames().any(|frame| self.frame_globs_own_modules(frame, 0))
+    }
+
+    /// Does a glob import of `frame` lead to a module of the crates in another file: directly,
+    /// or through a module of this file that glob imports one (`use super::*` in `mod admin`
+    /// of a file with `use crate::prelude::*`)?
+    fn frame_globs_own_modules(&self, frame: &Frame, depth: usize) -> bool {
+        frame.globs.iter().any(|glob| {
+            let module = self.import_target(frame, glob, 0);
+            match self.modules.get(&module) {
+                Some(m) => depth < MAX_GLOB_DEPTH && self.frame_globs_own_modules(m, depth + 1),
+                None => self.is_local(&module),
+            }
         })
     }
 
