@@ -64,6 +64,7 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
         loose_seen: HashSet::default(),
         field_aliases: Vec::new(),
         item_aliases: Vec::new(),
+        cfg_gated: HashSet::default(),
     };
     semantic::walk(ast, &place.module, &arena, &mut model, &mut checker);
     let item_aliases = item_aliases(std::mem::take(&mut checker.item_aliases));
@@ -95,18 +96,25 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
     facts.globs.retain(|(_, to)| model.key(to).is_some());
     // Functions that neither block nor call into the crates cannot make a chain.
     // (One that returns a type of the crates leads to the methods called on its result. One
-    // beside another of its key stays: they are alternatives, `#[cfg(feature = "spin")]` and
-    // `#[cfg(not(..))]` variants or impls of a generic trait, and a call to that key blocks
-    // only if every one of them does.)
+    // under a `#[cfg(..)]` beside another of its key stays: they are alternatives whose
+    // features the run does not know, `#[cfg(feature = "spin")]` and `#[cfg(not(..))]`, and a
+    // call to that key blocks only if every one of them does. Fns sharing a key otherwise,
+    // nested fns of one name or an inherent method beside a trait's, are not alternatives.)
+    let gated = std::mem::take(&mut checker.cfg_gated);
     let mut seen = HashSet::default();
-    let shared: HashSet<String> =
-        facts.functions.iter().filter(|f| !seen.insert(f.key.as_str())).map(|f| f.key.clone()).collect();
+    let alternatives: HashSet<String> = (facts.functions.iter().enumerate())
+        .filter(|(i, f)| gated.contains(i) && !seen.insert(f.key.as_str()))
+        .map(|(_, f)| f.key.clone())
+        .collect();
+    let mut index = 0;
     facts.functions.retain(|f| {
+        let alternative = gated.contains(&index) && alternatives.contains(&f.key);
+        index += 1;
         !f.blocking.is_empty()
             || !f.calls.is_empty()
             || !f.unseen.is_empty()
             || f.returns.is_some()
-            || shared.contains(&f.key)
+            || alternative
     });
     facts.findings.sort_by_key(|f| f.diagnostic.sort_key());
     facts
@@ -140,6 +148,8 @@ struct Checker<'o, 'a> {
     /// type yields (`Type::<item>`, as its `iter()`-like methods say): (the method's name, the
     /// alias's key, the type it names if known). See `item_aliases`.
     item_aliases: Vec<(String, String, Option<String>)>,
+    /// The indices in `facts.functions` of fns under a `#[cfg(..)]` the run kept.
+    cfg_gated: HashSet<usize>,
 }
 
 /// What an item alias names when the items are of no one type: no function has a key under it,
@@ -483,6 +493,9 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
                     method: f.method,
                     unseen: Vec::new(),
                 });
+                if f.cfg {
+                    self.cfg_gated.insert(self.facts.functions.len() - 1);
+                }
                 Some(self.facts.functions.len() - 1)
             }
             _ => None,

@@ -207,6 +207,9 @@ pub(crate) struct FnFrame {
     pub repeats: usize,
     /// It takes `self`.
     pub method: bool,
+    /// It carries a `#[cfg(..)]` the run could not rule out (true, or unknown features): one of
+    /// its alternatives, maybe.
+    pub cfg: bool,
     /// For each branch the walk is in, the parameter test it runs under, if it is one.
     pub guards: Vec<Option<Guard>>,
 }

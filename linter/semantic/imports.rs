@@ -63,17 +63,17 @@ fn walk(tree: &UseTree, extern_root: bool, prefix: &mut Vec<String>, out: &mut V
     }
 }
 
-/// std's modules whose functions block (files, paths' queries, sockets and DNS, processes,
-/// threads and their sleeps and joins, channels): only their re-exports lead importers to blocking calls. (A
+/// std's modules whose functions block (files, sockets and DNS, processes, threads and their
+/// sleeps and joins, channels): only their re-exports lead importers to blocking calls. (A
 /// library re-exporting `fmt` or `mem` is common, and would make every importer be read again.)
-pub(crate) const BLOCKING_STD_MODULES: &[&str] = &["fs", "net", "path", "process", "thread", "sync::mpsc"];
+pub(crate) const BLOCKING_STD_MODULES: &[&str] = &["fs", "net", "process", "thread", "sync::mpsc"];
 
 /// The standard library's modules and functions that `pub use` items of `items` (in module
 /// `module`, and the inline modules in it) re-export, as (the path they make, std's path):
 /// `pub use std::fs;` in `crate::prelude` makes `crate::prelude::fs`, `pub use
 /// std::process::Command;` makes `crate::prelude::Command`. Only names in
 /// `BLOCKING_STD_MODULES`. (A re-exported type is followed in paths, `Command::new(..)`, and
-/// where it names a field's or a parameter's type: `root: PathBuf`, `p: &Path`.)
+/// where it names a field's or a parameter's type: `cmd: &mut Command`.)
 pub(crate) fn std_reexports(items: &[syn::Item], module: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for item in items {
@@ -134,7 +134,7 @@ mod tests {
         let file: syn::File = syn::parse_str(
             "pub use std::fs::{self, read_to_string as read_text}; pub use std::sync::Arc; use std::thread; \
              pub mod inner { pub(crate) use std::thread; } pub use crate::fs2; pub use std::{fmt, io}; \
-             pub use std::process::Command; pub use std::path::{Path, PathBuf};",
+             pub use std::process::Command;",
         )
         .unwrap();
         let got = std_reexports(&file.items, "crate::prelude");
@@ -143,8 +143,6 @@ mod tests {
             ("crate::prelude::read_text", "std::fs::read_to_string"),
             ("crate::prelude::inner::thread", "std::thread"),
             ("crate::prelude::Command", "std::process::Command"),
-            ("crate::prelude::Path", "std::path::Path"),
-            ("crate::prelude::PathBuf", "std::path::PathBuf"),
         ];
         assert_eq!(got, want.map(|(a, b)| (a.to_string(), b.to_string())));
     }

@@ -714,6 +714,15 @@ impl Resolver<'_> {
         }
     }
 
+    /// Is the type at `path` a wrapper that derefs to its type argument (`axum::extract::State`,
+    /// `web::Data`)? One a glob import brings (`m::*::State`) by its name.
+    fn derefs_to_inner(&self, path: &str) -> bool {
+        match path.split_once("::*::") {
+            Some((_, name)) => !name.has_sep() && self.knowledge.wrapper_named(name),
+            None => self.knowledge.type_entry(path).is_some_and(|e| e.deref.as_deref() == Some("inner")),
+        }
+    }
+
     /// A type and every type it derefs to, in order.
     pub(crate) fn deref_chain(&self, mut ty: Ty) -> Vec<Ty> {
         let mut out = vec![ty.clone()];
@@ -819,6 +828,16 @@ impl Resolver<'_> {
                         if ts.elems.len() == 1 && p.rsplit("::").next() == Some(name.as_str()) =>
                     {
                         args.first().cloned().unwrap_or_default()
+                    }
+                    // `State(s): Shared` with `type Shared = State<Arc<App>>` in another file:
+                    // `s` is what the alias derefs to, as the join names it through the alias.
+                    Ty::Named(p, args)
+                        if ts.elems.len() == 1
+                            && args.is_empty()
+                            && self.is_local(p)
+                            && self.derefs_to_inner(&self.resolve_path(&ts.path)) =>
+                    {
+                        ty.clone()
                     }
                     _ => Ty::Unknown,
                 };
