@@ -8,6 +8,7 @@
 
 use std::collections::BTreeSet;
 
+use quote::ToTokens;
 use serde::{Deserialize, Serialize};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
@@ -43,6 +44,18 @@ pub(crate) struct CfgEnv<'a> {
 /// out: the test policy decides about it.
 pub(crate) fn compiled_out(attrs: &[syn::Attribute], env: &CfgEnv) -> bool {
     attrs.iter().filter_map(Cfg::from_attr).any(|c| c.compiles_out(env))
+}
+
+/// The `#[cfg(..)]` attributes that leave their item's build undecided here (a feature or a
+/// cfg the run does not know), as written; `None` when all are decided. One about test builds
+/// is left to the test policy.
+pub(crate) fn undecided(attrs: &[syn::Attribute], env: &CfgEnv) -> Option<String> {
+    let open: Vec<String> = attrs
+        .iter()
+        .filter(|a| Cfg::from_attr(a).is_some_and(|c| c.eval(env).is_none() && !c.mentions_test()))
+        .map(|a| a.meta.to_token_stream().to_string())
+        .collect();
+    (!open.is_empty()).then(|| open.join(" "))
 }
 
 impl Cfg {

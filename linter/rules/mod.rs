@@ -11,7 +11,7 @@ pub(crate) mod blocking;
 pub(crate) mod meta;
 pub(crate) mod serial;
 
-use rustc_hash::FxHashSet as HashSet;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use proc_macro2::Span as PmSpan;
 use syn::spanned::Spanned;
@@ -64,7 +64,7 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
         loose_seen: HashSet::default(),
         field_aliases: Vec::new(),
         item_aliases: Vec::new(),
-        cfg_gated: HashSet::default(),
+        cfg_gated: HashMap::default(),
     };
     semantic::walk(ast, &place.module, &arena, &mut model, &mut checker);
     let item_aliases = item_aliases(std::mem::take(&mut checker.item_aliases));
@@ -96,19 +96,21 @@ pub(crate) fn check(ast: &syn::File, idx: &SourceIndex, place: &Place, options: 
     facts.globs.retain(|(_, to)| model.key(to).is_some());
     // Functions that neither block nor call into the crates cannot make a chain.
     // (One that returns a type of the crates leads to the methods called on its result. One
-    // under a `#[cfg(..)]` beside another of its key stays: they are alternatives whose
-    // features the run does not know, `#[cfg(feature = "spin")]` and `#[cfg(not(..))]`, and a
-    // call to that key blocks only if every one of them does. Fns sharing a key otherwise,
-    // nested fns of one name or an inherent method beside a trait's, are not alternatives.)
+    // under an undecided `#[cfg(..)]` beside another such of its key stays: they are
+    // alternatives whose features the run does not know, `#[cfg(feature = "spin")]` and
+    // `#[cfg(not(..))]`, and a call to that key blocks only if every one of them does. Fns
+    // sharing a key otherwise, nested fns of one name or an inherent method beside a trait's,
+    // are not alternatives, nor are fns under one cfg: they are built together.)
     let gated = std::mem::take(&mut checker.cfg_gated);
-    let mut seen = HashSet::default();
-    let alternatives: HashSet<String> = (facts.functions.iter().enumerate())
-        .filter(|(i, f)| gated.contains(i) && !seen.insert(f.key.as_str()))
-        .map(|(_, f)| f.key.clone())
-        .collect();
+    let mut cfgs: HashMap<&str, HashSet<&str>> = HashMap::default();
+    for (i, cfg) in &gated {
+        cfgs.entry(facts.functions[*i].key.as_str()).or_default().insert(cfg.as_str());
+    }
+    let alternatives: HashSet<String> =
+        cfgs.into_iter().filter(|(_, c)| c.len() > 1).map(|(k, _)| k.to_string()).collect();
     let mut index = 0;
     facts.functions.retain(|f| {
-        let alternative = gated.contains(&index) && alternatives.contains(&f.key);
+        let alternative = gated.contains_key(&index) && alternatives.contains(&f.key);
         index += 1;
         !f.blocking.is_empty()
             || !f.calls.is_empty()
@@ -148,8 +150,9 @@ struct Checker<'o, 'a> {
     /// type yields (`Type::<item>`, as its `iter()`-like methods say): (the method's name, the
     /// alias's key, the type it names if known). See `item_aliases`.
     item_aliases: Vec<(String, String, Option<String>)>,
-    /// The indices in `facts.functions` of fns under a `#[cfg(..)]` the run kept.
-    cfg_gated: HashSet<usize>,
+    /// The indices in `facts.functions` of fns under a `#[cfg(..)]` the run cannot decide,
+    /// with that cfg as written.
+    cfg_gated: HashMap<usize, String>,
 }
 
 /// What an item alias names when the items are of no one type: no function has a key under it,
@@ -493,8 +496,8 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
                     method: f.method,
                     unseen: Vec::new(),
                 });
-                if f.cfg {
-                    self.cfg_gated.insert(self.facts.functions.len() - 1);
+                if let Some(cfg) = &f.cfg {
+                    self.cfg_gated.insert(self.facts.functions.len() - 1, cfg.clone());
                 }
                 Some(self.facts.functions.len() - 1)
             }

@@ -207,9 +207,9 @@ pub(crate) struct FnFrame {
     pub repeats: usize,
     /// It takes `self`.
     pub method: bool,
-    /// It carries a `#[cfg(..)]` the run could not rule out (true, or unknown features): one of
-    /// its alternatives, maybe.
-    pub cfg: bool,
+    /// The `#[cfg(..)]` it carries that the run cannot decide (a feature it does not know), as
+    /// written: one of several alternatives, maybe.
+    pub cfg: Option<String>,
     /// For each branch the walk is in, the parameter test it runs under, if it is one.
     pub guards: Vec<Option<Guard>>,
 }

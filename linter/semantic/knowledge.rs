@@ -367,13 +367,6 @@ impl Knowledge {
         self.builder_steps.contains(method)
     }
 
-    /// Does a type the knowledge lists by this last segment deref to its type argument (a web
-    /// framework's `State`, `Data`, `Extension`)? For a name a glob import brings, whose path
-    /// the model cannot see.
-    pub(crate) fn wrapper_named(&self, name: &str) -> bool {
-        self.types.iter().any(|(path, e)| e.deref.as_deref() == Some("inner") && path.last_segment() == name)
-    }
-
     pub(crate) fn type_entry(&self, path: &str) -> Option<&TypeEntry> {
         self.types.get(path)
     }

@@ -216,6 +216,11 @@ impl<'a, 'ast> Model<'a, 'ast> {
         crate::project::cfg::compiled_out(attrs, &self.settings.cfg)
     }
 
+    /// The `#[cfg(..)]` of these that leave the item's build undecided (`cfg::undecided`).
+    pub(crate) fn cfg_undecided(&self, attrs: &[syn::Attribute]) -> Option<String> {
+        crate::project::cfg::undecided(attrs, &self.settings.cfg)
+    }
+
     /// Whether test code is analysed in full (otherwise only where it calls `block_on`).
     pub(crate) fn include_tests(&self) -> bool {
         self.settings.include_tests

@@ -781,6 +781,24 @@ impl<'c> Resolver<'c> {
         self.scope_frames().any(|frame| self.frame_globs_own_modules(frame, 0))
     }
 
+    /// The modules of other files the scope glob imports (`use crate::prelude::*`), directly or
+    /// through this file's modules' own globs (`use super::*`), named with `package` for `crate`.
+    fn glob_targets(&self, package: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut frames: Vec<(&Frame, usize)> = self.scope_frames().map(|f| (f, 0)).collect();
+        while let Some((frame, depth)) = frames.pop() {
+            for glob in &frame.globs {
+                let module = self.import_target(frame, glob, 0);
+                match self.modules.get(&module) {
+                    Some(m) if depth < MAX_GLOB_DEPTH => frames.push((m, depth + 1)),
+                    Some(_) => {}
+                    None => out.push(Ty::requalify(&module, "crate", package)),
+                }
+            }
+        }
+        out
+    }
+
     /// Does a glob import of `frame` lead to a module of the crates in another file: directly,
     /// or through a module of this file that glob imports one (`use super::*` in `mod admin`
     /// of a file with `use crate::prelude::*`)?
@@ -854,12 +872,23 @@ impl<'c> Resolver<'c> {
             return Some(parse(t));
         }
         let (_, name) = path.split_once("::*::").filter(|(_, name)| !name.has_sep())?;
+        // A re-export of std's `Path` or `PathBuf` counts only from a module this file glob
+        // imports: the name is a common one for a crate's own type (an in-memory file
+        // system's), and such a type is no file-system query.
+        let targets = std::cell::OnceCell::new();
+        let reachable = |p: &str, t: &str| {
+            !t.starts_with("std::path::")
+                || p.split_last_sep().is_some_and(|(m, _)| {
+                    targets.get_or_init(|| self.glob_targets(package)).iter().any(|g| g == m)
+                })
+        };
         // The package's own first; else another's, through its prelude (`use my_core::prelude::*`).
         // (Several of one name are one when they name the same: `pub use std::fs;` in two.)
         let of = |own: bool| {
-            let mut named = aliases.iter().filter(move |(p, _)| {
+            let mut named = aliases.iter().filter(|(p, t)| {
                 p.strip_prefix(package).and_then(|r| r.strip_prefix("::")).is_some() == own
                     && p.rsplit("::").next() == Some(name)
+                    && reachable(p, t)
             });
             let (_, first) = named.next()?;
             named.all(|(_, t)| t == first).then_some(first)

@@ -715,12 +715,10 @@ impl Resolver<'_> {
     }
 
     /// Is the type at `path` a wrapper that derefs to its type argument (`axum::extract::State`,
-    /// `web::Data`)? One a glob import brings (`m::*::State`) by its name.
+    /// `web::Data`)? (Not a name a glob import brings, `m::*::State`: the crate's own `State`
+    /// or an enum's variant `Data` may be it.)
     fn derefs_to_inner(&self, path: &str) -> bool {
-        match path.split_once("::*::") {
-            Some((_, name)) => !name.has_sep() && self.knowledge.wrapper_named(name),
-            None => self.knowledge.type_entry(path).is_some_and(|e| e.deref.as_deref() == Some("inner")),
-        }
+        self.knowledge.type_entry(path).is_some_and(|e| e.deref.as_deref() == Some("inner"))
     }
 
     /// A type and every type it derefs to, in order.

@@ -233,7 +233,7 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             branches: 0,
             repeats: 0,
             method: sig.receiver().is_some(),
-            cfg: attrs.iter().any(|a| a.path().is_ident("cfg")),
+            cfg: self.m.cfg_undecided(attrs),
             guards: Vec::new(),
         };
         self.m.ctx.push(Ctx { hot: root, test, ..Ctx::new(kind, what) });
