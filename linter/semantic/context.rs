@@ -207,8 +207,8 @@ pub(crate) struct FnFrame {
     pub repeats: usize,
     /// It takes `self`.
     pub method: bool,
-    /// The `#[cfg(..)]` it carries that the run cannot decide (a feature it does not know), as
-    /// written: one of several alternatives, maybe.
+    /// The `#[cfg(..)]`s it is under (its own, its impl's or module's) that the run cannot decide
+    /// (a feature it does not know), as written: one of several alternatives, maybe.
     pub cfg: Option<String>,
     /// For each branch the walk is in, the parameter test it runs under, if it is one.
     pub guards: Vec<Option<Guard>>,

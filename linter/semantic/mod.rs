@@ -81,6 +81,9 @@ pub(crate) struct Model<'a, 'ast> {
     pub offload_wrappers_via: Vec<(String, String)>,
     /// Per impl entered: the trait it implements (its last segment: `Importer`), if any.
     pub impl_traits: Vec<Option<String>>,
+    /// The undecided `#[cfg(..)]`s of the items the walk is in (`cfg::undecided`): a fn in a
+    /// `#[cfg(feature = "spin")] impl` or `mod` is under it too.
+    pub item_cfgs: Vec<String>,
     /// The traits the file declares.
     pub declared_traits: Vec<String>,
     /// Test items (modules, impls) the walk is inside.
@@ -121,6 +124,7 @@ impl<'a, 'ast> Model<'a, 'ast> {
             serves: false,
             offload_wrappers_via: Vec::new(),
             impl_traits: Vec::new(),
+            item_cfgs: Vec::new(),
             declared_traits: Vec::new(),
             test_items: 0,
             conditions: Vec::new(),

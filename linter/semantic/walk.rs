@@ -233,7 +233,9 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             branches: 0,
             repeats: 0,
             method: sig.receiver().is_some(),
-            cfg: self.m.cfg_undecided(attrs),
+            // (A fn nested in another's body shares its key with namesakes nested elsewhere:
+            // never an alternative.)
+            cfg: (self.m.fns.is_empty() && !self.m.item_cfgs.is_empty()).then(|| self.m.item_cfgs.join(" ")),
             guards: Vec::new(),
         };
         self.m.ctx.push(Ctx { hot: root, test, ..Ctx::new(kind, what) });
@@ -1326,7 +1328,13 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
         }
         self.hooks.item(self.m, attrs, span);
         self.m.test_items += usize::from(test);
+        let cfg = self.m.cfg_undecided(attrs);
+        let gated = cfg.is_some();
+        self.m.item_cfgs.extend(cfg);
         walk(self);
+        if gated {
+            self.m.item_cfgs.pop();
+        }
         self.m.test_items -= usize::from(test);
     }
 }
