@@ -64,8 +64,9 @@ fn walk(tree: &UseTree, extern_root: bool, prefix: &mut Vec<String>, out: &mut V
 }
 
 /// std's modules whose functions block (files, paths' queries, sockets and DNS, processes,
-/// threads and their sleeps and joins, channels): only their re-exports lead importers to blocking calls. (A
-/// library re-exporting `fmt` or `mem` is common, and would make every importer be read again.)
+/// threads and their sleeps and joins, channels): only their re-exports lead importers to
+/// blocking calls. (A library re-exporting `fmt` or `mem` is common, and would make every
+/// importer be read again.)
 pub(crate) const BLOCKING_STD_MODULES: &[&str] = &["fs", "net", "path", "process", "thread", "sync::mpsc"];
 
 /// The standard library's modules and functions that `pub use` items of `items` (in module
