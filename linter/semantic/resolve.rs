@@ -778,36 +778,22 @@ impl<'c> Resolver<'c> {
     /// Does a glob import in scope bring in a module of the checked crates defined in another
     /// file (`use crate::bucket::*`, `use super::*` from a module file, `use my_core::prelude::*`)?
     fn globs_own_modules(&self) -> bool {
-        self.scope_frames().any(|frame| self.frame_globs_own_modules(frame, 0))
+        self.any_glob_target(&mut |module| self.is_local(module))
     }
 
-    /// The modules of other files the scope glob imports (`use crate::prelude::*`), directly or
-    /// through this file's modules' own globs (`use super::*`), named with `package` for `crate`.
-    fn glob_targets(&self, package: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut frames: Vec<(&Frame, usize)> = self.scope_frames().map(|f| (f, 0)).collect();
-        while let Some((frame, depth)) = frames.pop() {
-            for glob in &frame.globs {
-                let module = self.import_target(frame, glob, 0);
-                match self.modules.get(&module) {
-                    Some(m) if depth < MAX_GLOB_DEPTH => frames.push((m, depth + 1)),
-                    Some(_) => {}
-                    None => out.push(Ty::requalify(&module, "crate", package)),
-                }
-            }
-        }
-        out
+    /// Does `f` hold for a module of another file the scope glob imports (`use
+    /// crate::prelude::*`), directly or through a module of this file that glob imports one
+    /// (`use super::*` in `mod admin` of a file with `use crate::prelude::*`)?
+    fn any_glob_target(&self, f: &mut dyn FnMut(&str) -> bool) -> bool {
+        self.scope_frames().any(|frame| self.frame_any_glob_target(frame, 0, f))
     }
 
-    /// Does a glob import of `frame` lead to a module of the crates in another file: directly,
-    /// or through a module of this file that glob imports one (`use super::*` in `mod admin`
-    /// of a file with `use crate::prelude::*`)?
-    fn frame_globs_own_modules(&self, frame: &Frame, depth: usize) -> bool {
+    fn frame_any_glob_target(&self, frame: &Frame, depth: usize, f: &mut dyn FnMut(&str) -> bool) -> bool {
         frame.globs.iter().any(|glob| {
             let module = self.import_target(frame, glob, 0);
             match self.modules.get(&module) {
-                Some(m) => depth < MAX_GLOB_DEPTH && self.frame_globs_own_modules(m, depth + 1),
-                None => self.is_local(&module),
+                Some(m) => depth < MAX_GLOB_DEPTH && self.frame_any_glob_target(m, depth + 1, f),
+                None => f(&module),
             }
         })
     }
@@ -875,11 +861,10 @@ impl<'c> Resolver<'c> {
         // A re-export of std's `Path` or `PathBuf` counts only from a module this file glob
         // imports: the name is a common one for a crate's own type (an in-memory file
         // system's), and such a type is no file-system query.
-        let targets = std::cell::OnceCell::new();
         let reachable = |p: &str, t: &str| {
             !t.starts_with("std::path::")
                 || p.split_last_sep().is_some_and(|(m, _)| {
-                    targets.get_or_init(|| self.glob_targets(package)).iter().any(|g| g == m)
+                    self.any_glob_target(&mut |g| Ty::requalify(g, "crate", package) == m)
                 })
         };
         // The package's own first; else another's, through its prelude (`use my_core::prelude::*`).
