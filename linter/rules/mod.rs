@@ -545,19 +545,17 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
                     to,
                 ));
             }
-            // (A method's may be another crate's type whose methods block: `fn pool(&self) ->
-            // &PgPool`.)
-            if f.owner.is_some() {
-                let returned = blocking::field_instance(
-                    m,
-                    owner,
-                    &member,
-                    f.output.clone(),
-                    f.ident_span,
-                    self.options.catalog,
-                );
-                self.facts.instances.extend(returned);
-            }
+            // (It may be another crate's type whose methods block: `fn pool(&self) -> &PgPool`,
+            // `fn spawn_exporter() -> JoinHandle<()>`.)
+            let returned = blocking::field_instance(
+                m,
+                owner,
+                &member,
+                f.output.clone(),
+                f.ident_span,
+                self.options.catalog,
+            );
+            self.facts.instances.extend(returned);
         }
     }
 

@@ -73,6 +73,43 @@ pub(crate) fn parse_matches(input: ParseStream) -> syn::Result<syn::punctuated::
     Ok(out)
 }
 
+/// `json!({ "git": git_revision(), "tags": [a, b] })` (serde_json): the expressions of its
+/// values (and of keys that are not literals), nested objects and arrays included.
+pub(crate) fn parse_json(input: ParseStream) -> syn::Result<syn::punctuated::Punctuated<Expr, Token![,]>> {
+    fn value(input: ParseStream, out: &mut syn::punctuated::Punctuated<Expr, Token![,]>) -> syn::Result<()> {
+        if input.peek(syn::token::Brace) {
+            let content;
+            syn::braced!(content in input);
+            while !content.is_empty() {
+                let key = content.parse::<Expr>()?;
+                if !matches!(key, Expr::Lit(_)) {
+                    out.push(key);
+                }
+                content.parse::<Token![:]>()?;
+                value(&content, out)?;
+                if !content.is_empty() {
+                    content.parse::<Token![,]>()?;
+                }
+            }
+        } else if input.peek(syn::token::Bracket) {
+            let content;
+            syn::bracketed!(content in input);
+            while !content.is_empty() {
+                value(&content, out)?;
+                if !content.is_empty() {
+                    content.parse::<Token![,]>()?;
+                }
+            }
+        } else {
+            out.push(input.parse::<Expr>()?);
+        }
+        Ok(())
+    }
+    let mut out = syn::punctuated::Punctuated::new();
+    value(input, &mut out)?;
+    Ok(out)
+}
+
 /// `vec![elem; n]`.
 pub(crate) fn parse_repeat(input: ParseStream) -> syn::Result<(Expr, Expr)> {
     let a = Expr::parse(input)?;

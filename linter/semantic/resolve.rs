@@ -118,6 +118,9 @@ pub(crate) struct Resolver<'c> {
     /// The same of its `impl IntoIterator for T` and `for &T` blocks (what `for x in &t`
     /// yields), second to an `Iterator` impl's.
     into_iter_items: HashMap<String, Option<syn::Type>>,
+    /// The parameter of a closure `infer` is typing the body of, and what it is handed
+    /// (`opt.map(|r| r.gate.clone())`: `r` is what the option holds). Innermost last.
+    pub(crate) mapped_params: std::cell::RefCell<Vec<(String, Ty)>>,
 }
 
 impl<'c> Resolver<'c> {
@@ -138,6 +141,7 @@ impl<'c> Resolver<'c> {
             shared_self_methods: HashMap::default(),
             closure_params: HashMap::default(),
             free_closure_params: HashMap::default(),
+            mapped_params: Default::default(),
             variants: HashMap::default(),
             assoc_fns: HashSet::default(),
             traits: HashSet::default(),
@@ -531,6 +535,11 @@ impl<'c> Resolver<'c> {
 
     /// What the method `method` of a type of this file (`recv`) returns, when the file
     /// declares it: `None` when it does not (another file may).
+    /// Does an impl of this file define `method` on `recv`'s type?
+    pub(crate) fn defines_method(&self, recv: &Ty, method: &str) -> bool {
+        recv.path().is_some_and(|p| self.method_returns.contains_key(&format!("{p}::{method}")))
+    }
+
     pub(crate) fn local_method_return(&self, recv: &Ty, method: &str) -> Option<Ty> {
         let MethodReturn { ty, is_async, module } =
             match self.method_returns.get(&format!("{}::{method}", recv.path()?))? {

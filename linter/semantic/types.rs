@@ -288,6 +288,10 @@ impl Resolver<'_> {
                     if name == "self" {
                         return self.self_type().map(Ty::named).unwrap_or_default();
                     }
+                    let mapped = self.mapped_params.borrow().iter().rev().find(|(n, _)| *n == name).map(|(_, t)| t.clone());
+                    if let Some(ty) = mapped {
+                        return ty;
+                    }
                     return match self.var(&name) {
                         Some(ty) => ty.clone(),
                         None => self.const_types.get(&name).map(|t| self.resolve_type(t)).unwrap_or_default(),
@@ -353,7 +357,11 @@ impl Resolver<'_> {
                     t => t,
                 }
             }
-            Expr::Try(t) => self.infer(&t.expr),
+            // `gate?` with `gate: Option<Arc<Gate>>`: what the option or result holds.
+            Expr::Try(t) => match self.infer(&t.expr) {
+                held if held.holds_one_value() => held.first_arg(),
+                ty => ty,
+            },
             // `Janitor { dir }`: a value of the struct named.
             Expr::Struct(st) if st.qself.is_none() => {
                 self.resolve_type(&syn::Type::Path(syn::TypePath { qself: None, path: st.path.clone() }))
@@ -613,11 +621,13 @@ impl Resolver<'_> {
     /// `.and_then(|p| File::open(p).ok())` on an `Option`, a `Result` or an untyped value,
     /// what the function or closure returns (options and results are looked through).
     pub(crate) fn method_call_type(&self, recv: &Ty, method: &str, args: &[&Expr]) -> Ty {
-        let wrapper = match recv {
-            Ty::Unknown | Ty::Member(_) => true,
-            Ty::Named(p, _) => matches!(p.as_str(), "std::option::Option" | "std::result::Result"),
-            _ => false,
-        };
+        let option = matches!(recv, Ty::Named(p, _) if matches!(p.as_str(), "std::option::Option" | "std::result::Result"));
+        // (A value of the crates' own type the model took out of an option already:
+        // `rooms.get(&id).map(|r| r.gate.clone())` types `get` as the map's value.)
+        let looked_through = matches!(recv, Ty::Named(p, _) if self.is_own_type(p)
+            && self.knowledge.type_entry(p).is_none()
+            && !self.defines_method(recv, method));
+        let wrapper = option || looked_through || matches!(recv, Ty::Unknown | Ty::Member(_));
         if wrapper && matches!(method, "map" | "and_then") && args.len() == 1 {
             let mapped = match args[0] {
                 Expr::Path(p) if p.qself.is_none() => match self.resolve_value(&p.path) {
@@ -625,12 +635,42 @@ impl Resolver<'_> {
                     None => Ty::Unknown,
                 },
                 Expr::Closure(c) => {
+                    // (`opt.map(|r| r.gate.clone())`: `r` is what an option or result of a
+                    // known type holds.)
+                    let held = match recv {
+                        _ if option => recv.first_arg(),
+                        _ if looked_through => recv.clone(),
+                        _ => Ty::Unknown,
+                    };
+                    let param = match c.inputs.iter().collect::<Vec<_>>().as_slice() {
+                        [Pat::Ident(p)] if p.subpat.is_none() && held != Ty::Unknown => {
+                            Some((p.ident.to_string(), held))
+                        }
+                        [Pat::Type(t)] => match &*t.pat {
+                            Pat::Ident(p) if p.subpat.is_none() => {
+                                Some((p.ident.to_string(), self.resolve_type(&t.ty)))
+                                    .filter(|(_, t)| *t != Ty::Unknown)
+                            }
+                            _ => None,
+                        },
+                        _ => None,
+                    };
                     let mut bound = HashSet::default();
                     for input in &c.inputs {
                         super::context::bound_names(input, &mut bound);
                     }
+                    if let Some((name, _)) = &param {
+                        bound.remove(name);
+                    }
                     match tail(&c.body) {
-                        Some(body) if !mentions_shadowed(body, &bound, self) => self.infer(body),
+                        Some(body) if !mentions_shadowed(body, &bound, self) => {
+                            let pushed = param.map(|p| self.mapped_params.borrow_mut().push(p)).is_some();
+                            let ty = self.infer(body);
+                            if pushed {
+                                self.mapped_params.borrow_mut().pop();
+                            }
+                            ty
+                        }
                         _ => Ty::Unknown,
                     }
                 }

@@ -912,6 +912,8 @@ impl<'ast, H: Hooks<'ast>> Walker<'_, '_, 'ast, H> {
             mac.parse_body_with(macros::parse_select).ok().map(MacroBody::Select)
         } else if name == "matches" {
             mac.parse_body_with(macros::parse_matches).ok().map(MacroBody::Args)
+        } else if name == "json" {
+            mac.parse_body_with(macros::parse_json).ok().map(MacroBody::Args)
         } else {
             None
         };

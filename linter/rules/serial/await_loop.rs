@@ -419,7 +419,7 @@ impl Loops<'_, '_, '_> {
         if shape == Shape::Counter {
             carried.retain(|n| !items.contains(n));
         }
-        let derived = derived_names(items, body);
+        let (derived, pattern_bound) = derived_names(items, body);
         let scope = Scope { facts: &facts, carried: &carried, derived: &derived, body };
         // A send or write of something other than the awaited results (`progress.send(file)`
         // after `upload(file).await`) is incidental: the uploads may overlap. Any other
@@ -491,6 +491,9 @@ impl Loops<'_, '_, '_> {
             match awaited_item(&a.base) {
                 // `for fut in futs { fut.await }`: fine for spawned handles, serial for futures.
                 Some(i) if items.contains(&i) => self.holds_lazy_futures(iterable),
+                // (`if let Some(h) = worker.stop() { h.await? }`: a value taken out of what the
+                // item gave may be a running task's handle.)
+                Some(i) if pattern_bound.contains(&i) => false,
                 _ => inputs.iter().any(|n| derived.contains(n)),
             }
         });
@@ -1030,22 +1033,60 @@ fn awaited_results(body: &Block) -> HashSet<String> {
 }
 
 /// The loop item's names and every `let` in the body computed from them.
-fn derived_names(items: &HashSet<String>, body: &Block) -> HashSet<String> {
-    through_lets(items.clone(), body)
+fn derived_names(items: &HashSet<String>, body: &Block) -> (HashSet<String>, HashSet<String>) {
+    through_lets_and_patterns(items.clone(), body)
 }
 
-/// `names`, plus the names of every `let` in the body whose value is computed from them.
-fn through_lets(mut names: HashSet<String>, body: &Block) -> HashSet<String> {
-    for stmt in &body.stmts {
-        if let syn::Stmt::Local(l) = stmt {
-            if let Some(init) = &l.init {
-                if awaits::idents(&init.expr).iter().any(|n| names.contains(n)) {
-                    awaits::bound_names(&l.pat, &mut names);
-                }
+/// `names`, plus the names of every `let` in the body whose value is computed from them, and
+/// those a `match` or `if let` on such a value binds, at any depth (`match source {
+/// Src::Map { name, .. } => cms.get(name).await }`), in the order written.
+fn through_lets(names: HashSet<String>, body: &Block) -> HashSet<String> {
+    through_lets_and_patterns(names, body).0
+}
+
+/// `through_lets`, and apart the names only a pattern bound.
+fn through_lets_and_patterns(names: HashSet<String>, body: &Block) -> (HashSet<String>, HashSet<String>) {
+    #[derive(Default)]
+    struct Binds {
+        names: HashSet<String>,
+        patterns: HashSet<String>,
+    }
+    impl Binds {
+        fn from(&self, value: &Expr) -> bool {
+            awaits::idents(value).iter().any(|n| self.names.contains(n))
+        }
+        fn bind_patterns<'p>(&mut self, value: &Expr, pats: impl Iterator<Item = &'p syn::Pat>) {
+            if self.from(value) {
+                let mut bound = HashSet::default();
+                pats.for_each(|p| awaits::bound_names(p, &mut bound));
+                self.patterns.extend(bound.iter().filter(|n| !self.names.contains(*n)).cloned());
+                self.names.extend(bound);
             }
         }
     }
-    names
+    impl<'a> Visit<'a> for Binds {
+        fn visit_expr_match(&mut self, m: &'a syn::ExprMatch) {
+            self.bind_patterns(&m.expr, m.arms.iter().map(|a| &a.pat));
+            visit::visit_expr_match(self, m);
+        }
+        fn visit_expr_let(&mut self, l: &'a syn::ExprLet) {
+            self.bind_patterns(&l.expr, std::iter::once(&*l.pat));
+            visit::visit_expr_let(self, l);
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut binds = Binds { names, ..Default::default() };
+    // (Only the body's own `let`s: one in a nested block or loop may hold a stream the
+    // iteration drains, `while let Some(d) = devices.next().await`.)
+    for stmt in &body.stmts {
+        if let syn::Stmt::Local(l) = stmt {
+            if l.init.as_ref().is_some_and(|i| binds.from(&i.expr)) {
+                awaits::bound_names(&l.pat, &mut binds.names);
+            }
+        }
+        binds.visit_stmt(stmt);
+    }
+    (binds.names, binds.patterns)
 }
 
 /// The awaits of `body` whose error is propagated with `?`, directly or through methods on
