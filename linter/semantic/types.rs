@@ -642,7 +642,10 @@ impl Resolver<'_> {
                         _ if looked_through => recv.clone(),
                         _ => Ty::Unknown,
                     };
+                    // (Not through a block of statements: a `let` there may shadow it.)
+                    let single = !matches!(&*c.body, Expr::Block(b) if b.block.stmts.len() > 1);
                     let param = match c.inputs.iter().collect::<Vec<_>>().as_slice() {
+                        _ if !single => None,
                         [Pat::Ident(p)] if p.subpat.is_none() && held != Ty::Unknown => {
                             Some((p.ident.to_string(), held))
                         }

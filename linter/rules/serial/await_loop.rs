@@ -419,7 +419,16 @@ impl Loops<'_, '_, '_> {
         if shape == Shape::Counter {
             carried.retain(|n| !items.contains(n));
         }
-        let (derived, pattern_bound) = derived_names(items, body);
+        let (mut derived, mut pattern_bound) = derived_names(items, body);
+        // (A pattern binding named like a variable of the fn, `if let Redirect { url } = &ev`
+        // beside a `url` parameter: the name elsewhere is that variable's.)
+        pattern_bound.retain(|n| {
+            let outer = self.m.res.var(n).is_some();
+            if outer {
+                derived.remove(n);
+            }
+            !outer
+        });
         let scope = Scope { facts: &facts, carried: &carried, derived: &derived, body };
         // A send or write of something other than the awaited results (`progress.send(file)`
         // after `upload(file).await`) is incidental: the uploads may overlap. Any other
@@ -1066,6 +1075,13 @@ fn through_lets_and_patterns(names: HashSet<String>, body: &Block) -> (HashSet<S
     }
     impl<'a> Visit<'a> for Binds {
         fn visit_expr_match(&mut self, m: &'a syn::ExprMatch) {
+            // (Arms of which two or more await dispatch the items by kind, `Created { .. } =>
+            // insert, Deleted { .. } => delete`: in the order they came, on purpose.)
+            let awaiting = m.arms.iter().filter(|a| !awaits::direct_awaits_expr(&a.body).is_empty()).count();
+            if awaiting >= 2 {
+                self.visit_expr(&m.expr);
+                return;
+            }
             self.bind_patterns(&m.expr, m.arms.iter().map(|a| &a.pat));
             visit::visit_expr_match(self, m);
         }
