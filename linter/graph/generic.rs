@@ -50,10 +50,34 @@ impl<'u> Instances<'u> {
         // prelude, where `main` builds one with `State::build(..)`; the declaration's fields
         // are under the name the aliases lead to.)
         let find_in = |owner: &str, field: Option<&str>, method: &str, whole: bool| {
-            in_group(owner, field, method, whole).or_else(|| {
-                let declared = self.index.dealiased(owner);
-                (declared != owner).then(|| in_group(&declared, field, method, whole)).flatten()
-            })
+            in_group(owner, field, method, whole)
+                .or_else(|| {
+                    let declared = self.index.dealiased(owner);
+                    (declared != owner).then(|| in_group(&declared, field, method, whole)).flatten()
+                })
+                .or_else(|| {
+                    // (What a fn a glob import brings returns, `spool()` with `use
+                    // crate::paths::*`: named by the importing module's glob, `m::*`; through
+                    // a prelude's glob re-export too.)
+                    let mut modules = vec![owner.strip_suffix("::*")?];
+                    for _ in 0..3 {
+                        let targets: Vec<&str> =
+                            modules.iter().flat_map(|m| self.index.glob_targets(m)).copied().collect();
+                        if let Some(found) = targets.iter().find_map(|t| in_group(t, field, method, whole)) {
+                            return Some(found);
+                        }
+                        modules = targets;
+                    }
+                    None
+                })
+                .or_else(|| {
+                    // (A fn re-exported under another name, `pub use paths::spool as
+                    // spool_root`: what the fn it names returns.)
+                    let written = format!("{owner}::{}", field?.strip_suffix("()")?);
+                    let fn_key = self.index.dealiased(&written);
+                    let (module, name) = fn_key.rsplit_once("::").filter(|_| fn_key != written)?;
+                    in_group(module, Some(&format!("{name}()")), method, whole)
+                })
         };
         let find = |owner: &str, field: Option<&str>, method: &str| find_in(owner, field, method, false);
         // (Else what a getter in the chain returns: `state.db.pool().get()`; else what was

@@ -83,6 +83,11 @@ impl<'a> KeyIndex<'a> {
         KeyIndex { by_key, aliases: names, through_globs, globs, members }
     }
 
+    /// The modules `module` glob imports (`use other::*`).
+    pub(crate) fn glob_targets(&self, module: &str) -> &[&'a str] {
+        self.globs.get(module).map_or(&[], Vec::as_slice)
+    }
+
     /// The functions a key names, following re-exports (`crate::Store::open` ->
     /// `crate::store::Store::open`, and through `pub use module::*`) a few steps.
     pub(crate) fn lookup(&self, key: &str) -> &[FnId] {

@@ -533,13 +533,13 @@ impl<'c> Resolver<'c> {
         Some(self.resolve_type(ty)).filter(|t| *t != Ty::Unknown)
     }
 
-    /// What the method `method` of a type of this file (`recv`) returns, when the file
-    /// declares it: `None` when it does not (another file may).
     /// Does an impl of this file define `method` on `recv`'s type?
     pub(crate) fn defines_method(&self, recv: &Ty, method: &str) -> bool {
         recv.path().is_some_and(|p| self.method_returns.contains_key(&format!("{p}::{method}")))
     }
 
+    /// What the method `method` of a type of this file (`recv`) returns, when the file
+    /// declares it: `None` when it does not (another file may).
     pub(crate) fn local_method_return(&self, recv: &Ty, method: &str) -> Option<Ty> {
         let MethodReturn { ty, is_async, module } =
             match self.method_returns.get(&format!("{}::{method}", recv.path()?))? {

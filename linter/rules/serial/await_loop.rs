@@ -1046,8 +1046,8 @@ fn derived_names(items: &HashSet<String>, body: &Block) -> (HashSet<String>, Has
     through_lets_and_patterns(items.clone(), body)
 }
 
-/// `names`, plus the names of every `let` in the body whose value is computed from them, and
-/// those a `match` or `if let` on such a value binds, at any depth (`match source {
+/// `names`, plus the names of every `let` of the body whose value is computed from them, and
+/// those a `match` or `if let` on such a value binds at any depth (`match source {
 /// Src::Map { name, .. } => cms.get(name).await }`), in the order written.
 fn through_lets(names: HashSet<String>, body: &Block) -> HashSet<String> {
     through_lets_and_patterns(names, body).0
