@@ -587,7 +587,10 @@ fn classify(res: &Resolver, catalog: &Catalog, expr: &Expr, usage: Use, guards: 
                 Some(api) => (api, ty.to_string()),
                 // Through a trait, named as a path (`io::Write::write_all(&mut stream, ..)`,
                 // `redis::Commands::get(&mut conn, key)`): the method of the value's type.
-                None if !res.is_local(ty) => {
+                // (Not a module's function: `tokio::fs::read_dir(p)` is no `Path::read_dir`.)
+                None if !res.is_local(ty)
+                    && ty.last_segment().starts_with(|c: char| c.is_ascii_uppercase()) =>
+                {
                     let (found, api) = typed_method(res, catalog, res.infer(args.first()?), method)?;
                     (api, found)
                 }
