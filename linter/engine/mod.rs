@@ -1222,12 +1222,15 @@ fn outline_file(file: &SourceFile, bytes: &[u8], mode: Mode, knowledge: &Knowled
         }
         _ => Vec::new(),
     };
-    // (Only an alias that may name a type whose methods block: reading the file for another
-    // costs a parse and types nothing.)
+    // (Only an alias that may name a type whose methods block, or wrap one of the crates'
+    // own, `type Shared = Arc<AppState>`: reading the file for another costs a parse and
+    // types nothing.)
     let (aliases, alias_probes) = outline
         .aliases
         .iter()
-        .filter(|(_, names)| names.iter().any(|n| knowledge.may_name_blocking_type(n)))
+        .filter(|(_, names)| {
+            names.iter().any(|n| knowledge.may_name_blocking_type(n) || knowledge.may_name_wrapper(n))
+        })
         .map(|(t, _)| (name_hash(&[pkg, t]), prescan::Idents::probe(t)))
         .unzip();
     let waiting =

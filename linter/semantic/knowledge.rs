@@ -213,6 +213,10 @@ pub struct Knowledge {
     /// The last segments of `blocking_types` (`Pool` of `r2d2::Pool`): what a type alias
     /// another file reads must mention, as the byte scan sees it.
     blocking_type_names: HashSet<String>,
+    /// The last segments of types that deref to what they wrap (`Arc`, `State`, `Data`): an
+    /// alias another file reads through one (`type Shared = Arc<AppState>`) types values of
+    /// the crates' own type, whose methods may block.
+    wrapper_names: HashSet<String>,
     /// The steps of request and command builders (`header`, `arg`): methods their entries
     /// say hand back the value itself (`chain`), less any name another type's method hands
     /// out something else by (`get`, `read`).
@@ -273,6 +277,9 @@ impl Knowledge {
         let steps = file.types.iter().filter(|t| builder(&t.path)).flat_map(|t| &t.chain);
         k.builder_steps = steps.filter(|m| !converts.contains(m)).cloned().collect();
         for entry in file.types {
+            if entry.deref.as_deref() == Some("inner") {
+                k.wrapper_names.insert(entry.path.last_segment().to_string());
+            }
             k.note_member(&entry.path);
             k.types.insert(entry.path.clone(), entry);
         }
@@ -350,6 +357,12 @@ impl Knowledge {
     /// May a type written with this name (its last segment) have methods that block?
     pub(crate) fn may_name_blocking_type(&self, name: &str) -> bool {
         self.blocking_type_names.contains(name)
+    }
+
+    /// Is a type written with this name (its last segment) a wrapper that derefs to what it
+    /// wraps?
+    pub(crate) fn may_name_wrapper(&self, name: &str) -> bool {
+        self.wrapper_names.contains(name)
     }
 
     /// Does a catalog list a method of this type that blocks an executor thread?
