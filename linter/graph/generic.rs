@@ -13,6 +13,10 @@ use super::Unit;
 use crate::facts::{BlockSite, Finding, GenericCall, Instance};
 use crate::rules::blocking::generic_diagnostic;
 
+/// How many levels of glob imports a fn's name may come through (a module's glob of a
+/// prelude that glob re-exports the fn's module is two).
+const GLOB_REACH: usize = 3;
+
 /// The instances the run builds or declares, by owner.
 struct Instances<'u> {
     units: &'u [Unit<'u>],
@@ -59,16 +63,8 @@ impl<'u> Instances<'u> {
                     // (What a fn a glob import brings returns, `spool()` with `use
                     // crate::paths::*`: named by the importing module's glob, `m::*`; through
                     // a prelude's glob re-export too.)
-                    let mut modules = vec![owner.strip_suffix("::*")?];
-                    for _ in 0..3 {
-                        let targets: Vec<&str> =
-                            modules.iter().flat_map(|m| self.index.glob_targets(m)).copied().collect();
-                        if let Some(found) = targets.iter().find_map(|t| in_group(t, field, method, whole)) {
-                            return Some(found);
-                        }
-                        modules = targets;
-                    }
-                    None
+                    let reach = self.index.glob_reach(owner.strip_suffix("::*")?, GLOB_REACH);
+                    reach.iter().find_map(|t| in_group(t, field, method, whole))
                 })
                 .or_else(|| {
                     // (A fn re-exported under another name, `pub use paths::spool as

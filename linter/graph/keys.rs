@@ -83,9 +83,21 @@ impl<'a> KeyIndex<'a> {
         KeyIndex { by_key, aliases: names, through_globs, globs, members }
     }
 
-    /// The modules `module` glob imports (`use other::*`).
-    pub(crate) fn glob_targets(&self, module: &str) -> &[&'a str] {
-        self.globs.get(module).map_or(&[], Vec::as_slice)
+    /// The modules `module` glob imports (`use other::*`), then those they glob import (a
+    /// prelude's `pub use crate::paths::*`), nearest first, each once: `steps` levels deep.
+    pub(crate) fn glob_reach(&self, module: &str, steps: usize) -> Vec<&'a str> {
+        let mut out: Vec<&'a str> = Vec::new();
+        let mut level: Vec<&str> = vec![module];
+        for _ in 0..steps {
+            let next: Vec<&'a str> = level
+                .iter()
+                .flat_map(|m| self.globs.get(m).into_iter().flatten().copied())
+                .filter(|t| !out.contains(t))
+                .collect();
+            out.extend(&next);
+            level = next;
+        }
+        out
     }
 
     /// The functions a key names, following re-exports (`crate::Store::open` ->
