@@ -224,8 +224,9 @@ pub(crate) struct Problem {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Rank {
-    /// A metadata operation: a query (`Path::exists`, `fs::metadata`) or one directory entry
-    /// changed (`create_dir_all`, `rename`, `remove_file`). Brief on a local disk.
+    /// A metadata operation: a query (`Path::exists`, `fs::metadata`), one directory entry
+    /// changed (`create_dir_all`, `rename`, `remove_file`) or a file opened or created
+    /// (`File::open`; what is read through it is `Io`). Brief on a local disk.
     Stat,
     /// Reads, writes, requests, queries, directory walks.
     #[default]

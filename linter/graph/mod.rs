@@ -464,7 +464,8 @@ const ALSO_CALLED: &str = "is also called from async code at";
 
 /// Two calls of one rule on a line (`.load(&mut pool.get()?)`, a pool checkout and the query
 /// it serves) are one thing to move off the executor: the first is reported, naming the other
-/// in a note. (One with a fix of its own is kept: `--fix` needs it.)
+/// in a note; but a brief one gives way to one that is not (`File::open(p)?.read_to_string(..)`
+/// is the read). (One with a fix of its own is kept: `--fix` needs it.)
 fn one_finding_per_line(diagnostics: &mut Vec<Diagnostic>) {
     let mut first: std::collections::HashMap<(usize, crate::registry::Rule), usize> =
         std::collections::HashMap::new();
@@ -476,17 +477,28 @@ fn one_finding_per_line(diagnostics: &mut Vec<Diagnostic>) {
         }
         // (Only within one body where it runs the same way: a handler's closure on the line
         // of a startup call is another finding.)
+        let hot_or_brief = |e: Exposure| matches!(e, Exposure::Hot | Exposure::Brief);
         let same_place = |kept: usize| {
             let k: &Diagnostic = &diagnostics[kept];
-            k.exposure == d.exposure
+            (k.exposure == d.exposure || hot_or_brief(k.exposure) && hot_or_brief(d.exposure))
                 && k.message.split_once("` in ").map(|x| x.1) == d.message.split_once("` in ").map(|x| x.1)
         };
+        let called = |d: &Diagnostic| d.message.split('`').nth(1).unwrap_or("another call").to_string();
         match first.get(&(d.span.start.line, d.rule)) {
+            Some(&kept)
+                if diagnostics[kept].exposure == Exposure::Brief
+                    && d.exposure == Exposure::Hot
+                    && diagnostics[kept].fix.is_none()
+                    && same_place(kept) =>
+            {
+                notes.push((i, format!("`{}` on the same line blocks too", called(&diagnostics[kept]))));
+                drop[kept] = true;
+                first.insert((d.span.start.line, d.rule), i);
+            }
             Some(&kept) if d.fix.is_none() && same_place(kept) => {
                 // (The same call found twice, by its name and by its receiver's type, is one.)
                 if diagnostics[kept].span != d.span {
-                    let called = d.message.split('`').nth(1).unwrap_or("another call");
-                    notes.push((kept, format!("`{called}` on the same line blocks too")));
+                    notes.push((kept, format!("`{}` on the same line blocks too", called(d))));
                 }
                 drop[i] = true;
             }

@@ -303,6 +303,32 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
         })
         .collect();
 
+    // Functions that may make a metadata operation many times per run: one written in a loop
+    // over data or a closure, or a call so placed of a function that makes one, or a call of
+    // such a function. One stat per run is brief; these are not, whichever chain is shown
+    // (the shortest may be the one stat made before a loop: `tar`'s unpack checks its
+    // destination once, then creates each entry's file).
+    let stats = &vias[ranks.len() - 1];
+    let mut many: HashSet<FnId> = HashSet::default();
+    for (f, (_, graph)) in files.iter().enumerate() {
+        for i in 0..graph.functions.len() {
+            if sites((f, i)).iter().any(|b| b.rank == Rank::Stat && b.repeated && !offloaded(&b.defer)) {
+                many.insert((f, i));
+            }
+        }
+    }
+    for (_, edges) in callers.iter().filter(|(id, _)| stats.contains_key(*id)) {
+        many.extend(edges.iter().filter(|e| func(e.caller).calls[e.site].repeated).map(|e| e.caller));
+    }
+    let mut queue: Vec<FnId> = many.iter().copied().collect();
+    while let Some(id) = queue.pop() {
+        for e in callers.get(&id).into_iter().flatten() {
+            if many.insert(e.caller) {
+                queue.push(e.caller);
+            }
+        }
+    }
+
     // The chain from `start` to its blocking call of the rank `via` was computed for.
     let chain = |via: &Chains, start: FnId| {
         let mut notes = Vec::new();
@@ -421,7 +447,7 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
                 }
                 d.notes.insert(0, note);
             }
-            d.brief = end.rank.brief(repeated || call.repeated);
+            d.brief = end.rank.brief(repeated || call.repeated) && !many.contains(&start);
             d.waits = end.rank.waits();
             d.through = through;
             d.callee = Some(start);

@@ -323,6 +323,10 @@ impl Resolver<'_> {
             }
             Expr::Call(c) => match &*c.func {
                 Expr::Path(p) if p.qself.is_none() => match self.resolve_value(&p.path) {
+                    // (`BufReader::with_capacity(n, file)` wraps its last argument.)
+                    Some(path) if path.ends_with("::with_capacity") && c.args.len() == 2 => {
+                        self.call_type(&path, c.args.last())
+                    }
                     Some(path) => self.call_type(&path, c.args.first()),
                     None => Ty::Unknown,
                 },
@@ -545,7 +549,7 @@ impl Resolver<'_> {
             let wraps_inner = entry.wraps.values().any(|w| *w != Unwrap::Value);
             let is_wrapper = entry.deref.as_deref() == Some("inner") || wraps_inner;
             return match (is_wrapper, last) {
-                (true, "new" | "from") => {
+                (true, "new" | "from" | "with_capacity") => {
                     Ty::Named(parent.to_string(), vec![first_arg.map(|a| self.infer(a)).unwrap_or_default()])
                 }
                 (_, "clone") => first_arg.map(|a| self.infer(a)).unwrap_or_default(),

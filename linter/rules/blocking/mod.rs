@@ -49,13 +49,15 @@ pub(crate) fn check_call(
     }
     let guards = m.conditions();
     let hit = classify(&m.res, catalog, expr, usage, guards)?;
+    // `File::open(p)?.read_to_string(..)`: one finding for the chain, its worst call (the
+    // read here; the open's own finding gives way to it on its line, see `graph`).
     if let Expr::MethodCall(mc) = expr {
-        if chain_blocks(&m.res, catalog, &mc.receiver, hit.rule, guards) {
-            return None; // `File::open(p)?.read_to_string(..)`: one finding for the chain
+        if chain_blocks(&m.res, catalog, &mc.receiver, &hit, guards) {
+            return None;
         }
     }
     // `File::open(p).and_then(|mut f| f.read_to_string(..))`: the closure continues the chain.
-    if m.chained_to().is_some_and(|recv| chain_blocks(&m.res, catalog, recv, hit.rule, guards)) {
+    if m.chained_to().is_some_and(|recv| chain_blocks(&m.res, catalog, recv, &hit, guards)) {
         return None;
     }
     let span = m.span(crate::semantic::spans::expr(expr));
@@ -424,8 +426,9 @@ pub(crate) fn generic_diagnostic(
     d
 }
 
-/// Does the receiver chain of a method call already block with the same rule?
-fn chain_blocks(res: &Resolver, catalog: &Catalog, mut expr: &Expr, rule: Rule, guards: &[&Expr]) -> bool {
+/// Does the receiver chain of a method call already block with the same rule, and as badly?
+fn chain_blocks(res: &Resolver, catalog: &Catalog, mut expr: &Expr, hit: &Hit, guards: &[&Expr]) -> bool {
+    let covers = |h: Hit| h.rule == hit.rule && h.rank >= hit.rank;
     let mut as_result = false;
     loop {
         match expr {
@@ -437,7 +440,7 @@ fn chain_blocks(res: &Resolver, catalog: &Catalog, mut expr: &Expr, rule: Rule, 
             Expr::Reference(r) => expr = &r.expr,
             Expr::MethodCall(m) => {
                 let usage = Use { awaited: false, as_result };
-                if classify(res, catalog, expr, usage, guards).is_some_and(|h| h.rule == rule) {
+                if classify(res, catalog, expr, usage, guards).is_some_and(covers) {
                     return true;
                 }
                 as_result = RESULT_METHODS.contains(&m.method.to_string().as_str());
@@ -445,7 +448,7 @@ fn chain_blocks(res: &Resolver, catalog: &Catalog, mut expr: &Expr, rule: Rule, 
             }
             Expr::Call(_) => {
                 let usage = Use { awaited: false, as_result };
-                return classify(res, catalog, expr, usage, guards).is_some_and(|h| h.rule == rule);
+                return classify(res, catalog, expr, usage, guards).is_some_and(covers);
             }
             _ => return false,
         }
