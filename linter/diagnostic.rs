@@ -97,6 +97,10 @@ pub struct Diagnostic {
     /// the join reports each such function once, at its first call from async code.
     #[serde(skip)]
     pub callee: Option<(usize, usize)>,
+    /// For a blocking write written in async code, the local value it is called on (`f` in
+    /// `f.write_all(..)`): more writes to it in the same body are one finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiver: Option<String>,
 }
 
 impl Diagnostic {
@@ -115,6 +119,7 @@ impl Diagnostic {
             waits: false,
             through: Vec::new(),
             callee: None,
+            receiver: None,
         }
     }
 

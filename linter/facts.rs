@@ -224,10 +224,13 @@ pub(crate) struct Problem {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Rank {
-    /// A metadata operation: a query (`Path::exists`, `fs::metadata`), one directory entry
-    /// changed (`create_dir_all`, `rename`, `remove_file`) or a file opened or created
-    /// (`File::open`; what is read through it is `Io`). Brief on a local disk.
+    /// A metadata operation: a query (`Path::exists`, `fs::metadata`) or one directory entry
+    /// changed (`create_dir_all`, `rename`, `remove_file`). Brief on a local disk.
     Stat,
+    /// A file opened or created (`File::open`, `tempfile::tempfile`): what is then read or
+    /// written through it is worse, and reported when seen; when not seen (a generic reader,
+    /// another crate's decoder), the open stands for it, so it is not brief.
+    Open,
     /// Reads, writes, requests, queries, directory walks.
     #[default]
     Io,

@@ -417,27 +417,49 @@ pub(crate) fn one_finding_per_call_tree(diagnostics: &mut Vec<Diagnostic>) {
 }
 
 /// Calls of one blocking fn in one async body (`it.next()` to skip the root, then `while let
-/// Some(e) = it.next()`) are one thing to move off the executor: the first is reported, naming
-/// the others in a note.
+/// Some(e) = it.next()`), and writes to one value there (`f.write_all(..)`, then
+/// `writeln!(f, ..)`, then `f.flush()`), are one thing to move off the executor: the first is
+/// reported, naming the others in a note.
 fn one_finding_per_callee_in_body(diagnostics: &mut Vec<Diagnostic>) {
+    #[derive(PartialEq, Eq, Hash)]
+    enum Same {
+        Callee((usize, usize)),
+        Receiver(String),
+    }
     fn body(d: &Diagnostic) -> Option<String> {
+        if d.receiver.is_some() {
+            return d.message.split_once("` in ").map(|(_, rest)| rest.to_string());
+        }
         let (_, rest) = d.message.split_once(" blocks in ")?;
         Some(rest.split(": it reaches").next().unwrap_or(rest).to_string())
     }
-    let mut first: std::collections::HashMap<((usize, usize), crate::registry::Rule, String), usize> =
+    let mut first: std::collections::HashMap<(Same, crate::registry::Rule, String), usize> =
         std::collections::HashMap::new();
     let mut notes: Vec<(usize, String)> = Vec::new();
+    // Lines of more blocking calls on the value a kept finding's call is made on.
+    let mut again: std::collections::BTreeMap<usize, Vec<usize>> = std::collections::BTreeMap::new();
     let mut drop = vec![false; diagnostics.len()];
     for (i, d) in diagnostics.iter().enumerate() {
-        let (Some(callee), Some(context)) = (d.callee, body(d)) else { continue };
-        let key = (callee, d.rule, context);
+        let same = match (d.callee, &d.receiver) {
+            (Some(callee), _) => Same::Callee(callee),
+            (None, Some(value)) => Same::Receiver(value.clone()),
+            (None, None) => continue,
+        };
+        let Some(context) = body(d) else { continue };
+        let key = (same, d.rule, context);
         match first.get(&key) {
-            Some(&kept) if diagnostics[kept].exposure == d.exposure => {
-                let called = d.message.split('`').nth(1).unwrap_or("it");
-                notes.push((
-                    kept,
-                    format!("`{called}` is called again at line {}, in the same code", d.span.start.line),
-                ));
+            Some(&kept) if diagnostics[kept].exposure == d.exposure && d.fix.is_none() => {
+                let line = d.span.start.line;
+                match (&d.receiver, d.callee) {
+                    (Some(_), None) => again.entry(kept).or_default().push(line),
+                    _ => {
+                        let called = d.message.split('`').nth(1).unwrap_or("it");
+                        notes.push((
+                            kept,
+                            format!("`{called}` is called again at line {line}, in the same code"),
+                        ));
+                    }
+                }
                 drop[i] = true;
             }
             Some(_) => {}
@@ -445,6 +467,12 @@ fn one_finding_per_callee_in_body(diagnostics: &mut Vec<Diagnostic>) {
                 first.insert(key, i);
             }
         }
+    }
+    for (kept, lines) in again {
+        let value = diagnostics[kept].receiver.clone().unwrap_or_default();
+        let lines: Vec<String> = lines.iter().map(usize::to_string).collect();
+        let (s, list) = if lines.len() == 1 { ("", lines[0].clone()) } else { ("s", lines.join(", ")) };
+        notes.push((kept, format!("more writes to `{value}` in the same code, at line{s} {list}")));
     }
     for (kept, note) in notes.into_iter().rev() {
         let last = diagnostics[kept].notes.len().saturating_sub(1);
@@ -485,14 +513,12 @@ fn one_finding_per_line(diagnostics: &mut Vec<Diagnostic>) {
         };
         let called = |d: &Diagnostic| d.message.split('`').nth(1).unwrap_or("another call").to_string();
         match first.get(&(d.span.start.line, d.rule)) {
-            Some(&kept)
-                if diagnostics[kept].exposure == Exposure::Brief
-                    && d.exposure == Exposure::Hot
-                    && diagnostics[kept].fix.is_none()
-                    && same_place(kept) =>
-            {
-                notes.push((i, format!("`{}` on the same line blocks too", called(&diagnostics[kept]))));
-                drop[kept] = true;
+            // (A brief one with a fix of its own stays, beside the hot one.)
+            Some(&kept) if diagnostics[kept].exposure == Exposure::Brief && d.exposure == Exposure::Hot => {
+                if diagnostics[kept].fix.is_none() && same_place(kept) {
+                    notes.push((i, format!("`{}` on the same line blocks too", called(&diagnostics[kept]))));
+                    drop[kept] = true;
+                }
                 first.insert((d.span.start.line, d.rule), i);
             }
             Some(&kept) if d.fix.is_none() && same_place(kept) => {

@@ -249,7 +249,7 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
         Via::Direct(b) => sites(id)[b].guard,
         Via::Call { site, .. } => func(id).calls[site].guard,
     };
-    let ranks = [Rank::Panic, Rank::Wait, Rank::Io, Rank::Stat];
+    let ranks = [Rank::Panic, Rank::Wait, Rank::Io, Rank::Open, Rank::Stat];
     let vias: Vec<Chains> = ranks
         .iter()
         .map(|&rank| {
@@ -447,7 +447,12 @@ pub(crate) fn diagnostics(units: &[Unit], offloads: &Offloads) -> Vec<(usize, Fi
                 }
                 d.notes.insert(0, note);
             }
-            d.brief = end.rank.brief(repeated || call.repeated) && !many.contains(&start);
+            d.brief = end.rank.brief(repeated || call.repeated);
+            if d.brief && many.contains(&start) {
+                d.brief = false;
+                let name = &func(start).name;
+                d.notes.push(format!("`{name}` also makes such calls once per item of a loop"));
+            }
             d.waits = end.rank.waits();
             d.through = through;
             d.callee = Some(start);

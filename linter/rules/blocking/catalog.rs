@@ -271,7 +271,7 @@ impl Catalog {
     /// sources retry on a name clash or recurse up the parents, which a walk counts as
     /// repetition, and only the entry says that this is one directory entry changed.)
     pub(crate) fn drop_fallbacks(&mut self, present: &std::collections::HashSet<String>) {
-        let stands = |api: &Api| api.rank != Rank::Io;
+        let stands = |api: &Api| !matches!(api.rank, Rank::Io);
         for (krate, key) in &self.fallbacks {
             if !present.contains(krate) {
                 continue;

@@ -10,11 +10,13 @@
 //! A literal path under `/proc/` or `/sys/` (also through `format!`, `Path::new` or a `const`),
 //! or the `/dev/fd` listing, names a kernel pseudo-file, answered from memory: it is not
 //! reported.
-//! One metadata operation each time a program's hot code runs (`path.exists()`, `rename`,
-//! `create_dir_all` or `File::open` in a handler, outside loops and closures) has exposure
-//! `brief`: counted by default, shown with `--all`. What is read or written through an opened
-//! file is the finding (`File::open(p)?.read_to_string(..)` is one, the read), also through a
-//! serde format reading or writing it (`serde_json::from_reader(BufReader::new(file))`).
+//! One metadata operation each time a program's hot code runs (`path.exists()`, `rename` or
+//! `create_dir_all` in a handler, outside loops and closures) has exposure `brief`: counted by
+//! default, shown with `--all`. What is read or written through an opened file is worse than
+//! the open and is what a helper is reported for (`File::open(p)?.read_to_string(..)` is one
+//! finding, the read), also through a serde format reading or writing it
+//! (`serde_json::from_reader(BufReader::new(file))`); writes to one file in one body
+//! (`write!(f, ..)` again and again) are one finding.
 //!
 //! ## Why is this bad?
 //! File-system calls block the calling thread until the kernel answers. On a slow disk, a

@@ -67,6 +67,10 @@ pub(crate) fn check_call(
         Kind::Async => {
             let ctx = m.ctx()?;
             let mut d = direct_diagnostic(&hit, span, &ctx.what);
+            // (Writes that build one file piece by piece are one finding: `writeln!(f, ..)`.)
+            if matches!(hit.callee.last_segment(), "write" | "write_all" | "write_fmt" | "flush") {
+                d.receiver = receiver_name(expr);
+            }
             d.brief = hit.rank.brief(m.repeated());
             d.waits = hit.rank.waits();
             if !ctx.closure {
@@ -452,6 +456,21 @@ fn chain_blocks(res: &Resolver, catalog: &Catalog, mut expr: &Expr, hit: &Hit, g
             }
             _ => return false,
         }
+    }
+}
+
+/// The local value a method call is made on (`f` in `f.write_all(..)`, `(&mut f).flush()`).
+fn receiver_name(expr: &Expr) -> Option<String> {
+    let Expr::MethodCall(m) = expr else { return None };
+    let mut receiver = &*m.receiver;
+    while let Expr::Reference(syn::ExprReference { expr, .. }) | Expr::Paren(syn::ExprParen { expr, .. }) =
+        receiver
+    {
+        receiver = expr;
+    }
+    match receiver {
+        Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(ToString::to_string),
+        _ => None,
     }
 }
 
