@@ -531,8 +531,18 @@ impl Resolver<'_> {
 
     /// The type a call to the function at `path` returns.
     fn call_type(&self, path: &str, first_arg: Option<&Expr>) -> Ty {
+        self.call_type_with(path, || first_arg.map(|a| self.infer(a)).unwrap_or_default())
+    }
+
+    /// The type a call to the function at `path` returns, given (lazily) its first argument's
+    /// type: `opt.map(BufReader::new)` calls the constructor with what the option holds.
+    fn call_type_with(&self, path: &str, first_arg: impl Fn() -> Ty) -> Ty {
         if let Some(ty) = self.free_fn_return(path) {
             return ty;
+        }
+        // `std::mem::take(&mut *self.pending.lock()?)` hands back what was in the place.
+        if matches!(path, "std::mem::take" | "std::mem::replace" | "core::mem::take" | "core::mem::replace") {
+            return first_arg();
         }
         let catalog = self.knowledge;
         if let Some(ret) = catalog.type_entry(path).and_then(|t| t.returns.get("")) {
@@ -549,16 +559,14 @@ impl Resolver<'_> {
             let wraps_inner = entry.wraps.values().any(|w| *w != Unwrap::Value);
             let is_wrapper = entry.deref.as_deref() == Some("inner") || wraps_inner;
             return match (is_wrapper, last) {
-                (true, "new" | "from" | "with_capacity") => {
-                    Ty::Named(parent.to_string(), vec![first_arg.map(|a| self.infer(a)).unwrap_or_default()])
-                }
-                (_, "clone") => first_arg.map(|a| self.infer(a)).unwrap_or_default(),
+                (true, "new" | "from" | "with_capacity") => Ty::Named(parent.to_string(), vec![first_arg()]),
+                (_, "clone") => first_arg(),
                 _ => Ty::named(parent),
             };
         }
         // `Arc::new(barrier)` with `Arc` from a glob import: a pointer to the argument.
         if glob_pointer(parent) && matches!(last, "new" | "from" | "clone") {
-            let inner = first_arg.map(|a| self.infer(a)).unwrap_or_default();
+            let inner = first_arg();
             return if last == "clone" { inner } else { Ty::Named(parent.to_string(), vec![inner]) };
         }
         if catalog.has_methods(parent) {
@@ -631,21 +639,27 @@ impl Resolver<'_> {
         let looked_through = matches!(recv, Ty::Named(p, _) if self.is_own_type(p)
             && self.knowledge.type_entry(p).is_none()
             && !self.defines_method(recv, method));
-        let wrapper = option || looked_through || matches!(recv, Ty::Unknown | Ty::Member(_));
+        // (A known type that is no iterator, as the model gives `File::open(p)`, looking
+        // through its `Result`: its `map` is the result's.)
+        let collapsed = matches!(recv, Ty::Named(p, _) if self.knowledge.type_entry(p)
+            .is_some_and(|e| e.item.is_none() && !e.returns.contains_key(method) && !e.chain.iter().any(|m| m == method)));
+        let wrapper = option || looked_through || collapsed || matches!(recv, Ty::Unknown | Ty::Member(_));
         if wrapper && matches!(method, "map" | "and_then") && args.len() == 1 {
+            // What the option or result holds.
+            let held = match recv {
+                _ if option => recv.first_arg(),
+                _ if looked_through || collapsed => recv.clone(),
+                _ => Ty::Unknown,
+            };
             let mapped = match args[0] {
+                // (`File::open(p).map(BufReader::new)`: the constructor gets the file.)
                 Expr::Path(p) if p.qself.is_none() => match self.resolve_value(&p.path) {
-                    Some(path) => self.call_type(&path, None),
+                    Some(path) => self.call_type_with(&path, || held.clone()),
                     None => Ty::Unknown,
                 },
                 Expr::Closure(c) => {
                     // (`opt.map(|r| r.gate.clone())`: `r` is what an option or result of a
                     // known type holds.)
-                    let held = match recv {
-                        _ if option => recv.first_arg(),
-                        _ if looked_through => recv.clone(),
-                        _ => Ty::Unknown,
-                    };
                     // (Not through a block of statements: a `let` there may shadow it.)
                     let single = !matches!(&*c.body, Expr::Block(b) if b.block.stmts.len() > 1);
                     let param = match c.inputs.iter().collect::<Vec<_>>().as_slice() {
@@ -822,7 +836,11 @@ impl Resolver<'_> {
             }
             Pat::Type(p) => {
                 let declared = self.resolve_type(&p.ty);
-                let ty = if declared == Ty::Unknown { ty } else { declared };
+                // (`let workers: Vec<_> = ..`: the value's type, where it fills the holes.)
+                // (Or a value another file types: a field declared there.)
+                let holes = matches!(&declared, Ty::Named(d, args) if args.contains(&Ty::Unknown)
+                    && (matches!(&ty, Ty::Named(t, _) if t == d) || matches!(ty, Ty::Member(_))));
+                let ty = if declared == Ty::Unknown || holes { ty } else { declared };
                 self.bind_pattern(&p.pat, ty);
             }
             Pat::Reference(r) => self.bind_pattern(&r.pat, ty),

@@ -142,6 +142,18 @@ pub(crate) struct ForwardEntry {
     /// The argument (its index) and the method the function calls on it.
     pub arg: usize,
     pub method: String,
+    /// What to use instead, when not the method's own advice (a format's reader cannot read
+    /// asynchronously: read the bytes first).
+    #[serde(default)]
+    pub instead: Option<String>,
+}
+
+/// What a function does through one of its arguments.
+#[derive(Debug, Clone)]
+pub(crate) struct Forward {
+    pub arg: usize,
+    pub method: String,
+    pub instead: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -179,7 +191,7 @@ pub struct Catalog {
     methods: HashMap<String, HashMap<String, Api>>,
     untyped: HashMap<String, Vec<UntypedEntry>>,
     /// Functions that call a method of an argument, by path: (argument, method).
-    forwards: HashMap<String, Vec<(usize, String)>>,
+    forwards: HashMap<String, Vec<Forward>>,
     /// Paths users declared non-blocking.
     allowed: Vec<String>,
     /// Every path and type the catalog names: the model resolves glob imports to them and
@@ -251,7 +263,8 @@ impl Catalog {
         }
         for entry in file.forwards {
             self.known.push((entry.path.clone(), false));
-            self.forwards.entry(entry.path).or_default().push((entry.arg, entry.method));
+            let forward = Forward { arg: entry.arg, method: entry.method, instead: entry.instead };
+            self.forwards.entry(entry.path).or_default().push(forward);
         }
     }
 
@@ -323,8 +336,8 @@ impl Catalog {
         self.methods.get(ty)?.get(method)
     }
 
-    /// What a function does through its arguments: (argument index, method called on it).
-    pub(crate) fn forwards(&self, path: &str) -> &[(usize, String)] {
+    /// What a function does through its arguments: the argument and the method called on it.
+    pub(crate) fn forwards(&self, path: &str) -> &[Forward] {
         if self.is_allowed(path) {
             return &[];
         }

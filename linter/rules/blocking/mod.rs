@@ -597,10 +597,14 @@ fn classify(res: &Resolver, catalog: &Catalog, expr: &Expr, usage: Use, guards: 
                 return (!at_once).then(|| Hit::new(api, path));
             }
             // `std::io::read_to_string(io::stdin())`: the work is a method of an argument.
-            for (i, method) in catalog.forwards(&path) {
-                let Some(arg) = args.get(*i) else { continue };
-                if let Some((_, api)) = typed_method(res, catalog, res.infer(arg), method) {
-                    return Some(Hit::new(api, path));
+            for forward in catalog.forwards(&path) {
+                let Some(arg) = args.get(forward.arg) else { continue };
+                if let Some((_, api)) = typed_method(res, catalog, res.infer(arg), &forward.method) {
+                    let mut hit = Hit::new(api, path);
+                    if let Some(instead) = &forward.instead {
+                        hit.instead = instead.clone();
+                    }
+                    return Some(hit);
                 }
             }
             // `Type::method(&mut value, ..)`, the method called as a function.
