@@ -101,6 +101,11 @@ pub struct Diagnostic {
     /// `f.write_all(..)`): more writes to it in the same body are one finding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver: Option<String>,
+    /// For a call ending a chain written over several lines, reported from the method's line,
+    /// where the chain starts: a suppression on its first line covers it too, and calls in the
+    /// chain are inside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain_start: Option<crate::source::Position>,
 }
 
 impl Diagnostic {
@@ -120,6 +125,7 @@ impl Diagnostic {
             through: Vec::new(),
             callee: None,
             receiver: None,
+            chain_start: None,
         }
     }
 

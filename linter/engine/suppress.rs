@@ -207,10 +207,10 @@ fn known(name: &str) -> Result<String, Problem> {
 /// warning for each suppression that is not what its writer meant.
 pub(crate) fn apply(diagnostics: &mut Vec<Diagnostic>, suppressions: &mut [Suppression]) {
     diagnostics.retain(|d| {
-        let line = d.span.start.line;
+        let lines = [Some(d.span.start.line), d.chain_start.map(|p| p.line)];
         let mut keep = true;
         for s in suppressions.iter_mut() {
-            let covers = s.first_line <= line && line <= s.last_line;
+            let covers = lines.iter().flatten().any(|&line| s.first_line <= line && line <= s.last_line);
             if covers && s.rules.iter().any(|r| r == d.rule.id() || r == "all") {
                 s.used = true;
                 keep = false;

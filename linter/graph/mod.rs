@@ -351,14 +351,15 @@ pub(crate) fn join(
 }
 
 /// A call the catalog says blocks (`req.call()` of a blocking HTTP client) is reported as
-/// such; the chain into the client's sources from the same call would say it twice.
+/// such; the chain into the client's sources from the same call would say it twice. (By where
+/// the call ends: one ending a chain over several lines is reported from its method's line.)
 fn one_finding_per_call(diagnostics: &mut Vec<Diagnostic>) {
     let direct: HashSet<(usize, usize)> = diagnostics
         .iter()
         .filter(|d| d.callee.is_none() && d.rule.is_blocking())
-        .map(|d| (d.span.start.line, d.span.start.column))
+        .map(|d| (d.span.end.line, d.span.end.column))
         .collect();
-    diagnostics.retain(|d| d.callee.is_none() || !direct.contains(&(d.span.start.line, d.span.start.column)));
+    diagnostics.retain(|d| d.callee.is_none() || !direct.contains(&(d.span.end.line, d.span.end.column)));
 }
 
 /// A blocking call made inside another reported one in the same async code, in a closure the
@@ -376,7 +377,9 @@ pub(crate) fn one_finding_per_call_tree(diagnostics: &mut Vec<Diagnostic>) {
         Some(rest.split(':').next().unwrap_or(rest).to_string())
     };
     let within = |inner: &Diagnostic, outer: &Diagnostic| {
-        let (i, o) = (inner.span, outer.span);
+        let (i, mut o) = (inner.span, outer.span);
+        // (A call ending a chain over several lines holds the whole chain.)
+        o.start = outer.chain_start.unwrap_or(o.start);
         outer.rule.is_blocking()
             && outer.fix.is_none()
             // (A brief call inside a hot one moves off with it.)
@@ -395,7 +398,7 @@ pub(crate) fn one_finding_per_call_tree(diagnostics: &mut Vec<Diagnostic>) {
             continue;
         }
         let outermost = (0..diagnostics.len())
-            .filter(|&o| within(d, &diagnostics[o]))
+            .filter(|&o| o != i && within(d, &diagnostics[o]))
             .max_by_key(|&o| (std::cmp::Reverse(diagnostics[o].span.start), diagnostics[o].span.end));
         if let Some(outer) = outermost {
             let called = d.message.split('`').nth(1).unwrap_or("another call");

@@ -16,6 +16,19 @@ pub(crate) fn expr(e: &Expr) -> Span {
     }
 }
 
+/// The span of a call to report: for a method call ending a chain written over several lines
+/// (`Command::new("git")` / `.args(..)` / `.output()?`), from the method's name, the line a
+/// reader looks for; otherwise the whole expression.
+pub(crate) fn called(e: &Expr) -> Span {
+    let whole = expr(e);
+    match e {
+        Expr::MethodCall(m) if first(&m.receiver).start().line < m.method.span().start().line => {
+            join(m.method.span(), m.paren_token.span.close())
+        }
+        _ => whole,
+    }
+}
+
 /// The span of a call expression.
 pub(crate) fn call(c: &syn::ExprCall) -> Span {
     join(first(&c.func), c.paren_token.span.close())

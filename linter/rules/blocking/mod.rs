@@ -60,13 +60,15 @@ pub(crate) fn check_call(
     if m.chained_to().is_some_and(|recv| chain_blocks(&m.res, catalog, recv, &hit, guards)) {
         return None;
     }
-    let span = m.span(crate::semantic::spans::expr(expr));
+    let span = m.span(crate::semantic::spans::called(expr));
     match kind {
         // `recommended_watcher(move |e| { tx.blocking_send(e); })`: a callback for a thread.
         Kind::Async if hit.sync_bridge && m.ctx()?.closure => None,
         Kind::Async => {
             let ctx = m.ctx()?;
             let mut d = direct_diagnostic(&hit, span, &ctx.what);
+            let whole = m.span(crate::semantic::spans::expr(expr));
+            d.chain_start = (whole.start.line != span.start.line).then_some(whole.start);
             // (Writes that build one file piece by piece are one finding: `writeln!(f, ..)`.)
             if matches!(hit.callee.last_segment(), "write" | "write_all" | "write_fmt" | "flush") {
                 d.receiver = receiver_name(expr);
