@@ -280,9 +280,9 @@ impl Catalog {
 
     /// Drops the entries that stand in for crates whose sources are `present`: calls into
     /// those are followed instead. (Not a prompt's: its sources open and read a terminal, and
-    /// only the entry says that this waits for a person. Nor a metadata operation's: its
-    /// sources retry on a name clash or recurse up the parents, which a walk counts as
-    /// repetition, and only the entry says that this is one directory entry changed.)
+    /// only the entry says that this waits for a person. Nor a metadata operation's or a
+    /// file creation's: its sources retry on a name clash or recurse up the parents, which a
+    /// walk counts as repetition, and only the entry says that this is one entry made.)
     pub(crate) fn drop_fallbacks(&mut self, present: &std::collections::HashSet<String>) {
         let stands = |api: &Api| !matches!(api.rank, Rank::Io);
         for (krate, key) in &self.fallbacks {
