@@ -24,7 +24,7 @@ pub(crate) use imports::{std_reexports, BLOCKING_STD_MODULES};
 pub use knowledge::Knowledge;
 pub(crate) use resolve::Resolver;
 pub(crate) use types::{hands_through, transparent, Ty};
-pub(crate) use walk::{walk, Hooks, MacroArena};
+pub(crate) use walk::{ident_of, strip_refs, walk, Hooks, MacroArena};
 
 use crate::project::cfg::CfgEnv;
 use crate::qualified::Qualified;

@@ -633,6 +633,9 @@ impl Resolver<'_> {
     /// `.and_then(|p| File::open(p).ok())` on an `Option`, a `Result` or an untyped value,
     /// what the function or closure returns (options and results are looked through).
     pub(crate) fn method_call_type(&self, recv: &Ty, method: &str, args: &[&Expr]) -> Ty {
+        if !matches!(method, "map" | "and_then") || args.len() != 1 {
+            return self.method_type(recv, method);
+        }
         let option = matches!(recv, Ty::Named(p, _) if matches!(p.as_str(), "std::option::Option" | "std::result::Result"));
         // (A value of the crates' own type the model took out of an option already:
         // `rooms.get(&id).map(|r| r.gate.clone())` types `get` as the map's value.)
@@ -644,7 +647,7 @@ impl Resolver<'_> {
         let collapsed = matches!(recv, Ty::Named(p, _) if self.knowledge.type_entry(p)
             .is_some_and(|e| e.item.is_none() && !e.returns.contains_key(method) && !e.chain.iter().any(|m| m == method)));
         let wrapper = option || looked_through || collapsed || matches!(recv, Ty::Unknown | Ty::Member(_));
-        if wrapper && matches!(method, "map" | "and_then") && args.len() == 1 {
+        if wrapper {
             // What the option or result holds.
             let held = match recv {
                 _ if option => recv.first_arg(),

@@ -1824,7 +1824,8 @@ impl<'v> Visit<'v> for OffloadArgs<'_, '_, '_> {
     }
 }
 
-fn ident_of(e: &Expr) -> Option<String> {
+/// The name of a plain variable (`f`), not a path or field.
+pub(crate) fn ident_of(e: &Expr) -> Option<String> {
     match e {
         Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
         _ => None,
@@ -1846,7 +1847,8 @@ fn is_result_pattern(p: &Pat) -> bool {
     }
 }
 
-fn strip_refs(mut e: &Expr) -> &Expr {
+/// The expression under its `&`, `&mut` and parentheses.
+pub(crate) fn strip_refs(mut e: &Expr) -> &Expr {
     loop {
         match e {
             Expr::Reference(r) => e = &r.expr,

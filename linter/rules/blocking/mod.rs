@@ -464,16 +464,7 @@ fn chain_blocks(res: &Resolver, catalog: &Catalog, mut expr: &Expr, hit: &Hit, g
 /// The local value a method call is made on (`f` in `f.write_all(..)`, `(&mut f).flush()`).
 fn receiver_name(expr: &Expr) -> Option<String> {
     let Expr::MethodCall(m) = expr else { return None };
-    let mut receiver = &*m.receiver;
-    while let Expr::Reference(syn::ExprReference { expr, .. }) | Expr::Paren(syn::ExprParen { expr, .. }) =
-        receiver
-    {
-        receiver = expr;
-    }
-    match receiver {
-        Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(ToString::to_string),
-        _ => None,
-    }
+    crate::semantic::ident_of(crate::semantic::strip_refs(&m.receiver))
 }
 
 /// A blocking call written in async code.
