@@ -29,6 +29,17 @@ pub(crate) fn called(e: &Expr) -> Span {
     }
 }
 
+/// The span of an await to report: for one ending a chain written over several lines
+/// (`sqlx::query(..)` / `.bind(id)` / `.fetch_one(&pool)` / `.await?`), the `.await` itself, the
+/// line where the code waits; otherwise the whole expression.
+pub(crate) fn awaited(a: &syn::ExprAwait) -> Span {
+    if first(&a.base).start().line < a.await_token.span.start().line {
+        join(a.dot_token.span, a.await_token.span)
+    } else {
+        a.span()
+    }
+}
+
 /// The span of a call expression.
 pub(crate) fn call(c: &syn::ExprCall) -> Span {
     join(first(&c.func), c.paren_token.span.close())

@@ -374,6 +374,13 @@ impl Resolver<'_> {
                 Ty::Future(inner) => *inner,
                 // What an async method of another file returns, awaited: its output.
                 member @ Ty::Member(_) => member,
+                // `tokio::fs::File::create(p).await?`: a constructor of another crate's `T`
+                // awaited is an async one, giving a `T`. (Not a free fn returning a handle to
+                // await, `spawn_blocking(..)`'s `JoinHandle`; nor the crates' own `T::new()`,
+                // which may build something else, as a builder's does.)
+                Ty::Named(path, args) if awaited_constructor(&a.base, &path) && !self.is_local(&path) => {
+                    Ty::Named(path, args)
+                }
                 _ => Ty::Unknown,
             },
             Expr::Paren(p) => self.infer(&p.expr),
@@ -577,8 +584,7 @@ impl Resolver<'_> {
         // is not one; one not seen here (another file, a derive) is taken for one.
         let type_name = parent.last_segment();
         let first = parent.first_segment();
-        let local_type = (first == "crate" || self.local_crates.is_some_and(|l| l.contains(first)))
-            && type_name.starts_with(|c: char| c.is_ascii_uppercase());
+        let local_type = self.is_local(parent) && type_name.starts_with(|c: char| c.is_ascii_uppercase());
         let assoc = format!("{type_name}::{last}");
         let looks_like_constructor = matches!(
             last,
@@ -1012,6 +1018,15 @@ fn mentions(e: &Expr, names: &HashSet<String>) -> bool {
 fn mentions_shadowed(e: &Expr, params: &HashSet<String>, res: &Resolver) -> bool {
     let shadowing: HashSet<String> = params.iter().filter(|n| res.var(n).is_some()).cloned().collect();
     !shadowing.is_empty() && mentions(e, &shadowing)
+}
+
+/// Is `e` a call of an associated fn of the type `ty` names (`tokio::fs::File::create(p)`
+/// for `tokio::fs::File`)?
+fn awaited_constructor(e: &Expr, ty: &str) -> bool {
+    let Expr::Call(c) = e else { return false };
+    let Expr::Path(p) = &*c.func else { return false };
+    let n = p.path.segments.len();
+    n >= 2 && ty.rsplit("::").next().is_some_and(|t| p.path.segments[n - 2].ident == t)
 }
 
 #[cfg(test)]

@@ -39,7 +39,9 @@
 //! ## Known limitations
 //! To stay quiet when order matters, loops are not reported when they:
 //! - can leave early (`break`, `return`, `continue 'outer`); a plain `continue` only skips an
-//!   item, and `Err(e) => return ..` hands the error up like `?`: those are reported;
+//!   item, and `Err(e) => return ..` hands the error up like `?`, as does `return Err(..)`
+//!   under a check of what the iteration awaited (`if actual != chunk.hash`): those are
+//!   reported;
 //! - pace themselves (a sleep or interval tick), use `select!`, or already run futures together
 //!   (await the `JoinHandle`s of spawned tasks, also through a helper that takes the handle,
 //!   or from a collection filled with them: `let task = tokio::spawn(..);
@@ -56,7 +58,8 @@
 //!   unless the file declares the method `&mut self` or the client's calls take it, as
 //!   tonic's generated clients' do), a channel,
 //!   writer, lock or emitter (as receiver or argument) that outlives the iteration, a pipeline
-//!   or batch that only queues commands;
+//!   or batch that only queues commands (the results written to a file in turn do not count:
+//!   no reader paces a file, and `buffered(n)` keeps the writes in order);
 //! - change each item in place and then save it (`for u in users.iter_mut()`);
 //! - only write stored state (`store.save(e)`, `Post::update(..)`): in turn on purpose, and
 //!   the fix is a batch. Writes through an object store or a client are requests of their
@@ -393,6 +396,12 @@ impl Loops<'_, '_, '_> {
         if facts.exits || facts.calls.iter().any(|c| names().concurrent.matches(c)) || thread_sleeps(body) {
             return None;
         }
+        // `if actual != chunk.hash { return Err(..) }` after the fetch: a check of what this
+        // item's await gave, failing like `?`. (An error returned on other grounds, `None =>
+        // return Err(..)` on the item, may end a batch whose order matters.)
+        if facts.fails_fast && !errors_only_on_results(body, &awaited_results(body)) {
+            return None;
+        }
         // Every loop checked here walks items (a `for`, or a `while`/`loop` draining a queue
         // the body leaves alone), so a `continue` only skips an item: the iterations stay
         // independent. One to an outer loop leaves this one.
@@ -442,7 +451,12 @@ impl Loops<'_, '_, '_> {
         };
         let sequential: Vec<&&ExprAwait> = found.iter().filter(|a| self.sequential_await(a, &scope)).collect();
         let other_work = found.iter().any(|a| !sequential.contains(&a));
-        let incidental = other_work && sequential.iter().all(|a| output(a));
+        // The results written to a file in turn (`out.write_all(&data)`, `write_rows(&mut
+        // file, &rows)`): no reader paces a file, so the requests before can overlap while
+        // `buffered(n)` keeps the writes in order.
+        let to_file = |a: &&ExprAwait| self.writes_to_file(&a.base);
+        let incidental = other_work && sequential.iter().all(|a| output(a) || to_file(a));
+        let into_file = incidental && sequential.iter().any(|a| to_file(a));
         // Ordered only if a value of another file's type is not a client: the join decides.
         let members = self.unless_client.take();
         let member_of = |a: &ExprAwait| members.iter().find(|(p, _)| std::ptr::eq(*p, a)).map(|(_, m)| m.clone());
@@ -467,12 +481,13 @@ impl Loops<'_, '_, '_> {
             name.as_deref().is_some_and(|n| names().appends.matches(n))
                 || write && !matches!(base, Expr::MethodCall(m) if self.is_object_store(&m.receiver))
         };
-        // Only checks that fail fast (`x.check_strict_mode(..).await?`): each runs while the
-        // ones before passed.
+        // Only checks that fail fast (`x.check_strict_mode(..).await?`, or `if !ok { return
+        // Err(..) }` after it): each runs while the ones before passed.
         let propagated = propagated_awaits(body);
         let check = |a: &&ExprAwait| {
             let name = awaits::call_name(awaits::peel_adaptors(&a.base));
-            name.is_some_and(|n| names().checks.matches(&n)) && propagated.contains(&(*a as *const ExprAwait))
+            name.is_some_and(|n| names().checks.matches(&n))
+                && (facts.fails_fast || propagated.contains(&(*a as *const ExprAwait)))
         };
         if found.iter().all(check) {
             return None;
@@ -509,13 +524,19 @@ impl Loops<'_, '_, '_> {
         let a = per_item?;
         let awaited = compact(awaits::peel_adaptors(&a.base));
         // At the await that waits for each item in turn: the call to run together (where its
-        // expression starts, as for a blocking call).
-        let span = self.m.span(a.span());
+        // expression starts; at the `.await` of a chain over several lines, where it waits).
+        let span = self.m.span(crate::semantic::spans::awaited(a));
+        let whole = self.m.span(a.span());
         let join = if uses_try { "futures::future::try_join_all" } else { "futures::future::join_all" };
         // `for fut in futs { fut.await }`: the futures exist already; otherwise they are built
         // from the items.
         let prebuilt = awaited_item(&a.base).is_some_and(|i| items.contains(&i));
-        let help = if prebuilt {
+        let help = if into_file {
+            "overlap the requests and keep the writes in order: \
+             `futures::stream::iter(..).map(|item| async move { .. }).buffered(n)` runs the \
+             requests, then write each result as it comes"
+                .to_string()
+        } else if prebuilt {
             let futs = compact(iterable);
             format!(
                 "await them together: `{join}({futs}).await`, or collect them into a \
@@ -537,13 +558,14 @@ impl Loops<'_, '_, '_> {
                  `tokio::task::JoinSet` for spawned work; unbounded concurrency may need a limit"
             )
         };
-        let d = Diagnostic::new(
+        let mut d = Diagnostic::new(
             RULE,
             span,
             format!("`{keyword}` loop awaits `{awaited}` one iteration at a time"),
         )
         .with_label("each iteration waits for the previous one to finish")
         .with_help(help);
+        d.chain_start = (whole.start.line != span.start.line).then_some(whole.start);
         // Awaiting a fn that only takes locks, waits for a notification, or never suspends
         // gains nothing from running together: the join drops those (see `idle`).
         let self_type = self.body.self_type.as_deref();
@@ -552,6 +574,8 @@ impl Loops<'_, '_, '_> {
         let mapped = mapped_call(iterable);
         let awaited = found
             .iter()
+            // (A helper writing to the file only writes in turn: the requests decide.)
+            .filter(|a| !(into_file && self.writes_to_file(&a.base)))
             .filter_map(|a| match (awaits::peel_adaptors(&a.base), mapped) {
                 (Expr::Path(p), Some(call)) if p.path.get_ident().is_some_and(|i| items.contains(&i.to_string())) => {
                     idle::typed_callee(self.m, call, self_type)
@@ -616,6 +640,25 @@ impl Loops<'_, '_, '_> {
         let conn = name.as_deref().is_some_and(|n| names().connections.matches(n))
             || ty.as_deref().is_some_and(|t| names().connections.matches(t));
         conn && !pool
+    }
+
+    /// Does this await write to a file the loop shares: a write method on it, or a call
+    /// lending it (`write_rows(&mut file, &rows)`), every place lent being a file?
+    fn writes_to_file(&self, base: &Expr) -> bool {
+        let file = |ty: Ty| match self.m.res.deref_all(ty) {
+            Ty::Named(path, args) => match path.rsplit("::").next() {
+                Some("File") => true,
+                Some("BufWriter") => args.first().and_then(Ty::path).is_some_and(|p| p.ends_with("File")),
+                _ => false,
+            },
+            _ => false,
+        };
+        let lent = awaits::mut_borrows(base);
+        match awaits::peel_adaptors(base) {
+            Expr::MethodCall(m) if names().outputs.matches(&m.method.to_string()) => file(self.m.res.infer(&m.receiver)),
+            Expr::Call(_) if !lent.is_empty() => lent.iter().all(|n| self.m.res.var(n).is_some_and(|t| file(t.clone()))),
+            _ => false,
+        }
     }
 
     /// Is this handle an exclusive lock guard the fn took (`let guard = state.lock().await`,
@@ -1130,6 +1173,64 @@ fn propagated_awaits(body: &Block) -> HashSet<*const ExprAwait> {
     let mut t = Tries(HashSet::default());
     t.visit_block(body);
     t.0
+}
+
+/// Is every `return Err(..)` of `body` (outside an `Err` arm) under an `if` or `match` whose
+/// condition reads one of `results`?
+fn errors_only_on_results(body: &Block, results: &HashSet<String>) -> bool {
+    struct Returns<'r> {
+        results: &'r HashSet<String>,
+        guarded: usize,
+        all: bool,
+    }
+    impl<'a> Visit<'a> for Returns<'_> {
+        fn visit_expr_if(&mut self, i: &'a syn::ExprIf) {
+            self.visit_expr(&i.cond);
+            let on_result = awaits::idents(&i.cond).iter().any(|n| self.results.contains(n));
+            self.guarded += usize::from(on_result);
+            self.visit_block(&i.then_branch);
+            if let Some((_, e)) = &i.else_branch {
+                self.visit_expr(e);
+            }
+            self.guarded -= usize::from(on_result);
+        }
+        fn visit_expr_match(&mut self, m: &'a syn::ExprMatch) {
+            self.visit_expr(&m.expr);
+            let on_result = awaits::idents(&m.expr).iter().any(|n| self.results.contains(n));
+            self.guarded += usize::from(on_result);
+            for arm in &m.arms {
+                // (`Err(e) => return Err(..)` hands the error up: not one of these.)
+                let err_arm = matches!(&arm.pat, syn::Pat::TupleStruct(t)
+                    if t.path.segments.last().is_some_and(|s| s.ident == "Err"));
+                if !err_arm {
+                    self.visit_arm(arm);
+                }
+            }
+            self.guarded -= usize::from(on_result);
+        }
+        // `let Some(v) = fetch(id).await? else { return Err(..) }`: a check of the await too.
+        fn visit_local(&mut self, l: &'a syn::Local) {
+            let Some(init) = &l.init else { return };
+            self.visit_expr(&init.expr);
+            if let Some((_, diverge)) = &init.diverge {
+                let on_result = !awaits::direct_awaits_expr(&init.expr).is_empty()
+                    || awaits::idents(&init.expr).iter().any(|n| self.results.contains(n));
+                self.guarded += usize::from(on_result);
+                self.visit_expr(diverge);
+                self.guarded -= usize::from(on_result);
+            }
+        }
+        fn visit_expr_return(&mut self, r: &'a syn::ExprReturn) {
+            self.all &= self.guarded > 0;
+            visit::visit_expr_return(self, r);
+        }
+        fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'a syn::ExprAsync) {}
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut r = Returns { results, guarded: 0, all: true };
+    r.visit_block(body);
+    r.all
 }
 
 fn body_uses_try(body: &Block) -> bool {

@@ -138,9 +138,11 @@ fn report_group(group: &[Awaited], first: &syn::ExprAwait, body: &AsyncBody, m: 
     }
     let list = names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
     let joined = names.join(", ");
-    let d = Diagnostic::new(
+    let span = m.span(crate::semantic::spans::awaited(first));
+    let whole = m.span(first.span());
+    let mut d = Diagnostic::new(
         RULE,
-        m.span(first.span()),
+        span,
         format!("futures {list} are created together but awaited one after another"),
     )
     .with_label(format!("`{}` does not start until this await finishes", names[1]))
@@ -148,6 +150,7 @@ fn report_group(group: &[Awaited], first: &syn::ExprAwait, body: &AsyncBody, m: 
         "await them together: `let (..) = tokio::join!({joined});` (or `futures::join!`, \
          and `try_join!` when they return `Result`)"
     ));
+    d.chain_start = (whole.start.line != span.start.line).then_some(whole.start);
     let self_type = body.self_type.as_deref();
     let awaited = group.iter().filter_map(|(.., p)| idle::typed_callee(m, p.init, self_type)).collect();
     out.push(Found { pending: Pending { diagnostic: d, awaited, unless_client: Vec::new(), within: idle::within(body), origin: Default::default() }, step: None, arms: Vec::new() });

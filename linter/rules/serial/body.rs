@@ -244,6 +244,8 @@ pub(crate) struct BodyFacts {
     pub lent_mut: HashSet<String>,
     /// `break` or `return` for this loop.
     pub exits: bool,
+    /// `return Err(..)` outside an `Err` arm: the loop stops at a failed item, as with `?`.
+    pub fails_fast: bool,
     /// A labelled `continue`: it may go on with an outer loop, leaving this one.
     pub labelled_continue: bool,
     /// Calls by name (last path segment or method), macros included.
@@ -424,9 +426,11 @@ impl<'a> Visit<'a> for Facts<'_> {
         self.facts.calls.extend(inner);
     }
     fn visit_expr_return(&mut self, r: &'a syn::ExprReturn) {
-        // `Err(e) => return Err(e.into())` propagates the error like `?`; a `return` elsewhere
-        // may be a first success.
-        if !self.in_err_arm {
+        // `Err(e) => return Err(e.into())` and `if bad { return Err(..) }` hand an error up
+        // like `?`; a `return` elsewhere may be a first success.
+        let err = r.expr.as_deref().is_some_and(is_err);
+        self.facts.fails_fast |= err && !self.in_err_arm;
+        if !self.in_err_arm && !err {
             self.facts.exits = true;
         }
         visit::visit_expr_return(self, r);
@@ -463,6 +467,18 @@ impl<'a> Visit<'a> for Facts<'_> {
     fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
     fn visit_expr_async(&mut self, _: &'a syn::ExprAsync) {}
     fn visit_item(&mut self, _: &'a syn::Item) {}
+}
+
+/// `Err(..)`, `Err(..).into()`: an error handed up.
+fn is_err(e: &Expr) -> bool {
+    match e {
+        Expr::Call(c) => {
+            matches!(&*c.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Err"))
+        }
+        Expr::MethodCall(m) if m.method == "into" => is_err(&m.receiver),
+        Expr::Paren(p) => is_err(&p.expr),
+        _ => false,
+    }
 }
 
 /// A count kept behind a lock or cell for reports (`state.metrics.lock().unwrap().failed
