@@ -377,6 +377,11 @@ pub(crate) struct Callee {
     /// Called as a method (`x.f()`): never a free fn of that name.
     #[serde(default)]
     pub method: bool,
+    /// Called on a value of another crate's type (`named_after`, as the model types it): a
+    /// method of that type, not a namesake of the package's (only an impl the package writes
+    /// for that type).
+    #[serde(default)]
+    pub foreign: bool,
 }
 
 /// What one async fn (or sync fn returning a future) waits on.

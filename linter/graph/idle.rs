@@ -72,10 +72,12 @@ impl<'a> IdleFns<'a> {
             // Definitions are keyed as declared, not as called.
             // (A lock of its own object's only serialises calls on `self`, not `Type::f(other)`.)
             (Some(_), _) => {
-                let declared = Callee { method: false, ..c.clone() };
+                let declared = Callee { method: false, foreign: false, ..c.clone() };
                 self.idle.contains(&declared) || c.method && self.own_locked.contains(&declared)
             }
             (None, Some(d)) => self.idle.contains(*d),
+            // (`self.transport.send(email)` on an SMTP transport: not the package's `send`.)
+            (None, None) if c.foreign => false,
             (None, None) => {
                 let mut defs = self.untyped_defs(c).peekable();
                 defs.peek().is_some() && defs.all(|d| self.idle.contains(d))
@@ -157,7 +159,7 @@ pub(crate) fn settle(
         // .add_to_device_event(..)`), with a name of several words only other packages of the
         // run define: as idle as every definition of it. (A one-word name, `get`, `send`, may
         // as well be another crate's client.)
-        if c.owner.is_some() || !c.name.contains('_') {
+        if c.owner.is_some() || c.foreign || !c.name.contains('_') {
             return false;
         }
         let mut defs = units.values().flat_map(|(i, _)| i.untyped_defs(c).map(move |d| (i, d))).peekable();
@@ -235,7 +237,13 @@ mod tests {
     use super::*;
 
     fn callee(owner: Option<&str>, name: &str) -> Callee {
-        Callee { owner: owner.map(str::to_string), name: name.into(), named_after: None, method: false }
+        Callee {
+            owner: owner.map(str::to_string),
+            name: name.into(),
+            named_after: None,
+            method: false,
+            foreign: false,
+        }
     }
 
     fn summary(owner: Option<&str>, name: &str, waits_on: Option<Vec<Callee>>) -> AsyncFnSummary {

@@ -445,8 +445,13 @@ impl Loops<'_, '_, '_> {
         // (`tx.send(block).await` after `let block = get_block(h).await`): a stream fed in
         // order, at the pace its reader takes them.
         let results = awaited_results(body);
+        // (`self.remotes.write().await`, no argument: a lock taken, not a write.)
+        let lock = |a: &ExprAwait| {
+            matches!(awaits::peel_adaptors(&a.base), Expr::MethodCall(m) if m.args.is_empty() && names().guards.matches(&m.method.to_string()))
+        };
         let output = |a: &&ExprAwait| {
             awaits::call_name(&a.base).is_some_and(|n| names().outputs.matches(&n))
+                && !lock(a)
                 && !awaits::idents(&a.base).iter().any(|n| results.contains(n))
         };
         let sequential: Vec<&&ExprAwait> = found.iter().filter(|a| self.sequential_await(a, &scope)).collect();

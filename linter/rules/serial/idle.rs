@@ -7,11 +7,12 @@ use syn::Expr;
 use super::body;
 use super::names::names;
 use crate::facts::{AsyncFnSummary, Callee};
-use crate::semantic::{strip_try, AsyncBody, FnFrame, Model};
+use crate::semantic::{strip_try, AsyncBody, FnFrame, Model, Ty};
 
 /// The fn an async body is written in, as a callee.
 pub(crate) fn within(body: &AsyncBody) -> Option<Callee> {
     Some(Callee {
+        foreign: false,
         owner: body.self_type.clone(),
         name: body.fn_name.clone()?,
         named_after: None,
@@ -47,7 +48,7 @@ pub(crate) fn callee(e: &Expr, self_type: Option<&str>) -> Option<Callee> {
         _ => None,
     };
     let method = matches!(e, Expr::MethodCall(_));
-    Some(Callee { owner, name, named_after, method })
+    Some(Callee { owner, name, named_after, method, foreign: false })
 }
 
 /// `callee`, with the receiver's type where the model knows it (`self.asn.lookup(ip)` with
@@ -55,8 +56,10 @@ pub(crate) fn callee(e: &Expr, self_type: Option<&str>) -> Option<Callee> {
 pub(crate) fn typed_callee(m: &Model, e: &Expr, self_type: Option<&str>) -> Option<Callee> {
     let mut c = callee(e, self_type)?;
     if let (None, Expr::MethodCall(call)) = (&c.owner, body::peel_adaptors(e)) {
-        if let Some(ty) = m.type_name(&call.receiver) {
-            c.named_after = Some(ty);
+        let ty = m.res.deref_all(m.res.infer(&call.receiver));
+        if let Some(name) = ty.last_segment() {
+            c.named_after = Some(name.to_string());
+            c.foreign = matches!(&ty, Ty::Named(path, _) if path.contains("::") && !m.res.is_local(path));
         }
     }
     Some(c)
@@ -95,7 +98,13 @@ impl IdleBuilder {
     /// A builder for the fn the walk just entered, if it is async or returns a future.
     pub(crate) fn new(f: &FnFrame, implements: Option<String>) -> Option<IdleBuilder> {
         (f.is_async || f.returns_future).then(|| IdleBuilder {
-            callee: Callee { owner: f.owner.clone(), name: f.name.clone(), named_after: None, method: false },
+            callee: Callee {
+                owner: f.owner.clone(),
+                name: f.name.clone(),
+                named_after: None,
+                method: false,
+                foreign: false,
+            },
             is_async: f.is_async,
             waits_on: if f.is_async { Some(Vec::new()) } else { None },
             calls: Vec::new(),
