@@ -40,8 +40,9 @@
 //! To stay quiet when order matters, loops are not reported when they:
 //! - can leave early (`break`, `return`, `continue 'outer`); a plain `continue` only skips an
 //!   item, and `Err(e) => return ..` hands the error up like `?`, as does `return Err(..)`
-//!   under a check of what the iteration awaited (`if actual != chunk.hash`): those are
-//!   reported;
+//!   under a check of what the iteration's first await gave (`if actual != chunk.hash`) with
+//!   only ordered outputs after it: those are reported. (A check gating more work, a health
+//!   probe after a restart or a lookup before an insert, still leaves early.)
 //! - pace themselves (a sleep or interval tick), use `select!`, or already run futures together
 //!   (await the `JoinHandle`s of spawned tasks, also through a helper that takes the handle,
 //!   or from a collection filled with them: `let task = tokio::spawn(..);
@@ -399,7 +400,7 @@ impl Loops<'_, '_, '_> {
         // `if actual != chunk.hash { return Err(..) }` after the fetch: a check of what this
         // item's await gave, failing like `?`. (An error returned on other grounds, `None =>
         // return Err(..)` on the item, may end a batch whose order matters.)
-        if facts.fails_fast && !errors_only_on_results(body, &awaited_results(body)) {
+        if facts.fails_fast && !errors_only_on_results(body) {
             return None;
         }
         // Every loop checked here walks items (a `for`, or a `while`/`loop` draining a queue
@@ -1180,29 +1181,41 @@ fn propagated_awaits(body: &Block) -> HashSet<*const ExprAwait> {
     t.0
 }
 
-/// Is every `return Err(..)` of `body` (outside an `Err` arm) under an `if` or `match` whose
-/// condition reads one of `results`?
-fn errors_only_on_results(body: &Block, results: &HashSet<String>) -> bool {
+/// Does every `return Err(..)` of `body` (outside an `Err` arm) check what the iteration's
+/// first await gave, and only ordered outputs follow it (`let data = store.get(k).await?;
+/// if hash(&data) != want { return Err(..) } out.write_all(&data).await?`)? Then the error
+/// fails the loop as `?` would. Not a gate before more work (a health probe after a restart,
+/// a check before an insert or a debit: the next step waits on purpose), nor an error raised
+/// on other grounds (the item itself) however it is nested.
+fn errors_only_on_results(body: &Block) -> bool {
     struct Returns<'r> {
         results: &'r HashSet<String>,
-        guarded: usize,
+        /// In the statement of the first await, where an await in a condition is that one.
+        first: bool,
+        /// Whether each enclosing condition reads the first await's result.
+        on_result: Vec<bool>,
+        returns: usize,
         all: bool,
+    }
+    impl Returns<'_> {
+        fn reads_result(&self, cond: &Expr) -> bool {
+            (self.first && !awaits::direct_awaits_expr(cond).is_empty())
+                || awaits::idents(cond).iter().any(|n| self.results.contains(n))
+        }
     }
     impl<'a> Visit<'a> for Returns<'_> {
         fn visit_expr_if(&mut self, i: &'a syn::ExprIf) {
             self.visit_expr(&i.cond);
-            let on_result = awaits::idents(&i.cond).iter().any(|n| self.results.contains(n));
-            self.guarded += usize::from(on_result);
+            self.on_result.push(self.reads_result(&i.cond));
             self.visit_block(&i.then_branch);
             if let Some((_, e)) = &i.else_branch {
                 self.visit_expr(e);
             }
-            self.guarded -= usize::from(on_result);
+            self.on_result.pop();
         }
         fn visit_expr_match(&mut self, m: &'a syn::ExprMatch) {
             self.visit_expr(&m.expr);
-            let on_result = awaits::idents(&m.expr).iter().any(|n| self.results.contains(n));
-            self.guarded += usize::from(on_result);
+            self.on_result.push(self.reads_result(&m.expr));
             for arm in &m.arms {
                 // (`Err(e) => return Err(..)` hands the error up: not one of these.)
                 let err_arm = matches!(&arm.pat, syn::Pat::TupleStruct(t)
@@ -1211,31 +1224,49 @@ fn errors_only_on_results(body: &Block, results: &HashSet<String>) -> bool {
                     self.visit_arm(arm);
                 }
             }
-            self.guarded -= usize::from(on_result);
+            self.on_result.pop();
         }
         // `let Some(v) = fetch(id).await? else { return Err(..) }`: a check of the await too.
         fn visit_local(&mut self, l: &'a syn::Local) {
             let Some(init) = &l.init else { return };
             self.visit_expr(&init.expr);
             if let Some((_, diverge)) = &init.diverge {
-                let on_result = !awaits::direct_awaits_expr(&init.expr).is_empty()
-                    || awaits::idents(&init.expr).iter().any(|n| self.results.contains(n));
-                self.guarded += usize::from(on_result);
+                self.on_result.push(self.reads_result(&init.expr));
                 self.visit_expr(diverge);
-                self.guarded -= usize::from(on_result);
+                self.on_result.pop();
             }
         }
         fn visit_expr_return(&mut self, r: &'a syn::ExprReturn) {
-            self.all &= self.guarded > 0;
+            self.returns += 1;
+            self.all &= self.on_result.last() == Some(&true);
             visit::visit_expr_return(self, r);
         }
         fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
         fn visit_expr_async(&mut self, _: &'a syn::ExprAsync) {}
         fn visit_item(&mut self, _: &'a syn::Item) {}
     }
-    let mut r = Returns { results, guarded: 0, all: true };
-    r.visit_block(body);
-    r.all
+    let stmts = &body.stmts;
+    let Some(first) = stmts.iter().position(|s| !awaits::direct_awaits_stmt(s).is_empty()) else { return false };
+    let mut bound = HashSet::default();
+    if let syn::Stmt::Local(l) = &stmts[first] {
+        awaits::bound_names(&l.pat, &mut bound);
+    }
+    let results = through_lets(bound, body);
+    for (i, stmt) in stmts.iter().enumerate() {
+        let mut r = Returns { results: &results, first: i == first, on_result: Vec::new(), returns: 0, all: true };
+        r.visit_stmt(stmt);
+        if r.returns == 0 {
+            continue;
+        }
+        let outputs_after = stmts[i + 1..]
+            .iter()
+            .flat_map(awaits::direct_awaits_stmt)
+            .all(|a| awaits::call_name(&a.base).is_some_and(|n| names().outputs.matches(&n)));
+        if i < first || !r.all || !outputs_after {
+            return false;
+        }
+    }
+    true
 }
 
 fn body_uses_try(body: &Block) -> bool {
