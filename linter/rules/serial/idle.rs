@@ -12,11 +12,11 @@ use crate::semantic::{strip_try, AsyncBody, FnFrame, Model, Ty};
 /// The fn an async body is written in, as a callee.
 pub(crate) fn within(body: &AsyncBody) -> Option<Callee> {
     Some(Callee {
-        foreign: false,
         owner: body.self_type.clone(),
         name: body.fn_name.clone()?,
         named_after: None,
         method: false,
+        foreign: false,
     })
 }
 
