@@ -364,6 +364,13 @@ impl Resolver<'_> {
             // `gate?` with `gate: Option<Arc<Gate>>`: what the option or result holds.
             Expr::Try(t) => match self.infer(&t.expr) {
                 held if held.holds_one_value() => held.first_arg(),
+                // `File::create(p).await.with_path(p)?`: a method the model does not know, on an
+                // awaited result and then `?`'d, is an error adapter of an extension trait; the
+                // value is the awaited one.
+                Ty::Unknown => match &*t.expr {
+                    Expr::MethodCall(m) if matches!(&*m.receiver, Expr::Await(_)) => self.infer(&m.receiver),
+                    _ => Ty::Unknown,
+                },
                 ty => ty,
             },
             // `Janitor { dir }`: a value of the struct named.
