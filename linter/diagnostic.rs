@@ -129,6 +129,13 @@ impl Diagnostic {
         }
     }
 
+    /// Records where the expression reported at `span` starts (`whole`), when that is on an
+    /// earlier line: a chain over several lines reported from its last call or `.await`.
+    pub(crate) fn with_chain_start(mut self, whole: Span) -> Self {
+        self.chain_start = (whole.start.line != self.span.start.line).then_some(whole.start);
+        self
+    }
+
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
         self.label = label.into();
         self

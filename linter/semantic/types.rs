@@ -1033,7 +1033,7 @@ fn awaited_constructor(e: &Expr, ty: &str) -> bool {
     let Expr::Call(c) = e else { return false };
     let Expr::Path(p) = &*c.func else { return false };
     let n = p.path.segments.len();
-    n >= 2 && ty.rsplit("::").next().is_some_and(|t| p.path.segments[n - 2].ident == t)
+    n >= 2 && p.path.segments[n - 2].ident == ty.last_segment()
 }
 
 #[cfg(test)]

@@ -66,9 +66,8 @@ pub(crate) fn check_call(
         Kind::Async if hit.sync_bridge && m.ctx()?.closure => None,
         Kind::Async => {
             let ctx = m.ctx()?;
-            let mut d = direct_diagnostic(&hit, span, &ctx.what);
             let whole = m.span(crate::semantic::spans::expr(expr));
-            d.chain_start = (whole.start.line != span.start.line).then_some(whole.start);
+            let mut d = direct_diagnostic(&hit, span, &ctx.what).with_chain_start(whole);
             // (Writes that build one file piece by piece are one finding: `writeln!(f, ..)`.)
             if matches!(hit.callee.last_segment(), "write" | "write_all" | "write_fmt" | "flush") {
                 d.receiver = receiver_name(expr);

@@ -564,14 +564,14 @@ impl Loops<'_, '_, '_> {
                  `tokio::task::JoinSet` for spawned work; unbounded concurrency may need a limit"
             )
         };
-        let mut d = Diagnostic::new(
+        let d = Diagnostic::new(
             RULE,
             span,
             format!("`{keyword}` loop awaits `{awaited}` one iteration at a time"),
         )
         .with_label("each iteration waits for the previous one to finish")
-        .with_help(help);
-        d.chain_start = (whole.start.line != span.start.line).then_some(whole.start);
+        .with_help(help)
+        .with_chain_start(whole);
         // Awaiting a fn that only takes locks, waits for a notification, or never suspends
         // gains nothing from running together: the join drops those (see `idle`).
         let self_type = self.body.self_type.as_deref();
@@ -651,13 +651,13 @@ impl Loops<'_, '_, '_> {
     /// Does this await write to a file the loop shares: a write method on it, or a call
     /// lending it (`write_rows(&mut file, &rows)`), every place lent being a file?
     fn writes_to_file(&self, base: &Expr) -> bool {
-        let file = |ty: Ty| match self.m.res.deref_all(ty) {
-            Ty::Named(path, args) => match path.rsplit("::").next() {
+        let file = |ty: Ty| {
+            let ty = self.m.res.deref_all(ty);
+            match ty.last_segment() {
                 Some("File") => true,
-                Some("BufWriter") => args.first().and_then(Ty::path).is_some_and(|p| p.ends_with("File")),
+                Some("BufWriter") => ty.first_arg().path().is_some_and(|p| p.ends_with("File")),
                 _ => false,
-            },
-            _ => false,
+            }
         };
         let lent = awaits::mut_borrows(base);
         match awaits::peel_adaptors(base) {
@@ -1218,9 +1218,7 @@ fn errors_only_on_results(body: &Block) -> bool {
             self.on_result.push(self.reads_result(&m.expr));
             for arm in &m.arms {
                 // (`Err(e) => return Err(..)` hands the error up: not one of these.)
-                let err_arm = matches!(&arm.pat, syn::Pat::TupleStruct(t)
-                    if t.path.segments.last().is_some_and(|s| s.ident == "Err"));
-                if !err_arm {
+                if !awaits::is_err_arm(arm) {
                     self.visit_arm(arm);
                 }
             }

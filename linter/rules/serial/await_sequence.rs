@@ -140,7 +140,7 @@ fn report_group(group: &[Awaited], first: &syn::ExprAwait, body: &AsyncBody, m: 
     let joined = names.join(", ");
     let span = m.span(crate::semantic::spans::awaited(first));
     let whole = m.span(first.span());
-    let mut d = Diagnostic::new(
+    let d = Diagnostic::new(
         RULE,
         span,
         format!("futures {list} are created together but awaited one after another"),
@@ -149,8 +149,8 @@ fn report_group(group: &[Awaited], first: &syn::ExprAwait, body: &AsyncBody, m: 
     .with_help(format!(
         "await them together: `let (..) = tokio::join!({joined});` (or `futures::join!`, \
          and `try_join!` when they return `Result`)"
-    ));
-    d.chain_start = (whole.start.line != span.start.line).then_some(whole.start);
+    ))
+    .with_chain_start(whole);
     let self_type = body.self_type.as_deref();
     let awaited = group.iter().filter_map(|(.., p)| idle::typed_callee(m, p.init, self_type)).collect();
     out.push(Found { pending: Pending { diagnostic: d, awaited, unless_client: Vec::new(), within: idle::within(body), origin: Default::default() }, step: None, arms: Vec::new() });

@@ -436,9 +436,7 @@ impl<'a> Visit<'a> for Facts<'_> {
         visit::visit_expr_return(self, r);
     }
     fn visit_arm(&mut self, a: &'a syn::Arm) {
-        let err =
-            matches!(&a.pat, Pat::TupleStruct(t) if t.path.segments.last().is_some_and(|s| s.ident == "Err"));
-        let outer = std::mem::replace(&mut self.in_err_arm, err);
+        let outer = std::mem::replace(&mut self.in_err_arm, is_err_arm(a));
         visit::visit_arm(self, a);
         self.in_err_arm = outer;
     }
@@ -467,6 +465,11 @@ impl<'a> Visit<'a> for Facts<'_> {
     fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
     fn visit_expr_async(&mut self, _: &'a syn::ExprAsync) {}
     fn visit_item(&mut self, _: &'a syn::Item) {}
+}
+
+/// An arm for `Err(..)`: a `return` there hands the error up, like `?`.
+pub(crate) fn is_err_arm(a: &syn::Arm) -> bool {
+    matches!(&a.pat, Pat::TupleStruct(t) if t.path.segments.last().is_some_and(|s| s.ident == "Err"))
 }
 
 /// `Err(..)`, `Err(..).into()`: an error handed up.
