@@ -99,11 +99,12 @@ impl<'a> IdleFns<'a> {
         all.iter().copied().filter(move |d| ty.is_some() && d.owner.as_ref() == ty)
     }
 
-    /// The package's definitions of `c`'s name that `c` may call (a method call is none of
-    /// the free fns).
+    /// The package's definitions of `c`'s name that `c` may call: a method call is none of
+    /// the free fns, and a call by path naming no type (`tokio::fs::write(..)`, `save(..)`)
+    /// none of the methods.
     fn untyped_defs<'c>(&'c self, c: &'c Callee) -> impl Iterator<Item = &'a Callee> + 'c {
         let all = self.by_name.get(c.name.as_str()).map_or(&[][..], Vec::as_slice);
-        all.iter().copied().filter(move |d| !(c.method && d.owner.is_none()))
+        all.iter().copied().filter(move |d| c.method == d.owner.is_some())
     }
 
     /// Is `c`, awaited in the fn `within`, idle? A method awaiting its namesake on a field
@@ -246,6 +247,11 @@ mod tests {
         }
     }
 
+    /// `x.name(..)` on a value of no known type.
+    fn method(name: &str) -> Callee {
+        Callee { method: true, ..callee(None, name) }
+    }
+
     fn summary(owner: Option<&str>, name: &str, waits_on: Option<Vec<Callee>>) -> AsyncFnSummary {
         let calls = waits_on.clone().unwrap_or_default();
         AsyncFnSummary {
@@ -261,7 +267,7 @@ mod tests {
     fn waits_through_other_fns_are_idle_and_a_busy_namesake_or_a_cycle_is_not() {
         let summaries = [
             summary(Some("Pool"), "ready", Some(vec![])),
-            summary(Some("Node"), "wait", Some(vec![callee(None, "ready")])),
+            summary(Some("Node"), "wait", Some(vec![method("ready")])),
             summary(Some("Pool"), "query", None),
             summary(Some("Cache"), "get", Some(vec![])),
             summary(Some("Remote"), "get", None),
@@ -270,13 +276,15 @@ mod tests {
         ];
         let fns = IdleFns::new(summaries.iter());
         assert!(fns.is_idle(&callee(Some("Node"), "wait")));
-        assert!(fns.is_idle(&callee(None, "ready")));
-        assert!(!fns.is_idle(&callee(None, "query")));
+        assert!(fns.is_idle(&method("ready")));
+        assert!(!fns.is_idle(&method("query")));
+        // (A call by path naming no type, `fs::ready(..)`, is none of the methods.)
+        assert!(!fns.is_idle(&callee(None, "ready")));
         assert!(fns.is_idle(&callee(Some("Cache"), "get")));
         assert!(!fns.is_idle(&callee(Some("Remote"), "get")));
         // `x.get(k)` could be either; `cache.get(k)` is `Cache`'s, `store.get(k)` either.
-        assert!(!fns.is_idle(&callee(None, "get")));
-        let named = |ty: &str| Callee { named_after: Some(ty.into()), ..callee(None, "get") };
+        assert!(!fns.is_idle(&method("get")));
+        let named = |ty: &str| Callee { named_after: Some(ty.into()), ..method("get") };
         assert!(fns.is_idle(&named("Cache")));
         assert!(!fns.is_idle(&named("Remote")));
         assert!(!fns.is_idle(&named("Store")));
@@ -286,7 +294,7 @@ mod tests {
     #[test]
     fn a_fn_delegating_to_a_namesake_is_as_idle_as_the_namesake() {
         // `Service::state` awaits `self.db.state(..)`: another type's `state`, not itself.
-        let held = |ty: &str, name: &str| Callee { named_after: Some(ty.into()), ..callee(None, name) };
+        let held = |ty: &str, name: &str| Callee { named_after: Some(ty.into()), ..method(name) };
         let summaries = [
             summary(Some("Service"), "state", Some(vec![held("Data", "state")])),
             AsyncFnSummary { implements: Some("Data".into()), ..summary(Some("Db"), "state", Some(vec![])) },
@@ -300,9 +308,9 @@ mod tests {
         ];
         let fns = IdleFns::new(summaries.iter());
         assert!(fns.is_idle(&callee(Some("Service"), "state")));
-        assert!(fns.is_idle(&callee(None, "state")));
+        assert!(fns.is_idle(&method("state")));
         // The package does not implement `Remote`: the inner one is another crate's, maybe I/O.
         assert!(!fns.is_idle(&callee(Some("Service"), "fetch")));
-        assert!(!fns.is_idle(&callee(None, "fetch")));
+        assert!(!fns.is_idle(&method("fetch")));
     }
 }

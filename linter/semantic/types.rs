@@ -388,6 +388,12 @@ impl Resolver<'_> {
                 Ty::Named(path, args) if awaited_constructor(&a.base, &path) && !self.is_local(&path) => {
                     Ty::Named(path, args)
                 }
+                // The crates' own `T::build(..).await`, declared in another file: what it is
+                // declared to return, as for a method (`crate::AppState::<build()>`).
+                Ty::Named(path, _) if awaited_constructor(&a.base, &path) => match awaited_fn(&a.base) {
+                    Some(name) => Ty::Member(member_path(&path, &format!("{name}()"))),
+                    None => Ty::Unknown,
+                },
                 _ => Ty::Unknown,
             },
             Expr::Paren(p) => self.infer(&p.expr),
@@ -1029,6 +1035,13 @@ fn mentions_shadowed(e: &Expr, params: &HashSet<String>, res: &Resolver) -> bool
 
 /// Is `e` a call of an associated fn of the type `ty` names (`tokio::fs::File::create(p)`
 /// for `tokio::fs::File`)?
+/// The name of the fn a call `T::f(..)` calls (`f`).
+fn awaited_fn(e: &Expr) -> Option<String> {
+    let Expr::Call(c) = e else { return None };
+    let Expr::Path(p) = &*c.func else { return None };
+    p.path.segments.last().map(|s| s.ident.to_string())
+}
+
 fn awaited_constructor(e: &Expr, ty: &str) -> bool {
     let Expr::Call(c) = e else { return false };
     let Expr::Path(p) = &*c.func else { return false };

@@ -69,6 +69,11 @@ pub(crate) struct BlockingEntry {
     /// another thread (a watcher's callback); only calls outside closures are reported.
     #[serde(default)]
     pub sync_bridge: bool,
+    /// The method goes on with what the call that made its receiver started (a `ReadDir`
+    /// iterated, the listing `read_dir` opened): called on a value a variable holds, in async
+    /// code, that call is the one reported, where it was made.
+    #[serde(default)]
+    pub continues: bool,
 }
 
 /// Which argument bounds a wait, and how it is written.
@@ -181,6 +186,7 @@ pub(crate) struct Api {
     pub path_arg: Option<usize>,
     pub rank: Rank,
     pub sync_bridge: bool,
+    pub continues: bool,
 }
 
 /// The catalog as lookup tables.
@@ -236,6 +242,7 @@ impl Catalog {
                 path_arg: entry.path_arg,
                 rank: entry.rank,
                 sync_bridge: entry.sync_bridge,
+                continues: entry.continues,
             };
             for ty in entry.ty.iter().chain(&entry.types) {
                 self.known.push((ty.clone(), true));

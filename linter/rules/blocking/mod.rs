@@ -64,6 +64,9 @@ pub(crate) fn check_call(
     match kind {
         // `recommended_watcher(move |e| { tx.blocking_send(e); })`: a callback for a thread.
         Kind::Async if hit.sync_bridge && m.ctx()?.closure => None,
+        // `let entries = std::fs::read_dir(dir)?;` then `entries.filter_map(..)`: one listing,
+        // reported at its `read_dir`.
+        Kind::Async if hit.continues && on_variable(expr) => None,
         Kind::Async => {
             let ctx = m.ctx()?;
             let whole = m.span(crate::semantic::spans::expr(expr));
@@ -461,6 +464,12 @@ fn chain_blocks(res: &Resolver, catalog: &Catalog, mut expr: &Expr, hit: &Hit, g
 }
 
 /// The local value a method call is made on (`f` in `f.write_all(..)`, `(&mut f).flush()`).
+/// A method call on a local variable (`entries.count()`), not on a value made in place.
+fn on_variable(expr: &Expr) -> bool {
+    let Expr::MethodCall(m) = expr else { return false };
+    matches!(crate::semantic::strip_refs(&m.receiver), Expr::Path(p) if p.path.get_ident().is_some())
+}
+
 fn receiver_name(expr: &Expr) -> Option<String> {
     let Expr::MethodCall(m) = expr else { return None };
     crate::semantic::ident_of(crate::semantic::strip_refs(&m.receiver))
@@ -531,6 +540,8 @@ pub(crate) struct Hit {
     pub rank: Rank,
     /// See `BlockingEntry::sync_bridge`.
     pub sync_bridge: bool,
+    /// See `BlockingEntry::continues`.
+    pub continues: bool,
 }
 
 impl Hit {
@@ -544,6 +555,7 @@ impl Hit {
             transitive: api.transitive,
             rank: api.rank,
             sync_bridge: api.sync_bridge,
+            continues: api.continues,
             callee,
         }
     }
@@ -919,6 +931,7 @@ fn classify_method(
                 path_arg: None,
                 rank: entry.rank,
                 sync_bridge: entry.sync_bridge,
+                continues: false,
             };
             Hit::new(&api, format!(".{method}()"))
         })

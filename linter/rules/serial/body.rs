@@ -383,7 +383,7 @@ impl<'a> Visit<'a> for Facts<'_> {
     }
     fn visit_expr_method_call(&mut self, m: &'a syn::ExprMethodCall) {
         let name = m.method.to_string();
-        if names().mutators.matches(&name) {
+        if names().mutators.matches(&name) && !takes_from_fresh_value(&name, &m.receiver) {
             if let Some(root) = changed_place(&m.receiver) {
                 self.facts.mutated.insert(root);
             }
@@ -537,6 +537,36 @@ fn field_path(e: &Expr) -> Option<String> {
 /// all of `state` still sees it: `reads_carried_field`).
 fn mutated_place(e: &Expr) -> Option<String> {
     state_place(e, true)
+}
+
+/// `url.rsplit('/').next()`, `path.components().next()`: an item taken from a value a call
+/// just made (an iterator made on the spot) changes nothing the next iteration sees. Not
+/// through a lock, an accessor or a `&mut` borrow (`self.ids.lock().unwrap().next()`,
+/// `it.by_ref().next()`, `self.pages.iter_mut().next()`): those hand out the value kept.
+fn takes_from_fresh_value(method: &str, receiver: &Expr) -> bool {
+    if !names().drains.matches(method) || !matches!(receiver, Expr::MethodCall(_)) {
+        return false;
+    }
+    let mut e = receiver;
+    loop {
+        match e {
+            Expr::MethodCall(m) => {
+                let name = m.method.to_string();
+                let hands_out = names().accessors.matches(&name)
+                    || names().mut_borrows.matches(&name)
+                    || name.ends_with("_mut")
+                    || matches!(name.as_str(), "write" | "entry");
+                if hands_out {
+                    return false;
+                }
+                e = &m.receiver;
+            }
+            Expr::Field(f) => e = &f.base,
+            Expr::Paren(p) => e = &p.expr,
+            Expr::Path(_) => return true,
+            _ => return false,
+        }
+    }
 }
 
 /// What a call changing `receiver` changes: the field behind a guard it goes through, else
