@@ -513,6 +513,12 @@ impl<'ast> Hooks<'ast> for Checker<'_, '_> {
             let member = format!("{name}()");
             let returned = m.member_alias(owner, &member, f.output.clone());
             self.field_aliases.extend(returned.clone());
+            // (An async fn's output, as `T::build(..).await` names it: not a sync fn's, whose
+            // value awaited is some `IntoFuture`'s output.)
+            if f.is_async {
+                let awaited = m.member_alias(owner, &format!("{name}().await"), f.output.clone());
+                self.field_aliases.extend(awaited);
+            }
             // (And the items of what it returns: `for p in registry.snapshot()` with `fn
             // snapshot(&self) -> Vec<Arc<dyn Provider>>`.)
             let method_items = semantic::types::member_path(

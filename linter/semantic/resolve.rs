@@ -784,6 +784,22 @@ impl<'c> Resolver<'c> {
         segments.join("::")
     }
 
+    /// Does `path` name a fn of another crate: resolved outside the checked crates, through an
+    /// import or a `::` root (`use tokio::fs;` then `fs::write`), or written from a crate's
+    /// name where no glob import of the crates' own modules could bring in a module of that
+    /// name (`reqwest::get`)?
+    pub(crate) fn names_extern_fn(&self, path: &syn::Path) -> bool {
+        let Some(resolved) = self.resolve_value(path) else { return false };
+        if self.is_local(&resolved) || resolved.contains("::*::") {
+            return false;
+        }
+        let written: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let first = written[0].as_str();
+        let scope_names_it = self.scope_frames().any(|f| f.items.contains(first));
+        !scope_names_it
+            && (resolved != written.join("::") || path.leading_colon.is_some() || !self.globs_own_modules())
+    }
+
     /// Does a glob import in scope bring in a module of the checked crates defined in another
     /// file (`use crate::bucket::*`, `use super::*` from a module file, `use my_core::prelude::*`)?
     fn globs_own_modules(&self) -> bool {

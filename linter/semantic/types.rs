@@ -388,10 +388,10 @@ impl Resolver<'_> {
                 Ty::Named(path, args) if awaited_constructor(&a.base, &path) && !self.is_local(&path) => {
                     Ty::Named(path, args)
                 }
-                // The crates' own `T::build(..).await`, declared in another file: what it is
-                // declared to return, as for a method (`crate::AppState::<build()>`).
+                // The crates' own `T::build(..).await`, declared in another file: what that
+                // async fn is declared to return (`crate::AppState::<build().await>`).
                 Ty::Named(path, _) if awaited_constructor(&a.base, &path) => match awaited_fn(&a.base) {
-                    Some(name) => Ty::Member(member_path(&path, &format!("{name}()"))),
+                    Some(name) => Ty::Member(member_path(&path, &format!("{name}().await"))),
                     None => Ty::Unknown,
                 },
                 _ => Ty::Unknown,

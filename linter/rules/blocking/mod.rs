@@ -66,7 +66,7 @@ pub(crate) fn check_call(
         Kind::Async if hit.sync_bridge && m.ctx()?.closure => None,
         // `let entries = std::fs::read_dir(dir)?;` then `entries.filter_map(..)`: one listing,
         // reported at its `read_dir`.
-        Kind::Async if hit.continues && on_variable(expr) => None,
+        Kind::Async if hit.continues && made_by_blocking_call(m, catalog, expr, guards) => None,
         Kind::Async => {
             let ctx = m.ctx()?;
             let whole = m.span(crate::semantic::spans::expr(expr));
@@ -464,10 +464,33 @@ fn chain_blocks(res: &Resolver, catalog: &Catalog, mut expr: &Expr, hit: &Hit, g
 }
 
 /// The local value a method call is made on (`f` in `f.write_all(..)`, `(&mut f).flush()`).
-/// A method call on a local variable (`entries.count()`), not on a value made in place.
-fn on_variable(expr: &Expr) -> bool {
-    let Expr::MethodCall(m) = expr else { return false };
-    matches!(crate::semantic::strip_refs(&m.receiver), Expr::Path(p) if p.path.get_ident().is_some())
+/// A method call on a variable this async body bound to a blocking call's value (`let
+/// entries = std::fs::read_dir(dir)?;`, then `entries.count()`): that call is reported where
+/// it is made. (Not a parameter, a field, or a value awaited from a blocking pool.)
+fn made_by_blocking_call(m: &Model, catalog: &Catalog, expr: &Expr, guards: &[&Expr]) -> bool {
+    let Expr::MethodCall(mc) = expr else { return false };
+    // (Through the adaptors before it: `entries.flatten().map(..)`.)
+    let mut root = crate::semantic::strip_refs(&mc.receiver);
+    while let Expr::MethodCall(inner) = root {
+        root = crate::semantic::strip_refs(&inner.receiver);
+    }
+    let Expr::Path(p) = root else { return false };
+    let Some(name) = p.path.get_ident() else { return false };
+    let Some(mut init) = m.enclosing_body().and_then(|b| b.lets.get(&name.to_string()).copied()) else {
+        return false;
+    };
+    loop {
+        match init {
+            Expr::Try(t) => init = &t.expr,
+            Expr::Paren(p) => init = &p.expr,
+            Expr::MethodCall(u) if matches!(u.method.to_string().as_str(), "unwrap" | "expect") => {
+                init = &u.receiver
+            }
+            _ => break,
+        }
+    }
+    let usage = Use { awaited: false, as_result: true };
+    classify(&m.res, catalog, init, usage, guards).is_some()
 }
 
 fn receiver_name(expr: &Expr) -> Option<String> {

@@ -539,34 +539,22 @@ fn mutated_place(e: &Expr) -> Option<String> {
     state_place(e, true)
 }
 
-/// `url.rsplit('/').next()`, `path.components().next()`: an item taken from a value a call
-/// just made (an iterator made on the spot) changes nothing the next iteration sees. Not
-/// through a lock, an accessor or a `&mut` borrow (`self.ids.lock().unwrap().next()`,
-/// `it.by_ref().next()`, `self.pages.iter_mut().next()`): those hand out the value kept.
+/// `url.rsplit('/').next()`, `path.components().next()`: an item taken from an iterator made on
+/// the spot over a place (`fresh_iterators`) changes nothing the next iteration sees. Not one
+/// handed out by a lock, an accessor or another call (`self.ids.lock().unwrap().next()`,
+/// `self.tokens().next()`, `rx.try_iter().next()`): those may be the iterator kept.
 fn takes_from_fresh_value(method: &str, receiver: &Expr) -> bool {
     if !names().drains.matches(method) || !matches!(receiver, Expr::MethodCall(_)) {
         return false;
     }
     let mut e = receiver;
-    loop {
-        match e {
-            Expr::MethodCall(m) => {
-                let name = m.method.to_string();
-                let hands_out = names().accessors.matches(&name)
-                    || names().mut_borrows.matches(&name)
-                    || name.ends_with("_mut")
-                    || matches!(name.as_str(), "write" | "entry");
-                if hands_out {
-                    return false;
-                }
-                e = &m.receiver;
-            }
-            Expr::Field(f) => e = &f.base,
-            Expr::Paren(p) => e = &p.expr,
-            Expr::Path(_) => return true,
-            _ => return false,
+    while let Expr::MethodCall(m) = e {
+        if !names().fresh_iterators.matches(&m.method.to_string()) {
+            return false;
         }
+        e = &m.receiver;
     }
+    is_place(e)
 }
 
 /// What a call changing `receiver` changes: the field behind a guard it goes through, else

@@ -47,7 +47,14 @@ pub(crate) fn callee(e: &Expr, self_type: Option<&str>) -> Option<Callee> {
             .map(|r| type_name_of(&r)),
         _ => None,
     };
-    let method = matches!(e, Expr::MethodCall(_));
+    // (`Self::record(self, ..)` in a trait's default method, with no `Self` type known: a
+    // method of the impl, called by path.)
+    let method = match e {
+        Expr::MethodCall(_) => true,
+        Expr::Call(c) => matches!(&*c.func, Expr::Path(p) if p.path.segments.len() >= 2
+            && p.path.segments[p.path.segments.len() - 2].ident == "Self"),
+        _ => false,
+    };
     Some(Callee { owner, name, named_after, method, foreign: false })
 }
 
@@ -55,6 +62,12 @@ pub(crate) fn callee(e: &Expr, self_type: Option<&str>) -> Option<Callee> {
 /// `asn: AsnClient` is `AsnClient`'s `lookup`, not a namesake of the fn it is written in).
 pub(crate) fn typed_callee(m: &Model, e: &Expr, self_type: Option<&str>) -> Option<Callee> {
     let mut c = callee(e, self_type)?;
+    // `reqwest::get(url)`, `tokio::fs::write(..)`: another crate's fn, none of the package's.
+    if let Expr::Call(call) = body::peel_adaptors(e) {
+        if let Expr::Path(p) = &*call.func {
+            c.foreign = p.path.segments.len() >= 2 && m.res.names_extern_fn(&p.path);
+        }
+    }
     if let (None, Expr::MethodCall(call)) = (&c.owner, body::peel_adaptors(e)) {
         let ty = m.res.deref_all(m.res.infer(&call.receiver));
         if let Some(name) = ty.last_segment() {
