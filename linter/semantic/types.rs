@@ -1033,8 +1033,6 @@ fn mentions_shadowed(e: &Expr, params: &HashSet<String>, res: &Resolver) -> bool
     !shadowing.is_empty() && mentions(e, &shadowing)
 }
 
-/// Is `e` a call of an associated fn of the type `ty` names (`tokio::fs::File::create(p)`
-/// for `tokio::fs::File`)?
 /// The name of the fn a call `T::f(..)` calls (`f`).
 fn awaited_fn(e: &Expr) -> Option<String> {
     let Expr::Call(c) = e else { return None };
@@ -1042,6 +1040,8 @@ fn awaited_fn(e: &Expr) -> Option<String> {
     p.path.segments.last().map(|s| s.ident.to_string())
 }
 
+/// Is `e` a call of an associated fn of the type `ty` names (`tokio::fs::File::create(p)`
+/// for `tokio::fs::File`)?
 fn awaited_constructor(e: &Expr, ty: &str) -> bool {
     let Expr::Call(c) = e else { return false };
     let Expr::Path(p) = &*c.func else { return false };

@@ -463,7 +463,6 @@ fn chain_blocks(res: &Resolver, catalog: &Catalog, mut expr: &Expr, hit: &Hit, g
     }
 }
 
-/// The local value a method call is made on (`f` in `f.write_all(..)`, `(&mut f).flush()`).
 /// A method call on a variable this async body bound to a blocking call's value (`let
 /// entries = std::fs::read_dir(dir)?;`, then `entries.count()`): that call is reported where
 /// it is made. (Not a parameter, a field, or a value awaited from a blocking pool.)
@@ -493,6 +492,7 @@ fn made_by_blocking_call(m: &Model, catalog: &Catalog, expr: &Expr, guards: &[&E
     classify(&m.res, catalog, init, usage, guards).is_some()
 }
 
+/// The local value a method call is made on (`f` in `f.write_all(..)`, `(&mut f).flush()`).
 fn receiver_name(expr: &Expr) -> Option<String> {
     let Expr::MethodCall(m) = expr else { return None };
     crate::semantic::ident_of(crate::semantic::strip_refs(&m.receiver))
