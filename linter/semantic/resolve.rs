@@ -794,7 +794,7 @@ impl<'c> Resolver<'c> {
             return false;
         }
         let written: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-        let first = written[0].as_str();
+        let Some(first) = written.first() else { return false };
         let scope_names_it = self.scope_frames().any(|f| f.items.contains(first));
         !scope_names_it
             && (resolved != written.join("::") || path.leading_colon.is_some() || !self.globs_own_modules())
