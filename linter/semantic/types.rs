@@ -385,12 +385,10 @@ impl Resolver<'_> {
                 // awaited is an async one, giving a `T`. (Not a free fn returning a handle to
                 // await, `spawn_blocking(..)`'s `JoinHandle`; nor the crates' own `T::new()`,
                 // which may build something else, as a builder's does.)
-                Ty::Named(path, args) if awaited_constructor(&a.base, &path) && !self.is_local(&path) => {
-                    Ty::Named(path, args)
-                }
                 // The crates' own `T::build(..).await`, declared in another file: what that
                 // async fn is declared to return (`crate::AppState::<build().await>`).
-                Ty::Named(path, _) if awaited_constructor(&a.base, &path) => match awaited_fn(&a.base) {
+                Ty::Named(path, args) => match assoc_fn_called(&a.base, &path) {
+                    Some(_) if !self.is_local(&path) => Ty::Named(path, args),
                     Some(name) => Ty::Member(member_path(&path, &format!("{name}().await"))),
                     None => Ty::Unknown,
                 },
@@ -1033,20 +1031,14 @@ fn mentions_shadowed(e: &Expr, params: &HashSet<String>, res: &Resolver) -> bool
     !shadowing.is_empty() && mentions(e, &shadowing)
 }
 
-/// The name of the fn a call `T::f(..)` calls (`f`).
-fn awaited_fn(e: &Expr) -> Option<String> {
+/// If `e` calls an associated fn of the type `ty` names (`tokio::fs::File::create(p)` for
+/// `tokio::fs::File`), that fn's name (`create`).
+fn assoc_fn_called(e: &Expr, ty: &str) -> Option<String> {
     let Expr::Call(c) = e else { return None };
     let Expr::Path(p) = &*c.func else { return None };
-    p.path.segments.last().map(|s| s.ident.to_string())
-}
-
-/// Is `e` a call of an associated fn of the type `ty` names (`tokio::fs::File::create(p)`
-/// for `tokio::fs::File`)?
-fn awaited_constructor(e: &Expr, ty: &str) -> bool {
-    let Expr::Call(c) = e else { return false };
-    let Expr::Path(p) = &*c.func else { return false };
     let n = p.path.segments.len();
-    n >= 2 && p.path.segments[n - 2].ident == ty.last_segment()
+    (n >= 2 && p.path.segments[n - 2].ident == ty.last_segment())
+        .then(|| p.path.segments[n - 1].ident.to_string())
 }
 
 #[cfg(test)]

@@ -24,18 +24,20 @@ pub(crate) fn within(body: &AsyncBody) -> Option<Callee> {
 pub(crate) fn callee(e: &Expr, self_type: Option<&str>) -> Option<Callee> {
     let e = body::peel_adaptors(e);
     let name = body::call_name(e)?;
-    let owner = match e {
+    // What a call by path names before the fn (`Type` of `Type::f`, `Self`).
+    let qualifier = match e {
         Expr::Call(c) => match &*c.func {
             Expr::Path(p) if p.path.segments.len() >= 2 => {
-                let ty = p.path.segments[p.path.segments.len() - 2].ident.to_string();
-                if ty == "Self" {
-                    self_type.map(str::to_string)
-                } else {
-                    ty.starts_with(|c: char| c.is_ascii_uppercase()).then_some(ty)
-                }
+                Some(p.path.segments[p.path.segments.len() - 2].ident.to_string())
             }
             _ => None,
         },
+        _ => None,
+    };
+    let by_self = qualifier.as_deref() == Some("Self");
+    let owner = match e {
+        Expr::Call(_) if by_self => self_type.map(str::to_string),
+        Expr::Call(_) => qualifier.filter(|ty| ty.starts_with(|c: char| c.is_ascii_uppercase())),
         Expr::MethodCall(m) if matches!(&*m.receiver, Expr::Path(p) if p.path.is_ident("self")) => {
             self_type.map(str::to_string)
         }
@@ -49,12 +51,7 @@ pub(crate) fn callee(e: &Expr, self_type: Option<&str>) -> Option<Callee> {
     };
     // (`Self::record(self, ..)` in a trait's default method, with no `Self` type known: a
     // method of the impl, called by path.)
-    let method = match e {
-        Expr::MethodCall(_) => true,
-        Expr::Call(c) => matches!(&*c.func, Expr::Path(p) if p.path.segments.len() >= 2
-            && p.path.segments[p.path.segments.len() - 2].ident == "Self"),
-        _ => false,
-    };
+    let method = matches!(e, Expr::MethodCall(_)) || by_self;
     Some(Callee { owner, name, named_after, method, foreign: false })
 }
 
